@@ -1,0 +1,168 @@
+//! The main job, from parsed flags to an exit status: plan the batch, report invalid
+//! storyboards, then price it (dry run) or run it.
+
+use std::process::ExitCode;
+
+use tracing::{error, warn};
+
+use crate::cli::{Cli, Command, RunArgs};
+use crate::config::{ApiKey, ConfigError};
+use crate::plan::{self, Layout, Plan, PlanError};
+use crate::pricing::{self, PriceSettings};
+use crate::provider::{self, sora_hk::SoraHk};
+use crate::report::{PlanReport, ProblemLine, counted};
+use crate::storyboard::{self, SegmentSettings};
+
+/// The process exit status, as documented in the README.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Success = 0,
+    /// Bad input or usage: nothing was submitted.
+    Invalid = 2,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> Self {
+        ExitCode::from(exit as u8)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    #[error("{}", describe_invalid(*invalid, *total, *problems, *valid))]
+    InvalidStoryboards {
+        invalid: usize,
+        total: usize,
+        problems: usize,
+        valid: usize,
+    },
+    #[error("generating videos is not part of this build yet; use --dry-run to price the batch")]
+    GenerationUnavailable,
+}
+
+fn describe_invalid(invalid: usize, total: usize, problems: usize, valid: usize) -> String {
+    let are = if invalid == 1 { "is" } else { "are" };
+    let fix = if valid == 0 {
+        "Fix them and run again".to_string()
+    } else {
+        format!(
+            "Fix them, or pass --skip-invalid to run the {}",
+            counted(valid as u64, "valid storyboard")
+        )
+    };
+    format!(
+        "{invalid} of {} {are} invalid ({}, listed above); nothing was submitted. {fix}",
+        counted(total as u64, "storyboard"),
+        counted(problems as u64, "problem")
+    )
+}
+
+impl AppError {
+    pub fn exit(&self) -> Exit {
+        Exit::Invalid
+    }
+}
+
+pub async fn run(cli: Cli) -> Result<Exit, AppError> {
+    match cli.command {
+        Some(Command::Schema) => {
+            println!("{}", storyboard::schema_json());
+            Ok(Exit::Success)
+        }
+        None => run_batch(&cli.run).await,
+    }
+}
+
+async fn run_batch(args: &RunArgs) -> Result<Exit, AppError> {
+    let layout = Layout {
+        input_dir: args.input_dir.clone(),
+        output_dir: args.output_dir.clone(),
+        mode: args.output_mode,
+    };
+    let settings = SegmentSettings {
+        gen_count: args.gen_count,
+    };
+    let plan = plan::build(&layout, settings, args.force)?;
+    for warning in &plan.warnings {
+        warn!("{warning}");
+    }
+    check_problems(&plan, args)?;
+    if plan.storyboards.is_empty() && plan.invalid.is_empty() {
+        warn!(
+            "no storyboard files in {} (looking for storyboard*.json in it and its subfolders)",
+            plan::tidy(&layout.input_dir).display()
+        );
+    }
+    if args.dry_run {
+        return dry_run(&plan, args).await;
+    }
+    Err(AppError::GenerationUnavailable)
+}
+
+/// Prints every problem, one line each; refuses to go on unless --skip-invalid.
+fn check_problems(plan: &Plan, args: &RunArgs) -> Result<(), AppError> {
+    if plan.invalid.is_empty() {
+        return Ok(());
+    }
+    let problems = plan.invalid.iter().flat_map(|file| &file.problems);
+    if args.skip_invalid {
+        for problem in problems {
+            warn!("{problem}");
+        }
+        for file in &plan.invalid {
+            warn!(
+                "skipping {}: it is invalid (--skip-invalid)",
+                file.shown.display()
+            );
+        }
+        return Ok(());
+    }
+    for problem in problems.clone() {
+        error!("{problem}");
+    }
+    let failure = AppError::InvalidStoryboards {
+        invalid: plan.invalid.len(),
+        total: plan.invalid.len() + plan.storyboards.len(),
+        problems: plan.problem_count(),
+        valid: plan.storyboards.len(),
+    };
+    if args.json {
+        let lines: Vec<ProblemLine> = problems.map(ProblemLine::from).collect();
+        let answer = serde_json::json!({
+            "error": "invalid_storyboards",
+            "message": failure.to_string(),
+            "problems": lines,
+        });
+        println!("{answer:#}");
+    }
+    Err(failure)
+}
+
+async fn dry_run(plan: &Plan, args: &RunArgs) -> Result<Exit, AppError> {
+    let provider = ApiKey::from_env()?.map(|key| {
+        let http = provider::http_client(std::time::Duration::from_secs(15));
+        SoraHk::new(http, &args.base_url, key)
+    });
+    let prices = PriceSettings {
+        normal_cents: args.price_normal,
+        pro_cents: args.price_pro,
+    };
+    let quote = pricing::quote(prices, provider.as_ref()).await;
+    let report = PlanReport::new(plan, &quote);
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).expect("the report serializes")
+        );
+        if !args.quiet {
+            eprint!("{}", report.to_text());
+        }
+    } else {
+        print!("{}", report.to_text());
+    }
+    Ok(Exit::Success)
+}

@@ -1,0 +1,188 @@
+//! The command line: every flag with its environment variable, default and help text.
+//! Values resolve flag > environment > `.env` (loaded into the environment before parsing,
+//! see config.rs) > default.
+
+use std::path::PathBuf;
+
+use clap::{ArgAction, Args, Parser, Subcommand};
+
+use crate::plan::OutputMode;
+use crate::storyboard::MAX_GEN_COUNT;
+
+const AFTER_HELP: &str = "\
+Environment:
+  SORA_API_KEY             The provider's API key, read from the environment or .env only
+                           (never a flag, so it stays out of shell history and ps)
+  HTTP_PROXY, HTTPS_PROXY  Proxy for API calls and downloads
+  .env                     In the working directory: NAME=value lines, below the environment
+
+Exit codes: 0 success, 2 invalid input or usage.
+
+Examples:
+  sora-batch --dry-run                 Price the storyboards in ./input; spends nothing
+  sora-batch --input-dir ./episodes    Generate every new or edited segment
+  sora-batch schema > storyboard.schema.json";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "sora-batch",
+    version,
+    about = "Turn folders of storyboard JSON files into finished videos through paid video-generation APIs.",
+    long_about = None,
+    after_help = AFTER_HELP,
+    args_conflicts_with_subcommands = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the JSON Schema of the storyboard format, for editors that validate JSON
+    Schema,
+}
+
+/// The main job's settings.
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// Folder scanned (recursively) for storyboard*.json files
+    #[arg(
+        long,
+        env = "SORA_INPUT_DIR",
+        hide_env_values = true,
+        value_name = "DIR",
+        default_value = "./input",
+        help_heading = "Input and output"
+    )]
+    pub input_dir: PathBuf,
+
+    /// Folder that receives the videos in centralized mode
+    #[arg(
+        long,
+        env = "SORA_OUTPUT_DIR",
+        hide_env_values = true,
+        value_name = "DIR",
+        default_value = "./output",
+        help_heading = "Input and output"
+    )]
+    pub output_dir: PathBuf,
+
+    /// Where videos go: under --output-dir, or beside each storyboard in <name>_assets/
+    #[arg(
+        long,
+        env = "SORA_OUTPUT_MODE",
+        hide_env_values = true,
+        value_name = "MODE",
+        default_value = "centralized",
+        help_heading = "Input and output"
+    )]
+    pub output_mode: OutputMode,
+
+    /// Run the valid storyboards even when others are invalid (default: refuse to start)
+    #[arg(
+        long,
+        env = "SORA_SKIP_INVALID",
+        hide_env_values = true,
+        help_heading = "Input and output"
+    )]
+    pub skip_invalid: bool,
+
+    /// Versions generated per segment, unless a storyboard sets gen_count
+    #[arg(
+        long,
+        env = "GEN_COUNT_PER_SEGMENT",
+        hide_env_values = true,
+        value_name = "N",
+        default_value_t = 2,
+        value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_GEN_COUNT)),
+        help_heading = "Generation"
+    )]
+    pub gen_count: u32,
+
+    /// Regenerate every job, even those whose video is already done
+    #[arg(
+        long,
+        env = "SORA_FORCE",
+        hide_env_values = true,
+        help_heading = "Generation"
+    )]
+    pub force: bool,
+
+    /// Show the plan and its estimated cost; submit nothing (works offline, without a key)
+    #[arg(
+        long,
+        env = "SORA_DRY_RUN",
+        hide_env_values = true,
+        help_heading = "Generation"
+    )]
+    pub dry_run: bool,
+
+    /// The provider's API address
+    #[arg(
+        long,
+        env = "SORA_BASE_URL",
+        hide_env_values = true,
+        value_name = "URL",
+        default_value = "https://api.sora.hk/v1",
+        help_heading = "Provider"
+    )]
+    pub base_url: url::Url,
+
+    /// Price of a normal job in cents [default: the provider's /pricing when SORA_API_KEY is
+    /// set, else 3]
+    #[arg(
+        long,
+        env = "SORA_PRICE_NORMAL",
+        hide_env_values = true,
+        value_name = "CENTS",
+        help_heading = "Provider"
+    )]
+    pub price_normal: Option<u32>,
+
+    /// Price of a pro job in cents [default: the provider's /pricing when SORA_API_KEY is set,
+    /// else 30]
+    #[arg(
+        long,
+        env = "SORA_PRICE_PRO",
+        hide_env_values = true,
+        value_name = "CENTS",
+        help_heading = "Provider"
+    )]
+    pub price_pro: Option<u32>,
+
+    /// Print machine-readable JSON on stdout; human text goes to stderr
+    #[arg(
+        long,
+        env = "SORA_JSON",
+        hide_env_values = true,
+        help_heading = "Output"
+    )]
+    pub json: bool,
+
+    /// Print debug detail
+    #[arg(
+        short,
+        long,
+        env = "SORA_VERBOSE",
+        hide_env_values = true,
+        conflicts_with = "quiet",
+        action = ArgAction::SetTrue,
+        help_heading = "Output"
+    )]
+    pub verbose: bool,
+
+    /// Print only failures and the summary
+    #[arg(
+        short,
+        long,
+        env = "SORA_QUIET",
+        hide_env_values = true,
+        help_heading = "Output"
+    )]
+    pub quiet: bool,
+}

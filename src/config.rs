@@ -1,0 +1,130 @@
+//! Settings that are not plain flags: the `.env` file of the working directory (a layer
+//! below the real environment) and the API key, held in a type that never prints.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use secrecy::{ExposeSecret, SecretString};
+
+/// The environment variable that holds the API key.
+pub const API_KEY_VAR: &str = "SORA_API_KEY";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: line {line}: cannot parse this setting; write it as NAME=value")]
+    DotEnvLine { path: PathBuf, line: usize },
+    #[error("{path}: cannot read it: {reason}")]
+    DotEnvRead { path: PathBuf, reason: String },
+    #[error("{API_KEY_VAR} is not valid text; set it to the key the provider gave you")]
+    KeyNotText,
+}
+
+/// Loads `.env` from the working directory (not its parents) into the environment,
+/// without overriding variables that are already set. Call before any thread starts.
+pub fn load_dotenv() -> Result<(), ConfigError> {
+    load_dotenv_from(Path::new(".env"))
+}
+
+fn load_dotenv_from(path: &Path) -> Result<(), ConfigError> {
+    if !path.is_file() {
+        return Ok(());
+    }
+    dotenvy::from_path(path).map_err(|err| match err {
+        // dotenvy's index is the 0-based character offset within the bad line's text; we can
+        // only name the line, which we find by reading the file again.
+        dotenvy::Error::LineParse(bad_line, _) => ConfigError::DotEnvLine {
+            path: path.to_path_buf(),
+            line: line_number_of(path, &bad_line),
+        },
+        other => ConfigError::DotEnvRead {
+            path: path.to_path_buf(),
+            reason: other.to_string(),
+        },
+    })
+}
+
+fn line_number_of(path: &Path, bad_line: &str) -> usize {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let first = bad_line.lines().next().unwrap_or_default().trim();
+    text.lines()
+        .position(|line| line.trim() == first)
+        .map_or(0, |index| index + 1)
+}
+
+/// An API key. Debug and Display print `sk-****`; only [`ApiKey::expose`] gives the text,
+/// and it is called in one place: where the Authorization header is built.
+#[derive(Clone)]
+pub struct ApiKey(SecretString);
+
+impl ApiKey {
+    pub fn new(key: &str) -> Self {
+        ApiKey(SecretString::from(key.trim()))
+    }
+
+    /// The key from the environment (or `.env`, once loaded); `None` when unset or blank.
+    pub fn from_env() -> Result<Option<ApiKey>, ConfigError> {
+        match std::env::var(API_KEY_VAR) {
+            Ok(key) if key.trim().is_empty() => Ok(None),
+            Ok(key) => Ok(Some(ApiKey::new(&key))),
+            Err(std::env::VarError::NotPresent) => Ok(None),
+            Err(std::env::VarError::NotUnicode(_)) => Err(ConfigError::KeyNotText),
+        }
+    }
+
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+}
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("sk-****")
+    }
+}
+
+impl fmt::Display for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("sk-****")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_key_never_prints() {
+        let key = ApiKey::new("  sk-live-very-secret\n");
+        assert_eq!(format!("{key}"), "sk-****");
+        assert_eq!(format!("{key:?}"), "sk-****");
+        assert_eq!(format!("{:?}", Some(key.clone())), "Some(sk-****)");
+        assert_eq!(key.expose(), "sk-live-very-secret");
+    }
+
+    #[test]
+    fn dotenv_syntax_error_names_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".env");
+        std::fs::write(
+            &path,
+            "# comment\nSORA_TEST_DOTENV_OK=1\nthis line is wrong\n",
+        )
+        .unwrap();
+        let err = load_dotenv_from(&path).unwrap_err();
+        assert!(
+            matches!(err, ConfigError::DotEnvLine { line: 3, .. }),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string()
+                .ends_with(".env: line 3: cannot parse this setting; write it as NAME=value"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn missing_dotenv_is_fine() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(load_dotenv_from(&dir.path().join(".env")).is_ok());
+    }
+}

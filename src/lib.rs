@@ -1,0 +1,14 @@
+//! sora-batch: turns folders of storyboard JSON files into finished videos through paid
+//! video-generation APIs. The binary (main.rs) wires these modules together; data flows
+//! config → storyboard → plan → (dry run) report, or → engine → provider.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod plan;
+pub mod pricing;
+pub mod provider;
+pub mod report;
+pub mod sidecar;
+pub mod storyboard;
+pub mod ui;

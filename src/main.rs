@@ -1,0 +1,37 @@
+//! The sora-batch binary: load `.env`, parse flags, set up logging, run, and turn the
+//! outcome into an exit code. Everything else lives in the library.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use sora_batch::app::{self, Exit};
+use sora_batch::cli::Cli;
+use sora_batch::config;
+use sora_batch::ui::{self, Verbosity};
+
+fn main() -> ExitCode {
+    // Before parsing, so `.env` values reach clap as environment variables (flag > env >
+    // .env > default), and before any thread starts.
+    if let Err(err) = config::load_dotenv() {
+        eprintln!("error: {err}");
+        return Exit::Invalid.into();
+    }
+    let cli = Cli::parse();
+    let verbosity = match (cli.run.quiet, cli.run.verbose) {
+        (true, _) => Verbosity::Quiet,
+        (_, true) => Verbosity::Verbose,
+        _ => Verbosity::Normal,
+    };
+    ui::init_logging(verbosity);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("the tokio runtime starts");
+    match runtime.block_on(app::run(cli)) {
+        Ok(exit) => exit.into(),
+        Err(err) => {
+            tracing::error!("{err}");
+            err.exit().into()
+        }
+    }
+}

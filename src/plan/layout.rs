@@ -1,0 +1,112 @@
+//! Where each job's files go: the output modes and the deterministic paths of a video.
+
+use std::path::{Component, Path, PathBuf};
+
+use serde::Serialize;
+
+/// Where videos are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+pub enum OutputMode {
+    /// Under --output-dir, mirroring the input folders: <output-dir>/<folder>/<storyboard>/…
+    #[value(name = "centralized")]
+    #[serde(rename = "centralized")]
+    Centralized,
+    /// Beside each storyboard, in <storyboard>_assets/…
+    #[value(name = "in_place", alias = "in-place")]
+    #[serde(rename = "in_place")]
+    InPlace,
+}
+
+/// The input and output folders and how videos are placed.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    pub input_dir: PathBuf,
+    pub output_dir: PathBuf,
+    pub mode: OutputMode,
+}
+
+impl Layout {
+    /// The folder that holds every video of a storyboard, given the storyboard's path
+    /// relative to the input folder.
+    pub fn storyboard_dir(&self, relative: &Path) -> PathBuf {
+        let folder = relative.parent().unwrap_or(Path::new(""));
+        let stem = relative.file_stem().unwrap_or_default().to_string_lossy();
+        match self.mode {
+            OutputMode::Centralized => self.output_dir.join(folder).join(&*stem),
+            OutputMode::InPlace => self.input_dir.join(folder).join(format!("{stem}_assets")),
+        }
+    }
+
+    /// `<storyboard dir>/Segment_<index>/<index>_v<version>.mp4`
+    pub fn video_path(&self, storyboard_dir: &Path, index: u32, version: u32) -> PathBuf {
+        storyboard_dir
+            .join(format!("Segment_{index}"))
+            .join(format!("{index}_v{version}.mp4"))
+    }
+
+    /// A storyboard's path as messages show it: the input folder as the user gave it, minus
+    /// any `./`.
+    pub fn shown_path(&self, relative: &Path) -> PathBuf {
+        tidy(&self.input_dir.join(relative))
+    }
+}
+
+/// Drops `.` components, so `./input/a.json` prints as `input/a.json`.
+pub fn tidy(path: &Path) -> PathBuf {
+    let tidied: PathBuf = path
+        .components()
+        .filter(|part| *part != Component::CurDir)
+        .collect();
+    if tidied.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        tidied
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layout(mode: OutputMode) -> Layout {
+        Layout {
+            input_dir: PathBuf::from("./input"),
+            output_dir: PathBuf::from("out"),
+            mode,
+        }
+    }
+
+    #[test]
+    fn centralized_mirrors_input_folders() {
+        let layout = layout(OutputMode::Centralized);
+        let dir = layout.storyboard_dir(Path::new("ep1/storyboard_a.json"));
+        assert_eq!(dir, PathBuf::from("out/ep1/storyboard_a"));
+        assert_eq!(
+            layout.video_path(&dir, 3, 2),
+            PathBuf::from("out/ep1/storyboard_a/Segment_3/3_v2.mp4")
+        );
+        let top = layout.storyboard_dir(Path::new("storyboard.json"));
+        assert_eq!(top, PathBuf::from("out/storyboard"));
+    }
+
+    #[test]
+    fn in_place_writes_beside_the_storyboard() {
+        let layout = layout(OutputMode::InPlace);
+        let dir = layout.storyboard_dir(Path::new("ep1/storyboard_a.json"));
+        assert_eq!(tidy(&dir), PathBuf::from("input/ep1/storyboard_a_assets"));
+        assert_eq!(
+            tidy(&layout.video_path(&dir, 1, 1)),
+            PathBuf::from("input/ep1/storyboard_a_assets/Segment_1/1_v1.mp4")
+        );
+    }
+
+    #[test]
+    fn shown_paths_drop_dot_components() {
+        let layout = layout(OutputMode::Centralized);
+        assert_eq!(
+            layout.shown_path(Path::new("ep1/storyboard_a.json")),
+            PathBuf::from("input/ep1/storyboard_a.json")
+        );
+        assert_eq!(tidy(Path::new("./")), PathBuf::from("."));
+    }
+}

@@ -1,0 +1,246 @@
+//! From an input folder to the jobs of a run: discovery of storyboard files, expansion of
+//! each segment into `gen_count` versions (one job each), each job's output path and its
+//! state on disk (new, changed, done), and the cost estimate. Pure: no network.
+
+mod discover;
+mod layout;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Serialize;
+
+pub use discover::is_storyboard_name;
+pub use layout::{Layout, OutputMode, tidy};
+
+use crate::sidecar;
+use crate::storyboard::{self, Location, Problem, Segment, SegmentSettings};
+
+/// What a job needs, judged from the files on disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobState {
+    /// No video yet.
+    New,
+    /// A video exists, but not from this request (the segment was edited since, or the
+    /// video has no sidecar); it is regenerated and the old one kept aside.
+    Changed,
+    /// The video exists and its sidecar's fingerprint matches the request.
+    Done,
+}
+
+/// One version of one segment: a single paid generation.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// Index into [`Plan::storyboards`].
+    pub storyboard: usize,
+    pub segment: Arc<Segment>,
+    /// The segment's request fingerprint, shared by its versions.
+    pub fingerprint: Arc<str>,
+    /// 1-based version number.
+    pub version: u32,
+    pub video: PathBuf,
+    pub state: JobState,
+}
+
+impl Job {
+    pub fn sidecar(&self) -> PathBuf {
+        sidecar::path_for(&self.video)
+    }
+}
+
+/// A storyboard that passed validation.
+#[derive(Debug, Clone)]
+pub struct PlannedStoryboard {
+    /// Path relative to the input folder.
+    pub relative: PathBuf,
+    /// Path as messages show it.
+    pub shown: PathBuf,
+}
+
+/// A storyboard that did not, with everything wrong with it.
+#[derive(Debug, Clone)]
+pub struct InvalidStoryboard {
+    pub shown: PathBuf,
+    pub problems: Vec<Problem>,
+}
+
+#[derive(Debug, Default)]
+pub struct Plan {
+    pub storyboards: Vec<PlannedStoryboard>,
+    pub invalid: Vec<InvalidStoryboard>,
+    pub jobs: Vec<Job>,
+    /// Things the user should know that do not stop the run.
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error(
+        "the input folder {0} does not exist; create it, or point --input-dir (SORA_INPUT_DIR) at your storyboards"
+    )]
+    InputMissing(PathBuf),
+    #[error("the input folder {0} is a file; --input-dir (SORA_INPUT_DIR) must name a folder")]
+    InputNotAFolder(PathBuf),
+}
+
+/// Scans the input folder, checks every storyboard and lists the jobs. `force` plans every
+/// job, finished or not.
+pub fn build(layout: &Layout, settings: SegmentSettings, force: bool) -> Result<Plan, PlanError> {
+    match std::fs::metadata(&layout.input_dir) {
+        Err(_) => return Err(PlanError::InputMissing(tidy(&layout.input_dir))),
+        Ok(meta) if !meta.is_dir() => {
+            return Err(PlanError::InputNotAFolder(tidy(&layout.input_dir)));
+        }
+        Ok(_) => {}
+    }
+    let found = discover::discover(&layout.input_dir, &layout.output_dir);
+    let mut plan = Plan {
+        warnings: found.warnings,
+        ..Plan::default()
+    };
+    for (folder, reason) in found.unreadable {
+        plan.invalid.push(InvalidStoryboard {
+            shown: tidy(&folder),
+            problems: vec![Problem {
+                file: tidy(&folder),
+                location: Location::File,
+                field: None,
+                message: format!(
+                    "cannot read this folder ({reason}); storyboards in it would be missed"
+                ),
+            }],
+        });
+    }
+    for relative in found.storyboards {
+        let shown = layout.shown_path(&relative);
+        match storyboard::load(&layout.input_dir.join(&relative), &shown, settings) {
+            Ok(segments) => {
+                let number = plan.storyboards.len();
+                let dir = layout.storyboard_dir(&relative);
+                plan.jobs
+                    .extend(jobs_of(number, &dir, segments, layout, force));
+                plan.storyboards.push(PlannedStoryboard { relative, shown });
+            }
+            Err(problems) => plan.invalid.push(InvalidStoryboard { shown, problems }),
+        }
+    }
+    Ok(plan)
+}
+
+/// The jobs of one storyboard, with their state on disk.
+fn jobs_of(
+    storyboard: usize,
+    dir: &Path,
+    segments: Vec<Segment>,
+    layout: &Layout,
+    force: bool,
+) -> Vec<Job> {
+    // A storyboard without an output folder has nothing done: skip a stat per job.
+    let anything_on_disk = dir.is_dir();
+    let mut jobs = Vec::new();
+    for segment in segments {
+        let fingerprint: Arc<str> = segment.fingerprint().into();
+        let segment = Arc::new(segment);
+        for version in 1..=segment.gen_count {
+            let video = layout.video_path(dir, segment.index, version);
+            let state = if anything_on_disk {
+                state_on_disk(&video, &fingerprint, force)
+            } else {
+                JobState::New
+            };
+            jobs.push(Job {
+                storyboard,
+                segment: Arc::clone(&segment),
+                fingerprint: Arc::clone(&fingerprint),
+                version,
+                video,
+                state,
+            });
+        }
+    }
+    jobs
+}
+
+fn state_on_disk(video: &Path, fingerprint: &str, force: bool) -> JobState {
+    if !video.is_file() {
+        return JobState::New;
+    }
+    let matches = sidecar::recorded_fingerprint(video).is_some_and(|found| found == fingerprint);
+    if matches && !force {
+        JobState::Done
+    } else {
+        JobState::Changed
+    }
+}
+
+/// Prices per task, in cents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Prices {
+    pub normal_cents: u32,
+    pub pro_cents: u32,
+}
+
+impl Prices {
+    /// The provider's documented prices (`GET /pricing`): 3 cents normal, 30 cents pro.
+    pub const DOCUMENTED: Prices = Prices {
+        normal_cents: 3,
+        pro_cents: 30,
+    };
+
+    pub fn per_job(&self, segment: &Segment) -> u64 {
+        u64::from(if segment.is_pro {
+            self.pro_cents
+        } else {
+            self.normal_cents
+        })
+    }
+}
+
+/// Job counts, seconds of video and cost, for a storyboard or a whole plan.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub new: u64,
+    pub changed: u64,
+    pub done: u64,
+    /// Seconds of video to generate (new and changed jobs).
+    pub video_seconds: u64,
+    /// Estimated cost of the new and changed jobs, in cents.
+    pub cost_cents: u64,
+}
+
+impl Tally {
+    pub fn total(&self) -> u64 {
+        self.new + self.changed + self.done
+    }
+
+    fn add(&mut self, job: &Job, prices: &Prices) {
+        match job.state {
+            JobState::New => self.new += 1,
+            JobState::Changed => self.changed += 1,
+            JobState::Done => return self.done += 1,
+        }
+        self.video_seconds += u64::from(job.segment.duration_seconds);
+        self.cost_cents += prices.per_job(&job.segment);
+    }
+}
+
+impl Plan {
+    /// One tally per planned storyboard, and the total.
+    pub fn tallies(&self, prices: &Prices) -> (Vec<Tally>, Tally) {
+        let mut each = vec![Tally::default(); self.storyboards.len()];
+        let mut total = Tally::default();
+        for job in &self.jobs {
+            each[job.storyboard].add(job, prices);
+            total.add(job, prices);
+        }
+        (each, total)
+    }
+
+    pub fn problem_count(&self) -> usize {
+        self.invalid.iter().map(|file| file.problems.len()).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,162 @@
+//! What a batch will cost before it runs: prices from the flags, from the provider's
+//! `GET /pricing`, or the documented defaults, and the balance to compare against.
+//! Pricing rule: per task, as the provider documents it (a pro job costs `pro_cents`
+//! whatever its length).
+
+use serde::Serialize;
+
+use crate::plan::Prices;
+use crate::provider::sora_hk::SoraHk;
+
+/// Where the prices of an estimate came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PriceSource {
+    /// --price-normal and --price-pro (or their environment variables).
+    Settings,
+    /// The provider's `GET /pricing`.
+    Provider,
+    /// The provider's documented prices, built in.
+    Default,
+    /// One price from the settings, the other from the provider or the defaults.
+    Mixed,
+}
+
+impl PriceSource {
+    pub fn describe(self) -> &'static str {
+        match self {
+            PriceSource::Settings => "from --price-normal/--price-pro",
+            PriceSource::Provider => "from the provider's GET /pricing",
+            PriceSource::Default => {
+                "the provider's documented prices; set SORA_API_KEY to ask for current ones"
+            }
+            PriceSource::Mixed => "partly from --price-normal/--price-pro",
+        }
+    }
+}
+
+/// Prices the user set, if any.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PriceSettings {
+    pub normal_cents: Option<u32>,
+    pub pro_cents: Option<u32>,
+}
+
+/// Everything a cost estimate needs.
+#[derive(Debug, Clone)]
+pub struct Quote {
+    pub prices: Prices,
+    pub source: PriceSource,
+    pub currency: String,
+    pub balance_cents: Option<i64>,
+    /// Provider calls that failed; the estimate falls back and says so.
+    pub warnings: Vec<String>,
+}
+
+/// Resolves prices: settings first, then the provider (when there is a key), then the
+/// documented defaults. Asks for the balance too when it can. Never fails: a provider that
+/// cannot be asked becomes a warning.
+pub async fn quote(settings: PriceSettings, provider: Option<&SoraHk>) -> Quote {
+    let needs_pricing = settings.normal_cents.is_none() || settings.pro_cents.is_none();
+    let (pricing, balance) = match provider {
+        Some(provider) if needs_pricing => {
+            let (pricing, balance) = tokio::join!(provider.pricing(), provider.balance());
+            (Some(pricing), Some(balance))
+        }
+        Some(provider) => (None, Some(provider.balance().await)),
+        None => (None, None),
+    };
+    let mut warnings = Vec::new();
+    let fetched = match pricing {
+        Some(Ok(pricing)) => Some(pricing),
+        Some(Err(err)) => {
+            warnings.push(format!(
+                "could not ask the provider for prices ({err}); using the documented ones"
+            ));
+            None
+        }
+        None => None,
+    };
+    let balance_cents = match balance {
+        Some(Ok(cents)) => Some(cents),
+        Some(Err(err)) => {
+            warnings.push(format!(
+                "could not ask the provider for the balance ({err})"
+            ));
+            None
+        }
+        None => None,
+    };
+    let base = fetched
+        .as_ref()
+        .map_or(Prices::DOCUMENTED, |pricing| Prices {
+            normal_cents: pricing.normal_cents,
+            pro_cents: pricing.pro_cents,
+        });
+    let source = match (settings.normal_cents, settings.pro_cents, &fetched) {
+        (Some(_), Some(_), _) => PriceSource::Settings,
+        (None, None, Some(_)) => PriceSource::Provider,
+        (None, None, None) => PriceSource::Default,
+        _ => PriceSource::Mixed,
+    };
+    Quote {
+        prices: Prices {
+            normal_cents: settings.normal_cents.unwrap_or(base.normal_cents),
+            pro_cents: settings.pro_cents.unwrap_or(base.pro_cents),
+        },
+        source,
+        currency: fetched.map_or_else(|| "USD".to_string(), |pricing| pricing.currency),
+        balance_cents,
+        warnings,
+    }
+}
+
+/// `$1.23` for US dollars, `1.23 EUR` for anything else.
+pub fn money(cents: i64, currency: &str) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    let (whole, rest) = (cents.unsigned_abs() / 100, cents.unsigned_abs() % 100);
+    if currency.eq_ignore_ascii_case("USD") {
+        format!("{sign}${whole}.{rest:02}")
+    } else {
+        format!("{sign}{whole}.{rest:02} {currency}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_formats() {
+        assert_eq!(money(0, "USD"), "$0.00");
+        assert_eq!(money(1234, "usd"), "$12.34");
+        assert_eq!(money(-5, "USD"), "-$0.05");
+        assert_eq!(money(300, "CNY"), "3.00 CNY");
+    }
+
+    #[tokio::test]
+    async fn without_a_provider_settings_then_defaults_apply() {
+        let quote = quote(PriceSettings::default(), None).await;
+        assert_eq!(quote.prices, Prices::DOCUMENTED);
+        assert_eq!(quote.source, PriceSource::Default);
+        assert_eq!(quote.balance_cents, None);
+        let settings = PriceSettings {
+            normal_cents: Some(5),
+            pro_cents: None,
+        };
+        let quote = super::quote(settings, None).await;
+        assert_eq!(
+            quote.prices,
+            Prices {
+                normal_cents: 5,
+                pro_cents: 30
+            }
+        );
+        assert_eq!(quote.source, PriceSource::Mixed);
+        let both = PriceSettings {
+            normal_cents: Some(5),
+            pro_cents: Some(50),
+        };
+        assert_eq!(super::quote(both, None).await.source, PriceSource::Settings);
+    }
+}

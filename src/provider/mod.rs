@@ -1,0 +1,158 @@
+//! Talking to video-generation APIs: the error classes every dialect maps its answers to,
+//! and the HTTP client they share. One file per dialect.
+
+pub mod sora_hk;
+
+use std::sync::Once;
+use std::time::Duration;
+
+/// Every failure a provider call can end in, by what the engine should do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum ProviderError {
+    /// HTTP 429: wait (at least `retry_after`) and try again.
+    #[error("rate limited by the provider{}", request_id_note(.request_id))]
+    RateLimited {
+        retry_after: Option<Duration>,
+        request_id: Option<String>,
+    },
+    /// 5xx, an HTML error page, a reset or a timeout: try again later.
+    #[error("{message}{}", request_id_note(.request_id))]
+    Transient {
+        message: String,
+        request_id: Option<String>,
+    },
+    /// A bad parameter or a content-policy refusal: final for this job.
+    #[error("rejected by the provider: {message}{}", request_id_note(.request_id))]
+    Rejected {
+        message: String,
+        request_id: Option<String>,
+    },
+    /// Insufficient balance (Sora.hk code 1012): stop submitting.
+    #[error("the provider's balance is too low: {message}; top up your account")]
+    OutOfMoney { message: String },
+    /// HTTP 401 or an in-body 401: the key is wrong or disabled.
+    #[error("the provider refused the API key ({message}); check SORA_API_KEY")]
+    Unauthorized { message: String },
+}
+
+fn request_id_note(request_id: &Option<String>) -> String {
+    request_id
+        .as_ref()
+        .map(|id| format!(" (request id {id})"))
+        .unwrap_or_default()
+}
+
+/// The HTTP client every provider call and download goes through: rustls with the ring
+/// provider, a user agent naming the tool, and proxies from HTTP_PROXY/HTTPS_PROXY.
+pub fn http_client(timeout: Duration) -> reqwest::Client {
+    static CRYPTO: Once = Once::new();
+    CRYPTO.call_once(|| {
+        // Fails only if another provider was installed first, which is just as good.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+    reqwest::Client::builder()
+        .user_agent(concat!("sora-batch/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(Duration::from_secs(10).min(timeout))
+        .timeout(timeout)
+        .build()
+        .expect("the TLS backend is compiled in")
+}
+
+/// How long a 429 or 503 asks us to wait: `retry-after-ms` (OpenAI) wins, then
+/// `Retry-After` as seconds or as an HTTP date (RFC 9110).
+pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let text = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
+    if let Some(ms) = text("retry-after-ms").and_then(|v| v.trim().parse::<f64>().ok()) {
+        return Some(Duration::from_secs_f64(ms.max(0.0) / 1000.0));
+    }
+    let value = text("retry-after")?.trim();
+    if let Ok(seconds) = value.parse::<f64>() {
+        return Some(Duration::from_secs_f64(seconds.max(0.0)));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(
+        when.duration_since(std::time::SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+/// A short, single-line extract of an unexpected answer body for error messages: the
+/// `<title>` of an HTML page, or the first characters of anything else.
+pub fn body_excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let lower = text.to_ascii_lowercase();
+    if let (Some(start), Some(end)) = (lower.find("<title>"), lower.find("</title>")) {
+        if start + 7 <= end {
+            return format!("an HTML page titled \"{}\"", text[start + 7..end].trim());
+        }
+    }
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.is_empty() {
+        return "an empty body".to_string();
+    }
+    let cut: String = flat.chars().take(120).collect();
+    if cut.len() < flat.len() {
+        format!("\"{cut}…\"")
+    } else {
+        format!("\"{cut}\"")
+    }
+}
+
+/// A number the provider sent as an integer, a float or a string.
+pub fn flexible_number(value: &serde_json::Value) -> Option<f64> {
+    match value {
+        serde_json::Value::Number(number) => number.as_f64(),
+        serde_json::Value::String(text) => text.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::{HeaderMap, HeaderValue};
+
+    #[test]
+    fn retry_after_reads_seconds_dates_and_milliseconds() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(retry_after(&headers), None);
+        headers.insert("retry-after", HeaderValue::from_static("7"));
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(7)));
+        let soon = std::time::SystemTime::now() + Duration::from_secs(90);
+        headers.insert(
+            "retry-after",
+            HeaderValue::from_str(&httpdate::fmt_http_date(soon)).unwrap(),
+        );
+        let waited = retry_after(&headers).unwrap();
+        assert!(
+            waited > Duration::from_secs(80) && waited <= Duration::from_secs(90),
+            "{waited:?}"
+        );
+        headers.insert(
+            "retry-after",
+            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
+        );
+        assert_eq!(retry_after(&headers), Some(Duration::ZERO));
+        headers.insert("retry-after-ms", HeaderValue::from_static("250"));
+        assert_eq!(retry_after(&headers), Some(Duration::from_millis(250)));
+    }
+
+    #[test]
+    fn excerpts_name_html_titles_and_cut_long_text() {
+        assert_eq!(
+            body_excerpt(b"<html><head><TITLE>502 Bad Gateway</TITLE></head></html>"),
+            "an HTML page titled \"502 Bad Gateway\""
+        );
+        assert_eq!(body_excerpt(b"  "), "an empty body");
+        assert_eq!(body_excerpt(b"oops\n  here"), "\"oops here\"");
+        assert!(body_excerpt(&[b'x'; 500]).ends_with("…\""));
+    }
+
+    #[test]
+    fn numbers_arrive_in_any_form() {
+        assert_eq!(flexible_number(&serde_json::json!(3)), Some(3.0));
+        assert_eq!(flexible_number(&serde_json::json!("30")), Some(30.0));
+        assert_eq!(flexible_number(&serde_json::json!(2.5)), Some(2.5));
+        assert_eq!(flexible_number(&serde_json::json!(null)), None);
+    }
+}

@@ -1,0 +1,207 @@
+//! What a run tells its user at the end: the dry-run plan with its cost estimate, as a
+//! table for people and as one JSON object for machines.
+
+use std::fmt::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::plan::{Plan, Prices, Tally};
+use crate::pricing::{PriceSource, Quote, money};
+use crate::storyboard::Problem;
+
+/// The dry run's answer. Field names are a public interface (`--json`): add, never rename.
+#[derive(Debug, Serialize)]
+pub struct PlanReport {
+    pub jobs_total: u64,
+    pub jobs_new: u64,
+    pub jobs_changed: u64,
+    pub jobs_done: u64,
+    pub video_seconds: u64,
+    pub estimated_cost_cents: u64,
+    pub price_source: PriceSource,
+    pub balance_cents: Option<i64>,
+    pub prices: Prices,
+    pub currency: String,
+    pub storyboards: Vec<StoryboardLine>,
+    /// Storyboards left out because they are invalid (only with --skip-invalid).
+    pub invalid_storyboards: Vec<InvalidLine>,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StoryboardLine {
+    pub path: PathBuf,
+    pub jobs_new: u64,
+    pub jobs_changed: u64,
+    pub jobs_done: u64,
+    pub video_seconds: u64,
+    pub estimated_cost_cents: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct InvalidLine {
+    pub path: PathBuf,
+    pub problems: Vec<ProblemLine>,
+}
+
+/// A problem for JSON readers: its parts, and the line a person would read.
+#[derive(Debug, Serialize)]
+pub struct ProblemLine {
+    #[serde(flatten)]
+    pub problem: Problem,
+    pub text: String,
+}
+
+impl From<&Problem> for ProblemLine {
+    fn from(problem: &Problem) -> Self {
+        ProblemLine {
+            problem: problem.clone(),
+            text: problem.to_string(),
+        }
+    }
+}
+
+impl PlanReport {
+    pub fn new(plan: &Plan, quote: &Quote) -> Self {
+        let (each, total) = plan.tallies(&quote.prices);
+        let storyboards = plan
+            .storyboards
+            .iter()
+            .zip(each)
+            .map(|(storyboard, tally)| StoryboardLine {
+                path: storyboard.shown.clone(),
+                jobs_new: tally.new,
+                jobs_changed: tally.changed,
+                jobs_done: tally.done,
+                video_seconds: tally.video_seconds,
+                estimated_cost_cents: tally.cost_cents,
+            })
+            .collect();
+        let mut warnings = quote.warnings.clone();
+        if let Some(balance) = quote.balance_cents
+            && total.cost_cents as i64 > balance
+        {
+            warnings.push(format!(
+                "the estimate ({}) exceeds your balance ({}); the run would stop submitting when the money runs out",
+                money(total.cost_cents as i64, &quote.currency),
+                money(balance, &quote.currency)
+            ));
+        }
+        PlanReport {
+            jobs_total: total.total(),
+            jobs_new: total.new,
+            jobs_changed: total.changed,
+            jobs_done: total.done,
+            video_seconds: total.video_seconds,
+            estimated_cost_cents: total.cost_cents,
+            price_source: quote.source,
+            balance_cents: quote.balance_cents,
+            prices: quote.prices,
+            currency: quote.currency.clone(),
+            storyboards,
+            invalid_storyboards: plan
+                .invalid
+                .iter()
+                .map(|file| InvalidLine {
+                    path: file.shown.clone(),
+                    problems: file.problems.iter().map(ProblemLine::from).collect(),
+                })
+                .collect(),
+            warnings,
+        }
+    }
+
+    /// The plan as a table, then prices, balance and warnings.
+    pub fn to_text(&self) -> String {
+        let cost = |cents: u64| money(cents as i64, &self.currency);
+        let total = Tally {
+            new: self.jobs_new,
+            changed: self.jobs_changed,
+            done: self.jobs_done,
+            video_seconds: self.video_seconds,
+            cost_cents: self.estimated_cost_cents,
+        };
+        let total_label = format!(
+            "total ({})",
+            counted(self.storyboards.len() as u64, "storyboard")
+        );
+        let mut rows: Vec<(String, Tally)> = self
+            .storyboards
+            .iter()
+            .map(|line| {
+                let tally = Tally {
+                    new: line.jobs_new,
+                    changed: line.jobs_changed,
+                    done: line.jobs_done,
+                    video_seconds: line.video_seconds,
+                    cost_cents: line.estimated_cost_cents,
+                };
+                (line.path.display().to_string(), tally)
+            })
+            .collect();
+        rows.push((total_label, total));
+        let width = rows
+            .iter()
+            .map(|(name, _)| name.chars().count())
+            .max()
+            .unwrap_or(0)
+            .max("storyboard".len());
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "{:<width$}  {:>5}  {:>7}  {:>5}  {:>9}  {:>9}",
+            "storyboard", "new", "changed", "done", "video", "cost"
+        );
+        for (name, tally) in &rows {
+            let _ = writeln!(
+                out,
+                "{name:<width$}  {:>5}  {:>7}  {:>5}  {:>9}  {:>9}",
+                tally.new,
+                tally.changed,
+                tally.done,
+                seconds(tally.video_seconds),
+                cost(tally.cost_cents)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "\nPrices: {} per normal job, {} per pro job, charged per task ({}).",
+            cost(u64::from(self.prices.normal_cents)),
+            cost(u64::from(self.prices.pro_cents)),
+            self.price_source.describe()
+        );
+        if let Some(balance) = self.balance_cents {
+            let _ = writeln!(out, "Balance: {}.", money(balance, &self.currency));
+        }
+        for warning in &self.warnings {
+            let _ = writeln!(out, "warning: {warning}");
+        }
+        if !self.invalid_storyboards.is_empty() {
+            let _ = writeln!(
+                out,
+                "Left out: {} (--skip-invalid).",
+                counted(self.invalid_storyboards.len() as u64, "invalid storyboard")
+            );
+        }
+        if self.jobs_new + self.jobs_changed == 0 {
+            out.push_str("Nothing to generate: every video is done.\n");
+        }
+        out.push_str("Dry run: nothing was submitted.\n");
+        out
+    }
+}
+
+/// `1 storyboard`, `2 storyboards`: a count with its noun (regular plurals only).
+pub fn counted(count: impl Into<u64>, noun: &str) -> String {
+    match count.into() {
+        1 => format!("1 {noun}"),
+        count => format!("{count} {noun}s"),
+    }
+}
+
+/// `2m 10s`, or `0s`.
+fn seconds(total: u64) -> String {
+    humantime::format_duration(Duration::from_secs(total)).to_string()
+}

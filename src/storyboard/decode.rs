@@ -1,0 +1,68 @@
+//! Bytes to JSON: encoding checks (UTF-8, with or without a BOM) and syntax errors that
+//! carry line and column.
+
+use serde_json::Value;
+
+use super::Location;
+
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+pub(super) fn decode(bytes: &[u8]) -> Result<Value, (Location, String)> {
+    if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
+        return Err((
+            Location::File,
+            "the file is UTF-16 text; save it as UTF-8".to_string(),
+        ));
+    }
+    let bytes = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
+    let text = std::str::from_utf8(bytes).map_err(|err| {
+        let offset = err.valid_up_to();
+        let (line, column) = line_and_column(&bytes[..offset]);
+        (
+            Location::Text { line, column },
+            format!(
+                "the file is not UTF-8 text (byte 0x{:02X}); save it as UTF-8",
+                bytes[offset]
+            ),
+        )
+    })?;
+    if text.trim().is_empty() {
+        return Err((
+            Location::File,
+            "the file is empty; a storyboard is {\"segments\": [...]}".to_string(),
+        ));
+    }
+    serde_json::from_str(text).map_err(|err| {
+        let location = Location::Text {
+            line: err.line(),
+            column: err.column(),
+        };
+        (
+            location,
+            format!("invalid JSON: {}", without_position(&err)),
+        )
+    })
+}
+
+/// serde_json appends " at line L column C" to its messages; we print the position ourselves.
+fn without_position(err: &serde_json::Error) -> String {
+    let text = err.to_string();
+    match text.rfind(" at line ") {
+        Some(cut) => text[..cut].to_string(),
+        None => text,
+    }
+}
+
+/// 1-based line and column of the byte just after `before`.
+fn line_and_column(before: &[u8]) -> (usize, usize) {
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |p| p + 1);
+    let column = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count()
+        + 1;
+    (line, column)
+}

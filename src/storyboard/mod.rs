@@ -1,0 +1,177 @@
+//! Storyboard files: what they may hold, how they are read, and the checks that turn a file
+//! into resolved segments — or into a list of every problem, each naming file, segment and
+//! field, so a user fixes a whole batch in one pass.
+//!
+//! Resolution order for a segment's optional fields: the segment itself, then the file's
+//! `defaults`, then the run's settings (only `gen_count` has one), then the built-in default.
+
+mod decode;
+mod fields;
+mod schema;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+pub use schema::schema_json;
+
+/// Frame orientation, as the Sora.hk API names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Resolution {
+    /// 16:9 landscape.
+    Horizontal,
+    /// 9:16 portrait.
+    Vertical,
+}
+
+impl Resolution {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Resolution::Horizontal => "horizontal",
+            Resolution::Vertical => "vertical",
+        }
+    }
+}
+
+/// One segment with every field resolved: what the engine turns into `gen_count` jobs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Segment {
+    pub index: u32,
+    pub prompt: String,
+    pub image_url: Option<String>,
+    pub is_pro: bool,
+    pub duration_seconds: u32,
+    pub resolution: Resolution,
+    pub gen_count: u32,
+    /// Notes for humans; never sent to the API, so not part of the fingerprint.
+    pub director_intent: Option<String>,
+}
+
+/// The request parameters of a segment, in a fixed order: hashing this is the fingerprint.
+#[derive(Serialize)]
+struct FingerprintInput<'a> {
+    prompt: &'a str,
+    image_url: Option<&'a str>,
+    is_pro: bool,
+    duration_seconds: u32,
+    resolution: Resolution,
+}
+
+impl Segment {
+    /// A hash of everything the API receives for this segment: two segments with the same
+    /// fingerprint produce interchangeable videos, and an edit that changes the request
+    /// changes the fingerprint.
+    pub fn fingerprint(&self) -> String {
+        let input = FingerprintInput {
+            prompt: &self.prompt,
+            image_url: self.image_url.as_deref(),
+            is_pro: self.is_pro,
+            duration_seconds: self.duration_seconds,
+            resolution: self.resolution,
+        };
+        let bytes = serde_json::to_vec(&input).expect("serializing plain fields cannot fail");
+        hex(&Sha256::digest(&bytes))
+    }
+}
+
+/// Lower-case hex of a byte string (sha2's digests have no `{:x}`).
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
+            let _ = write!(out, "{b:02x}");
+            out
+        })
+}
+
+/// Durations (seconds) each mode offers.
+pub const NORMAL_DURATIONS: [u32; 2] = [10, 15];
+pub const PRO_DURATIONS: [u32; 3] = [10, 15, 25];
+/// Built-in defaults, used when neither the segment, the file nor the settings choose.
+pub const DEFAULT_DURATION: u32 = 10;
+pub const MAX_GEN_COUNT: u32 = 100;
+
+/// Where in a file a problem is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Location {
+    /// The file as a whole (unreadable, wrong top-level shape).
+    File,
+    /// A position in the text (syntax and encoding errors).
+    Text { line: usize, column: usize },
+    /// The file's `defaults` object.
+    Defaults,
+    /// A segment known by its `segment_index`.
+    Segment { index: u32 },
+    /// A segment without a usable `segment_index`, by its 1-based place in `segments`.
+    Position { position: usize },
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::File => Ok(()),
+            Location::Text { line, column } => write!(f, "line {line}, column {column}"),
+            Location::Defaults => f.write_str("defaults"),
+            Location::Segment { index } => write!(f, "segment {index}"),
+            Location::Position { position } => write!(f, "segment at position {position}"),
+        }
+    }
+}
+
+/// One thing wrong with a storyboard, printed as one line:
+/// `input/ep1/storyboard_a.json: segment 3: duration_seconds: 25 needs "is_pro": true (…)`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    pub file: PathBuf,
+    pub location: Location,
+    /// The field (or unknown key) at fault, when there is one.
+    pub field: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if self.location != Location::File {
+            write!(f, ": {}", self.location)?;
+        }
+        if let Some(field) = &self.field {
+            write!(f, ": {field}")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// What the run's settings contribute to segments (the third layer of resolution).
+#[derive(Debug, Clone, Copy)]
+pub struct SegmentSettings {
+    pub gen_count: u32,
+}
+
+/// Reads and checks one storyboard. `shown_as` is the path used in messages.
+pub fn load(
+    path: &Path,
+    shown_as: &Path,
+    settings: SegmentSettings,
+) -> Result<Vec<Segment>, Vec<Problem>> {
+    let problem = |location, message: String| {
+        vec![Problem {
+            file: shown_as.to_path_buf(),
+            location,
+            field: None,
+            message,
+        }]
+    };
+    let bytes = std::fs::read(path)
+        .map_err(|err| problem(Location::File, format!("cannot read the file: {err}")))?;
+    let value = decode::decode(&bytes).map_err(|(location, message)| problem(location, message))?;
+    fields::check_file(&value, shown_as, settings)
+}
+
+#[cfg(test)]
+mod tests;
