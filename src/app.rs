@@ -45,12 +45,16 @@ pub enum AppError {
 }
 
 fn describe_invalid(invalid: usize, total: usize, problems: usize, valid: usize) -> String {
-    let are = if invalid == 1 { "is" } else { "are" };
+    let (are, them) = if invalid == 1 {
+        ("is", "it")
+    } else {
+        ("are", "them")
+    };
     let fix = if valid == 0 {
-        "Fix them and run again".to_string()
+        format!("Fix {them} and run again")
     } else {
         format!(
-            "Fix them, or pass --skip-invalid to run the {}",
+            "Fix {them}, or pass --skip-invalid to run the {}",
             counted(valid as u64, "valid storyboard")
         )
     };

@@ -186,3 +186,36 @@ pub struct RunArgs {
     )]
     pub quiet: bool,
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_option_has_a_variable_documented_in_env_example() {
+        let example = include_str!("../.env.example");
+        let command = Cli::command();
+        for arg in command.get_arguments() {
+            let id = arg.get_id().as_str();
+            if id == "help" || id == "version" {
+                continue;
+            }
+            let var = arg
+                .get_env()
+                .unwrap_or_else(|| panic!("--{id} has no environment variable"));
+            let var = var.to_string_lossy();
+            assert!(
+                example.contains(&format!("{var}=")),
+                ".env.example does not document {var}"
+            );
+        }
+        assert!(example.contains("SORA_API_KEY="));
+    }
+}

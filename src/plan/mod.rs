@@ -8,6 +8,7 @@ mod layout;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 pub use discover::is_storyboard_name;
@@ -112,14 +113,25 @@ pub fn build(layout: &Layout, settings: SegmentSettings, force: bool) -> Result<
             }],
         });
     }
-    for relative in found.storyboards {
-        let shown = layout.shown_path(&relative);
-        match storyboard::load(&layout.input_dir.join(&relative), &shown, settings) {
-            Ok(segments) => {
+    // Reading, checking and looking at the disk is independent per file: spread it over
+    // the cores (a rerun of a large batch reads one sidecar per job).
+    let loaded: Vec<_> = found
+        .storyboards
+        .into_par_iter()
+        .map(|relative| {
+            let shown = layout.shown_path(&relative);
+            let loaded = storyboard::load(&layout.input_dir.join(&relative), &shown, settings).map(
+                |segments| jobs_of(&layout.storyboard_dir(&relative), segments, layout, force),
+            );
+            (relative, shown, loaded)
+        })
+        .collect();
+    for (relative, shown, loaded) in loaded {
+        match loaded {
+            Ok(mut jobs) => {
                 let number = plan.storyboards.len();
-                let dir = layout.storyboard_dir(&relative);
-                plan.jobs
-                    .extend(jobs_of(number, &dir, segments, layout, force));
+                jobs.iter_mut().for_each(|job| job.storyboard = number);
+                plan.jobs.append(&mut jobs);
                 plan.storyboards.push(PlannedStoryboard { relative, shown });
             }
             Err(problems) => plan.invalid.push(InvalidStoryboard { shown, problems }),
@@ -128,14 +140,8 @@ pub fn build(layout: &Layout, settings: SegmentSettings, force: bool) -> Result<
     Ok(plan)
 }
 
-/// The jobs of one storyboard, with their state on disk.
-fn jobs_of(
-    storyboard: usize,
-    dir: &Path,
-    segments: Vec<Segment>,
-    layout: &Layout,
-    force: bool,
-) -> Vec<Job> {
+/// The jobs of one storyboard, with their state on disk (`storyboard` is set by the caller).
+fn jobs_of(dir: &Path, segments: Vec<Segment>, layout: &Layout, force: bool) -> Vec<Job> {
     // A storyboard without an output folder has nothing done: skip a stat per job.
     let anything_on_disk = dir.is_dir();
     let mut jobs = Vec::new();
@@ -150,7 +156,7 @@ fn jobs_of(
                 JobState::New
             };
             jobs.push(Job {
-                storyboard,
+                storyboard: 0,
                 segment: Arc::clone(&segment),
                 fingerprint: Arc::clone(&fingerprint),
                 version,

@@ -1,0 +1,80 @@
+//! Helpers shared by the end-to-end tests: a temporary project folder and the real binary,
+//! run in it with a clean environment.
+#![allow(dead_code)] // each test file uses its own subset
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+/// Every variable sora-batch reads; removed so the developer's own settings cannot leak in.
+const SETTINGS_VARS: &[&str] = &[
+    "SORA_API_KEY",
+    "SORA_BASE_URL",
+    "SORA_INPUT_DIR",
+    "SORA_OUTPUT_DIR",
+    "SORA_OUTPUT_MODE",
+    "SORA_SKIP_INVALID",
+    "GEN_COUNT_PER_SEGMENT",
+    "SORA_FORCE",
+    "SORA_DRY_RUN",
+    "SORA_PRICE_NORMAL",
+    "SORA_PRICE_PRO",
+    "SORA_JSON",
+    "SORA_VERBOSE",
+    "SORA_QUIET",
+    "RUST_LOG",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "ALL_PROXY",
+];
+
+/// A scratch folder laid out like a user's project: `input/` and `output/`.
+pub struct Project {
+    pub dir: tempfile::TempDir,
+}
+
+impl Project {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        fs::create_dir_all(dir.path().join("input")).unwrap();
+        Project { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes a file under the project folder, creating its parents.
+    pub fn write(&self, relative: &str, text: &str) -> PathBuf {
+        let path = self.path().join(relative);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, text).unwrap();
+        path
+    }
+
+    /// The binary, run in the project folder with a clean environment.
+    pub fn sora(&self) -> Command {
+        let mut command = assert_cmd::cargo::cargo_bin_cmd!("sora-batch");
+        command.current_dir(self.path()).env("NO_COLOR", "1");
+        for var in SETTINGS_VARS {
+            command.env_remove(var);
+        }
+        command
+    }
+}
+
+/// The text of a command's stdout, after asserting its exit code.
+pub fn stdout_of(assert: assert_cmd::assert::Assert) -> String {
+    String::from_utf8(assert.get_output().stdout.clone()).unwrap()
+}
+
+pub fn stderr_of(assert: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8(assert.get_output().stderr.clone()).unwrap()
+}
+
+pub fn repo_path(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
