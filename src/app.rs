@@ -5,12 +5,13 @@ use std::process::ExitCode;
 
 use tracing::{error, warn};
 
-use crate::cli::{Cli, Command, RunArgs};
+use crate::cli::{Cli, Command, ProviderKind, RunArgs};
 use crate::config::{ApiKey, ConfigError};
 use crate::plan::{self, Layout, Plan, PlanError};
 use crate::pricing::{self, PriceSettings};
 use crate::provider::{self, sora_hk::SoraHk};
 use crate::report::{PlanReport, ProblemLine, counted};
+use crate::sim::{self, SimSettings};
 use crate::storyboard::{self, SegmentSettings};
 
 /// The process exit status, as documented in the README.
@@ -40,6 +41,8 @@ pub enum AppError {
         problems: usize,
         valid: usize,
     },
+    #[error("cannot start the provider simulator: {0}")]
+    Simulator(String),
     #[error("generating videos is not part of this build yet; use --dry-run to price the batch")]
     GenerationUnavailable,
 }
@@ -77,8 +80,65 @@ pub async fn run(cli: Cli) -> Result<Exit, AppError> {
             println!("{}", storyboard::schema_json());
             Ok(Exit::Success)
         }
+        Some(Command::Simulate(settings)) => simulate(settings).await,
         None => run_batch(&cli.run).await,
     }
+}
+
+/// `sora-batch simulate`: serves until Ctrl+C, then prints what the clients did.
+async fn simulate(settings: SimSettings) -> Result<Exit, AppError> {
+    let key = settings.api_key.clone();
+    let sim = sim::start(settings)
+        .await
+        .map_err(|err| AppError::Simulator(err.to_string()))?;
+    println!("simulator listening on {} (API key {key})", sim.base_url());
+    println!(
+        "try: SORA_BASE_URL={} SORA_API_KEY={key} sora-batch",
+        sim.base_url()
+    );
+    println!(
+        "counters: curl http://{}/__stats; stop with Ctrl+C",
+        sim.addr
+    );
+    // If the signal handler cannot be installed, serving until killed is still right.
+    let _ = tokio::signal::ctrl_c().await;
+    let stats = serde_json::to_string_pretty(&sim.stats()).expect("the counters serialize");
+    println!("{stats}");
+    Ok(Exit::Success)
+}
+
+/// The provider a run talks to, and the in-process simulator behind it when
+/// `--provider simulator` asked for one (it lives as long as this value).
+struct Connection {
+    client: Option<SoraHk>,
+    _simulator: Option<sim::RunningSim>,
+}
+
+/// Generation times of the offline demo: short enough to finish in seconds.
+const DEMO_GEN_SECONDS: sim::GenSeconds = sim::GenSeconds(2.0, 5.0);
+
+async fn connect(args: &RunArgs) -> Result<Connection, AppError> {
+    let http = provider::http_client(std::time::Duration::from_secs(60));
+    if args.provider == ProviderKind::Simulator {
+        let settings = sim::SimSettings {
+            gen_seconds: DEMO_GEN_SECONDS,
+            ..sim::SimSettings::default()
+        };
+        let simulator = sim::start(settings)
+            .await
+            .map_err(|err| AppError::Simulator(err.to_string()))?;
+        let base = url::Url::parse(&simulator.base_url()).expect("the simulator's URL parses");
+        let client = SoraHk::new(http, &base, ApiKey::new(sim::DEFAULT_KEY));
+        return Ok(Connection {
+            client: Some(client),
+            _simulator: Some(simulator),
+        });
+    }
+    let client = ApiKey::from_env()?.map(|key| SoraHk::new(http, &args.base_url, key));
+    Ok(Connection {
+        client,
+        _simulator: None,
+    })
 }
 
 async fn run_batch(args: &RunArgs) -> Result<Exit, AppError> {
@@ -147,15 +207,12 @@ fn check_problems(plan: &Plan, args: &RunArgs) -> Result<(), AppError> {
 }
 
 async fn dry_run(plan: &Plan, args: &RunArgs) -> Result<Exit, AppError> {
-    let provider = ApiKey::from_env()?.map(|key| {
-        let http = provider::http_client(std::time::Duration::from_secs(15));
-        SoraHk::new(http, &args.base_url, key)
-    });
+    let connection = connect(args).await?;
     let prices = PriceSettings {
         normal_cents: args.price_normal,
         pro_cents: args.price_pro,
     };
-    let quote = pricing::quote(prices, provider.as_ref()).await;
+    let quote = pricing::quote(prices, connection.client.as_ref()).await;
     let report = PlanReport::new(plan, &quote);
     if args.json {
         println!(

@@ -19,6 +19,7 @@ Environment:
 Exit codes: 0 success, 2 invalid input or usage.
 
 Examples:
+  sora-batch --provider simulator      Try the whole pipeline offline, for free
   sora-batch --dry-run                 Price the storyboards in ./input; spends nothing
   sora-batch --input-dir ./episodes    Generate every new or edited segment
   sora-batch schema > storyboard.schema.json";
@@ -45,6 +46,18 @@ pub struct Cli {
 pub enum Command {
     /// Print the JSON Schema of the storyboard format, for editors that validate JSON
     Schema,
+    /// Run the local provider simulator (Sora.hk and OpenAI Videos APIs) until Ctrl+C
+    Simulate(crate::sim::SimSettings),
+}
+
+/// Which API the batch talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProviderKind {
+    /// The Sora.hk task API at --base-url
+    #[value(name = "sora-hk")]
+    SoraHk,
+    /// A simulator started inside this process: the whole pipeline, offline and free
+    Simulator,
 }
 
 /// The main job's settings.
@@ -121,6 +134,17 @@ pub struct RunArgs {
         help_heading = "Generation"
     )]
     pub dry_run: bool,
+
+    /// The API to use; `simulator` runs the batch offline against a built-in fake provider
+    #[arg(
+        long,
+        env = "SORA_PROVIDER",
+        hide_env_values = true,
+        value_name = "NAME",
+        default_value = "sora-hk",
+        help_heading = "Provider"
+    )]
+    pub provider: ProviderKind,
 
     /// The provider's API address
     #[arg(

@@ -10,5 +10,6 @@ pub mod pricing;
 pub mod provider;
 pub mod report;
 pub mod sidecar;
+pub mod sim;
 pub mod storyboard;
 pub mod ui;

@@ -416,3 +416,63 @@ fn unreachable_provider_falls_back_and_never_shows_the_key() {
     let plan: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(plan["price_source"], "default");
 }
+
+mod against_the_simulator {
+    use super::*;
+    use sora_batch::sim::{self, SimSettings};
+
+    #[test]
+    fn dry_run_uses_the_providers_prices_and_warns_about_the_balance() {
+        let simulator = sim::start_on_thread(SimSettings {
+            balance: Some(40),
+            ..SimSettings::default()
+        })
+        .unwrap();
+        let project = Project::new();
+        project.write("input/storyboard.json", EPISODE);
+        let assert = project
+            .sora()
+            .env("SORA_API_KEY", sim::DEFAULT_KEY)
+            .env("SORA_BASE_URL", simulator.base_url())
+            .args(["--dry-run", "--json"])
+            .assert()
+            .success();
+        let err = stderr_of(&assert);
+        let plan: Value = serde_json::from_str(&stdout_of(assert)).unwrap();
+        assert_eq!(plan["price_source"], "provider");
+        assert_eq!(plan["balance_cents"], 40);
+        // 5 normal jobs at 3 cents and 1 pro job at 30 cents.
+        assert_eq!(plan["estimated_cost_cents"], 45);
+        assert!(err.contains("exceeds your balance"), "{err}");
+        // A dry run spends nothing.
+        assert_eq!(simulator.stats().creates, 0);
+    }
+
+    #[test]
+    fn a_refused_key_is_a_warning_that_never_shows_the_key() {
+        let simulator = sim::start_on_thread(SimSettings::default()).unwrap();
+        let project = Project::new();
+        project.write("input/storyboard.json", EPISODE);
+        let assert = project
+            .sora()
+            .env("SORA_API_KEY", "sk-wrong-secret-value")
+            .env("SORA_BASE_URL", simulator.base_url())
+            .arg("--dry-run")
+            .assert()
+            .success();
+        let all = format!("{}{}", stderr_of(&assert), stdout_of(assert));
+        assert!(all.contains("refused the API key"), "{all}");
+        assert!(!all.contains("sk-wrong-secret-value"));
+        assert!(simulator.stats().unauthorized >= 1);
+    }
+
+    #[test]
+    fn provider_simulator_prices_offline_without_a_key() {
+        let project = Project::new();
+        project.write("input/storyboard.json", EPISODE);
+        let plan = plan_json(&project, &["--provider", "simulator"]);
+        assert_eq!(plan["price_source"], "provider");
+        assert_eq!(plan["estimated_cost_cents"], 45);
+        assert!(plan["balance_cents"].as_i64().unwrap() > 0);
+    }
+}

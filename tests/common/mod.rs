@@ -11,6 +11,7 @@ use assert_cmd::Command;
 const SETTINGS_VARS: &[&str] = &[
     "SORA_API_KEY",
     "SORA_BASE_URL",
+    "SORA_PROVIDER",
     "SORA_INPUT_DIR",
     "SORA_OUTPUT_DIR",
     "SORA_OUTPUT_MODE",

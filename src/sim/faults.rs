@@ -1,0 +1,191 @@
+//! Injected faults: server errors on demand (`--fault-rate`) and connections that die
+//! before the answer leaves (resets, and the ambiguous create of `--ambiguous-rate`).
+//!
+//! Dropping a connection from inside a handler needs help from the transport: the
+//! listener hands every connection a kill switch, which handlers reach through axum's
+//! connect info; once flipped, every write fails and hyper closes the socket unanswered.
+
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::serve::{IncomingStream, Listener};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+
+use super::world::World;
+
+/// A loopback listener whose connections carry a kill switch.
+pub struct KillableListener(TcpListener);
+
+impl KillableListener {
+    pub async fn bind(port: u16) -> io::Result<Self> {
+        Ok(KillableListener(
+            TcpListener::bind(("127.0.0.1", port)).await?,
+        ))
+    }
+}
+
+/// The connect info every request sees: who is calling and the switch that drops them.
+#[derive(Clone, Debug)]
+pub struct Connection {
+    pub peer: SocketAddr,
+    killed: Arc<AtomicBool>,
+}
+
+impl Connection {
+    /// Drops the connection: nothing more is written, whatever the handler returns.
+    pub fn kill(&self) {
+        self.killed.store(true, Ordering::SeqCst);
+    }
+}
+
+impl Listener for KillableListener {
+    type Io = KillableStream;
+    type Addr = Connection;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            match self.0.accept().await {
+                Ok((stream, peer)) => {
+                    let _ = stream.set_nodelay(true);
+                    let killed = Arc::new(AtomicBool::new(false));
+                    let connection = Connection {
+                        peer,
+                        killed: killed.clone(),
+                    };
+                    return (KillableStream { stream, killed }, connection);
+                }
+                // Out of file descriptors and the like: wait a moment rather than spin.
+                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+            }
+        }
+    }
+
+    fn local_addr(&self) -> io::Result<Self::Addr> {
+        Ok(Connection {
+            peer: self.0.local_addr()?,
+            killed: Arc::default(),
+        })
+    }
+}
+
+impl axum::extract::connect_info::Connected<IncomingStream<'_, KillableListener>> for Connection {
+    fn connect_info(stream: IncomingStream<'_, KillableListener>) -> Self {
+        stream.remote_addr().clone()
+    }
+}
+
+pub struct KillableStream {
+    stream: TcpStream,
+    killed: Arc<AtomicBool>,
+}
+
+impl KillableStream {
+    fn check(&self) -> io::Result<()> {
+        if self.killed.load(Ordering::SeqCst) {
+            Err(io::ErrorKind::ConnectionReset.into())
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl AsyncRead for KillableStream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        self.check()?;
+        Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for KillableStream {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.check()?;
+        Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.check()?;
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+}
+
+/// Middleware on the API routes: with probability `--fault-rate`, answer with one of the
+/// failures real gateways produce instead of calling the handler.
+pub async fn inject(
+    State(world): State<Arc<World>>,
+    ConnectInfo(connection): ConnectInfo<Connection>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let mut response = if world.roll(world.settings.fault_rate) {
+        world.count(|stats| stats.faults += 1);
+        injected_fault(&world, &connection)
+    } else {
+        next.run(request).await
+    };
+    let request_id = format!("sim-{:016x}", world.pick(usize::MAX));
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    response
+}
+
+fn injected_fault(world: &World, connection: &Connection) -> Response {
+    match world.pick(4) {
+        0 => bad_gateway_page(),
+        1 => server_error(),
+        2 => unavailable(),
+        _ => {
+            connection.kill();
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+fn bad_gateway_page() -> Response {
+    let page = "<html><head><title>502 Bad Gateway</title></head>\
+        <body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>";
+    let mut response = (StatusCode::BAD_GATEWAY, page).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    response
+}
+
+fn server_error() -> Response {
+    let body = serde_json::json!({"code": 500, "message": "internal server error", "data": null});
+    (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response()
+}
+
+fn unavailable() -> Response {
+    let mut response = (
+        StatusCode::SERVICE_UNAVAILABLE,
+        "service temporarily unavailable",
+    )
+        .into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    response
+}

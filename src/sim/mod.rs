@@ -1,0 +1,244 @@
+//! The local provider simulator (`sora-batch simulate`, and `--provider simulator`): the
+//! Sora.hk task API, the OpenAI Videos API and a CDN for the videos, over loopback, with
+//! knobs that inject the faults real providers show. Tests and the offline demo use it.
+//!
+//! Layout: `world` holds the tasks and counters, `sora_hk` and `openai` speak the two
+//! dialects, `video` serves the bytes (Range, ETag, truncation, throttling), and `faults`
+//! drops connections and answers with server errors on demand.
+
+mod faults;
+mod openai;
+mod sora_hk;
+mod video;
+mod world;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::get;
+use clap::Args;
+use tokio::sync::oneshot;
+
+pub use world::{CONTENT_POLICY_MESSAGE, Stats};
+
+use world::World;
+
+/// The simulator's knobs. Every fault is off by default.
+#[derive(Debug, Clone, Args)]
+pub struct SimSettings {
+    /// Port on 127.0.0.1 to listen on; 0 picks a free one
+    #[arg(long, default_value_t = 8790)]
+    pub port: u16,
+
+    /// Write the port it listens on to this file (for scripts that use --port 0)
+    #[arg(long, value_name = "FILE")]
+    pub port_file: Option<PathBuf>,
+
+    /// The only API key it accepts; any other gets HTTP 401
+    #[arg(long, default_value = "sk-sim")]
+    pub api_key: String,
+
+    /// Generation time of a task in seconds, drawn from A:B (pro tasks take 1.5x longer)
+    #[arg(long, value_name = "A:B", default_value = "5:20")]
+    pub gen_seconds: GenSeconds,
+
+    /// Tasks one key may have active at once; more get HTTP 429 with Retry-After
+    #[arg(long, value_name = "N")]
+    pub capacity: Option<usize>,
+
+    /// Probability that an API call fails: 502 HTML page, 500, 503 or a reset connection
+    #[arg(long, value_name = "P", default_value_t = 0.0)]
+    pub fault_rate: f64,
+
+    /// Probability that a create is billed, then its connection dropped before the answer
+    #[arg(long, value_name = "P", default_value_t = 0.0)]
+    pub ambiguous_rate: f64,
+
+    /// Probability that the first download of a video stops halfway
+    #[arg(long, value_name = "P", default_value_t = 0.0)]
+    pub truncate_rate: f64,
+
+    /// Probability that a task fails at the provider
+    #[arg(long, value_name = "P", default_value_t = 0.0)]
+    pub fail_rate: f64,
+
+    /// Account balance in cents; creates beyond it get code 1012 [default: unlimited]
+    #[arg(long, value_name = "CENTS")]
+    pub balance: Option<i64>,
+
+    /// Download speed limit per connection [default: unlimited]
+    #[arg(long, value_name = "N")]
+    pub bytes_per_sec: Option<u64>,
+
+    /// Size of each served video; the bundled clip is padded to it [default: the clip]
+    #[arg(long, value_name = "N")]
+    pub video_bytes: Option<u64>,
+
+    /// Seed for the random choices, for runs that repeat exactly
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+}
+
+impl Default for SimSettings {
+    fn default() -> Self {
+        SimSettings {
+            port: 0,
+            port_file: None,
+            api_key: DEFAULT_KEY.to_string(),
+            gen_seconds: GenSeconds(5.0, 20.0),
+            capacity: None,
+            fault_rate: 0.0,
+            ambiguous_rate: 0.0,
+            truncate_rate: 0.0,
+            fail_rate: 0.0,
+            balance: None,
+            bytes_per_sec: None,
+            video_bytes: None,
+            seed: None,
+        }
+    }
+}
+
+/// The key the simulator accepts unless told otherwise.
+pub const DEFAULT_KEY: &str = "sk-sim";
+
+/// A range of generation times in seconds, written `A:B`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GenSeconds(pub f64, pub f64);
+
+impl GenSeconds {
+    pub fn bounds(self) -> (f64, f64) {
+        (self.0, self.1)
+    }
+}
+
+impl FromStr for GenSeconds {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let number = |part: &str| part.trim().parse::<f64>().ok().filter(|n| *n >= 0.0);
+        let parsed = match text.split_once(':') {
+            Some((low, high)) => number(low).zip(number(high)),
+            None => number(text).map(|n| (n, n)),
+        };
+        match parsed {
+            Some((low, high)) if low <= high => Ok(GenSeconds(low, high)),
+            _ => Err(format!(
+                "\"{text}\" is not a range of seconds; write A:B with 0 <= A <= B, e.g. 5:20"
+            )),
+        }
+    }
+}
+
+/// A running simulator. Dropping it stops the server.
+pub struct RunningSim {
+    pub addr: SocketAddr,
+    world: Arc<World>,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl RunningSim {
+    /// The base URL of both APIs, e.g. `http://127.0.0.1:8790/v1`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}/v1", self.addr)
+    }
+
+    /// The counters, read directly (the same numbers `GET /__stats` answers).
+    pub fn stats(&self) -> Stats {
+        self.world.stats()
+    }
+}
+
+impl Drop for RunningSim {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Starts the simulator on the current tokio runtime.
+pub async fn start(settings: SimSettings) -> std::io::Result<RunningSim> {
+    let listener = faults::KillableListener::bind(settings.port).await?;
+    let addr = axum::serve::Listener::local_addr(&listener)?.peer;
+    if let Some(path) = &settings.port_file {
+        std::fs::write(path, addr.port().to_string())?;
+    }
+    let world = Arc::new(World::new(settings));
+    let (stop, stopped) = oneshot::channel::<()>();
+    let app = router(world.clone()).into_make_service_with_connect_info::<faults::Connection>();
+    tokio::spawn(async move {
+        let server = axum::serve(listener, app).with_graceful_shutdown(async {
+            let _ = stopped.await;
+        });
+        if let Err(err) = server.await {
+            tracing::error!("the simulator stopped: {err}");
+        }
+    });
+    Ok(RunningSim {
+        addr,
+        world,
+        stop: Some(stop),
+        thread: None,
+    })
+}
+
+/// Starts the simulator on a thread of its own with its own runtime, so blocking code
+/// (a test that runs the binary and waits for it) cannot starve it.
+pub fn start_on_thread(settings: SimSettings) -> std::io::Result<RunningSim> {
+    let (ready, started) = std::sync::mpsc::channel();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build();
+        let runtime = match runtime {
+            Ok(runtime) => runtime,
+            Err(err) => return drop(ready.send(Err(err))),
+        };
+        runtime.block_on(async move {
+            match start(settings).await {
+                Ok(sim) => {
+                    let _ = ready.send(Ok((sim.addr, sim.world.clone())));
+                    // Runs until the handle is dropped (or its sender with it).
+                    let _ = stopped.await;
+                    drop(sim);
+                }
+                Err(err) => drop(ready.send(Err(err))),
+            }
+        });
+    });
+    let (addr, world) = started
+        .recv()
+        .map_err(|_| std::io::Error::other("the simulator thread died while starting"))??;
+    Ok(RunningSim {
+        addr,
+        world,
+        stop: Some(stop),
+        thread: Some(thread),
+    })
+}
+
+fn router(world: Arc<World>) -> Router {
+    Router::new()
+        .nest("/v1", sora_hk::routes().merge(openai::routes()))
+        .layer(axum::middleware::from_fn_with_state(
+            world.clone(),
+            faults::inject,
+        ))
+        .route("/cdn/{file}", get(video::cdn))
+        .route("/__stats", get(stats))
+        .with_state(world)
+}
+
+async fn stats(axum::extract::State(world): axum::extract::State<Arc<World>>) -> axum::Json<Stats> {
+    axum::Json(world.stats())
+}

@@ -1,0 +1,298 @@
+//! The simulator's state: the tasks every dialect shares, their lifecycle over time, the
+//! account's balance, the dice behind the fault knobs, and the counters `/__stats` shows.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+use tokio::time::Instant;
+
+use super::SimSettings;
+
+/// What a client asked for, in the terms both dialects share.
+#[derive(Debug, Clone)]
+pub struct TaskRequest {
+    pub prompt: String,
+    pub image_url: Option<String>,
+    pub is_pro: bool,
+    pub duration: u32,
+    /// `horizontal`/`vertical` (Sora.hk) or a pixel size like `1280x720` (OpenAI).
+    pub shape: String,
+    pub cost_cents: i64,
+}
+
+/// Where a task is in its life, as of one moment.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Phase {
+    Pending,
+    Processing { progress: u8 },
+    Completed,
+    Failed { message: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct Task {
+    pub id: String,
+    pub request: TaskRequest,
+    pub created: Instant,
+    pub created_unix: u64,
+    pub generation: Duration,
+    /// Set at creation: the task fails (at 40% of its time) with this message.
+    pub failure: Option<String>,
+    /// Set at creation: the first download of this video stops halfway.
+    pub truncate_first_download: bool,
+    pub downloads_started: u32,
+}
+
+impl Task {
+    pub fn phase(&self, now: Instant) -> Phase {
+        let elapsed = now.saturating_duration_since(self.created).as_secs_f64();
+        let total = self.generation.as_secs_f64().max(0.001);
+        let done = elapsed / total;
+        if let Some(message) = &self.failure
+            && done >= 0.4
+        {
+            return Phase::Failed {
+                message: message.clone(),
+            };
+        }
+        match done {
+            d if d >= 1.0 => Phase::Completed,
+            // The first tenth is spent in the queue.
+            d if d < 0.1 => Phase::Pending,
+            d => Phase::Processing {
+                progress: ((d - 0.1) / 0.9 * 100.0).clamp(1.0, 99.0) as u8,
+            },
+        }
+    }
+
+    /// When the provider stops working on it (finished or failed).
+    fn ends_at(&self) -> Instant {
+        if self.failure.is_some() {
+            self.created + self.generation.mul_f64(0.4)
+        } else {
+            self.created + self.generation
+        }
+    }
+
+    pub fn completed_unix(&self) -> Option<u64> {
+        let end = self.ends_at().saturating_duration_since(self.created);
+        Some(self.created_unix + end.as_secs())
+    }
+}
+
+/// Counters a test reads to prove what the client did.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Stats {
+    /// Tasks created and billed, in total and per prompt.
+    pub creates: u64,
+    pub creates_by_prompt: BTreeMap<String, u64>,
+    pub billed_cents: i64,
+    /// Creates refused: 429 at capacity, 1012 out of balance, 1001 bad parameter, 401.
+    pub rate_limited: u64,
+    pub out_of_balance: u64,
+    pub bad_requests: u64,
+    pub unauthorized: u64,
+    /// Status calls (`GET /tasks/{id}`, `GET /videos/{id}`) and list calls.
+    pub polls: u64,
+    pub lists: u64,
+    /// Video downloads started, and those cut halfway on purpose.
+    pub downloads: u64,
+    pub range_requests: u64,
+    pub truncations: u64,
+    /// Injected faults: 5xx answers and resets; ambiguous creates (billed, then dropped).
+    pub faults: u64,
+    pub ambiguous: u64,
+    /// The most tasks that were active (created, not yet finished) at one time.
+    pub max_active: u64,
+}
+
+pub struct World {
+    pub settings: SimSettings,
+    inner: Mutex<Inner>,
+}
+
+struct Inner {
+    tasks: HashMap<String, Task>,
+    /// Task ids in creation order, for the newest-first list.
+    order: Vec<String>,
+    stats: Stats,
+    rng: fastrand::Rng,
+    next_id: u64,
+    spent_cents: i64,
+}
+
+/// Why a create was refused before any task existed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Refusal {
+    AtCapacity { retry_after: Duration },
+    OutOfBalance { balance_cents: i64 },
+}
+
+impl World {
+    pub fn new(settings: SimSettings) -> Self {
+        let rng = settings
+            .seed
+            .map_or_else(fastrand::Rng::new, fastrand::Rng::with_seed);
+        World {
+            settings,
+            inner: Mutex::new(Inner {
+                tasks: HashMap::new(),
+                order: Vec::new(),
+                stats: Stats::default(),
+                rng,
+                next_id: 1,
+                spent_cents: 0,
+            }),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        // A panic while holding the lock cannot leave the counters half-updated in a way
+        // that matters to a test double, so a poisoned lock is used as it is.
+        self.inner
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    /// Rolls a die that comes up true with `probability`.
+    pub fn roll(&self, probability: f64) -> bool {
+        probability > 0.0 && self.lock().rng.f64() < probability
+    }
+
+    pub fn pick(&self, choices: usize) -> usize {
+        self.lock().rng.usize(..choices)
+    }
+
+    pub fn count(&self, update: impl FnOnce(&mut Stats)) {
+        update(&mut self.lock().stats);
+    }
+
+    pub fn stats(&self) -> Stats {
+        self.lock().stats.clone()
+    }
+
+    pub fn balance_cents(&self) -> Option<i64> {
+        let spent = self.lock().spent_cents;
+        self.settings.balance.map(|balance| balance - spent)
+    }
+
+    /// Creates (and bills) a task, or says why not.
+    pub fn create(&self, request: TaskRequest, now: Instant) -> Result<Task, Refusal> {
+        let settings = &self.settings;
+        let mut inner = self.lock();
+        let active: Vec<Instant> = inner
+            .tasks
+            .values()
+            .map(Task::ends_at)
+            .filter(|end| *end > now)
+            .collect();
+        if let Some(capacity) = settings.capacity
+            && active.len() >= capacity
+        {
+            inner.stats.rate_limited += 1;
+            let first_free = active.iter().min().copied().unwrap_or(now);
+            let wait = first_free.saturating_duration_since(now);
+            return Err(Refusal::AtCapacity {
+                retry_after: wait.max(Duration::from_secs(1)),
+            });
+        }
+        if let Some(balance) = settings.balance
+            && inner.spent_cents + request.cost_cents > balance
+        {
+            inner.stats.out_of_balance += 1;
+            return Err(Refusal::OutOfBalance {
+                balance_cents: balance - inner.spent_cents,
+            });
+        }
+        let task = self.new_task(&mut inner, request, now);
+        inner.spent_cents += task.request.cost_cents;
+        let stats = &mut inner.stats;
+        stats.creates += 1;
+        stats.billed_cents += task.request.cost_cents;
+        *stats
+            .creates_by_prompt
+            .entry(task.request.prompt.clone())
+            .or_default() += 1;
+        stats.max_active = stats.max_active.max(active.len() as u64 + 1);
+        inner.order.push(task.id.clone());
+        inner.tasks.insert(task.id.clone(), task.clone());
+        Ok(task)
+    }
+
+    fn new_task(&self, inner: &mut Inner, request: TaskRequest, now: Instant) -> Task {
+        let (low, high) = self.settings.gen_seconds.bounds();
+        let mut seconds = low + (high - low) * inner.rng.f64();
+        if request.is_pro {
+            seconds *= PRO_SLOWDOWN;
+        }
+        let failure = if request.prompt.contains("FORBIDDEN") {
+            Some(CONTENT_POLICY_MESSAGE.to_string())
+        } else if inner.rng.f64() < self.settings.fail_rate {
+            Some("generation failed: the upstream model returned no video".to_string())
+        } else {
+            None
+        };
+        let truncate = inner.rng.f64() < self.settings.truncate_rate;
+        let id = format!("task_{:06}{:04x}", inner.next_id, inner.rng.u16(..));
+        inner.next_id += 1;
+        Task {
+            id,
+            request,
+            created: now,
+            created_unix: unix_now(),
+            generation: Duration::from_secs_f64(seconds),
+            failure,
+            truncate_first_download: truncate,
+            downloads_started: 0,
+        }
+    }
+
+    pub fn task(&self, id: &str) -> Option<Task> {
+        self.lock().tasks.get(id).cloned()
+    }
+
+    /// The tasks, newest first: one page of them and the total.
+    pub fn page(&self, page: usize, page_size: usize) -> (Vec<Task>, usize) {
+        let inner = self.lock();
+        let total = inner.order.len();
+        let tasks = inner
+            .order
+            .iter()
+            .rev()
+            .skip(page.saturating_sub(1) * page_size)
+            .take(page_size)
+            .filter_map(|id| inner.tasks.get(id).cloned())
+            .collect();
+        (tasks, total)
+    }
+
+    /// Notes a download of a task's video; true when this one must stop halfway.
+    pub fn start_download(&self, id: &str, ranged: bool) -> bool {
+        let mut inner = self.lock();
+        let Some(task) = inner.tasks.get_mut(id) else {
+            return false;
+        };
+        task.downloads_started += 1;
+        let cut = task.truncate_first_download && task.downloads_started == 1;
+        inner.stats.downloads += 1;
+        inner.stats.range_requests += u64::from(ranged);
+        inner.stats.truncations += u64::from(cut);
+        cut
+    }
+}
+
+/// Pro tasks take this many times longer than normal ones.
+pub const PRO_SLOWDOWN: f64 = 1.5;
+
+/// What a prompt containing `FORBIDDEN` fails with, in the style of the real provider.
+pub const CONTENT_POLICY_MESSAGE: &str =
+    "内容审核未通过 (content policy violation): the prompt was flagged by moderation";
+
+pub fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs()
+}
