@@ -5,6 +5,8 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod journal;
+pub mod lock;
 pub mod plan;
 pub mod pricing;
 pub mod provider;

@@ -1,0 +1,347 @@
+//! The journal: what this tool asked the provider to do, kept so that a crash never makes
+//! it pay twice for one video. An append-only JSON Lines file, `<state-dir>/journal.jsonl`,
+//! folded into a [`JournalState`] when a run starts (see ARCHITECTURE.md, "The job state
+//! machine", for what the engine does with each stage).
+//!
+//! # Line format (v1)
+//! One event per line, the job's key nested under `key`, the event's fields beside it:
+//!
+//! ```text
+//! {"v":1,"key":{"storyboard":"ep1/storyboard_a.json","segment":3,"version":2,"fingerprint":"9f2c…"},"event":"submitted","at_ms":1764139715000,"task_id":"task_8f2","cost_cents":30}
+//! ```
+//!
+//! `v` is on every line rather than in a header, so any line reads alone and neither
+//! cutting off a torn tail nor compaction has a header to keep right. The key is nested so
+//! a future event field can never collide with a key field. Readers ignore unknown fields:
+//! adding an optional field keeps `v` at 1; any other change raises it, and this version
+//! refuses lines of a higher one rather than misread them.
+//!
+//! # Damage
+//! A crash can only tear the line being appended, which is the last one: it is ignored
+//! with a warning and cut off before the next append. A bad line *before* the last one is
+//! an error, not a warning: a crash cannot produce it (earlier lines were complete), so the
+//! file was edited or damaged, and the lost line may be the `submitted` of a paid task.
+//! Skipping it would submit that job again and pay twice; the user decides instead.
+//!
+//! # Durability
+//! `submitting` is fsynced before the create call and `submitted` right after it: those
+//! are the events that stand for money. `downloaded` is fsynced too, once per video, so a
+//! crash does not fetch a finished video again. `finished` and `abandoned` are only
+//! written: if a crash loses one, the next run polls or reconciles the task again, which
+//! costs a request, not a video. (Any fsync also makes every earlier line durable.)
+//!
+//! # Never the API key
+//! No type here holds the key, and the key's type ([`crate::config::ApiKey`]) neither
+//! serializes nor prints itself, so no event can carry it.
+
+mod read;
+mod record;
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::{fmt, fs};
+
+use serde::{Deserialize, Serialize};
+use tracing::warn;
+
+pub use record::{JobRecord, JournalState, Stage};
+
+/// The journal's name inside the state folder.
+pub const JOURNAL_FILE: &str = "journal.jsonl";
+
+/// The `v` of every line this version writes.
+const FORMAT_VERSION: u32 = 1;
+
+/// One job: a version of a segment, as requested. An edited segment has a new fingerprint,
+/// so it is a new job.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct JobKey {
+    /// The storyboard's path relative to the input folder, with `/` separators.
+    pub storyboard: String,
+    pub segment: u32,
+    pub version: u32,
+    pub fingerprint: String,
+}
+
+impl fmt::Display for JobKey {
+    /// `ep1/storyboard_a.json segment 3 v2`
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} segment {} v{}",
+            self.storyboard, self.segment, self.version
+        )
+    }
+}
+
+/// Something that happened to a job. Times are unix milliseconds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// Written and fsynced before the create call.
+    Submitting {
+        at_ms: u64,
+        provider: String,
+        prompt: String,
+    },
+    /// The provider accepted the task; fsynced right after the create call returned.
+    Submitted {
+        at_ms: u64,
+        task_id: String,
+        cost_cents: Option<i64>,
+    },
+    /// The provider finished the task, one way or the other.
+    Finished {
+        at_ms: u64,
+        task_id: String,
+        outcome: Outcome,
+    },
+    /// The video is in place beside its sidecar.
+    Downloaded {
+        at_ms: u64,
+        path: String,
+        bytes: u64,
+        sha256: String,
+    },
+    /// Given up (e.g. the provider lost the task): a later run treats the job as new.
+    Abandoned { at_ms: u64, reason: String },
+}
+
+impl Event {
+    /// Whether `append` fsyncs this event (see the module doc, "Durability").
+    fn is_durable(&self) -> bool {
+        matches!(
+            self,
+            Event::Submitting { .. } | Event::Submitted { .. } | Event::Downloaded { .. }
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Outcome {
+    Completed { video_url: String },
+    Failed { message: String },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error(
+        "cannot create the state folder {path}: {source}; check its permissions, or pass a different --state-dir"
+    )]
+    CreateDir { path: PathBuf, source: io::Error },
+    #[error(
+        "cannot {action} the journal {path}: {source}; check that the disk is not full and the state folder is writable"
+    )]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        source: io::Error,
+    },
+    #[error(
+        "{path}: line {line}: cannot read this entry ({reason}); the journal was edited or damaged. \
+         Repair or delete that line (deleting a submitting or submitted line forgets a job that may \
+         have been paid for), or move the file aside to start afresh"
+    )]
+    Damaged {
+        path: PathBuf,
+        line: usize,
+        reason: String,
+    },
+    #[error(
+        "{path}: line {line} was written by a newer sora-batch (journal format v{found}; this one \
+         reads v{FORMAT_VERSION}); upgrade sora-batch to go on with this state folder"
+    )]
+    NewerFormat {
+        path: PathBuf,
+        line: usize,
+        found: u32,
+    },
+}
+
+/// The open journal. `&self` methods, so the engine can share it in an `Arc` across tasks;
+/// they block on disk writes (an fsync takes milliseconds).
+#[derive(Debug)]
+pub struct Journal {
+    dir: PathBuf,
+    path: PathBuf,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    /// Opened for appending: every write lands at the end, even after a cut.
+    file: File,
+    /// The file's length after the last complete line.
+    len: u64,
+    /// The fold of every line in the file, so compaction never forgets this run's events.
+    state: JournalState,
+}
+
+impl Journal {
+    /// Opens (or creates) the journal in `state_dir` and folds it; the state is that of the
+    /// previous runs. A torn last line is cut off here, so the next append starts clean.
+    pub fn open(state_dir: &Path) -> Result<(Journal, JournalState), JournalError> {
+        fs::create_dir_all(state_dir).map_err(|source| JournalError::CreateDir {
+            path: state_dir.to_path_buf(),
+            source,
+        })?;
+        let path = state_dir.join(JOURNAL_FILE);
+        let io_error = |action| {
+            let path = path.clone();
+            move |source| JournalError::Io {
+                action,
+                path,
+                source,
+            }
+        };
+        let existed = path.exists();
+        let mut file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(&path)
+            .map_err(io_error("open"))?;
+        if !existed {
+            // The first `submitting` is only durable once the file's name is.
+            sync_dir(state_dir).map_err(io_error("create"))?;
+        }
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).map_err(io_error("read"))?;
+        let parsed = read::parse(&path, &bytes)?;
+        if parsed.good_len < bytes.len() {
+            file.set_len(parsed.good_len as u64)
+                .and_then(|()| file.sync_data())
+                .map_err(io_error("cut the torn last line off"))?;
+        }
+        let mut state = JournalState::default();
+        for (key, event) in &parsed.events {
+            state.apply(key, event);
+        }
+        let inner = Inner {
+            file,
+            len: parsed.good_len as u64,
+            state: state.clone(),
+        };
+        let journal = Journal {
+            dir: state_dir.to_path_buf(),
+            path,
+            inner: Mutex::new(inner),
+        };
+        Ok((journal, state))
+    }
+
+    /// Appends one event as one line, fsynced for the events that stand for money (see
+    /// the module doc). When this returns an error for `submitting`, do not submit.
+    pub fn append(&self, key: &JobKey, event: &Event) -> Result<(), JournalError> {
+        let line = read::encode(key, event);
+        let mut inner = self.lock();
+        if let Err(source) = inner.file.write_all(line.as_bytes()) {
+            // A partial line would make every line after it unreadable: cut it off.
+            if let Err(err) = inner.file.set_len(inner.len) {
+                warn!(
+                    "cannot cut a partial line off {}: {err}",
+                    self.path.display()
+                );
+            }
+            return Err(self.io_error("append to", source));
+        }
+        inner.len += line.len() as u64;
+        // The line is in the file whatever the fsync says, so the state follows it.
+        inner.state.apply(key, event);
+        if event.is_durable() {
+            inner
+                .file
+                .sync_data()
+                .map_err(|source| self.io_error("flush", source))?;
+        }
+        Ok(())
+    }
+
+    /// The fold of everything in the journal now, this run's events included.
+    pub fn state(&self) -> JournalState {
+        self.lock().state.clone()
+    }
+
+    /// Rewrites the journal with only the jobs that still matter, for the end of a run that
+    /// finished cleanly; appends go on in the new file.
+    ///
+    /// Kept: every job not `downloaded` or `abandoned` (in flight, or failed at the
+    /// provider: the journal is then the only record that its task was paid for), each as
+    /// the fewest events that fold back to the same record. Dropped: downloaded jobs, whose
+    /// video and sidecar now say what they are, and abandoned ones, which are new again.
+    /// What earlier, abandoned attempts of a kept job cost is not carried over, so
+    /// [`JournalState::billed_cents`] counts since the last compaction.
+    ///
+    /// Atomic: written to `journal.jsonl.tmp`, fsynced, renamed over the journal, and the
+    /// folder fsynced; a crash leaves the old journal or the new one.
+    pub fn compact(&self) -> Result<(), JournalError> {
+        let mut inner = self.lock();
+        let mut text = String::new();
+        let mut state = JournalState::default();
+        for (key, events) in inner.state.to_compact() {
+            for event in &events {
+                text.push_str(&read::encode(key, event));
+                state.apply(key, event);
+            }
+        }
+        let tmp = self.path.with_extension("jsonl.tmp");
+        let file = write_new(&tmp, text.as_bytes())
+            .map_err(|source| self.io_error("write the compacted copy of", source))?;
+        fs::rename(&tmp, &self.path).map_err(|source| self.io_error("replace", source))?;
+        // The new file is the journal now: appends must go to it even if the folder's
+        // fsync fails, or they would land in the unlinked old one.
+        *inner = Inner {
+            file,
+            len: text.len() as u64,
+            state,
+        };
+        sync_dir(&self.dir).map_err(|source| self.io_error("flush the folder of", source))
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic elsewhere while holding the lock cannot leave a partial line (the write
+        // is one call, and a failed one is cut off), so the journal is still good.
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn io_error(&self, action: &'static str, source: io::Error) -> JournalError {
+        JournalError::Io {
+            action,
+            path: self.path.clone(),
+            source,
+        }
+    }
+}
+
+/// Writes `bytes` to a fresh file at `path`, fsynced, and returns it open for appending.
+fn write_new(path: &Path, bytes: &[u8]) -> io::Result<File> {
+    // A leftover from a crash during an earlier compaction.
+    match fs::remove_file(path) {
+        Err(err) if err.kind() != io::ErrorKind::NotFound => return Err(err),
+        _ => {}
+    }
+    let mut file = OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create_new(true)
+        .open(path)?;
+    file.write_all(bytes)?;
+    file.sync_data()?;
+    Ok(file)
+}
+
+/// Makes a new name or a rename in `dir` survive a power cut (POSIX). Windows has no
+/// equivalent call; NTFS journals its folder changes itself.
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    File::open(dir)?.sync_all()?;
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;
