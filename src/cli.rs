@@ -3,6 +3,7 @@
 //! see config.rs) > default.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{ArgAction, Args, Parser, Subcommand};
 
@@ -58,6 +59,17 @@ pub enum ProviderKind {
     SoraHk,
     /// A simulator started inside this process: the whole pipeline, offline and free
     Simulator,
+}
+
+impl Cli {
+    /// The log file of a run that generates videos; dry runs and subcommands write none.
+    pub fn log_file(&self) -> Option<PathBuf> {
+        if self.command.is_some() || self.run.dry_run {
+            return None;
+        }
+        let default = || self.run.output_dir.join("sora-batch.log");
+        Some(self.run.log_file.clone().unwrap_or_else(default))
+    }
 }
 
 /// The main job's settings.
@@ -178,6 +190,111 @@ pub struct RunArgs {
         help_heading = "Provider"
     )]
     pub price_pro: Option<u32>,
+
+    /// Most jobs in flight at the provider at once (the breaker's normal limit)
+    #[arg(long, env = "MAX_CONCURRENT_TASKS", hide_env_values = true, value_name = "N",
+        default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000),
+        help_heading = "Engine")]
+    pub max_workers: u32,
+
+    /// The breaker's safe limit after repeated rate limits or server errors
+    #[arg(long, env = "SORA_MIN_WORKERS", hide_env_values = true, value_name = "N",
+        default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000),
+        help_heading = "Engine")]
+    pub min_workers: u32,
+
+    /// Consecutive submit errors (rate limits, server errors) that trip the breaker
+    #[arg(long, env = "SORA_BREAKER_THRESHOLD", hide_env_values = true, value_name = "N",
+        default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..),
+        help_heading = "Engine")]
+    pub breaker_threshold: u32,
+
+    /// How long the breaker stays at the safe limit before recovering
+    #[arg(long, env = "SORA_BREAKER_COOLDOWN", hide_env_values = true, value_name = "TIME",
+        default_value = "10m", value_parser = humantime::parse_duration, help_heading = "Engine")]
+    pub breaker_cooldown: Duration,
+
+    /// While recovering, one more job in flight is allowed after each step of this length
+    #[arg(long, env = "SORA_RECOVERY_STEP", hide_env_values = true, value_name = "TIME",
+        default_value = "1m", value_parser = humantime::parse_duration, help_heading = "Engine")]
+    pub recovery_step: Duration,
+
+    /// Wait before the first status call of a job
+    #[arg(long, env = "SORA_POLL_DELAY", hide_env_values = true, value_name = "TIME",
+        default_value = "20s", value_parser = humantime::parse_duration, help_heading = "Engine")]
+    pub poll_delay: Duration,
+
+    /// Shortest wait between status calls (longer while completion is far away)
+    #[arg(long, env = "SORA_POLL_INTERVAL", hide_env_values = true, value_name = "TIME",
+        default_value = "10s", value_parser = humantime::parse_duration, help_heading = "Engine")]
+    pub poll_interval: Duration,
+
+    /// Give up waiting for a job at the provider after this long (a rerun picks it up again)
+    #[arg(long, env = "SORA_POLL_TIMEOUT", hide_env_values = true, value_name = "TIME",
+        default_value = "35m", value_parser = humantime::parse_duration, help_heading = "Engine")]
+    pub poll_timeout: Duration,
+
+    /// Videos downloaded at once
+    #[arg(long, env = "SORA_DOWNLOAD_WORKERS", hide_env_values = true, value_name = "N",
+        default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=64),
+        help_heading = "Engine")]
+    pub download_workers: u32,
+
+    /// Timeout of one API call
+    #[arg(long, env = "SORA_REQUEST_TIMEOUT", hide_env_values = true, value_name = "TIME",
+        default_value = "60s", value_parser = humantime::parse_duration, help_heading = "Engine")]
+    pub request_timeout: Duration,
+
+    /// Folder of the run's journal and lock [default: <output-dir>/.sora-batch, or
+    /// <input-dir>/.sora-batch in in_place mode]
+    #[arg(
+        long,
+        env = "SORA_STATE_DIR",
+        hide_env_values = true,
+        value_name = "DIR",
+        help_heading = "Engine"
+    )]
+    pub state_dir: Option<PathBuf>,
+
+    /// Submit again a job whose task the provider no longer knows (costs money again)
+    #[arg(
+        long,
+        env = "SORA_RESUBMIT_LOST",
+        hide_env_values = true,
+        help_heading = "Engine"
+    )]
+    pub resubmit_lost: bool,
+
+    /// Rerun only the jobs listed in this failed-jobs file (written at the end of a run)
+    #[arg(
+        long,
+        env = "SORA_RETRY_FAILED",
+        hide_env_values = true,
+        value_name = "FILE",
+        help_heading = "Engine"
+    )]
+    pub retry_failed: Option<PathBuf>,
+
+    /// Also write the end-of-run summary as JSON to this file
+    #[arg(
+        long,
+        env = "SORA_REPORT",
+        hide_env_values = true,
+        value_name = "FILE",
+        help_heading = "Output"
+    )]
+    pub report: Option<PathBuf>,
+
+    /// Detailed log of the run, with the provider's request ids [default:
+    /// <output-dir>/sora-batch.log]
+    #[arg(
+        long,
+        env = "SORA_LOG_FILE",
+        hide_env_values = true,
+        value_name = "FILE",
+        help_heading = "Output"
+    )]
+    pub log_file: Option<PathBuf>,
 
     /// Print machine-readable JSON on stdout; human text goes to stderr
     #[arg(

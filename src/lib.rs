@@ -5,6 +5,8 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod download;
+pub mod engine;
 pub mod journal;
 pub mod lock;
 pub mod plan;

@@ -22,7 +22,7 @@ fn main() -> ExitCode {
         (_, true) => Verbosity::Verbose,
         _ => Verbosity::Normal,
     };
-    ui::init_logging(verbosity);
+    ui::init_logging(verbosity, cli.log_file().as_deref());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

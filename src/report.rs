@@ -1,5 +1,5 @@
-//! What a run tells its user at the end: the dry-run plan with its cost estimate, as a
-//! table for people and as one JSON object for machines.
+//! What a run tells its user at the end: the dry-run plan with its cost estimate, or the
+//! summary of a real run, as text for people (and as JSON for machines).
 
 use std::fmt::Write;
 use std::path::PathBuf;
@@ -191,6 +191,54 @@ impl PlanReport {
         out.push_str("Dry run: nothing was submitted.\n");
         out
     }
+}
+
+/// The end-of-run summary for people: counts, money, failures and what to do next.
+pub fn summary_text(summary: &crate::engine::Summary) -> String {
+    let mut out = String::new();
+    let took = seconds(summary.wall_seconds.round() as u64);
+    let _ = writeln!(
+        out,
+        "{} in {took}: {} done, {} skipped (already done), {} failed.",
+        if summary.interrupted { "Interrupted" } else { "Finished" },
+        summary.done,
+        summary.skipped,
+        summary.failed
+    );
+    let _ = writeln!(
+        out,
+        "Billed by the provider: {}; downloaded {}.",
+        money(summary.billed_cents, "USD"),
+        crate::ui::size(summary.bytes_downloaded as f64)
+    );
+    if let Some(reason) = &summary.stopped_because {
+        let _ = writeln!(out, "Stopped early: {reason}.");
+    }
+    if summary.left_in_flight > 0 {
+        let are = if summary.left_in_flight == 1 { "is" } else { "are" };
+        let _ = writeln!(
+            out,
+            "{} {are} still at the provider: run again to collect them (nothing is paid twice).",
+            counted(summary.left_in_flight, "job")
+        );
+    }
+    if summary.not_started > 0 {
+        let _ = writeln!(out, "{} not submitted.", counted(summary.not_started, "job"));
+    }
+    for (reason, count) in &summary.failed_by_reason {
+        let _ = writeln!(out, "  {count} {reason}");
+    }
+    for failure in &summary.failures {
+        let _ = writeln!(
+            out,
+            "  failed: {} segment {} v{}: {}",
+            failure.storyboard, failure.segment, failure.version, failure.message
+        );
+    }
+    if let Some(file) = &summary.failed_jobs_file {
+        let _ = writeln!(out, "Rerun just the failed jobs: sora-batch --retry-failed {file}");
+    }
+    out
 }
 
 /// `1 storyboard`, `2 storyboards`: a count with its noun (regular plurals only).

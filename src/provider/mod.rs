@@ -1,10 +1,88 @@
-//! Talking to video-generation APIs: the error classes every dialect maps its answers to,
-//! and the HTTP client they share. One file per dialect.
+//! Talking to video-generation APIs: the [`Provider`] trait the engine drives, the error
+//! classes every dialect maps its answers to, and the HTTP client they share. One file per
+//! dialect.
 
 pub mod sora_hk;
 
 use std::sync::Once;
 use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+use serde_json::Value;
+
+use crate::storyboard::Segment;
+
+/// What the engine needs from a video-generation API. Each call maps the provider's
+/// answers to [`ProviderError`], so the engine has one set of rules for all of them.
+pub trait Provider: Send + Sync {
+    /// A short name for logs, the journal and sidecars, e.g. `sora-hk`.
+    fn name(&self) -> &'static str;
+
+    /// Creates (and pays for) one generation.
+    fn submit<'a>(&'a self, segment: &'a Segment)
+    -> BoxFuture<'a, Result<Accepted, ProviderError>>;
+
+    /// Where a task stands now.
+    fn status<'a>(&'a self, task_id: &'a str) -> BoxFuture<'a, Result<TaskStatus, ProviderError>>;
+
+    /// One page (1-based) of the account's tasks, newest first: how an ambiguous create is
+    /// found again.
+    fn recent(&self, page: u32) -> BoxFuture<'_, Result<Vec<RecentTask>, ProviderError>>;
+
+    /// The header value that downloads from `url` need, if any (OpenAI's content URLs
+    /// want the key; CDN links do not).
+    fn download_auth(&self, url: &url::Url) -> Option<String>;
+}
+
+/// A create call's answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Accepted {
+    pub task_id: String,
+    /// What the provider says this task costs, in cents, when it says.
+    pub cost_cents: Option<i64>,
+}
+
+/// A status call's answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskStatus {
+    pub phase: TaskPhase,
+    /// The server's hint for the next poll (OpenAI's `openai-poll-after-ms`).
+    pub poll_after: Option<Duration>,
+    /// The provider's answer as it came, kept in the sidecar of the finished video.
+    pub raw: Value,
+}
+
+/// Every provider's statuses, normalized.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TaskPhase {
+    Queued,
+    Running { progress: Option<u8> },
+    Completed { video_url: url::Url },
+    Failed { message: String },
+}
+
+/// A task as the provider's list shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecentTask {
+    pub task_id: String,
+    pub prompt: String,
+    /// Unix milliseconds, when the provider says.
+    pub created_at_ms: Option<u64>,
+    pub is_pro: Option<bool>,
+    pub duration_seconds: Option<u32>,
+}
+
+impl RecentTask {
+    /// Whether this task could be the answer to a create for `segment`: same prompt, and
+    /// no field the provider shows says otherwise.
+    pub fn could_be(&self, segment: &Segment) -> bool {
+        self.prompt.trim() == segment.prompt.trim()
+            && self.is_pro.is_none_or(|is_pro| is_pro == segment.is_pro)
+            && self
+                .duration_seconds
+                .is_none_or(|seconds| seconds == segment.duration_seconds)
+    }
+}
 
 /// Every failure a provider call can end in, by what the engine should do about it.
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +111,26 @@ pub enum ProviderError {
     /// HTTP 401 or an in-body 401: the key is wrong or disabled.
     #[error("the provider refused the API key ({message}); check SORA_API_KEY")]
     Unauthorized { message: String },
+    /// A create whose request left but whose answer never arrived: the provider may have
+    /// created (and billed) the task. Never retried before the task is looked for.
+    #[error("no answer to the create call ({message}); the task may exist at the provider")]
+    Ambiguous { message: String },
+    /// The provider does not know this task (any more).
+    #[error("the provider does not know task {task_id}{}", request_id_note(.request_id))]
+    UnknownTask {
+        task_id: String,
+        request_id: Option<String>,
+    },
+}
+
+impl ProviderError {
+    /// The `Retry-After` the provider asked for, if any.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            ProviderError::RateLimited { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
 }
 
 fn request_id_note(request_id: &Option<String>) -> String {

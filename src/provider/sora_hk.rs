@@ -6,8 +6,15 @@ use serde::Deserialize;
 use serde_json::Value;
 use url::Url;
 
-use super::{ProviderError, body_excerpt, flexible_number, retry_after};
+use futures_util::future::BoxFuture;
+use serde_json::json;
+
+use super::{
+    Accepted, Provider, ProviderError, RecentTask, TaskPhase, TaskStatus, body_excerpt,
+    flexible_number, retry_after,
+};
 use crate::config::ApiKey;
+use crate::storyboard::Segment;
 
 /// A client for one account at one Sora.hk-compatible address.
 #[derive(Clone)]
@@ -76,6 +83,182 @@ impl SoraHk {
             .map_err(|err| transport_error(&err))?;
         unwrap_envelope(response).await
     }
+
+    /// `POST /create`. Once the request may have reached the server, a lost answer is
+    /// [`ProviderError::Ambiguous`], and so is a gateway error (502, 504), since the
+    /// service behind the gateway may have done the work.
+    pub async fn create(&self, segment: &Segment) -> Result<Accepted, ProviderError> {
+        let mut body = json!({
+            "prompt": segment.prompt,
+            "is_pro": segment.is_pro,
+            "duration": segment.duration_seconds,
+            "resolution": segment.resolution.as_str(),
+            "remove_watermark": true,
+        });
+        if let Some(image_url) = &segment.image_url {
+            body["image_url"] = json!(image_url);
+        }
+        let sent = self
+            .http
+            .post(format!("{}/create", self.base))
+            .bearer_auth(self.key.expose())
+            .json(&body)
+            .send()
+            .await;
+        let response = match sent {
+            Ok(response) => response,
+            Err(err) if err.is_connect() => return Err(transport_error(&err)),
+            Err(err) => return Err(ambiguous(&err)),
+        };
+        if matches!(
+            response.status(),
+            StatusCode::BAD_GATEWAY | StatusCode::GATEWAY_TIMEOUT
+        ) {
+            return Err(ProviderError::Ambiguous {
+                message: format!("HTTP {} from a gateway", response.status()),
+            });
+        }
+        let data = unwrap_envelope(response).await.map_err(|err| match err {
+            // The body broke after a success status: the task exists.
+            ProviderError::Transient { message, .. } if message.starts_with(BODY_LOST) => {
+                ProviderError::Ambiguous { message }
+            }
+            other => other,
+        })?;
+        let task_id =
+            text_field(&data, "task_id").ok_or_else(|| malformed("/create", "task_id", &data))?;
+        Ok(Accepted {
+            task_id,
+            cost_cents: flexible_number(&data["cost"]).map(|cents| cents.round() as i64),
+        })
+    }
+
+    /// `GET /tasks/{id}`.
+    pub async fn task(&self, task_id: &str) -> Result<TaskStatus, ProviderError> {
+        let data = self
+            .get(&format!("/tasks/{task_id}"))
+            .await
+            .map_err(|err| match err {
+                ProviderError::Rejected {
+                    message,
+                    request_id,
+                } if message.contains("404") => ProviderError::UnknownTask {
+                    task_id: task_id.to_string(),
+                    request_id,
+                },
+                other => other,
+            })?;
+        let phase = match data["status"].as_str().unwrap_or_default() {
+            "pending" | "queued" => TaskPhase::Queued,
+            "processing" | "running" | "in_progress" => TaskPhase::Running {
+                progress: flexible_number(&data["progress"]).map(|p| p.clamp(0.0, 100.0) as u8),
+            },
+            "completed" | "succeeded" | "success" => {
+                let url = data["video_url"]
+                    .as_str()
+                    .and_then(|url| Url::parse(url).ok());
+                TaskPhase::Completed {
+                    video_url: url.ok_or_else(|| malformed("/tasks", "video_url", &data))?,
+                }
+            }
+            "failed" | "error" => TaskPhase::Failed {
+                message: text_field(&data, "error_msg")
+                    .unwrap_or_else(|| "the provider gave no reason".to_string()),
+            },
+            _ => return Err(malformed("/tasks", "status", &data)),
+        };
+        Ok(TaskStatus {
+            phase,
+            poll_after: None,
+            raw: data,
+        })
+    }
+
+    /// `GET /tasks?page=N`: the list's field names are not documented, so `list`, `items`
+    /// and `tasks` are all read, and a bare array too.
+    pub async fn list(&self, page: u32) -> Result<Vec<RecentTask>, ProviderError> {
+        let data = self
+            .get(&format!("/tasks?page={page}&page_size={LIST_PAGE_SIZE}"))
+            .await?;
+        let items = ["list", "items", "tasks", "data"]
+            .iter()
+            .find_map(|field| data[*field].as_array())
+            .or(data.as_array())
+            .cloned()
+            .unwrap_or_default();
+        Ok(items.iter().filter_map(recent_task).collect())
+    }
+}
+
+/// Tasks asked for per list page when looking for a lost create.
+const LIST_PAGE_SIZE: u32 = 50;
+
+fn recent_task(item: &Value) -> Option<RecentTask> {
+    Some(RecentTask {
+        task_id: text_field(item, "task_id").or_else(|| text_field(item, "id"))?,
+        prompt: item["prompt"].as_str()?.to_string(),
+        created_at_ms: unix_ms(&item["created_at"]),
+        is_pro: item["is_pro"].as_bool(),
+        duration_seconds: flexible_number(&item["duration"]).map(|s| s as u32),
+    })
+}
+
+/// A timestamp as seconds, milliseconds or RFC 3339 text, in unix milliseconds.
+fn unix_ms(value: &Value) -> Option<u64> {
+    if let Some(number) = flexible_number(value) {
+        // Anything below this is seconds (it is the year 2286 in milliseconds' terms).
+        return Some(if number < 1e10 {
+            number * 1000.0
+        } else {
+            number
+        } as u64);
+    }
+    let when = humantime::parse_rfc3339_weak(value.as_str()?).ok()?;
+    let since = when.duration_since(std::time::UNIX_EPOCH).ok()?;
+    Some(since.as_millis() as u64)
+}
+
+/// A string or number field as text (ids arrive as either).
+fn text_field(data: &Value, field: &str) -> Option<String> {
+    match &data[field] {
+        Value::String(text) if !text.is_empty() => Some(text.clone()),
+        Value::Number(number) => Some(number.to_string()),
+        _ => None,
+    }
+}
+
+impl Provider for SoraHk {
+    fn name(&self) -> &'static str {
+        "sora-hk"
+    }
+
+    fn submit<'a>(
+        &'a self,
+        segment: &'a Segment,
+    ) -> BoxFuture<'a, Result<Accepted, ProviderError>> {
+        Box::pin(self.create(segment))
+    }
+
+    fn status<'a>(&'a self, task_id: &'a str) -> BoxFuture<'a, Result<TaskStatus, ProviderError>> {
+        Box::pin(self.task(task_id))
+    }
+
+    fn recent(&self, page: u32) -> BoxFuture<'_, Result<Vec<RecentTask>, ProviderError>> {
+        Box::pin(self.list(page))
+    }
+
+    fn download_auth(&self, _url: &Url) -> Option<String> {
+        None
+    }
+}
+
+/// The prefix of the error for a body that broke after the status line arrived.
+const BODY_LOST: &str = "the answer broke off";
+
+fn ambiguous(err: &reqwest::Error) -> ProviderError {
+    ProviderError::Ambiguous {
+        message: error_chain(err),
+    }
 }
 
 fn malformed(call: &str, field: &str, data: &Value) -> ProviderError {
@@ -131,6 +314,13 @@ async fn unwrap_envelope(response: Response) -> Result<Value, ProviderError> {
                 message: "HTTP 401".to_string(),
             });
         }
+        // A 503 that says when to come back is a rate limit in all but name.
+        StatusCode::SERVICE_UNAVAILABLE if wait.is_some() => {
+            return Err(ProviderError::RateLimited {
+                retry_after: wait,
+                request_id,
+            });
+        }
         StatusCode::TOO_MANY_REQUESTS => {
             return Err(ProviderError::RateLimited {
                 retry_after: wait,
@@ -142,7 +332,10 @@ async fn unwrap_envelope(response: Response) -> Result<Value, ProviderError> {
     let body = response
         .bytes()
         .await
-        .map_err(|err| transport_error(&err))?;
+        .map_err(|err| ProviderError::Transient {
+            message: format!("{BODY_LOST}: {}", error_chain(&err)),
+            request_id: request_id.clone(),
+        })?;
     let envelope = serde_json::from_slice::<Envelope>(&body).map_err(|_| {
         let message = format!("HTTP {status} with {}", body_excerpt(&body));
         if status.is_client_error() {

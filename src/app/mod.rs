@@ -1,5 +1,7 @@
 //! The main job, from parsed flags to an exit status: plan the batch, report invalid
-//! storyboards, then price it (dry run) or run it.
+//! storyboards, then price it (dry run) or run it (`generate`).
+
+mod generate;
 
 use std::process::ExitCode;
 
@@ -18,8 +20,14 @@ use crate::storyboard::{self, SegmentSettings};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
     Success = 0,
-    /// Bad input or usage: nothing was submitted.
+    /// Some jobs failed, or were left unfinished (the summary says which and why).
+    SomeFailed = 1,
+    /// Bad input, usage or settings.
     Invalid = 2,
+    /// Another run holds the state folder (EX_TEMPFAIL: try again later).
+    Busy = 75,
+    /// Stopped by Ctrl+C or SIGTERM; a rerun picks up where it stopped.
+    Interrupted = 130,
 }
 
 impl From<Exit> for ExitCode {
@@ -43,8 +51,18 @@ pub enum AppError {
     },
     #[error("cannot start the provider simulator: {0}")]
     Simulator(String),
-    #[error("generating videos is not part of this build yet; use --dry-run to price the batch")]
-    GenerationUnavailable,
+    #[error(
+        "SORA_API_KEY is not set; put your key in .env or the environment (or try the offline demo: --provider simulator)"
+    )]
+    NoKey,
+    #[error(transparent)]
+    Lock(#[from] crate::lock::LockError),
+    #[error(transparent)]
+    Journal(#[from] crate::journal::JournalError),
+    #[error("{path}: cannot read this failed-jobs file: {reason}")]
+    RetryFile { path: std::path::PathBuf, reason: String },
+    #[error("cannot write the report {path}: {reason}")]
+    Report { path: std::path::PathBuf, reason: String },
 }
 
 fn describe_invalid(invalid: usize, total: usize, problems: usize, valid: usize) -> String {
@@ -70,7 +88,10 @@ fn describe_invalid(invalid: usize, total: usize, problems: usize, valid: usize)
 
 impl AppError {
     pub fn exit(&self) -> Exit {
-        Exit::Invalid
+        match self {
+            AppError::Lock(crate::lock::LockError::Busy { .. }) => Exit::Busy,
+            _ => Exit::Invalid,
+        }
     }
 }
 
@@ -111,6 +132,7 @@ async fn simulate(settings: SimSettings) -> Result<Exit, AppError> {
 /// `--provider simulator` asked for one (it lives as long as this value).
 struct Connection {
     client: Option<SoraHk>,
+    http: reqwest::Client,
     _simulator: Option<sim::RunningSim>,
 }
 
@@ -118,7 +140,7 @@ struct Connection {
 const DEMO_GEN_SECONDS: sim::GenSeconds = sim::GenSeconds(2.0, 5.0);
 
 async fn connect(args: &RunArgs) -> Result<Connection, AppError> {
-    let http = provider::http_client(std::time::Duration::from_secs(60));
+    let http = provider::http_client(args.request_timeout);
     if args.provider == ProviderKind::Simulator {
         let settings = sim::SimSettings {
             gen_seconds: DEMO_GEN_SECONDS,
@@ -128,15 +150,17 @@ async fn connect(args: &RunArgs) -> Result<Connection, AppError> {
             .await
             .map_err(|err| AppError::Simulator(err.to_string()))?;
         let base = url::Url::parse(&simulator.base_url()).expect("the simulator's URL parses");
-        let client = SoraHk::new(http, &base, ApiKey::new(sim::DEFAULT_KEY));
+        let client = SoraHk::new(http.clone(), &base, ApiKey::new(sim::DEFAULT_KEY));
         return Ok(Connection {
             client: Some(client),
+            http,
             _simulator: Some(simulator),
         });
     }
-    let client = ApiKey::from_env()?.map(|key| SoraHk::new(http, &args.base_url, key));
+    let client = ApiKey::from_env()?.map(|key| SoraHk::new(http.clone(), &args.base_url, key));
     Ok(Connection {
         client,
+        http,
         _simulator: None,
     })
 }
@@ -161,10 +185,11 @@ async fn run_batch(args: &RunArgs) -> Result<Exit, AppError> {
             plan::tidy(&layout.input_dir).display()
         );
     }
+    let connection = connect(args).await?;
     if args.dry_run {
-        return dry_run(&plan, args).await;
+        return dry_run(&plan, args, &connection).await;
     }
-    Err(AppError::GenerationUnavailable)
+    generate::generate(&plan, &layout, args, connection).await
 }
 
 /// Prints every problem, one line each; refuses to go on unless --skip-invalid.
@@ -206,8 +231,7 @@ fn check_problems(plan: &Plan, args: &RunArgs) -> Result<(), AppError> {
     Err(failure)
 }
 
-async fn dry_run(plan: &Plan, args: &RunArgs) -> Result<Exit, AppError> {
-    let connection = connect(args).await?;
+async fn dry_run(plan: &Plan, args: &RunArgs, connection: &Connection) -> Result<Exit, AppError> {
     let prices = PriceSettings {
         normal_cents: args.price_normal,
         pro_cents: args.price_pro,

@@ -1,0 +1,200 @@
+//! A real run: take the state folder's lock, open the journal, hand the plan's jobs to the
+//! engine, then print the summary, write the reports and choose the exit code.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tracing::{info, warn};
+
+use super::{AppError, Connection, Exit};
+use crate::cli::RunArgs;
+use crate::download;
+use crate::engine::backoff::BackoffPolicy;
+use crate::engine::breaker::BreakerSettings;
+use crate::engine::poll::PollSettings;
+use crate::engine::{self, Batch, EngineSettings, FailedJob, JobSpec, StopReason, Summary};
+use crate::journal::{JobKey, Journal};
+use crate::lock::StateLock;
+use crate::plan::{Layout, OutputMode, Plan};
+use crate::provider::Provider;
+use crate::report;
+
+/// The failed-jobs file, in the state folder.
+pub const FAILED_JOBS_FILE: &str = "failed_jobs.json";
+
+pub(super) async fn generate(
+    plan: &Plan,
+    layout: &Layout,
+    args: &RunArgs,
+    connection: Connection,
+) -> Result<Exit, AppError> {
+    let Some(client) = connection.client.clone() else {
+        return Err(AppError::NoKey);
+    };
+    let state_dir = state_dir(args, layout);
+    let _lock = StateLock::acquire(&state_dir)?;
+    let (journal, _) = Journal::open(&state_dir)?;
+    let journal = Arc::new(journal);
+    let provider: Arc<dyn Provider> = Arc::new(client);
+    let mut jobs = specs(plan, provider.name());
+    if let Some(file) = &args.retry_failed {
+        jobs = only_failed(jobs, file)?;
+    }
+    let batch = Batch {
+        jobs,
+        provider,
+        journal: journal.clone(),
+        http: connection.http.clone(),
+        settings: engine_settings(args),
+        quiet: args.quiet || args.json,
+    };
+    let mut summary = engine::run(batch).await;
+    if summary.left_in_flight == 0 && !summary.interrupted {
+        if let Err(err) = journal.compact() {
+            warn!("{err}");
+        }
+    }
+    write_failed_jobs(&mut summary, &state_dir);
+    finish(&summary, args)?;
+    Ok(exit_for(&summary))
+}
+
+/// `--state-dir`, or `.sora-batch` in the output folder (in_place: the input folder).
+pub fn state_dir(args: &RunArgs, layout: &Layout) -> PathBuf {
+    args.state_dir.clone().unwrap_or_else(|| match layout.mode {
+        OutputMode::Centralized => layout.output_dir.join(".sora-batch"),
+        OutputMode::InPlace => layout.input_dir.join(".sora-batch"),
+    })
+}
+
+fn specs(plan: &Plan, provider: &'static str) -> Vec<JobSpec> {
+    plan.jobs
+        .iter()
+        .map(|job| JobSpec {
+            key: JobKey {
+                storyboard: storyboard_key(&plan.storyboards[job.storyboard].relative),
+                segment: job.segment.index,
+                version: job.version,
+                fingerprint: job.fingerprint.to_string(),
+            },
+            segment: job.segment.clone(),
+            fingerprint: job.fingerprint.clone(),
+            video: job.video.clone(),
+            state: job.state,
+            provider,
+        })
+        .collect()
+}
+
+/// A storyboard's path relative to the input folder, with `/` on every system.
+fn storyboard_key(relative: &Path) -> String {
+    relative
+        .components()
+        .map(|part| part.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// `--retry-failed FILE`: just the jobs it lists (whatever state they are in).
+fn only_failed(jobs: Vec<JobSpec>, file: &Path) -> Result<Vec<JobSpec>, AppError> {
+    let unreadable = |reason: String| AppError::RetryFile {
+        path: file.to_path_buf(),
+        reason,
+    };
+    let text = std::fs::read(file).map_err(|err| unreadable(err.to_string()))?;
+    let listed: Vec<FailedJob> =
+        serde_json::from_slice(&text).map_err(|err| unreadable(err.to_string()))?;
+    let wanted = |job: &JobSpec| {
+        listed.iter().any(|failed| {
+            failed.storyboard == job.key.storyboard
+                && failed.segment == job.key.segment
+                && failed.version == job.key.version
+        })
+    };
+    let mut chosen: Vec<JobSpec> = jobs.into_iter().filter(wanted).collect();
+    if chosen.len() < listed.len() {
+        warn!(
+            "{} of {} listed in {} are no longer in the storyboards; skipping them",
+            listed.len() - chosen.len(),
+            report::counted(listed.len() as u64, "job"),
+            file.display()
+        );
+    }
+    for job in &mut chosen {
+        // A listed job is regenerated even if a video appeared since.
+        job.state = crate::plan::JobState::Changed;
+    }
+    Ok(chosen)
+}
+
+fn engine_settings(args: &RunArgs) -> EngineSettings {
+    let interval = args.poll_interval;
+    EngineSettings {
+        breaker: BreakerSettings {
+            max: args.max_workers as usize,
+            min: args.min_workers.min(args.max_workers) as usize,
+            threshold: args.breaker_threshold,
+            cooldown: args.breaker_cooldown,
+            recovery_step: args.recovery_step,
+        },
+        poll: PollSettings {
+            first_delay: args.poll_delay,
+            interval,
+            timeout: args.poll_timeout,
+        },
+        // Retries pace themselves on the poll interval, so short test timings stay short.
+        backoff: BackoffPolicy {
+            base: (interval / 10).clamp(Duration::from_millis(10), Duration::from_secs(1)),
+            cap: (interval * 30).min(Duration::from_secs(300)),
+        },
+        download_workers: args.download_workers as usize,
+        resubmit_lost: args.resubmit_lost,
+        retry_failed: args.retry_failed.is_some(),
+        max_server_errors: 10,
+        stagger: engine::stagger_for(interval),
+    }
+}
+
+fn write_failed_jobs(summary: &mut Summary, state_dir: &Path) {
+    let path = state_dir.join(FAILED_JOBS_FILE);
+    if summary.failures.is_empty() {
+        let _ = std::fs::remove_file(&path);
+        return;
+    }
+    let text = serde_json::to_vec_pretty(&summary.failures).expect("the list serializes");
+    match download::write_atomically(&path, &text) {
+        Ok(()) => summary.failed_jobs_file = Some(crate::plan::tidy(&path).display().to_string()),
+        Err(err) => warn!("cannot write {}: {err}", path.display()),
+    }
+}
+
+/// Prints the summary (text, and JSON with --json) and writes --report.
+fn finish(summary: &Summary, args: &RunArgs) -> Result<(), AppError> {
+    let json = serde_json::to_string_pretty(summary).expect("the summary serializes");
+    if let Some(path) = &args.report {
+        download::write_atomically(path, json.as_bytes()).map_err(|err| AppError::Report {
+            path: path.clone(),
+            reason: err.to_string(),
+        })?;
+    }
+    let text = report::summary_text(summary);
+    if args.json {
+        println!("{json}");
+        eprint!("{text}");
+    } else {
+        print!("{text}");
+    }
+    info!("run finished: {} done, {} failed", summary.done, summary.failed);
+    Ok(())
+}
+
+fn exit_for(summary: &Summary) -> Exit {
+    let unfinished = summary.failed + summary.not_started + summary.left_in_flight;
+    match &summary.stop {
+        _ if summary.interrupted => Exit::Interrupted,
+        Some(StopReason::Unauthorized(_)) => Exit::Invalid,
+        _ if unfinished > 0 => Exit::SomeFailed,
+        _ => Exit::Success,
+    }
+}

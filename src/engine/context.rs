@@ -1,0 +1,285 @@
+//! What every job of a run shares: the provider, the gate, the journal, the download
+//! limit, the stop signals and the counters the progress display reads.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{OwnedMutexGuard, Semaphore};
+use tokio_util::sync::CancellationToken;
+use tracing::{error, warn};
+
+use super::backoff::{self, BackoffPolicy};
+use super::breaker::BreakerSettings;
+use super::gate::Gate;
+use super::outcome::{Failure, JobOutcome};
+use super::poll::PollSettings;
+use super::{Batch, JobSpec};
+use crate::journal::{Event, JobKey, Journal, JournalState};
+use crate::provider::Provider;
+
+/// The engine's knobs, from the command line.
+#[derive(Debug, Clone)]
+pub struct EngineSettings {
+    pub breaker: BreakerSettings,
+    pub poll: PollSettings,
+    pub backoff: BackoffPolicy,
+    pub download_workers: usize,
+    pub resubmit_lost: bool,
+    /// Jobs that failed at the provider in an earlier run may be submitted again.
+    pub retry_failed: bool,
+    /// Server errors in a row after which one job's submission gives up.
+    pub max_server_errors: u32,
+    /// The longest pause between two submissions.
+    pub stagger: Duration,
+}
+
+/// Why a run stopped submitting before its end.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StopReason {
+    Interrupted,
+    OutOfMoney(String),
+    Unauthorized(String),
+    DiskFull(String),
+    Journal(String),
+}
+
+impl StopReason {
+    /// What a job that never started says.
+    pub fn short(&self) -> String {
+        match self {
+            StopReason::Interrupted => "not submitted: the run was interrupted",
+            StopReason::OutOfMoney(_) => "not submitted: the provider's balance ran out",
+            StopReason::Unauthorized(_) => "not submitted: the provider refused the API key",
+            StopReason::DiskFull(_) => "not submitted: the disk is full",
+            StopReason::Journal(_) => "not submitted: the journal could not be written",
+        }
+        .to_string()
+    }
+}
+
+impl fmt::Display for StopReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StopReason::Interrupted => f.write_str("interrupted"),
+            StopReason::OutOfMoney(message)
+            | StopReason::Unauthorized(message)
+            | StopReason::DiskFull(message)
+            | StopReason::Journal(message) => f.write_str(message),
+        }
+    }
+}
+
+/// Live counts for the progress display and the summary.
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub finished: AtomicU64,
+    pub failed: AtomicU64,
+    pub downloading: AtomicU64,
+    pub downloaded_bytes: AtomicU64,
+    billed_cents: AtomicI64,
+}
+
+impl Counters {
+    pub fn count(&self, outcome: &JobOutcome) {
+        self.finished.fetch_add(1, Ordering::Relaxed);
+        if let JobOutcome::Failed(..) = outcome {
+            self.failed.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    pub fn add_billed(&self, cents: Option<i64>) {
+        self.billed_cents
+            .fetch_add(cents.unwrap_or(0), Ordering::Relaxed);
+    }
+
+    pub fn billed(&self) -> i64 {
+        self.billed_cents.load(Ordering::Relaxed)
+    }
+}
+
+pub(super) struct Context {
+    pub provider: Arc<dyn Provider>,
+    pub gate: Gate,
+    pub journal: Arc<Journal>,
+    /// The journal as it was when the run started: where each job picks up.
+    pub earlier: JournalState,
+    pub http: reqwest::Client,
+    pub downloads: Semaphore,
+    pub settings: EngineSettings,
+    /// No new submissions (Ctrl+C, balance, key, disk).
+    pub stop: CancellationToken,
+    /// Stop waiting at the provider too (Ctrl+C, key, disk): tasks are left for next run.
+    pub interrupt: CancellationToken,
+    pub counters: Arc<Counters>,
+    claimed: Mutex<HashSet<String>>,
+    prompt_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    stop_reason: Mutex<Option<StopReason>>,
+    rng: Mutex<fastrand::Rng>,
+    progress_done: CancellationToken,
+    interrupted: AtomicBool,
+}
+
+fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poison| poison.into_inner())
+}
+
+impl Context {
+    pub fn new(batch: &Batch) -> Self {
+        let earlier = batch.journal.state();
+        let claimed = earlier
+            .iter()
+            .filter_map(|(_, record)| record.task_id().map(str::to_string))
+            .collect();
+        Context {
+            provider: batch.provider.clone(),
+            gate: Gate::new(batch.settings.breaker.clone()),
+            journal: batch.journal.clone(),
+            earlier,
+            http: batch.http.clone(),
+            downloads: Semaphore::new(batch.settings.download_workers.max(1)),
+            settings: batch.settings.clone(),
+            stop: CancellationToken::new(),
+            interrupt: CancellationToken::new(),
+            counters: Arc::default(),
+            claimed: Mutex::new(claimed),
+            prompt_locks: Mutex::default(),
+            stop_reason: Mutex::default(),
+            rng: Mutex::new(fastrand::Rng::new()),
+            progress_done: CancellationToken::new(),
+            interrupted: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether the journal says this job's task is already at the provider.
+    pub fn resumes(&self, job: &JobSpec) -> bool {
+        self.earlier
+            .get(&job.key)
+            .is_some_and(|record| record.is_in_flight())
+    }
+
+    /// Appends to the journal; a failure stops the run, since going on could pay twice.
+    pub fn record(&self, key: &JobKey, event: &Event) -> Result<(), JobOutcome> {
+        self.journal.append(key, event).map_err(|err| {
+            let message = err.to_string();
+            self.stop_run(StopReason::Journal(message.clone()));
+            JobOutcome::Failed(Failure::Journal, message)
+        })
+    }
+
+    pub fn claim(&self, task_id: &str) {
+        locked(&self.claimed).insert(task_id.to_string());
+    }
+
+    pub fn is_claimed(&self, task_id: &str) -> bool {
+        locked(&self.claimed).contains(task_id)
+    }
+
+    /// Serializes create calls (and searches for lost ones) per prompt.
+    pub async fn prompt_lock(&self, prompt: &str) -> OwnedMutexGuard<()> {
+        let lock = locked(&self.prompt_locks)
+            .entry(prompt.to_string())
+            .or_default()
+            .clone();
+        lock.lock_owned().await
+    }
+
+    pub fn random(&self) -> f64 {
+        locked(&self.rng).f64()
+    }
+
+    pub fn retry_delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+        backoff::retry_delay(attempt, retry_after, &self.settings.backoff, &mut locked(&self.rng))
+    }
+
+    /// Stops new submissions; reasons that make waiting pointless stop the waiting too.
+    pub fn stop_run(&self, reason: StopReason) {
+        let mut current = locked(&self.stop_reason);
+        if current.is_none() {
+            match &reason {
+                StopReason::Interrupted => {}
+                StopReason::OutOfMoney(message) => {
+                    warn!("{message}; no new jobs are submitted, those in flight finish")
+                }
+                other => error!("{other}; stopping the run"),
+            }
+            *current = Some(reason.clone());
+        }
+        self.stop.cancel();
+        if !matches!(reason, StopReason::OutOfMoney(_)) {
+            self.interrupt.cancel();
+        }
+    }
+
+    pub fn stop_reason(&self) -> Option<StopReason> {
+        locked(&self.stop_reason).clone()
+    }
+
+    pub fn interrupted(&self) -> bool {
+        self.interrupted.load(Ordering::Relaxed)
+    }
+
+    pub fn finish_progress(&self) {
+        self.progress_done.cancel();
+    }
+}
+
+/// First Ctrl+C or SIGTERM: stop submitting, leave tasks at the provider for the next
+/// run, let downloads finish. Second: exit at once (the journal is already on disk).
+pub(super) async fn watch_signals(ctx: Arc<Context>) {
+    if interrupt_signal().await.is_err() {
+        return;
+    }
+    ctx.interrupted.store(true, Ordering::Relaxed);
+    warn!(
+        "stopping: no new submissions; jobs at the provider are left for the next run; downloads in progress finish (press Ctrl+C again to quit now)"
+    );
+    ctx.stop_run(StopReason::Interrupted);
+    if interrupt_signal().await.is_ok() {
+        error!("quitting now; rerun to pick up where this run stopped");
+        std::process::exit(130);
+    }
+}
+
+async fn interrupt_signal() -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate())?;
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => result,
+            _ = term.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await
+    }
+}
+
+/// Redraws the progress display from the counters until the run ends.
+pub(super) async fn show_progress(ctx: Arc<Context>, total: u64, quiet: bool) {
+    let mut bars = crate::ui::Bars::new(total, quiet, Duration::from_secs(30));
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            () = ctx.progress_done.cancelled() => break,
+        }
+        let gate = ctx.gate.snapshot();
+        let counters = &ctx.counters;
+        bars.update(&crate::ui::Snapshot {
+            total,
+            finished: counters.finished.load(Ordering::Relaxed),
+            failed: counters.failed.load(Ordering::Relaxed),
+            in_flight: gate.in_flight as u64,
+            limit: gate.limit as u64,
+            breaker: gate.mode.clone(),
+            downloading: counters.downloading.load(Ordering::Relaxed),
+            downloaded_bytes: counters.downloaded_bytes.load(Ordering::Relaxed),
+        });
+    }
+    bars.finish();
+}

@@ -1,0 +1,162 @@
+//! The last step of a job: download the finished video under the download limit (never
+//! holding a provider permit), retrying and resuming cut transfers, then write the
+//! sidecar and journal the job as downloaded.
+
+use std::sync::atomic::Ordering;
+
+use serde_json::{Value, json};
+use tracing::{info, warn};
+
+use super::job::Owned;
+use super::outcome::{Failure, JobOutcome};
+use super::{Context, JobSpec, StopReason, unix_ms};
+use crate::download::{self, DownloadError, Fetched, Source};
+use crate::journal::Event;
+use crate::plan::JobState;
+
+/// Attempts at one download before the job fails (a rerun resumes it).
+const DOWNLOAD_ATTEMPTS: u32 = 8;
+
+pub(super) async fn fetch(
+    ctx: &Context,
+    job: &JobSpec,
+    task: Owned,
+    url: url::Url,
+    final_status: Option<Value>,
+) -> JobOutcome {
+    let Ok(_slot) = ctx.downloads.acquire().await else {
+        return JobOutcome::LeftInFlight(task.task_id);
+    };
+    ctx.counters.downloading.fetch_add(1, Ordering::Relaxed);
+    let result = transfer(ctx, job, &task, &url).await;
+    ctx.counters.downloading.fetch_sub(1, Ordering::Relaxed);
+    let fetched = match result {
+        Ok(fetched) => fetched,
+        Err(outcome) => return outcome,
+    };
+    if let Err(err) = write_sidecar(job, &task, &url, &fetched, final_status) {
+        warn!("{}: the video is saved, but its sidecar is not: {err}", job.key);
+    }
+    let event = Event::Downloaded {
+        at_ms: unix_ms(),
+        path: job.video.display().to_string(),
+        bytes: fetched.bytes,
+        sha256: fetched.sha256.clone(),
+    };
+    if let Err(err) = ctx.journal.append(&job.key, &event) {
+        warn!("{}: {err}", job.key);
+    }
+    info!(
+        "{}: saved {} ({})",
+        job.key,
+        crate::plan::tidy(&job.video).display(),
+        crate::ui::size(fetched.bytes as f64)
+    );
+    JobOutcome::Done {
+        bytes: fetched.bytes,
+        cost_cents: task.cost_cents,
+    }
+}
+
+async fn transfer(
+    ctx: &Context,
+    job: &JobSpec,
+    task: &Owned,
+    url: &url::Url,
+) -> Result<Fetched, JobOutcome> {
+    set_aside_old_video(job)?;
+    let mut source = Source {
+        url: url.clone(),
+        bearer: ctx.provider.download_auth(url),
+        etag: None,
+    };
+    let counters = ctx.counters.clone();
+    let on_bytes = move |delta: u64| {
+        counters.downloaded_bytes.fetch_add(delta, Ordering::Relaxed);
+    };
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let error = match download::download_once(&ctx.http, &source, &job.video, &on_bytes).await {
+            Ok(fetched) => return Ok(fetched),
+            Err(error) => error,
+        };
+        if let DownloadError::DiskFull { .. } = &error {
+            ctx.stop_run(StopReason::DiskFull(error.to_string()));
+            return Err(JobOutcome::Failed(Failure::Download, error.to_string()));
+        }
+        if !error.retryable() || attempt >= DOWNLOAD_ATTEMPTS {
+            warn!("{}: download of task {} failed: {error}", job.key, task.task_id);
+            return Err(JobOutcome::Failed(
+                Failure::Download,
+                format!("{error} (task {}; a rerun downloads it without paying again)", task.task_id),
+            ));
+        }
+        if let Some(etag) = error.etag() {
+            source.etag = Some(etag.to_string());
+        }
+        let delay = ctx.retry_delay(attempt, error.retry_after());
+        warn!("{}: download interrupted ({error}); resuming in {}", job.key, humantime::format_duration(super::job::round(delay)));
+        tokio::time::sleep(delay).await;
+    }
+}
+
+/// A changed segment's old video is kept beside the new one, never overwritten.
+fn set_aside_old_video(job: &JobSpec) -> Result<(), JobOutcome> {
+    if job.state != JobState::Changed || !job.video.exists() {
+        return Ok(());
+    }
+    let stamp = humantime::format_rfc3339_seconds(std::time::SystemTime::now())
+        .to_string()
+        .replace([':', '-'], "");
+    match download::set_aside(&job.video, &stamp) {
+        Ok(Some(kept)) => {
+            info!("{}: the earlier video is kept as {}", job.key, kept.display());
+            Ok(())
+        }
+        Ok(None) => Ok(()),
+        Err(err) => Err(JobOutcome::Failed(
+            Failure::Download,
+            format!("cannot move the earlier video {} aside: {err}", job.video.display()),
+        )),
+    }
+}
+
+fn write_sidecar(
+    job: &JobSpec,
+    task: &Owned,
+    url: &url::Url,
+    fetched: &Fetched,
+    final_status: Option<Value>,
+) -> std::io::Result<()> {
+    let segment = &job.segment;
+    let sidecar = json!({
+        "fingerprint": &*job.fingerprint,
+        "provider": job.provider,
+        "task_id": task.task_id,
+        "storyboard": job.key.storyboard,
+        "segment_index": segment.index,
+        "version": job.key.version,
+        "prompt": segment.prompt,
+        "image_url": segment.image_url,
+        "is_pro": segment.is_pro,
+        "duration_seconds": segment.duration_seconds,
+        "resolution": segment.resolution.as_str(),
+        "cost_cents": task.cost_cents,
+        "bytes": fetched.bytes,
+        "sha256": fetched.sha256,
+        "video_url": strip_query(url),
+        "submitted_at_ms": task.submitted_ms,
+        "downloaded_at_ms": unix_ms(),
+        "provider_status": final_status,
+    });
+    let text = serde_json::to_vec_pretty(&sidecar).expect("the sidecar serializes");
+    download::write_atomically(&job.sidecar(), &text)
+}
+
+/// A signed URL's query is a credential of sorts; the sidecar keeps only where it was.
+fn strip_query(url: &url::Url) -> String {
+    let mut url = url.clone();
+    url.set_query(None);
+    url.to_string()
+}

@@ -1,0 +1,263 @@
+//! One job's life, from the journal's record of an earlier run (if any) to a verified
+//! video on disk: submit (or find a lost create again), wait at the provider, download.
+//! Every step that costs money is journaled before and after it happens.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::time::Instant;
+use tracing::{debug, info, warn};
+
+use super::gate::Permit;
+use super::outcome::{Failure, JobOutcome};
+use super::{Context, JobSpec, StopReason, unix_ms};
+use crate::engine::breaker::FailureClass;
+use crate::journal::{Event, Outcome, Stage};
+use crate::provider::{Accepted, ProviderError, TaskPhase};
+
+/// A task at the provider that this job owns.
+pub(super) struct Owned {
+    pub task_id: String,
+    pub cost_cents: Option<i64>,
+    /// When it was submitted (unix ms), for the poll schedule and the sidecar.
+    pub submitted_ms: u64,
+    /// Held from submission until the provider says the task has finished.
+    pub permit: Option<Permit>,
+}
+
+/// Where to pick a job up, from what the journal says about it.
+enum Start {
+    Fresh,
+    Reconcile { since_ms: u64 },
+    Poll(Owned),
+    Download { task: Owned, url: url::Url },
+    FailedBefore { message: String },
+}
+
+pub(super) async fn run(ctx: Arc<Context>, job: JobSpec, permit: Option<Permit>) -> JobOutcome {
+    let mut permit = permit;
+    let mut start = start_of(&ctx, &job);
+    // A lost task, when --resubmit-lost allows it, sends the job round once more.
+    for _round in 0..2 {
+        let owned = match std::mem::replace(&mut start, Start::Fresh) {
+            Start::FailedBefore { message } => {
+                return JobOutcome::Failed(Failure::FailedBefore, message);
+            }
+            Start::Download { task, url } => return super::fetch::fetch(&ctx, &job, task, url, None).await,
+            Start::Poll(task) => task,
+            Start::Reconcile { since_ms } => match super::reconcile::adopt(&ctx, &job, since_ms).await {
+                Ok(Some(task)) => task,
+                Ok(None) => match submit(&ctx, &job, permit.take()).await {
+                    Ok(task) => task,
+                    Err(outcome) => return outcome,
+                },
+                Err(outcome) => return outcome,
+            },
+            Start::Fresh => match submit(&ctx, &job, permit.take()).await {
+                Ok(task) => task,
+                Err(outcome) => return outcome,
+            },
+        };
+        match super::wait::until_finished(&ctx, &job, owned).await {
+            Ok((task, url, raw)) => return super::fetch::fetch(&ctx, &job, task, url, Some(raw)).await,
+            Err(super::wait::Ended::Outcome(outcome)) => return outcome,
+            Err(super::wait::Ended::Lost) => continue,
+        }
+    }
+    JobOutcome::Failed(Failure::Lost, "the provider lost the task twice".to_string())
+}
+
+fn start_of(ctx: &Context, job: &JobSpec) -> Start {
+    let Some(record) = ctx.earlier.get(&job.key) else {
+        return Start::Fresh;
+    };
+    let owned = |task_id: &str, at_ms: u64| Owned {
+        task_id: task_id.to_string(),
+        cost_cents: record.cost_cents(),
+        submitted_ms: at_ms,
+        permit: None,
+    };
+    match record.stage() {
+        Stage::Submitting { at_ms } => Start::Reconcile { since_ms: *at_ms },
+        Stage::Submitted { at_ms, task_id, .. } => Start::Poll(owned(task_id, *at_ms)),
+        Stage::Finished {
+            at_ms,
+            task_id,
+            outcome: Outcome::Completed { video_url },
+        } => match url::Url::parse(video_url) {
+            Ok(url) => Start::Download {
+                task: owned(task_id, *at_ms),
+                url,
+            },
+            Err(_) => Start::Poll(owned(task_id, *at_ms)),
+        },
+        Stage::Finished {
+            outcome: Outcome::Failed { message },
+            task_id,
+            ..
+        } if !ctx.settings.retry_failed => Start::FailedBefore {
+            message: format!(
+                "failed at the provider in an earlier run (task {task_id}): {message}; not submitted again: edit the segment, or rerun with --retry-failed"
+            ),
+        },
+        // Downloaded (but the video is gone or changed since), abandoned, or a failure the
+        // user asked to retry: a new generation.
+        _ => Start::Fresh,
+    }
+}
+
+/// Submits until the provider accepts, a reason to stop arrives, or the job is refused.
+pub(super) async fn submit(
+    ctx: &Context,
+    job: &JobSpec,
+    mut permit: Option<Permit>,
+) -> Result<Owned, JobOutcome> {
+    let mut attempt: u32 = 0;
+    let mut server_errors: u32 = 0;
+    loop {
+        let permit_now = match permit.take() {
+            Some(permit) => permit,
+            None => tokio::select! {
+                permit = ctx.gate.acquire() => permit,
+                () = ctx.stop.cancelled() => return Err(not_started(ctx)),
+            },
+        };
+        if ctx.stop.is_cancelled() {
+            return Err(not_started(ctx));
+        }
+        let answer = create_once(ctx, job).await?;
+        let error = match answer {
+            Ok(accepted) => return Ok(accept(ctx, job, accepted, permit_now, attempt > 0)),
+            Err(error) => error,
+        };
+        attempt += 1;
+        let class = match &error {
+            ProviderError::RateLimited { .. } => FailureClass::RateLimited,
+            ProviderError::Transient { .. } | ProviderError::Ambiguous { .. } => {
+                server_errors += 1;
+                FailureClass::Transient
+            }
+            _ => return Err(refused(ctx, job, error)),
+        };
+        let retry_after = error.retry_after();
+        permit_now.failed(class, retry_after);
+        if server_errors > ctx.settings.max_server_errors {
+            return Err(JobOutcome::Failed(
+                Failure::ServerErrors,
+                format!("the provider kept failing ({server_errors} server errors in a row); last: {error}"),
+            ));
+        }
+        let delay = ctx.retry_delay(attempt, retry_after);
+        debug!("{}: {error}; trying again in {}", job.key, humantime::format_duration(round(delay)));
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            () = ctx.stop.cancelled() => return Err(not_started(ctx)),
+        }
+    }
+}
+
+/// One create call, journaled before and after. An ambiguous answer is resolved here:
+/// the task is looked for at the provider and adopted when found. Serialized per prompt,
+/// so a lost create is never mistaken for a sibling version's task.
+async fn create_once(
+    ctx: &Context,
+    job: &JobSpec,
+) -> Result<Result<Accepted, ProviderError>, JobOutcome> {
+    let _same_prompt = ctx.prompt_lock(&job.segment.prompt).await;
+    let since_ms = unix_ms();
+    let submitting = Event::Submitting {
+        at_ms: since_ms,
+        provider: ctx.provider.name().to_string(),
+        prompt: job.segment.prompt.clone(),
+    };
+    ctx.record(&job.key, &submitting)?;
+    match ctx.provider.submit(&job.segment).await {
+        Err(ProviderError::Ambiguous { message }) => {
+            warn!("{}: {message}; looking for the task at the provider before trying again", job.key);
+            match super::reconcile::find(ctx, job, since_ms).await? {
+                Some(accepted) => Ok(Ok(accepted)),
+                None => Ok(Err(ProviderError::Transient {
+                    message: format!("{message} (the provider has no such task)"),
+                    request_id: None,
+                })),
+            }
+        }
+        Err(error) => {
+            // Nothing was created: a later run must not look for this attempt.
+            let abandoned = Event::Abandoned {
+                at_ms: unix_ms(),
+                reason: error.to_string(),
+            };
+            ctx.record(&job.key, &abandoned)?;
+            Ok(Err(error))
+        }
+        Ok(accepted) => Ok(Ok(accepted)),
+    }
+}
+
+fn accept(ctx: &Context, job: &JobSpec, accepted: Accepted, permit: Permit, after_retries: bool) -> Owned {
+    ctx.claim(&accepted.task_id);
+    let submitted_ms = unix_ms();
+    let event = Event::Submitted {
+        at_ms: submitted_ms,
+        task_id: accepted.task_id.clone(),
+        cost_cents: accepted.cost_cents,
+    };
+    // The task exists and is paid for whatever happens to this write; a failure here is
+    // reported, and the task is still followed to its video.
+    if let Err(err) = ctx.journal.append(&job.key, &event) {
+        warn!("{}: {err}", job.key);
+    }
+    permit.submitted(after_retries);
+    ctx.counters.add_billed(accepted.cost_cents);
+    info!("{}: submitted as task {}", job.key, accepted.task_id);
+    Owned {
+        task_id: accepted.task_id,
+        cost_cents: accepted.cost_cents,
+        submitted_ms,
+        permit: Some(permit),
+    }
+}
+
+/// A final answer to a create: the job fails, or the whole run stops submitting.
+fn refused(ctx: &Context, job: &JobSpec, error: ProviderError) -> JobOutcome {
+    match error {
+        ProviderError::OutOfMoney { .. } => {
+            ctx.stop_run(StopReason::OutOfMoney(error.to_string()));
+            not_started(ctx)
+        }
+        ProviderError::Unauthorized { .. } => {
+            ctx.stop_run(StopReason::Unauthorized(error.to_string()));
+            not_started(ctx)
+        }
+        other => {
+            warn!("{}: {other}", job.key);
+            JobOutcome::Failed(Failure::Rejected, other.to_string())
+        }
+    }
+}
+
+pub(super) fn not_started(ctx: &Context) -> JobOutcome {
+    JobOutcome::NotStarted(ctx.stop_reason().map_or_else(|| "stopped".to_string(), |r| r.short()))
+}
+
+/// Durations in messages, to the millisecond at most.
+pub(super) fn round(duration: Duration) -> Duration {
+    Duration::from_millis(duration.as_millis() as u64)
+}
+
+/// How long ago a unix-ms moment was, as a tokio instant (for the poll schedule).
+pub(super) fn instant_of(at_ms: u64) -> Instant {
+    let ago = Duration::from_millis(unix_ms().saturating_sub(at_ms));
+    Instant::now().checked_sub(ago).unwrap_or_else(Instant::now)
+}
+
+impl TaskPhase {
+    pub(super) fn progress(&self) -> Option<u8> {
+        match self {
+            TaskPhase::Queued => Some(0),
+            TaskPhase::Running { progress } => *progress,
+            _ => None,
+        }
+    }
+}

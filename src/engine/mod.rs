@@ -1,0 +1,190 @@
+//! The generation engine: turns the plan's jobs into verified videos on disk. The
+//! scheduler here feeds jobs to tokio tasks as the breaker's gate lets them through, joins
+//! them as they end (so memory stays flat however many jobs are planned), shows progress,
+//! and stops cleanly on Ctrl+C, SIGTERM, an empty balance, a refused key or a full disk.
+//!
+//! One job's life is in `job` (submit), `reconcile` (lost creates), `wait` (polling) and
+//! `fetch` (download); the rules for how many may be in flight are in `breaker` and `gate`.
+
+pub mod backoff;
+pub mod breaker;
+mod context;
+mod fetch;
+pub mod gate;
+mod job;
+pub mod outcome;
+pub mod poll;
+mod reconcile;
+mod wait;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::task::JoinSet;
+use tracing::{info, warn};
+
+pub use context::{Counters, EngineSettings, StopReason};
+pub use outcome::{FailedJob, Failure, JobOutcome, Summary};
+
+use crate::journal::{JobKey, Journal};
+use crate::plan::JobState;
+use crate::provider::Provider;
+use crate::storyboard::Segment;
+use context::Context;
+
+/// One job as the engine sees it.
+#[derive(Debug, Clone)]
+pub struct JobSpec {
+    pub key: JobKey,
+    pub segment: Arc<Segment>,
+    pub fingerprint: Arc<str>,
+    pub video: PathBuf,
+    pub state: JobState,
+    pub provider: &'static str,
+}
+
+impl JobSpec {
+    pub fn sidecar(&self) -> PathBuf {
+        crate::sidecar::path_for(&self.video)
+    }
+}
+
+/// Everything a run needs.
+pub struct Batch {
+    pub jobs: Vec<JobSpec>,
+    pub provider: Arc<dyn Provider>,
+    pub journal: Arc<Journal>,
+    pub http: reqwest::Client,
+    pub settings: EngineSettings,
+    pub quiet: bool,
+}
+
+/// Runs the batch to its end (or to a stop) and tallies how each job ended.
+pub async fn run(batch: Batch) -> Summary {
+    let started = std::time::Instant::now();
+    let total = batch.jobs.len() as u64;
+    let ctx = Arc::new(Context::new(&batch));
+    let signals = tokio::spawn(context::watch_signals(ctx.clone()));
+    let progress = tokio::spawn(context::show_progress(ctx.clone(), total, batch.quiet));
+    let mut summary = Summary {
+        jobs_total: total,
+        ..Summary::default()
+    };
+    let mut record = |summary: &mut Summary, job: &JobSpec, outcome: JobOutcome| {
+        ctx.counters.count(&outcome);
+        if let JobOutcome::Failed(failure, message) = &outcome {
+            summary.failures.push(FailedJob {
+                storyboard: job.key.storyboard.clone(),
+                segment: job.key.segment,
+                version: job.key.version,
+                reason: failure.label().to_string(),
+                message: message.clone(),
+            });
+        }
+        summary.count(&outcome);
+    };
+    let mut running: JoinSet<(JobSpec, JobOutcome)> = JoinSet::new();
+    for job in in_start_order(&ctx, batch.jobs) {
+        if job.state == JobState::Done {
+            record(&mut summary, &job, JobOutcome::Skipped);
+            continue;
+        }
+        let permit = if ctx.resumes(&job) {
+            None
+        } else {
+            match admit(&ctx, &mut running, &mut summary, &mut record).await {
+                Some(permit) => Some(permit),
+                None => {
+                    record(&mut summary, &job, job::not_started(&ctx));
+                    continue;
+                }
+            }
+        };
+        let task_ctx = ctx.clone();
+        running.spawn(async move {
+            let outcome = job::run(task_ctx, job.clone(), permit).await;
+            (job, outcome)
+        });
+        stagger(&ctx).await;
+    }
+    while let Some(joined) = running.join_next().await {
+        collect(joined, &mut summary, &mut record);
+    }
+    signals.abort();
+    ctx.finish_progress();
+    let _ = progress.await;
+    summary.interrupted = ctx.interrupted();
+    summary.stop = ctx.stop_reason();
+    summary.stopped_because = summary.stop.as_ref().map(|reason| reason.to_string());
+    summary.billed_cents = ctx.counters.billed();
+    summary.set_wall_time(started.elapsed());
+    summary
+}
+
+/// Waits for a provider permit, collecting jobs that end meanwhile; `None` once the run
+/// stops submitting.
+async fn admit(
+    ctx: &Context,
+    running: &mut JoinSet<(JobSpec, JobOutcome)>,
+    summary: &mut Summary,
+    record: &mut impl FnMut(&mut Summary, &JobSpec, JobOutcome),
+) -> Option<gate::Permit> {
+    loop {
+        tokio::select! {
+            biased;
+            () = ctx.stop.cancelled() => return None,
+            Some(joined) = running.join_next() => collect(joined, summary, record),
+            permit = ctx.gate.acquire() => return Some(permit),
+        }
+    }
+}
+
+fn collect(
+    joined: Result<(JobSpec, JobOutcome), tokio::task::JoinError>,
+    summary: &mut Summary,
+    record: &mut impl FnMut(&mut Summary, &JobSpec, JobOutcome),
+) {
+    match joined {
+        Ok((job, outcome)) => record(summary, &job, outcome),
+        // A job task cannot panic by design; if one does, say so and keep the run going.
+        Err(err) => warn!("a job ended unexpectedly: {err}"),
+    }
+}
+
+/// Jobs already at the provider (from an earlier run) go first: they cost nothing more
+/// and their videos are the closest to done.
+fn in_start_order(ctx: &Context, mut jobs: Vec<JobSpec>) -> Vec<JobSpec> {
+    jobs.sort_by_key(|job| !ctx.resumes(job));
+    let resumed = jobs.iter().filter(|job| ctx.resumes(job)).count();
+    if resumed > 0 {
+        info!(
+            "{} from an earlier run are still at the provider; following them up first",
+            crate::report::counted(resumed as u64, "job")
+        );
+    }
+    jobs
+}
+
+/// A short random pause between submissions, so a run does not open with a burst that
+/// hits the provider before the breaker has heard a single answer.
+async fn stagger(ctx: &Context) {
+    let most = ctx.settings.stagger;
+    if !most.is_zero() {
+        let pause = most.mul_f64(0.5 + ctx.random());
+        tokio::time::sleep(pause).await;
+    }
+}
+
+/// The pause between submissions for a poll interval: a twentieth of it, at most 250 ms.
+pub fn stagger_for(poll_interval: Duration) -> Duration {
+    (poll_interval / 20).min(Duration::from_millis(250))
+}
+
+/// Unix time in milliseconds, as the journal and sidecars record moments.
+pub fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis() as u64
+}

@@ -1,0 +1,120 @@
+//! How each job ended, and the run's tally of them: what the summary, the JSON report,
+//! the failed-jobs file and the exit code are made from.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// How one job ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JobOutcome {
+    /// The video is on disk, verified.
+    Done { bytes: u64, cost_cents: Option<i64> },
+    /// The video was already done (it stays as it is).
+    Skipped,
+    /// The job failed for a reason the message names.
+    Failed(Failure, String),
+    /// Never submitted: the run stopped first (Ctrl+C, balance, key).
+    NotStarted(String),
+    /// Still at the provider when the run stopped; the next run picks it up.
+    LeftInFlight(String),
+    /// A create whose outcome is still unknown; the next run looks for it again.
+    Unresolved(String),
+}
+
+/// Why a job failed, by what the user can do about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Failure {
+    /// The provider refused the request (bad parameter, content policy at submission).
+    Rejected,
+    /// The task failed at the provider (often content policy).
+    AtProvider,
+    /// Failed at the provider in an earlier run; not resubmitted without --retry-failed.
+    FailedBefore,
+    /// The provider kept answering with server errors.
+    ServerErrors,
+    /// Still running at the provider after --poll-timeout.
+    TimedOut,
+    /// The provider no longer knows the task.
+    Lost,
+    /// The video could not be downloaded or saved.
+    Download,
+    /// The journal could not be written, so the job was not risked.
+    Journal,
+}
+
+impl Failure {
+    pub fn label(self) -> &'static str {
+        match self {
+            Failure::Rejected => "rejected by the provider",
+            Failure::AtProvider => "failed at the provider",
+            Failure::FailedBefore => "failed in an earlier run",
+            Failure::ServerErrors => "provider errors",
+            Failure::TimedOut => "timed out at the provider",
+            Failure::Lost => "lost by the provider",
+            Failure::Download => "download failed",
+            Failure::Journal => "journal not writable",
+        }
+    }
+}
+
+/// One failed job, as the summary and the failed-jobs file list it.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct FailedJob {
+    pub storyboard: String,
+    pub segment: u32,
+    pub version: u32,
+    pub reason: String,
+    pub message: String,
+}
+
+/// The end of a run, as `--json` and `--report` print it.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Summary {
+    pub jobs_total: u64,
+    pub done: u64,
+    pub skipped: u64,
+    pub failed: u64,
+    pub not_started: u64,
+    pub left_in_flight: u64,
+    pub failed_by_reason: BTreeMap<String, u64>,
+    /// What the provider said the submitted tasks cost, in cents.
+    pub billed_cents: i64,
+    pub bytes_downloaded: u64,
+    pub wall_seconds: f64,
+    pub interrupted: bool,
+    /// Why the run stopped submitting early, if it did.
+    pub stopped_because: Option<String>,
+    #[serde(skip)]
+    pub stop: Option<super::StopReason>,
+    pub failures: Vec<FailedJob>,
+    /// The failed-jobs file for --retry-failed, when some failed.
+    pub failed_jobs_file: Option<String>,
+}
+
+impl Summary {
+    pub fn count(&mut self, outcome: &JobOutcome) {
+        match outcome {
+            JobOutcome::Done { bytes, .. } => {
+                self.done += 1;
+                self.bytes_downloaded += bytes;
+            }
+            JobOutcome::Skipped => self.skipped += 1,
+            JobOutcome::Failed(failure, _) => {
+                self.failed += 1;
+                *self
+                    .failed_by_reason
+                    .entry(failure.label().to_string())
+                    .or_default() += 1;
+            }
+            JobOutcome::NotStarted(_) => self.not_started += 1,
+            JobOutcome::LeftInFlight(_) | JobOutcome::Unresolved(_) => self.left_in_flight += 1,
+        }
+    }
+
+    pub fn set_wall_time(&mut self, wall: Duration) {
+        self.wall_seconds = (wall.as_secs_f64() * 10.0).round() / 10.0;
+    }
+}

@@ -1,0 +1,119 @@
+//! Waiting for a task at the provider: status calls on the poll schedule until it has
+//! finished, failed, timed out, or the run is interrupted (the task is then left for the
+//! next run, which polls it again and never submits it twice).
+
+use serde_json::Value;
+use tracing::{debug, warn};
+
+use super::job::{Owned, instant_of, round};
+use super::outcome::{Failure, JobOutcome};
+use super::poll::PollSchedule;
+use super::{Context, JobSpec, StopReason, unix_ms};
+use crate::journal::{Event, Outcome};
+use crate::provider::{ProviderError, TaskPhase};
+
+/// Why waiting ended without a video.
+pub(super) enum Ended {
+    Outcome(JobOutcome),
+    /// The provider does not know the task and --resubmit-lost allows a new one.
+    Lost,
+}
+
+pub(super) async fn until_finished(
+    ctx: &Context,
+    job: &JobSpec,
+    mut task: Owned,
+) -> Result<(Owned, url::Url, Value), Ended> {
+    let submitted = instant_of(task.submitted_ms);
+    let mut schedule = PollSchedule::new(ctx.settings.poll);
+    let mut progress: Option<u8> = None;
+    let mut poll_after = None;
+    loop {
+        let elapsed = submitted.elapsed();
+        if schedule.timed_out(elapsed) {
+            return Err(Ended::Outcome(JobOutcome::Failed(
+                Failure::TimedOut,
+                format!(
+                    "task {} was still not finished after {}; a rerun picks it up again without paying twice",
+                    task.task_id,
+                    humantime::format_duration(round(elapsed))
+                ),
+            )));
+        }
+        let wait = schedule.next_wait(elapsed, progress, poll_after);
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            () = ctx.interrupt.cancelled() => {
+                return Err(Ended::Outcome(JobOutcome::LeftInFlight(task.task_id)));
+            }
+        }
+        let status = match ctx.provider.status(&task.task_id).await {
+            Ok(status) => status,
+            Err(error) => {
+                if let Some(ended) = status_error(ctx, job, &task, error) {
+                    return Err(ended);
+                }
+                continue;
+            }
+        };
+        poll_after = status.poll_after;
+        match status.phase {
+            TaskPhase::Completed { video_url } => {
+                task.permit = None;
+                let outcome = Outcome::Completed {
+                    video_url: video_url.to_string(),
+                };
+                finished(ctx, job, &task, outcome);
+                return Ok((task, video_url, status.raw));
+            }
+            TaskPhase::Failed { message } => {
+                task.permit = None;
+                finished(ctx, job, &task, Outcome::Failed { message: message.clone() });
+                warn!("{}: failed at the provider: {message}", job.key);
+                return Err(Ended::Outcome(JobOutcome::Failed(Failure::AtProvider, message)));
+            }
+            phase => progress = phase.progress().or(progress),
+        }
+    }
+}
+
+fn finished(ctx: &Context, job: &JobSpec, task: &Owned, outcome: Outcome) {
+    let event = Event::Finished {
+        at_ms: unix_ms(),
+        task_id: task.task_id.clone(),
+        outcome,
+    };
+    // Losing this line costs one status call in a later run, nothing more.
+    if let Err(err) = ctx.journal.append(&job.key, &event) {
+        warn!("{}: {err}", job.key);
+    }
+}
+
+/// A failed status call: usually just a reason to ask again later.
+fn status_error(ctx: &Context, job: &JobSpec, task: &Owned, error: ProviderError) -> Option<Ended> {
+    match error {
+        ProviderError::Unauthorized { message } => {
+            ctx.stop_run(StopReason::Unauthorized(message));
+            Some(Ended::Outcome(JobOutcome::LeftInFlight(task.task_id.clone())))
+        }
+        ProviderError::UnknownTask { .. } if ctx.settings.resubmit_lost => {
+            warn!("{}: {error}; submitting it again (--resubmit-lost)", job.key);
+            let event = Event::Abandoned {
+                at_ms: unix_ms(),
+                reason: error.to_string(),
+            };
+            if let Err(outcome) = ctx.record(&job.key, &event) {
+                return Some(Ended::Outcome(outcome));
+            }
+            Some(Ended::Lost)
+        }
+        ProviderError::UnknownTask { .. } => Some(Ended::Outcome(JobOutcome::Failed(
+            Failure::Lost,
+            format!("{error}; rerun with --resubmit-lost to generate it again (costs money again)"),
+        ))),
+        other => {
+            debug!("{}: status of task {}: {other}; asking again later", job.key, task.task_id);
+            None
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! What the user sees while sora-batch works: log lines on stderr, written as
+//! `warning: …` and `error: …` (coloured only on a terminal, and never with NO_COLOR),
+//! printed above the progress bars (`bars`) so neither garbles the other, and a detailed
+//! log file for later reading.
+
+mod bars;
+
+use std::fmt;
+use std::fs::{File, OpenOptions};
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::SystemTime;
+
+use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, MakeWriter};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
+
+pub use bars::{Bars, Snapshot};
+
+/// How much to say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verbosity {
+    Quiet,
+    Normal,
+    Verbose,
+}
+
+/// Sends tracing events to stderr (through the progress bars, when they show), and, when
+/// `log_file` is given, everything down to debug detail to that file as well. `RUST_LOG`,
+/// when set, overrides the verbosity of stderr. A log file that cannot be opened is a
+/// warning: the run itself matters more than its log.
+pub fn init_logging(verbosity: Verbosity, log_file: Option<&Path>) {
+    let default = match verbosity {
+        Verbosity::Quiet => "warn",
+        Verbosity::Normal => "info",
+        Verbosity::Verbose => "info,sora_batch=debug",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let stderr = tracing_subscriber::fmt::layer()
+        .with_writer(bars::StderrAboveBars)
+        .with_ansi(color)
+        .event_format(Lines)
+        .with_filter(filter);
+    let (file, problem) = match log_file.map(open_log) {
+        Some(Ok(file)) => (Some(file), None),
+        Some(Err(problem)) => (None, Some(problem)),
+        None => (None, None),
+    };
+    let file = file.map(|file| {
+        tracing_subscriber::fmt::layer()
+            .with_writer(LogFile(Mutex::new(file)))
+            .with_ansi(false)
+            .with_target(false)
+            .with_filter(EnvFilter::new("info,sora_batch=debug"))
+    });
+    tracing_subscriber::registry()
+        .with(stderr)
+        .with(file)
+        .init();
+    if let Some(problem) = problem {
+        tracing::warn!("{problem}");
+    }
+}
+
+fn open_log(path: &Path) -> Result<File, String> {
+    if let Some(parent) = path
+        .parent()
+        .filter(|parent| !parent.as_os_str().is_empty())
+    {
+        let _ = std::fs::create_dir_all(parent);
+    }
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|err| {
+            format!(
+                "cannot write the log file {}: {err}; going on without it",
+                path.display()
+            )
+        })
+}
+
+/// The log file, shared by every thread that logs.
+struct LogFile(Mutex<File>);
+
+impl<'a> MakeWriter<'a> for LogFile {
+    type Writer = LogFileWriter<'a>;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        LogFileWriter(&self.0)
+    }
+}
+
+struct LogFileWriter<'a>(&'a Mutex<File>);
+
+impl Write for LogFileWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut file = self.0.lock().unwrap_or_else(|poison| poison.into_inner());
+        file.write_all(buf)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// One line per event, labelled by level the way compilers do; while a batch runs with
+/// stderr not a terminal (cron mails, CI logs), with a UTC timestamp in front.
+struct Lines;
+
+impl<S, N> FormatEvent<S, N> for Lines
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
+        if bars::TIMESTAMPS.load(std::sync::atomic::Ordering::Relaxed) {
+            write!(
+                writer,
+                "{} ",
+                humantime::format_rfc3339_seconds(SystemTime::now())
+            )?;
+        }
+        let (label, color) = match *event.metadata().level() {
+            Level::ERROR => ("error: ", "\x1b[1;31m"),
+            Level::WARN => ("warning: ", "\x1b[1;33m"),
+            Level::INFO => ("", ""),
+            Level::DEBUG => ("debug: ", "\x1b[2m"),
+            Level::TRACE => ("trace: ", "\x1b[2m"),
+        };
+        if writer.has_ansi_escapes() && !label.is_empty() {
+            write!(writer, "{color}{label}\x1b[0m")?;
+        } else {
+            writer.write_str(label)?;
+        }
+        ctx.field_format().format_fields(writer.by_ref(), event)?;
+        writeln!(writer)
+    }
+}

@@ -1,0 +1,328 @@
+//! The real binary generating videos against the project's simulator, with short timings
+//! set through the same flags users have: clean batches, capacity limits, every fault
+//! knob, refusals, interruption and rerun. The simulator's counters prove what was billed.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use common::{Project, stderr_of, stdout_of};
+use serde_json::Value;
+use sora_batch::sim::{self, GenSeconds, RunningSim, SimSettings};
+
+/// Flags that scale the engine's timings down to the simulator's.
+const FAST: &[&str] = &[
+    "--poll-delay",
+    "100ms",
+    "--poll-interval",
+    "50ms",
+    "--breaker-cooldown",
+    "300ms",
+    "--recovery-step",
+    "100ms",
+    "--json",
+];
+
+fn simulator(settings: SimSettings) -> RunningSim {
+    sim::start_on_thread(SimSettings {
+        gen_seconds: GenSeconds(0.2, 0.6),
+        seed: Some(11),
+        ..settings
+    })
+    .expect("the simulator starts")
+}
+
+/// A storyboard of `segments` segments with distinct prompts (`<tag> shot N`).
+fn storyboard(tag: &str, segments: u32) -> String {
+    let list: Vec<String> = (1..=segments)
+        .map(|n| format!(r#"{{"segment_index": {n}, "prompt_text": "{tag} shot {n}"}}"#))
+        .collect();
+    format!(r#"{{"segments": [{}]}}"#, list.join(","))
+}
+
+fn run(project: &Project, sim: &RunningSim, args: &[&str]) -> (i32, Value, String) {
+    let output = project
+        .sora()
+        .env("SORA_API_KEY", sim::DEFAULT_KEY)
+        .env("SORA_BASE_URL", sim.base_url())
+        .args(FAST)
+        .args(args)
+        .timeout(Duration::from_secs(120))
+        .output()
+        .expect("the binary runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    let summary = serde_json::from_str(&stdout).unwrap_or(Value::Null);
+    (output.status.code().unwrap_or(-1), summary, stderr)
+}
+
+/// Every file under `dir`, relative, sorted.
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = walk(dir)
+        .into_iter()
+        .map(|path| path.strip_prefix(dir).unwrap().to_path_buf())
+        .collect();
+    found.sort();
+    found
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .flat_map(|entry| {
+            let path = entry.path();
+            if path.is_dir() { walk(&path) } else { vec![path] }
+        })
+        .collect()
+}
+
+fn videos(project: &Project) -> Vec<PathBuf> {
+    files(&project.path().join("output"))
+        .into_iter()
+        .filter(|path| path.extension().is_some_and(|ext| ext == "mp4"))
+        .collect()
+}
+
+/// Asserts every planned video is on disk, verified by its sidecar, and nothing partial.
+fn assert_all_videos(project: &Project, expected: usize) {
+    let output = project.path().join("output");
+    let all = files(&output);
+    assert!(
+        !all.iter().any(|path| path.to_string_lossy().ends_with(".tmp")),
+        "partial files left: {all:?}"
+    );
+    let videos = videos(project);
+    assert_eq!(videos.len(), expected, "{all:?}");
+    for video in videos {
+        let bytes = std::fs::read(output.join(&video)).unwrap();
+        assert_eq!(&bytes[4..8], b"ftyp", "{video:?} is not an MP4");
+        let sidecar: Value =
+            serde_json::from_slice(&std::fs::read(output.join(video.with_extension("json"))).unwrap())
+                .unwrap();
+        assert_eq!(sidecar["bytes"], bytes.len() as u64);
+        assert!(sidecar["task_id"].as_str().is_some());
+        assert!(sidecar["fingerprint"].as_str().is_some_and(|f| f.len() == 64));
+    }
+}
+
+/// Each prompt was billed exactly `times` times.
+fn assert_billed_once_per_version(sim: &RunningSim, prompts: usize, times: u64) {
+    let stats = sim.stats();
+    let billed: BTreeMap<_, _> = stats.creates_by_prompt.clone();
+    assert_eq!(billed.len(), prompts, "{billed:?}");
+    for (prompt, count) in billed {
+        assert_eq!(count, times, "{prompt} was billed {count} times");
+    }
+}
+
+#[test]
+fn a_clean_batch_generates_every_video_once_and_a_rerun_skips_them() {
+    let sim = simulator(SimSettings::default());
+    let project = Project::new();
+    project.write("input/ep1/storyboard_a.json", &storyboard("harbor", 3));
+    let (code, summary, err) = run(&project, &sim, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(summary["done"], 6, "{summary}");
+    assert_eq!(summary["failed"], 0);
+    assert_eq!(summary["billed_cents"], 18);
+    assert_all_videos(&project, 6);
+    assert!(project.path().join("output/ep1/storyboard_a/Segment_2/2_v2.mp4").is_file());
+    assert_billed_once_per_version(&sim, 3, 2);
+
+    let (code, again, _) = run(&project, &sim, &[]);
+    assert_eq!(code, 0);
+    assert_eq!((again["done"].as_u64(), again["skipped"].as_u64()), (Some(0), Some(6)));
+    assert_billed_once_per_version(&sim, 3, 2);
+}
+
+#[test]
+fn capacity_below_max_workers_still_completes_every_job() {
+    let sim = simulator(SimSettings {
+        capacity: Some(3),
+        ..SimSettings::default()
+    });
+    let project = Project::new();
+    project.write("input/storyboard.json", &storyboard("crowd", 10));
+    let (code, summary, err) = run(&project, &sim, &["--max-workers", "8", "--min-workers", "2"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(summary["done"], 20);
+    assert_all_videos(&project, 20);
+    assert_billed_once_per_version(&sim, 10, 2);
+    let stats = sim.stats();
+    assert!(stats.max_active <= 3);
+    assert!(stats.rate_limited > 0, "the test should have met the capacity");
+}
+
+#[test]
+fn server_faults_lost_answers_and_cut_downloads_never_bill_twice() {
+    let sim = simulator(SimSettings {
+        fault_rate: 0.2,
+        ambiguous_rate: 0.3,
+        truncate_rate: 0.5,
+        video_bytes: Some(200_000),
+        ..SimSettings::default()
+    });
+    let project = Project::new();
+    project.write("input/storyboard.json", &storyboard("storm", 8));
+    let (code, summary, err) = run(&project, &sim, &[]);
+    assert_eq!(code, 0, "{err}\n{summary}");
+    assert_all_videos(&project, 16);
+    assert_billed_once_per_version(&sim, 8, 2);
+    let stats = sim.stats();
+    assert!(stats.ambiguous > 0 && stats.truncations > 0 && stats.faults > 0, "{stats:?}");
+    assert!(stats.range_requests > 0, "cut downloads should resume with Range");
+}
+
+#[test]
+fn an_empty_balance_stops_submitting_and_finishes_what_was_paid() {
+    let sim = simulator(SimSettings {
+        balance: Some(9),
+        ..SimSettings::default()
+    });
+    let project = Project::new();
+    project.write("input/storyboard.json", &storyboard("coins", 5));
+    let (code, summary, err) = run(&project, &sim, &["--gen-count", "1"]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(summary["done"], 3, "{summary}");
+    assert_eq!(summary["not_started"], 2);
+    assert!(summary["stopped_because"].as_str().unwrap().contains("balance"), "{summary}");
+    assert_all_videos(&project, 3);
+    assert_eq!(sim.stats().creates, 3);
+}
+
+#[test]
+fn a_refused_key_stops_the_run_with_exit_2_and_never_shows_the_key() {
+    let sim = simulator(SimSettings::default());
+    let project = Project::new();
+    project.write("input/storyboard.json", &storyboard("door", 2));
+    let assert = project
+        .sora()
+        .env("SORA_API_KEY", "sk-live-very-secret")
+        .env("SORA_BASE_URL", sim.base_url())
+        .args(FAST)
+        .assert()
+        .code(2);
+    let all = format!("{}{}", stderr_of(&assert), stdout_of(assert));
+    assert!(all.contains("refused the API key"), "{all}");
+    assert!(!all.contains("sk-live-very-secret"));
+    let log = std::fs::read_to_string(project.path().join("output/sora-batch.log")).unwrap();
+    assert!(!log.contains("sk-live-very-secret"));
+    assert_eq!(sim.stats().creates, 0);
+}
+
+#[test]
+fn a_missing_key_is_a_clear_error() {
+    let project = Project::new();
+    project.write("input/storyboard.json", &storyboard("door", 1));
+    let assert = project.sora().assert().code(2);
+    assert!(stderr_of(&assert).contains("SORA_API_KEY is not set"));
+}
+
+#[test]
+fn content_policy_failures_are_reported_not_resubmitted_and_can_be_retried() {
+    let sim = simulator(SimSettings::default());
+    let project = Project::new();
+    project.write(
+        "input/storyboard.json",
+        r#"{"segments": [
+            {"segment_index": 1, "prompt_text": "a calm lake"},
+            {"segment_index": 2, "prompt_text": "a FORBIDDEN scene", "gen_count": 1}
+        ]}"#,
+    );
+    let (code, summary, err) = run(&project, &sim, &[]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!((summary["done"].as_u64(), summary["failed"].as_u64()), (Some(2), Some(1)));
+    assert!(summary["failures"][0]["message"].as_str().unwrap().contains("content policy"));
+    let failed_file = project.path().join("output/.sora-batch/failed_jobs.json");
+    assert!(failed_file.is_file());
+
+    let (code, again, _) = run(&project, &sim, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(again["failed_by_reason"]["failed in an earlier run"], 1, "{again}");
+    assert_eq!(sim.stats().creates_by_prompt["a FORBIDDEN scene"], 1);
+
+    let (_, retried, _) = run(&project, &sim, &["--retry-failed", failed_file.to_str().unwrap()]);
+    assert_eq!(retried["jobs_total"], 1, "{retried}");
+    assert_eq!(sim.stats().creates_by_prompt["a FORBIDDEN scene"], 2);
+}
+
+#[test]
+fn an_edited_segment_is_regenerated_and_the_old_video_kept() {
+    let sim = simulator(SimSettings::default());
+    let project = Project::new();
+    project.write("input/storyboard.json", &storyboard("first cut", 1));
+    let (code, _, err) = run(&project, &sim, &["--gen-count", "1"]);
+    assert_eq!(code, 0, "{err}");
+    project.write("input/storyboard.json", &storyboard("second cut", 1));
+    let (code, summary, err) = run(&project, &sim, &["--gen-count", "1"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(summary["done"], 1);
+    let all = files(&project.path().join("output/storyboard/Segment_1"));
+    let kept = all.iter().filter(|path| path.to_string_lossy().contains("superseded")).count();
+    assert!(kept >= 1, "{all:?}");
+    let sidecar: Value = serde_json::from_slice(
+        &std::fs::read(project.path().join("output/storyboard/Segment_1/1_v1.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(sidecar["prompt"], "second cut shot 1");
+}
+
+#[test]
+fn a_second_run_on_the_same_state_is_refused_with_75() {
+    let sim = simulator(SimSettings::default());
+    let project = Project::new();
+    project.write("input/storyboard.json", &storyboard("busy", 1));
+    let state = project.path().join("output/.sora-batch");
+    let _held = sora_batch::lock::StateLock::acquire(&state).unwrap();
+    let (code, _, err) = run(&project, &sim, &[]);
+    assert_eq!(code, 75, "{err}");
+    assert!(err.contains("another sora-batch run"), "{err}");
+    assert_eq!(sim.stats().creates, 0);
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_stops_cleanly_and_a_rerun_finishes_without_paying_twice() {
+    let sim = simulator(SimSettings {
+        gen_seconds: GenSeconds(1.0, 2.0),
+        ..SimSettings::default()
+    });
+    let project = Project::new();
+    project.write("input/storyboard.json", &storyboard("night", 6));
+    let binary = assert_cmd::cargo::cargo_bin!("sora-batch");
+    let mut child = std::process::Command::new(binary)
+        .current_dir(project.path())
+        .env("SORA_API_KEY", sim::DEFAULT_KEY)
+        .env("SORA_BASE_URL", sim.base_url())
+        .env("NO_COLOR", "1")
+        .args(FAST)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while sim.stats().creates < 4 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130), "{}", String::from_utf8_lossy(&output.stderr));
+    let summary: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(summary["interrupted"], true);
+    assert!(summary["done"].as_u64().unwrap() < 12);
+
+    let (code, rerun, err) = run(&project, &sim, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(rerun["skipped"].as_u64().unwrap() + rerun["done"].as_u64().unwrap(), 12);
+    assert_all_videos(&project, 12);
+    assert_billed_once_per_version(&sim, 6, 2);
+}
