@@ -1,0 +1,154 @@
+//! How a download can fail, each failure's message (naming the file or URL and what to
+//! do), and which failures another attempt can fix.
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Why a download did not finish. `retryable()` says whether another attempt can help.
+/// The `.tmp` is kept for that attempt (also after final errors: a 403 only needs a fresh
+/// link), except after `NotMp4`, `RangeMismatch` and a body longer than announced.
+#[derive(Debug, thiserror::Error)]
+pub enum DownloadError {
+    /// No answer at all: refused, reset, DNS, TLS or a timeout before the headers.
+    #[error("could not download {url}: {message}; it will be tried again")]
+    Unreachable { url: String, message: String },
+    /// The connection dropped or timed out while the body was arriving.
+    #[error(
+        "the download of {url} broke off after {kept} bytes ({message}); the partial file is \
+         kept and the next attempt resumes from there"
+    )]
+    Interrupted {
+        url: String,
+        message: String,
+        kept: u64,
+        etag: Option<String>,
+    },
+    /// The server answered with an error status.
+    #[error("{url} answered HTTP {status} ({detail}); {}", status_advice(*.status))]
+    Status {
+        url: String,
+        status: u16,
+        detail: String,
+        retry_after: Option<Duration>,
+    },
+    /// The body ended without an error, but not at the size the server announced.
+    #[error(
+        "the download of {url} ended at {got} bytes where the server announced {expected}; \
+         the next attempt resumes or starts over"
+    )]
+    WrongSize {
+        url: String,
+        got: u64,
+        expected: u64,
+        etag: Option<String>,
+    },
+    /// A resume request was answered with another range than the one asked for.
+    #[error(
+        "{url} answered a resume from byte {asked} with Content-Range \"{answered}\"; the \
+         partial file was discarded and the next attempt starts over"
+    )]
+    RangeMismatch {
+        url: String,
+        asked: u64,
+        answered: String,
+    },
+    /// The body is not a video (an error page served with status 200, say).
+    #[error(
+        "what was downloaded for {} is not an MP4 video (it starts with {first_bytes}); it \
+         was deleted; check the video URL the provider reported", dest.display()
+    )]
+    NotMp4 { dest: PathBuf, first_bytes: String },
+    /// The disk (or the user's quota) is full.
+    #[error(
+        "the disk is full while writing {}{}; nothing was written under the final name and \
+         the partial file stays for the next attempt to resume; free some space and run \
+         again", path.display(), needed_note(*.needed)
+    )]
+    DiskFull {
+        path: PathBuf,
+        needed: Option<u64>,
+        etag: Option<String>,
+    },
+    /// Any other failure to create, write, read or rename a file.
+    #[error("could not access {}: {source}; check that the folder exists and is writable", path.display())]
+    Io { path: PathBuf, source: io::Error },
+}
+
+impl DownloadError {
+    /// Whether another attempt can succeed: network trouble, a cut, 408/429/5xx, a size
+    /// mismatch. A 4xx (expired link, missing video), a non-video body, a full disk or a
+    /// file system error needs something else to change first.
+    pub fn retryable(&self) -> bool {
+        match self {
+            DownloadError::Unreachable { .. }
+            | DownloadError::Interrupted { .. }
+            | DownloadError::WrongSize { .. }
+            | DownloadError::RangeMismatch { .. } => true,
+            DownloadError::Status { status, .. } => {
+                matches!(status, 408 | 429) || (500..600).contains(status)
+            }
+            DownloadError::NotMp4 { .. }
+            | DownloadError::DiskFull { .. }
+            | DownloadError::Io { .. } => false,
+        }
+    }
+
+    /// How long the server asked us to wait (429, 503), when it said.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            DownloadError::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// The ETag of the version the kept `.tmp` belongs to: pass it as `Source::etag` next
+    /// time, so the resume is refused (and restarted) if the file changed meanwhile.
+    pub fn etag(&self) -> Option<&str> {
+        match self {
+            DownloadError::Interrupted { etag, .. }
+            | DownloadError::WrongSize { etag, .. }
+            | DownloadError::DiskFull { etag, .. } => etag.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+fn status_advice(status: u16) -> &'static str {
+    match status {
+        401 => "the provider refused the API key; check SORA_API_KEY",
+        403 | 410 => {
+            "the link has probably expired; ask the provider for the task again to get a fresh one"
+        }
+        404 => "the video is not (or no longer) there; ask the provider for the task again",
+        408 | 429 => "the server is busy; it will be tried again",
+        500..=599 => "the server failed; it will be tried again",
+        _ => "the download was refused",
+    }
+}
+
+fn needed_note(needed: Option<u64>) -> String {
+    match needed {
+        Some(bytes) => format!(
+            " (about {:.1} MB more are needed)",
+            bytes as f64 / 1_000_000.0
+        ),
+        None => String::new(),
+    }
+}
+
+/// A file error, told apart as a full disk (which says how much more room is needed).
+pub(super) fn io_failure(
+    path: &Path,
+    err: io::Error,
+    needed: Option<u64>,
+    etag: Option<String>,
+) -> DownloadError {
+    let path = path.to_path_buf();
+    match err.kind() {
+        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded => {
+            DownloadError::DiskFull { path, needed, etag }
+        }
+        _ => DownloadError::Io { path, source: err },
+    }
+}

@@ -1,0 +1,166 @@
+//! The file-system steps around a download, also used for small files written whole
+//! (sidecars, reports): the `.tmp` name, the rename (retried on Windows), the folder
+//! fsync, and setting a replaced video aside instead of overwriting it.
+
+use std::ffi::OsString;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Windows refuses to replace a file that a player or a virus scanner holds open, and
+/// usually lets go within a second: this many tries, this far apart.
+const RENAME_TRIES: u32 = 10;
+const RENAME_PAUSE: Duration = Duration::from_millis(100);
+
+/// How many `-N` counters `set_aside` tries before giving up.
+const MAX_SET_ASIDE: u32 = 1000;
+
+/// Where a file is written before it is complete: `video.mp4` → `video.mp4.tmp`.
+pub fn tmp_path(dest: &Path) -> PathBuf {
+    with_suffix(dest, ".tmp")
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = OsString::from(path.as_os_str());
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// Replaces `path` with `bytes` so that a crash leaves either the old or the new content,
+/// never half of it: write `<path>.tmp`, fsync it, rename it over `path`, fsync the folder.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let tmp = tmp_path(path);
+    let written = write_synced(&tmp, bytes).and_then(|()| rename_blocking(&tmp, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written?;
+    sync_parent_blocking(path);
+    Ok(())
+}
+
+fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut file = std::fs::File::create(path).map_err(|err| naming(path, err))?;
+    file.write_all(bytes).map_err(|err| naming(path, err))?;
+    file.sync_all().map_err(|err| naming(path, err))
+}
+
+/// Moves an existing `video` (and its `.json` sidecar, if any) out of the way before a new
+/// version takes its name: `1_v1.mp4` → `1_v1.mp4.superseded-<stamp>`, and `1_v1.json` →
+/// `1_v1.json.superseded-<stamp>`. If either name is taken, `-2`, `-3`, … is appended to
+/// both, so nothing set aside earlier is ever overwritten. Returns where the video went,
+/// or None when there was no video.
+pub fn set_aside(video: &Path, stamp: &str) -> io::Result<Option<PathBuf>> {
+    if stamp.is_empty() || stamp.contains(['/', '\\']) {
+        let message =
+            format!("\"{stamp}\" cannot be part of a file name; use e.g. 20261126T064835Z");
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, message));
+    }
+    if !video.try_exists().map_err(|err| naming(video, err))? {
+        return Ok(None);
+    }
+    let sidecar = crate::sidecar::path_for(video);
+    let has_sidecar = sidecar.try_exists().map_err(|err| naming(&sidecar, err))?;
+    let (video_aside, sidecar_aside) = free_names(video, &sidecar, stamp)?;
+    rename_blocking(video, &video_aside)?;
+    if has_sidecar {
+        rename_blocking(&sidecar, &sidecar_aside)?;
+    }
+    sync_parent_blocking(video);
+    Ok(Some(video_aside))
+}
+
+/// The first `.superseded-<stamp>[-N]` suffix under which neither file exists yet.
+fn free_names(video: &Path, sidecar: &Path, stamp: &str) -> io::Result<(PathBuf, PathBuf)> {
+    for counter in 1..=MAX_SET_ASIDE {
+        let suffix = match counter {
+            1 => format!(".superseded-{stamp}"),
+            n => format!(".superseded-{stamp}-{n}"),
+        };
+        let names = (with_suffix(video, &suffix), with_suffix(sidecar, &suffix));
+        if !names.0.try_exists()? && !names.1.try_exists()? {
+            return Ok(names);
+        }
+    }
+    let message = format!(
+        "{} has been set aside {MAX_SET_ASIDE} times with the stamp {stamp}; move old versions elsewhere",
+        video.display()
+    );
+    Err(io::Error::new(io::ErrorKind::AlreadyExists, message))
+}
+
+/// Whether a failed rename is Windows saying another program has the target open
+/// (ERROR_ACCESS_DENIED, ERROR_SHARING_VIOLATION, ERROR_LOCK_VIOLATION).
+fn held_open(err: &io::Error) -> bool {
+    cfg!(windows)
+        && (err.kind() == io::ErrorKind::PermissionDenied
+            || matches!(err.raw_os_error(), Some(5 | 32 | 33)))
+}
+
+pub(super) async fn rename_into_place(from: &Path, to: &Path) -> io::Result<()> {
+    let mut tries = 1;
+    loop {
+        match tokio::fs::rename(from, to).await {
+            Err(err) if held_open(&err) && tries < RENAME_TRIES => {
+                tokio::time::sleep(RENAME_PAUSE).await;
+                tries += 1;
+            }
+            done => return done,
+        }
+    }
+}
+
+fn rename_blocking(from: &Path, to: &Path) -> io::Result<()> {
+    let mut tries = 1;
+    loop {
+        match std::fs::rename(from, to) {
+            Err(err) if held_open(&err) && tries < RENAME_TRIES => {
+                std::thread::sleep(RENAME_PAUSE);
+                tries += 1;
+            }
+            done => return done.map_err(|err| naming(to, err)),
+        }
+    }
+}
+
+/// Makes a rename durable (POSIX: the new name lives in the folder, which needs its own
+/// fsync). Only warns on failure: the rename is done, and some network file systems
+/// cannot sync folders at all. Windows has no folder fsync; NTFS journals renames.
+pub(super) async fn sync_parent(path: &Path) {
+    if cfg!(unix) {
+        let dir = parent_dir(path).to_path_buf();
+        let synced = match tokio::fs::File::open(&dir).await {
+            Ok(folder) => folder.sync_all().await,
+            Err(err) => Err(err),
+        };
+        warn_unsynced(&dir, synced);
+    }
+}
+
+fn sync_parent_blocking(path: &Path) {
+    if cfg!(unix) {
+        let dir = parent_dir(path);
+        warn_unsynced(
+            dir,
+            std::fs::File::open(dir).and_then(|folder| folder.sync_all()),
+        );
+    }
+}
+
+fn warn_unsynced(dir: &Path, synced: io::Result<()>) {
+    if let Err(err) = synced {
+        tracing::warn!("could not fsync the folder {}: {err}", dir.display());
+    }
+}
+
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    }
+}
+
+/// An io::Error whose message names the file, keeping its kind for callers that match it.
+fn naming(path: &Path, err: io::Error) -> io::Error {
+    io::Error::new(err.kind(), format!("{}: {err}", path.display()))
+}
