@@ -3,10 +3,11 @@
 //! table and property tests drive it directly; `gate.rs` wraps it for the scheduler.
 //!
 //! `threshold` consecutive submit failures drop the limit from `max` to `min` (safe mode)
-//! for `cooldown`; then it grows one permit per `recovery_step`. A 429 seen with N jobs in
-//! flight teaches a ceiling of about N − 1: recovery stops there and only now and then
-//! probes one permit above it. Every state change bumps the epoch, and failures of calls
-//! issued before the latest change are ignored, so one burst trips the breaker once.
+//! for `cooldown` (a failure in safe mode restarts it and briefly pauses every
+//! submission); then the limit grows one permit per `recovery_step`. A 429 seen with N
+//! jobs in flight teaches a ceiling of about N − 1: recovery stops there and only now and
+//! then probes one permit above it. Every state change bumps the epoch, and failures of
+//! calls issued before the latest change are ignored, so one burst trips the breaker once.
 
 use std::time::Duration;
 
@@ -146,6 +147,9 @@ enum Phase {
         next_probe: Option<Instant>,
     },
 }
+
+/// The first pause after a failure in safe mode; see [`Breaker::pause_everyone`].
+const SAFE_MODE_FIRST_PAUSE: Duration = Duration::from_secs(1);
 
 /// Probes refused in a row widen the probe interval up to this many doublings of
 /// `cooldown` (10, 20, 40 minutes by default): a provider that stays full is asked less.
@@ -372,8 +376,7 @@ impl Breaker {
     ) -> Option<Reason> {
         // The server's explicit instruction holds whatever the epoch.
         if let Some(wait) = retry_after {
-            let hold = now + wait;
-            self.hold_until = Some(self.hold_until.map_or(hold, |old| old.max(hold)));
+            self.hold(now + wait);
         }
         if epoch < self.epoch {
             return None; // issued before the latest change, which already accounts for it
@@ -386,6 +389,7 @@ impl Breaker {
         self.failures += 1;
         match self.phase {
             Phase::Tripped { .. } => {
+                self.pause_everyone(now);
                 let until = now + self.settings.cooldown;
                 self.set(self.limit, Phase::Tripped { until });
                 let cooldown = self.settings.cooldown;
@@ -430,6 +434,20 @@ impl Breaker {
         self.ceiling = Some(seen);
         self.refused_probes = 0;
         true
+    }
+
+    fn hold(&mut self, until: Instant) {
+        self.hold_until = Some(self.hold_until.map_or(until, |held| held.max(until)));
+    }
+
+    /// Safe mode limits how many jobs are in flight, not how fast they fail: in an
+    /// outage each failed submission frees its permit for the next job at once. So each
+    /// failure in safe mode also pauses every submission, 1 s, 2 s, 4 s… up to a tenth of
+    /// the cooldown, and a hard outage costs a call a minute rather than dozens.
+    fn pause_everyone(&mut self, now: Instant) {
+        let doublings = self.failures.saturating_sub(1).min(20);
+        let pause = (SAFE_MODE_FIRST_PAUSE * 2u32.pow(doublings)).min(self.settings.cooldown / 10);
+        self.hold(now + pause);
     }
 
     fn trip(&mut self, now: Instant, class: FailureClass) -> Reason {

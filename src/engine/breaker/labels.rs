@@ -43,16 +43,18 @@ impl fmt::Display for Change {
                 f,
                 "in-flight limit {old} → {new}: holding at the provider's capacity ({ceiling})"
             ),
-            Reason::ProbeOpened { ceiling } => write!(
-                f,
-                "probing for more provider capacity: in-flight limit {old} → {new} (capacity {ceiling})"
-            ),
+            Reason::ProbeOpened { .. } => {
+                write!(
+                    f,
+                    "probing for more provider capacity: in-flight limit {old} → {new}"
+                )
+            }
             Reason::ProbeRefused {
                 ceiling,
                 next_probe,
             } => write!(
                 f,
-                "provider still full at {ceiling} in flight: limit {old} → {new}, next probe in {}",
+                "provider still full at {ceiling}: in-flight limit {old} → {new}, next probe in {}",
                 humantime::format_duration(next_probe)
             ),
             Reason::ProbeAccepted { ceiling } => {
@@ -61,9 +63,9 @@ impl fmt::Display for Change {
                     "provider took one more job: capacity now {ceiling}, limit {new}"
                 )
             }
-            Reason::CeilingLowered { ceiling } => write!(
+            Reason::CeilingLowered { .. } => write!(
                 f,
-                "provider rate limited below its learned capacity: in-flight limit {old} → {new} (capacity {ceiling})"
+                "provider rate limited below its learned capacity: in-flight limit {old} → {new}"
             ),
             Reason::Full => write!(f, "in-flight limit {old} → {new}: back to full speed"),
         }

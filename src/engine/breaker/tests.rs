@@ -139,6 +139,30 @@ fn a_failure_while_recovering_trips_at_once_and_one_in_safe_mode_restarts_the_co
 }
 
 #[test]
+fn failures_in_safe_mode_pause_every_submission_a_little_longer_each_time() {
+    let mut script = Script::new();
+    script.apply(mins(0), Act::Fail(Transient, 3));
+    script.apply(mins(0), Act::Fail(Transient, 3));
+    assert_eq!(
+        script.breaker.hold_until(),
+        None,
+        "tripping alone pauses nothing"
+    );
+    let mut pauses = Vec::new();
+    for minute in 1..=9 {
+        script.apply(mins(minute), Act::Fail(Transient, 3));
+        let hold = script.breaker.hold_until().unwrap();
+        pauses.push((hold - (script.start + mins(minute))).as_secs());
+    }
+    assert_eq!(pauses, [1, 2, 4, 8, 16, 32, 60, 60, 60]);
+    // A job accepted at its first attempt shows the provider works again.
+    script.apply(mins(10), Act::Ok(3));
+    script.apply(mins(11), Act::Fail(Transient, 3));
+    let hold = script.breaker.hold_until().unwrap();
+    assert_eq!(hold - (script.start + mins(11)), Duration::from_secs(1));
+}
+
+#[test]
 fn a_success_after_retries_does_not_reset_the_failure_count() {
     Script::new().run(&[
         (mins(0), Act::Fail(Transient, 3), 20, "full 20"),
