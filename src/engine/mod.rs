@@ -4,4 +4,5 @@
 
 pub mod backoff;
 pub mod breaker;
+pub mod gate;
 pub mod poll;
