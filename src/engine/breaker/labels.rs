@@ -1,0 +1,104 @@
+//! How the breaker reads to people: its changes as log lines, its mode as a short label
+//! for the progress display.
+
+use std::fmt;
+use std::time::Duration;
+
+use super::{Change, FailureClass, Mode, Reason};
+
+impl Change {
+    /// Whether the change is bad news (logged as a warning) rather than progress.
+    pub fn is_warning(&self) -> bool {
+        matches!(
+            self.reason,
+            Reason::Tripped { .. }
+                | Reason::CooldownRestarted { .. }
+                | Reason::CeilingLowered { .. }
+        )
+    }
+}
+
+impl fmt::Display for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (old, new) = (self.old, self.new);
+        let trouble = |class| match class {
+            FailureClass::RateLimited => "rate limiting",
+            FailureClass::Transient => "failing (5xx, timeouts)",
+        };
+        match self.reason {
+            Reason::Tripped { class, cooldown } => write!(
+                f,
+                "provider is {}: in-flight limit {old} → {new} for {}",
+                trouble(class),
+                humantime::format_duration(cooldown)
+            ),
+            Reason::CooldownRestarted { class, cooldown } => write!(
+                f,
+                "provider is still {}: in-flight limit stays {new} for another {}",
+                trouble(class),
+                humantime::format_duration(cooldown)
+            ),
+            Reason::Recovered => write!(f, "recovering: in-flight limit {old} → {new}"),
+            Reason::ReachedCeiling { ceiling } => write!(
+                f,
+                "in-flight limit {old} → {new}: holding at the provider's capacity ({ceiling})"
+            ),
+            Reason::ProbeOpened { .. } => {
+                write!(
+                    f,
+                    "probing for more provider capacity: in-flight limit {old} → {new}"
+                )
+            }
+            Reason::ProbeRefused {
+                ceiling,
+                next_probe,
+            } => write!(
+                f,
+                "provider still full at {ceiling}: in-flight limit {old} → {new}, next probe in {}",
+                humantime::format_duration(next_probe)
+            ),
+            Reason::ProbeAccepted { ceiling } => {
+                write!(
+                    f,
+                    "provider took one more job: capacity now {ceiling}, limit {new}"
+                )
+            }
+            Reason::CeilingLowered { .. } => write!(
+                f,
+                "provider rate limited below its learned capacity: in-flight limit {old} → {new}"
+            ),
+            Reason::Full => write!(f, "in-flight limit {old} → {new}: back to full speed"),
+        }
+    }
+}
+
+impl fmt::Display for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Mode::Full { limit } => write!(f, "full {limit}"),
+            Mode::SafeMode {
+                limit,
+                cooldown_left,
+            } => write!(
+                f,
+                "safe mode {limit} (cooldown {} left)",
+                short(cooldown_left)
+            ),
+            Mode::Recovering { limit, target } => write!(f, "recovering {limit}/{target}"),
+            Mode::Holding { limit, ceiling } if limit > ceiling => {
+                write!(f, "probing {limit} (capacity {ceiling})")
+            }
+            Mode::Holding { limit, .. } => write!(f, "at capacity {limit}"),
+        }
+    }
+}
+
+/// "7m" (rounded up) or "45s": precise enough for a progress line.
+fn short(left: Duration) -> String {
+    let seconds = left.as_secs() + u64::from(left.subsec_nanos() > 0);
+    if seconds >= 60 {
+        format!("{}m", seconds.div_ceil(60))
+    } else {
+        format!("{seconds}s")
+    }
+}
