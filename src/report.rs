@@ -200,7 +200,11 @@ pub fn summary_text(summary: &crate::engine::Summary) -> String {
     let _ = writeln!(
         out,
         "{} in {took}: {} done, {} skipped (already done), {} failed.",
-        if summary.interrupted { "Interrupted" } else { "Finished" },
+        if summary.interrupted {
+            "Interrupted"
+        } else {
+            "Finished"
+        },
         summary.done,
         summary.skipped,
         summary.failed
@@ -215,7 +219,11 @@ pub fn summary_text(summary: &crate::engine::Summary) -> String {
         let _ = writeln!(out, "Stopped early: {reason}.");
     }
     if summary.left_in_flight > 0 {
-        let are = if summary.left_in_flight == 1 { "is" } else { "are" };
+        let are = if summary.left_in_flight == 1 {
+            "is"
+        } else {
+            "are"
+        };
         let _ = writeln!(
             out,
             "{} {are} still at the provider: run again to collect them (nothing is paid twice).",
@@ -223,7 +231,11 @@ pub fn summary_text(summary: &crate::engine::Summary) -> String {
         );
     }
     if summary.not_started > 0 {
-        let _ = writeln!(out, "{} not submitted.", counted(summary.not_started, "job"));
+        let _ = writeln!(
+            out,
+            "{} not submitted.",
+            counted(summary.not_started, "job")
+        );
     }
     for (reason, count) in &summary.failed_by_reason {
         let _ = writeln!(out, "  {count} {reason}");
@@ -236,7 +248,10 @@ pub fn summary_text(summary: &crate::engine::Summary) -> String {
         );
     }
     if let Some(file) = &summary.failed_jobs_file {
-        let _ = writeln!(out, "Rerun just the failed jobs: sora-batch --retry-failed {file}");
+        let _ = writeln!(
+            out,
+            "Rerun just the failed jobs: sora-batch --retry-failed {file}"
+        );
     }
     out
 }

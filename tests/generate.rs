@@ -76,7 +76,11 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
         .flatten()
         .flat_map(|entry| {
             let path = entry.path();
-            if path.is_dir() { walk(&path) } else { vec![path] }
+            if path.is_dir() {
+                walk(&path)
+            } else {
+                vec![path]
+            }
         })
         .collect()
 }
@@ -93,7 +97,8 @@ fn assert_all_videos(project: &Project, expected: usize) {
     let output = project.path().join("output");
     let all = files(&output);
     assert!(
-        !all.iter().any(|path| path.to_string_lossy().ends_with(".tmp")),
+        !all.iter()
+            .any(|path| path.to_string_lossy().ends_with(".tmp")),
         "partial files left: {all:?}"
     );
     let videos = videos(project);
@@ -101,12 +106,17 @@ fn assert_all_videos(project: &Project, expected: usize) {
     for video in videos {
         let bytes = std::fs::read(output.join(&video)).unwrap();
         assert_eq!(&bytes[4..8], b"ftyp", "{video:?} is not an MP4");
-        let sidecar: Value =
-            serde_json::from_slice(&std::fs::read(output.join(video.with_extension("json"))).unwrap())
-                .unwrap();
+        let sidecar: Value = serde_json::from_slice(
+            &std::fs::read(output.join(video.with_extension("json"))).unwrap(),
+        )
+        .unwrap();
         assert_eq!(sidecar["bytes"], bytes.len() as u64);
         assert!(sidecar["task_id"].as_str().is_some());
-        assert!(sidecar["fingerprint"].as_str().is_some_and(|f| f.len() == 64));
+        assert!(
+            sidecar["fingerprint"]
+                .as_str()
+                .is_some_and(|f| f.len() == 64)
+        );
     }
 }
 
@@ -131,12 +141,20 @@ fn a_clean_batch_generates_every_video_once_and_a_rerun_skips_them() {
     assert_eq!(summary["failed"], 0);
     assert_eq!(summary["billed_cents"], 18);
     assert_all_videos(&project, 6);
-    assert!(project.path().join("output/ep1/storyboard_a/Segment_2/2_v2.mp4").is_file());
+    assert!(
+        project
+            .path()
+            .join("output/ep1/storyboard_a/Segment_2/2_v2.mp4")
+            .is_file()
+    );
     assert_billed_once_per_version(&sim, 3, 2);
 
     let (code, again, _) = run(&project, &sim, &[]);
     assert_eq!(code, 0);
-    assert_eq!((again["done"].as_u64(), again["skipped"].as_u64()), (Some(0), Some(6)));
+    assert_eq!(
+        (again["done"].as_u64(), again["skipped"].as_u64()),
+        (Some(0), Some(6))
+    );
     assert_billed_once_per_version(&sim, 3, 2);
 }
 
@@ -148,14 +166,21 @@ fn capacity_below_max_workers_still_completes_every_job() {
     });
     let project = Project::new();
     project.write("input/storyboard.json", &storyboard("crowd", 10));
-    let (code, summary, err) = run(&project, &sim, &["--max-workers", "8", "--min-workers", "2"]);
+    let (code, summary, err) = run(
+        &project,
+        &sim,
+        &["--max-workers", "8", "--min-workers", "2"],
+    );
     assert_eq!(code, 0, "{err}");
     assert_eq!(summary["done"], 20);
     assert_all_videos(&project, 20);
     assert_billed_once_per_version(&sim, 10, 2);
     let stats = sim.stats();
     assert!(stats.max_active <= 3);
-    assert!(stats.rate_limited > 0, "the test should have met the capacity");
+    assert!(
+        stats.rate_limited > 0,
+        "the test should have met the capacity"
+    );
 }
 
 #[test]
@@ -174,8 +199,14 @@ fn server_faults_lost_answers_and_cut_downloads_never_bill_twice() {
     assert_all_videos(&project, 16);
     assert_billed_once_per_version(&sim, 8, 2);
     let stats = sim.stats();
-    assert!(stats.ambiguous > 0 && stats.truncations > 0 && stats.faults > 0, "{stats:?}");
-    assert!(stats.range_requests > 0, "cut downloads should resume with Range");
+    assert!(
+        stats.ambiguous > 0 && stats.truncations > 0 && stats.faults > 0,
+        "{stats:?}"
+    );
+    assert!(
+        stats.range_requests > 0,
+        "cut downloads should resume with Range"
+    );
 }
 
 #[test]
@@ -190,7 +221,13 @@ fn an_empty_balance_stops_submitting_and_finishes_what_was_paid() {
     assert_eq!(code, 1, "{err}");
     assert_eq!(summary["done"], 3, "{summary}");
     assert_eq!(summary["not_started"], 2);
-    assert!(summary["stopped_because"].as_str().unwrap().contains("balance"), "{summary}");
+    assert!(
+        summary["stopped_because"]
+            .as_str()
+            .unwrap()
+            .contains("balance"),
+        "{summary}"
+    );
     assert_all_videos(&project, 3);
     assert_eq!(sim.stats().creates, 3);
 }
@@ -236,17 +273,32 @@ fn content_policy_failures_are_reported_not_resubmitted_and_can_be_retried() {
     );
     let (code, summary, err) = run(&project, &sim, &[]);
     assert_eq!(code, 1, "{err}");
-    assert_eq!((summary["done"].as_u64(), summary["failed"].as_u64()), (Some(2), Some(1)));
-    assert!(summary["failures"][0]["message"].as_str().unwrap().contains("content policy"));
+    assert_eq!(
+        (summary["done"].as_u64(), summary["failed"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert!(
+        summary["failures"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("content policy")
+    );
     let failed_file = project.path().join("output/.sora-batch/failed_jobs.json");
     assert!(failed_file.is_file());
 
     let (code, again, _) = run(&project, &sim, &[]);
     assert_eq!(code, 1);
-    assert_eq!(again["failed_by_reason"]["failed in an earlier run"], 1, "{again}");
+    assert_eq!(
+        again["failed_by_reason"]["failed in an earlier run"], 1,
+        "{again}"
+    );
     assert_eq!(sim.stats().creates_by_prompt["a FORBIDDEN scene"], 1);
 
-    let (_, retried, _) = run(&project, &sim, &["--retry-failed", failed_file.to_str().unwrap()]);
+    let (_, retried, _) = run(
+        &project,
+        &sim,
+        &["--retry-failed", failed_file.to_str().unwrap()],
+    );
     assert_eq!(retried["jobs_total"], 1, "{retried}");
     assert_eq!(sim.stats().creates_by_prompt["a FORBIDDEN scene"], 2);
 }
@@ -263,7 +315,10 @@ fn an_edited_segment_is_regenerated_and_the_old_video_kept() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(summary["done"], 1);
     let all = files(&project.path().join("output/storyboard/Segment_1"));
-    let kept = all.iter().filter(|path| path.to_string_lossy().contains("superseded")).count();
+    let kept = all
+        .iter()
+        .filter(|path| path.to_string_lossy().contains("superseded"))
+        .count();
     assert!(kept >= 1, "{all:?}");
     let sidecar: Value = serde_json::from_slice(
         &std::fs::read(project.path().join("output/storyboard/Segment_1/1_v1.json")).unwrap(),
@@ -295,7 +350,7 @@ fn ctrl_c_stops_cleanly_and_a_rerun_finishes_without_paying_twice() {
     let project = Project::new();
     project.write("input/storyboard.json", &storyboard("night", 6));
     let binary = assert_cmd::cargo::cargo_bin!("sora-batch");
-    let mut child = std::process::Command::new(binary)
+    let child = std::process::Command::new(binary)
         .current_dir(project.path())
         .env("SORA_API_KEY", sim::DEFAULT_KEY)
         .env("SORA_BASE_URL", sim.base_url())
@@ -315,14 +370,22 @@ fn ctrl_c_stops_cleanly_and_a_rerun_finishes_without_paying_twice() {
         .unwrap();
     assert!(status.success());
     let output = child.wait_with_output().unwrap();
-    assert_eq!(output.status.code(), Some(130), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let summary: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(summary["interrupted"], true);
     assert!(summary["done"].as_u64().unwrap() < 12);
 
     let (code, rerun, err) = run(&project, &sim, &[]);
     assert_eq!(code, 0, "{err}");
-    assert_eq!(rerun["skipped"].as_u64().unwrap() + rerun["done"].as_u64().unwrap(), 12);
+    assert_eq!(
+        rerun["skipped"].as_u64().unwrap() + rerun["done"].as_u64().unwrap(),
+        12
+    );
     assert_all_videos(&project, 12);
     assert_billed_once_per_version(&sim, 6, 2);
 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tracing::{info, warn};
+use tracing::{debug, warn};
 
 use super::{AppError, Connection, Exit};
 use crate::cli::RunArgs;
@@ -50,10 +50,9 @@ pub(super) async fn generate(
         quiet: args.quiet || args.json,
     };
     let mut summary = engine::run(batch).await;
-    if summary.left_in_flight == 0 && !summary.interrupted {
-        if let Err(err) = journal.compact() {
-            warn!("{err}");
-        }
+    let clean = summary.left_in_flight == 0 && !summary.interrupted;
+    if clean && let Err(err) = journal.compact() {
+        warn!("{err}");
     }
     write_failed_jobs(&mut summary, &state_dir);
     finish(&summary, args)?;
@@ -185,7 +184,7 @@ fn finish(summary: &Summary, args: &RunArgs) -> Result<(), AppError> {
     } else {
         print!("{text}");
     }
-    info!("run finished: {} done, {} failed", summary.done, summary.failed);
+    debug!("run finished: {json}");
     Ok(())
 }
 

@@ -60,9 +60,15 @@ pub enum AppError {
     #[error(transparent)]
     Journal(#[from] crate::journal::JournalError),
     #[error("{path}: cannot read this failed-jobs file: {reason}")]
-    RetryFile { path: std::path::PathBuf, reason: String },
+    RetryFile {
+        path: std::path::PathBuf,
+        reason: String,
+    },
     #[error("cannot write the report {path}: {reason}")]
-    Report { path: std::path::PathBuf, reason: String },
+    Report {
+        path: std::path::PathBuf,
+        reason: String,
+    },
 }
 
 fn describe_invalid(invalid: usize, total: usize, problems: usize, valid: usize) -> String {

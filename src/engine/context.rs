@@ -102,7 +102,7 @@ impl Counters {
 
 pub(super) struct Context {
     pub provider: Arc<dyn Provider>,
-    pub gate: Gate,
+    pub gate: Arc<Gate>,
     pub journal: Arc<Journal>,
     /// The journal as it was when the run started: where each job picks up.
     pub earlier: JournalState,
@@ -191,7 +191,12 @@ impl Context {
     }
 
     pub fn retry_delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
-        backoff::retry_delay(attempt, retry_after, &self.settings.backoff, &mut locked(&self.rng))
+        backoff::retry_delay(
+            attempt,
+            retry_after,
+            &self.settings.backoff,
+            &mut locked(&self.rng),
+        )
     }
 
     /// Stops new submissions; reasons that make waiting pointless stop the waiting too.
@@ -276,7 +281,7 @@ pub(super) async fn show_progress(ctx: Arc<Context>, total: u64, quiet: bool) {
             failed: counters.failed.load(Ordering::Relaxed),
             in_flight: gate.in_flight as u64,
             limit: gate.limit as u64,
-            breaker: gate.mode.clone(),
+            breaker: gate.mode.to_string(),
             downloading: counters.downloading.load(Ordering::Relaxed),
             downloaded_bytes: counters.downloaded_bytes.load(Ordering::Relaxed),
         });

@@ -35,7 +35,10 @@ pub(super) async fn fetch(
         Err(outcome) => return outcome,
     };
     if let Err(err) = write_sidecar(job, &task, &url, &fetched, final_status) {
-        warn!("{}: the video is saved, but its sidecar is not: {err}", job.key);
+        warn!(
+            "{}: the video is saved, but its sidecar is not: {err}",
+            job.key
+        );
     }
     let event = Event::Downloaded {
         at_ms: unix_ms(),
@@ -65,6 +68,12 @@ async fn transfer(
     url: &url::Url,
 ) -> Result<Fetched, JobOutcome> {
     set_aside_old_video(job)?;
+    if let Some(folder) = job.video.parent()
+        && let Err(err) = tokio::fs::create_dir_all(folder).await
+    {
+        let message = format!("cannot create the folder {}: {err}", folder.display());
+        return Err(JobOutcome::Failed(Failure::Download, message));
+    }
     let mut source = Source {
         url: url.clone(),
         bearer: ctx.provider.download_auth(url),
@@ -72,7 +81,9 @@ async fn transfer(
     };
     let counters = ctx.counters.clone();
     let on_bytes = move |delta: u64| {
-        counters.downloaded_bytes.fetch_add(delta, Ordering::Relaxed);
+        counters
+            .downloaded_bytes
+            .fetch_add(delta, Ordering::Relaxed);
     };
     let mut attempt = 0;
     loop {
@@ -86,17 +97,27 @@ async fn transfer(
             return Err(JobOutcome::Failed(Failure::Download, error.to_string()));
         }
         if !error.retryable() || attempt >= DOWNLOAD_ATTEMPTS {
-            warn!("{}: download of task {} failed: {error}", job.key, task.task_id);
+            warn!(
+                "{}: download of task {} failed: {error}",
+                job.key, task.task_id
+            );
             return Err(JobOutcome::Failed(
                 Failure::Download,
-                format!("{error} (task {}; a rerun downloads it without paying again)", task.task_id),
+                format!(
+                    "{error} (task {}; a rerun downloads it without paying again)",
+                    task.task_id
+                ),
             ));
         }
         if let Some(etag) = error.etag() {
             source.etag = Some(etag.to_string());
         }
         let delay = ctx.retry_delay(attempt, error.retry_after());
-        warn!("{}: download interrupted ({error}); resuming in {}", job.key, humantime::format_duration(super::job::round(delay)));
+        warn!(
+            "{}: download interrupted ({error}); resuming in {}",
+            job.key,
+            humantime::format_duration(super::job::round(delay))
+        );
         tokio::time::sleep(delay).await;
     }
 }
@@ -111,13 +132,20 @@ fn set_aside_old_video(job: &JobSpec) -> Result<(), JobOutcome> {
         .replace([':', '-'], "");
     match download::set_aside(&job.video, &stamp) {
         Ok(Some(kept)) => {
-            info!("{}: the earlier video is kept as {}", job.key, kept.display());
+            info!(
+                "{}: the earlier video is kept as {}",
+                job.key,
+                kept.display()
+            );
             Ok(())
         }
         Ok(None) => Ok(()),
         Err(err) => Err(JobOutcome::Failed(
             Failure::Download,
-            format!("cannot move the earlier video {} aside: {err}", job.video.display()),
+            format!(
+                "cannot move the earlier video {} aside: {err}",
+                job.video.display()
+            ),
         )),
     }
 }

@@ -43,28 +43,37 @@ pub(super) async fn run(ctx: Arc<Context>, job: JobSpec, permit: Option<Permit>)
             Start::FailedBefore { message } => {
                 return JobOutcome::Failed(Failure::FailedBefore, message);
             }
-            Start::Download { task, url } => return super::fetch::fetch(&ctx, &job, task, url, None).await,
+            Start::Download { task, url } => {
+                return super::fetch::fetch(&ctx, &job, task, url, None).await;
+            }
             Start::Poll(task) => task,
-            Start::Reconcile { since_ms } => match super::reconcile::adopt(&ctx, &job, since_ms).await {
-                Ok(Some(task)) => task,
-                Ok(None) => match submit(&ctx, &job, permit.take()).await {
-                    Ok(task) => task,
+            Start::Reconcile { since_ms } => {
+                match super::reconcile::adopt(&ctx, &job, since_ms).await {
+                    Ok(Some(task)) => task,
+                    Ok(None) => match submit(&ctx, &job, permit.take()).await {
+                        Ok(task) => task,
+                        Err(outcome) => return outcome,
+                    },
                     Err(outcome) => return outcome,
-                },
-                Err(outcome) => return outcome,
-            },
+                }
+            }
             Start::Fresh => match submit(&ctx, &job, permit.take()).await {
                 Ok(task) => task,
                 Err(outcome) => return outcome,
             },
         };
         match super::wait::until_finished(&ctx, &job, owned).await {
-            Ok((task, url, raw)) => return super::fetch::fetch(&ctx, &job, task, url, Some(raw)).await,
+            Ok((task, url, raw)) => {
+                return super::fetch::fetch(&ctx, &job, task, url, Some(raw)).await;
+            }
             Err(super::wait::Ended::Outcome(outcome)) => return outcome,
             Err(super::wait::Ended::Lost) => continue,
         }
     }
-    JobOutcome::Failed(Failure::Lost, "the provider lost the task twice".to_string())
+    JobOutcome::Failed(
+        Failure::Lost,
+        "the provider lost the task twice".to_string(),
+    )
 }
 
 fn start_of(ctx: &Context, job: &JobSpec) -> Start {
@@ -144,11 +153,17 @@ pub(super) async fn submit(
         if server_errors > ctx.settings.max_server_errors {
             return Err(JobOutcome::Failed(
                 Failure::ServerErrors,
-                format!("the provider kept failing ({server_errors} server errors in a row); last: {error}"),
+                format!(
+                    "the provider kept failing ({server_errors} server errors in a row); last: {error}"
+                ),
             ));
         }
         let delay = ctx.retry_delay(attempt, retry_after);
-        debug!("{}: {error}; trying again in {}", job.key, humantime::format_duration(round(delay)));
+        debug!(
+            "{}: {error}; trying again in {}",
+            job.key,
+            humantime::format_duration(round(delay))
+        );
         tokio::select! {
             () = tokio::time::sleep(delay) => {}
             () = ctx.stop.cancelled() => return Err(not_started(ctx)),
@@ -173,7 +188,10 @@ async fn create_once(
     ctx.record(&job.key, &submitting)?;
     match ctx.provider.submit(&job.segment).await {
         Err(ProviderError::Ambiguous { message }) => {
-            warn!("{}: {message}; looking for the task at the provider before trying again", job.key);
+            warn!(
+                "{}: {message}; looking for the task at the provider before trying again",
+                job.key
+            );
             match super::reconcile::find(ctx, job, since_ms).await? {
                 Some(accepted) => Ok(Ok(accepted)),
                 None => Ok(Err(ProviderError::Transient {
@@ -195,7 +213,13 @@ async fn create_once(
     }
 }
 
-fn accept(ctx: &Context, job: &JobSpec, accepted: Accepted, permit: Permit, after_retries: bool) -> Owned {
+fn accept(
+    ctx: &Context,
+    job: &JobSpec,
+    accepted: Accepted,
+    permit: Permit,
+    after_retries: bool,
+) -> Owned {
     ctx.claim(&accepted.task_id);
     let submitted_ms = unix_ms();
     let event = Event::Submitted {
@@ -238,7 +262,10 @@ fn refused(ctx: &Context, job: &JobSpec, error: ProviderError) -> JobOutcome {
 }
 
 pub(super) fn not_started(ctx: &Context) -> JobOutcome {
-    JobOutcome::NotStarted(ctx.stop_reason().map_or_else(|| "stopped".to_string(), |r| r.short()))
+    JobOutcome::NotStarted(
+        ctx.stop_reason()
+            .map_or_else(|| "stopped".to_string(), |r| r.short()),
+    )
 }
 
 /// Durations in messages, to the millisecond at most.

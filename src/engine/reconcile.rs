@@ -27,7 +27,10 @@ pub(super) async fn adopt(
 ) -> Result<Option<Owned>, JobOutcome> {
     let _same_prompt = ctx.prompt_lock(&job.segment.prompt).await;
     let Some(accepted) = find(ctx, job, since_ms).await? else {
-        info!("{}: the provider has no task from the earlier run's unanswered create; submitting it", job.key);
+        info!(
+            "{}: the provider has no task from the earlier run's unanswered create; submitting it",
+            job.key
+        );
         return Ok(None);
     };
     ctx.claim(&accepted.task_id);
@@ -57,7 +60,10 @@ pub(super) async fn find(
         match search(ctx, job, since_ms).await {
             Ok(found) => {
                 if let Some(task) = &found {
-                    info!("{}: found its task {} at the provider; adopting it", job.key, task.task_id);
+                    info!(
+                        "{}: found its task {} at the provider; adopting it",
+                        job.key, task.task_id
+                    );
                     ctx.claim(&task.task_id);
                 }
                 return Ok(found.map(|task| Accepted {
@@ -70,7 +76,10 @@ pub(super) async fn find(
                 return Err(not_started(ctx));
             }
             Err(err) => {
-                warn!("{}: cannot read the provider's task list ({err}); asking again", job.key);
+                warn!(
+                    "{}: cannot read the provider's task list ({err}); asking again",
+                    job.key
+                );
                 let delay = ctx.retry_delay(attempt, err.retry_after());
                 tokio::select! {
                     () = tokio::time::sleep(delay) => {}

@@ -25,7 +25,7 @@ pub(super) async fn until_finished(
     mut task: Owned,
 ) -> Result<(Owned, url::Url, Value), Ended> {
     let submitted = instant_of(task.submitted_ms);
-    let mut schedule = PollSchedule::new(ctx.settings.poll);
+    let mut schedule = PollSchedule::new(ctx.settings.poll.clone());
     let mut progress: Option<u8> = None;
     let mut poll_after = None;
     loop {
@@ -68,9 +68,19 @@ pub(super) async fn until_finished(
             }
             TaskPhase::Failed { message } => {
                 task.permit = None;
-                finished(ctx, job, &task, Outcome::Failed { message: message.clone() });
+                finished(
+                    ctx,
+                    job,
+                    &task,
+                    Outcome::Failed {
+                        message: message.clone(),
+                    },
+                );
                 warn!("{}: failed at the provider: {message}", job.key);
-                return Err(Ended::Outcome(JobOutcome::Failed(Failure::AtProvider, message)));
+                return Err(Ended::Outcome(JobOutcome::Failed(
+                    Failure::AtProvider,
+                    message,
+                )));
             }
             phase => progress = phase.progress().or(progress),
         }
@@ -94,10 +104,15 @@ fn status_error(ctx: &Context, job: &JobSpec, task: &Owned, error: ProviderError
     match error {
         ProviderError::Unauthorized { message } => {
             ctx.stop_run(StopReason::Unauthorized(message));
-            Some(Ended::Outcome(JobOutcome::LeftInFlight(task.task_id.clone())))
+            Some(Ended::Outcome(JobOutcome::LeftInFlight(
+                task.task_id.clone(),
+            )))
         }
         ProviderError::UnknownTask { .. } if ctx.settings.resubmit_lost => {
-            warn!("{}: {error}; submitting it again (--resubmit-lost)", job.key);
+            warn!(
+                "{}: {error}; submitting it again (--resubmit-lost)",
+                job.key
+            );
             let event = Event::Abandoned {
                 at_ms: unix_ms(),
                 reason: error.to_string(),
@@ -112,7 +127,10 @@ fn status_error(ctx: &Context, job: &JobSpec, task: &Owned, error: ProviderError
             format!("{error}; rerun with --resubmit-lost to generate it again (costs money again)"),
         ))),
         other => {
-            debug!("{}: status of task {}: {other}; asking again later", job.key, task.task_id);
+            debug!(
+                "{}: status of task {}: {other}; asking again later",
+                job.key, task.task_id
+            );
             None
         }
     }

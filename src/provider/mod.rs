@@ -141,7 +141,8 @@ fn request_id_note(request_id: &Option<String>) -> String {
 }
 
 /// The HTTP client every provider call and download goes through: rustls with the ring
-/// provider, a user agent naming the tool, and proxies from HTTP_PROXY/HTTPS_PROXY.
+/// provider, a user agent naming the tool, proxies from HTTP_PROXY/HTTPS_PROXY, and
+/// `timeout` as the longest silence on a connection.
 pub fn http_client(timeout: Duration) -> reqwest::Client {
     static CRYPTO: Once = Once::new();
     CRYPTO.call_once(|| {
@@ -151,7 +152,9 @@ pub fn http_client(timeout: Duration) -> reqwest::Client {
     reqwest::Client::builder()
         .user_agent(concat!("sora-batch/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(Duration::from_secs(10).min(timeout))
-        .timeout(timeout)
+        // An idle timeout, not a total one: a 1 GB download may take long, but a
+        // connection that stops sending is dead whatever it carries.
+        .read_timeout(timeout)
         .build()
         .expect("the TLS backend is compiled in")
 }

@@ -20,7 +20,7 @@ use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
 
-pub use bars::{Bars, Snapshot};
+pub use bars::{Bars, Snapshot, size};
 
 /// How much to say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

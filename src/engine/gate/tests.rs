@@ -1,13 +1,9 @@
-// `paused_clock` is set by hand (see `paused.rs`), so the compiler does not know it.
-#![allow(unexpected_cfgs)]
-
 use super::*;
 use crate::engine::breaker::FailureClass::{RateLimited, Transient};
 use futures_util::FutureExt;
 use std::time::Duration;
 
 mod fake;
-#[cfg(paused_clock)]
 mod paused;
 mod sim;
 

@@ -163,8 +163,6 @@ fn a_job_stuck_at_the_end_is_asked_every_interval() {
     }
 }
 
-// Runs only when tokio's `test-util` feature is on (see the gate tests for why).
-#[cfg(paused_clock)]
 #[tokio::test(start_paused = true)]
 async fn a_poll_loop_on_the_paused_clock_notices_a_four_and_a_half_minute_job() {
     use tokio::time::{Instant, sleep};

@@ -1,15 +1,5 @@
 //! The async `Gate` on tokio's paused clock: 2,000 jobs as tokio tasks, each sleeping
 //! through its submission, generation and retries in virtual time.
-//!
-//! Needs tokio's `test-util` feature, which the crate's Cargo.toml does not enable yet, so
-//! this module is compiled only with `--cfg paused_clock`:
-//!
-//! ```text
-//! RUSTFLAGS="--cfg paused_clock" cargo test --features tokio/test-util --lib engine
-//! ```
-//!
-//! Once `tokio = { version = "1.54", features = ["test-util"] }` is a dev-dependency,
-//! drop the `cfg` where this module is declared (and in `poll/tests.rs`).
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
