@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{ArgAction, Args, Parser, Subcommand};
+use clap::{ArgAction, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::plan::OutputMode;
 use crate::storyboard::MAX_GEN_COUNT;
@@ -62,6 +62,43 @@ pub enum ProviderKind {
 }
 
 impl Cli {
+    /// Parses the process's arguments. With `--provider simulator`, the engine's timings
+    /// that were left at their defaults are scaled to the simulator's seconds-long jobs, so
+    /// the offline demo finishes in seconds rather than minutes.
+    pub fn parse_args() -> Cli {
+        let matches = Cli::command().get_matches();
+        let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|err| err.exit());
+        if cli.run.provider == ProviderKind::Simulator {
+            let defaulted = |id: &str| {
+                matches.value_source(id) == Some(clap::parser::ValueSource::DefaultValue)
+            };
+            let run = &mut cli.run;
+            for (id, field, demo) in [
+                ("poll_delay", &mut run.poll_delay, Duration::from_secs(1)),
+                (
+                    "poll_interval",
+                    &mut run.poll_interval,
+                    Duration::from_millis(500),
+                ),
+                (
+                    "breaker_cooldown",
+                    &mut run.breaker_cooldown,
+                    Duration::from_secs(5),
+                ),
+                (
+                    "recovery_step",
+                    &mut run.recovery_step,
+                    Duration::from_secs(1),
+                ),
+            ] {
+                if defaulted(id) {
+                    *field = demo;
+                }
+            }
+        }
+        cli
+    }
+
     /// The log file of a run that generates videos; dry runs and subcommands write none.
     pub fn log_file(&self) -> Option<PathBuf> {
         if self.command.is_some() || self.run.dry_run {

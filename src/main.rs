@@ -3,7 +3,6 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use sora_batch::app::{self, Exit};
 use sora_batch::cli::Cli;
 use sora_batch::config;
@@ -16,7 +15,7 @@ fn main() -> ExitCode {
         eprintln!("error: {err}");
         return Exit::Invalid.into();
     }
-    let cli = Cli::parse();
+    let cli = Cli::parse_args();
     let verbosity = match (cli.run.quiet, cli.run.verbose) {
         (true, _) => Verbosity::Quiet,
         (_, true) => Verbosity::Verbose,

@@ -198,6 +198,8 @@ fn server_faults_lost_answers_and_cut_downloads_never_bill_twice() {
     assert_eq!(code, 0, "{err}\n{summary}");
     assert_all_videos(&project, 16);
     assert_billed_once_per_version(&sim, 8, 2);
+    // Tasks found again after a lost answer are billed too, and the summary says so.
+    assert_eq!(summary["billed_cents"], sim.stats().billed_cents);
     let stats = sim.stats();
     assert!(
         stats.ambiguous > 0 && stats.truncations > 0 && stats.faults > 0,

@@ -37,12 +37,13 @@ pub(super) async fn adopt(
     let event = Event::Submitted {
         at_ms: unix_ms(),
         task_id: accepted.task_id.clone(),
-        cost_cents: None,
+        cost_cents: accepted.cost_cents,
     };
     ctx.record(&job.key, &event)?;
+    ctx.counters.add_billed(accepted.cost_cents);
     Ok(Some(Owned {
         task_id: accepted.task_id,
-        cost_cents: None,
+        cost_cents: accepted.cost_cents,
         submitted_ms: since_ms,
         permit: None,
     }))
@@ -68,7 +69,7 @@ pub(super) async fn find(
                 }
                 return Ok(found.map(|task| Accepted {
                     task_id: task.task_id,
-                    cost_cents: None,
+                    cost_cents: task.cost_cents,
                 }));
             }
             Err(ProviderError::Unauthorized { message }) => {

@@ -28,6 +28,9 @@ pub(super) async fn until_finished(
     let mut schedule = PollSchedule::new(ctx.settings.poll.clone());
     let mut progress: Option<u8> = None;
     let mut poll_after = None;
+    // After a failed status call: ask again after the interval (or the server's
+    // Retry-After), not on the schedule, whose estimate would read the silence as slowness.
+    let mut after_error: Option<std::time::Duration> = None;
     loop {
         let elapsed = submitted.elapsed();
         if schedule.timed_out(elapsed) {
@@ -40,7 +43,10 @@ pub(super) async fn until_finished(
                 ),
             )));
         }
-        let wait = schedule.next_wait(elapsed, progress, poll_after);
+        let wait = match after_error.take() {
+            Some(wait) => wait,
+            None => schedule.next_wait(elapsed, progress, poll_after),
+        };
         tokio::select! {
             () = tokio::time::sleep(wait) => {}
             () = ctx.interrupt.cancelled() => {
@@ -50,6 +56,12 @@ pub(super) async fn until_finished(
         let status = match ctx.provider.status(&task.task_id).await {
             Ok(status) => status,
             Err(error) => {
+                let interval = ctx.settings.poll.interval;
+                after_error = Some(
+                    error
+                        .retry_after()
+                        .map_or(interval, |wait| wait.max(interval)),
+                );
                 if let Some(ended) = status_error(ctx, job, &task, error) {
                     return Err(ended);
                 }

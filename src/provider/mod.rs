@@ -70,6 +70,8 @@ pub struct RecentTask {
     pub created_at_ms: Option<u64>,
     pub is_pro: Option<bool>,
     pub duration_seconds: Option<u32>,
+    /// What it cost, in cents, when the list says.
+    pub cost_cents: Option<i64>,
 }
 
 impl RecentTask {

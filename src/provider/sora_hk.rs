@@ -200,6 +200,7 @@ fn recent_task(item: &Value) -> Option<RecentTask> {
         created_at_ms: unix_ms(&item["created_at"]),
         is_pro: item["is_pro"].as_bool(),
         duration_seconds: flexible_number(&item["duration"]).map(|s| s as u32),
+        cost_cents: flexible_number(&item["cost"]).map(|cents| cents.round() as i64),
     })
 }
 
