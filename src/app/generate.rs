@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tracing::{debug, warn};
+use tracing::{debug, info, warn};
 
 use super::{AppError, Connection, Exit};
 use crate::cli::RunArgs;
@@ -24,7 +24,7 @@ use crate::report;
 pub const FAILED_JOBS_FILE: &str = "failed_jobs.json";
 
 pub(super) async fn generate(
-    plan: &Plan,
+    plan: Plan,
     layout: &Layout,
     args: &RunArgs,
     connection: Connection,
@@ -34,17 +34,31 @@ pub(super) async fn generate(
     };
     let state_dir = state_dir(args, layout);
     let _lock = StateLock::acquire(&state_dir)?;
-    let (journal, _) = Journal::open(&state_dir)?;
+    let (journal, earlier) = Journal::open(&state_dir)?;
     let journal = Arc::new(journal);
     let provider: Arc<dyn Provider> = Arc::new(client);
-    let mut jobs = specs(plan, provider.name());
+    let mut jobs = specs(&plan, provider.name());
+    // The jobs carry all the engine needs; memory stays flat for large batches.
+    drop(plan);
     if let Some(file) = &args.retry_failed {
         jobs = only_failed(jobs, file)?;
     }
+    let to_do = jobs
+        .iter()
+        .filter(|job| job.state != crate::plan::JobState::Done)
+        .count();
+    info!(
+        "{} to generate, {} already done; provider {} at {}",
+        report::counted(to_do as u64, "job"),
+        jobs.len() - to_do,
+        provider.name(),
+        connection.shown_url
+    );
     let batch = Batch {
         jobs,
         provider,
         journal: journal.clone(),
+        earlier,
         http: connection.http.clone(),
         settings: engine_settings(args),
         quiet: args.quiet || args.json,

@@ -138,6 +138,8 @@ async fn simulate(settings: SimSettings) -> Result<Exit, AppError> {
 /// `--provider simulator` asked for one (it lives as long as this value).
 struct Connection {
     client: Option<SoraHk>,
+    /// The API's address, for messages.
+    shown_url: String,
     http: reqwest::Client,
     _simulator: Option<sim::RunningSim>,
 }
@@ -159,6 +161,7 @@ async fn connect(args: &RunArgs) -> Result<Connection, AppError> {
         let client = SoraHk::new(http.clone(), &base, ApiKey::new(sim::DEFAULT_KEY));
         return Ok(Connection {
             client: Some(client),
+            shown_url: format!("{} (the built-in simulator)", simulator.base_url()),
             http,
             _simulator: Some(simulator),
         });
@@ -166,6 +169,7 @@ async fn connect(args: &RunArgs) -> Result<Connection, AppError> {
     let client = ApiKey::from_env()?.map(|key| SoraHk::new(http.clone(), &args.base_url, key));
     Ok(Connection {
         client,
+        shown_url: args.base_url.to_string(),
         http,
         _simulator: None,
     })
@@ -195,7 +199,7 @@ async fn run_batch(args: &RunArgs) -> Result<Exit, AppError> {
     if args.dry_run {
         return dry_run(&plan, args, &connection).await;
     }
-    generate::generate(&plan, &layout, args, connection).await
+    generate::generate(plan, &layout, args, connection).await
 }
 
 /// Prints every problem, one line each; refuses to go on unless --skip-invalid.

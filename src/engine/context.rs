@@ -127,8 +127,7 @@ fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Context {
-    pub fn new(batch: &Batch) -> Self {
-        let earlier = batch.journal.state();
+    pub fn new(batch: &Batch, earlier: JournalState) -> Self {
         let claimed = earlier
             .iter()
             .filter_map(|(_, record)| record.task_id().map(str::to_string))

@@ -121,9 +121,9 @@ impl Gate {
     fn announce(&self, change: Option<Change>) {
         let Some(change) = change else { return };
         if change.is_warning() {
-            tracing::warn!(old = change.old, new = change.new, "{change}");
+            tracing::warn!("{change}");
         } else {
-            tracing::info!(old = change.old, new = change.new, "{change}");
+            tracing::info!("{change}");
         }
         self.room.notify_waiters();
     }

@@ -27,7 +27,7 @@ use tracing::{info, warn};
 pub use context::{Counters, EngineSettings, StopReason};
 pub use outcome::{FailedJob, Failure, JobOutcome, Summary};
 
-use crate::journal::{JobKey, Journal};
+use crate::journal::{JobKey, Journal, JournalState};
 use crate::plan::JobState;
 use crate::provider::Provider;
 use crate::storyboard::Segment;
@@ -55,16 +55,20 @@ pub struct Batch {
     pub jobs: Vec<JobSpec>,
     pub provider: Arc<dyn Provider>,
     pub journal: Arc<Journal>,
+    /// The journal as it was read at the start: where each job picks up.
+    pub earlier: JournalState,
     pub http: reqwest::Client,
     pub settings: EngineSettings,
     pub quiet: bool,
 }
 
 /// Runs the batch to its end (or to a stop) and tallies how each job ended.
-pub async fn run(batch: Batch) -> Summary {
+pub async fn run(mut batch: Batch) -> Summary {
     let started = std::time::Instant::now();
     let total = batch.jobs.len() as u64;
-    let ctx = Arc::new(Context::new(&batch));
+    let earlier = std::mem::take(&mut batch.earlier);
+    let batch_jobs = std::mem::take(&mut batch.jobs);
+    let ctx = Arc::new(Context::new(&batch, earlier));
     let signals = tokio::spawn(context::watch_signals(ctx.clone()));
     let progress = tokio::spawn(context::show_progress(ctx.clone(), total, batch.quiet));
     let mut summary = Summary {
@@ -85,7 +89,7 @@ pub async fn run(batch: Batch) -> Summary {
         summary.count(&outcome);
     };
     let mut running: JoinSet<(JobSpec, JobOutcome)> = JoinSet::new();
-    for job in in_start_order(&ctx, batch.jobs) {
+    for job in in_start_order(&ctx, batch_jobs) {
         if job.state == JobState::Done {
             record(&mut summary, &job, JobOutcome::Skipped);
             continue;
@@ -153,9 +157,10 @@ fn collect(
 }
 
 /// Jobs already at the provider (from an earlier run) go first: they cost nothing more
-/// and their videos are the closest to done.
+/// and their videos are the closest to done. Then pro jobs, the slow ones: started early,
+/// they do not leave the provider's capacity idle at the end waiting for one long job.
 fn in_start_order(ctx: &Context, mut jobs: Vec<JobSpec>) -> Vec<JobSpec> {
-    jobs.sort_by_key(|job| !ctx.resumes(job));
+    jobs.sort_by_key(|job| (!ctx.resumes(job), !job.segment.is_pro));
     let resumed = jobs.iter().filter(|job| ctx.resumes(job)).count();
     if resumed > 0 {
         info!(

@@ -25,12 +25,12 @@ impl Default for PollSettings {
     }
 }
 
-/// Waits without progress grow by half each time up to this many intervals.
-const IDLE_GROWTH: f64 = 1.5;
-const IDLE_MAX_INTERVALS: u32 = 6;
-/// After a job was seen at 0%, its start is only known to lie after that sighting, so the
-/// extrapolation may be far off: wait at most this many times the span observed.
-const UNCERTAIN_START_FACTOR: u32 = 3;
+/// Without progress, each wait is as long as the job has existed (so the calls double the
+/// elapsed time), up to this many intervals while it is reported queued at 0%...
+const QUEUED_MAX_INTERVALS: u32 = 12;
+/// ...and this many when the provider reports no progress at all (its finish could come
+/// at any moment).
+const SILENT_MAX_INTERVALS: u32 = 6;
 /// A server hint of 0 ms must not turn the poll loop into a busy loop.
 const SHORTEST_HINT: Duration = Duration::from_secs(1);
 
@@ -41,21 +41,35 @@ const SHORTEST_HINT: Duration = Duration::from_secs(1);
 pub struct PollSchedule {
     settings: PollSettings,
     polled: bool,
-    idle_wait: Duration,
     /// Elapsed time when the job was last seen at 0% (or submission): the progress rate
     /// is measured from there, so time spent queued does not slow the estimate down.
     since: Duration,
-    uncertain_start: bool,
+    /// The first answer with progress (since the last 0%) and the latest one: the slope
+    /// between them is the best estimate of the finish.
+    anchor: Option<Sample>,
+    latest: Option<Sample>,
 }
+
+#[derive(Debug, Clone, Copy)]
+struct Sample {
+    at: Duration,
+    percent: u8,
+}
+
+/// With a measured slope, wait this share of the time left: close to all of it, since the
+/// estimate is good, but short of it, so a slowing job is not overshot by much.
+const SLOPE_SHARE: f64 = 0.85;
+/// Progress points a slope must span: whole-percent rounding makes shorter ones unreliable.
+const SLOPE_MIN_POINTS: u8 = 5;
 
 impl PollSchedule {
     pub fn new(settings: PollSettings) -> Self {
         Self {
-            idle_wait: settings.interval,
             settings,
             polled: false,
             since: Duration::ZERO,
-            uncertain_start: false,
+            anchor: None,
+            latest: None,
         }
     }
 
@@ -91,39 +105,61 @@ impl PollSchedule {
     fn after_answer(&mut self, elapsed: Duration, progress: Option<u8>) -> Duration {
         let interval = self.settings.interval;
         match progress {
-            Some(percent @ 1..=99) => {
-                self.idle_wait = interval;
-                self.extrapolate(elapsed, percent)
-            }
+            Some(percent @ 1..=99) => self.extrapolate(elapsed, percent),
             // Done computing but not reported finished yet (uploading, say): soon.
             Some(100..) => interval,
-            Some(0) | None => {
-                if progress == Some(0) {
-                    self.since = elapsed;
-                    self.uncertain_start = true;
-                }
-                let wait = self.idle_wait;
-                let longest = interval * IDLE_MAX_INTERVALS;
-                self.idle_wait = wait.mul_f64(IDLE_GROWTH).min(longest);
-                wait
+            Some(0) => {
+                self.since = elapsed;
+                self.anchor = None;
+                elapsed.clamp(interval, interval * QUEUED_MAX_INTERVALS)
             }
+            None => elapsed.clamp(interval, interval * SILENT_MAX_INTERVALS),
         }
     }
 
-    /// About half the estimated time left, so an estimate that is off by up to twice
-    /// still does not overshoot; the last stretch (two intervals or less) in one wait.
-    fn extrapolate(&self, elapsed: Duration, percent: u8) -> Duration {
+    /// Once two answers a while apart show progress moving, their slope says when the job
+    /// ends: wait most of that. Before, only progress since the last 0% sighting is known,
+    /// a much rougher guess: wait about half the time it suggests, and never longer than
+    /// the span observed so far (a job that sat queued makes that guess far too long).
+    /// The last stretch (two intervals or less) is waited in one go.
+    fn extrapolate(&mut self, elapsed: Duration, percent: u8) -> Duration {
         let interval = self.settings.interval;
+        if self.latest.is_none_or(|latest| latest.percent != percent) {
+            let sample = Sample {
+                at: elapsed,
+                percent,
+            };
+            self.anchor.get_or_insert(sample);
+            self.latest = Some(sample);
+        }
+        if let Some(left) = self.slope_estimate(elapsed) {
+            if left <= interval * 2 {
+                return left.max(interval);
+            }
+            return left.mul_f64(SLOPE_SHARE).max(interval);
+        }
         let observed = elapsed.saturating_sub(self.since);
         let left = observed.mul_f64(f64::from(100 - percent) / f64::from(percent));
         if left <= interval * 2 {
             return left.max(interval);
         }
-        let mut wait = left / 2;
-        if self.uncertain_start {
-            wait = wait.min(observed * UNCERTAIN_START_FACTOR);
+        (left / 2).min(observed).max(interval)
+    }
+
+    /// Time left by the slope from the anchor to the latest answer, once they are an
+    /// interval and a few progress points apart.
+    fn slope_estimate(&self, elapsed: Duration) -> Option<Duration> {
+        let (first, last) = (self.anchor?, self.latest?);
+        let span = last.at.checked_sub(first.at)?;
+        if last.percent < first.percent.saturating_add(SLOPE_MIN_POINTS)
+            || span < self.settings.interval
+        {
+            return None;
         }
-        wait.max(interval)
+        let per_percent = span.as_secs_f64() / f64::from(last.percent - first.percent);
+        let left_then = per_percent * f64::from(100 - last.percent);
+        let since_then = elapsed.saturating_sub(last.at).as_secs_f64();
+        Some(Duration::from_secs_f64((left_then - since_then).max(0.0)))
     }
 }
 

@@ -83,9 +83,18 @@ async fn create(
         Err(Refusal::AtCapacity { retry_after }) => {
             let mut response = envelope(429, "too many active tasks", Value::Null);
             *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+            // Whole seconds, as the real API sends; and the exact wait in OpenAI's header,
+            // so benchmarks that scale minutes down to milliseconds stay to scale.
             let seconds = retry_after.as_secs_f64().ceil().max(1.0) as u64;
-            if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, value);
+            let millis = retry_after.as_millis().max(1);
+            let headers = response.headers_mut();
+            for (name, value) in [
+                ("retry-after", seconds.to_string()),
+                ("retry-after-ms", millis.to_string()),
+            ] {
+                if let Ok(value) = HeaderValue::from_str(&value) {
+                    headers.insert(name, value);
+                }
             }
             response
         }

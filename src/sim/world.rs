@@ -106,6 +106,9 @@ pub struct Stats {
     pub ambiguous: u64,
     /// The most tasks that were active (created, not yet finished) at one time.
     pub max_active: u64,
+    /// Generation time of every task created, in seconds: a batch's ideal makespan is this
+    /// divided by the capacity.
+    pub generation_seconds: f64,
 }
 
 pub struct World {
@@ -216,6 +219,7 @@ impl World {
             .entry(task.request.prompt.clone())
             .or_default() += 1;
         stats.max_active = stats.max_active.max(active.len() as u64 + 1);
+        stats.generation_seconds += task.generation.as_secs_f64();
         inner.order.push(task.id.clone());
         inner.tasks.insert(task.id.clone(), task.clone());
         Ok(task)

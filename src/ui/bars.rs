@@ -64,7 +64,7 @@ impl Bars {
     pub fn update(&mut self, now: &Snapshot) {
         self.measure_speed(now.downloaded_bytes);
         let flight = format!(
-            "{} in flight at the provider · limit {} ({})",
+            "{} in flight · limit {} ({})",
             now.in_flight, now.limit, now.breaker
         );
         let downloads = format!(
@@ -77,7 +77,7 @@ impl Bars {
             shown.jobs.set_position(now.finished);
             shown.jobs.set_message(match now.failed {
                 0 => String::new(),
-                n => format!("· {n} failed"),
+                n => format!(" · {n} failed"),
             });
             shown.flight.set_message(flight);
             shown.downloads.set_message(downloads);
@@ -86,7 +86,7 @@ impl Bars {
         {
             self.last_plain = Instant::now();
             tracing::info!(
-                "progress: {}/{} finished ({} failed); {flight}; {downloads}",
+                "progress: {}/{} finished ({} failed); provider: {flight}; downloads: {downloads}",
                 now.finished,
                 now.total,
                 now.failed
@@ -130,7 +130,7 @@ impl Shown {
         let jobs = multi.add(ProgressBar::new(total));
         jobs.set_style(
             ProgressStyle::with_template(
-                "{prefix:>10} [{bar:30.cyan/blue}] {pos}/{len} {msg} · {elapsed} elapsed · ETA {eta}",
+                "{prefix:>10} [{bar:30.cyan/blue}] {pos}/{len}{msg} · {elapsed} elapsed · ETA {eta}",
             )
             .expect("the template is valid")
             .progress_chars("=> "),

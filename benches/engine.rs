@@ -1,0 +1,150 @@
+//! How well the engine uses a provider's capacity, and what it costs in memory. Runs the
+//! release binary against the simulator on loopback, with the default timings scaled down
+//! 600 times (a 3–30 minute job takes 0.3–3 s; polls every 17 ms instead of 10 s).
+//!
+//! Scenario 1: 200 jobs against a capacity of 8 active tasks. Reports makespan ÷ ideal
+//! (ideal = sum of generation times ÷ capacity), 429 answers per job, status calls per job
+//! and peak memory. Targets: ≤ 1.15, ≤ 0.2, ≤ 8.
+//! Scenario 2: 10,000 jobs planned and run; peak memory must stay under 30 MB.
+//!
+//! Run with `cargo bench --bench engine`.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use sora_batch::sim::{self, GenSeconds, SimSettings};
+
+const SCALE: f64 = 600.0;
+
+fn main() {
+    let capacity = capacity_run();
+    let memory = memory_run();
+    if !(capacity && memory) {
+        std::process::exit(1);
+    }
+}
+
+fn scaled(seconds: f64) -> String {
+    format!("{}ms", (seconds * 1000.0 / SCALE).round().max(1.0))
+}
+
+fn capacity_run() -> bool {
+    let sim = sim::start_on_thread(SimSettings {
+        capacity: Some(8),
+        gen_seconds: GenSeconds(180.0 / SCALE, 1800.0 / SCALE),
+        seed: Some(3),
+        ..SimSettings::default()
+    })
+    .expect("the simulator starts");
+    let project = tempfile::tempdir().expect("a temporary folder");
+    write_storyboards(project.path(), 100, 1);
+    let args = [
+        "--poll-delay".to_string(),
+        scaled(20.0),
+        "--poll-interval".to_string(),
+        scaled(10.0),
+        "--breaker-cooldown".to_string(),
+        scaled(600.0),
+        "--recovery-step".to_string(),
+        scaled(60.0),
+        "--poll-timeout".to_string(),
+        scaled(2100.0),
+    ];
+    let (wall, peak) = run_binary(project.path(), &sim.base_url(), &args);
+    let stats = sim.stats();
+    let jobs = 200.0;
+    let ideal = stats.generation_seconds / 8.0;
+    let ratio = wall.as_secs_f64() / ideal;
+    let limited = stats.rate_limited as f64 / jobs;
+    let polls = stats.polls as f64 / jobs;
+    println!("engine: 200 jobs against a capacity of 8 (timings scaled 1/{SCALE})");
+    println!(
+        "  makespan      {:.1}s, ideal {ideal:.1}s: {ratio:.3} x ideal (target <= 1.15)",
+        wall.as_secs_f64()
+    );
+    println!("  429 answers   {limited:.3} per job (target <= 0.2)");
+    println!("  status calls  {polls:.2} per job (target <= 8)");
+    println!(
+        "  creates       {} for 200 jobs; max active {}",
+        stats.creates, stats.max_active
+    );
+    println!("  peak memory   {:.1} MB", peak as f64 / 1e6);
+    let ok = ratio <= 1.15 && limited <= 0.2 && polls <= 8.0 && stats.creates == 200;
+    println!("  verdict       {}", if ok { "ok" } else { "FAILED" });
+    ok
+}
+
+fn memory_run() -> bool {
+    let sim = sim::start_on_thread(SimSettings {
+        gen_seconds: GenSeconds(0.02, 0.08),
+        seed: Some(4),
+        ..SimSettings::default()
+    })
+    .expect("the simulator starts");
+    let project = tempfile::tempdir().expect("a temporary folder");
+    write_storyboards(project.path(), 100, 50);
+    let args = [
+        "--poll-delay",
+        "50ms",
+        "--poll-interval",
+        "20ms",
+        "--max-workers",
+        "50",
+    ]
+    .map(String::from);
+    let (wall, peak) = run_binary(project.path(), &sim.base_url(), &args);
+    let done = sim.stats().creates;
+    let mb = peak as f64 / 1e6;
+    println!("engine: 10,000 jobs planned and run");
+    println!("  wall time     {:.1}s, {done} created", wall.as_secs_f64());
+    println!("  peak memory   {mb:.1} MB (target < 30 MB)");
+    let ok = mb < 30.0 && done == 10_000;
+    println!("  verdict       {}", if ok { "ok" } else { "FAILED" });
+    ok
+}
+
+/// `files` storyboards of `segments` segments each, two versions per segment.
+fn write_storyboards(dir: &Path, segments: u32, files: u32) {
+    let input = dir.join("input");
+    std::fs::create_dir_all(&input).unwrap();
+    for file in 0..files {
+        let list: Vec<String> = (1..=segments)
+            .map(|n| format!(r#"{{"segment_index": {n}, "prompt_text": "file {file} shot {n}"}}"#))
+            .collect();
+        let text = format!(r#"{{"segments": [{}]}}"#, list.join(","));
+        std::fs::write(input.join(format!("storyboard_{file:04}.json")), text).unwrap();
+    }
+}
+
+/// Runs the release binary to its end; its wall time and peak resident memory (bytes).
+fn run_binary(dir: &Path, base_url: &str, args: &[String]) -> (Duration, u64) {
+    let started = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sora-batch"))
+        .current_dir(dir)
+        .env("SORA_API_KEY", sim::DEFAULT_KEY)
+        .env("SORA_BASE_URL", base_url)
+        .args(args)
+        .arg("--quiet")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the binary starts");
+    let mut peak = 0;
+    loop {
+        peak = peak.max(peak_rss(child.id()).unwrap_or(0));
+        if let Some(status) = child.try_wait().expect("the child can be waited on") {
+            assert!(status.success(), "the run failed: {status}");
+            return (started.elapsed(), peak);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The high-water mark of a process's resident memory (Linux: VmHWM).
+fn peak_rss(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
