@@ -17,7 +17,8 @@ Environment:
   HTTP_PROXY, HTTPS_PROXY  Proxy for API calls and downloads
   .env                     In the working directory: NAME=value lines, below the environment
 
-Exit codes: 0 success, 2 invalid input or usage.
+Exit codes: 0 all done, 1 some jobs failed or were left unfinished, 2 invalid input or
+settings, 75 another run holds the state folder, 130 interrupted (rerun to resume).
 
 Examples:
   sora-batch --provider simulator      Try the whole pipeline offline, for free

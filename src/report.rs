@@ -18,6 +18,8 @@ pub struct PlanReport {
     pub jobs_new: u64,
     pub jobs_changed: u64,
     pub jobs_done: u64,
+    /// Submitted by an earlier run and still at the provider: not priced again.
+    pub jobs_in_flight: u64,
     pub video_seconds: u64,
     pub estimated_cost_cents: u64,
     pub price_source: PriceSource,
@@ -36,6 +38,7 @@ pub struct StoryboardLine {
     pub jobs_new: u64,
     pub jobs_changed: u64,
     pub jobs_done: u64,
+    pub jobs_in_flight: u64,
     pub video_seconds: u64,
     pub estimated_cost_cents: u64,
 }
@@ -75,6 +78,7 @@ impl PlanReport {
                 jobs_new: tally.new,
                 jobs_changed: tally.changed,
                 jobs_done: tally.done,
+                jobs_in_flight: tally.in_flight,
                 video_seconds: tally.video_seconds,
                 estimated_cost_cents: tally.cost_cents,
             })
@@ -94,6 +98,7 @@ impl PlanReport {
             jobs_new: total.new,
             jobs_changed: total.changed,
             jobs_done: total.done,
+            jobs_in_flight: total.in_flight,
             video_seconds: total.video_seconds,
             estimated_cost_cents: total.cost_cents,
             price_source: quote.source,
@@ -120,6 +125,7 @@ impl PlanReport {
             new: self.jobs_new,
             changed: self.jobs_changed,
             done: self.jobs_done,
+            in_flight: self.jobs_in_flight,
             video_seconds: self.video_seconds,
             cost_cents: self.estimated_cost_cents,
         };
@@ -135,6 +141,7 @@ impl PlanReport {
                     new: line.jobs_new,
                     changed: line.jobs_changed,
                     done: line.jobs_done,
+                    in_flight: line.jobs_in_flight,
                     video_seconds: line.video_seconds,
                     cost_cents: line.estimated_cost_cents,
                 };
@@ -183,6 +190,23 @@ impl PlanReport {
                 out,
                 "Left out: {} (--skip-invalid).",
                 counted(self.invalid_storyboards.len() as u64, "invalid storyboard")
+            );
+        }
+        if self.jobs_in_flight > 0 {
+            let are = if self.jobs_in_flight == 1 {
+                "is"
+            } else {
+                "are"
+            };
+            let _ = writeln!(
+                out,
+                "{} from an earlier run {are} still at the provider: not priced again; the next run collects {}.",
+                counted(self.jobs_in_flight, "job"),
+                if self.jobs_in_flight == 1 {
+                    "it"
+                } else {
+                    "them"
+                }
             );
         }
         if self.jobs_new + self.jobs_changed == 0 {

@@ -391,3 +391,43 @@ fn ctrl_c_stops_cleanly_and_a_rerun_finishes_without_paying_twice() {
     assert_all_videos(&project, 12);
     assert_billed_once_per_version(&sim, 6, 2);
 }
+
+#[cfg(unix)]
+#[test]
+fn the_dry_run_shows_jobs_left_at_the_provider_and_does_not_price_them() {
+    let sim = simulator(SimSettings {
+        gen_seconds: GenSeconds(30.0, 30.0),
+        ..SimSettings::default()
+    });
+    let project = Project::new();
+    project.write("input/storyboard.json", &storyboard("slow", 2));
+    let binary = assert_cmd::cargo::cargo_bin!("sora-batch");
+    let mut child = std::process::Command::new(binary)
+        .current_dir(project.path())
+        .env("SORA_API_KEY", sim::DEFAULT_KEY)
+        .env("SORA_BASE_URL", sim.base_url())
+        .args(FAST)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while sim.stats().creates < 4 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Give the journal's `submitted` lines a moment after the provider's answers.
+    std::thread::sleep(Duration::from_millis(300));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let plan: Value = serde_json::from_str(&stdout_of(
+        project
+            .sora()
+            .args(["--dry-run", "--json"])
+            .assert()
+            .success(),
+    ))
+    .unwrap();
+    assert_eq!(plan["jobs_in_flight"], 4, "{plan}");
+    assert_eq!(plan["jobs_new"], 0);
+    assert_eq!(plan["estimated_cost_cents"], 0);
+}

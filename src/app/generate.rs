@@ -85,12 +85,7 @@ fn specs(plan: &Plan, provider: &'static str) -> Vec<JobSpec> {
     plan.jobs
         .iter()
         .map(|job| JobSpec {
-            key: JobKey {
-                storyboard: storyboard_key(&plan.storyboards[job.storyboard].relative),
-                segment: job.segment.index,
-                version: job.version,
-                fingerprint: job.fingerprint.to_string(),
-            },
+            key: job_key(plan, job),
             segment: job.segment.clone(),
             fingerprint: job.fingerprint.clone(),
             video: job.video.clone(),
@@ -98,6 +93,42 @@ fn specs(plan: &Plan, provider: &'static str) -> Vec<JobSpec> {
             provider,
         })
         .collect()
+}
+
+/// How the journal names a job: by storyboard, segment, version and request.
+fn job_key(plan: &Plan, job: &crate::plan::Job) -> JobKey {
+    JobKey {
+        storyboard: storyboard_key(&plan.storyboards[job.storyboard].relative),
+        segment: job.segment.index,
+        version: job.version,
+        fingerprint: job.fingerprint.to_string(),
+    }
+}
+
+/// For the dry run: the jobs an earlier run left at the provider, which the next run
+/// collects without paying again. An unreadable journal is a warning here; a real run
+/// stops on it.
+pub(super) fn mark_in_flight(plan: &mut Plan, state_dir: &Path) {
+    let earlier = match Journal::read(state_dir) {
+        Ok(earlier) if !earlier.is_empty() => earlier,
+        Ok(_) => return,
+        Err(err) => return warn!("{err}"),
+    };
+    let flying: Vec<bool> = plan
+        .jobs
+        .iter()
+        .map(|job| {
+            job.state != crate::plan::JobState::Done
+                && earlier
+                    .get(&job_key(plan, job))
+                    .is_some_and(|record| record.is_in_flight())
+        })
+        .collect();
+    for (job, flying) in plan.jobs.iter_mut().zip(flying) {
+        if flying {
+            job.state = crate::plan::JobState::InFlight;
+        }
+    }
 }
 
 /// A storyboard's path relative to the input folder, with `/` on every system.

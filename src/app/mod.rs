@@ -197,6 +197,8 @@ async fn run_batch(args: &RunArgs) -> Result<Exit, AppError> {
     }
     let connection = connect(args).await?;
     if args.dry_run {
+        let mut plan = plan;
+        generate::mark_in_flight(&mut plan, &generate::state_dir(args, &layout));
         return dry_run(&plan, args, &connection).await;
     }
     generate::generate(plan, &layout, args, connection).await

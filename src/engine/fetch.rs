@@ -12,7 +12,6 @@ use super::outcome::{Failure, JobOutcome};
 use super::{Context, JobSpec, StopReason, unix_ms};
 use crate::download::{self, DownloadError, Fetched, Source};
 use crate::journal::Event;
-use crate::plan::JobState;
 
 /// Attempts at one download before the job fails (a rerun resumes it).
 const DOWNLOAD_ATTEMPTS: u32 = 8;
@@ -122,9 +121,10 @@ async fn transfer(
     }
 }
 
-/// A changed segment's old video is kept beside the new one, never overwritten.
+/// An earlier video at the same path (a changed segment's, or one whose sidecar was
+/// lost) is kept beside the new one, never overwritten.
 fn set_aside_old_video(job: &JobSpec) -> Result<(), JobOutcome> {
-    if job.state != JobState::Changed || !job.video.exists() {
+    if !job.video.exists() {
         return Ok(());
     }
     let stamp = humantime::format_rfc3339_seconds(std::time::SystemTime::now())

@@ -233,6 +233,28 @@ impl Journal {
         Ok((journal, state))
     }
 
+    /// The state of a journal without opening it for writing (for the dry run, which
+    /// changes nothing): a missing journal is an empty one, a torn last line is ignored.
+    pub fn read(state_dir: &Path) -> Result<JournalState, JournalError> {
+        let path = state_dir.join(JOURNAL_FILE);
+        let bytes = match fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(JournalState::default()),
+            Err(source) => {
+                return Err(JournalError::Io {
+                    action: "read",
+                    path,
+                    source,
+                });
+            }
+        };
+        let mut state = JournalState::default();
+        for (key, event) in &read::parse(&path, &bytes)?.events {
+            state.apply(key, event);
+        }
+        Ok(state)
+    }
+
     /// Appends one event as one line, fsynced for the events that stand for money (see
     /// the module doc). When this returns an error for `submitting`, do not submit.
     pub fn append(&self, key: &JobKey, event: &Event) -> Result<(), JournalError> {

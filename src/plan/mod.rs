@@ -28,6 +28,9 @@ pub enum JobState {
     Changed,
     /// The video exists and its sidecar's fingerprint matches the request.
     Done,
+    /// Submitted by an earlier run and still at the provider (the journal says so): the
+    /// next run collects it without paying again, so it is not priced.
+    InFlight,
 }
 
 /// One version of one segment: a single paid generation.
@@ -209,6 +212,7 @@ pub struct Tally {
     pub new: u64,
     pub changed: u64,
     pub done: u64,
+    pub in_flight: u64,
     /// Seconds of video to generate (new and changed jobs).
     pub video_seconds: u64,
     /// Estimated cost of the new and changed jobs, in cents.
@@ -217,7 +221,7 @@ pub struct Tally {
 
 impl Tally {
     pub fn total(&self) -> u64 {
-        self.new + self.changed + self.done
+        self.new + self.changed + self.done + self.in_flight
     }
 
     fn add(&mut self, job: &Job, prices: &Prices) {
@@ -225,6 +229,7 @@ impl Tally {
             JobState::New => self.new += 1,
             JobState::Changed => self.changed += 1,
             JobState::Done => return self.done += 1,
+            JobState::InFlight => return self.in_flight += 1,
         }
         self.video_seconds += u64::from(job.segment.duration_seconds);
         self.cost_cents += prices.per_job(&job.segment);
