@@ -129,6 +129,7 @@ fn tallies_count_only_work_to_do() {
             new: 2,
             changed: 0,
             done: 1,
+            in_flight: 0,
             video_seconds: 10 + 25,
             cost_cents: 3 + 30
         }
@@ -139,6 +140,7 @@ fn tallies_count_only_work_to_do() {
             new: 2,
             changed: 0,
             done: 0,
+            in_flight: 0,
             video_seconds: 30,
             cost_cents: 6
         }
@@ -149,6 +151,7 @@ fn tallies_count_only_work_to_do() {
             new: 4,
             changed: 0,
             done: 1,
+            in_flight: 0,
             video_seconds: 65,
             cost_cents: 39
         }
