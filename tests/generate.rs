@@ -135,12 +135,25 @@ fn a_clean_batch_generates_every_video_once_and_a_rerun_skips_them() {
     let sim = simulator(SimSettings::default());
     let project = Project::new();
     project.write("input/ep1/storyboard_a.json", &storyboard("harbor", 3));
-    let (code, summary, err) = run(&project, &sim, &[]);
+    let (code, summary, err) = run(&project, &sim, &["--report", "report.json"]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(summary["done"], 6, "{summary}");
     assert_eq!(summary["failed"], 0);
     assert_eq!(summary["billed_cents"], 18);
     assert_all_videos(&project, 6);
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(project.path().join("report.json")).unwrap())
+            .unwrap();
+    assert_eq!(report, summary);
+    let log = std::fs::read_to_string(project.path().join("output/sora-batch.log")).unwrap();
+    assert!(
+        log.contains("request id sim-"),
+        "the log should name the provider's request ids"
+    );
+    assert!(
+        !log.contains(sim::DEFAULT_KEY),
+        "the log must never hold the key"
+    );
     assert!(
         project
             .path()

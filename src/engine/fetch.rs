@@ -23,7 +23,13 @@ pub(super) async fn fetch(
     url: url::Url,
     final_status: Option<Value>,
 ) -> JobOutcome {
-    let Ok(_slot) = ctx.downloads.acquire().await else {
+    // Once interrupted, downloads already running finish, but queued ones are left for
+    // the next run (the journal says the video is ready), so Ctrl+C ends the run soon.
+    let slot = tokio::select! {
+        slot = ctx.downloads.acquire() => slot.ok(),
+        () = ctx.interrupt.cancelled() => None,
+    };
+    let Some(_slot) = slot else {
         return JobOutcome::LeftInFlight(task.task_id);
     };
     ctx.counters.downloading.fetch_add(1, Ordering::Relaxed);

@@ -118,6 +118,7 @@ impl SoraHk {
                 message: format!("HTTP {} from a gateway", response.status()),
             });
         }
+        let request_id = request_id_of(&response);
         let data = unwrap_envelope(response).await.map_err(|err| match err {
             // The body broke after a success status: the task exists.
             ProviderError::Transient { message, .. } if message.starts_with(BODY_LOST) => {
@@ -127,6 +128,10 @@ impl SoraHk {
         })?;
         let task_id =
             text_field(&data, "task_id").ok_or_else(|| malformed("/create", "task_id", &data))?;
+        tracing::debug!(
+            "create accepted as task {task_id} (request id {})",
+            request_id.as_deref().unwrap_or("none")
+        );
         Ok(Accepted {
             task_id,
             cost_cents: flexible_number(&data["cost"]).map(|cents| cents.round() as i64),
@@ -299,15 +304,20 @@ fn error_chain(err: &dyn std::error::Error) -> String {
     text
 }
 
+/// The provider's id for one request, which its support asks for.
+fn request_id_of(response: &Response) -> Option<String> {
+    response
+        .headers()
+        .get("x-request-id")
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_string)
+}
+
 /// Maps an answer to its `data`, or to the error class its HTTP status or in-body code
 /// says.
 async fn unwrap_envelope(response: Response) -> Result<Value, ProviderError> {
     let status = response.status();
-    let request_id = response
-        .headers()
-        .get("x-request-id")
-        .and_then(|value| value.to_str().ok())
-        .map(str::to_string);
+    let request_id = request_id_of(&response);
     let wait = retry_after(response.headers());
     match status {
         StatusCode::UNAUTHORIZED => {
