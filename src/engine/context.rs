@@ -152,11 +152,14 @@ impl Context {
         }
     }
 
-    /// Whether the journal says this job's task is already at the provider.
+    /// Whether the journal says this job's task is already at the provider. A job done on
+    /// disk is skipped whatever the journal says (see `fetch::settle_done`).
     pub fn resumes(&self, job: &JobSpec) -> bool {
-        self.earlier
-            .get(&job.key)
-            .is_some_and(|record| record.is_in_flight())
+        job.state != crate::plan::JobState::Done
+            && self
+                .earlier
+                .get(&job.key)
+                .is_some_and(|record| record.is_in_flight())
     }
 
     /// Appends to the journal; a failure stops the run, since going on could pay twice.

@@ -1,6 +1,7 @@
 //! The last step of a job: download the finished video under the download limit (never
 //! holding a provider permit), retrying and resuming cut transfers, then write the
-//! sidecar and journal the job as downloaded.
+//! sidecar and journal the job as downloaded. Also the repair of a run killed between
+//! those two writes (`settle_done`).
 
 use std::sync::atomic::Ordering;
 
@@ -12,6 +13,7 @@ use super::outcome::{Failure, JobOutcome};
 use super::{Context, JobSpec, StopReason, unix_ms};
 use crate::download::{self, DownloadError, Fetched, Source};
 use crate::journal::Event;
+use crate::plan::JobState;
 
 /// Attempts at one download before the job fails (a rerun resumes it).
 const DOWNLOAD_ATTEMPTS: u32 = 8;
@@ -125,6 +127,68 @@ async fn transfer(
         );
         tokio::time::sleep(delay).await;
     }
+}
+
+/// What `settle_done` reads back from a sidecar.
+#[derive(serde::Deserialize)]
+struct Saved {
+    task_id: Option<String>,
+    bytes: Option<u64>,
+    sha256: Option<String>,
+}
+
+/// A job the plan found done (video and sidecar in place) while the journal still has a
+/// task of it in flight. Two ways to get there:
+///
+/// - A run was killed after the sidecar was written but before `downloaded` reached the
+///   journal (the end of [`fetch`]). The sidecar names the journal's task: the video is
+///   that task's, so `downloaded` is journaled now. Left alone, the job would stay in flight
+///   for good: compaction keeps it and every later run counts it as still at the provider.
+/// - A `--force` run was stopped while its new task was at the provider, and this run is
+///   without `--force`. That task is paid for: the job is followed up as changed, so its
+///   video arrives and the one in place is kept aside, rather than abandoning the task.
+///
+/// A `submitting` with no known task is left as it is: finding out would mean a search
+/// and maybe a new create that this run did not ask for.
+pub(super) fn settle_done(ctx: &Context, mut job: JobSpec) -> JobSpec {
+    if job.state != JobState::Done {
+        return job;
+    }
+    let Some(task_id) = ctx
+        .earlier
+        .get(&job.key)
+        .filter(|record| record.is_in_flight())
+        .and_then(|record| record.task_id())
+    else {
+        return job;
+    };
+    let saved = std::fs::read(job.sidecar())
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<Saved>(&bytes).ok());
+    match saved {
+        Some(saved) if saved.task_id.as_deref() == Some(task_id) => {
+            let bytes = saved
+                .bytes
+                .or_else(|| std::fs::metadata(&job.video).ok().map(|meta| meta.len()));
+            let event = Event::Downloaded {
+                at_ms: unix_ms(),
+                path: job.video.display().to_string(),
+                bytes: bytes.unwrap_or(0),
+                sha256: saved.sha256.unwrap_or_default(),
+            };
+            if let Err(err) = ctx.journal.append(&job.key, &event) {
+                warn!("{}: {err}", job.key);
+            }
+        }
+        _ => {
+            info!(
+                "{}: task {task_id} of an earlier run is still at the provider; following it up (the video in place is kept aside)",
+                job.key
+            );
+            job.state = JobState::Changed;
+        }
+    }
+    job
 }
 
 /// An earlier video at the same path (a changed segment's, or one whose sidecar was

@@ -209,7 +209,13 @@ async fn create_once(
             ctx.record(&job.key, &abandoned)?;
             Ok(Err(error))
         }
-        Ok(accepted) => Ok(Ok(accepted)),
+        Ok(accepted) => {
+            // Claimed while the prompt's lock is still held: a sibling version that takes
+            // the lock next and searches for its own lost create must not see this task
+            // as unowned (the search prefers the earliest match, which this one may be).
+            ctx.claim(&accepted.task_id);
+            Ok(Ok(accepted))
+        }
     }
 }
 

@@ -69,6 +69,10 @@ pub async fn run(mut batch: Batch) -> Summary {
     let earlier = std::mem::take(&mut batch.earlier);
     let batch_jobs = std::mem::take(&mut batch.jobs);
     let ctx = Arc::new(Context::new(&batch, earlier));
+    let batch_jobs: Vec<JobSpec> = batch_jobs
+        .into_iter()
+        .map(|job| fetch::settle_done(&ctx, job))
+        .collect();
     let signals = tokio::spawn(context::watch_signals(ctx.clone()));
     let progress = tokio::spawn(context::show_progress(ctx.clone(), total, batch.quiet));
     let mut summary = Summary {

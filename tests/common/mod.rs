@@ -80,6 +80,16 @@ impl Project {
         }
         command
     }
+
+    /// The binary as a plain process, to spawn and kill, with the same clean environment.
+    pub fn sora_process(&self) -> std::process::Command {
+        let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin!("sora-batch"));
+        command.current_dir(self.path()).env("NO_COLOR", "1");
+        for var in SETTINGS_VARS {
+            command.env_remove(var);
+        }
+        command
+    }
 }
 
 /// The text of a command's stdout, after asserting its exit code.
