@@ -122,6 +122,32 @@ async fn a_full_download_matches_the_served_bytes() {
     assert_eq!(fetched.etag.as_deref(), Some(etag.as_str()));
 }
 
+/// Big enough that background fdatasyncs start while the body arrives and the hashing
+/// thread is fed many chunks: the file and its hash still come out right.
+#[tokio::test]
+async fn a_video_past_several_writeback_steps_arrives_whole_and_hashed() {
+    let size = 5 * WRITEBACK_EVERY / 2;
+    let sim = sim::start_on_thread(SimSettings {
+        video_bytes: Some(size),
+        gen_seconds: GenSeconds(0.2, 0.2),
+        ..SimSettings::default()
+    })
+    .expect("the simulator starts");
+    let url = finished_video(&sim).await;
+    let folder = tempfile::tempdir().unwrap();
+    let dest = folder.path().join("1_v1.mp4");
+    let (result, seen) = download(&source(&url, None), &dest).await;
+    let fetched = result.unwrap();
+    let (expected, _) = fetched_separately(&url).await;
+    assert_eq!((fetched.bytes, seen), (size, size));
+    assert_eq!(fetched.sha256, sha256_hex(&expected));
+    assert!(
+        std::fs::read(&dest).unwrap() == expected,
+        "the file differs"
+    );
+    assert!(!tmp_path(&dest).exists(), "the .tmp is left behind");
+}
+
 #[tokio::test]
 async fn a_cut_download_keeps_its_partial_file_and_the_next_call_resumes() {
     let sim = simulator(1.0);
