@@ -134,7 +134,13 @@ fn run_ours(
     let sampler = Sampler::start();
     let started = Instant::now();
     let fetched = runtime
-        .block_on(download::download_once(http, &source, dest, &|_| {}))
+        .block_on(download::download_once(
+            http,
+            &source,
+            dest,
+            &|_| {},
+            &|_| Ok(()),
+        ))
         .expect("the download succeeds");
     let took = started.elapsed();
     let sampled = sampler.stop();

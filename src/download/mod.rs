@@ -89,14 +89,21 @@ fn shown(url: &Url) -> String {
     }
 }
 
+/// What runs between a verified `.tmp` and its rename to the final name: the engine
+/// writes the video's sidecar there, so a crash never leaves a video without one.
+pub type BeforePublish<'a> = &'a (dyn Fn(&Fetched) -> io::Result<()> + Send + Sync);
+
 /// Downloads `source` to `dest` in one attempt, resuming a `.tmp` an earlier attempt left.
 /// `on_bytes` is told of every chunk as it arrives (bytes already on disk are not
-/// reported; `Fetched::resumed_from` says how many there were).
+/// reported; `Fetched::resumed_from` says how many there were). `before_publish` runs
+/// once the file is complete and verified, just before it takes its final name; if it
+/// fails, the `.tmp` stays for the next attempt.
 pub async fn download_once(
     http: &reqwest::Client,
     source: &Source,
     dest: &Path,
     on_bytes: &(dyn Fn(u64) + Send + Sync),
+    before_publish: BeforePublish<'_>,
 ) -> Result<Fetched, DownloadError> {
     let tmp = tmp_path(dest);
     let mut have = local_len(&tmp).await?;
@@ -112,9 +119,13 @@ pub async fn download_once(
             Plan::Write { offset, total } => {
                 let sink = Sink::open(&tmp, offset, total, etag.clone()).await?;
                 let hasher = sink.receive(response, source, on_bytes).await?;
-                return finish(&tmp, dest, hasher, etag, offset).await;
+                let fetched = finish(&tmp, dest, hasher, etag, offset).await?;
+                return publish(&tmp, dest, fetched, before_publish).await;
             }
-            Plan::Complete => return finish(&tmp, dest, None, etag, have).await,
+            Plan::Complete => {
+                let fetched = finish(&tmp, dest, None, etag, have).await?;
+                return publish(&tmp, dest, fetched, before_publish).await;
+            }
             Plan::StartOver => {
                 remove_quietly(&tmp).await;
                 have = 0;
@@ -443,7 +454,22 @@ impl Sink {
     }
 }
 
-/// Verifies the complete `.tmp`, hashes it if the stream could not, and moves it to `dest`.
+/// Runs `before_publish`, then gives the verified `.tmp` its final name.
+async fn publish(
+    tmp: &Path,
+    dest: &Path,
+    fetched: Fetched,
+    before_publish: BeforePublish<'_>,
+) -> Result<Fetched, DownloadError> {
+    before_publish(&fetched).map_err(|err| io_failure(dest, err, None, None))?;
+    files::rename_into_place(tmp, dest)
+        .await
+        .map_err(|err| io_failure(dest, err, None, None))?;
+    files::sync_parent(dest).await;
+    Ok(fetched)
+}
+
+/// Verifies the complete `.tmp` and hashes it if the stream could not.
 async fn finish(
     tmp: &Path,
     dest: &Path,
@@ -458,10 +484,6 @@ async fn finish(
             .await
             .map_err(|err| io_failure(tmp, err, None, None))?,
     };
-    files::rename_into_place(tmp, dest)
-        .await
-        .map_err(|err| io_failure(dest, err, None, None))?;
-    files::sync_parent(dest).await;
     Ok(Fetched {
         bytes,
         sha256,

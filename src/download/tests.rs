@@ -86,7 +86,7 @@ async fn download(source: &Source, dest: &Path) -> (Result<Fetched, DownloadErro
     let count = |delta| {
         seen.fetch_add(delta, Ordering::Relaxed);
     };
-    let result = download_once(&client(), source, dest, &count).await;
+    let result = download_once(&client(), source, dest, &count, &|_| Ok(())).await;
     (result, seen.into_inner())
 }
 

@@ -35,18 +35,12 @@ pub(super) async fn fetch(
         return JobOutcome::LeftInFlight(task.task_id);
     };
     ctx.counters.downloading.fetch_add(1, Ordering::Relaxed);
-    let result = transfer(ctx, job, &task, &url).await;
+    let result = transfer(ctx, job, &task, &url, final_status.as_ref()).await;
     ctx.counters.downloading.fetch_sub(1, Ordering::Relaxed);
     let fetched = match result {
         Ok(fetched) => fetched,
         Err(outcome) => return outcome,
     };
-    if let Err(err) = write_sidecar(job, &task, &url, &fetched, final_status) {
-        warn!(
-            "{}: the video is saved, but its sidecar is not: {err}",
-            job.key
-        );
-    }
     let event = Event::Downloaded {
         at_ms: unix_ms(),
         path: job.video.display().to_string(),
@@ -73,6 +67,7 @@ async fn transfer(
     job: &JobSpec,
     task: &Owned,
     url: &url::Url,
+    final_status: Option<&Value>,
 ) -> Result<Fetched, JobOutcome> {
     set_aside_old_video(job)?;
     if let Some(folder) = job.video.parent()
@@ -95,7 +90,11 @@ async fn transfer(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let error = match download::download_once(&ctx.http, &source, &job.video, &on_bytes).await {
+        // The sidecar is written before the video takes its name, so a crash in between
+        // leaves a complete `.tmp` that the next run finishes without downloading again.
+        let sidecar = |fetched: &Fetched| write_sidecar(job, task, url, fetched, final_status);
+        let fetching = download::download_once(&ctx.http, &source, &job.video, &on_bytes, &sidecar);
+        let error = match fetching.await {
             Ok(fetched) => return Ok(fetched),
             Err(error) => error,
         };
@@ -225,7 +224,7 @@ fn write_sidecar(
     task: &Owned,
     url: &url::Url,
     fetched: &Fetched,
-    final_status: Option<Value>,
+    final_status: Option<&Value>,
 ) -> std::io::Result<()> {
     let segment = &job.segment;
     let sidecar = json!({
