@@ -69,6 +69,12 @@ fn capacity_run() -> bool {
         "  creates       {} for 200 jobs; max active {}",
         stats.creates, stats.max_active
     );
+    let unseen = stats.end_unseen_seconds / jobs;
+    println!(
+        "  noticed late  {:.0} ms per job on average ({:.1}% of the ideal)",
+        unseen * 1000.0,
+        stats.end_unseen_seconds / 8.0 / ideal * 100.0
+    );
     println!("  peak memory   {:.1} MB", peak as f64 / 1e6);
     let ok = ratio <= 1.15 && limited <= 0.2 && polls <= 8.0 && stats.creates == 200;
     println!("  verdict       {}", if ok { "ok" } else { "FAILED" });

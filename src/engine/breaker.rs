@@ -386,6 +386,16 @@ impl Breaker {
             return Some(self.refuse_probe(now));
         }
         let lowered = class == FailureClass::RateLimited && self.learn_ceiling(in_flight);
+        // Holding at a learned ceiling, a 429 that lowers it is capacity being measured
+        // (often a lucky probe that raised it a step too far), not a failure streak:
+        // tripping to safe mode for it would idle capacity the provider does have.
+        if holding && lowered {
+            let next_probe = Some(now + self.probe_interval());
+            self.set(self.target(), Phase::Holding { next_probe });
+            return Some(Reason::CeilingLowered {
+                ceiling: self.target(),
+            });
+        }
         self.failures += 1;
         match self.phase {
             Phase::Tripped { .. } => {
@@ -397,13 +407,6 @@ impl Breaker {
             }
             Phase::Recovering { .. } => Some(self.trip(now, class)),
             _ if self.failures >= self.settings.threshold => Some(self.trip(now, class)),
-            Phase::Holding { .. } if lowered && self.target() < self.limit => {
-                let next_probe = Some(now + self.probe_interval());
-                self.set(self.target(), Phase::Holding { next_probe });
-                Some(Reason::CeilingLowered {
-                    ceiling: self.target(),
-                })
-            }
             _ => None,
         }
     }

@@ -214,8 +214,9 @@ async fn status(
         return refusal;
     }
     world.count(|stats| stats.polls += 1);
-    match world.task(&id) {
-        Some(task) => ok(describe(&task, &headers, Instant::now())),
+    let now = Instant::now();
+    match world.poll(&id, now) {
+        Some(task) => ok(describe(&task, &headers, now)),
         None => {
             let mut response = envelope(404, &format!("task {id} not found"), Value::Null);
             *response.status_mut() = StatusCode::NOT_FOUND;

@@ -43,6 +43,8 @@ pub struct Task {
     /// Set at creation: the first download of this video stops halfway.
     pub truncate_first_download: bool,
     pub downloads_started: u32,
+    /// Whether a status call has reported it finished yet.
+    pub end_seen: bool,
 }
 
 impl Task {
@@ -106,6 +108,9 @@ pub struct Stats {
     pub ambiguous: u64,
     /// The most tasks that were active (created, not yet finished) at one time.
     pub max_active: u64,
+    /// Seconds between tasks ending and a status call first reporting it, summed: how
+    /// long finished tasks held a client's capacity for nothing.
+    pub end_unseen_seconds: f64,
     /// Generation time of every task created, in seconds: a batch's ideal makespan is this
     /// divided by the capacity.
     pub generation_seconds: f64,
@@ -250,11 +255,27 @@ impl World {
             failure,
             truncate_first_download: truncate,
             downloads_started: 0,
+            end_seen: false,
         }
     }
 
     pub fn task(&self, id: &str) -> Option<Task> {
         self.lock().tasks.get(id).cloned()
+    }
+
+    /// A task for a status call: the first call that sees it ended is counted.
+    pub fn poll(&self, id: &str, now: Instant) -> Option<Task> {
+        let mut inner = self.lock();
+        let task = inner.tasks.get_mut(id)?;
+        let ended = task.ends_at();
+        let first_sight = !task.end_seen && ended <= now;
+        task.end_seen |= first_sight;
+        let task = task.clone();
+        if first_sight {
+            let late = now.saturating_duration_since(ended).as_secs_f64();
+            inner.stats.end_unseen_seconds += late;
+        }
+        Some(task)
     }
 
     /// The tasks, newest first: one page of them and the total.

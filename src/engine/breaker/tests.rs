@@ -289,7 +289,7 @@ fn accepted_probes_raise_the_ceiling_one_step_at_a_time() {
 }
 
 #[test]
-fn a_429_below_the_ceiling_lowers_it_and_a_second_one_trips() {
+fn a_429_below_the_ceiling_lowers_it_and_only_429s_at_the_floor_trip() {
     Script::new().run(&[
         (mins(0), Act::Fail(RateLimited, 9), 20, "full 20"),
         (
@@ -299,14 +299,17 @@ fn a_429_below_the_ceiling_lowers_it_and_a_second_one_trips() {
             "safe mode 5 (cooldown 10m left)",
         ),
         (mins(12), Act::Tick, 8, "at capacity 8"),
+        // Capacity being measured: each 429 lowers the ceiling, no trip.
         (mins(13), Act::Fail(RateLimited, 7), 6, "at capacity 6"),
+        (mins(14), Act::Fail(RateLimited, 6), 5, "at capacity 5"),
+        // At the floor nothing is left to learn: these count, and two trip.
+        (mins(15), Act::Fail(RateLimited, 5), 5, "at capacity 5"),
         (
-            mins(14),
-            Act::Fail(RateLimited, 6),
+            mins(15),
+            Act::Fail(RateLimited, 5),
             5,
             "safe mode 5 (cooldown 10m left)",
         ),
-        (mins(24), Act::Tick, 5, "at capacity 5"),
     ]);
 }
 
