@@ -22,6 +22,8 @@ const FAST: &[&str] = &[
     "300ms",
     "--recovery-step",
     "100ms",
+    "--request-timeout",
+    "1s",
     "--json",
 ];
 

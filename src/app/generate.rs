@@ -197,6 +197,7 @@ fn engine_settings(args: &RunArgs) -> EngineSettings {
         retry_failed: args.retry_failed.is_some(),
         max_server_errors: 10,
         stagger: engine::stagger_for(interval),
+        settle: args.request_timeout,
     }
 }
 
@@ -216,18 +217,19 @@ fn write_failed_jobs(summary: &mut Summary, state_dir: &Path) {
 /// Prints the summary (text, and JSON with --json) and writes --report.
 fn finish(summary: &Summary, args: &RunArgs) -> Result<(), AppError> {
     let json = serde_json::to_string_pretty(summary).expect("the summary serializes");
-    if let Some(path) = &args.report {
-        download::write_atomically(path, json.as_bytes()).map_err(|err| AppError::Report {
-            path: path.clone(),
-            reason: err.to_string(),
-        })?;
-    }
     let text = report::summary_text(summary);
     if args.json {
         println!("{json}");
         eprint!("{text}");
     } else {
         print!("{text}");
+    }
+    // The run's outcome, printed above, matters more than its copy: a report that
+    // cannot be written is a warning, and the exit code stays the run's.
+    if let Some(path) = &args.report
+        && let Err(err) = download::write_atomically(path, json.as_bytes())
+    {
+        warn!("cannot write the report {}: {err}", path.display());
     }
     debug!("run finished: {json}");
     Ok(())

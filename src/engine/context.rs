@@ -34,6 +34,9 @@ pub struct EngineSettings {
     pub max_server_errors: u32,
     /// The longest pause between two submissions.
     pub stagger: Duration,
+    /// How long after an unanswered create the provider is searched a second time,
+    /// before the job may be submitted again: the request timeout.
+    pub settle: Duration,
 }
 
 /// Why a run stopped submitting before its end.

@@ -124,7 +124,12 @@ async fn transfer(
             job.key,
             humantime::format_duration(super::job::round(delay))
         );
-        tokio::time::sleep(delay).await;
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            () = ctx.interrupt.cancelled() => {
+                return Err(JobOutcome::LeftInFlight(task.task_id.clone()));
+            }
+        }
     }
 }
 
@@ -227,6 +232,15 @@ fn write_sidecar(
     final_status: Option<&Value>,
 ) -> std::io::Result<()> {
     let segment = &job.segment;
+    // A signed link's query is a credential of sorts: kept out of the sidecar.
+    let mut final_status = final_status.cloned();
+    if let Some(link) = final_status
+        .as_mut()
+        .and_then(|status| status.get_mut("video_url"))
+        && let Some(parsed) = link.as_str().and_then(|text| url::Url::parse(text).ok())
+    {
+        *link = Value::String(strip_query(&parsed));
+    }
     let sidecar = json!({
         "fingerprint": &*job.fingerprint,
         "provider": job.provider,

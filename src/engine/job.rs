@@ -30,7 +30,6 @@ enum Start {
     Fresh,
     Reconcile { since_ms: u64 },
     Poll(Owned),
-    Download { task: Owned, url: url::Url },
     FailedBefore { message: String },
 }
 
@@ -42,9 +41,6 @@ pub(super) async fn run(ctx: Arc<Context>, job: JobSpec, permit: Option<Permit>)
         let owned = match std::mem::replace(&mut start, Start::Fresh) {
             Start::FailedBefore { message } => {
                 return JobOutcome::Failed(Failure::FailedBefore, message);
-            }
-            Start::Download { task, url } => {
-                return super::fetch::fetch(&ctx, &job, task, url, None).await;
             }
             Start::Poll(task) => task,
             Start::Reconcile { since_ms } => {
@@ -89,17 +85,13 @@ fn start_of(ctx: &Context, job: &JobSpec) -> Start {
     match record.stage() {
         Stage::Submitting { at_ms } => Start::Reconcile { since_ms: *at_ms },
         Stage::Submitted { at_ms, task_id, .. } => Start::Poll(owned(task_id, *at_ms)),
+        // Finished there but not downloaded: one status call first, for a fresh link
+        // (signed links expire), then the download.
         Stage::Finished {
             at_ms,
             task_id,
-            outcome: Outcome::Completed { video_url },
-        } => match url::Url::parse(video_url) {
-            Ok(url) => Start::Download {
-                task: owned(task_id, *at_ms),
-                url,
-            },
-            Err(_) => Start::Poll(owned(task_id, *at_ms)),
-        },
+            outcome: Outcome::Completed { .. },
+        } => Start::Poll(owned(task_id, *at_ms)),
         Stage::Finished {
             outcome: Outcome::Failed { message },
             task_id,
@@ -192,6 +184,17 @@ async fn create_once(
                 "{}: {message}; looking for the task at the provider before trying again",
                 job.key
             );
+            if let Some(accepted) = super::reconcile::find(ctx, job, since_ms).await? {
+                return Ok(Ok(accepted));
+            }
+            // A slow backend may still be working on the request it no longer answers:
+            // give it as long as we gave the answer, then look once more before paying.
+            tokio::select! {
+                () = tokio::time::sleep(ctx.settings.settle) => {}
+                () = ctx.interrupt.cancelled() => return Err(JobOutcome::Unresolved(
+                    "its create call had no answer; the next run looks for the task again".to_string(),
+                )),
+            }
             match super::reconcile::find(ctx, job, since_ms).await? {
                 Some(accepted) => Ok(Ok(accepted)),
                 None => Ok(Err(ProviderError::Transient {
@@ -233,10 +236,10 @@ fn accept(
         task_id: accepted.task_id.clone(),
         cost_cents: accepted.cost_cents,
     };
-    // The task exists and is paid for whatever happens to this write; a failure here is
-    // reported, and the task is still followed to its video.
+    // The task exists and is paid for whatever happens to this write: it is still
+    // followed to its video, but nothing more is submitted with a journal that fails.
     if let Err(err) = ctx.journal.append(&job.key, &event) {
-        warn!("{}: {err}", job.key);
+        ctx.stop_run(StopReason::Journal(format!("{}: {err}", job.key)));
     }
     permit.submitted(after_retries);
     ctx.counters.add_billed(accepted.cost_cents);

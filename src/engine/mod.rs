@@ -21,6 +21,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::FutureExt;
 use tokio::task::JoinSet;
 use tracing::{info, warn};
 
@@ -111,7 +112,13 @@ pub async fn run(mut batch: Batch) -> Summary {
         };
         let task_ctx = ctx.clone();
         running.spawn(async move {
-            let outcome = job::run(task_ctx, job.clone(), permit).await;
+            // A bug in one job must not vanish from the summary: a panic becomes a
+            // failure of that job (the journal still says where it stood).
+            let life = std::panic::AssertUnwindSafe(job::run(task_ctx, job.clone(), permit));
+            let outcome = life.catch_unwind().await.unwrap_or_else(|_| {
+                let message = "internal error (the log has the details); rerun to resume it";
+                JobOutcome::Failed(Failure::Internal, message.to_string())
+            });
             (job, outcome)
         });
         stagger(&ctx).await;
@@ -155,7 +162,7 @@ fn collect(
 ) {
     match joined {
         Ok((job, outcome)) => record(summary, &job, outcome),
-        // A job task cannot panic by design; if one does, say so and keep the run going.
+        // Panics are caught inside the task; this is an abort, which nothing does.
         Err(err) => warn!("a job ended unexpectedly: {err}"),
     }
 }

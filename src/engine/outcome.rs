@@ -43,6 +43,8 @@ pub enum Failure {
     Download,
     /// The journal could not be written, so the job was not risked.
     Journal,
+    /// A bug in sora-batch.
+    Internal,
 }
 
 impl Failure {
@@ -56,6 +58,7 @@ impl Failure {
             Failure::Lost => "lost by the provider",
             Failure::Download => "download failed",
             Failure::Journal => "journal not writable",
+            Failure::Internal => "internal error",
         }
     }
 }

@@ -107,7 +107,8 @@ async fn search(
             .iter()
             .all(|task| task.created_at_ms.is_some_and(|at| at < earliest));
         for task in tasks {
-            let recent_enough = task.created_at_ms.is_none_or(|at| at >= earliest);
+            // A task without a creation time could be any old one: never adopted.
+            let recent_enough = task.created_at_ms.is_some_and(|at| at >= earliest);
             if recent_enough && task.could_be(&job.segment) && !ctx.is_claimed(&task.task_id) {
                 // Newest first: the last match is the earliest, the likeliest to be ours.
                 best = Some(task);

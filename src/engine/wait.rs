@@ -25,7 +25,12 @@ pub(super) async fn until_finished(
     mut task: Owned,
 ) -> Result<(Owned, url::Url, Value), Ended> {
     let submitted = instant_of(task.submitted_ms);
-    let mut schedule = PollSchedule::new(ctx.settings.poll.clone());
+    // The timeout counts from this run's first look: a task resumed long after its
+    // submission (a rerun the next day) still gets its status calls, and its video.
+    let mut settings = ctx.settings.poll.clone();
+    settings.timeout += submitted.elapsed();
+    let mut schedule = PollSchedule::new(settings);
+    let mut unknown_answers = 0;
     let mut progress: Option<u8> = None;
     let mut poll_after = None;
     // After a failed status call: ask again after the interval (or the server's
@@ -62,12 +67,19 @@ pub(super) async fn until_finished(
                         .retry_after()
                         .map_or(interval, |wait| wait.max(interval)),
                 );
+                // One "no such task" may be a proxy's 404 page: only two in a row count.
+                let unknown = matches!(error, ProviderError::UnknownTask { .. });
+                unknown_answers = if unknown { unknown_answers + 1 } else { 0 };
+                if unknown && unknown_answers < 2 {
+                    continue;
+                }
                 if let Some(ended) = status_error(ctx, job, &task, error) {
                     return Err(ended);
                 }
                 continue;
             }
         };
+        unknown_answers = 0;
         poll_after = status.poll_after;
         match status.phase {
             TaskPhase::Completed { video_url } => {

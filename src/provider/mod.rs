@@ -70,6 +70,10 @@ pub struct RecentTask {
     pub created_at_ms: Option<u64>,
     pub is_pro: Option<bool>,
     pub duration_seconds: Option<u32>,
+    /// `horizontal`/`vertical`, when the list says.
+    pub resolution: Option<String>,
+    /// The reference image, when the list says: `Some(None)` means it says "none".
+    pub image_url: Option<Option<String>>,
     /// What it cost, in cents, when the list says.
     pub cost_cents: Option<i64>,
 }
@@ -83,6 +87,14 @@ impl RecentTask {
             && self
                 .duration_seconds
                 .is_none_or(|seconds| seconds == segment.duration_seconds)
+            && self
+                .resolution
+                .as_deref()
+                .is_none_or(|shape| shape == segment.resolution.as_str())
+            && self
+                .image_url
+                .as_ref()
+                .is_none_or(|image| image.as_deref() == segment.image_url.as_deref())
     }
 }
 
@@ -161,22 +173,31 @@ pub fn http_client(timeout: Duration) -> reqwest::Client {
         .expect("the TLS backend is compiled in")
 }
 
+/// The longest `Retry-After` honoured: a server asking for more (or for nonsense like
+/// `1e30`) is waited on for an hour, then asked again.
+pub const LONGEST_RETRY_AFTER: Duration = Duration::from_secs(3600);
+
 /// How long a 429 or 503 asks us to wait: `retry-after-ms` (OpenAI) wins, then
-/// `Retry-After` as seconds or as an HTTP date (RFC 9110).
+/// `Retry-After` as seconds or as an HTTP date (RFC 9110); at most an hour.
 pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     let text = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
+    let seconds = |value: f64| {
+        let clamped = value.clamp(0.0, LONGEST_RETRY_AFTER.as_secs_f64());
+        // NaN survives clamp; it means nothing, so it waits nothing.
+        Duration::try_from_secs_f64(clamped).unwrap_or(Duration::ZERO)
+    };
     if let Some(ms) = text("retry-after-ms").and_then(|v| v.trim().parse::<f64>().ok()) {
-        return Some(Duration::from_secs_f64(ms.max(0.0) / 1000.0));
+        return Some(seconds(ms / 1000.0));
     }
     let value = text("retry-after")?.trim();
-    if let Ok(seconds) = value.parse::<f64>() {
-        return Some(Duration::from_secs_f64(seconds.max(0.0)));
+    if let Ok(number) = value.parse::<f64>() {
+        return Some(seconds(number));
     }
     let when = httpdate::parse_http_date(value).ok()?;
-    Some(
-        when.duration_since(std::time::SystemTime::now())
-            .unwrap_or(Duration::ZERO),
-    )
+    let wait = when
+        .duration_since(std::time::SystemTime::now())
+        .unwrap_or(Duration::ZERO);
+    Some(wait.min(LONGEST_RETRY_AFTER))
 }
 
 /// A short, single-line extract of an unexpected answer body for error messages: the
@@ -238,6 +259,12 @@ mod tests {
         assert_eq!(retry_after(&headers), Some(Duration::ZERO));
         headers.insert("retry-after-ms", HeaderValue::from_static("250"));
         assert_eq!(retry_after(&headers), Some(Duration::from_millis(250)));
+        for absurd in ["1e30", "inf", "1e19"] {
+            headers.insert("retry-after-ms", HeaderValue::from_static(absurd));
+            assert_eq!(retry_after(&headers), Some(LONGEST_RETRY_AFTER), "{absurd}");
+        }
+        headers.insert("retry-after-ms", HeaderValue::from_static("NaN"));
+        assert_eq!(retry_after(&headers), Some(Duration::ZERO));
     }
 
     #[test]
@@ -257,5 +284,63 @@ mod tests {
         assert_eq!(flexible_number(&serde_json::json!("30")), Some(30.0));
         assert_eq!(flexible_number(&serde_json::json!(2.5)), Some(2.5));
         assert_eq!(flexible_number(&serde_json::json!(null)), None);
+    }
+}
+
+#[cfg(test)]
+mod matching {
+    use super::*;
+    use crate::storyboard::Resolution;
+
+    fn segment() -> Segment {
+        Segment {
+            index: 1,
+            prompt: "a red fox".to_string(),
+            image_url: None,
+            is_pro: false,
+            duration_seconds: 10,
+            resolution: Resolution::Horizontal,
+            gen_count: 1,
+            director_intent: None,
+        }
+    }
+
+    fn listed() -> RecentTask {
+        RecentTask {
+            task_id: "t1".to_string(),
+            prompt: " a red fox ".to_string(),
+            created_at_ms: Some(1),
+            is_pro: Some(false),
+            duration_seconds: Some(10),
+            resolution: Some("horizontal".to_string()),
+            image_url: Some(None),
+            cost_cents: Some(3),
+        }
+    }
+
+    #[test]
+    fn a_lost_task_matches_only_the_same_request() {
+        assert!(listed().could_be(&segment()));
+        let vertical = RecentTask {
+            resolution: Some("vertical".to_string()),
+            ..listed()
+        };
+        assert!(!vertical.could_be(&segment()), "same prompt, other shape");
+        let with_image = RecentTask {
+            image_url: Some(Some("https://x/y.png".to_string())),
+            ..listed()
+        };
+        assert!(!with_image.could_be(&segment()), "same prompt, other image");
+        let silent = RecentTask {
+            resolution: None,
+            image_url: None,
+            is_pro: None,
+            duration_seconds: None,
+            ..listed()
+        };
+        assert!(
+            silent.could_be(&segment()),
+            "fields the list omits cannot rule it out"
+        );
     }
 }

@@ -119,15 +119,21 @@ impl SoraHk {
             });
         }
         let request_id = request_id_of(&response);
+        let succeeded = response.status().is_success();
+        // A success status whose answer cannot be read (a broken body, no JSON, no
+        // task id) may well stand for a created, billed task: it is looked for, never
+        // simply submitted again.
         let data = unwrap_envelope(response).await.map_err(|err| match err {
-            // The body broke after a success status: the task exists.
-            ProviderError::Transient { message, .. } if message.starts_with(BODY_LOST) => {
+            ProviderError::Transient { message, .. } if succeeded => {
                 ProviderError::Ambiguous { message }
             }
             other => other,
         })?;
-        let task_id =
-            text_field(&data, "task_id").ok_or_else(|| malformed("/create", "task_id", &data))?;
+        let Some(task_id) = text_field(&data, "task_id") else {
+            return Err(ProviderError::Ambiguous {
+                message: malformed("/create", "task_id", &data).to_string(),
+            });
+        };
         tracing::debug!(
             "create accepted as task {task_id} (request id {})",
             request_id.as_deref().unwrap_or("none")
@@ -185,12 +191,13 @@ impl SoraHk {
         let data = self
             .get(&format!("/tasks?page={page}&page_size={LIST_PAGE_SIZE}"))
             .await?;
+        // An answer in a shape we do not know must not read as "no tasks": that would
+        // let a lost create be paid for again.
         let items = ["list", "items", "tasks", "data"]
             .iter()
             .find_map(|field| data[*field].as_array())
             .or(data.as_array())
-            .cloned()
-            .unwrap_or_default();
+            .ok_or_else(|| malformed("/tasks", "list", &data))?;
         Ok(items.iter().filter_map(recent_task).collect())
     }
 }
@@ -205,6 +212,13 @@ fn recent_task(item: &Value) -> Option<RecentTask> {
         created_at_ms: unix_ms(&item["created_at"]),
         is_pro: item["is_pro"].as_bool(),
         duration_seconds: flexible_number(&item["duration"]).map(|s| s as u32),
+        resolution: item["resolution"].as_str().map(str::to_string),
+        image_url: item.get("image_url").map(|image| {
+            image
+                .as_str()
+                .filter(|url| !url.is_empty())
+                .map(str::to_string)
+        }),
         cost_cents: flexible_number(&item["cost"]).map(|cents| cents.round() as i64),
     })
 }
