@@ -4,28 +4,14 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use common::batch::{
+    FAST, assert_all_videos, assert_billed_once_per_version, run, storyboard, walk,
+};
 use common::{Project, stderr_of, stdout_of};
 use serde_json::Value;
 use sora_batch::sim::{self, GenSeconds, RunningSim, SimSettings};
-
-/// Flags that scale the engine's timings down to the simulator's.
-const FAST: &[&str] = &[
-    "--poll-delay",
-    "100ms",
-    "--poll-interval",
-    "50ms",
-    "--breaker-cooldown",
-    "300ms",
-    "--recovery-step",
-    "100ms",
-    "--request-timeout",
-    "1s",
-    "--json",
-];
 
 fn simulator(settings: SimSettings) -> RunningSim {
     sim::start_on_thread(SimSettings {
@@ -34,102 +20,6 @@ fn simulator(settings: SimSettings) -> RunningSim {
         ..settings
     })
     .expect("the simulator starts")
-}
-
-/// A storyboard of `segments` segments with distinct prompts (`<tag> shot N`).
-fn storyboard(tag: &str, segments: u32) -> String {
-    let list: Vec<String> = (1..=segments)
-        .map(|n| format!(r#"{{"segment_index": {n}, "prompt_text": "{tag} shot {n}"}}"#))
-        .collect();
-    format!(r#"{{"segments": [{}]}}"#, list.join(","))
-}
-
-fn run(project: &Project, sim: &RunningSim, args: &[&str]) -> (i32, Value, String) {
-    let output = project
-        .sora()
-        .env("SORA_API_KEY", sim::DEFAULT_KEY)
-        .env("SORA_BASE_URL", sim.base_url())
-        .args(FAST)
-        .args(args)
-        .timeout(Duration::from_secs(120))
-        .output()
-        .expect("the binary runs");
-    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
-    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
-    let summary = serde_json::from_str(&stdout).unwrap_or(Value::Null);
-    (output.status.code().unwrap_or(-1), summary, stderr)
-}
-
-/// Every file under `dir`, relative, sorted.
-fn files(dir: &Path) -> Vec<PathBuf> {
-    let mut found: Vec<PathBuf> = walk(dir)
-        .into_iter()
-        .map(|path| path.strip_prefix(dir).unwrap().to_path_buf())
-        .collect();
-    found.sort();
-    found
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .flat_map(|entry| {
-            let path = entry.path();
-            if path.is_dir() {
-                walk(&path)
-            } else {
-                vec![path]
-            }
-        })
-        .collect()
-}
-
-fn videos(project: &Project) -> Vec<PathBuf> {
-    files(&project.path().join("output"))
-        .into_iter()
-        .filter(|path| path.extension().is_some_and(|ext| ext == "mp4"))
-        .collect()
-}
-
-/// Asserts every planned video is on disk, verified by its sidecar, and nothing partial.
-fn assert_all_videos(project: &Project, expected: usize) {
-    let output = project.path().join("output");
-    let all = files(&output);
-    assert!(
-        !all.iter()
-            .any(|path| path.to_string_lossy().ends_with(".tmp")),
-        "partial files left: {all:?}"
-    );
-    let videos = videos(project);
-    assert_eq!(videos.len(), expected, "{all:?}");
-    for video in videos {
-        let bytes = std::fs::read(output.join(&video)).unwrap();
-        assert_eq!(&bytes[4..8], b"ftyp", "{video:?} is not an MP4");
-        let sidecar: Value = serde_json::from_slice(
-            &std::fs::read(output.join(video.with_extension("json"))).unwrap(),
-        )
-        .unwrap();
-        assert_eq!(sidecar["bytes"], bytes.len() as u64);
-        assert!(sidecar["task_id"].as_str().is_some());
-        assert!(
-            sidecar["fingerprint"]
-                .as_str()
-                .is_some_and(|f| f.len() == 64)
-        );
-    }
-}
-
-/// Each prompt was billed exactly `times` times.
-fn assert_billed_once_per_version(sim: &RunningSim, prompts: usize, times: u64) {
-    let stats = sim.stats();
-    let billed: BTreeMap<_, _> = stats.creates_by_prompt.clone();
-    assert_eq!(billed.len(), prompts, "{billed:?}");
-    for (prompt, count) in billed {
-        assert_eq!(count, times, "{prompt} was billed {count} times");
-    }
 }
 
 #[test]
@@ -142,7 +32,7 @@ fn a_clean_batch_generates_every_video_once_and_a_rerun_skips_them() {
     assert_eq!(summary["done"], 6, "{summary}");
     assert_eq!(summary["failed"], 0);
     assert_eq!(summary["billed_cents"], 18);
-    assert_all_videos(&project, 6);
+    assert_all_videos(&project, 6, None, "");
     let report: Value =
         serde_json::from_slice(&std::fs::read(project.path().join("report.json")).unwrap())
             .unwrap();
@@ -162,7 +52,7 @@ fn a_clean_batch_generates_every_video_once_and_a_rerun_skips_them() {
             .join("output/ep1/storyboard_a/Segment_2/2_v2.mp4")
             .is_file()
     );
-    assert_billed_once_per_version(&sim, 3, 2);
+    assert_billed_once_per_version(&sim, 3, 2, "");
 
     let (code, again, _) = run(&project, &sim, &[]);
     assert_eq!(code, 0);
@@ -170,7 +60,7 @@ fn a_clean_batch_generates_every_video_once_and_a_rerun_skips_them() {
         (again["done"].as_u64(), again["skipped"].as_u64()),
         (Some(0), Some(6))
     );
-    assert_billed_once_per_version(&sim, 3, 2);
+    assert_billed_once_per_version(&sim, 3, 2, "");
 }
 
 #[test]
@@ -188,8 +78,8 @@ fn capacity_below_max_workers_still_completes_every_job() {
     );
     assert_eq!(code, 0, "{err}");
     assert_eq!(summary["done"], 20);
-    assert_all_videos(&project, 20);
-    assert_billed_once_per_version(&sim, 10, 2);
+    assert_all_videos(&project, 20, None, "");
+    assert_billed_once_per_version(&sim, 10, 2, "");
     let stats = sim.stats();
     assert!(stats.max_active <= 3);
     assert!(
@@ -211,8 +101,8 @@ fn server_faults_lost_answers_and_cut_downloads_never_bill_twice() {
     project.write("input/storyboard.json", &storyboard("storm", 8));
     let (code, summary, err) = run(&project, &sim, &[]);
     assert_eq!(code, 0, "{err}\n{summary}");
-    assert_all_videos(&project, 16);
-    assert_billed_once_per_version(&sim, 8, 2);
+    assert_all_videos(&project, 16, None, "");
+    assert_billed_once_per_version(&sim, 8, 2, "");
     // Tasks found again after a lost answer are billed too, and the summary says so.
     assert_eq!(summary["billed_cents"], sim.stats().billed_cents);
     let stats = sim.stats();
@@ -245,7 +135,7 @@ fn an_empty_balance_stops_submitting_and_finishes_what_was_paid() {
             .contains("balance"),
         "{summary}"
     );
-    assert_all_videos(&project, 3);
+    assert_all_videos(&project, 3, None, "");
     assert_eq!(sim.stats().creates, 3);
 }
 
@@ -331,7 +221,7 @@ fn an_edited_segment_is_regenerated_and_the_old_video_kept() {
     let (code, summary, err) = run(&project, &sim, &["--gen-count", "1"]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(summary["done"], 1);
-    let all = files(&project.path().join("output/storyboard/Segment_1"));
+    let all = walk(&project.path().join("output/storyboard/Segment_1"));
     let kept = all
         .iter()
         .filter(|path| path.to_string_lossy().contains("superseded"))
@@ -403,8 +293,8 @@ fn ctrl_c_stops_cleanly_and_a_rerun_finishes_without_paying_twice() {
         rerun["skipped"].as_u64().unwrap() + rerun["done"].as_u64().unwrap(),
         12
     );
-    assert_all_videos(&project, 12);
-    assert_billed_once_per_version(&sim, 6, 2);
+    assert_all_videos(&project, 12, None, "");
+    assert_billed_once_per_version(&sim, 6, 2, "");
 }
 
 #[cfg(unix)]

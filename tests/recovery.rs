@@ -6,165 +6,23 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use common::Project;
+use common::batch::{
+    FAST, assert_all_videos, assert_billed_once_per_version, log_tail, output_dir, run, storyboard,
+    tmp_files, walk,
+};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use sora_batch::sim::{self, GenSeconds, RunningSim, SimSettings};
-
-/// Flags that scale the engine's timings down to the simulator's (as in tests/generate.rs).
-const FAST: &[&str] = &[
-    "--poll-delay",
-    "100ms",
-    "--poll-interval",
-    "50ms",
-    "--breaker-cooldown",
-    "300ms",
-    "--recovery-step",
-    "100ms",
-    "--request-timeout",
-    "1s",
-    "--json",
-];
-
-/// Generous: the machine running the tests may be slow and busy.
-const RUN_TIMEOUT: Duration = Duration::from_secs(120);
 
 fn simulator(settings: SimSettings) -> RunningSim {
     sim::start_on_thread(settings).expect("the simulator starts")
 }
 
-/// A storyboard of `segments` segments with distinct prompts (`<tag> shot N`): the
-/// simulator counts creates per prompt, so each prompt's count is its versions' bill.
-fn storyboard(tag: &str, segments: u32) -> String {
-    let list: Vec<String> = (1..=segments)
-        .map(|n| format!(r#"{{"segment_index": {n}, "prompt_text": "{tag} shot {n}"}}"#))
-        .collect();
-    format!(r#"{{"segments": [{}]}}"#, list.join(","))
-}
-
-/// Runs the binary to its end: exit code, the `--json` summary, stderr.
-fn run(project: &Project, sim: &RunningSim, args: &[&str]) -> (i32, Value, String) {
-    let output = project
-        .sora()
-        .env("SORA_API_KEY", sim::DEFAULT_KEY)
-        .env("SORA_BASE_URL", sim.base_url())
-        .args(FAST)
-        .args(args)
-        .timeout(RUN_TIMEOUT)
-        .output()
-        .expect("the binary runs");
-    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
-    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
-    let summary = serde_json::from_str(&stdout).unwrap_or(Value::Null);
-    (output.status.code().unwrap_or(-1), summary, stderr)
-}
-
-fn output_dir(project: &Project) -> PathBuf {
-    project.path().join("output")
-}
-
 fn state_dir(project: &Project) -> PathBuf {
     output_dir(project).join(".sora-batch")
-}
-
-/// Every file under `dir`, with its full path, sorted.
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut found: Vec<PathBuf> = entries
-        .flatten()
-        .flat_map(|entry| {
-            let path = entry.path();
-            if path.is_dir() {
-                walk(&path)
-            } else {
-                vec![path]
-            }
-        })
-        .collect();
-    found.sort();
-    found
-}
-
-/// Partial files (`*.tmp`) anywhere under output/, the state folder included.
-fn tmp_files(project: &Project) -> Vec<PathBuf> {
-    walk(&output_dir(project))
-        .into_iter()
-        .filter(|path| path.to_string_lossy().ends_with(".tmp"))
-        .collect()
-}
-
-/// The end of the runs' shared log file, for failure messages.
-fn log_tail(project: &Project) -> String {
-    let log = std::fs::read_to_string(output_dir(project).join("sora-batch.log"))
-        .unwrap_or_else(|err| format!("(no log: {err})"));
-    let lines: Vec<&str> = log.lines().collect();
-    lines[lines.len().saturating_sub(40)..].join("\n")
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
-}
-
-/// Asserts that exactly `expected` videos are on disk, each an MP4 of `size` bytes (when
-/// given) whose sidecar records its size and SHA-256, and that nothing partial is left.
-fn assert_all_videos(project: &Project, expected: usize, size: Option<u64>, note: &str) {
-    let output = output_dir(project);
-    let leftovers = tmp_files(project);
-    assert!(
-        leftovers.is_empty(),
-        "partial files left: {leftovers:?}; {note}"
-    );
-    let videos: Vec<PathBuf> = walk(&output)
-        .into_iter()
-        .filter(|path| path.extension().is_some_and(|ext| ext == "mp4"))
-        .collect();
-    assert_eq!(
-        videos.len(),
-        expected,
-        "{videos:?}; {note}\n{}",
-        log_tail(project)
-    );
-    for video in videos {
-        let bytes = std::fs::read(&video).unwrap();
-        assert_eq!(&bytes[4..8], b"ftyp", "{video:?} is not an MP4; {note}");
-        if let Some(size) = size {
-            assert_eq!(bytes.len() as u64, size, "{video:?}; {note}");
-        }
-        let sidecar_path = video.with_extension("json");
-        let sidecar: Value = serde_json::from_slice(
-            &std::fs::read(&sidecar_path)
-                .unwrap_or_else(|err| panic!("{sidecar_path:?}: {err}; {note}")),
-        )
-        .unwrap();
-        assert_eq!(sidecar["bytes"], bytes.len() as u64, "{video:?}; {note}");
-        assert_eq!(
-            sidecar["sha256"].as_str(),
-            Some(sha256_hex(&bytes).as_str()),
-            "{video:?}: the sidecar's SHA-256 does not match the file; {note}"
-        );
-        assert!(sidecar["task_id"].as_str().is_some(), "{sidecar}");
-    }
-}
-
-/// Asserts that each of the `prompts` prompts was billed exactly `versions` times: once
-/// per version, whatever happened to the runs.
-fn assert_billed_once_per_version(sim: &RunningSim, prompts: usize, versions: u64, note: &str) {
-    let billed = sim.stats().creates_by_prompt;
-    assert_eq!(billed.len(), prompts, "{billed:?}; {note}");
-    for (prompt, count) in &billed {
-        assert_eq!(
-            *count, versions,
-            "\"{prompt}\" was billed {count} times, not {versions}; {note}"
-        );
-    }
 }
 
 /// Asserts the journal reads back cleanly and has no job left in flight. After a clean

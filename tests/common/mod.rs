@@ -2,6 +2,8 @@
 //! run in it with a clean environment.
 #![allow(dead_code)] // each test file uses its own subset
 
+pub mod batch;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
