@@ -34,14 +34,9 @@ fn error(status: StatusCode, kind: &str, code: &str, message: &str) -> Response 
 }
 
 fn refuse_key(world: &World, headers: &HeaderMap) -> Option<Response> {
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "));
-    if given == Some(world.settings.api_key.as_str()) {
+    if world.admits(headers) {
         return None;
     }
-    world.count(|stats| stats.unauthorized += 1);
     Some(error(
         StatusCode::UNAUTHORIZED,
         "invalid_request_error",

@@ -181,6 +181,19 @@ impl World {
         self.lock().stats.clone()
     }
 
+    /// Whether a request carries the accepted key; a refusal is counted.
+    pub fn admits(&self, headers: &axum::http::HeaderMap) -> bool {
+        let given = headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer "));
+        let admitted = given == Some(self.settings.api_key.as_str());
+        if !admitted {
+            self.count(|stats| stats.unauthorized += 1);
+        }
+        admitted
+    }
+
     pub fn balance_cents(&self) -> Option<i64> {
         let spent = self.lock().spent_cents;
         self.settings.balance.map(|balance| balance - spent)
