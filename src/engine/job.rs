@@ -146,7 +146,7 @@ pub(super) async fn submit(
             return Err(JobOutcome::Failed(
                 Failure::ServerErrors,
                 format!(
-                    "the provider kept failing ({server_errors} server errors in a row); last: {error}"
+                    "the provider kept failing ({server_errors} server errors for this job); last: {error}"
                 ),
             ));
         }
