@@ -178,6 +178,23 @@ fn server_error() -> Response {
     (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response()
 }
 
+/// Marks a refusal with when to come back: whole seconds in `Retry-After`, as real APIs
+/// send, and the exact wait in `retry-after-ms` (OpenAI's header), so benchmarks that
+/// scale minutes down to milliseconds stay to scale.
+pub fn set_retry_after(response: &mut Response, wait: std::time::Duration) {
+    let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
+    let millis = wait.as_millis().max(1);
+    let headers = response.headers_mut();
+    for (name, value) in [
+        ("retry-after", seconds.to_string()),
+        ("retry-after-ms", millis.to_string()),
+    ] {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(name, value);
+        }
+    }
+}
+
 fn unavailable() -> Response {
     let mut response = (
         StatusCode::SERVICE_UNAVAILABLE,

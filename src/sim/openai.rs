@@ -13,7 +13,7 @@ use axum::{Json, Router};
 use serde_json::{Map, Value, json};
 use tokio::time::Instant;
 
-use super::faults::Connection;
+use super::faults::{self, Connection};
 use super::video;
 use super::world::{Phase, Refusal, Task, TaskRequest, World};
 
@@ -31,6 +31,16 @@ pub fn routes() -> Router<Arc<World>> {
 fn error(status: StatusCode, kind: &str, code: &str, message: &str) -> Response {
     let body = json!({"error": {"message": message, "type": kind, "code": code}});
     (status, Json(body)).into_response()
+}
+
+fn unknown_video(id: &str) -> Response {
+    let message = format!("Video {id} not found");
+    error(
+        StatusCode::NOT_FOUND,
+        "invalid_request_error",
+        "not_found",
+        &message,
+    )
 }
 
 fn refuse_key(world: &World, headers: &HeaderMap) -> Option<Response> {
@@ -81,17 +91,7 @@ async fn create(
                 "rate_limit_exceeded",
                 "Too many concurrent video generations",
             );
-            let headers = response.headers_mut();
-            let ms = retry_after.as_millis().max(1);
-            let seconds = retry_after.as_secs_f64().ceil().max(1.0);
-            for (name, value) in [
-                ("retry-after-ms", ms.to_string()),
-                ("retry-after", seconds.to_string()),
-            ] {
-                if let Ok(value) = HeaderValue::from_str(&value) {
-                    headers.insert(name, value);
-                }
-            }
+            faults::set_retry_after(&mut response, retry_after);
             response
         }
         Err(Refusal::OutOfBalance { .. }) => error(
@@ -237,15 +237,10 @@ async fn status(
         return refusal;
     }
     world.count(|stats| stats.polls += 1);
-    let Some(task) = world.task(&id) else {
-        return error(
-            StatusCode::NOT_FOUND,
-            "invalid_request_error",
-            "not_found",
-            &format!("Video {id} not found"),
-        );
-    };
     let now = Instant::now();
+    let Some(task) = world.poll(&id, now) else {
+        return unknown_video(&id);
+    };
     let model = if task.request.is_pro {
         "sora-2-pro"
     } else {
@@ -272,12 +267,7 @@ async fn content(
         return refusal;
     }
     match world.task(&id).map(|task| task.phase(Instant::now())) {
-        None => error(
-            StatusCode::NOT_FOUND,
-            "invalid_request_error",
-            "not_found",
-            &format!("Video {id} not found"),
-        ),
+        None => unknown_video(&id),
         Some(Phase::Completed) => video::serve(&world, &id, &headers),
         Some(_) => error(
             StatusCode::BAD_REQUEST,

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use super::faults::Connection;
+use super::faults::{self, Connection};
 use super::world::{Phase, Refusal, Task, TaskRequest, World};
 
 /// Prices in cents per task, as `GET /pricing` documents them.
@@ -78,19 +78,7 @@ async fn create(
         Err(Refusal::AtCapacity { retry_after }) => {
             let mut response = envelope(429, "too many active tasks", Value::Null);
             *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
-            // Whole seconds, as the real API sends; and the exact wait in OpenAI's header,
-            // so benchmarks that scale minutes down to milliseconds stay to scale.
-            let seconds = retry_after.as_secs_f64().ceil().max(1.0) as u64;
-            let millis = retry_after.as_millis().max(1);
-            let headers = response.headers_mut();
-            for (name, value) in [
-                ("retry-after", seconds.to_string()),
-                ("retry-after-ms", millis.to_string()),
-            ] {
-                if let Ok(value) = HeaderValue::from_str(&value) {
-                    headers.insert(name, value);
-                }
-            }
+            faults::set_retry_after(&mut response, retry_after);
             response
         }
         Err(Refusal::OutOfBalance { balance_cents }) => envelope(
