@@ -58,7 +58,6 @@ pub(super) async fn fetch(
     );
     JobOutcome::Done {
         bytes: fetched.bytes,
-        cost_cents: task.cost_cents,
     }
 }
 

@@ -13,7 +13,7 @@ use super::outcome::{Failure, JobOutcome};
 use super::{Context, JobSpec, StopReason, unix_ms};
 use crate::engine::breaker::FailureClass;
 use crate::journal::{Event, Outcome, Stage};
-use crate::provider::{Accepted, ProviderError, TaskPhase};
+use crate::provider::{Accepted, ProviderError};
 
 /// A task at the provider that this job owns.
 pub(super) struct Owned {
@@ -286,14 +286,4 @@ pub(super) fn round(duration: Duration) -> Duration {
 pub(super) fn instant_of(at_ms: u64) -> Instant {
     let ago = Duration::from_millis(unix_ms().saturating_sub(at_ms));
     Instant::now().checked_sub(ago).unwrap_or_else(Instant::now)
-}
-
-impl TaskPhase {
-    pub(super) fn progress(&self) -> Option<u8> {
-        match self {
-            TaskPhase::Queued => Some(0),
-            TaskPhase::Running { progress } => *progress,
-            _ => None,
-        }
-    }
 }

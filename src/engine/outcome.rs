@@ -10,7 +10,7 @@ use serde::Serialize;
 #[derive(Debug, Clone, PartialEq)]
 pub enum JobOutcome {
     /// The video is on disk, verified.
-    Done { bytes: u64, cost_cents: Option<i64> },
+    Done { bytes: u64 },
     /// The video was already done (it stays as it is).
     Skipped,
     /// The job failed for a reason the message names.
@@ -100,7 +100,7 @@ pub struct Summary {
 impl Summary {
     pub fn count(&mut self, outcome: &JobOutcome) {
         match outcome {
-            JobOutcome::Done { bytes, .. } => {
+            JobOutcome::Done { bytes } => {
                 self.done += 1;
                 self.bytes_downloaded += bytes;
             }

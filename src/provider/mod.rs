@@ -61,6 +61,17 @@ pub enum TaskPhase {
     Failed { message: String },
 }
 
+impl TaskPhase {
+    /// The reported percentage while the task is waiting or running (0 while queued).
+    pub fn progress(&self) -> Option<u8> {
+        match self {
+            TaskPhase::Queued => Some(0),
+            TaskPhase::Running { progress } => *progress,
+            _ => None,
+        }
+    }
+}
+
 /// A task as the provider's list shows it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecentTask {
