@@ -49,7 +49,7 @@ pub enum Command {
     /// Print the JSON Schema of the storyboard format, for editors that validate JSON
     Schema,
     /// Run the local provider simulator (Sora.hk and OpenAI Videos APIs) until Ctrl+C
-    Simulate(crate::sim::SimSettings),
+    Simulate(Box<crate::sim::SimSettings>),
 }
 
 /// Which API the batch talks to.
@@ -90,6 +90,11 @@ impl Cli {
                     "recovery_step",
                     &mut run.recovery_step,
                     Duration::from_secs(1),
+                ),
+                (
+                    "lost_create_wait",
+                    &mut run.lost_create_wait,
+                    Duration::from_millis(500),
                 ),
             ] {
                 if defaulted(id) {
@@ -282,6 +287,12 @@ pub struct RunArgs {
     #[arg(long, env = "SORA_REQUEST_TIMEOUT", hide_env_values = true, value_name = "TIME",
         default_value = "60s", value_parser = humantime::parse_duration, help_heading = "Engine")]
     pub request_timeout: Duration,
+
+    /// After a create with no usable answer, wait this long for the provider's task list to
+    /// show the task before looking a second time (and only then submit it again)
+    #[arg(long, env = "SORA_LOST_CREATE_WAIT", hide_env_values = true, value_name = "TIME",
+        default_value = "10s", value_parser = humantime::parse_duration, help_heading = "Engine")]
+    pub lost_create_wait: Duration,
 
     /// Folder of the run's journal and lock [default: <output-dir>/.sora-batch, or
     /// <input-dir>/.sora-batch in in_place mode]

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::engine::ExtraTake;
 use crate::plan::{Plan, Prices, Tally};
 use crate::pricing::{PriceSource, Quote, money};
 use crate::storyboard::Problem;
@@ -29,6 +30,9 @@ pub struct PlanReport {
     pub storyboards: Vec<StoryboardLine>,
     /// Storyboards left out because they are invalid (only with --skip-invalid).
     pub invalid_storyboards: Vec<InvalidLine>,
+    /// Paid tasks of earlier runs that no storyboard asks for any more: the next run
+    /// collects them beside the planned takes, at no cost.
+    pub extra_takes: Vec<ExtraTake>,
     pub warnings: Vec<String>,
 }
 
@@ -114,8 +118,14 @@ impl PlanReport {
                     problems: file.problems.iter().map(ProblemLine::from).collect(),
                 })
                 .collect(),
+            extra_takes: Vec::new(),
             warnings,
         }
+    }
+
+    pub fn with_extra_takes(mut self, extra_takes: Vec<ExtraTake>) -> Self {
+        self.extra_takes = extra_takes;
+        self
     }
 
     /// The plan as a table, then prices, balance and warnings.
@@ -209,6 +219,7 @@ impl PlanReport {
                 }
             );
         }
+        extra_takes_text(&mut out, &self.extra_takes, "the next run collects");
         if self.jobs_new + self.jobs_changed == 0 {
             out.push_str("Nothing to generate: every video is done.\n");
         }
@@ -271,6 +282,7 @@ pub fn summary_text(summary: &crate::engine::Summary) -> String {
             failure.storyboard, failure.segment, failure.version, failure.message
         );
     }
+    extra_takes_text(&mut out, &summary.extra_takes, "collected");
     if let Some(file) = &summary.failed_jobs_file {
         let _ = writeln!(
             out,
@@ -278,6 +290,25 @@ pub fn summary_text(summary: &crate::engine::Summary) -> String {
         );
     }
     out
+}
+
+/// The extra takes, one line each: paid tasks no storyboard asks for any more.
+fn extra_takes_text(out: &mut String, takes: &[ExtraTake], verb: &str) {
+    if takes.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "{} of earlier runs no storyboard asks for any more (a lower gen_count, or a segment edited while it was at the provider); {verb} beside the planned takes:",
+        counted(takes.len() as u64, "paid task")
+    );
+    for take in takes {
+        let status = match take.status {
+            "to_collect" => String::new(),
+            status => format!(" ({})", status.replace('_', " ")),
+        };
+        let _ = writeln!(out, "  extra take: {}{status}", take.path);
+    }
 }
 
 /// `1 storyboard`, `2 storyboards`: a count with its noun (regular plurals only).

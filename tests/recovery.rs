@@ -249,6 +249,8 @@ fn killed_between_the_sidecar_and_the_journal_a_rerun_settles_the_job() {
                 at_ms: 1,
                 provider: "sora-hk".to_string(),
                 prompt: "quay shot 1".to_string(),
+                clock_offset_ms: None,
+                request: None,
             },
             Event::Submitted {
                 at_ms: 2,

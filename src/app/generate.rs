@@ -1,19 +1,23 @@
 //! A real run: take the state folder's lock, open the journal, hand the plan's jobs to the
 //! engine, then print the summary, write the reports and choose the exit code.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use tracing::{debug, info, warn};
 
+use super::extras;
 use super::{AppError, Connection, Exit};
 use crate::cli::RunArgs;
 use crate::download;
 use crate::engine::backoff::BackoffPolicy;
 use crate::engine::breaker::BreakerSettings;
 use crate::engine::poll::PollSettings;
-use crate::engine::{self, Batch, EngineSettings, FailedJob, JobSpec, StopReason, Summary};
+use crate::engine::{
+    self, Batch, EngineSettings, ExtraTake, FailedJob, JobSpec, StopReason, Summary,
+};
 use crate::journal::{JobKey, Journal};
 use crate::lock::StateLock;
 use crate::plan::{Layout, OutputMode, Plan};
@@ -38,11 +42,22 @@ pub(super) async fn generate(
     let journal = Arc::new(journal);
     let provider: Arc<dyn Provider> = Arc::new(client);
     let mut jobs = specs(&plan, provider.name());
+    let planned: HashSet<JobKey> = jobs.iter().map(|job| job.key.clone()).collect();
+    let extras = extras::find(&plan, &planned, layout, &earlier, provider.name());
     // The jobs carry all the engine needs; memory stays flat for large batches.
     drop(plan);
+    drop(planned);
     if let Some(file) = &args.retry_failed {
         jobs = only_failed(jobs, file)?;
     }
+    if !extras.is_empty() {
+        info!(
+            "{} of earlier runs {} no longer in the storyboards; collecting them as extra takes",
+            report::counted(extras.len() as u64, "paid task"),
+            if extras.len() == 1 { "is" } else { "are" }
+        );
+    }
+    jobs.extend(extras);
     let to_do = jobs
         .iter()
         .filter(|job| job.state != crate::plan::JobState::Done)
@@ -91,6 +106,7 @@ fn specs(plan: &Plan, provider: &'static str) -> Vec<JobSpec> {
             video: job.video.clone(),
             state: job.state,
             provider,
+            extra: false,
         })
         .collect()
 }
@@ -106,29 +122,36 @@ fn job_key(plan: &Plan, job: &crate::plan::Job) -> JobKey {
 }
 
 /// For the dry run: the jobs an earlier run left at the provider, which the next run
-/// collects without paying again. An unreadable journal is a warning here; a real run
+/// collects without paying again, and the extra takes it will collect (paid tasks no
+/// storyboard asks for any more). An unreadable journal is a warning here; a real run
 /// stops on it.
-pub(super) fn mark_in_flight(plan: &mut Plan, state_dir: &Path) {
+pub(super) fn mark_in_flight(plan: &mut Plan, layout: &Layout, state_dir: &Path) -> Vec<ExtraTake> {
     let earlier = match Journal::read(state_dir) {
         Ok(earlier) if !earlier.is_empty() => earlier,
-        Ok(_) => return,
-        Err(err) => return warn!("{err}"),
+        Ok(_) => return Vec::new(),
+        Err(err) => {
+            warn!("{err}");
+            return Vec::new();
+        }
     };
-    let flying: Vec<bool> = plan
-        .jobs
-        .iter()
-        .map(|job| {
-            job.state != crate::plan::JobState::Done
-                && earlier
-                    .get(&job_key(plan, job))
-                    .is_some_and(|record| record.is_in_flight())
-        })
-        .collect();
-    for (job, flying) in plan.jobs.iter_mut().zip(flying) {
-        if flying {
+    let keys: Vec<JobKey> = plan.jobs.iter().map(|job| job_key(plan, job)).collect();
+    for (job, key) in plan.jobs.iter_mut().zip(&keys) {
+        let flying = earlier.get(key).is_some_and(|record| record.is_in_flight());
+        if flying && job.state != crate::plan::JobState::Done {
             job.state = crate::plan::JobState::InFlight;
         }
     }
+    let planned: HashSet<JobKey> = keys.into_iter().collect();
+    extras::find(
+        plan,
+        &planned,
+        layout,
+        &earlier,
+        crate::provider::sora_hk::NAME,
+    )
+    .iter()
+    .map(|job| ExtraTake::of(job, "to_collect"))
+    .collect()
 }
 
 /// A storyboard's path relative to the input folder, with `/` on every system.
@@ -151,7 +174,8 @@ fn only_failed(jobs: Vec<JobSpec>, file: &Path) -> Result<Vec<JobSpec>, AppError
         serde_json::from_slice(&text).map_err(|err| unreadable(err.to_string()))?;
     let wanted = |job: &JobSpec| {
         listed.iter().any(|failed| {
-            failed.storyboard == job.key.storyboard
+            !failed.extra
+                && failed.storyboard == job.key.storyboard
                 && failed.segment == job.key.segment
                 && failed.version == job.key.version
         })
@@ -197,7 +221,7 @@ fn engine_settings(args: &RunArgs) -> EngineSettings {
         retry_failed: args.retry_failed.is_some(),
         max_server_errors: 10,
         stagger: engine::stagger_for(interval),
-        settle: args.request_timeout,
+        lost_create_wait: args.lost_create_wait,
     }
 }
 

@@ -1,6 +1,7 @@
 //! The main job, from parsed flags to an exit status: plan the batch, report invalid
 //! storyboards, then price it (dry run) or run it (`generate`).
 
+mod extras;
 mod generate;
 
 use std::process::ExitCode;
@@ -107,7 +108,7 @@ pub async fn run(cli: Cli) -> Result<Exit, AppError> {
             println!("{}", storyboard::schema_json());
             Ok(Exit::Success)
         }
-        Some(Command::Simulate(settings)) => simulate(settings).await,
+        Some(Command::Simulate(settings)) => simulate(*settings).await,
         None => run_batch(&cli.run).await,
     }
 }
@@ -198,8 +199,9 @@ async fn run_batch(args: &RunArgs) -> Result<Exit, AppError> {
     let connection = connect(args).await?;
     if args.dry_run {
         let mut plan = plan;
-        generate::mark_in_flight(&mut plan, &generate::state_dir(args, &layout));
-        return dry_run(&plan, args, &connection).await;
+        let state_dir = generate::state_dir(args, &layout);
+        let extras = generate::mark_in_flight(&mut plan, &layout, &state_dir);
+        return dry_run(&plan, extras, args, &connection).await;
     }
     generate::generate(plan, &layout, args, connection).await
 }
@@ -243,13 +245,18 @@ fn check_problems(plan: &Plan, args: &RunArgs) -> Result<(), AppError> {
     Err(failure)
 }
 
-async fn dry_run(plan: &Plan, args: &RunArgs, connection: &Connection) -> Result<Exit, AppError> {
+async fn dry_run(
+    plan: &Plan,
+    extras: Vec<crate::engine::ExtraTake>,
+    args: &RunArgs,
+    connection: &Connection,
+) -> Result<Exit, AppError> {
     let prices = PriceSettings {
         normal_cents: args.price_normal,
         pro_cents: args.price_pro,
     };
     let quote = pricing::quote(prices, connection.client.as_ref()).await;
-    let report = PlanReport::new(plan, &quote);
+    let report = PlanReport::new(plan, &quote).with_extra_takes(extras);
     if args.json {
         println!(
             "{}",

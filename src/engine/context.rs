@@ -18,7 +18,8 @@ use super::outcome::{Failure, JobOutcome};
 use super::poll::PollSettings;
 use super::{Batch, JobSpec};
 use crate::journal::{Event, JobKey, Journal, JournalState};
-use crate::provider::Provider;
+use crate::provider::{Match, Provider, RecentTask};
+use crate::storyboard::Segment;
 
 /// The engine's knobs, from the command line.
 #[derive(Debug, Clone)]
@@ -34,9 +35,10 @@ pub struct EngineSettings {
     pub max_server_errors: u32,
     /// The longest pause between two submissions.
     pub stagger: Duration,
-    /// How long after an unanswered create the provider is searched a second time,
-    /// before the job may be submitted again: the request timeout.
-    pub settle: Duration,
+    /// How long after an unanswered create (and a first search that found nothing) the
+    /// provider's task list is searched a second time, before the job may be submitted
+    /// again: how soon the list shows a new task.
+    pub lost_create_wait: Duration,
 }
 
 /// Why a run stopped submitting before its end.
@@ -117,6 +119,9 @@ pub(super) struct Context {
     /// Stop waiting at the provider too (Ctrl+C, key, disk): tasks are left for next run.
     pub interrupt: CancellationToken,
     pub counters: Arc<Counters>,
+    /// Every distinct request of the batch, so a lost create's search can tell when a
+    /// listed task could be another job's.
+    requests: Vec<(Arc<str>, Arc<Segment>)>,
     claimed: Mutex<HashSet<String>>,
     prompt_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     stop_reason: Mutex<Option<StopReason>>,
@@ -130,7 +135,13 @@ fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Context {
-    pub fn new(batch: &Batch, earlier: JournalState) -> Self {
+    pub fn new(batch: &Batch, jobs: &[JobSpec], earlier: JournalState) -> Self {
+        let mut requests: Vec<(Arc<str>, Arc<Segment>)> = jobs
+            .iter()
+            .map(|job| (job.fingerprint.clone(), job.segment.clone()))
+            .collect();
+        requests.sort_by(|a, b| a.0.cmp(&b.0));
+        requests.dedup_by(|a, b| a.0 == b.0);
         let claimed = earlier
             .iter()
             .filter_map(|(_, record)| record.task_id().map(str::to_string))
@@ -146,6 +157,7 @@ impl Context {
             stop: CancellationToken::new(),
             interrupt: CancellationToken::new(),
             counters: Arc::default(),
+            requests,
             claimed: Mutex::new(claimed),
             prompt_locks: Mutex::default(),
             stop_reason: Mutex::default(),
@@ -180,6 +192,14 @@ impl Context {
 
     pub fn is_claimed(&self, task_id: &str) -> bool {
         locked(&self.claimed).contains(task_id)
+    }
+
+    /// Whether a listed task could answer a create of another request of this batch than
+    /// `job`'s (versions of one request are interchangeable, so they do not count).
+    pub fn fits_another_request(&self, task: &RecentTask, job: &JobSpec) -> bool {
+        self.requests.iter().any(|(fingerprint, segment)| {
+            **fingerprint != *job.fingerprint && task.matches(segment) != Match::No
+        })
     }
 
     /// Serializes create calls (and searches for lost ones) per prompt.

@@ -259,6 +259,7 @@ fn write_sidecar(
         "submitted_at_ms": task.submitted_ms,
         "downloaded_at_ms": unix_ms(),
         "provider_status": final_status,
+        "extra_take": job.extra,
     });
     let text = serde_json::to_vec_pretty(&sidecar).expect("the sidecar serializes");
     download::write_atomically(&job.sidecar(), &text)

@@ -10,6 +10,7 @@ use tracing::{debug, info, warn};
 
 use super::gate::Permit;
 use super::outcome::{Failure, JobOutcome};
+use super::reconcile::Since;
 use super::{Context, JobSpec, StopReason, unix_ms};
 use crate::engine::breaker::FailureClass;
 use crate::journal::{Event, Outcome, Stage};
@@ -28,7 +29,7 @@ pub(super) struct Owned {
 /// Where to pick a job up, from what the journal says about it.
 enum Start {
     Fresh,
-    Reconcile { since_ms: u64 },
+    Reconcile(Since),
     Poll(Owned),
     FailedBefore { message: String },
 }
@@ -43,15 +44,22 @@ pub(super) async fn run(ctx: Arc<Context>, job: JobSpec, permit: Option<Permit>)
                 return JobOutcome::Failed(Failure::FailedBefore, message);
             }
             Start::Poll(task) => task,
-            Start::Reconcile { since_ms } => {
-                match super::reconcile::adopt(&ctx, &job, since_ms).await {
-                    Ok(Some(task)) => task,
-                    Ok(None) => match submit(&ctx, &job, permit.take()).await {
-                        Ok(task) => task,
-                        Err(outcome) => return outcome,
-                    },
+            Start::Reconcile(since) => match super::reconcile::adopt(&ctx, &job, since).await {
+                Ok(Some(task)) => task,
+                Ok(None) if job.extra => return nothing_to_collect(&ctx, &job),
+                Ok(None) => match submit(&ctx, &job, permit.take()).await {
+                    Ok(task) => task,
                     Err(outcome) => return outcome,
-                }
+                },
+                Err(outcome) => return outcome,
+            },
+            // An extra take is collected, never made again.
+            Start::Fresh if job.extra => {
+                return JobOutcome::Failed(
+                    Failure::Lost,
+                    "the provider lost this extra take's task; it is not submitted again"
+                        .to_string(),
+                );
             }
             Start::Fresh => match submit(&ctx, &job, permit.take()).await {
                 Ok(task) => task,
@@ -72,6 +80,18 @@ pub(super) async fn run(ctx: Arc<Context>, job: JobSpec, permit: Option<Permit>)
     )
 }
 
+/// An extra take whose unanswered create made no task: the journal forgets it.
+fn nothing_to_collect(ctx: &Context, job: &JobSpec) -> JobOutcome {
+    let event = Event::Abandoned {
+        at_ms: unix_ms(),
+        reason: "the provider has no task from this unanswered create".to_string(),
+    };
+    match ctx.record(&job.key, &event) {
+        Ok(()) => JobOutcome::NothingToCollect,
+        Err(outcome) => outcome,
+    }
+}
+
 fn start_of(ctx: &Context, job: &JobSpec) -> Start {
     let Some(record) = ctx.earlier.get(&job.key) else {
         return Start::Fresh;
@@ -83,7 +103,10 @@ fn start_of(ctx: &Context, job: &JobSpec) -> Start {
         permit: None,
     };
     match record.stage() {
-        Stage::Submitting { at_ms } => Start::Reconcile { since_ms: *at_ms },
+        Stage::Submitting { at_ms } => Start::Reconcile(Since {
+            local_ms: *at_ms,
+            clock_offset_ms: record.submission().and_then(|s| s.clock_offset_ms),
+        }),
         Stage::Submitted { at_ms, task_id, .. } => Start::Poll(owned(task_id, *at_ms)),
         // Finished there but not downloaded: one status call first, for a fresh link
         // (signed links expire), then the download.
@@ -126,9 +149,9 @@ pub(super) async fn submit(
         if ctx.stop.is_cancelled() {
             return Err(not_started(ctx));
         }
-        let answer = create_once(ctx, job).await?;
-        let error = match answer {
-            Ok(accepted) => return Ok(accept(ctx, job, accepted, permit_now, attempt > 0)),
+        let mut held = Some(permit_now);
+        let error = match create_once(ctx, job, &mut held).await? {
+            Ok(accepted) => return Ok(accept(ctx, job, accepted, held, attempt > 0)),
             Err(error) => error,
         };
         attempt += 1;
@@ -141,7 +164,9 @@ pub(super) async fn submit(
             _ => return Err(refused(ctx, job, error)),
         };
         let retry_after = error.retry_after();
-        permit_now.failed(class, retry_after);
+        if let Some(permit) = held {
+            permit.failed(class, retry_after);
+        }
         if server_errors > ctx.settings.max_server_errors {
             return Err(JobOutcome::Failed(
                 Failure::ServerErrors,
@@ -165,37 +190,40 @@ pub(super) async fn submit(
 
 /// One create call, journaled before and after. An ambiguous answer is resolved here:
 /// the task is looked for at the provider and adopted when found. Serialized per prompt,
-/// so a lost create is never mistaken for a sibling version's task.
+/// so a lost create is never mistaken for a sibling version's task. `permit` is given
+/// back while waiting for the provider's list to catch up (see [`settle`]).
 async fn create_once(
     ctx: &Context,
     job: &JobSpec,
+    permit: &mut Option<Permit>,
 ) -> Result<Result<Accepted, ProviderError>, JobOutcome> {
     let _same_prompt = ctx.prompt_lock(&job.segment.prompt).await;
-    let since_ms = unix_ms();
+    let since = Since {
+        local_ms: unix_ms(),
+        clock_offset_ms: ctx.provider.clock_offset_ms(),
+    };
     let submitting = Event::Submitting {
-        at_ms: since_ms,
+        at_ms: since.local_ms,
         provider: ctx.provider.name().to_string(),
         prompt: job.segment.prompt.clone(),
+        clock_offset_ms: since.clock_offset_ms,
+        request: Some(job.request()),
     };
     ctx.record(&job.key, &submitting)?;
     match ctx.provider.submit(&job.segment).await {
-        Err(ProviderError::Ambiguous { message }) => {
+        Err(ProviderError::Ambiguous {
+            message,
+            retry_after,
+        }) => {
             warn!(
                 "{}: {message}; looking for the task at the provider before trying again",
                 job.key
             );
-            if let Some(accepted) = super::reconcile::find(ctx, job, since_ms).await? {
+            if let Some(accepted) = super::reconcile::find(ctx, job, since).await? {
                 return Ok(Ok(accepted));
             }
-            // A slow backend may still be working on the request it no longer answers:
-            // give it as long as we gave the answer, then look once more before paying.
-            tokio::select! {
-                () = tokio::time::sleep(ctx.settings.settle) => {}
-                () = ctx.interrupt.cancelled() => return Err(JobOutcome::Unresolved(
-                    "its create call had no answer; the next run looks for the task again".to_string(),
-                )),
-            }
-            match super::reconcile::find(ctx, job, since_ms).await? {
+            settle(ctx, permit.take(), retry_after).await?;
+            match super::reconcile::find(ctx, job, since).await? {
                 Some(accepted) => Ok(Ok(accepted)),
                 None => Ok(Err(ProviderError::Transient {
                     message: format!("{message} (the provider has no such task)"),
@@ -222,11 +250,32 @@ async fn create_once(
     }
 }
 
+/// After a create with no usable answer and a first search that found nothing: waits
+/// `--lost-create-wait` for the provider's list to show a task the backend may still have
+/// been making, before the second search. Most such creates made nothing (a 502 from a
+/// gateway, a reset), so the provider permit is given back meanwhile and other jobs use
+/// the capacity; only this prompt's versions wait, behind its lock.
+async fn settle(
+    ctx: &Context,
+    permit: Option<Permit>,
+    retry_after: Option<Duration>,
+) -> Result<(), JobOutcome> {
+    if let Some(permit) = permit {
+        permit.failed(FailureClass::Transient, retry_after);
+    }
+    tokio::select! {
+        () = tokio::time::sleep(ctx.settings.lost_create_wait) => Ok(()),
+        () = ctx.interrupt.cancelled() => Err(JobOutcome::Unresolved(
+            "its create call had no answer; the next run looks for the task again".to_string(),
+        )),
+    }
+}
+
 fn accept(
     ctx: &Context,
     job: &JobSpec,
     accepted: Accepted,
-    permit: Permit,
+    permit: Option<Permit>,
     after_retries: bool,
 ) -> Owned {
     ctx.claim(&accepted.task_id);
@@ -241,14 +290,16 @@ fn accept(
     if let Err(err) = ctx.journal.append(&job.key, &event) {
         ctx.stop_run(StopReason::Journal(format!("{}: {err}", job.key)));
     }
-    permit.submitted(after_retries);
+    if let Some(permit) = &permit {
+        permit.submitted(after_retries);
+    }
     ctx.counters.add_billed(accepted.cost_cents);
     info!("{}: submitted as task {}", job.key, accepted.task_id);
     Owned {
         task_id: accepted.task_id,
         cost_cents: accepted.cost_cents,
         submitted_ms,
-        permit: Some(permit),
+        permit,
     }
 }
 

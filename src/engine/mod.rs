@@ -26,7 +26,7 @@ use tokio::task::JoinSet;
 use tracing::{info, warn};
 
 pub use context::{Counters, EngineSettings, StopReason};
-pub use outcome::{FailedJob, Failure, JobOutcome, Summary};
+pub use outcome::{ExtraTake, FailedJob, Failure, JobOutcome, Summary};
 
 use crate::journal::{JobKey, Journal, JournalState};
 use crate::plan::JobState;
@@ -43,11 +43,25 @@ pub struct JobSpec {
     pub video: PathBuf,
     pub state: JobState,
     pub provider: &'static str,
+    /// An extra take: a paid task of a job no storyboard asks for any more, collected
+    /// under a name of its own and never submitted (see `app/extras.rs`).
+    pub extra: bool,
 }
 
 impl JobSpec {
     pub fn sidecar(&self) -> PathBuf {
         crate::sidecar::path_for(&self.video)
+    }
+
+    /// The create's parameters besides its prompt, as the journal keeps them.
+    pub fn request(&self) -> crate::journal::Request {
+        let segment = &self.segment;
+        crate::journal::Request {
+            is_pro: segment.is_pro,
+            duration_seconds: segment.duration_seconds,
+            resolution: segment.resolution.as_str().to_string(),
+            image_url: segment.image_url.clone(),
+        }
     }
 }
 
@@ -67,9 +81,10 @@ pub struct Batch {
 pub async fn run(mut batch: Batch) -> Summary {
     let started = std::time::Instant::now();
     let total = batch.jobs.len() as u64;
+    let planned = batch.jobs.iter().filter(|job| !job.extra).count() as u64;
     let earlier = std::mem::take(&mut batch.earlier);
     let batch_jobs = std::mem::take(&mut batch.jobs);
-    let ctx = Arc::new(Context::new(&batch, earlier));
+    let ctx = Arc::new(Context::new(&batch, &batch_jobs, earlier));
     let batch_jobs: Vec<JobSpec> = batch_jobs
         .into_iter()
         .map(|job| fetch::settle_done(&ctx, job))
@@ -77,7 +92,7 @@ pub async fn run(mut batch: Batch) -> Summary {
     let signals = tokio::spawn(context::watch_signals(ctx.clone()));
     let progress = tokio::spawn(context::show_progress(ctx.clone(), total, batch.quiet));
     let mut summary = Summary {
-        jobs_total: total,
+        jobs_total: planned,
         ..Summary::default()
     };
     let mut record = |summary: &mut Summary, job: &JobSpec, outcome: JobOutcome| {
@@ -89,9 +104,14 @@ pub async fn run(mut batch: Batch) -> Summary {
                 version: job.key.version,
                 reason: failure.label().to_string(),
                 message: message.clone(),
+                extra: job.extra,
             });
         }
-        summary.count(&outcome);
+        if job.extra {
+            summary.count_extra(job, &outcome);
+        } else {
+            summary.count(&outcome);
+        }
     };
     let mut running: JoinSet<(JobSpec, JobOutcome)> = JoinSet::new();
     for job in in_start_order(&ctx, batch_jobs) {

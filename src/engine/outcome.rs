@@ -21,6 +21,8 @@ pub enum JobOutcome {
     LeftInFlight(String),
     /// A create whose outcome is still unknown; the next run looks for it again.
     Unresolved(String),
+    /// An extra take whose create, it turned out, made no task: nothing was paid.
+    NothingToCollect,
 }
 
 /// Why a job failed, by what the user can do about it.
@@ -71,6 +73,10 @@ pub struct FailedJob {
     pub version: u32,
     pub reason: String,
     pub message: String,
+    /// An extra take (a paid task no storyboard asks for any more): the next run collects
+    /// it again by itself, so `--retry-failed` leaves it out.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub extra: bool,
 }
 
 /// The end of a run, as `--json` and `--report` print it.
@@ -95,6 +101,35 @@ pub struct Summary {
     pub failures: Vec<FailedJob>,
     /// The failed-jobs file for --retry-failed, when some failed.
     pub failed_jobs_file: Option<String>,
+    /// Paid tasks of jobs no storyboard asks for any more, collected beside the planned
+    /// takes (see `app/extras.rs`), and how each ended.
+    pub extra_takes: Vec<ExtraTake>,
+}
+
+/// A paid task of a job no storyboard asks for any more, collected beside the planned
+/// takes under a name of its own (see `app/extras.rs`).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ExtraTake {
+    pub storyboard: String,
+    pub segment: u32,
+    pub version: u32,
+    /// Where its video goes.
+    pub path: String,
+    /// `to_collect` (the dry run), then how collecting it ended: `done`, `failed`,
+    /// `left_in_flight`, or `not_created` (its unanswered create made no task).
+    pub status: &'static str,
+}
+
+impl ExtraTake {
+    pub fn of(job: &super::JobSpec, status: &'static str) -> Self {
+        ExtraTake {
+            storyboard: job.key.storyboard.clone(),
+            segment: job.key.segment,
+            version: job.key.version,
+            path: crate::plan::tidy(&job.video).display().to_string(),
+            status,
+        }
+    }
 }
 
 impl Summary {
@@ -114,7 +149,26 @@ impl Summary {
             }
             JobOutcome::NotStarted(_) => self.not_started += 1,
             JobOutcome::LeftInFlight(_) | JobOutcome::Unresolved(_) => self.left_in_flight += 1,
+            JobOutcome::NothingToCollect => {}
         }
+    }
+
+    /// An extra take's end: listed on its own, but a failure or a task left at the
+    /// provider counts like a planned job's (paid work was not collected).
+    pub fn count_extra(&mut self, job: &super::JobSpec, outcome: &JobOutcome) {
+        let status = match outcome {
+            JobOutcome::Done { bytes } => {
+                self.bytes_downloaded += bytes;
+                "done"
+            }
+            JobOutcome::NothingToCollect => "not_created",
+            JobOutcome::Failed(..) => "failed",
+            _ => "left_in_flight",
+        };
+        if matches!(status, "failed" | "left_in_flight") {
+            self.count(outcome);
+        }
+        self.extra_takes.push(ExtraTake::of(job, status));
     }
 
     pub fn set_wall_time(&mut self, wall: Duration) {

@@ -1,7 +1,14 @@
 //! Finding a create call's task when its answer was lost: the provider may have created
-//! (and billed) it. The provider's list of recent tasks is searched for one with the same
-//! request, created after the `submitting` moment and not owned by another job. Only when
-//! the list says it is certainly absent may the job be submitted again.
+//! (and billed) it. The provider's list of recent tasks is read back, newest first, until
+//! it reaches tasks older than the `submitting` record (compared on the provider's clock),
+//! looking for one with the same request that no other job owns.
+//!
+//! Three answers: found (adopt it), certainly absent (the job may be submitted again), or
+//! unknown: the list could not be read back far enough, an entry could not be read, or
+//! two tasks (or two of our requests) fit. Unknown is never a reason to pay again: the job
+//! is left for a later run, unless `--resubmit-lost` says to submit it anyway.
+
+use std::time::Duration;
 
 use tracing::{info, warn};
 
@@ -9,31 +16,55 @@ use super::job::{Owned, not_started};
 use super::outcome::JobOutcome;
 use super::{Context, JobSpec, unix_ms};
 use crate::journal::Event;
-use crate::provider::{Accepted, ProviderError, RecentTask};
+use crate::provider::{Accepted, Match, ProviderError, RecentTask};
 
-/// Clock difference allowed between us and the provider (and its whole-second times).
+/// Margin on the provider's clock: its `Date` header and creation times are whole seconds,
+/// and a create takes a while between our record and the provider's stamp.
 const CLOCK_SLACK_MS: u64 = 30_000;
-/// Pages of the list to read before deciding the task is absent.
-const MAX_PAGES: u32 = 5;
+/// Margin when the provider's clock is unknown (no `Date` header was ever seen): ours may
+/// be wrong by minutes, and a window too narrow would conclude "absent" and pay again.
+const UNKNOWN_CLOCK_SLACK_MS: u64 = 60 * 60 * 1000;
+/// Pages of the list read at most (50 tasks each) before the answer is "unknown".
+const MAX_PAGES: u32 = 100;
 /// List calls tried before giving up on knowing (the job then waits for the next run).
 const LIST_ATTEMPTS: u32 = 8;
 
+/// When a create was written as `submitting`: on our clock, and how far the provider's
+/// clock was from ours then (if known).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Since {
+    pub local_ms: u64,
+    pub clock_offset_ms: Option<i64>,
+}
+
+impl Since {
+    /// The earliest creation time, on the provider's clock, a task of this create can have.
+    fn earliest(self) -> u64 {
+        match self.clock_offset_ms {
+            Some(offset) => self
+                .local_ms
+                .saturating_add_signed(offset)
+                .saturating_sub(CLOCK_SLACK_MS),
+            None => self.local_ms.saturating_sub(UNKNOWN_CLOCK_SLACK_MS),
+        }
+    }
+}
+
 /// At the start of a run: a job whose create had no known outcome. Adopts its task when
-/// the provider has it (journaling `submitted`); `None` means submit anew.
+/// the provider has it (journaling `submitted`); `None` means it is certainly absent.
 pub(super) async fn adopt(
     ctx: &Context,
     job: &JobSpec,
-    since_ms: u64,
+    since: Since,
 ) -> Result<Option<Owned>, JobOutcome> {
     let _same_prompt = ctx.prompt_lock(&job.segment.prompt).await;
-    let Some(accepted) = find(ctx, job, since_ms).await? else {
+    let Some(accepted) = find(ctx, job, since).await? else {
         info!(
-            "{}: the provider has no task from the earlier run's unanswered create; submitting it",
+            "{}: the provider has no task from the earlier run's unanswered create",
             job.key
         );
         return Ok(None);
     };
-    ctx.claim(&accepted.task_id);
     let event = Event::Submitted {
         at_ms: unix_ms(),
         task_id: accepted.task_id.clone(),
@@ -44,79 +75,182 @@ pub(super) async fn adopt(
     Ok(Some(Owned {
         task_id: accepted.task_id,
         cost_cents: accepted.cost_cents,
-        submitted_ms: since_ms,
+        submitted_ms: since.local_ms,
         permit: None,
     }))
 }
 
 /// Looks for the task; the caller holds the prompt's lock, so no sibling's create is in
-/// flight. Keeps asking while the list cannot be read: not knowing is never a reason to
-/// pay again.
+/// flight. `Ok(None)`: certainly absent. Keeps asking while the list cannot be read, and
+/// ends the job unresolved when the answer stays unknown: not knowing is never a reason
+/// to pay again (unless `--resubmit-lost`).
 pub(super) async fn find(
     ctx: &Context,
     job: &JobSpec,
-    since_ms: u64,
+    since: Since,
 ) -> Result<Option<Accepted>, JobOutcome> {
+    // Within a run, the provider's clock is known by now even if it was not when the
+    // `submitting` was written (the first creates of a run go out before any answer).
+    let since = Since {
+        clock_offset_ms: since.clock_offset_ms.or(ctx.provider.clock_offset_ms()),
+        ..since
+    };
     for attempt in 1..=LIST_ATTEMPTS {
-        match search(ctx, job, since_ms).await {
-            Ok(found) => {
-                if let Some(task) = &found {
-                    info!(
-                        "{}: found its task {} at the provider; adopting it",
-                        job.key, task.task_id
-                    );
-                    ctx.claim(&task.task_id);
-                }
-                return Ok(found.map(|task| Accepted {
+        let error = match search(ctx, job, since).await {
+            Ok(Search::Found(task)) => {
+                info!(
+                    "{}: found its task {} at the provider; adopting it",
+                    job.key, task.task_id
+                );
+                ctx.claim(&task.task_id);
+                return Ok(Some(Accepted {
                     task_id: task.task_id,
                     cost_cents: task.cost_cents,
                 }));
             }
+            Ok(Search::Absent) => return Ok(None),
+            Ok(Search::Unknown(why)) => return unknown(ctx, job, &why),
             Err(ProviderError::Unauthorized { message }) => {
                 ctx.stop_run(super::StopReason::Unauthorized(message));
                 return Err(not_started(ctx));
             }
-            Err(err) => {
-                warn!(
-                    "{}: cannot read the provider's task list ({err}); asking again",
-                    job.key
-                );
-                let delay = ctx.retry_delay(attempt, err.retry_after());
-                tokio::select! {
-                    () = tokio::time::sleep(delay) => {}
-                    () = ctx.interrupt.cancelled() => break,
-                }
-            }
+            Err(error) => error,
+        };
+        warn!(
+            "{}: cannot read the provider's task list ({error}); asking again",
+            job.key
+        );
+        let delay = ctx.retry_delay(attempt, error.retry_after());
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            () = ctx.interrupt.cancelled() => break,
         }
     }
-    Err(JobOutcome::Unresolved(
-        "its create call's outcome is unknown and the provider's task list could not be read; the next run looks again".to_string(),
-    ))
+    unknown(ctx, job, "the provider's task list could not be read")
 }
 
-async fn search(
-    ctx: &Context,
-    job: &JobSpec,
-    since_ms: u64,
-) -> Result<Option<RecentTask>, ProviderError> {
-    let earliest = since_ms.saturating_sub(CLOCK_SLACK_MS);
-    let mut best: Option<RecentTask> = None;
+/// The search could not tell: report it, and submit again only if the user said so.
+fn unknown(ctx: &Context, job: &JobSpec, why: &str) -> Result<Option<Accepted>, JobOutcome> {
+    if ctx.settings.resubmit_lost {
+        warn!(
+            "{}: whether its unanswered create made a task is unknown ({why}); submitting it again as --resubmit-lost says (this may pay twice)",
+            job.key
+        );
+        return Ok(None);
+    }
+    warn!(
+        "{}: whether its unanswered create made a task is unknown: {why}",
+        job.key
+    );
+    Err(JobOutcome::Unresolved(format!(
+        "its create call had no usable answer and whether it made a task is unknown ({why}); not submitted again, which could pay twice: a later run looks again, or --resubmit-lost submits it anyway"
+    )))
+}
+
+/// What the task list says about one lost create.
+#[derive(Debug)]
+enum Search {
+    Found(RecentTask),
+    Absent,
+    Unknown(String),
+}
+
+async fn search(ctx: &Context, job: &JobSpec, since: Since) -> Result<Search, ProviderError> {
+    let earliest = since.earliest();
+    let mut seen = Seen::default();
     for page in 1..=MAX_PAGES {
-        let tasks = ctx.provider.recent(page).await?;
-        let older_page = tasks
-            .iter()
-            .all(|task| task.created_at_ms.is_some_and(|at| at < earliest));
-        for task in tasks {
-            // A task without a creation time could be any old one: never adopted.
-            let recent_enough = task.created_at_ms.is_some_and(|at| at >= earliest);
-            if recent_enough && task.could_be(&job.segment) && !ctx.is_claimed(&task.task_id) {
-                // Newest first: the last match is the earliest, the likeliest to be ours.
-                best = Some(task);
+        let listed = ctx.provider.recent(page).await?;
+        if listed.is_end() {
+            return Ok(seen.verdict(ctx, job));
+        }
+        seen.unreadable += listed.unreadable;
+        // Newest first: once a whole page is older than the create, so is the rest.
+        let older_page = listed.unreadable == 0
+            && listed
+                .tasks
+                .iter()
+                .all(|task| task.created_at_ms.is_some_and(|at| at < earliest));
+        for task in listed.tasks {
+            if task.created_at_ms.is_some_and(|at| at < earliest) || ctx.is_claimed(&task.task_id) {
+                continue;
+            }
+            match task.matches(&job.segment) {
+                Match::No => {}
+                fit => seen.candidates.push((task, fit)),
             }
         }
         if older_page {
-            break;
+            return Ok(seen.verdict(ctx, job));
+        }
+        seen.pages = page;
+    }
+    Ok(Search::Unknown(format!(
+        "the newest {} pages of the provider's task list do not reach back to {}",
+        seen.pages,
+        provider_time(earliest)
+    )))
+}
+
+/// What a search has met so far.
+#[derive(Debug, Default)]
+struct Seen {
+    /// Unowned tasks since the create that fit it, newest first.
+    candidates: Vec<(RecentTask, Match)>,
+    unreadable: usize,
+    pages: u32,
+}
+
+impl Seen {
+    fn verdict(mut self, ctx: &Context, job: &JobSpec) -> Search {
+        let contested = |task: &RecentTask| {
+            // A task without a creation time could be any old one; one that fits another
+            // request of this batch could be that job's.
+            task.created_at_ms.is_none() || ctx.fits_another_request(task, job)
+        };
+        if let Some(task) = self.candidates.iter().find(|(task, _)| contested(task)) {
+            return Search::Unknown(format!(
+                "task {} at the provider fits it, but could also be another job's or an older task",
+                task.0.task_id
+            ));
+        }
+        let exact = self
+            .candidates
+            .iter()
+            .rposition(|(_, fit)| *fit == Match::Exact);
+        if let Some(earliest) = exact {
+            // Tasks of the same request are interchangeable: the earliest is likeliest ours.
+            return Search::Found(self.candidates.swap_remove(earliest).0);
+        }
+        if self.unreadable > 0 {
+            return Search::Unknown(format!(
+                "{} entries of the provider's task list could not be read",
+                self.unreadable
+            ));
+        }
+        match self.candidates.len() {
+            0 => Search::Absent,
+            1 => Search::Found(self.candidates.remove(0).0),
+            _ => {
+                let ids: Vec<&str> = self
+                    .candidates
+                    .iter()
+                    .map(|(task, _)| task.task_id.as_str())
+                    .collect();
+                Search::Unknown(format!(
+                    "the provider's task list shortens prompts, and {} tasks fit its start ({})",
+                    ids.len(),
+                    ids.join(", ")
+                ))
+            }
         }
     }
-    Ok(best)
+}
+
+/// A provider-clock moment for messages.
+fn provider_time(unix_ms: u64) -> String {
+    let at = std::time::UNIX_EPOCH + Duration::from_millis(unix_ms);
+    format!(
+        "{} (provider's clock)",
+        humantime::format_rfc3339_seconds(at)
+    )
 }

@@ -132,7 +132,7 @@ fn status_error(ctx: &Context, job: &JobSpec, task: &Owned, error: ProviderError
                 task.task_id.clone(),
             )))
         }
-        ProviderError::UnknownTask { .. } if ctx.settings.resubmit_lost => {
+        ProviderError::UnknownTask { .. } if ctx.settings.resubmit_lost && !job.extra => {
             warn!(
                 "{}: {error}; submitting it again (--resubmit-lost)",
                 job.key

@@ -46,7 +46,7 @@ use std::{fmt, fs};
 use serde::{Deserialize, Serialize};
 use tracing::warn;
 
-pub use record::{JobRecord, JournalState, Stage};
+pub use record::{JobRecord, JournalState, Stage, Submission};
 
 /// The journal's name inside the state folder.
 pub const JOURNAL_FILE: &str = "journal.jsonl";
@@ -85,6 +85,14 @@ pub enum Event {
         at_ms: u64,
         provider: String,
         prompt: String,
+        /// The provider's clock minus ours when this was written, if known: a lost
+        /// create's task is looked for by its creation time on the provider's clock.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        clock_offset_ms: Option<i64>,
+        /// The rest of the request, so a task no storyboard asks for any more can still
+        /// be found again and described in its sidecar.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        request: Option<Request>,
     },
     /// The provider accepted the task; fsynced right after the create call returned.
     Submitted {
@@ -117,6 +125,16 @@ impl Event {
             Event::Submitting { .. } | Event::Submitted { .. } | Event::Downloaded { .. }
         )
     }
+}
+
+/// A create's parameters besides its prompt, as the journal keeps them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Request {
+    pub is_pro: bool,
+    pub duration_seconds: u32,
+    /// `horizontal` or `vertical`.
+    pub resolution: String,
+    pub image_url: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

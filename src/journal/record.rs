@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Event, JobKey, Outcome};
+use super::{Event, JobKey, Outcome, Request};
 
 /// Where a job stands, by its latest event. Every variant's `at_ms` is that event's time,
 /// except `Submitting`'s (see there).
@@ -38,10 +38,14 @@ pub enum Stage {
 
 /// The current attempt's `submitting`: what was asked, of whom, and since when.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Submission {
-    first_ms: u64,
-    provider: String,
-    prompt: String,
+pub struct Submission {
+    /// The first `submitting` of the attempt, on our clock (unix ms).
+    pub first_ms: u64,
+    /// The provider's clock minus ours then, from the first `submitting` that knew it.
+    pub clock_offset_ms: Option<i64>,
+    pub provider: String,
+    pub prompt: String,
+    pub request: Option<Request>,
 }
 
 /// Everything the journal knows about one job.
@@ -64,6 +68,11 @@ impl JobRecord {
     /// When the current attempt was first written as `submitting` (unix ms).
     pub fn first_submitting_ms(&self) -> Option<u64> {
         self.submission.as_ref().map(|s| s.first_ms)
+    }
+
+    /// The current attempt's `submitting`: what was asked, of whom, and since when.
+    pub fn submission(&self) -> Option<&Submission> {
+        self.submission.as_ref()
     }
 
     pub fn provider(&self) -> Option<&str> {
@@ -126,19 +135,25 @@ impl JobRecord {
                 at_ms,
                 provider,
                 prompt,
+                clock_offset_ms,
+                request,
             } => {
-                let first_ms = match (&self.stage, &self.submission) {
+                let (first_ms, first_offset) = match (&self.stage, &self.submission) {
                     // A retry of an ambiguous submit: the same attempt.
-                    (Stage::Submitting { .. }, Some(submission)) => submission.first_ms,
+                    (Stage::Submitting { .. }, Some(submission)) => {
+                        (submission.first_ms, submission.clock_offset_ms)
+                    }
                     _ => {
                         self.start_attempt();
-                        at_ms
+                        (at_ms, None)
                     }
                 };
                 self.submission = Some(Submission {
                     first_ms,
+                    clock_offset_ms: first_offset.or(clock_offset_ms),
                     provider,
                     prompt,
+                    request,
                 });
                 Stage::Submitting { at_ms: first_ms }
             }
@@ -209,6 +224,8 @@ impl JobRecord {
                 at_ms: submission.first_ms,
                 provider: submission.provider.clone(),
                 prompt: submission.prompt.clone(),
+                clock_offset_ms: submission.clock_offset_ms,
+                request: submission.request.clone(),
             });
         }
         if let Some(task_id) = &self.task_id
@@ -301,7 +318,8 @@ impl JournalState {
         self.jobs.is_empty()
     }
 
-    pub(super) fn apply(&mut self, key: &JobKey, event: &Event) {
+    /// Folds one more event in, as reading the journal does.
+    pub fn apply(&mut self, key: &JobKey, event: &Event) {
         match self.jobs.get_mut(key) {
             Some(record) => record.apply(event),
             None => {

@@ -19,6 +19,8 @@ fn submitting(at_ms: u64) -> Event {
         at_ms,
         provider: "sora_hk".to_string(),
         prompt: "a red kite over the sea".to_string(),
+        clock_offset_ms: None,
+        request: None,
     }
 }
 
@@ -95,6 +97,8 @@ fn prompt_with_newlines_stays_on_one_line() {
         at_ms: 1,
         provider: "sora_hk".to_string(),
         prompt: "line one\nline two\r\n".to_string(),
+        clock_offset_ms: None,
+        request: None,
     };
     let line = read::encode(&key(1), &event);
     assert_eq!(line.matches('\n').count(), 1);
@@ -441,6 +445,8 @@ fn any_event() -> impl Strategy<Value = Event> {
                 at_ms,
                 provider: "sora_hk".to_string(),
                 prompt: prompt.to_string(),
+                clock_offset_ms: None,
+                request: None,
             }
         }),
         (0u64..1000, task.clone(), cost)

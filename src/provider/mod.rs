@@ -2,6 +2,7 @@
 //! classes every dialect maps its answers to, and the HTTP client they share. One file per
 //! dialect.
 
+pub mod clock;
 pub mod sora_hk;
 
 use std::sync::Once;
@@ -26,8 +27,12 @@ pub trait Provider: Send + Sync {
     fn status<'a>(&'a self, task_id: &'a str) -> BoxFuture<'a, Result<TaskStatus, ProviderError>>;
 
     /// One page (1-based) of the account's tasks, newest first: how an ambiguous create is
-    /// found again.
-    fn recent(&self, page: u32) -> BoxFuture<'_, Result<Vec<RecentTask>, ProviderError>>;
+    /// found again. An empty page is the end of the list.
+    fn recent(&self, page: u32) -> BoxFuture<'_, Result<RecentPage, ProviderError>>;
+
+    /// The provider's clock minus ours, in milliseconds, as its latest answer's `Date`
+    /// said (see [`clock`]); `None` until an answer has said.
+    fn clock_offset_ms(&self) -> Option<i64>;
 
     /// The header value that downloads from `url` need, if any (OpenAI's content URLs
     /// want the key; CDN links do not).
@@ -72,6 +77,33 @@ impl TaskPhase {
     }
 }
 
+/// One page of the provider's task list.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RecentPage {
+    pub tasks: Vec<RecentTask>,
+    /// Entries that could not be read (no id, no prompt): any of them could be the task
+    /// searched for, so a search that met one cannot conclude the task is absent.
+    pub unreadable: usize,
+}
+
+impl RecentPage {
+    /// The end of the list: nothing on this page at all.
+    pub fn is_end(&self) -> bool {
+        self.tasks.is_empty() && self.unreadable == 0
+    }
+}
+
+/// How well a listed task fits a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Match {
+    No,
+    /// The whole prompt is the same, and no other field differs.
+    Exact,
+    /// The list shows the start of the prompt only (lists often shorten long prompts),
+    /// and no other field differs: it may be this request, or another that starts alike.
+    Prefix,
+}
+
 /// A task as the provider's list shows it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecentTask {
@@ -90,11 +122,11 @@ pub struct RecentTask {
 }
 
 impl RecentTask {
-    /// Whether this task could be the answer to a create for `segment`: same prompt, and
-    /// no field the provider shows says otherwise.
-    pub fn could_be(&self, segment: &Segment) -> bool {
-        self.prompt.trim() == segment.prompt.trim()
-            && self.is_pro.is_none_or(|is_pro| is_pro == segment.is_pro)
+    /// Whether this task could be the answer to a create for `segment`: the same prompt
+    /// (or its start, when the list shortens it), and no field the provider shows says
+    /// otherwise.
+    pub fn matches(&self, segment: &Segment) -> Match {
+        let fields_agree = self.is_pro.is_none_or(|is_pro| is_pro == segment.is_pro)
             && self
                 .duration_seconds
                 .is_none_or(|seconds| seconds == segment.duration_seconds)
@@ -105,7 +137,26 @@ impl RecentTask {
             && self
                 .image_url
                 .as_ref()
-                .is_none_or(|image| image.as_deref() == segment.image_url.as_deref())
+                .is_none_or(|image| image.as_deref() == segment.image_url.as_deref());
+        if !fields_agree {
+            return Match::No;
+        }
+        let ours = segment.prompt.trim();
+        let listed = self.prompt.trim();
+        if listed == ours {
+            return Match::Exact;
+        }
+        // A shortened prompt may end in an ellipsis, or in half a character that became
+        // U+FFFD when the list cut its bytes.
+        let start = listed
+            .trim_end_matches(['…', '\u{FFFD}'])
+            .trim_end_matches("...")
+            .trim_end();
+        if !start.is_empty() && start.len() < ours.len() && ours.starts_with(start) {
+            Match::Prefix
+        } else {
+            Match::No
+        }
     }
 }
 
@@ -136,10 +187,14 @@ pub enum ProviderError {
     /// HTTP 401 or an in-body 401: the key is wrong or disabled.
     #[error("the provider refused the API key ({message}); check SORA_API_KEY")]
     Unauthorized { message: String },
-    /// A create whose request left but whose answer never arrived: the provider may have
-    /// created (and billed) the task. Never retried before the task is looked for.
-    #[error("no answer to the create call ({message}); the task may exist at the provider")]
-    Ambiguous { message: String },
+    /// A create whose request left but whose answer never arrived or was a server error
+    /// (any 5xx): the provider may have created (and billed) the task. Never retried
+    /// before the task is looked for.
+    #[error("no usable answer to the create call ({message}); the task may exist at the provider")]
+    Ambiguous {
+        message: String,
+        retry_after: Option<Duration>,
+    },
     /// The provider does not know this task (any more).
     #[error("the provider does not know task {task_id}{}", request_id_note(.request_id))]
     UnknownTask {
@@ -152,7 +207,8 @@ impl ProviderError {
     /// The `Retry-After` the provider asked for, if any.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
-            ProviderError::RateLimited { retry_after, .. } => *retry_after,
+            ProviderError::RateLimited { retry_after, .. }
+            | ProviderError::Ambiguous { retry_after, .. } => *retry_after,
             _ => None,
         }
     }
@@ -331,17 +387,17 @@ mod matching {
 
     #[test]
     fn a_lost_task_matches_only_the_same_request() {
-        assert!(listed().could_be(&segment()));
+        assert_eq!(listed().matches(&segment()), Match::Exact);
         let vertical = RecentTask {
             resolution: Some("vertical".to_string()),
             ..listed()
         };
-        assert!(!vertical.could_be(&segment()), "same prompt, other shape");
+        assert_eq!(vertical.matches(&segment()), Match::No, "other shape");
         let with_image = RecentTask {
             image_url: Some(Some("https://x/y.png".to_string())),
             ..listed()
         };
-        assert!(!with_image.could_be(&segment()), "same prompt, other image");
+        assert_eq!(with_image.matches(&segment()), Match::No, "other image");
         let silent = RecentTask {
             resolution: None,
             image_url: None,
@@ -349,9 +405,47 @@ mod matching {
             duration_seconds: None,
             ..listed()
         };
-        assert!(
-            silent.could_be(&segment()),
+        assert_eq!(
+            silent.matches(&segment()),
+            Match::Exact,
             "fields the list omits cannot rule it out"
+        );
+    }
+
+    #[test]
+    fn a_shortened_prompt_matches_by_its_start_only() {
+        let long = Segment {
+            prompt: format!("a red fox {}", "runs through snow ".repeat(20)),
+            ..segment()
+        };
+        let cut = |text: &str| RecentTask {
+            prompt: text.to_string(),
+            ..listed()
+        };
+        let head: String = long.prompt.chars().take(200).collect();
+        assert_eq!(cut(&head).matches(&long), Match::Prefix);
+        assert_eq!(cut(&format!("{head}…")).matches(&long), Match::Prefix);
+        assert_eq!(cut(&format!("{head}...")).matches(&long), Match::Prefix);
+        assert_eq!(
+            cut(&format!("{head}\u{FFFD}")).matches(&long),
+            Match::Prefix
+        );
+        assert_eq!(cut("a blue fox").matches(&long), Match::No, "another start");
+        assert_eq!(
+            cut("…").matches(&long),
+            Match::No,
+            "nothing left to compare"
+        );
+        let longer = format!("{} and more", long.prompt);
+        assert_eq!(cut(&longer).matches(&long), Match::No, "a longer prompt");
+        let vertical = RecentTask {
+            resolution: Some("vertical".to_string()),
+            ..cut(&head)
+        };
+        assert_eq!(
+            vertical.matches(&long),
+            Match::No,
+            "other fields still count"
         );
     }
 }

@@ -9,8 +9,9 @@ use url::Url;
 use futures_util::future::BoxFuture;
 use serde_json::json;
 
+use super::clock::ProviderClock;
 use super::{
-    Accepted, Provider, ProviderError, RecentTask, TaskPhase, TaskStatus, body_excerpt,
+    Accepted, Provider, ProviderError, RecentPage, RecentTask, TaskPhase, TaskStatus, body_excerpt,
     flexible_number, retry_after,
 };
 use crate::config::ApiKey;
@@ -22,6 +23,7 @@ pub struct SoraHk {
     http: reqwest::Client,
     base: String,
     key: ApiKey,
+    clock: std::sync::Arc<ProviderClock>,
 }
 
 /// `GET /pricing`: what a task costs, in cents of `currency`.
@@ -47,6 +49,7 @@ impl SoraHk {
             http,
             base: base_url.as_str().trim_end_matches('/').to_string(),
             key,
+            clock: std::sync::Arc::default(),
         }
     }
 
@@ -81,12 +84,14 @@ impl SoraHk {
             .send()
             .await
             .map_err(|err| transport_error(&err))?;
+        self.clock.observe(response.headers());
         unwrap_envelope(response).await
     }
 
     /// `POST /create`. Once the request may have reached the server, a lost answer is
-    /// [`ProviderError::Ambiguous`], and so is a gateway error (502, 504), since the
-    /// service behind the gateway may have done the work.
+    /// [`ProviderError::Ambiguous`], and so is any server error (HTTP 5xx, or a 5xx code in
+    /// the envelope): the service, or one behind a gateway, may have created the task
+    /// before failing to say so.
     pub async fn create(&self, segment: &Segment) -> Result<Accepted, ProviderError> {
         let mut body = json!({
             "prompt": segment.prompt,
@@ -110,28 +115,30 @@ impl SoraHk {
             Err(err) if err.is_connect() => return Err(transport_error(&err)),
             Err(err) => return Err(ambiguous(&err)),
         };
-        if matches!(
-            response.status(),
-            StatusCode::BAD_GATEWAY | StatusCode::GATEWAY_TIMEOUT
-        ) {
-            return Err(ProviderError::Ambiguous {
-                message: format!("HTTP {} from a gateway", response.status()),
-            });
-        }
+        self.clock.observe(response.headers());
+        let status = response.status();
         let request_id = request_id_of(&response);
-        let succeeded = response.status().is_success();
-        // A success status whose answer cannot be read (a broken body, no JSON, no
-        // task id) may well stand for a created, billed task: it is looked for, never
+        let wait = retry_after(response.headers());
+        // A success status whose answer cannot be read (a broken body, no JSON, no task
+        // id) may well stand for a created, billed task too: it is looked for, never
         // simply submitted again.
         let data = unwrap_envelope(response).await.map_err(|err| match err {
-            ProviderError::Transient { message, .. } if succeeded => {
-                ProviderError::Ambiguous { message }
+            ProviderError::Transient { message, .. } => ProviderError::Ambiguous {
+                message,
+                retry_after: wait,
+            },
+            ProviderError::RateLimited { .. } if status.is_server_error() => {
+                ProviderError::Ambiguous {
+                    message: format!("HTTP {status}"),
+                    retry_after: wait,
+                }
             }
             other => other,
         })?;
         let Some(task_id) = text_field(&data, "task_id") else {
             return Err(ProviderError::Ambiguous {
                 message: malformed("/create", "task_id", &data).to_string(),
+                retry_after: None,
             });
         };
         tracing::debug!(
@@ -187,7 +194,7 @@ impl SoraHk {
 
     /// `GET /tasks?page=N`: the list's field names are not documented, so `list`, `items`
     /// and `tasks` are all read, and a bare array too.
-    pub async fn list(&self, page: u32) -> Result<Vec<RecentTask>, ProviderError> {
+    pub async fn list(&self, page: u32) -> Result<RecentPage, ProviderError> {
         let data = self
             .get(&format!("/tasks?page={page}&page_size={LIST_PAGE_SIZE}"))
             .await?;
@@ -198,7 +205,11 @@ impl SoraHk {
             .find_map(|field| data[*field].as_array())
             .or(data.as_array())
             .ok_or_else(|| malformed("/tasks", "list", &data))?;
-        Ok(items.iter().filter_map(recent_task).collect())
+        let tasks: Vec<RecentTask> = items.iter().filter_map(recent_task).collect();
+        Ok(RecentPage {
+            unreadable: items.len() - tasks.len(),
+            tasks,
+        })
     }
 }
 
@@ -247,9 +258,12 @@ fn text_field(data: &Value, field: &str) -> Option<String> {
     }
 }
 
+/// The dialect's name in logs, the journal and sidecars.
+pub const NAME: &str = "sora-hk";
+
 impl Provider for SoraHk {
     fn name(&self) -> &'static str {
-        "sora-hk"
+        NAME
     }
 
     fn submit<'a>(
@@ -263,8 +277,12 @@ impl Provider for SoraHk {
         Box::pin(self.task(task_id))
     }
 
-    fn recent(&self, page: u32) -> BoxFuture<'_, Result<Vec<RecentTask>, ProviderError>> {
+    fn recent(&self, page: u32) -> BoxFuture<'_, Result<RecentPage, ProviderError>> {
         Box::pin(self.list(page))
+    }
+
+    fn clock_offset_ms(&self) -> Option<i64> {
+        self.clock.offset_ms()
     }
 
     fn download_auth(&self, _url: &Url) -> Option<String> {
@@ -278,6 +296,7 @@ const BODY_LOST: &str = "the answer broke off";
 fn ambiguous(err: &reqwest::Error) -> ProviderError {
     ProviderError::Ambiguous {
         message: error_chain(err),
+        retry_after: None,
     }
 }
 

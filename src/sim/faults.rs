@@ -147,6 +147,12 @@ pub async fn inject(
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert("x-request-id", value);
     }
+    // The simulator's own clock (hyper would stamp the machine's): what a client measures
+    // a skew from.
+    let date = httpdate::fmt_http_date(world.system_now());
+    if let Ok(value) = HeaderValue::from_str(&date) {
+        response.headers_mut().insert(header::DATE, value);
+    }
     response
 }
 

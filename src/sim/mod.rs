@@ -22,7 +22,7 @@ use axum::routing::get;
 use clap::Args;
 use tokio::sync::oneshot;
 
-pub use world::{CONTENT_POLICY_MESSAGE, Stats};
+pub use world::{CONTENT_POLICY_MESSAGE, LOST_ANSWER_MARK, Stats};
 
 use world::World;
 
@@ -77,9 +77,45 @@ pub struct SimSettings {
     #[arg(long, value_name = "N")]
     pub video_bytes: Option<u64>,
 
+    /// How an ambiguous create ends after billing: `drop` the connection, or answer `500`
+    /// or `503` (without Retry-After)
+    #[arg(long, value_name = "HOW", default_value = "drop")]
+    pub ambiguous_answer: AmbiguousAnswer,
+
+    /// Seconds the simulator's clock is ahead of this machine's (negative: behind), as its
+    /// `Date` headers and task times show
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 0.0,
+        allow_negative_numbers = true
+    )]
+    pub clock_skew: f64,
+
+    /// A new task shows in the task list only this long after its creation
+    #[arg(long, value_name = "TIME", value_parser = humantime::parse_duration)]
+    pub list_lag: Option<std::time::Duration>,
+
+    /// The task list shows only the first N characters of each prompt
+    #[arg(long, value_name = "N")]
+    pub list_prompt_chars: Option<usize>,
+
     /// Seed for the random choices, for runs that repeat exactly
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+}
+
+/// How the simulator ends a create that it billed but does not answer properly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AmbiguousAnswer {
+    /// The connection is dropped before the answer.
+    Drop,
+    /// An HTTP 500 with the envelope's server-error code.
+    #[value(name = "500")]
+    ServerError,
+    /// An HTTP 503 without Retry-After.
+    #[value(name = "503")]
+    Unavailable,
 }
 
 impl Default for SimSettings {
@@ -97,6 +133,10 @@ impl Default for SimSettings {
             balance: None,
             bytes_per_sec: None,
             video_bytes: None,
+            ambiguous_answer: AmbiguousAnswer::Drop,
+            clock_skew: 0.0,
+            list_lag: None,
+            list_prompt_chars: None,
             seed: None,
         }
     }
@@ -150,6 +190,29 @@ impl RunningSim {
     /// The counters, read directly (the same numbers `GET /__stats` answers).
     pub fn stats(&self) -> Stats {
         self.world.stats()
+    }
+
+    /// Sets how far the simulator's clock is ahead of this machine's (negative: behind):
+    /// what a client whose clock is changed between runs sees.
+    pub fn set_clock_skew(&self, seconds: f64) {
+        self.world.set_clock_skew(seconds);
+    }
+
+    /// Creates a task as another client of the same account would (billed, listed), and
+    /// returns its id.
+    pub fn create_task(&self, prompt: &str) -> String {
+        let request = world::TaskRequest {
+            prompt: prompt.to_string(),
+            image_url: None,
+            is_pro: false,
+            duration: 10,
+            shape: "horizontal".to_string(),
+            cost_cents: sora_hk::NORMAL_PRICE,
+        };
+        match self.world.create(request, tokio::time::Instant::now()) {
+            Ok(task) => task.id,
+            Err(refusal) => panic!("the simulator refused a task: {refusal:?}"),
+        }
     }
 }
 

@@ -78,8 +78,7 @@ async fn create(
         .to_string();
     match world.create(task_request, Instant::now()) {
         Ok(task) => {
-            if world.roll(world.settings.ambiguous_rate) {
-                world.count(|stats| stats.ambiguous += 1);
+            if world.loses_answer(&task) {
                 connection.kill();
             }
             Json(describe(&task, &model, Instant::now())).into_response()

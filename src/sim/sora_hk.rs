@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
+use super::AmbiguousAnswer;
 use super::faults::{self, Connection};
 use super::world::{Phase, Refusal, Task, TaskRequest, World};
 
@@ -67,9 +68,8 @@ async fn create(
     };
     match world.create(request, Instant::now()) {
         Ok(task) => {
-            if world.roll(world.settings.ambiguous_rate) {
-                world.count(|stats| stats.ambiguous += 1);
-                connection.kill();
+            if world.loses_answer(&task) {
+                return lost_answer(&world, &connection);
             }
             let data =
                 json!({"task_id": task.id, "status": "pending", "cost": task.request.cost_cents});
@@ -86,6 +86,26 @@ async fn create(
             &format!("insufficient balance: {balance_cents} cents left"),
             Value::Null,
         ),
+    }
+}
+
+/// The end of a create that was billed but is not answered properly.
+fn lost_answer(world: &World, connection: &Connection) -> Response {
+    match world.settings.ambiguous_answer {
+        AmbiguousAnswer::Drop => {
+            connection.kill();
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+        AmbiguousAnswer::ServerError => {
+            let mut response = envelope(500, "internal server error", Value::Null);
+            *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+            response
+        }
+        AmbiguousAnswer::Unavailable => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "service temporarily unavailable",
+        )
+            .into_response(),
     }
 }
 
@@ -231,6 +251,14 @@ async fn list(
     let list: Vec<Value> = tasks
         .iter()
         .map(|task| describe(task, &headers, now))
+        .map(|mut task| {
+            if let (Some(limit), Some(prompt)) =
+                (world.settings.list_prompt_chars, task["prompt"].as_str())
+            {
+                task["prompt"] = json!(prompt.chars().take(limit).collect::<String>());
+            }
+            task
+        })
         .filter(|task| query.status.as_deref().is_none_or(|s| task["status"] == s))
         .collect();
     ok(json!({"list": list, "total": total, "page": page, "page_size": page_size}))

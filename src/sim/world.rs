@@ -1,8 +1,9 @@
 //! The simulator's state: the tasks every dialect shares, their lifecycle over time, the
 //! account's balance, the dice behind the fault knobs, and the counters `/__stats` shows.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
@@ -118,6 +119,8 @@ pub struct Stats {
 
 pub struct World {
     pub settings: SimSettings,
+    /// How far the simulator's clock is ahead of the machine's, in milliseconds.
+    clock_skew_ms: AtomicI64,
     inner: Mutex<Inner>,
 }
 
@@ -129,6 +132,8 @@ struct Inner {
     rng: fastrand::Rng,
     next_id: u64,
     spent_cents: i64,
+    /// Prompts carrying [`LOST_ANSWER_MARK`] whose first create has had its answer lost.
+    answers_lost: HashSet<String>,
 }
 
 /// Why a create was refused before any task existed.
@@ -144,6 +149,7 @@ impl World {
             .seed
             .map_or_else(fastrand::Rng::new, fastrand::Rng::with_seed);
         World {
+            clock_skew_ms: AtomicI64::new((settings.clock_skew * 1000.0) as i64),
             settings,
             inner: Mutex::new(Inner {
                 tasks: HashMap::new(),
@@ -152,6 +158,7 @@ impl World {
                 rng,
                 next_id: 1,
                 spent_cents: 0,
+                answers_lost: HashSet::new(),
             }),
         }
     }
@@ -171,6 +178,34 @@ impl World {
 
     pub fn pick(&self, choices: usize) -> usize {
         self.lock().rng.usize(..choices)
+    }
+
+    /// Whether the answer to this new task's create is to be lost (`--ambiguous-rate`, or
+    /// the first create of a prompt carrying [`LOST_ANSWER_MARK`]); counted.
+    pub fn loses_answer(&self, task: &Task) -> bool {
+        let marked = task.request.prompt.contains(LOST_ANSWER_MARK)
+            && self.lock().answers_lost.insert(task.request.prompt.clone());
+        let lost = marked || self.roll(self.settings.ambiguous_rate);
+        if lost {
+            self.count(|stats| stats.ambiguous += 1);
+        }
+        lost
+    }
+
+    pub fn set_clock_skew(&self, seconds: f64) {
+        self.clock_skew_ms
+            .store((seconds * 1000.0) as i64, Ordering::Relaxed);
+    }
+
+    /// The simulator's wall clock (the machine's, moved by `--clock-skew`).
+    pub fn system_now(&self) -> SystemTime {
+        let skew = self.clock_skew_ms.load(Ordering::Relaxed);
+        let magnitude = Duration::from_millis(skew.unsigned_abs());
+        if skew >= 0 {
+            SystemTime::now() + magnitude
+        } else {
+            SystemTime::now() - magnitude
+        }
     }
 
     pub fn count(&self, update: impl FnOnce(&mut Stats)) {
@@ -263,7 +298,11 @@ impl World {
             id,
             request,
             created: now,
-            created_unix: unix_now(),
+            created_unix: self
+                .system_now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_secs(),
             generation: Duration::from_secs_f64(seconds),
             failure,
             truncate_first_download: truncate,
@@ -291,19 +330,26 @@ impl World {
         Some(task)
     }
 
-    /// The tasks, newest first: one page of them and the total.
+    /// The tasks, newest first: one page of them and the total. Tasks younger than
+    /// `--list-lag` are not listed yet.
     pub fn page(&self, page: usize, page_size: usize) -> (Vec<Task>, usize) {
         let inner = self.lock();
-        let total = inner.order.len();
-        let tasks = inner
+        let lag = self.settings.list_lag.unwrap_or_default();
+        let now = Instant::now();
+        let listed: Vec<&Task> = inner
             .order
             .iter()
             .rev()
+            .filter_map(|id| inner.tasks.get(id))
+            .filter(|task| now.saturating_duration_since(task.created) >= lag)
+            .collect();
+        let tasks = listed
+            .iter()
             .skip(page.saturating_sub(1) * page_size)
             .take(page_size)
-            .filter_map(|id| inner.tasks.get(id).cloned())
+            .map(|task| (*task).clone())
             .collect();
-        (tasks, total)
+        (tasks, listed.len())
     }
 
     /// Notes a download of a task's video; true when this one must stop halfway.
@@ -321,16 +367,14 @@ impl World {
     }
 }
 
+/// A prompt containing this has the answer to its first create lost after the task was
+/// made and billed (as `--ambiguous-answer` says), whatever `--ambiguous-rate` is: tests
+/// use it for a lost create at a known moment.
+pub const LOST_ANSWER_MARK: &str = "LOST-ANSWER";
+
 /// Pro tasks take this many times longer than normal ones.
 pub const PRO_SLOWDOWN: f64 = 1.5;
 
 /// What a prompt containing `FORBIDDEN` fails with, in the style of the real provider.
 pub const CONTENT_POLICY_MESSAGE: &str =
     "内容审核未通过 (content policy violation): the prompt was flagged by moderation";
-
-pub fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_secs()
-}
