@@ -5,7 +5,12 @@
 //! Scenario 1: 200 jobs against a capacity of 8 active tasks. Reports makespan ÷ ideal
 //! (ideal = sum of generation times ÷ capacity), 429 answers per job, status calls per job
 //! and peak memory. Targets: ≤ 1.15, ≤ 0.2, ≤ 8.
-//! Scenario 2: 10,000 jobs planned and run; peak memory must stay under 30 MB.
+//! Scenario 2: 60 jobs with every default setting (timings scaled down 100 times),
+//! without faults, then with 10% of API calls failing and 5% of create answers lost:
+//! the faulted makespan must stay within 1.5 x the clean one (not paying twice must not
+//! cost an hour: a lost create's second search waits `--lost-create-wait`, and only the
+//! prompt's other versions wait with it).
+//! Scenario 3: 10,000 jobs planned and run; peak memory must stay under 30 MB.
 //!
 //! Run with `cargo bench --bench engine`.
 
@@ -19,8 +24,9 @@ const SCALE: f64 = 600.0;
 
 fn main() {
     let capacity = capacity_run();
+    let faults = faults_run();
     let memory = memory_run();
-    if !(capacity && memory) {
+    if !(capacity && faults && memory) {
         std::process::exit(1);
     }
 }
@@ -77,6 +83,59 @@ fn capacity_run() -> bool {
     );
     println!("  peak memory   {:.1} MB", peak as f64 / 1e6);
     let ok = ratio <= 1.15 && limited <= 0.2 && polls <= 8.0 && stats.creates == 200;
+    println!("  verdict       {}", if ok { "ok" } else { "FAILED" });
+    ok
+}
+
+/// Every engine timing at its default, divided by 100.
+fn defaults_scaled(scale: f64) -> Vec<String> {
+    let at = |seconds: f64| format!("{}ms", (seconds * 1000.0 / scale).round().max(1.0));
+    [
+        ("--poll-delay", 20.0),
+        ("--poll-interval", 10.0),
+        ("--poll-timeout", 2100.0),
+        ("--breaker-cooldown", 600.0),
+        ("--recovery-step", 60.0),
+        ("--request-timeout", 60.0),
+        ("--lost-create-wait", 10.0),
+    ]
+    .iter()
+    .flat_map(|(flag, seconds)| [flag.to_string(), at(*seconds)])
+    .collect()
+}
+
+fn faults_run() -> bool {
+    const FAULT_SCALE: f64 = 100.0;
+    let makespan = |fault_rate: f64, ambiguous_rate: f64| {
+        let sim = sim::start_on_thread(SimSettings {
+            gen_seconds: GenSeconds(180.0 / FAULT_SCALE, 1800.0 / FAULT_SCALE),
+            fault_rate,
+            ambiguous_rate,
+            seed: Some(5),
+            ..SimSettings::default()
+        })
+        .expect("the simulator starts");
+        let project = tempfile::tempdir().expect("a temporary folder");
+        write_storyboards(project.path(), 30, 1);
+        let (wall, _) = run_binary(
+            project.path(),
+            &sim.base_url(),
+            &defaults_scaled(FAULT_SCALE),
+        );
+        let stats = sim.stats();
+        (wall.as_secs_f64(), stats)
+    };
+    let (clean, _) = makespan(0.0, 0.0);
+    let (faulted, stats) = makespan(0.1, 0.05);
+    let ratio = faulted / clean;
+    println!("engine: 60 jobs, default settings scaled 1/{FAULT_SCALE}, with and without faults");
+    println!("  clean         {clean:.1}s");
+    println!(
+        "  faulted       {faulted:.1}s with {} faults and {} lost create answers: {ratio:.2} x clean (target <= 1.5)",
+        stats.faults, stats.ambiguous
+    );
+    println!("  creates       {} for 60 jobs", stats.creates);
+    let ok = ratio <= 1.5 && stats.creates == 60;
     println!("  verdict       {}", if ok { "ok" } else { "FAILED" });
     ok
 }

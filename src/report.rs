@@ -253,16 +253,21 @@ pub fn summary_text(summary: &crate::engine::Summary) -> String {
     if let Some(reason) = &summary.stopped_because {
         let _ = writeln!(out, "Stopped early: {reason}.");
     }
-    if summary.left_in_flight > 0 {
-        let are = if summary.left_in_flight == 1 {
-            "is"
-        } else {
-            "are"
-        };
+    let unresolved = summary.unresolved.len() as u64;
+    let at_provider = summary.left_in_flight.saturating_sub(unresolved);
+    if at_provider > 0 {
+        let are = if at_provider == 1 { "is" } else { "are" };
         let _ = writeln!(
             out,
             "{} {are} still at the provider: run again to collect them (nothing is paid twice).",
-            counted(summary.left_in_flight, "job")
+            counted(at_provider, "job")
+        );
+    }
+    if unresolved > 0 {
+        let _ = writeln!(
+            out,
+            "{} had a create with no usable answer whose task could not be found or ruled out; not submitted again (listed below).",
+            counted(unresolved, "job")
         );
     }
     if summary.not_started > 0 {
@@ -274,6 +279,13 @@ pub fn summary_text(summary: &crate::engine::Summary) -> String {
     }
     for (reason, count) in &summary.failed_by_reason {
         let _ = writeln!(out, "  {count} {reason}");
+    }
+    for job in &summary.unresolved {
+        let _ = writeln!(
+            out,
+            "  unresolved: {} segment {} v{}: {}",
+            job.storyboard, job.segment, job.version, job.message
+        );
     }
     for failure in &summary.failures {
         let _ = writeln!(

@@ -107,6 +107,14 @@ pub async fn run(mut batch: Batch) -> Summary {
                 extra: job.extra,
             });
         }
+        if let JobOutcome::Unresolved(message) = &outcome {
+            summary.unresolved.push(outcome::UnresolvedJob {
+                storyboard: job.key.storyboard.clone(),
+                segment: job.key.segment,
+                version: job.key.version,
+                message: message.clone(),
+            });
+        }
         if job.extra {
             summary.count_extra(job, &outcome);
         } else {

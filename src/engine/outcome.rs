@@ -79,6 +79,15 @@ pub struct FailedJob {
     pub extra: bool,
 }
 
+/// A job left with its create's outcome unknown, and why.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct UnresolvedJob {
+    pub storyboard: String,
+    pub segment: u32,
+    pub version: u32,
+    pub message: String,
+}
+
 /// The end of a run, as `--json` and `--report` print it.
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct Summary {
@@ -99,6 +108,9 @@ pub struct Summary {
     #[serde(skip)]
     pub stop: Option<super::StopReason>,
     pub failures: Vec<FailedJob>,
+    /// Jobs whose create had no usable answer and whose task could not be found or ruled
+    /// out: left for a later run, never paid for again by themselves.
+    pub unresolved: Vec<UnresolvedJob>,
     /// The failed-jobs file for --retry-failed, when some failed.
     pub failed_jobs_file: Option<String>,
     /// Paid tasks of jobs no storyboard asks for any more, collected beside the planned

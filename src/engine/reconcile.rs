@@ -138,13 +138,11 @@ fn unknown(ctx: &Context, job: &JobSpec, why: &str) -> Result<Option<Accepted>, 
         );
         return Ok(None);
     }
-    warn!(
-        "{}: whether its unanswered create made a task is unknown: {why}",
-        job.key
+    let message = format!(
+        "its create call had no usable answer, and whether it made a task is unknown ({why}); not submitted again, which could pay twice: a later run looks again, or --resubmit-lost submits it anyway"
     );
-    Err(JobOutcome::Unresolved(format!(
-        "its create call had no usable answer and whether it made a task is unknown ({why}); not submitted again, which could pay twice: a later run looks again, or --resubmit-lost submits it anyway"
-    )))
+    warn!("{}: {message}", job.key);
+    Err(JobOutcome::Unresolved(message))
 }
 
 /// What the task list says about one lost create.
@@ -253,4 +251,34 @@ fn provider_time(unix_ms: u64) -> String {
         "{} (provider's clock)",
         humantime::format_rfc3339_seconds(at)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_window_opens_on_the_providers_clock_and_widens_when_it_is_unknown() {
+        let at = 1_800_000_000_000;
+        let since = |clock_offset_ms| Since {
+            local_ms: at,
+            clock_offset_ms,
+        };
+        assert_eq!(since(Some(0)).earliest(), at - CLOCK_SLACK_MS);
+        // Our clock 3 minutes ahead: the provider stamped the task 3 minutes "earlier".
+        assert_eq!(
+            since(Some(-180_000)).earliest(),
+            at - 180_000 - CLOCK_SLACK_MS
+        );
+        assert_eq!(
+            since(Some(600_000)).earliest(),
+            at + 600_000 - CLOCK_SLACK_MS
+        );
+        assert_eq!(since(None).earliest(), at - UNKNOWN_CLOCK_SLACK_MS);
+        let absurd = Since {
+            local_ms: 5,
+            clock_offset_ms: Some(i64::MIN),
+        };
+        assert_eq!(absurd.earliest(), 0, "saturates, never wraps");
+    }
 }

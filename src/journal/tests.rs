@@ -148,6 +148,58 @@ fn repeated_submitting_keeps_the_first_time() {
 }
 
 #[test]
+fn a_submitting_keeps_the_providers_clock_and_request_through_retries_and_compaction() {
+    let request = Request {
+        is_pro: true,
+        duration_seconds: 25,
+        resolution: "vertical".to_string(),
+        image_url: Some("https://example.com/ref.png".to_string()),
+    };
+    let with = |at_ms, clock_offset_ms| Event::Submitting {
+        at_ms,
+        provider: "sora-hk".to_string(),
+        prompt: "a red kite over the sea".to_string(),
+        clock_offset_ms,
+        request: Some(request.clone()),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (journal, _) = Journal::open(dir.path()).unwrap();
+    // The first create went out before any answer told the provider's clock; the retry
+    // knew it. The attempt starts at the first and is compared on the first known clock.
+    journal.append(&key(1), &with(1_000, None)).unwrap();
+    journal
+        .append(&key(1), &with(2_000, Some(-180_000)))
+        .unwrap();
+    journal.append(&key(1), &with(3_000, Some(5))).unwrap();
+    journal.compact().unwrap();
+    drop(journal);
+    let (_, state) = Journal::open(dir.path()).unwrap();
+    let submission = state.get(&key(1)).unwrap().submission().unwrap();
+    assert_eq!(submission.first_ms, 1_000);
+    assert_eq!(submission.clock_offset_ms, Some(-180_000));
+    assert_eq!(submission.request.as_ref(), Some(&request));
+}
+
+#[test]
+fn a_submitting_line_from_before_the_clock_and_request_reads_as_unknown() {
+    let line = r#"{"v":1,"key":{"storyboard":"s.json","segment":1,"version":1,"fingerprint":"f"},"event":"submitting","at_ms":5,"provider":"sora-hk","prompt":"p"}"#;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(JOURNAL_FILE), format!("{line}\n")).unwrap();
+    let state = Journal::read(dir.path()).unwrap();
+    let (_, record) = state.iter().next().unwrap();
+    let submission = record.submission().unwrap();
+    assert_eq!(
+        (submission.clock_offset_ms, submission.request.as_ref()),
+        (None, None)
+    );
+    assert!(read::encode(&key(1), &submitting(1)).contains("\"prompt\""));
+    assert!(
+        !read::encode(&key(1), &submitting(1)).contains("clock_offset_ms"),
+        "unknown values are left out of the line"
+    );
+}
+
+#[test]
 fn failed_job_is_not_in_flight_but_keeps_its_bill() {
     let failed = Event::Finished {
         at_ms: 3,

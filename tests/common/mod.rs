@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test file uses its own subset
 
 pub mod batch;
+pub mod planted;
 
 use std::fs;
 use std::path::{Path, PathBuf};

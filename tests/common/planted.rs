@@ -1,0 +1,106 @@
+//! What an earlier run left behind, planted by hand: journal records of creates whose
+//! answers were lost (at a chosen moment, with a chosen clock), so the tests of the
+//! lost-create search start from an exact situation instead of a lucky kill.
+
+use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use std::io::Write;
+
+use serde_json::{Value, json};
+use sora_batch::journal::JobKey;
+use sora_batch::plan::{self, Layout, OutputMode};
+use sora_batch::storyboard::SegmentSettings;
+
+use super::Project;
+use super::batch::output_dir;
+
+/// The job key a run computes for `storyboard` (relative to input/), segment, version.
+pub fn job_key(project: &Project, storyboard: &str, segment: u32, version: u32) -> JobKey {
+    let layout = Layout {
+        input_dir: project.path().join("input"),
+        output_dir: output_dir(project),
+        mode: OutputMode::Centralized,
+    };
+    let settings = SegmentSettings { gen_count: version };
+    let plan = plan::build(&layout, settings, false).expect("the input folder exists");
+    let job = plan
+        .jobs
+        .iter()
+        .find(|job| {
+            plan.storyboards[job.storyboard].relative == PathBuf::from(storyboard)
+                && job.segment.index == segment
+                && job.version == version
+        })
+        .unwrap_or_else(|| panic!("{storyboard} has no segment {segment} v{version}"));
+    JobKey {
+        storyboard: storyboard.to_string(),
+        segment,
+        version,
+        fingerprint: job.fingerprint.to_string(),
+    }
+}
+
+/// Now on this machine's clock, in unix milliseconds.
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+}
+
+/// A `submitting` with no answer after it, as a run killed during its create leaves:
+/// written at `at_ms` on the run's clock, which was `clock_offset_ms` from the provider's.
+pub fn plant_lost_create(
+    project: &Project,
+    key: &JobKey,
+    prompt: &str,
+    at_ms: u64,
+    clock_offset_ms: Option<i64>,
+) {
+    let mut line = json!({
+        "event": "submitting",
+        "at_ms": at_ms,
+        "provider": "sora-hk",
+        "prompt": prompt,
+        "request": {
+            "is_pro": false,
+            "duration_seconds": 10,
+            "resolution": "horizontal",
+            "image_url": null,
+        },
+    });
+    if let Some(offset) = clock_offset_ms {
+        line["clock_offset_ms"] = json!(offset);
+    }
+    append(project, key, line);
+}
+
+/// A create that was answered: `submitting`, then `submitted` with the provider's task,
+/// as a run killed while its task was at the provider leaves them.
+pub fn plant_submitted(project: &Project, key: &JobKey, prompt: &str, task_id: &str) {
+    let at_ms = now_ms();
+    plant_lost_create(project, key, prompt, at_ms, Some(0));
+    let line = json!({
+        "event": "submitted",
+        "at_ms": at_ms,
+        "task_id": task_id,
+        "cost_cents": 3,
+    });
+    append(project, key, line);
+}
+
+/// Appends one line in the journal's on-disk format (see `journal/mod.rs`), written as
+/// text so the lines stay what a run of any version would read.
+fn append(project: &Project, key: &JobKey, mut line: Value) {
+    line["v"] = json!(1);
+    line["key"] = serde_json::to_value(key).unwrap();
+    let folder = output_dir(project).join(".sora-batch");
+    std::fs::create_dir_all(&folder).unwrap();
+    let mut journal = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(folder.join("journal.jsonl"))
+        .unwrap();
+    writeln!(journal, "{line}").unwrap();
+}

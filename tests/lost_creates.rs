@@ -1,0 +1,283 @@
+//! A create whose answer was lost may have made (and billed) a task: these tests guard the
+//! search that finds it again before anything is paid twice. Each starts from an exact
+//! situation: a journal planted as a killed run leaves it, or a prompt marked so the
+//! simulator loses the answer to its first create (`sim::LOST_ANSWER_MARK`).
+
+mod common;
+
+use common::Project;
+use common::batch::{
+    assert_all_videos, assert_billed_once_per_version, output_dir, run, storyboard,
+};
+use common::planted::{job_key, now_ms, plant_lost_create};
+use serde_json::Value;
+use sora_batch::sim::{
+    self, AmbiguousAnswer, GenSeconds, LOST_ANSWER_MARK, RunningSim, SimSettings,
+};
+
+fn simulator(settings: SimSettings) -> RunningSim {
+    sim::start_on_thread(SimSettings {
+        gen_seconds: GenSeconds(0.2, 0.5),
+        seed: Some(9),
+        ..settings
+    })
+    .expect("the simulator starts")
+}
+
+/// The task id recorded in a video's sidecar.
+fn task_of(project: &Project, video: &str) -> String {
+    let path = output_dir(project).join(video).with_extension("json");
+    let sidecar: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    sidecar["task_id"].as_str().unwrap().to_string()
+}
+
+fn creates_of(sim: &RunningSim, prompt: &str) -> u64 {
+    sim.stats()
+        .creates_by_prompt
+        .get(prompt)
+        .copied()
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_lost_create_is_found_behind_hundreds_of_newer_tasks() {
+    let sim = simulator(SimSettings::default());
+    let project = Project::new();
+    project.write("input/storyboard.json", &storyboard("ledger", 1));
+    let key = job_key(&project, "storyboard.json", 1, 1);
+    // The run was killed during its create; the provider made the task; then the account
+    // made 260 more tasks elsewhere before the rerun.
+    plant_lost_create(&project, &key, "ledger shot 1", now_ms(), Some(0));
+    let lost = sim.create_task("ledger shot 1");
+    for n in 0..260 {
+        sim.create_task(&format!("someone else's shot {n}"));
+    }
+
+    let (code, summary, err) = run(&project, &sim, &["--gen-count", "1"]);
+    assert_eq!(code, 0, "{err}\n{summary}");
+    assert_eq!(creates_of(&sim, "ledger shot 1"), 1, "paid twice\n{err}");
+    assert_eq!(task_of(&project, "storyboard/Segment_1/1_v1.mp4"), lost);
+    assert_all_videos(&project, 1, None, "");
+}
+
+#[test]
+fn a_search_that_cannot_reach_back_to_the_create_pays_nothing_and_says_so() {
+    let sim = simulator(SimSettings::default());
+    let project = Project::new();
+    project.write("input/storyboard.json", &storyboard("archive", 1));
+    let key = job_key(&project, "storyboard.json", 1, 1);
+    // The create was two hours ago; more than the search reads (100 pages of 50) were
+    // made since, so the list cannot say whether the create made a task.
+    plant_lost_create(
+        &project,
+        &key,
+        "archive shot 1",
+        now_ms() - 2 * 3600 * 1000,
+        Some(0),
+    );
+    for n in 0..5_100 {
+        sim.create_task(&format!("busy account shot {n}"));
+    }
+
+    let (code, summary, err) = run(&project, &sim, &["--gen-count", "1"]);
+    assert_eq!(code, 1, "{err}\n{summary}");
+    assert_eq!(creates_of(&sim, "archive shot 1"), 0, "{err}");
+    assert_eq!(summary["left_in_flight"], 1, "{summary}");
+    assert!(
+        err.contains("do not reach back") && err.contains("--resubmit-lost"),
+        "{err}"
+    );
+
+    // The user decides: --resubmit-lost submits it, knowing it may pay twice.
+    let (code, summary, err) = run(&project, &sim, &["--gen-count", "1", "--resubmit-lost"]);
+    assert_eq!(code, 0, "{err}\n{summary}");
+    assert_eq!(creates_of(&sim, "archive shot 1"), 1, "{err}");
+}
+
+#[test]
+fn a_client_clock_ahead_of_the_provider_never_pays_twice() {
+    // The provider's clock is 3 minutes behind this machine's; half the prompts lose the
+    // answer to their first create.
+    let sim = simulator(SimSettings {
+        clock_skew: -180.0,
+        ..SimSettings::default()
+    });
+    let project = Project::new();
+    let segments: Vec<String> = (1..=10)
+        .map(|n| {
+            let mark = if n % 2 == 0 { LOST_ANSWER_MARK } else { "" };
+            format!(r#"{{"segment_index": {n}, "prompt_text": "skew {mark} shot {n}"}}"#)
+        })
+        .collect();
+    let text = format!(r#"{{"segments": [{}]}}"#, segments.join(","));
+    project.write("input/storyboard.json", &text);
+
+    let (code, summary, err) = run(&project, &sim, &[]);
+    assert_eq!(code, 0, "{err}\n{summary}");
+    let stats = sim.stats();
+    assert_eq!(stats.ambiguous, 5, "{stats:?}");
+    assert_billed_once_per_version(&sim, 10, 2, &err);
+    assert_eq!(summary["billed_cents"], stats.billed_cents, "{summary}");
+    assert_all_videos(&project, 20, None, "");
+}
+
+#[test]
+fn a_run_killed_with_a_fast_clock_is_recovered_after_the_clock_is_fixed() {
+    let sim = simulator(SimSettings::default());
+    let project = Project::new();
+    project.write("input/storyboard.json", &storyboard("dawn", 1));
+    let key = job_key(&project, "storyboard.json", 1, 1);
+    // The killed run's clock was 10 minutes fast, and it knew (the provider's Date said
+    // so): its record is 10 minutes "after" the task the provider stamped.
+    let ten_minutes: u64 = 600_000;
+    plant_lost_create(
+        &project,
+        &key,
+        "dawn shot 1",
+        now_ms() + ten_minutes,
+        Some(-(ten_minutes as i64)),
+    );
+    let lost = sim.create_task("dawn shot 1");
+
+    let (code, summary, err) = run(&project, &sim, &["--gen-count", "1"]);
+    assert_eq!(code, 0, "{err}\n{summary}");
+    assert_eq!(creates_of(&sim, "dawn shot 1"), 1, "paid twice\n{err}");
+    assert_eq!(task_of(&project, "storyboard/Segment_1/1_v1.mp4"), lost);
+}
+
+#[test]
+fn with_no_known_provider_clock_the_search_window_widens() {
+    let sim = simulator(SimSettings::default());
+    let project = Project::new();
+    project.write("input/storyboard.json", &storyboard("dusk", 1));
+    let key = job_key(&project, "storyboard.json", 1, 1);
+    // Killed before any answer told the provider's time, with a clock 10 minutes fast.
+    plant_lost_create(&project, &key, "dusk shot 1", now_ms() + 600_000, None);
+    let lost = sim.create_task("dusk shot 1");
+
+    let (code, summary, err) = run(&project, &sim, &["--gen-count", "1"]);
+    assert_eq!(code, 0, "{err}\n{summary}");
+    assert_eq!(creates_of(&sim, "dusk shot 1"), 1, "paid twice\n{err}");
+    assert_eq!(task_of(&project, "storyboard/Segment_1/1_v1.mp4"), lost);
+}
+
+/// A prompt of about 300 characters: `start`, then words that make it long.
+fn long_prompt(start: &str, end: &str) -> String {
+    format!(
+        "{start} {} {end}",
+        "waves fold over the black rocks;".repeat(9)
+    )
+}
+
+#[test]
+fn a_list_that_shortens_prompts_still_finds_a_long_prompts_task() {
+    let sim = simulator(SimSettings {
+        list_prompt_chars: Some(200),
+        ..SimSettings::default()
+    });
+    let project = Project::new();
+    let prompt = long_prompt("A storm coast:", "slow push-in");
+    let text = format!(r#"{{"segments": [{{"segment_index": 1, "prompt_text": "{prompt}"}}]}}"#);
+    project.write("input/storyboard.json", &text);
+    let key = job_key(&project, "storyboard.json", 1, 1);
+    plant_lost_create(&project, &key, &prompt, now_ms(), Some(0));
+    let lost = sim.create_task(&prompt);
+
+    let (code, summary, err) = run(&project, &sim, &["--gen-count", "1"]);
+    assert_eq!(code, 0, "{err}\n{summary}");
+    assert_eq!(creates_of(&sim, &prompt), 1, "paid twice\n{err}");
+    assert_eq!(task_of(&project, "storyboard/Segment_1/1_v1.mp4"), lost);
+}
+
+#[test]
+fn two_tasks_that_fit_a_shortened_prompt_are_not_adopted_and_nothing_is_paid() {
+    let sim = simulator(SimSettings {
+        list_prompt_chars: Some(200),
+        ..SimSettings::default()
+    });
+    let project = Project::new();
+    // The two prompts differ only after the 200 characters the list shows.
+    let first = long_prompt("A storm coast:", "then the lighthouse");
+    let second = long_prompt("A storm coast:", "then the harbour");
+    let text = format!(
+        r#"{{"segments": [{{"segment_index": 1, "prompt_text": "{first}"}}, {{"segment_index": 2, "prompt_text": "{second}"}}]}}"#
+    );
+    project.write("input/storyboard.json", &text);
+    for (segment, prompt) in [(1, &first), (2, &second)] {
+        let key = job_key(&project, "storyboard.json", segment, 1);
+        plant_lost_create(&project, &key, prompt, now_ms(), Some(0));
+        sim.create_task(prompt);
+    }
+
+    let (code, summary, err) = run(&project, &sim, &["--gen-count", "1"]);
+    assert_eq!(code, 1, "{err}\n{summary}");
+    assert_eq!(creates_of(&sim, &first), 1, "{err}");
+    assert_eq!(creates_of(&sim, &second), 1, "{err}");
+    assert_eq!(summary["left_in_flight"], 2, "{summary}");
+    assert!(err.contains("could also be another job's"), "{err}");
+}
+
+#[test]
+fn a_server_error_after_billing_is_searched_not_paid_again() {
+    for answer in [AmbiguousAnswer::ServerError, AmbiguousAnswer::Unavailable] {
+        let sim = simulator(SimSettings {
+            ambiguous_answer: answer,
+            ..SimSettings::default()
+        });
+        let project = Project::new();
+        let segments: Vec<String> = (1..=4)
+            .map(|n| {
+                format!(r#"{{"segment_index": {n}, "prompt_text": "{LOST_ANSWER_MARK} {n}"}}"#)
+            })
+            .collect();
+        project.write(
+            "input/storyboard.json",
+            &format!(r#"{{"segments": [{}]}}"#, segments.join(",")),
+        );
+        let (code, summary, err) = run(&project, &sim, &[]);
+        assert_eq!(code, 0, "{answer:?}: {err}\n{summary}");
+        assert_eq!(sim.stats().ambiguous, 4, "{answer:?}");
+        assert_billed_once_per_version(&sim, 4, 2, &format!("{answer:?}: {err}"));
+    }
+}
+
+#[test]
+fn while_a_lost_create_settles_other_jobs_use_its_place() {
+    // One job in flight at a time. A's answer is lost and its task shows in the list only
+    // after 1.5 s; while A waits for the list, B takes the place A gave back.
+    let sim = simulator(SimSettings {
+        list_lag: Some(std::time::Duration::from_millis(1500)),
+        ..SimSettings::default()
+    });
+    let project = Project::new();
+    let a = format!("{LOST_ANSWER_MARK} slow list");
+    project.write(
+        "input/storyboard_a.json",
+        &format!(r#"{{"segments": [{{"segment_index": 1, "prompt_text": "{a}"}}]}}"#),
+    );
+    project.write("input/storyboard_b.json", &storyboard("quick", 1));
+    let args = [
+        "--gen-count",
+        "1",
+        "--max-workers",
+        "1",
+        "--min-workers",
+        "1",
+        "--lost-create-wait",
+        "3s",
+    ];
+    let (code, summary, err) = run(&project, &sim, &args);
+    assert_eq!(code, 0, "{err}\n{summary}");
+    assert_eq!(creates_of(&sim, &a), 1, "paid twice\n{err}");
+    let submitted = |video: &str| {
+        let path = output_dir(&project).join(video).with_extension("json");
+        let sidecar: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        sidecar["submitted_at_ms"].as_u64().unwrap()
+    };
+    let a_adopted = submitted("storyboard_a/Segment_1/1_v1.mp4");
+    let b_submitted = submitted("storyboard_b/Segment_1/1_v1.mp4");
+    assert!(
+        b_submitted < a_adopted,
+        "B waited for A's search to end ({b_submitted} >= {a_adopted})\n{err}"
+    );
+}
