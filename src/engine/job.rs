@@ -234,7 +234,7 @@ fn accept(
     let event = Event::Submitted {
         at_ms: submitted_ms,
         task_id: accepted.task_id.clone(),
-        cost_cents: accepted.cost_cents,
+        cost_cents: accepted.cost_cents.cents(),
     };
     // The task exists and is paid for whatever happens to this write: it is still
     // followed to its video, but nothing more is submitted with a journal that fails.
@@ -242,11 +242,11 @@ fn accept(
         ctx.stop_run(StopReason::Journal(format!("{}: {err}", job.key)));
     }
     permit.submitted(after_retries);
-    ctx.counters.add_billed(accepted.cost_cents);
+    ctx.counters.add_billed(&accepted);
     info!("{}: submitted as task {}", job.key, accepted.task_id);
     Owned {
         task_id: accepted.task_id,
-        cost_cents: accepted.cost_cents,
+        cost_cents: accepted.cost_cents.cents(),
         submitted_ms,
         permit: Some(permit),
     }

@@ -80,6 +80,17 @@ pub struct SimSettings {
     /// Seed for the random choices, for runs that repeat exactly
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+
+    /// Error messages (and failed tasks' error_msg) quote the request's Authorization
+    /// header and carry terminal escape codes, as careless APIs do
+    #[arg(long)]
+    pub echo_key: bool,
+
+    /// The cost create, status and list report for every task: any JSON value, e.g. 7,
+    /// -1000, 1e300 or "abc" (text that is not JSON is sent as a string) [default: its
+    /// price]. Billing and the balance still use the price
+    #[arg(long, value_name = "VALUE", allow_hyphen_values = true)]
+    pub task_cost: Option<String>,
 }
 
 impl Default for SimSettings {
@@ -98,6 +109,8 @@ impl Default for SimSettings {
             bytes_per_sec: None,
             video_bytes: None,
             seed: None,
+            echo_key: false,
+            task_cost: None,
         }
     }
 }

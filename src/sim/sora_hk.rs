@@ -44,7 +44,8 @@ fn refuse_key(world: &World, headers: &HeaderMap) -> Option<Response> {
     if world.admits(headers) {
         return None;
     }
-    let mut response = envelope(401, "invalid or disabled API key", Value::Null);
+    let message = faults::echoed(world, headers, "invalid or disabled API key");
+    let mut response = envelope(401, &message, Value::Null);
     *response.status_mut() = StatusCode::UNAUTHORIZED;
     Some(response)
 }
@@ -62,7 +63,11 @@ async fn create(
         Ok(request) => request,
         Err(problem) => {
             world.count(|stats| stats.bad_requests += 1);
-            return envelope(1001, &problem, Value::Null);
+            return envelope(
+                1001,
+                &faults::echoed(&world, &headers, &problem),
+                Value::Null,
+            );
         }
     };
     match world.create(request, Instant::now()) {
@@ -71,8 +76,8 @@ async fn create(
                 world.count(|stats| stats.ambiguous += 1);
                 connection.kill();
             }
-            let data =
-                json!({"task_id": task.id, "status": "pending", "cost": task.request.cost_cents});
+            let cost = world.reported_cost(&task);
+            let data = json!({"task_id": task.id, "status": "pending", "cost": cost});
             ok(data)
         }
         Err(Refusal::AtCapacity { retry_after }) => {
@@ -81,11 +86,14 @@ async fn create(
             faults::set_retry_after(&mut response, retry_after);
             response
         }
-        Err(Refusal::OutOfBalance { balance_cents }) => envelope(
-            1012,
-            &format!("insufficient balance: {balance_cents} cents left"),
-            Value::Null,
-        ),
+        Err(Refusal::OutOfBalance { balance_cents }) => {
+            let message = format!("insufficient balance: {balance_cents} cents left");
+            envelope(
+                1012,
+                &faults::echoed(&world, &headers, &message),
+                Value::Null,
+            )
+        }
     }
 }
 
@@ -145,7 +153,7 @@ fn parse_create(body: &[u8]) -> Result<TaskRequest, String> {
 }
 
 /// A task as `GET /tasks/{id}` and the list show it.
-fn describe(task: &Task, headers: &HeaderMap, now: Instant) -> Value {
+fn describe(world: &World, task: &Task, headers: &HeaderMap, now: Instant) -> Value {
     let phase = task.phase(now);
     let (status, progress) = match &phase {
         Phase::Pending => ("pending", 0),
@@ -162,7 +170,7 @@ fn describe(task: &Task, headers: &HeaderMap, now: Instant) -> Value {
         "is_pro": task.request.is_pro,
         "duration": task.request.duration,
         "resolution": task.request.shape,
-        "cost": task.request.cost_cents,
+        "cost": world.reported_cost(task),
         "created_at": task.created_unix,
     });
     match phase {
@@ -171,7 +179,7 @@ fn describe(task: &Task, headers: &HeaderMap, now: Instant) -> Value {
             data["completed_at"] = json!(task.completed_unix());
         }
         Phase::Failed { message } => {
-            data["error_msg"] = json!(message);
+            data["error_msg"] = json!(faults::echoed(world, headers, &message));
             data["completed_at"] = json!(task.completed_unix());
         }
         _ => {}
@@ -199,9 +207,10 @@ async fn status(
     world.count(|stats| stats.polls += 1);
     let now = Instant::now();
     match world.poll(&id, now) {
-        Some(task) => ok(describe(&task, &headers, now)),
+        Some(task) => ok(describe(&world, &task, &headers, now)),
         None => {
-            let mut response = envelope(404, &format!("task {id} not found"), Value::Null);
+            let message = faults::echoed(&world, &headers, &format!("task {id} not found"));
+            let mut response = envelope(404, &message, Value::Null);
             *response.status_mut() = StatusCode::NOT_FOUND;
             response
         }
@@ -230,7 +239,7 @@ async fn list(
     let now = Instant::now();
     let list: Vec<Value> = tasks
         .iter()
-        .map(|task| describe(task, &headers, now))
+        .map(|task| describe(&world, task, &headers, now))
         .filter(|task| query.status.as_deref().is_none_or(|s| task["status"] == s))
         .collect();
     ok(json!({"list": list, "total": total, "page": page, "page_size": page_size}))
