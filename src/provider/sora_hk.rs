@@ -418,3 +418,6 @@ async fn unwrap_envelope(response: Response, redact: &Redactor) -> Result<Value,
         }),
     }
 }
+
+#[cfg(test)]
+mod tests;

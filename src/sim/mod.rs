@@ -22,6 +22,7 @@ use axum::routing::get;
 use clap::Args;
 use tokio::sync::oneshot;
 
+pub use sora_hk::{NORMAL_PRICE, PRO_PRICE};
 pub use world::{CONTENT_POLICY_MESSAGE, Stats};
 
 use world::World;
