@@ -49,7 +49,7 @@ pub enum Command {
     /// Print the JSON Schema of the storyboard format, for editors that validate JSON
     Schema,
     /// Run the local provider simulator (Sora.hk and OpenAI Videos APIs) until Ctrl+C
-    Simulate(crate::sim::SimSettings),
+    Simulate(Box<crate::sim::SimSettings>),
 }
 
 /// Which API the batch talks to.

@@ -27,12 +27,14 @@ fn a_provider_that_echoes_the_key_never_gets_it_into_any_output_or_file() {
         api_key: KEY.to_string(),
         echo_key: true,
         fault_rate: 0.25,
-        fail_rate: 0.4,
-        balance: Some(8 * sim::NORMAL_PRICE),
+        balance: Some(11 * sim::NORMAL_PRICE),
         ..SimSettings::default()
     });
     let project = Project::new();
-    project.write("input/storyboard.json", &storyboard("lantern", 6));
+    // The first segment fails at the provider (content policy), whose reason echoes too;
+    // the balance runs out after 11 of the 12 tasks, with a 1012 that echoes too.
+    let board = storyboard("lantern", 6).replacen("lantern shot 1", "lantern FORBIDDEN shot", 1);
+    project.write("input/storyboard.json", &board);
     let args = ["--report", "report.json", "--verbose"];
     let (code, summary, err) = run_with_key(&project, &sim, KEY, &args);
     assert_eq!(
@@ -44,7 +46,9 @@ fn a_provider_that_echoes_the_key_never_gets_it_into_any_output_or_file() {
         stats.faults > 0 && stats.out_of_balance > 0,
         "the echoing answers should have been met: {stats:?}"
     );
-    assert!(summary["failed"].as_u64() > Some(0), "{summary}");
+    let (done, failed) = (summary["done"].as_u64(), summary["failed"].as_u64());
+    assert!(done >= Some(9) && failed >= Some(1), "{summary}");
+    assert_eq!(summary["not_started"], 1, "{summary}");
 
     assert!(!summary.to_string().contains(KEY), "stdout: {summary}");
     assert!(!err.contains(KEY), "stderr:\n{err}");
@@ -82,7 +86,11 @@ fn a_provider_that_echoes_the_key_never_gets_it_into_any_output_or_file() {
         .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
         .filter(|path| !path.starts_with(output_dir(&project).join(".sora-batch")))
         .count();
-    assert!(sidecars > 0, "some videos (and sidecars) should be done");
+    assert_eq!(
+        Some(sidecars as u64),
+        done,
+        "each video has its sidecar, checked above"
+    );
 }
 
 #[test]

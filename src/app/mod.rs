@@ -107,7 +107,7 @@ pub async fn run(cli: Cli) -> Result<Exit, AppError> {
             println!("{}", storyboard::schema_json());
             Ok(Exit::Success)
         }
-        Some(Command::Simulate(settings)) => simulate(settings).await,
+        Some(Command::Simulate(settings)) => simulate(*settings).await,
         None => run_batch(&cli.run).await,
     }
 }
