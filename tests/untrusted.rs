@@ -137,3 +137,27 @@ fn tasks_found_again_after_lost_create_answers_count_what_the_provider_billed() 
     assert_eq!(summary["unknown_cost_tasks"], 0, "{summary}");
     assert!(err.contains("Billed by the provider: $0.30;"), "{err}");
 }
+
+#[test]
+fn a_password_in_the_base_url_is_never_printed() {
+    let sim = simulator(SimSettings::default());
+    let project = Project::new();
+    project.write("input/storyboard.json", &storyboard("quay", 1));
+    let base = sim
+        .base_url()
+        .replace("http://", "http://gateway-user:b4se-pa55word@");
+    let output = project
+        .sora()
+        .env("SORA_API_KEY", sim::DEFAULT_KEY)
+        .env("SORA_BASE_URL", &base)
+        .args(common::batch::FAST)
+        .timeout(common::batch::RUN_TIMEOUT)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(err.contains("gateway-user:[redacted]@127.0.0.1"), "{err}");
+    let log = std::fs::read_to_string(output_dir(&project).join("sora-batch.log")).unwrap();
+    for text in [&*err, &*String::from_utf8_lossy(&output.stdout), &log] {
+        assert!(!text.contains("b4se-pa55word"), "{text}");
+    }
+}
