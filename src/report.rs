@@ -244,9 +244,13 @@ pub fn summary_text(summary: &crate::engine::Summary) -> String {
         summary.skipped,
         summary.failed
     );
+    let unknown = match summary.unknown_cost_tasks {
+        0 => String::new(),
+        tasks => format!(" and {} of unknown cost", counted(tasks, "task")),
+    };
     let _ = writeln!(
         out,
-        "Billed by the provider: {}; downloaded {}.",
+        "Billed by the provider: {}{unknown}; downloaded {}.",
         money(summary.billed_cents, "USD"),
         crate::ui::size(summary.bytes_downloaded as f64)
     );

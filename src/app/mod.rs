@@ -12,7 +12,7 @@ use crate::cli::{Cli, Command, ProviderKind, RunArgs};
 use crate::config::{ApiKey, ConfigError};
 use crate::plan::{self, Layout, Plan, PlanError};
 use crate::pricing::{self, PriceSettings};
-use crate::provider::{self, sora_hk::SoraHk};
+use crate::provider::{self, Redactor, sora_hk::SoraHk};
 use crate::report::{PlanReport, ProblemLine, counted};
 use crate::sim::{self, SimSettings};
 use crate::storyboard::{self, SegmentSettings};
@@ -159,7 +159,9 @@ async fn connect(args: &RunArgs) -> Result<Connection, AppError> {
             .await
             .map_err(|err| AppError::Simulator(err.to_string()))?;
         let base = url::Url::parse(&simulator.base_url()).expect("the simulator's URL parses");
-        let client = SoraHk::new(http.clone(), &base, ApiKey::new(sim::DEFAULT_KEY));
+        let key = ApiKey::new(sim::DEFAULT_KEY);
+        let redact = Redactor::for_run(Some(&key), &base);
+        let client = SoraHk::new(http.clone(), &base, key, redact);
         return Ok(Connection {
             client: Some(client),
             shown_url: format!("{} (the built-in simulator)", simulator.base_url()),
@@ -167,10 +169,13 @@ async fn connect(args: &RunArgs) -> Result<Connection, AppError> {
             _simulator: Some(simulator),
         });
     }
-    let client = ApiKey::from_env()?.map(|key| SoraHk::new(http.clone(), &args.base_url, key));
+    let key = ApiKey::from_env()?;
+    let redact = Redactor::for_run(key.as_ref(), &args.base_url);
+    let shown_url = redact.redact(args.base_url.as_str());
+    let client = key.map(|key| SoraHk::new(http.clone(), &args.base_url, key, redact));
     Ok(Connection {
         client,
-        shown_url: args.base_url.to_string(),
+        shown_url,
         http,
         _simulator: None,
     })

@@ -18,7 +18,8 @@ use super::outcome::{Failure, JobOutcome};
 use super::poll::PollSettings;
 use super::{Batch, JobSpec};
 use crate::journal::{Event, JobKey, Journal, JournalState};
-use crate::provider::{Match, Provider, RecentTask};
+use crate::provider::untrusted::MAX_TASK_CENTS;
+use crate::provider::{Accepted, Cost, Match, Provider, RecentTask};
 use crate::storyboard::Segment;
 
 /// The engine's knobs, from the command line.
@@ -85,6 +86,7 @@ pub struct Counters {
     pub downloading: AtomicU64,
     pub downloaded_bytes: AtomicU64,
     billed_cents: AtomicI64,
+    unknown_costs: AtomicU64,
 }
 
 impl Counters {
@@ -95,13 +97,39 @@ impl Counters {
         }
     }
 
-    pub fn add_billed(&self, cents: Option<i64>) {
-        self.billed_cents
-            .fetch_add(cents.unwrap_or(0), Ordering::Relaxed);
+    /// Counts a task the provider accepted (or that was found again after a lost answer)
+    /// at the cost it reports. A cost it does not state, or states implausibly, is counted
+    /// as unknown, never as 0 or as the nonsense it said; the sum saturates.
+    pub fn add_billed(&self, accepted: &Accepted) {
+        match &accepted.cost_cents {
+            Cost::Cents(cents) => {
+                let add = |sum: i64| Some(sum.saturating_add(*cents));
+                // The closure never declines, so the update cannot fail.
+                let _ = self
+                    .billed_cents
+                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, add);
+            }
+            Cost::Unstated => {
+                self.unknown_costs.fetch_add(1, Ordering::Relaxed);
+            }
+            Cost::Implausible(said) => {
+                warn!(
+                    "task {}: the provider reports a cost of {said}, which no task costs (0 to {} is plausible); the summary counts its cost as unknown",
+                    accepted.task_id,
+                    crate::pricing::money(MAX_TASK_CENTS, "USD")
+                );
+                self.unknown_costs.fetch_add(1, Ordering::Relaxed);
+            }
+        }
     }
 
     pub fn billed(&self) -> i64 {
         self.billed_cents.load(Ordering::Relaxed)
+    }
+
+    /// Tasks whose cost the provider did not report plausibly.
+    pub fn unknown_costs(&self) -> u64 {
+        self.unknown_costs.load(Ordering::Relaxed)
     }
 }
 

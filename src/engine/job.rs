@@ -283,7 +283,7 @@ fn accept(
     let event = Event::Submitted {
         at_ms: submitted_ms,
         task_id: accepted.task_id.clone(),
-        cost_cents: accepted.cost_cents,
+        cost_cents: accepted.cost_cents.cents(),
     };
     // The task exists and is paid for whatever happens to this write: it is still
     // followed to its video, but nothing more is submitted with a journal that fails.
@@ -293,11 +293,11 @@ fn accept(
     if let Some(permit) = &permit {
         permit.submitted(after_retries);
     }
-    ctx.counters.add_billed(accepted.cost_cents);
+    ctx.counters.add_billed(&accepted);
     info!("{}: submitted as task {}", job.key, accepted.task_id);
     Owned {
         task_id: accepted.task_id,
-        cost_cents: accepted.cost_cents,
+        cost_cents: accepted.cost_cents.cents(),
         submitted_ms,
         permit,
     }

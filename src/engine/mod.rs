@@ -161,6 +161,7 @@ pub async fn run(mut batch: Batch) -> Summary {
     summary.stop = ctx.stop_reason();
     summary.stopped_because = summary.stop.as_ref().map(|reason| reason.to_string());
     summary.billed_cents = ctx.counters.billed();
+    summary.unknown_cost_tasks = ctx.counters.unknown_costs();
     summary.set_wall_time(started.elapsed());
     summary
 }

@@ -98,8 +98,12 @@ pub struct Summary {
     pub not_started: u64,
     pub left_in_flight: u64,
     pub failed_by_reason: BTreeMap<String, u64>,
-    /// What the provider said the submitted tasks cost, in cents.
+    /// What the provider said the submitted tasks cost, in cents: only costs it reported
+    /// plausibly (see `unknown_cost_tasks`).
     pub billed_cents: i64,
+    /// Tasks submitted (or found again) whose cost the provider did not report, or
+    /// reported as something no task costs: not in `billed_cents`.
+    pub unknown_cost_tasks: u64,
     pub bytes_downloaded: u64,
     pub wall_seconds: f64,
     pub interrupted: bool,

@@ -68,13 +68,13 @@ pub(super) async fn adopt(
     let event = Event::Submitted {
         at_ms: unix_ms(),
         task_id: accepted.task_id.clone(),
-        cost_cents: accepted.cost_cents,
+        cost_cents: accepted.cost_cents.cents(),
     };
     ctx.record(&job.key, &event)?;
-    ctx.counters.add_billed(accepted.cost_cents);
+    ctx.counters.add_billed(&accepted);
     Ok(Some(Owned {
         task_id: accepted.task_id,
-        cost_cents: accepted.cost_cents,
+        cost_cents: accepted.cost_cents.cents(),
         submitted_ms: since.local_ms,
         permit: None,
     }))

@@ -95,7 +95,9 @@ impl JobRecord {
 
     /// Every attempt's reported cost.
     pub fn billed_cents(&self) -> i64 {
-        self.earlier_cents + self.cost_cents.unwrap_or(0)
+        // Saturating: a journal written before costs were range-checked may hold nonsense.
+        self.earlier_cents
+            .saturating_add(self.cost_cents.unwrap_or(0))
     }
 
     /// Whether the job still needs this tool: to learn whether it was submitted, to poll
@@ -200,7 +202,9 @@ impl JobRecord {
 
     /// Ends the current attempt, keeping what it cost.
     fn start_attempt(&mut self) {
-        self.earlier_cents += self.cost_cents.take().unwrap_or(0);
+        self.earlier_cents = self
+            .earlier_cents
+            .saturating_add(self.cost_cents.take().unwrap_or(0));
         self.task_id = None;
     }
 
@@ -307,7 +311,10 @@ impl JournalState {
     /// What the provider reported for every attempt in the journal (since its last
     /// compaction), in cents.
     pub fn billed_cents(&self) -> i64 {
-        self.jobs.values().map(JobRecord::billed_cents).sum()
+        self.jobs
+            .values()
+            .map(JobRecord::billed_cents)
+            .fold(0, i64::saturating_add)
     }
 
     pub fn len(&self) -> usize {

@@ -233,6 +233,18 @@ fn resubmission_after_abandon_is_a_new_attempt_that_keeps_the_old_bill() {
 }
 
 #[test]
+fn absurd_costs_from_older_journals_saturate_instead_of_wrapping() {
+    // Before costs were range-checked, a reported 1e300 was journaled as i64::MAX.
+    let state = fold(&[
+        (key(1), submitted(1, "a", Some(i64::MAX))),
+        (key(1), submitted(2, "b", Some(i64::MAX))),
+        (key(2), submitted(3, "c", Some(i64::MAX))),
+    ]);
+    assert_eq!(state.get(&key(1)).unwrap().billed_cents(), i64::MAX);
+    assert_eq!(state.billed_cents(), i64::MAX);
+}
+
+#[test]
 fn out_of_order_events_are_kept_sensibly() {
     let state = fold(&[
         (key(1), completed(5, "t1")),

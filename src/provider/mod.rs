@@ -4,6 +4,7 @@
 
 pub mod clock;
 pub mod sora_hk;
+pub mod untrusted;
 
 use std::sync::Once;
 use std::time::Duration;
@@ -12,6 +13,8 @@ use futures_util::future::BoxFuture;
 use serde_json::Value;
 
 use crate::storyboard::Segment;
+
+pub use untrusted::{Cost, Redactor};
 
 /// What the engine needs from a video-generation API. Each call maps the provider's
 /// answers to [`ProviderError`], so the engine has one set of rules for all of them.
@@ -43,8 +46,8 @@ pub trait Provider: Send + Sync {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Accepted {
     pub task_id: String,
-    /// What the provider says this task costs, in cents, when it says.
-    pub cost_cents: Option<i64>,
+    /// What the provider says this task costs.
+    pub cost_cents: Cost,
 }
 
 /// A status call's answer.
@@ -117,8 +120,8 @@ pub struct RecentTask {
     pub resolution: Option<String>,
     /// The reference image, when the list says: `Some(None)` means it says "none".
     pub image_url: Option<Option<String>>,
-    /// What it cost, in cents, when the list says.
-    pub cost_cents: Option<i64>,
+    /// What it cost, as the list says.
+    pub cost_cents: Cost,
 }
 
 impl RecentTask {
@@ -268,25 +271,23 @@ pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
 }
 
 /// A short, single-line extract of an unexpected answer body for error messages: the
-/// `<title>` of an HTML page, or the first characters of anything else.
+/// `<title>` of an HTML page, or the first characters of anything else, control characters
+/// escaped. Bodies that may echo a secret go through [`Redactor::excerpt`] instead.
 pub fn body_excerpt(body: &[u8]) -> String {
+    const MOST: usize = 120;
     let text = String::from_utf8_lossy(body);
     let lower = text.to_ascii_lowercase();
     if let (Some(start), Some(end)) = (lower.find("<title>"), lower.find("</title>"))
         && start + 7 <= end
     {
-        return format!("an HTML page titled \"{}\"", text[start + 7..end].trim());
+        let title = untrusted::shown(text[start + 7..end].trim(), MOST);
+        return format!("an HTML page titled \"{title}\"");
     }
     let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if flat.is_empty() {
         return "an empty body".to_string();
     }
-    let cut: String = flat.chars().take(120).collect();
-    if cut.len() < flat.len() {
-        format!("\"{cut}…\"")
-    } else {
-        format!("\"{cut}\"")
-    }
+    format!("\"{}\"", untrusted::shown(&flat, MOST))
 }
 
 /// A number the provider sent as an integer, a float or a string.
@@ -381,7 +382,7 @@ mod matching {
             duration_seconds: Some(10),
             resolution: Some("horizontal".to_string()),
             image_url: Some(None),
-            cost_cents: Some(3),
+            cost_cents: Cost::Cents(3),
         }
     }
 

@@ -10,6 +10,7 @@ use futures_util::future::BoxFuture;
 use serde_json::json;
 
 use super::clock::ProviderClock;
+use super::untrusted::{self, Cost, Redactor};
 use super::{
     Accepted, Provider, ProviderError, RecentPage, RecentTask, TaskPhase, TaskStatus, body_excerpt,
     flexible_number, retry_after,
@@ -24,6 +25,8 @@ pub struct SoraHk {
     base: String,
     key: ApiKey,
     clock: std::sync::Arc<ProviderClock>,
+    /// Everything the provider says passes through it (see `untrusted`).
+    redact: Redactor,
 }
 
 /// `GET /pricing`: what a task costs, in cents of `currency`.
@@ -44,27 +47,28 @@ struct Envelope {
 }
 
 impl SoraHk {
-    pub fn new(http: reqwest::Client, base_url: &Url, key: ApiKey) -> Self {
+    pub fn new(http: reqwest::Client, base_url: &Url, key: ApiKey, redact: Redactor) -> Self {
         SoraHk {
             http,
             base: base_url.as_str().trim_end_matches('/').to_string(),
             key,
             clock: std::sync::Arc::default(),
+            redact,
         }
     }
 
     pub async fn pricing(&self) -> Result<Pricing, ProviderError> {
         let data = self.get("/pricing").await?;
         let cents = |field: &str| {
-            flexible_number(&data[field])
-                .filter(|cents| *cents >= 0.0)
-                .map(|cents| cents.round() as u32)
+            Cost::from_provider(&data[field])
+                .cents()
+                .map(|cents| cents as u32)
                 .ok_or_else(|| malformed("/pricing", field, &data))
         };
         Ok(Pricing {
             normal_cents: cents("normal_price")?,
             pro_cents: cents("pro_price")?,
-            currency: data["currency"].as_str().unwrap_or("USD").to_string(),
+            currency: untrusted::shown(data["currency"].as_str().unwrap_or("USD"), 12),
         })
     }
 
@@ -83,9 +87,9 @@ impl SoraHk {
             .bearer_auth(self.key.expose())
             .send()
             .await
-            .map_err(|err| transport_error(&err))?;
+            .map_err(|err| transport_error(&err, &self.redact))?;
         self.clock.observe(response.headers());
-        unwrap_envelope(response).await
+        unwrap_envelope(response, &self.redact).await
     }
 
     /// `POST /create`. Once the request may have reached the server, a lost answer is
@@ -112,49 +116,55 @@ impl SoraHk {
             .await;
         let response = match sent {
             Ok(response) => response,
-            Err(err) if err.is_connect() => return Err(transport_error(&err)),
-            Err(err) => return Err(ambiguous(&err)),
+            Err(err) if err.is_connect() => return Err(transport_error(&err, &self.redact)),
+            Err(err) => return Err(ambiguous(&err, &self.redact)),
         };
         self.clock.observe(response.headers());
         let status = response.status();
-        let request_id = request_id_of(&response);
+        let request_id = request_id_of(&response, &self.redact);
         let wait = retry_after(response.headers());
         // A success status whose answer cannot be read (a broken body, no JSON, no task
         // id) may well stand for a created, billed task too: it is looked for, never
         // simply submitted again.
-        let data = unwrap_envelope(response).await.map_err(|err| match err {
-            ProviderError::Transient { message, .. } => ProviderError::Ambiguous {
-                message,
-                retry_after: wait,
-            },
-            ProviderError::RateLimited { .. } if status.is_server_error() => {
-                ProviderError::Ambiguous {
-                    message: format!("HTTP {status}"),
+        let data = unwrap_envelope(response, &self.redact)
+            .await
+            .map_err(|err| match err {
+                ProviderError::Transient { message, .. } => ProviderError::Ambiguous {
+                    message,
                     retry_after: wait,
+                },
+                ProviderError::RateLimited { .. } if status.is_server_error() => {
+                    ProviderError::Ambiguous {
+                        message: format!("HTTP {status}"),
+                        retry_after: wait,
+                    }
                 }
-            }
-            other => other,
-        })?;
+                other => other,
+            })?;
         let Some(task_id) = text_field(&data, "task_id") else {
             return Err(ProviderError::Ambiguous {
                 message: malformed("/create", "task_id", &data).to_string(),
                 retry_after: None,
             });
         };
+        let task_id = untrusted::task_id(&task_id).map_err(|why| unusable_id(&task_id, &why))?;
         tracing::debug!(
             "create accepted as task {task_id} (request id {})",
             request_id.as_deref().unwrap_or("none")
         );
         Ok(Accepted {
             task_id,
-            cost_cents: flexible_number(&data["cost"]).map(|cents| cents.round() as i64),
+            cost_cents: Cost::from_provider(&data["cost"]),
         })
     }
 
     /// `GET /tasks/{id}`.
     pub async fn task(&self, task_id: &str) -> Result<TaskStatus, ProviderError> {
+        let segment = untrusted::task_id(task_id)
+            .map(|id| untrusted::path_segment(&id))
+            .map_err(|why| unusable_id(task_id, &why))?;
         let data = self
-            .get(&format!("/tasks/{task_id}"))
+            .get(&format!("/tasks/{segment}"))
             .await
             .map_err(|err| match err {
                 ProviderError::Rejected {
@@ -180,8 +190,10 @@ impl SoraHk {
                 }
             }
             "failed" | "error" => TaskPhase::Failed {
-                message: text_field(&data, "error_msg")
-                    .unwrap_or_else(|| "the provider gave no reason".to_string()),
+                message: text_field(&data, "error_msg").map_or_else(
+                    || "the provider gave no reason".to_string(),
+                    |reason| untrusted::shown(&reason, untrusted::MAX_MESSAGE_CHARS),
+                ),
             },
             _ => return Err(malformed("/tasks", "status", &data)),
         };
@@ -218,7 +230,9 @@ const LIST_PAGE_SIZE: u32 = 50;
 
 fn recent_task(item: &Value) -> Option<RecentTask> {
     Some(RecentTask {
-        task_id: text_field(item, "task_id").or_else(|| text_field(item, "id"))?,
+        task_id: text_field(item, "task_id")
+            .or_else(|| text_field(item, "id"))
+            .and_then(|id| untrusted::task_id(&id).ok())?,
         prompt: item["prompt"].as_str()?.to_string(),
         created_at_ms: unix_ms(&item["created_at"]),
         is_pro: item["is_pro"].as_bool(),
@@ -230,7 +244,7 @@ fn recent_task(item: &Value) -> Option<RecentTask> {
                 .filter(|url| !url.is_empty())
                 .map(str::to_string)
         }),
-        cost_cents: flexible_number(&item["cost"]).map(|cents| cents.round() as i64),
+        cost_cents: Cost::from_provider(&item["cost"]),
     })
 }
 
@@ -293,10 +307,23 @@ impl Provider for SoraHk {
 /// The prefix of the error for a body that broke after the status line arrived.
 const BODY_LOST: &str = "the answer broke off";
 
-fn ambiguous(err: &reqwest::Error) -> ProviderError {
+fn ambiguous(err: &reqwest::Error, redact: &Redactor) -> ProviderError {
     ProviderError::Ambiguous {
-        message: error_chain(err),
+        message: redact.error_chain(err),
         retry_after: None,
+    }
+}
+
+/// A task id sora-batch will not store or send (see `untrusted::task_id`). Final for the
+/// job: a create answered with one may have been billed, but its task cannot be followed,
+/// and creating another would pay again.
+fn unusable_id(raw: &str, why: &str) -> ProviderError {
+    ProviderError::Rejected {
+        message: format!(
+            "the provider's task id \"{}\" cannot be used: {why}",
+            untrusted::shown(raw, 60)
+        ),
+        request_id: None,
     }
 }
 
@@ -311,7 +338,7 @@ fn malformed(call: &str, field: &str, data: &Value) -> ProviderError {
 }
 
 /// A failure before any answer arrived.
-fn transport_error(err: &reqwest::Error) -> ProviderError {
+fn transport_error(err: &reqwest::Error, redact: &Redactor) -> ProviderError {
     let what = if err.is_timeout() {
         "timed out"
     } else if err.is_connect() {
@@ -320,37 +347,25 @@ fn transport_error(err: &reqwest::Error) -> ProviderError {
         "the connection failed"
     };
     ProviderError::Transient {
-        message: format!("{what}: {}", error_chain(err)),
+        message: format!("{what}: {}", redact.error_chain(err)),
         request_id: None,
     }
 }
 
-/// An error and its causes on one line (reqwest's Display omits the cause).
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
 /// The provider's id for one request, which its support asks for.
-fn request_id_of(response: &Response) -> Option<String> {
+fn request_id_of(response: &Response, redact: &Redactor) -> Option<String> {
     response
         .headers()
         .get("x-request-id")
         .and_then(|value| value.to_str().ok())
-        .map(str::to_string)
+        .map(|id| untrusted::shown(&redact.redact(id), 100))
 }
 
 /// Maps an answer to its `data`, or to the error class its HTTP status or in-body code
-/// says.
-async fn unwrap_envelope(response: Response) -> Result<Value, ProviderError> {
+/// says. The answer's message and data come out redacted.
+async fn unwrap_envelope(response: Response, redact: &Redactor) -> Result<Value, ProviderError> {
     let status = response.status();
-    let request_id = request_id_of(&response);
+    let request_id = request_id_of(&response, redact);
     let wait = retry_after(response.headers());
     match status {
         StatusCode::UNAUTHORIZED => {
@@ -377,11 +392,11 @@ async fn unwrap_envelope(response: Response) -> Result<Value, ProviderError> {
         .bytes()
         .await
         .map_err(|err| ProviderError::Transient {
-            message: format!("{BODY_LOST}: {}", error_chain(&err)),
+            message: format!("{BODY_LOST}: {}", redact.error_chain(&err)),
             request_id: request_id.clone(),
         })?;
     let envelope = serde_json::from_slice::<Envelope>(&body).map_err(|_| {
-        let message = format!("HTTP {status} with {}", body_excerpt(&body));
+        let message = format!("HTTP {status} with {}", redact.excerpt(&body));
         if status.is_client_error() {
             ProviderError::Rejected {
                 message,
@@ -398,10 +413,10 @@ async fn unwrap_envelope(response: Response) -> Result<Value, ProviderError> {
     let message = if envelope.message.is_empty() {
         format!("code {code}")
     } else {
-        envelope.message
+        redact.message(&envelope.message)
     };
     match code {
-        200 | 0 if status.is_success() => Ok(envelope.data),
+        200 | 0 if status.is_success() => Ok(redact.json(envelope.data)),
         401 => Err(ProviderError::Unauthorized { message }),
         429 => Err(ProviderError::RateLimited {
             retry_after: wait,
@@ -422,3 +437,6 @@ async fn unwrap_envelope(response: Response) -> Result<Value, ProviderError> {
         }),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::serve::{IncomingStream, Listener};
@@ -139,7 +139,8 @@ pub async fn inject(
 ) -> Response {
     let mut response = if world.roll(world.settings.fault_rate) {
         world.count(|stats| stats.faults += 1);
-        injected_fault(&world, &connection)
+        let echo = echoed(&world, request.headers(), "");
+        injected_fault(&world, &connection, &echo)
     } else {
         next.run(request).await
     };
@@ -156,11 +157,26 @@ pub async fn inject(
     response
 }
 
-fn injected_fault(world: &World, connection: &Connection) -> Response {
+/// `--echo-key`: `message` as a careless API writes it, quoting the request's
+/// Authorization header and carrying escape codes (set the terminal's title, clear the
+/// screen, turn the text red). Without the knob, `message` as it is.
+pub fn echoed(world: &World, headers: &HeaderMap, message: &str) -> String {
+    if !world.settings.echo_key {
+        return message.to_string();
+    }
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("none");
+    format!("{message} (you sent Authorization: {authorization}) \x1b]0;owned\x07\x1b[2J\x1b[31m")
+}
+
+/// One injected failure; `echo` is added to the text of those that have one.
+fn injected_fault(world: &World, connection: &Connection, echo: &str) -> Response {
     match world.pick(4) {
-        0 => bad_gateway_page(),
-        1 => server_error(),
-        2 => unavailable(),
+        0 => bad_gateway_page(echo),
+        1 => server_error(echo),
+        2 => unavailable(echo),
         _ => {
             connection.kill();
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
@@ -168,9 +184,11 @@ fn injected_fault(world: &World, connection: &Connection) -> Response {
     }
 }
 
-fn bad_gateway_page() -> Response {
-    let page = "<html><head><title>502 Bad Gateway</title></head>\
-        <body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>";
+fn bad_gateway_page(echo: &str) -> Response {
+    let page = format!(
+        "<html><head><title>502 Bad Gateway{echo}</title></head>\
+        <body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>"
+    );
     let mut response = (StatusCode::BAD_GATEWAY, page).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -179,8 +197,9 @@ fn bad_gateway_page() -> Response {
     response
 }
 
-fn server_error() -> Response {
-    let body = serde_json::json!({"code": 500, "message": "internal server error", "data": null});
+fn server_error(echo: &str) -> Response {
+    let message = format!("internal server error{echo}");
+    let body = serde_json::json!({"code": 500, "message": message, "data": null});
     (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response()
 }
 
@@ -201,10 +220,10 @@ pub fn set_retry_after(response: &mut Response, wait: std::time::Duration) {
     }
 }
 
-fn unavailable() -> Response {
+fn unavailable(echo: &str) -> Response {
     let mut response = (
         StatusCode::SERVICE_UNAVAILABLE,
-        "service temporarily unavailable",
+        format!("service temporarily unavailable{echo}"),
     )
         .into_response();
     response

@@ -22,6 +22,7 @@ use axum::routing::get;
 use clap::Args;
 use tokio::sync::oneshot;
 
+pub use sora_hk::{NORMAL_PRICE, PRO_PRICE};
 pub use world::{CONTENT_POLICY_MESSAGE, LOST_ANSWER_MARK, Stats};
 
 use world::World;
@@ -103,6 +104,17 @@ pub struct SimSettings {
     /// Seed for the random choices, for runs that repeat exactly
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+
+    /// Error messages (and failed tasks' error_msg) quote the request's Authorization
+    /// header and carry terminal escape codes, as careless APIs do
+    #[arg(long)]
+    pub echo_key: bool,
+
+    /// The cost create, status and list report for every task: any JSON value, e.g. 7,
+    /// -1000, 1e300 or "abc" (text that is not JSON is sent as a string) [default: its
+    /// price]. Billing and the balance still use the price
+    #[arg(long, value_name = "VALUE", allow_hyphen_values = true)]
+    pub task_cost: Option<String>,
 }
 
 /// How the simulator ends a create that it billed but does not answer properly.
@@ -138,6 +150,8 @@ impl Default for SimSettings {
             list_lag: None,
             list_prompt_chars: None,
             seed: None,
+            echo_key: false,
+            task_cost: None,
         }
     }
 }

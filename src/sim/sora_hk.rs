@@ -45,7 +45,8 @@ fn refuse_key(world: &World, headers: &HeaderMap) -> Option<Response> {
     if world.admits(headers) {
         return None;
     }
-    let mut response = envelope(401, "invalid or disabled API key", Value::Null);
+    let message = faults::echoed(world, headers, "invalid or disabled API key");
+    let mut response = envelope(401, &message, Value::Null);
     *response.status_mut() = StatusCode::UNAUTHORIZED;
     Some(response)
 }
@@ -63,7 +64,11 @@ async fn create(
         Ok(request) => request,
         Err(problem) => {
             world.count(|stats| stats.bad_requests += 1);
-            return envelope(1001, &problem, Value::Null);
+            return envelope(
+                1001,
+                &faults::echoed(&world, &headers, &problem),
+                Value::Null,
+            );
         }
     };
     match world.create(request, Instant::now()) {
@@ -71,8 +76,8 @@ async fn create(
             if world.loses_answer(&task) {
                 return lost_answer(&world, &connection);
             }
-            let data =
-                json!({"task_id": task.id, "status": "pending", "cost": task.request.cost_cents});
+            let cost = world.reported_cost(&task);
+            let data = json!({"task_id": task.id, "status": "pending", "cost": cost});
             ok(data)
         }
         Err(Refusal::AtCapacity { retry_after }) => {
@@ -81,11 +86,14 @@ async fn create(
             faults::set_retry_after(&mut response, retry_after);
             response
         }
-        Err(Refusal::OutOfBalance { balance_cents }) => envelope(
-            1012,
-            &format!("insufficient balance: {balance_cents} cents left"),
-            Value::Null,
-        ),
+        Err(Refusal::OutOfBalance { balance_cents }) => {
+            let message = format!("insufficient balance: {balance_cents} cents left");
+            envelope(
+                1012,
+                &faults::echoed(&world, &headers, &message),
+                Value::Null,
+            )
+        }
     }
 }
 
@@ -165,7 +173,7 @@ fn parse_create(body: &[u8]) -> Result<TaskRequest, String> {
 }
 
 /// A task as `GET /tasks/{id}` and the list show it.
-fn describe(task: &Task, headers: &HeaderMap, now: Instant) -> Value {
+fn describe(world: &World, task: &Task, headers: &HeaderMap, now: Instant) -> Value {
     let phase = task.phase(now);
     let (status, progress) = match &phase {
         Phase::Pending => ("pending", 0),
@@ -182,7 +190,7 @@ fn describe(task: &Task, headers: &HeaderMap, now: Instant) -> Value {
         "is_pro": task.request.is_pro,
         "duration": task.request.duration,
         "resolution": task.request.shape,
-        "cost": task.request.cost_cents,
+        "cost": world.reported_cost(task),
         "created_at": task.created_unix,
     });
     match phase {
@@ -191,7 +199,7 @@ fn describe(task: &Task, headers: &HeaderMap, now: Instant) -> Value {
             data["completed_at"] = json!(task.completed_unix());
         }
         Phase::Failed { message } => {
-            data["error_msg"] = json!(message);
+            data["error_msg"] = json!(faults::echoed(world, headers, &message));
             data["completed_at"] = json!(task.completed_unix());
         }
         _ => {}
@@ -219,9 +227,10 @@ async fn status(
     world.count(|stats| stats.polls += 1);
     let now = Instant::now();
     match world.poll(&id, now) {
-        Some(task) => ok(describe(&task, &headers, now)),
+        Some(task) => ok(describe(&world, &task, &headers, now)),
         None => {
-            let mut response = envelope(404, &format!("task {id} not found"), Value::Null);
+            let message = faults::echoed(&world, &headers, &format!("task {id} not found"));
+            let mut response = envelope(404, &message, Value::Null);
             *response.status_mut() = StatusCode::NOT_FOUND;
             response
         }
@@ -250,7 +259,7 @@ async fn list(
     let now = Instant::now();
     let list: Vec<Value> = tasks
         .iter()
-        .map(|task| describe(task, &headers, now))
+        .map(|task| describe(&world, task, &headers, now))
         .map(|mut task| {
             if let (Some(limit), Some(prompt)) =
                 (world.settings.list_prompt_chars, task["prompt"].as_str())

@@ -229,6 +229,15 @@ impl World {
         admitted
     }
 
+    /// The cost the API reports for a task: `--task-cost` when set, else its price.
+    pub fn reported_cost(&self, task: &Task) -> serde_json::Value {
+        match &self.settings.task_cost {
+            Some(text) => serde_json::from_str(text)
+                .unwrap_or_else(|_| serde_json::Value::String(text.clone())),
+            None => serde_json::json!(task.request.cost_cents),
+        }
+    }
+
     pub fn balance_cents(&self) -> Option<i64> {
         let spent = self.lock().spent_cents;
         self.settings.balance.map(|balance| balance - spent)

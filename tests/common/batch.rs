@@ -40,9 +40,19 @@ pub fn storyboard(tag: &str, segments: u32) -> String {
 
 /// Runs the binary to its end: exit code, the `--json` summary, stderr.
 pub fn run(project: &Project, sim: &RunningSim, args: &[&str]) -> (i32, Value, String) {
+    run_with_key(project, sim, sim::DEFAULT_KEY, args)
+}
+
+/// [`run`] with another API key (the simulator's `api_key` must match it).
+pub fn run_with_key(
+    project: &Project,
+    sim: &RunningSim,
+    key: &str,
+    args: &[&str],
+) -> (i32, Value, String) {
     let output = project
         .sora()
-        .env("SORA_API_KEY", sim::DEFAULT_KEY)
+        .env("SORA_API_KEY", key)
         .env("SORA_BASE_URL", sim.base_url())
         .args(FAST)
         .args(args)

@@ -1,0 +1,171 @@
+//! The dialect against the simulator at its most hostile: answers that echo the key with
+//! escape codes, ids that try to walk paths, costs no task has.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::*;
+use crate::provider::http_client;
+use crate::sim::{self, GenSeconds, RunningSim, SimSettings};
+use crate::storyboard::Resolution;
+
+const KEY: &str = "sk-test-3c0ffee-d1s71nct1ve";
+
+async fn start(settings: SimSettings) -> RunningSim {
+    sim::start(SimSettings {
+        api_key: KEY.to_string(),
+        seed: Some(11),
+        ..settings
+    })
+    .await
+    .expect("the simulator starts")
+}
+
+fn client(sim: &RunningSim) -> SoraHk {
+    let base = Url::parse(&sim.base_url()).unwrap();
+    let redact = Redactor::new([KEY.to_string()]);
+    SoraHk::new(
+        http_client(Duration::from_secs(5)),
+        &base,
+        ApiKey::new(KEY),
+        redact,
+    )
+}
+
+fn segment(duration_seconds: u32) -> Segment {
+    Segment {
+        index: 1,
+        prompt: "a red fox".to_string(),
+        image_url: None,
+        is_pro: false,
+        duration_seconds,
+        resolution: Resolution::Horizontal,
+        gen_count: 1,
+        director_intent: None,
+    }
+}
+
+fn assert_clean(text: &str) {
+    assert!(!text.contains(KEY), "the key leaked: {text}");
+    assert!(
+        !text.chars().any(char::is_control),
+        "a control character got through: {text:?}"
+    );
+}
+
+#[tokio::test]
+async fn server_errors_that_echo_the_key_come_out_redacted_and_printable() {
+    let sim = start(SimSettings {
+        echo_key: true,
+        fault_rate: 1.0,
+        ..SimSettings::default()
+    })
+    .await;
+    let client = client(&sim);
+    let mut messages = Vec::new();
+    for _ in 0..12 {
+        messages.push(client.pricing().await.unwrap_err().to_string());
+        messages.push(client.create(&segment(10)).await.unwrap_err().to_string());
+        messages.push(client.task("task_1").await.unwrap_err().to_string());
+        messages.push(client.list(1).await.unwrap_err().to_string());
+    }
+    let echoed = messages.iter().filter(|m| m.contains("[redacted]")).count();
+    assert!(
+        echoed > 5,
+        "the faults should have echoed the key: {messages:#?}"
+    );
+    for message in &messages {
+        assert_clean(message);
+    }
+}
+
+#[tokio::test]
+async fn refusals_and_failed_tasks_that_echo_the_key_come_out_redacted_and_printable() {
+    let sim = start(SimSettings {
+        echo_key: true,
+        fail_rate: 1.0,
+        gen_seconds: GenSeconds(0.05, 0.05),
+        balance: Some(sim::NORMAL_PRICE),
+        ..SimSettings::default()
+    })
+    .await;
+    let client = client(&sim);
+    let bad_parameter = client.create(&segment(25)).await.unwrap_err();
+    assert!(
+        matches!(bad_parameter, ProviderError::Rejected { .. }),
+        "{bad_parameter:?}"
+    );
+    assert_clean(&bad_parameter.to_string());
+    let accepted = client.create(&segment(10)).await.unwrap();
+    let no_money = client.create(&segment(10)).await.unwrap_err();
+    assert!(
+        matches!(no_money, ProviderError::OutOfMoney { .. }),
+        "{no_money:?}"
+    );
+    assert_clean(&no_money.to_string());
+    let failed = loop {
+        let status = client.task(&accepted.task_id).await.unwrap();
+        if let TaskPhase::Failed { message } = status.phase {
+            assert!(!status.raw.to_string().contains(KEY), "{}", status.raw);
+            break message;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(failed.contains("[redacted]"), "{failed}");
+    assert_clean(&failed);
+}
+
+#[tokio::test]
+async fn a_task_id_is_sent_as_one_path_segment() {
+    let sim = start(SimSettings::default()).await;
+    let client = client(&sim);
+    // Unencoded, `../balance` would reach GET /v1/balance and read as a malformed status.
+    let walked = client.task("../balance").await.unwrap_err();
+    assert!(
+        matches!(&walked, ProviderError::UnknownTask { task_id, .. } if task_id == "../balance"),
+        "{walked:?}"
+    );
+    // `..` cannot be one segment at all: URL parsers drop or resolve it.
+    let folder = client.task("..").await.unwrap_err();
+    assert!(
+        matches!(folder, ProviderError::Rejected { .. }),
+        "{folder:?}"
+    );
+}
+
+#[test]
+fn listed_tasks_with_unusable_ids_are_skipped() {
+    let item = |id: Value| json!({"task_id": id, "prompt": "p", "created_at": 1});
+    assert!(recent_task(&item(json!("task_1"))).is_some());
+    assert!(recent_task(&item(json!(42))).is_some());
+    for bad in ["..", "a\u{1b}[2Jb", ""] {
+        assert!(recent_task(&item(json!(bad))).is_none(), "{bad:?}");
+    }
+}
+
+#[tokio::test]
+async fn reported_costs_count_only_within_the_sane_range() {
+    for (reported, expected) in [
+        ("7", Cost::Cents(7)),
+        ("-1000", Cost::Implausible("-1000".to_string())),
+        ("1e300", Cost::Implausible("1e+300".to_string())),
+        ("abc", Cost::Implausible("\"abc\"".to_string())),
+    ] {
+        let sim = start(SimSettings {
+            task_cost: Some(reported.to_string()),
+            ..SimSettings::default()
+        })
+        .await;
+        let client = client(&sim);
+        let accepted = client.create(&segment(10)).await.unwrap();
+        assert_eq!(accepted.cost_cents, expected, "create, {reported}");
+        let listed = client.list(1).await.unwrap();
+        assert_eq!(listed.tasks[0].cost_cents, expected, "list, {reported}");
+        assert_eq!(
+            sim.stats().billed_cents,
+            sim::NORMAL_PRICE,
+            "billing is unchanged"
+        );
+    }
+}

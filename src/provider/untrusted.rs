@@ -1,0 +1,259 @@
+//! What the provider says, made safe to keep and print. Every piece of provider text
+//! passes through here where it enters the program (in the dialect), so no later path
+//! (log, summary, report, journal, sidecar) can write what it should not:
+//! - [`Redactor`] replaces every configured secret (the API key, passwords in the base URL
+//!   and the proxy variables) with `[redacted]`: some APIs echo the `Authorization`
+//!   header in their error bodies.
+//! - [`shown`] escapes control characters (an ESC from the provider must not drive the
+//!   user's terminal) and bounds the length.
+//! - [`task_id`] admits only ids that can be stored, printed and sent as one URL path
+//!   segment ([`path_segment`]), so an id like `../x` cannot walk the API's paths.
+//! - [`Cost`] takes a reported cost only within a sane range.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde_json::Value;
+use url::Url;
+
+use super::flexible_number;
+use crate::config::ApiKey;
+
+/// What a secret is replaced with.
+pub const REDACTED: &str = "[redacted]";
+/// The longest provider message kept, in characters.
+pub const MAX_MESSAGE_CHARS: usize = 500;
+/// The longest task id accepted, in characters.
+pub const MAX_ID_CHARS: usize = 256;
+/// The most one task may plausibly cost, in cents ($1,000, far above any provider's
+/// price): a larger reported cost is a provider bug, not a bill.
+pub const MAX_TASK_CENTS: i64 = 100_000;
+
+/// The proxy variables reqwest reads, whose passwords must never be printed.
+const PROXY_VARS: &[&str] = &[
+    "HTTP_PROXY",
+    "http_proxy",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+];
+
+/// The secrets of one run, to be cut out of everything the provider says.
+#[derive(Clone, Default)]
+pub struct Redactor {
+    /// Longest first, so a secret that contains another is replaced whole.
+    secrets: Arc<[String]>,
+}
+
+impl fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Redactor({} secrets)", self.secrets.len())
+    }
+}
+
+impl Redactor {
+    pub fn new(secrets: impl IntoIterator<Item = String>) -> Self {
+        let mut secrets: Vec<String> = secrets.into_iter().filter(|s| !s.is_empty()).collect();
+        secrets.sort_by_key(|secret| std::cmp::Reverse(secret.len()));
+        secrets.dedup();
+        Redactor {
+            secrets: secrets.into(),
+        }
+    }
+
+    /// The secrets a run is configured with: the API key, the password of the base URL
+    /// (if it has one) and those of the proxy variables.
+    pub fn for_run(key: Option<&ApiKey>, base_url: &Url) -> Self {
+        Self::from_sources(key, base_url, |name| std::env::var(name).ok())
+    }
+
+    fn from_sources(
+        key: Option<&ApiKey>,
+        base_url: &Url,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Self {
+        let proxies = PROXY_VARS
+            .iter()
+            .filter_map(|name| env(name))
+            .filter_map(|value| {
+                // reqwest takes `host:port` as `http://host:port`.
+                let value = if value.contains("://") {
+                    value
+                } else {
+                    format!("http://{value}")
+                };
+                Url::parse(&value).ok()
+            });
+        let passwords = std::iter::once(base_url.clone())
+            .chain(proxies)
+            .filter_map(|url| url.password().map(str::to_string))
+            .flat_map(|encoded| {
+                // Percent-encoded in the URL, plain in whatever a server echoes.
+                let plain = percent_encoding::percent_decode_str(&encoded)
+                    .decode_utf8_lossy()
+                    .into_owned();
+                [encoded, plain]
+            });
+        let key = key.map(|key| key.expose().to_string());
+        Redactor::new(key.into_iter().chain(passwords))
+    }
+
+    /// `text` with every secret replaced by [`REDACTED`].
+    pub fn redact(&self, text: &str) -> String {
+        let mut text = text.to_string();
+        for secret in self.secrets.iter() {
+            if text.contains(secret.as_str()) {
+                text = text.replace(secret.as_str(), REDACTED);
+            }
+        }
+        text
+    }
+
+    /// A JSON answer with every string in it (names too) redacted.
+    pub fn json(&self, value: Value) -> Value {
+        match value {
+            Value::String(text) => Value::String(self.redact(&text)),
+            Value::Array(items) => Value::Array(items.into_iter().map(|v| self.json(v)).collect()),
+            Value::Object(fields) => Value::Object(
+                fields
+                    .into_iter()
+                    .map(|(name, v)| (self.redact(&name), self.json(v)))
+                    .collect(),
+            ),
+            other => other,
+        }
+    }
+
+    /// A provider message, ready to keep and print: redacted, then [`shown`].
+    pub fn message(&self, text: &str) -> String {
+        shown(&self.redact(text), MAX_MESSAGE_CHARS)
+    }
+
+    /// A short extract of an answer body (see [`super::body_excerpt`]), redacted before
+    /// it is cut, so no part of a secret survives at the cut.
+    pub fn excerpt(&self, body: &[u8]) -> String {
+        super::body_excerpt(self.redact(&String::from_utf8_lossy(body)).as_bytes())
+    }
+
+    /// A transport error and its causes on one line, without the URL reqwest adds (it may
+    /// carry a password or a task id), redacted and [`shown`].
+    pub fn error_chain(&self, err: &reqwest::Error) -> String {
+        let mut text = err.to_string();
+        if let Some(url) = err.url() {
+            text = text.replace(&format!(" for url ({url})"), "");
+        }
+        let mut source = std::error::Error::source(err);
+        while let Some(cause) = source {
+            text.push_str(": ");
+            text.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        self.message(&text)
+    }
+}
+
+/// `text` safe for a terminal and a log line: line breaks and tabs become spaces, other
+/// control characters (ESC, the C0 and C1 sets) and bidirectional overrides are written
+/// as `\u{..}` escapes; at most `max_chars` characters, ending in `…` when cut.
+pub fn shown(text: &str, max_chars: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max_chars * 2));
+    for c in text.chars() {
+        match c {
+            '\n' | '\r' | '\t' => out.push(' '),
+            c if is_unprintable(c) => out.extend(c.escape_unicode()),
+            c => out.push(c),
+        }
+    }
+    bounded(&out, max_chars)
+}
+
+fn is_unprintable(c: char) -> bool {
+    c.is_control()
+        // Bidirectional marks and overrides reorder what a terminal shows; the line and
+        // paragraph separators break lines.
+        || matches!(
+            c,
+            '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+        )
+}
+
+/// At most `max_chars` characters, ending in `…` when cut.
+fn bounded(text: &str, max_chars: usize) -> String {
+    if text.chars().count() <= max_chars {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(max_chars.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+/// A task id from the provider, if sora-batch can store, print and ask about it; else
+/// why not.
+pub fn task_id(raw: &str) -> Result<String, String> {
+    let length = raw.chars().count();
+    if raw.is_empty() {
+        Err("it is empty".to_string())
+    } else if length > MAX_ID_CHARS {
+        Err(format!(
+            "it is {length} characters long (at most {MAX_ID_CHARS} are accepted)"
+        ))
+    } else if raw == "." || raw == ".." {
+        Err("it names a folder, not a task".to_string())
+    } else if raw.chars().any(is_unprintable) {
+        Err("it contains control characters".to_string())
+    } else {
+        Ok(raw.to_string())
+    }
+}
+
+/// A checked task id as one URL path segment: `/`, `?`, `#`, `%` and the like are
+/// percent-encoded, so the id cannot leave the path it is put in.
+pub fn path_segment(id: &str) -> String {
+    let mut url = Url::parse("http://segment/").expect("a constant URL parses");
+    url.path_segments_mut()
+        .expect("an http URL has a path")
+        .push(id);
+    url.path().trim_start_matches('/').to_string()
+}
+
+/// What the provider says one task costs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Cost {
+    /// A plausible cost, in cents (0 to [`MAX_TASK_CENTS`]).
+    Cents(i64),
+    /// The provider did not say.
+    #[default]
+    Unstated,
+    /// The provider said something no task costs (negative, huge, not a number), as it
+    /// said it (made [`shown`]): never added up.
+    Implausible(String),
+}
+
+impl Cost {
+    /// Reads a `cost` field: a number of cents as a number or as text.
+    pub fn from_provider(value: &Value) -> Cost {
+        match value {
+            Value::Null => return Cost::Unstated,
+            Value::String(text) if text.trim().is_empty() => return Cost::Unstated,
+            _ => {}
+        }
+        match flexible_number(value) {
+            Some(cents) if (0.0..=MAX_TASK_CENTS as f64).contains(&cents) => {
+                Cost::Cents(cents.round() as i64)
+            }
+            _ => Cost::Implausible(shown(&value.to_string(), 40)),
+        }
+    }
+
+    /// The cost in cents, when it is known.
+    pub fn cents(&self) -> Option<i64> {
+        match self {
+            Cost::Cents(cents) => Some(*cents),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
