@@ -16,7 +16,7 @@ use crate::engine::poll::PollSettings;
 use crate::engine::{self, Batch, EngineSettings, FailedJob, JobSpec, StopReason, Summary};
 use crate::journal::{JobKey, Journal};
 use crate::lock::StateLock;
-use crate::plan::{Layout, OutputMode, Plan};
+use crate::plan::{Layout, OutputMode, Plan, storyboard_key};
 use crate::provider::Provider;
 use crate::report;
 
@@ -129,15 +129,6 @@ pub(super) fn mark_in_flight(plan: &mut Plan, state_dir: &Path) {
             job.state = crate::plan::JobState::InFlight;
         }
     }
-}
-
-/// A storyboard's path relative to the input folder, with `/` on every system.
-fn storyboard_key(relative: &Path) -> String {
-    relative
-        .components()
-        .map(|part| part.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
 }
 
 /// `--retry-failed FILE`: just the jobs it lists (whatever state they are in).

@@ -24,7 +24,7 @@ pub enum Exit {
     SomeFailed = 1,
     /// Bad input, usage or settings.
     Invalid = 2,
-    /// Another run holds the state folder (EX_TEMPFAIL: try again later).
+    /// Another run holds the state folder or an output folder (EX_TEMPFAIL: try again later).
     Busy = 75,
     /// Stopped by Ctrl+C or SIGTERM; a rerun picks up where it stopped.
     Interrupted = 130,
@@ -95,7 +95,7 @@ fn describe_invalid(invalid: usize, total: usize, problems: usize, valid: usize)
 impl AppError {
     pub fn exit(&self) -> Exit {
         match self {
-            AppError::Lock(crate::lock::LockError::Busy { .. }) => Exit::Busy,
+            AppError::Lock(err) if err.is_busy() => Exit::Busy,
             _ => Exit::Invalid,
         }
     }

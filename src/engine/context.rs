@@ -17,7 +17,7 @@ use super::gate::Gate;
 use super::outcome::{Failure, JobOutcome};
 use super::poll::PollSettings;
 use super::{Batch, JobSpec};
-use crate::journal::{Event, JobKey, Journal, JournalState};
+use crate::journal::{Event, JobKey, Journal, JournalError, JournalState};
 use crate::provider::Provider;
 
 /// The engine's knobs, from the command line.
@@ -47,6 +47,10 @@ pub enum StopReason {
     Unauthorized(String),
     DiskFull(String),
     Journal(String),
+    /// The journal or the state lock was deleted or replaced: nothing more is submitted,
+    /// but tasks already paid for are followed to their videos, since no later run's
+    /// journal knows about them.
+    JournalRemoved(String),
 }
 
 impl StopReason {
@@ -58,6 +62,9 @@ impl StopReason {
             StopReason::Unauthorized(_) => "not submitted: the provider refused the API key",
             StopReason::DiskFull(_) => "not submitted: the disk is full",
             StopReason::Journal(_) => "not submitted: the journal could not be written",
+            StopReason::JournalRemoved(_) => {
+                "not submitted: the state folder was removed during the run"
+            }
         }
         .to_string()
     }
@@ -70,7 +77,8 @@ impl fmt::Display for StopReason {
             StopReason::OutOfMoney(message)
             | StopReason::Unauthorized(message)
             | StopReason::DiskFull(message)
-            | StopReason::Journal(message) => f.write_str(message),
+            | StopReason::Journal(message)
+            | StopReason::JournalRemoved(message) => f.write_str(message),
         }
     }
 }
@@ -169,6 +177,12 @@ impl Context {
     pub fn record(&self, key: &JobKey, event: &Event) -> Result<(), JobOutcome> {
         self.journal.append(key, event).map_err(|err| {
             let message = err.to_string();
+            if let JournalError::Replaced { .. } = err {
+                // Only a `submitting` checks this, so the job was never sent.
+                let reason = StopReason::JournalRemoved(message);
+                self.stop_run(reason.clone());
+                return JobOutcome::NotStarted(reason.short());
+            }
             self.stop_run(StopReason::Journal(message.clone()));
             JobOutcome::Failed(Failure::Journal, message)
         })
@@ -213,12 +227,17 @@ impl Context {
                 StopReason::OutOfMoney(message) => {
                     warn!("{message}; no new jobs are submitted, those in flight finish")
                 }
+                // Its message says what happens next.
+                StopReason::JournalRemoved(message) => error!("{message}"),
                 other => error!("{other}; stopping the run"),
             }
             *current = Some(reason.clone());
         }
         self.stop.cancel();
-        if !matches!(reason, StopReason::OutOfMoney(_)) {
+        if !matches!(
+            reason,
+            StopReason::OutOfMoney(_) | StopReason::JournalRemoved(_)
+        ) {
             self.interrupt.cancel();
         }
     }
