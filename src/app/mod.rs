@@ -2,6 +2,7 @@
 //! storyboards, then price it (dry run) or run it (`generate`).
 
 mod generate;
+mod preflight;
 
 use std::process::ExitCode;
 
@@ -59,6 +60,8 @@ pub enum AppError {
     Lock(#[from] crate::lock::LockError),
     #[error(transparent)]
     Journal(#[from] crate::journal::JournalError),
+    #[error(transparent)]
+    Preflight(#[from] preflight::PreflightError),
     #[error("{path}: cannot read this failed-jobs file: {reason}")]
     RetryFile {
         path: std::path::PathBuf,

@@ -48,6 +48,7 @@ use serde::{Deserialize, Serialize};
 use tracing::warn;
 
 use crate::durable;
+use crate::plan::tidy;
 
 pub use record::{JobRecord, JournalState, Stage};
 
@@ -380,9 +381,9 @@ impl Journal {
         for (path, handle) in std::iter::once((&self.path, &inner.identity)).chain(pinned) {
             match Handle::from_path(path) {
                 Ok(now) if now == *handle => {}
-                Ok(_) => return Err(JournalError::Replaced { path: path.clone() }),
+                Ok(_) => return Err(JournalError::Replaced { path: tidy(path) }),
                 Err(err) if err.kind() == io::ErrorKind::NotFound => {
-                    return Err(JournalError::Replaced { path: path.clone() });
+                    return Err(JournalError::Replaced { path: tidy(path) });
                 }
                 Err(source) => {
                     return Err(JournalError::Io {
