@@ -64,8 +64,9 @@ fn finish(child: Child) -> (i32, Value, String) {
 
 #[test]
 fn two_runs_with_their_own_state_folders_on_nested_inputs_never_pay_twice_for_a_video() {
+    // Slow enough that the second run starts (on a busy machine) while the first works.
     let sim = simulator(SimSettings {
-        gen_seconds: GenSeconds(1.5, 2.5),
+        gen_seconds: GenSeconds(4.0, 5.0),
         ..SimSettings::default()
     });
     let project = Project::new();

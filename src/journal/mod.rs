@@ -28,7 +28,14 @@
 //! are the events that stand for money. `downloaded` is fsynced too, once per video, so a
 //! crash does not fetch a finished video again. `finished` and `abandoned` are only
 //! written: if a crash loses one, the next run polls or reconciles the task again, which
-//! costs a request, not a video. (Any fsync also makes every earlier line durable.)
+//! costs a request, not a video. (Any fsync also makes every earlier line durable.) A new
+//! state folder is synced into its parent, and the journal's name into the folder, before
+//! the first line.
+//!
+//! # A folder removed under a run
+//! Before each `submitting`, the journal checks that its path (and the state lock's) still
+//! names the file this run opened. If the state folder was deleted or replaced, a later run
+//! would not know what this one paid for, so nothing more is submitted.
 //!
 //! # Never the API key
 //! No type here holds the key, and the key's type ([`crate::config::ApiKey`]) neither
