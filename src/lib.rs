@@ -6,6 +6,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod download;
+pub mod durable;
 pub mod engine;
 pub mod journal;
 pub mod lock;

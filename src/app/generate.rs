@@ -8,8 +8,7 @@ use std::time::Duration;
 
 use tracing::{debug, info, warn};
 
-use super::extras;
-use super::{AppError, Connection, Exit};
+use super::{AppError, Connection, Exit, extras, preflight};
 use crate::cli::RunArgs;
 use crate::download;
 use crate::engine::backoff::BackoffPolicy;
@@ -18,9 +17,9 @@ use crate::engine::poll::PollSettings;
 use crate::engine::{
     self, Batch, EngineSettings, ExtraTake, FailedJob, JobSpec, StopReason, Summary,
 };
-use crate::journal::{JobKey, Journal};
-use crate::lock::StateLock;
-use crate::plan::{Layout, OutputMode, Plan};
+use crate::journal::{JobKey, Journal, JournalState};
+use crate::lock::{OutputLocks, StateLock};
+use crate::plan::{JobState, Layout, OutputMode, Plan, storyboard_key};
 use crate::provider::Provider;
 use crate::report;
 
@@ -36,31 +35,17 @@ pub(super) async fn generate(
     let Some(client) = connection.client.clone() else {
         return Err(AppError::NoKey);
     };
-    let state_dir = state_dir(args, layout);
-    let _lock = StateLock::acquire(&state_dir)?;
-    let (journal, earlier) = Journal::open(&state_dir)?;
-    let journal = Arc::new(journal);
     let provider: Arc<dyn Provider> = Arc::new(client);
-    let mut jobs = specs(&plan, provider.name());
-    let planned: HashSet<JobKey> = jobs.iter().map(|job| job.key.clone()).collect();
-    let extras = extras::find(&plan, &planned, layout, &earlier, provider.name());
-    // The jobs carry all the engine needs; memory stays flat for large batches.
-    drop(plan);
-    drop(planned);
-    if let Some(file) = &args.retry_failed {
-        jobs = only_failed(jobs, file)?;
-    }
-    if !extras.is_empty() {
-        info!(
-            "{} of earlier runs {} no longer in the storyboards; collecting them as extra takes",
-            report::counted(extras.len() as u64, "paid task"),
-            if extras.len() == 1 { "is" } else { "are" }
-        );
-    }
-    jobs.extend(extras);
+    let Prepared {
+        jobs,
+        journal,
+        earlier,
+        state_dir,
+        locks: _locks,
+    } = prepare(plan, layout, args, provider.name())?;
     let to_do = jobs
         .iter()
-        .filter(|job| job.state != crate::plan::JobState::Done)
+        .filter(|job| job.state != JobState::Done)
         .count();
     info!(
         "{} to generate, {} already done; provider {} at {}",
@@ -79,13 +64,85 @@ pub(super) async fn generate(
         quiet: args.quiet || args.json,
     };
     let mut summary = engine::run(batch).await;
+    // The state folder is no longer ours: write nothing more in it.
+    let state_gone = matches!(summary.stop, Some(StopReason::JournalRemoved(_)));
     let clean = summary.left_in_flight == 0 && !summary.interrupted;
-    if clean && let Err(err) = journal.compact() {
+    if clean
+        && !state_gone
+        && let Err(err) = journal.compact()
+    {
         warn!("{err}");
     }
-    write_failed_jobs(&mut summary, &state_dir);
+    if !state_gone {
+        write_failed_jobs(&mut summary, &state_dir);
+    }
     finish(&summary, args)?;
     Ok(exit_for(&summary))
+}
+
+/// What a run holds from before its first create to its end.
+struct Prepared {
+    jobs: Vec<JobSpec>,
+    journal: Arc<Journal>,
+    /// The journal as it was: where each job picks up.
+    earlier: JournalState,
+    state_dir: PathBuf,
+    /// Held for the whole run; dropped in this order, so a run waiting for the same
+    /// state folder never finds its output folders still held by this one.
+    locks: (OutputLocks, StateLock),
+}
+
+/// Everything before the first create: lock the state folder, read the journal, choose
+/// the jobs, check that their videos can be saved, and lock the folders they go to.
+fn prepare(
+    plan: Plan,
+    layout: &Layout,
+    args: &RunArgs,
+    provider: &'static str,
+) -> Result<Prepared, AppError> {
+    let state_dir = state_dir(args, layout);
+    let state_lock = StateLock::acquire(&state_dir)?;
+    let (journal, earlier) = Journal::open(&state_dir)?;
+    // A run that loses its lock file may have a second run beside it: stop submitting.
+    journal.pin(state_lock.path())?;
+    let mut jobs = specs(&plan, provider);
+    let planned: HashSet<JobKey> = jobs.iter().map(|job| job.key.clone()).collect();
+    let extras = extras::find(&plan, &planned, layout, &earlier, provider);
+    // The jobs carry all the engine needs; memory stays flat for large batches.
+    drop(plan);
+    drop(planned);
+    if let Some(file) = &args.retry_failed {
+        jobs = only_failed(jobs, file)?;
+    }
+    if !extras.is_empty() {
+        info!(
+            "{} of earlier runs {} no longer in the storyboards; collecting them as extra takes",
+            report::counted(extras.len() as u64, "paid task"),
+            if extras.len() == 1 { "is" } else { "are" }
+        );
+    }
+    jobs.extend(extras);
+    // Done on disk but still followed up at the provider: it writes too (`settle_done`).
+    let writing: Vec<&JobSpec> = jobs
+        .iter()
+        .filter(|job| {
+            job.state != JobState::Done
+                || earlier
+                    .get(&job.key)
+                    .is_some_and(|record| record.is_in_flight())
+        })
+        .collect();
+    preflight::check(&writing, args.report.as_deref())?;
+    let folders = output_folders(&writing);
+    crate::lock::raise_open_file_limit();
+    let output_locks = OutputLocks::acquire(folders, &state_dir)?;
+    Ok(Prepared {
+        jobs,
+        journal: Arc::new(journal),
+        earlier,
+        state_dir,
+        locks: (output_locks, state_lock),
+    })
 }
 
 /// `--state-dir`, or `.sora-batch` in the output folder (in_place: the input folder).
@@ -94,6 +151,16 @@ pub fn state_dir(args: &RunArgs, layout: &Layout) -> PathBuf {
         OutputMode::Centralized => layout.output_dir.join(".sora-batch"),
         OutputMode::InPlace => layout.input_dir.join(".sora-batch"),
     })
+}
+
+/// The output folders of the storyboards that have a job in `writing`: the folders this
+/// run holds locks on. A video is `<storyboard folder>/Segment_<n>/<name>.mp4`.
+fn output_folders(writing: &[&JobSpec]) -> Vec<PathBuf> {
+    let folders: std::collections::BTreeSet<PathBuf> = writing
+        .iter()
+        .filter_map(|job| job.video.parent()?.parent().map(Path::to_path_buf))
+        .collect();
+    folders.into_iter().collect()
 }
 
 fn specs(plan: &Plan, provider: &'static str) -> Vec<JobSpec> {
@@ -137,8 +204,8 @@ pub(super) fn mark_in_flight(plan: &mut Plan, layout: &Layout, state_dir: &Path)
     let keys: Vec<JobKey> = plan.jobs.iter().map(|job| job_key(plan, job)).collect();
     for (job, key) in plan.jobs.iter_mut().zip(&keys) {
         let flying = earlier.get(key).is_some_and(|record| record.is_in_flight());
-        if flying && job.state != crate::plan::JobState::Done {
-            job.state = crate::plan::JobState::InFlight;
+        if flying && job.state != JobState::Done {
+            job.state = JobState::InFlight;
         }
     }
     let planned: HashSet<JobKey> = keys.into_iter().collect();
@@ -152,15 +219,6 @@ pub(super) fn mark_in_flight(plan: &mut Plan, layout: &Layout, state_dir: &Path)
     .iter()
     .map(|job| ExtraTake::of(job, "to_collect"))
     .collect()
-}
-
-/// A storyboard's path relative to the input folder, with `/` on every system.
-fn storyboard_key(relative: &Path) -> String {
-    relative
-        .components()
-        .map(|part| part.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
 }
 
 /// `--retry-failed FILE`: just the jobs it lists (whatever state they are in).
@@ -191,7 +249,7 @@ fn only_failed(jobs: Vec<JobSpec>, file: &Path) -> Result<Vec<JobSpec>, AppError
     }
     for job in &mut chosen {
         // A listed job is regenerated even if a video appeared since.
-        job.state = crate::plan::JobState::Changed;
+        job.state = JobState::Changed;
     }
     Ok(chosen)
 }

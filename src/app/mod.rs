@@ -3,6 +3,7 @@
 
 mod extras;
 mod generate;
+mod preflight;
 
 use std::process::ExitCode;
 
@@ -25,7 +26,7 @@ pub enum Exit {
     SomeFailed = 1,
     /// Bad input, usage or settings.
     Invalid = 2,
-    /// Another run holds the state folder (EX_TEMPFAIL: try again later).
+    /// Another run holds the state folder or an output folder (EX_TEMPFAIL: try again later).
     Busy = 75,
     /// Stopped by Ctrl+C or SIGTERM; a rerun picks up where it stopped.
     Interrupted = 130,
@@ -60,6 +61,8 @@ pub enum AppError {
     Lock(#[from] crate::lock::LockError),
     #[error(transparent)]
     Journal(#[from] crate::journal::JournalError),
+    #[error(transparent)]
+    Preflight(#[from] preflight::PreflightError),
     #[error("{path}: cannot read this failed-jobs file: {reason}")]
     RetryFile {
         path: std::path::PathBuf,
@@ -96,7 +99,7 @@ fn describe_invalid(invalid: usize, total: usize, problems: usize, valid: usize)
 impl AppError {
     pub fn exit(&self) -> Exit {
         match self {
-            AppError::Lock(crate::lock::LockError::Busy { .. }) => Exit::Busy,
+            AppError::Lock(err) if err.is_busy() => Exit::Busy,
             _ => Exit::Invalid,
         }
     }

@@ -7,6 +7,8 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::durable::parent_dir;
+
 /// Windows refuses to replace a file that a player or a virus scanner holds open, and
 /// usually lets go within a second: this many tries, this far apart.
 const RENAME_TRIES: u32 = 10;
@@ -127,36 +129,22 @@ fn rename_blocking(from: &Path, to: &Path) -> io::Result<()> {
 /// fsync). Only warns on failure: the rename is done, and some network file systems
 /// cannot sync folders at all. Windows has no folder fsync; NTFS journals renames.
 pub(super) async fn sync_parent(path: &Path) {
-    if cfg!(unix) {
-        let dir = parent_dir(path).to_path_buf();
-        let synced = match tokio::fs::File::open(&dir).await {
-            Ok(folder) => folder.sync_all().await,
-            Err(err) => Err(err),
-        };
-        warn_unsynced(&dir, synced);
-    }
+    let dir = parent_dir(path).to_path_buf();
+    let task_dir = dir.clone();
+    let synced = tokio::task::spawn_blocking(move || crate::durable::sync_dir(&task_dir))
+        .await
+        .unwrap_or_else(|err| Err(io::Error::other(err)));
+    warn_unsynced(&dir, synced);
 }
 
 fn sync_parent_blocking(path: &Path) {
-    if cfg!(unix) {
-        let dir = parent_dir(path);
-        warn_unsynced(
-            dir,
-            std::fs::File::open(dir).and_then(|folder| folder.sync_all()),
-        );
-    }
+    let dir = parent_dir(path);
+    warn_unsynced(dir, crate::durable::sync_dir(dir));
 }
 
 fn warn_unsynced(dir: &Path, synced: io::Result<()>) {
     if let Err(err) = synced {
         tracing::warn!("could not fsync the folder {}: {err}", dir.display());
-    }
-}
-
-fn parent_dir(path: &Path) -> &Path {
-    match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
     }
 }
 

@@ -17,7 +17,7 @@ use super::gate::Gate;
 use super::outcome::{Failure, JobOutcome};
 use super::poll::PollSettings;
 use super::{Batch, JobSpec};
-use crate::journal::{Event, JobKey, Journal, JournalState};
+use crate::journal::{Event, JobKey, Journal, JournalError, JournalState};
 use crate::provider::untrusted::MAX_TASK_CENTS;
 use crate::provider::{Accepted, Cost, Match, Provider, RecentTask};
 use crate::storyboard::Segment;
@@ -50,6 +50,10 @@ pub enum StopReason {
     Unauthorized(String),
     DiskFull(String),
     Journal(String),
+    /// The journal or the state lock was deleted or replaced: nothing more is submitted,
+    /// but tasks already paid for are followed to their videos, since no later run's
+    /// journal knows about them.
+    JournalRemoved(String),
 }
 
 impl StopReason {
@@ -61,6 +65,9 @@ impl StopReason {
             StopReason::Unauthorized(_) => "not submitted: the provider refused the API key",
             StopReason::DiskFull(_) => "not submitted: the disk is full",
             StopReason::Journal(_) => "not submitted: the journal could not be written",
+            StopReason::JournalRemoved(_) => {
+                "not submitted: the state folder was removed during the run"
+            }
         }
         .to_string()
     }
@@ -73,7 +80,8 @@ impl fmt::Display for StopReason {
             StopReason::OutOfMoney(message)
             | StopReason::Unauthorized(message)
             | StopReason::DiskFull(message)
-            | StopReason::Journal(message) => f.write_str(message),
+            | StopReason::Journal(message)
+            | StopReason::JournalRemoved(message) => f.write_str(message),
         }
     }
 }
@@ -209,6 +217,12 @@ impl Context {
     pub fn record(&self, key: &JobKey, event: &Event) -> Result<(), JobOutcome> {
         self.journal.append(key, event).map_err(|err| {
             let message = err.to_string();
+            if let JournalError::Replaced { .. } = err {
+                // Only a `submitting` checks this, so the job was never sent.
+                let reason = StopReason::JournalRemoved(message);
+                self.stop_run(reason.clone());
+                return JobOutcome::NotStarted(reason.short());
+            }
             self.stop_run(StopReason::Journal(message.clone()));
             JobOutcome::Failed(Failure::Journal, message)
         })
@@ -224,9 +238,9 @@ impl Context {
 
     /// Whether a listed task could answer a create of another request of this batch than
     /// `job`'s (versions of one request are interchangeable, so they do not count).
-    pub fn fits_another_request(&self, task: &RecentTask, job: &JobSpec) -> bool {
+    pub fn fits_another_request(&self, task: &RecentTask, job: &JobSpec, longest: usize) -> bool {
         self.requests.iter().any(|(fingerprint, segment)| {
-            **fingerprint != *job.fingerprint && task.matches(segment) != Match::No
+            **fingerprint != *job.fingerprint && task.matches(segment, longest) != Match::No
         })
     }
 
@@ -261,12 +275,17 @@ impl Context {
                 StopReason::OutOfMoney(message) => {
                     warn!("{message}; no new jobs are submitted, those in flight finish")
                 }
+                // Its message says what happens next.
+                StopReason::JournalRemoved(message) => error!("{message}"),
                 other => error!("{other}; stopping the run"),
             }
             *current = Some(reason.clone());
         }
         self.stop.cancel();
-        if !matches!(reason, StopReason::OutOfMoney(_)) {
+        if !matches!(
+            reason,
+            StopReason::OutOfMoney(_) | StopReason::JournalRemoved(_)
+        ) {
             self.interrupt.cancel();
         }
     }

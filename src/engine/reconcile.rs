@@ -169,12 +169,14 @@ async fn search(ctx: &Context, job: &JobSpec, since: Since) -> Result<Search, Pr
                 .iter()
                 .all(|task| task.created_at_ms.is_some_and(|at| at < earliest));
         for task in listed.tasks {
+            seen.longest = seen.longest.max(task.prompt_chars());
             if task.created_at_ms.is_some_and(|at| at < earliest) || ctx.is_claimed(&task.task_id) {
                 continue;
             }
-            match task.matches(&job.segment) {
-                Match::No => {}
-                fit => seen.candidates.push((task, fit)),
+            // How long the list cuts prompts is known only once it has been read: keep
+            // every task that fits if it might be cut, and decide in `verdict`.
+            if task.matches(&job.segment, 0) != Match::No {
+                seen.candidates.push(task);
             }
         }
         if older_page {
@@ -192,32 +194,41 @@ async fn search(ctx: &Context, job: &JobSpec, since: Since) -> Result<Search, Pr
 /// What a search has met so far.
 #[derive(Debug, Default)]
 struct Seen {
-    /// Unowned tasks since the create that fit it, newest first.
-    candidates: Vec<(RecentTask, Match)>,
+    /// Unowned tasks since the create that may fit it, newest first.
+    candidates: Vec<RecentTask>,
+    /// The longest prompt the list showed, in characters: where it cuts, if it does.
+    longest: usize,
     unreadable: usize,
     pages: u32,
 }
 
 impl Seen {
-    fn verdict(mut self, ctx: &Context, job: &JobSpec) -> Search {
+    fn verdict(self, ctx: &Context, job: &JobSpec) -> Search {
+        let longest = self.longest;
+        let mut candidates: Vec<(RecentTask, Match)> = self
+            .candidates
+            .into_iter()
+            .map(|task| {
+                let fit = task.matches(&job.segment, longest);
+                (task, fit)
+            })
+            .filter(|(_, fit)| *fit != Match::No)
+            .collect();
         let contested = |task: &RecentTask| {
             // A task without a creation time could be any old one; one that fits another
             // request of this batch could be that job's.
-            task.created_at_ms.is_none() || ctx.fits_another_request(task, job)
+            task.created_at_ms.is_none() || ctx.fits_another_request(task, job, longest)
         };
-        if let Some(task) = self.candidates.iter().find(|(task, _)| contested(task)) {
+        if let Some(task) = candidates.iter().find(|(task, _)| contested(task)) {
             return Search::Unknown(format!(
                 "task {} at the provider fits it, but could also be another job's or an older task",
                 task.0.task_id
             ));
         }
-        let exact = self
-            .candidates
-            .iter()
-            .rposition(|(_, fit)| *fit == Match::Exact);
+        let exact = candidates.iter().rposition(|(_, fit)| *fit == Match::Exact);
         if let Some(earliest) = exact {
             // Tasks of the same request are interchangeable: the earliest is likeliest ours.
-            return Search::Found(self.candidates.swap_remove(earliest).0);
+            return Search::Found(candidates.swap_remove(earliest).0);
         }
         if self.unreadable > 0 {
             return Search::Unknown(format!(
@@ -225,12 +236,11 @@ impl Seen {
                 self.unreadable
             ));
         }
-        match self.candidates.len() {
+        match candidates.len() {
             0 => Search::Absent,
-            1 => Search::Found(self.candidates.remove(0).0),
+            1 => Search::Found(candidates.remove(0).0),
             _ => {
-                let ids: Vec<&str> = self
-                    .candidates
+                let ids: Vec<&str> = candidates
                     .iter()
                     .map(|(task, _)| task.task_id.as_str())
                     .collect();

@@ -28,7 +28,14 @@
 //! are the events that stand for money. `downloaded` is fsynced too, once per video, so a
 //! crash does not fetch a finished video again. `finished` and `abandoned` are only
 //! written: if a crash loses one, the next run polls or reconciles the task again, which
-//! costs a request, not a video. (Any fsync also makes every earlier line durable.)
+//! costs a request, not a video. (Any fsync also makes every earlier line durable.) A new
+//! state folder is synced into its parent, and the journal's name into the folder, before
+//! the first line.
+//!
+//! # A folder removed under a run
+//! Before each `submitting`, the journal checks that its path (and the state lock's) still
+//! names the file this run opened. If the state folder was deleted or replaced, a later run
+//! would not know what this one paid for, so nothing more is submitted.
 //!
 //! # Never the API key
 //! No type here holds the key, and the key's type ([`crate::config::ApiKey`]) neither
@@ -43,8 +50,12 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::{fmt, fs};
 
+use same_file::Handle;
 use serde::{Deserialize, Serialize};
 use tracing::warn;
+
+use crate::durable;
+use crate::plan::tidy;
 
 pub use record::{JobRecord, JournalState, Stage, Submission};
 
@@ -168,6 +179,15 @@ pub enum JournalError {
         line: usize,
         reason: String,
     },
+    /// The file this run opened is no longer at its path: the state folder was deleted or
+    /// replaced. Appending on would write to a file no later run reads, and another run may
+    /// already be using a new state folder, so nothing more may be submitted.
+    #[error(
+        "{path} was deleted or replaced while this run was using it (was the state folder removed?); \
+         nothing more is submitted, and the jobs already paid for are followed to their videos. \
+         Leave the state folder alone while a run is going"
+    )]
+    Replaced { path: PathBuf },
     #[error(
         "{path}: line {line} was written by a newer sora-batch (journal format v{found}; this one \
          reads v{FORMAT_VERSION}); upgrade sora-batch to go on with this state folder"
@@ -192,6 +212,10 @@ pub struct Journal {
 struct Inner {
     /// Opened for appending: every write lands at the end, even after a cut.
     file: File,
+    /// What `path` named when it was opened: checked before every `submitting`.
+    identity: Handle,
+    /// Other files that must still be this run's for it to submit (the state lock).
+    pinned: Vec<(PathBuf, Handle)>,
     /// The file's length after the last complete line.
     len: u64,
     /// The fold of every line in the file, so compaction never forgets this run's events.
@@ -202,9 +226,19 @@ impl Journal {
     /// Opens (or creates) the journal in `state_dir` and folds it; the state is that of the
     /// previous runs. A torn last line is cut off here, so the next append starts clean.
     pub fn open(state_dir: &Path) -> Result<(Journal, JournalState), JournalError> {
-        fs::create_dir_all(state_dir).map_err(|source| JournalError::CreateDir {
-            path: state_dir.to_path_buf(),
-            source,
+        Journal::open_with(state_dir, &mut durable::sync_dir)
+    }
+
+    /// [`Journal::open`] with the folder fsync passed in, so a test can see what it syncs.
+    fn open_with(
+        state_dir: &Path,
+        sync: &mut dyn FnMut(&Path) -> io::Result<()>,
+    ) -> Result<(Journal, JournalState), JournalError> {
+        durable::create_dir_all_with(state_dir, sync).map_err(|source| {
+            JournalError::CreateDir {
+                path: state_dir.to_path_buf(),
+                source,
+            }
         })?;
         let path = state_dir.join(JOURNAL_FILE);
         let io_error = |action| {
@@ -224,8 +258,9 @@ impl Journal {
             .map_err(io_error("open"))?;
         if !existed {
             // The first `submitting` is only durable once the file's name is.
-            sync_dir(state_dir).map_err(io_error("create"))?;
+            sync(state_dir).map_err(io_error("create"))?;
         }
+        let identity = identity_of(&file).map_err(io_error("open"))?;
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes).map_err(io_error("read"))?;
         let parsed = read::parse(&path, &bytes)?;
@@ -240,6 +275,8 @@ impl Journal {
         }
         let inner = Inner {
             file,
+            identity,
+            pinned: Vec::new(),
             len: parsed.good_len as u64,
             state: state.clone(),
         };
@@ -275,9 +312,17 @@ impl Journal {
 
     /// Appends one event as one line, fsynced for the events that stand for money (see
     /// the module doc). When this returns an error for `submitting`, do not submit.
+    ///
+    /// Before a `submitting`, it checks that the journal (and every [pinned](Journal::pin)
+    /// file) is still the one this run opened: a state folder deleted or replaced during
+    /// the run is [`JournalError::Replaced`], since a later run could not know what this
+    /// one paid for.
     pub fn append(&self, key: &JobKey, event: &Event) -> Result<(), JournalError> {
         let line = read::encode(key, event);
         let mut inner = self.lock();
+        if matches!(event, Event::Submitting { .. }) {
+            self.still_ours(&inner)?;
+        }
         if let Err(source) = inner.file.write_all(line.as_bytes()) {
             // A partial line would make every line after it unreadable: cut it off.
             if let Err(err) = inner.file.set_len(inner.len) {
@@ -319,6 +364,8 @@ impl Journal {
     /// folder fsynced; a crash leaves the old journal or the new one.
     pub fn compact(&self) -> Result<(), JournalError> {
         let mut inner = self.lock();
+        // Never rename over a journal that is not ours: it may be another run's.
+        self.still_ours(&inner)?;
         let mut text = String::new();
         let mut state = JournalState::default();
         for (key, events) in inner.state.to_compact() {
@@ -333,12 +380,46 @@ impl Journal {
         fs::rename(&tmp, &self.path).map_err(|source| self.io_error("replace", source))?;
         // The new file is the journal now: appends must go to it even if the folder's
         // fsync fails, or they would land in the unlinked old one.
-        *inner = Inner {
-            file,
-            len: text.len() as u64,
-            state,
-        };
-        sync_dir(&self.dir).map_err(|source| self.io_error("flush the folder of", source))
+        let identity = identity_of(&file).map_err(|source| self.io_error("open", source))?;
+        inner.file = file;
+        inner.identity = identity;
+        inner.len = text.len() as u64;
+        inner.state = state;
+        durable::sync_dir(&self.dir).map_err(|source| self.io_error("flush the folder of", source))
+    }
+
+    /// Also refuses `submitting` once `path` no longer names the file it names now: for
+    /// the state folder's lock file, whose loss lets another run take the folder.
+    pub fn pin(&self, path: &Path) -> Result<(), JournalError> {
+        let handle = Handle::from_path(path).map_err(|source| JournalError::Io {
+            action: "watch",
+            path: path.to_path_buf(),
+            source,
+        })?;
+        self.lock().pinned.push((path.to_path_buf(), handle));
+        Ok(())
+    }
+
+    /// Whether the journal's path, and every pinned path, still names the file it named.
+    fn still_ours(&self, inner: &Inner) -> Result<(), JournalError> {
+        let pinned = inner.pinned.iter().map(|(path, handle)| (path, handle));
+        for (path, handle) in std::iter::once((&self.path, &inner.identity)).chain(pinned) {
+            match Handle::from_path(path) {
+                Ok(now) if now == *handle => {}
+                Ok(_) => return Err(JournalError::Replaced { path: tidy(path) }),
+                Err(err) if err.kind() == io::ErrorKind::NotFound => {
+                    return Err(JournalError::Replaced { path: tidy(path) });
+                }
+                Err(source) => {
+                    return Err(JournalError::Io {
+                        action: "check",
+                        path: path.clone(),
+                        source,
+                    });
+                }
+            }
+        }
+        Ok(())
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -373,14 +454,10 @@ fn write_new(path: &Path, bytes: &[u8]) -> io::Result<File> {
     Ok(file)
 }
 
-/// Makes a new name or a rename in `dir` survive a power cut (POSIX). Windows has no
-/// equivalent call; NTFS journals its folder changes itself.
-fn sync_dir(dir: &Path) -> io::Result<()> {
-    #[cfg(unix)]
-    File::open(dir)?.sync_all()?;
-    #[cfg(not(unix))]
-    let _ = dir;
-    Ok(())
+/// The identity (device and inode on Unix, volume and file index on Windows) of an open
+/// file, to compare with what its path names later.
+fn identity_of(file: &File) -> io::Result<Handle> {
+    Handle::from_file(file.try_clone()?)
 }
 
 #[cfg(test)]

@@ -586,3 +586,99 @@ proptest! {
         prop_assert_eq!(reopened, compacted);
     }
 }
+
+#[test]
+fn a_new_state_folder_is_synced_into_its_parent_and_the_journal_into_the_folder() {
+    let root = tempfile::tempdir().unwrap();
+    let state = root.path().join("output/.sora-batch");
+    let mut synced = Vec::new();
+    let mut record = |dir: &Path| {
+        synced.push(dir.to_path_buf());
+        Ok(())
+    };
+    Journal::open_with(&state, &mut record).unwrap();
+    assert!(
+        synced.contains(&root.path().join("output")),
+        "the state folder's parent: {synced:?}"
+    );
+    assert!(
+        synced.contains(&root.path().to_path_buf()),
+        "output/ was made too: {synced:?}"
+    );
+    assert_eq!(
+        synced.last(),
+        Some(&state),
+        "the state folder, after the journal was made in it"
+    );
+}
+
+#[test]
+fn a_submitting_after_the_state_folder_was_removed_is_refused() {
+    let root = tempfile::tempdir().unwrap();
+    let state = root.path().join(".sora-batch");
+    let (journal, _) = Journal::open(&state).unwrap();
+    journal.append(&key(1), &submitting(1)).unwrap();
+    fs::remove_dir_all(&state).unwrap();
+    let err = journal.append(&key(2), &submitting(2)).unwrap_err();
+    assert!(matches!(err, JournalError::Replaced { .. }), "{err:?}");
+    assert!(
+        err.to_string().starts_with(&format!(
+            "{} was deleted or replaced while this run was using it (was the state folder removed?)",
+            state.join(JOURNAL_FILE).display()
+        )),
+        "{err}"
+    );
+    // The answer of a create already sent is still recorded (in the file this run has).
+    journal
+        .append(&key(1), &submitted(3, "task_1", Some(3)))
+        .unwrap();
+    // Nor is anyone else's journal taken over at the end.
+    fs::create_dir_all(&state).unwrap();
+    fs::write(state.join(JOURNAL_FILE), "").unwrap();
+    assert!(matches!(
+        journal.compact(),
+        Err(JournalError::Replaced { .. })
+    ));
+    assert_eq!(fs::read(state.join(JOURNAL_FILE)).unwrap(), b"");
+}
+
+#[test]
+fn a_journal_replaced_by_a_new_file_is_refused_before_submitting() {
+    let root = tempfile::tempdir().unwrap();
+    let (journal, _) = Journal::open(root.path()).unwrap();
+    let path = root.path().join(JOURNAL_FILE);
+    fs::rename(&path, root.path().join("moved.jsonl")).unwrap();
+    fs::write(&path, "").unwrap();
+    assert!(matches!(
+        journal.append(&key(1), &submitting(1)),
+        Err(JournalError::Replaced { .. })
+    ));
+}
+
+#[test]
+fn a_pinned_lock_file_that_was_removed_stops_submitting() {
+    let root = tempfile::tempdir().unwrap();
+    let (journal, _) = Journal::open(root.path()).unwrap();
+    let lock = root.path().join("lock");
+    fs::write(&lock, "").unwrap();
+    journal.pin(&lock).unwrap();
+    journal.append(&key(1), &submitting(1)).unwrap();
+    fs::remove_file(&lock).unwrap();
+    fs::write(&lock, "").unwrap();
+    let err = journal.append(&key(2), &submitting(2)).unwrap_err();
+    assert!(
+        matches!(&err, JournalError::Replaced { path } if *path == lock),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn compaction_keeps_the_journal_watched() {
+    let root = tempfile::tempdir().unwrap();
+    let (journal, _) = Journal::open(root.path()).unwrap();
+    journal.append(&key(1), &submitting(1)).unwrap();
+    journal.compact().unwrap();
+    journal.append(&key(2), &submitting(2)).unwrap();
+    fs::remove_file(root.path().join(JOURNAL_FILE)).unwrap();
+    assert!(journal.append(&key(3), &submitting(3)).is_err());
+}

@@ -28,12 +28,18 @@ pub struct Layout {
 impl Layout {
     /// The folder that holds every video of a storyboard, given the storyboard's path
     /// relative to the input folder.
+    /// The name is the storyboard's own bytes, so distinct names (even ones that are not
+    /// valid UTF-8) get distinct folders.
     pub fn storyboard_dir(&self, relative: &Path) -> PathBuf {
         let folder = relative.parent().unwrap_or(Path::new(""));
-        let stem = relative.file_stem().unwrap_or_default().to_string_lossy();
+        let stem = relative.file_stem().unwrap_or_default();
         match self.mode {
-            OutputMode::Centralized => self.output_dir.join(folder).join(&*stem),
-            OutputMode::InPlace => self.input_dir.join(folder).join(format!("{stem}_assets")),
+            OutputMode::Centralized => self.output_dir.join(folder).join(stem),
+            OutputMode::InPlace => {
+                let mut name = stem.to_os_string();
+                name.push("_assets");
+                self.input_dir.join(folder).join(name)
+            }
         }
     }
 
@@ -49,6 +55,17 @@ impl Layout {
     pub fn shown_path(&self, relative: &Path) -> PathBuf {
         tidy(&self.input_dir.join(relative))
     }
+}
+
+/// How the journal names a storyboard: its path relative to the input folder, with `/` on
+/// every system. Bytes that are not UTF-8 read as `\u{FFFD}`, so two such names can read
+/// the same: planning refuses that pair (see `collide`).
+pub fn storyboard_key(relative: &Path) -> String {
+    relative
+        .components()
+        .map(|part| part.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// Drops `.` components, so `./input/a.json` prints as `input/a.json`.
@@ -97,6 +114,31 @@ mod tests {
         assert_eq!(
             tidy(&layout.video_path(&dir, 1, 1)),
             PathBuf::from("input/ep1/storyboard_a_assets/Segment_1/1_v1.mp4")
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn names_that_are_not_utf8_get_folders_of_their_own() {
+        use std::os::unix::ffi::OsStrExt;
+        let latin1 = Path::new(std::ffi::OsStr::from_bytes(b"storyboard_\xe9t\xe9.json"));
+        let other = Path::new(std::ffi::OsStr::from_bytes(b"storyboard_\xe8t\xe8.json"));
+        for mode in [OutputMode::Centralized, OutputMode::InPlace] {
+            let layout = layout(mode);
+            let (a, b) = (layout.storyboard_dir(latin1), layout.storyboard_dir(other));
+            assert_ne!(a, b, "{mode:?}");
+            assert!(a.as_os_str().as_bytes().ends_with(match mode {
+                OutputMode::Centralized => b"storyboard_\xe9t\xe9".as_slice(),
+                OutputMode::InPlace => b"storyboard_\xe9t\xe9_assets".as_slice(),
+            }));
+        }
+    }
+
+    #[test]
+    fn journal_keys_use_slashes() {
+        assert_eq!(
+            storyboard_key(&Path::new("ep1").join("storyboard_a.json")),
+            "ep1/storyboard_a.json"
         );
     }
 

@@ -2,6 +2,7 @@
 //! each segment into `gen_count` versions (one job each), each job's output path and its
 //! state on disk (new, changed, done), and the cost estimate. Pure: no network.
 
+mod collide;
 mod discover;
 mod layout;
 
@@ -12,7 +13,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 pub use discover::is_storyboard_name;
-pub use layout::{Layout, OutputMode, tidy};
+pub use layout::{Layout, OutputMode, storyboard_key, tidy};
 
 use crate::sidecar;
 use crate::storyboard::{self, Location, Problem, Segment, SegmentSettings};
@@ -116,6 +117,7 @@ pub fn build(layout: &Layout, settings: SegmentSettings, force: bool) -> Result<
             }],
         });
     }
+    let mut collisions = collide::collisions(&found.storyboards, layout);
     // Reading, checking and looking at the disk is independent per file: spread it over
     // the cores (a rerun of a large batch reads one sidecar per job).
     let loaded: Vec<_> = found
@@ -129,15 +131,19 @@ pub fn build(layout: &Layout, settings: SegmentSettings, force: bool) -> Result<
             (relative, shown, loaded)
         })
         .collect();
-    for (relative, shown, loaded) in loaded {
-        match loaded {
-            Ok(mut jobs) => {
+    for (found_at, (relative, shown, loaded)) in loaded.into_iter().enumerate() {
+        match (loaded, collisions.remove(&found_at)) {
+            (Ok(mut jobs), None) => {
                 let number = plan.storyboards.len();
                 jobs.iter_mut().for_each(|job| job.storyboard = number);
                 plan.jobs.append(&mut jobs);
                 plan.storyboards.push(PlannedStoryboard { relative, shown });
             }
-            Err(problems) => plan.invalid.push(InvalidStoryboard { shown, problems }),
+            (Ok(_), Some(problems)) => plan.invalid.push(InvalidStoryboard { shown, problems }),
+            (Err(mut problems), clash) => {
+                problems.extend(clash.unwrap_or_default());
+                plan.invalid.push(InvalidStoryboard { shown, problems });
+            }
         }
     }
     Ok(plan)

@@ -189,3 +189,96 @@ fn missing_input_folder_is_an_error() {
         Err(PlanError::InputNotAFolder(_))
     ));
 }
+
+/// Whether the file system under `dir` tells names apart by case (macOS and Windows
+/// usually do not, and then two such storyboards cannot even exist).
+fn case_sensitive(dir: &Path) -> bool {
+    write(&dir.join("case_probe"), "");
+    let sensitive = !dir.join("CASE_PROBE").exists();
+    fs::remove_file(dir.join("case_probe")).unwrap();
+    sensitive
+}
+
+#[test]
+fn storyboards_writing_to_one_folder_are_both_invalid_and_plan_no_jobs() {
+    let root = tempfile::tempdir().unwrap();
+    let layout = layout(root.path(), OutputMode::Centralized);
+    fs::create_dir_all(&layout.input_dir).unwrap();
+    if !case_sensitive(&layout.input_dir) {
+        eprintln!("skipped: this file system cannot hold storyboard_a.json and storyboard_a.JSON");
+        return;
+    }
+    write(&layout.input_dir.join("storyboard_a.json"), TWO_SEGMENTS);
+    write(&layout.input_dir.join("storyboard_a.JSON"), TWO_SEGMENTS);
+    write(&layout.input_dir.join("storyboard_b.json"), TWO_SEGMENTS);
+    let plan = build(&layout, SETTINGS, false).unwrap();
+    assert_eq!(plan.storyboards.len(), 1);
+    assert!(plan.storyboards[0].relative.ends_with("storyboard_b.json"));
+    assert!(plan.jobs.iter().all(|job| job.storyboard == 0));
+    assert_eq!(plan.jobs.len(), 3);
+    assert_eq!(plan.invalid.len(), 2);
+    for (file, other) in [
+        ("storyboard_a.JSON", "storyboard_a.json"),
+        ("storyboard_a.json", "storyboard_a.JSON"),
+    ] {
+        let invalid = plan
+            .invalid
+            .iter()
+            .find(|i| i.shown.ends_with(file))
+            .unwrap();
+        assert_eq!(invalid.problems.len(), 1);
+        let message = &invalid.problems[0].message;
+        assert!(
+            message.starts_with(&format!(
+                "writes to the same folder as {}",
+                layout.input_dir.join(other).display()
+            )),
+            "{message}"
+        );
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn two_names_that_are_not_utf8_never_share_a_folder_or_a_journal_name() {
+    use std::os::unix::ffi::OsStrExt;
+    let root = tempfile::tempdir().unwrap();
+    let layout = layout(root.path(), OutputMode::Centralized);
+    fs::create_dir_all(&layout.input_dir).unwrap();
+    let names: Vec<&Path> = [b"storyboard_\xe9.json".as_slice(), b"storyboard_\xe8.json"]
+        .into_iter()
+        .map(|name| Path::new(std::ffi::OsStr::from_bytes(name)))
+        .collect();
+    for name in &names {
+        if fs::write(layout.input_dir.join(name), TWO_SEGMENTS).is_err() {
+            eprintln!("skipped: this file system refuses names that are not UTF-8");
+            return;
+        }
+    }
+    let plan = build(&layout, SETTINGS, false).unwrap();
+    assert!(
+        plan.jobs.is_empty(),
+        "both would be journaled as storyboard_\u{FFFD}.json"
+    );
+    assert_eq!(plan.invalid.len(), 2);
+    for invalid in &plan.invalid {
+        assert!(
+            invalid.problems[0]
+                .message
+                .starts_with("has the same name in the journal as"),
+            "{:?}",
+            invalid.problems
+        );
+    }
+    // Alone, such a name plans jobs in a folder of its own bytes.
+    fs::remove_file(layout.input_dir.join(names[1])).unwrap();
+    let plan = build(&layout, SETTINGS, false).unwrap();
+    assert!(plan.invalid.is_empty());
+    assert!(
+        plan.jobs[0].video.starts_with(
+            layout
+                .output_dir
+                .join(std::ffi::OsStr::from_bytes(b"storyboard_\xe9"))
+        )
+    );
+}

@@ -124,11 +124,20 @@ pub struct RecentTask {
     pub cost_cents: Cost,
 }
 
+/// Listed prompts shorter than this are taken as whole: no list cuts prompts that short,
+/// and treating `shot 5` as a possible start of `shot 50` would contest every search.
+const SHORTEST_CUT: usize = 16;
+
 impl RecentTask {
     /// Whether this task could be the answer to a create for `segment`: the same prompt
-    /// (or its start, when the list shortens it), and no field the provider shows says
-    /// otherwise.
-    pub fn matches(&self, segment: &Segment) -> Match {
+    /// (or its start, when `longest_listed` says the list shortens prompts to this
+    /// length), and no field the provider shows says otherwise.
+    ///
+    /// `longest_listed` is the longest prompt (in characters) the list showed: a list that
+    /// shortens prompts shows every long one at that length, so a listed prompt shorter
+    /// than the longest is whole, unless it ends in an ellipsis or in half a character
+    /// (U+FFFD) that the cut left behind.
+    pub fn matches(&self, segment: &Segment, longest_listed: usize) -> Match {
         let fields_agree = self.is_pro.is_none_or(|is_pro| is_pro == segment.is_pro)
             && self
                 .duration_seconds
@@ -149,17 +158,23 @@ impl RecentTask {
         if listed == ours {
             return Match::Exact;
         }
-        // A shortened prompt may end in an ellipsis, or in half a character that became
-        // U+FFFD when the list cut its bytes.
         let start = listed
             .trim_end_matches(['…', '\u{FFFD}'])
             .trim_end_matches("...")
             .trim_end();
-        if !start.is_empty() && start.len() < ours.len() && ours.starts_with(start) {
+        let marked = start.len() < listed.len();
+        let chars = listed.chars().count();
+        let may_be_cut = marked || (chars >= SHORTEST_CUT && chars >= longest_listed);
+        if may_be_cut && !start.is_empty() && start.len() < ours.len() && ours.starts_with(start) {
             Match::Prefix
         } else {
             Match::No
         }
+    }
+
+    /// The listed prompt's length in characters.
+    pub fn prompt_chars(&self) -> usize {
+        self.prompt.trim().chars().count()
     }
 }
 
@@ -388,17 +403,17 @@ mod matching {
 
     #[test]
     fn a_lost_task_matches_only_the_same_request() {
-        assert_eq!(listed().matches(&segment()), Match::Exact);
+        assert_eq!(listed().matches(&segment(), 0), Match::Exact);
         let vertical = RecentTask {
             resolution: Some("vertical".to_string()),
             ..listed()
         };
-        assert_eq!(vertical.matches(&segment()), Match::No, "other shape");
+        assert_eq!(vertical.matches(&segment(), 0), Match::No, "other shape");
         let with_image = RecentTask {
             image_url: Some(Some("https://x/y.png".to_string())),
             ..listed()
         };
-        assert_eq!(with_image.matches(&segment()), Match::No, "other image");
+        assert_eq!(with_image.matches(&segment(), 0), Match::No, "other image");
         let silent = RecentTask {
             resolution: None,
             image_url: None,
@@ -407,7 +422,7 @@ mod matching {
             ..listed()
         };
         assert_eq!(
-            silent.matches(&segment()),
+            silent.matches(&segment(), 0),
             Match::Exact,
             "fields the list omits cannot rule it out"
         );
@@ -424,29 +439,58 @@ mod matching {
             ..listed()
         };
         let head: String = long.prompt.chars().take(200).collect();
-        assert_eq!(cut(&head).matches(&long), Match::Prefix);
-        assert_eq!(cut(&format!("{head}…")).matches(&long), Match::Prefix);
-        assert_eq!(cut(&format!("{head}...")).matches(&long), Match::Prefix);
+        assert_eq!(cut(&head).matches(&long, 200), Match::Prefix);
+        assert_eq!(cut(&format!("{head}…")).matches(&long, 201), Match::Prefix);
         assert_eq!(
-            cut(&format!("{head}\u{FFFD}")).matches(&long),
+            cut(&format!("{head}...")).matches(&long, 203),
             Match::Prefix
         );
-        assert_eq!(cut("a blue fox").matches(&long), Match::No, "another start");
         assert_eq!(
-            cut("…").matches(&long),
+            cut(&format!("{head}\u{FFFD}")).matches(&long, 201),
+            Match::Prefix
+        );
+        assert_eq!(
+            cut(&head).matches(&long, 250),
+            Match::No,
+            "the list shows longer prompts: this one is whole"
+        );
+        assert_eq!(
+            cut("a blue fox").matches(&long, 10),
+            Match::No,
+            "another start"
+        );
+        assert_eq!(
+            cut("…").matches(&long, 1),
             Match::No,
             "nothing left to compare"
         );
         let longer = format!("{} and more", long.prompt);
-        assert_eq!(cut(&longer).matches(&long), Match::No, "a longer prompt");
+        assert_eq!(
+            cut(&longer).matches(&long, 500),
+            Match::No,
+            "a longer prompt"
+        );
         let vertical = RecentTask {
             resolution: Some("vertical".to_string()),
             ..cut(&head)
         };
         assert_eq!(
-            vertical.matches(&long),
+            vertical.matches(&long, 200),
             Match::No,
             "other fields still count"
         );
+    }
+
+    #[test]
+    fn a_short_prompt_is_never_taken_for_the_start_of_a_longer_one() {
+        let fifty = Segment {
+            prompt: "chaos shot 50".to_string(),
+            ..segment()
+        };
+        let five = RecentTask {
+            prompt: "chaos shot 5".to_string(),
+            ..listed()
+        };
+        assert_eq!(five.matches(&fifty, 12), Match::No);
     }
 }

@@ -87,7 +87,13 @@ impl Project {
 
     /// The binary as a plain process, to spawn and kill, with the same clean environment.
     pub fn sora_process(&self) -> std::process::Command {
-        let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin!("sora-batch"));
+        self.process(assert_cmd::cargo::cargo_bin!("sora-batch"))
+    }
+
+    /// Any program (a shell that sets limits, then runs the binary), run in the project
+    /// folder with the binary's clean environment.
+    pub fn process(&self, program: impl AsRef<std::ffi::OsStr>) -> std::process::Command {
+        let mut command = std::process::Command::new(program);
         command.current_dir(self.path()).env("NO_COLOR", "1");
         for var in SETTINGS_VARS {
             command.env_remove(var);

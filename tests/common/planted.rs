@@ -2,7 +2,7 @@
 //! answers were lost (at a chosen moment, with a chosen clock), so the tests of the
 //! lost-create search start from an exact situation instead of a lucky kill.
 
-use std::path::PathBuf;
+use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use std::io::Write;
@@ -28,7 +28,7 @@ pub fn job_key(project: &Project, storyboard: &str, segment: u32, version: u32) 
         .jobs
         .iter()
         .find(|job| {
-            plan.storyboards[job.storyboard].relative == PathBuf::from(storyboard)
+            plan.storyboards[job.storyboard].relative == Path::new(storyboard)
                 && job.segment.index == segment
                 && job.version == version
         })
