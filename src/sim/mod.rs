@@ -22,6 +22,7 @@ use axum::routing::get;
 use clap::Args;
 use tokio::sync::oneshot;
 
+pub use video::Video;
 pub use world::{CONTENT_POLICY_MESSAGE, Stats};
 
 use world::World;
@@ -73,7 +74,8 @@ pub struct SimSettings {
     #[arg(long, value_name = "N")]
     pub bytes_per_sec: Option<u64>,
 
-    /// Size of each served video; the bundled clip is padded to it [default: the clip]
+    /// Size of each served video; the bundled clip is padded to it with bytes of the task's
+    /// own [default: the clip and 64 such bytes]
     #[arg(long, value_name = "N")]
     pub video_bytes: Option<u64>,
 
