@@ -70,10 +70,7 @@ pub enum DownloadError {
          the partial file stays for the next attempt to resume; free some space and run \
          again", path.display(), needed_note(*.needed)
     )]
-    DiskFull {
-        path: PathBuf,
-        needed: Option<u64>,
-    },
+    DiskFull { path: PathBuf, needed: Option<u64> },
     /// Any other failure to create, write, read or rename a file.
     #[error("could not access {}: {source}; check that the folder exists and is writable", path.display())]
     Io { path: PathBuf, source: io::Error },
@@ -107,7 +104,6 @@ impl DownloadError {
             _ => None,
         }
     }
-
 }
 
 fn status_advice(status: u16) -> &'static str {

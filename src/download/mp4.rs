@@ -36,7 +36,9 @@ pub fn check(file: &mut std::fs::File, len: u64) -> io::Result<Result<(), Proble
                 return Err(err);
             }
             Err(mp4_atom::Error::InvalidSize) => {
-                return Ok(broken(format!("the box at byte {at} has an impossible size")));
+                return Ok(broken(format!(
+                    "the box at byte {at} has an impossible size"
+                )));
             }
             Err(_) if at == 0 => return Ok(Err(Problem::NotMp4)),
             Err(_) => {

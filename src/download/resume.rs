@@ -38,7 +38,11 @@ pub(super) async fn leftover(dest: &Path, owner: &str) -> Result<Option<Resume>,
             return Ok(None);
         }
         Found::Other => {
-            refuse(dest, "it is not a regular file (a link?); it is removed, not followed").await;
+            refuse(
+                dest,
+                "it is not a regular file (a link?); it is removed, not followed",
+            )
+            .await;
             return Ok(None);
         }
     };

@@ -238,4 +238,3 @@ impl Sink {
         io_failure(&self.path, err, needed)
     }
 }
-
