@@ -385,8 +385,8 @@ fn chaos_a_100_job_batch_killed_ten_times_at_random_finishes_with_each_job_bille
     assert_eq!(summary["failed"], 0, "{note}\n{summary}");
     assert_eq!(sim.stats().creates, 100, "{note}\n{err}");
     assert_billed_once_per_version(&sim, 50, 2, &note);
-    assert_all_videos(&project, 100, Some(VIDEO), &note);
     assert_videos_as_served(&project, Some(VIDEO), &note);
+    assert_all_videos(&project, 100, Some(VIDEO), &note);
     assert_journal_settled(&project, &note);
     // The sidecar is written before the video takes its name, so no kill leaves a video
     // without one, and nothing is ever set aside or downloaded twice in a batch that
