@@ -44,14 +44,10 @@ pub enum DownloadError {
     },
     /// A request for the whole file was answered with a part of it.
     #[error(
-        "{url} answered a request from byte {asked} with Content-Range \"{answered}\"; \
+        "{url} answered a request for the whole file with Content-Range \"{answered}\"; \
          nothing was kept and the next attempt starts over"
     )]
-    RangeMismatch {
-        url: String,
-        asked: u64,
-        answered: String,
-    },
+    RangeMismatch { url: String, answered: String },
     /// The body is not a video (an error page served with status 200, say).
     #[error(
         "what was downloaded for {} is not an MP4 video (it starts with {first_bytes}); it \

@@ -110,7 +110,6 @@ pub(super) fn plan(
             Some((Some(0), total)) => Ok(fresh(total.or(length))),
             _ => Err(DownloadError::RangeMismatch {
                 url: shown(&source.url),
-                asked: 0,
                 answered: text_header(headers, CONTENT_RANGE).unwrap_or_default(),
             }),
         },

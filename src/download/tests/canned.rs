@@ -159,6 +159,25 @@ async fn a_content_length_shorter_than_the_video_is_never_published() {
 }
 
 #[tokio::test]
+async fn a_part_sent_for_the_whole_file_is_refused_and_nothing_kept() {
+    let video = small_mp4(4, 5_000);
+    let part = answer(
+        "206 Partial Content",
+        "Content-Range: bytes 100-4999/5000\r\n",
+        &video[100..],
+    );
+    let (url, _) = canned_server(vec![part]).await;
+    let folder = tempfile::tempdir().unwrap();
+    let dest = folder.path().join("a.mp4");
+    let err = download(&source(&url, "t"), &dest).await.0.unwrap_err();
+    assert!(matches!(err, DownloadError::RangeMismatch { .. }), "{err:?}");
+    assert!(err.retryable());
+    assert!(err.to_string().contains("bytes 100-4999/5000"), "{err}");
+    assert!(!dest.exists());
+    assert_no_leftovers(&dest);
+}
+
+#[tokio::test]
 async fn an_expired_link_is_final_and_neither_key_nor_signature_is_shown() {
     let (url, requests) = canned_server(vec![answer("403 Forbidden", "", b"expired")]).await;
     let folder = tempfile::tempdir().unwrap();
