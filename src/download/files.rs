@@ -94,7 +94,7 @@ pub(super) fn create_fresh(path: &Path) -> io::Result<std::fs::File> {
 /// file. Windows has no such flag; `look` is all there is there.
 pub(super) async fn open_existing(
     path: &Path,
-    mut options: tokio::fs::OpenOptions,
+    options: &mut tokio::fs::OpenOptions,
 ) -> io::Result<tokio::fs::File> {
     #[cfg(unix)]
     options.custom_flags(libc::O_NOFOLLOW);

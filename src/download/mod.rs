@@ -224,7 +224,9 @@ async fn finish(
     let failed = |err| io_failure(&tmp, err, None);
     let mut options = tokio::fs::OpenOptions::new();
     options.read(true);
-    let file = files::open_existing(&tmp, options).await.map_err(failed)?;
+    let file = files::open_existing(&tmp, &mut options)
+        .await
+        .map_err(failed)?;
     let bytes = file.metadata().await.map_err(failed)?.len();
     let mut file = check_mp4(file.into_std().await, bytes, dest).await?;
     let sha256 = match hasher {

@@ -60,7 +60,7 @@ impl Origin {
         }
         let mut options = tokio::fs::OpenOptions::new();
         options.read(true);
-        let mut file = files::open_existing(&path, options).await.ok()?;
+        let mut file = files::open_existing(&path, &mut options).await.ok()?;
         let mut text = Vec::new();
         tokio::io::AsyncReadExt::read_to_end(&mut file, &mut text)
             .await

@@ -96,7 +96,7 @@ impl Sink {
         let tmp = tmp_path(dest);
         let mut options = tokio::fs::OpenOptions::new();
         options.append(true);
-        let file = files::open_existing(&tmp, options)
+        let file = files::open_existing(&tmp, &mut options)
             .await
             .map_err(|err| io_failure(&tmp, err, total))?;
         Sink::over(file, dest, offset, total).await

@@ -170,7 +170,10 @@ async fn a_part_sent_for_the_whole_file_is_refused_and_nothing_kept() {
     let folder = tempfile::tempdir().unwrap();
     let dest = folder.path().join("a.mp4");
     let err = download(&source(&url, "t"), &dest).await.0.unwrap_err();
-    assert!(matches!(err, DownloadError::RangeMismatch { .. }), "{err:?}");
+    assert!(
+        matches!(err, DownloadError::RangeMismatch { .. }),
+        "{err:?}"
+    );
     assert!(err.retryable());
     assert!(err.to_string().contains("bytes 100-4999/5000"), "{err}");
     assert!(!dest.exists());
