@@ -11,9 +11,11 @@ use std::time::Duration;
 
 use common::Project;
 use common::batch::{
-    FAST, assert_all_videos, assert_billed_once_per_version, log_tail, output_dir, run, storyboard,
-    tmp_files, walk,
+    assert_all_videos, assert_billed_once_per_version, assert_videos_as_served, log_tail,
+    output_dir, run, storyboard, walk,
 };
+#[cfg(unix)]
+use common::batch::{kill_when, partial_videos, spawn};
 use serde_json::Value;
 use sora_batch::sim::{self, GenSeconds, RunningSim, SimSettings};
 
@@ -46,53 +48,6 @@ fn assert_journal_settled(project: &Project, note: &str) {
         kept.is_empty(),
         "a clean run without failures compacts the journal to nothing: {kept:#?}; {note}"
     );
-}
-
-/// The binary, started in the background with its output discarded (its log file under
-/// output/ keeps what it said).
-#[cfg(unix)]
-fn spawn(project: &Project, sim: &RunningSim, args: &[&str]) -> std::process::Child {
-    use std::process::Stdio;
-    project
-        .sora_process()
-        .env("SORA_API_KEY", sim::DEFAULT_KEY)
-        .env("SORA_BASE_URL", sim.base_url())
-        .args(FAST)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the binary starts")
-}
-
-/// Waits until `ready` holds, then kills the run with SIGKILL (what `Child::kill` sends on
-/// Unix): no signal handler, no cleanup, like a crash or a power cut of the process.
-#[cfg(unix)]
-fn kill_when(
-    mut child: std::process::Child,
-    project: &Project,
-    moment: &str,
-    ready: impl Fn() -> bool,
-) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while !ready() {
-        if let Some(status) = child.try_wait().unwrap() {
-            panic!(
-                "the run ended ({status}) before {moment}\n{}",
-                log_tail(project)
-            );
-        }
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("waited a minute for {moment}\n{}", log_tail(project));
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    child.kill().expect("SIGKILL is sent");
-    let status = child.wait().unwrap();
-    assert!(status.code().is_none(), "killed by a signal: {status}");
 }
 
 #[cfg(unix)]
@@ -180,7 +135,7 @@ fn killed_mid_download_a_rerun_resumes_the_partial_file_with_range() {
     project.write("input/storyboard.json", &storyboard("reel", 2));
     let child = spawn(&project, &sim, &[]);
     let partial_on_disk = || {
-        tmp_files(&project)
+        partial_videos(&project)
             .iter()
             .any(|tmp| std::fs::metadata(tmp).is_ok_and(|meta| meta.len() > 0))
     };
@@ -190,7 +145,7 @@ fn killed_mid_download_a_rerun_resumes_the_partial_file_with_range() {
     let at_kill = sim.stats();
     assert_eq!(at_kill.creates, 4, "{at_kill:?}");
     assert_eq!(at_kill.range_requests, 0, "{at_kill:?}");
-    let partial: Vec<(PathBuf, u64)> = tmp_files(&project)
+    let partial: Vec<(PathBuf, u64)> = partial_videos(&project)
         .into_iter()
         .map(|tmp| {
             let len = std::fs::metadata(&tmp).unwrap().len();
@@ -212,6 +167,7 @@ fn killed_mid_download_a_rerun_resumes_the_partial_file_with_range() {
     );
     assert_billed_once_per_version(&sim, 2, 2, &err);
     assert_all_videos(&project, 4, Some(VIDEO), "");
+    assert_videos_as_served(&project, Some(VIDEO), "");
     assert_journal_settled(&project, "");
 }
 
@@ -362,8 +318,9 @@ fn half_the_create_answers_lost_on_a_30_job_batch_each_version_is_billed_once() 
 }
 
 /// The chaos test: a 100-job batch against a simulator with every fault knob on, killed
-/// at ten random moments, then run to its end. Set `SORA_CHAOS_SEED` to replay a failure:
-/// the seed picks the moments and the simulator's choices.
+/// at ten random moments, with stale partial files planted between some of the runs, then
+/// run to its end. Every video must be its own task's, whole. Set `SORA_CHAOS_SEED` to
+/// replay a failure: the seed picks the moments, the plantings and the simulator's choices.
 #[cfg(unix)]
 #[test]
 fn chaos_a_100_job_batch_killed_ten_times_at_random_finishes_with_each_job_billed_once() {
@@ -406,11 +363,17 @@ fn chaos_a_100_job_batch_killed_ten_times_at_random_finishes_with_each_job_bille
         }
         let stats = sim.stats();
         note.push_str(&format!(
-            " [{round}: {after} ms, {} creates, {} downloads, {} partial]",
+            " [{round}: {after} ms, {} creates, {} downloads, {} partial",
             stats.creates,
             stats.downloads,
-            tmp_files(&project).len()
+            partial_videos(&project).len()
         ));
+        if rng.bool()
+            && let Some(planted) = plant_stale_partial(&project, &mut rng, VIDEO)
+        {
+            note.push_str(&format!(", planted {planted}"));
+        }
+        note.push(']');
     }
     eprintln!("{note}");
 
@@ -424,6 +387,7 @@ fn chaos_a_100_job_batch_killed_ten_times_at_random_finishes_with_each_job_bille
     assert_eq!(summary["failed"], 0, "{note}\n{summary}");
     assert_eq!(sim.stats().creates, 100, "{note}\n{err}");
     assert_billed_once_per_version(&sim, 50, 2, &note);
+    assert_videos_as_served(&project, Some(VIDEO), &note);
     assert_all_videos(&project, 100, Some(VIDEO), &note);
     assert_journal_settled(&project, &note);
     // The sidecar is written before the video takes its name, so no kill leaves a video
@@ -438,4 +402,37 @@ fn chaos_a_100_job_batch_killed_ten_times_at_random_finishes_with_each_job_bille
         "{note}
 set aside: {kept:?}"
     );
+}
+
+/// One of the chaos test's random events: a stale partial file where a video is still
+/// missing, like those a killed run of another task (an edited prompt), an older version
+/// of the tool or a broken disk leaves: another task's bytes with that task's record, the
+/// same without a record, or garbage. None may ever be resumed into the job's video.
+/// Returns what was planted where, or None when the chosen video is already done.
+#[cfg(unix)]
+fn plant_stale_partial(project: &Project, rng: &mut fastrand::Rng, size: u64) -> Option<String> {
+    use sora_batch::download::{origin, tmp_path};
+    let (segment, version) = (rng.u32(1..=50), rng.u32(1..=2));
+    let name = format!("storyboard_chaos/Segment_{segment}/{segment}_v{version}.mp4");
+    let video = output_dir(project).join(&name);
+    if video.exists() {
+        return None;
+    }
+    std::fs::create_dir_all(video.parent().unwrap()).unwrap();
+    let stale = format!("stale-task-{}", rng.u32(..));
+    let other = sim::Video::new(&stale, Some(size));
+    let len = rng.usize(1..size as usize);
+    let (bytes, record, what) = match rng.u8(0..3) {
+        0 => (other.bytes(), true, "another task's bytes and record"),
+        1 => (other.bytes(), false, "another task's bytes, no record"),
+        _ => ((0..size).map(|_| rng.u8(..)).collect(), false, "garbage"),
+    };
+    std::fs::write(tmp_path(&video), &bytes[..len]).unwrap();
+    let _ = std::fs::remove_file(origin::path(&video));
+    if record {
+        let etag = Some(other.etag(&stale));
+        let origin = origin::Origin::new(&stale, etag, Some(other.total));
+        origin.save(&video).unwrap();
+    }
+    Some(format!("{len} bytes of {what} as {name}.tmp"))
 }

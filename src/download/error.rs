@@ -7,7 +7,8 @@ use std::time::Duration;
 
 /// Why a download did not finish. `retryable()` says whether another attempt can help.
 /// The `.tmp` is kept for that attempt (also after final errors: a 403 only needs a fresh
-/// link), except after `NotMp4`, `RangeMismatch` and a body longer than announced.
+/// link), except after `NotMp4`, `BrokenMp4`, `RangeMismatch` and a body longer than
+/// announced.
 #[derive(Debug, thiserror::Error)]
 pub enum DownloadError {
     /// No answer at all: refused, reset, DNS, TLS or a timeout before the headers.
@@ -22,7 +23,6 @@ pub enum DownloadError {
         url: String,
         message: String,
         kept: u64,
-        etag: Option<String>,
     },
     /// The server answered with an error status.
     #[error("{url} answered HTTP {status} ({detail}); {}", status_advice(*.status))]
@@ -41,35 +41,32 @@ pub enum DownloadError {
         url: String,
         got: u64,
         expected: u64,
-        etag: Option<String>,
     },
-    /// A resume request was answered with another range than the one asked for.
+    /// A request for the whole file was answered with a part of it.
     #[error(
-        "{url} answered a resume from byte {asked} with Content-Range \"{answered}\"; the \
-         partial file was discarded and the next attempt starts over"
+        "{url} answered a request for the whole file with Content-Range \"{answered}\"; \
+         nothing was kept and the next attempt starts over"
     )]
-    RangeMismatch {
-        url: String,
-        asked: u64,
-        answered: String,
-    },
+    RangeMismatch { url: String, answered: String },
     /// The body is not a video (an error page served with status 200, say).
     #[error(
         "what was downloaded for {} is not an MP4 video (it starts with {first_bytes}); it \
          was deleted; check the video URL the provider reported", dest.display()
     )]
     NotMp4 { dest: PathBuf, first_bytes: String },
+    /// The body starts like an MP4 but is not a whole one (cut short, spliced, no index).
+    #[error(
+        "what was downloaded for {} is not a whole MP4 video: {problem}; it was deleted and \
+         is downloaded again from the start", dest.display()
+    )]
+    BrokenMp4 { dest: PathBuf, problem: String },
     /// The disk (or the user's quota) is full.
     #[error(
         "the disk is full while writing {}{}; nothing was written under the final name and \
          the partial file stays for the next attempt to resume; free some space and run \
          again", path.display(), needed_note(*.needed)
     )]
-    DiskFull {
-        path: PathBuf,
-        needed: Option<u64>,
-        etag: Option<String>,
-    },
+    DiskFull { path: PathBuf, needed: Option<u64> },
     /// Any other failure to create, write, read or rename a file.
     #[error("could not access {}: {source}; check that the folder exists and is writable", path.display())]
     Io { path: PathBuf, source: io::Error },
@@ -77,14 +74,16 @@ pub enum DownloadError {
 
 impl DownloadError {
     /// Whether another attempt can succeed: network trouble, a cut, 408/429/5xx, a size
-    /// mismatch. A 4xx (expired link, missing video), a non-video body, a full disk or a
-    /// file system error needs something else to change first.
+    /// mismatch, a broken MP4 (fetched again from scratch). A 4xx (expired link, missing
+    /// video), a non-video body, a full disk or a file system error needs something else
+    /// to change first.
     pub fn retryable(&self) -> bool {
         match self {
             DownloadError::Unreachable { .. }
             | DownloadError::Interrupted { .. }
             | DownloadError::WrongSize { .. }
-            | DownloadError::RangeMismatch { .. } => true,
+            | DownloadError::RangeMismatch { .. }
+            | DownloadError::BrokenMp4 { .. } => true,
             DownloadError::Status { status, .. } => {
                 matches!(status, 408 | 429) || (500..600).contains(status)
             }
@@ -98,17 +97,6 @@ impl DownloadError {
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             DownloadError::Status { retry_after, .. } => *retry_after,
-            _ => None,
-        }
-    }
-
-    /// The ETag of the version the kept `.tmp` belongs to: pass it as `Source::etag` next
-    /// time, so the resume is refused (and restarted) if the file changed meanwhile.
-    pub fn etag(&self) -> Option<&str> {
-        match self {
-            DownloadError::Interrupted { etag, .. }
-            | DownloadError::WrongSize { etag, .. }
-            | DownloadError::DiskFull { etag, .. } => etag.as_deref(),
             _ => None,
         }
     }
@@ -138,16 +126,11 @@ fn needed_note(needed: Option<u64>) -> String {
 }
 
 /// A file error, told apart as a full disk (which says how much more room is needed).
-pub(super) fn io_failure(
-    path: &Path,
-    err: io::Error,
-    needed: Option<u64>,
-    etag: Option<String>,
-) -> DownloadError {
+pub(super) fn io_failure(path: &Path, err: io::Error, needed: Option<u64>) -> DownloadError {
     let path = path.to_path_buf();
     match err.kind() {
         io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded => {
-            DownloadError::DiskFull { path, needed, etag }
+            DownloadError::DiskFull { path, needed }
         }
         _ => DownloadError::Io { path, source: err },
     }

@@ -1,6 +1,13 @@
 //! The file-system steps around a download, also used for small files written whole
 //! (sidecars, reports): the `.tmp` name, the rename (retried on Windows), the folder
 //! fsync, and setting a replaced video aside instead of overwriting it.
+//!
+//! No link is ever followed for a file this module writes or resumes: a temporary name is
+//! looked at with `symlink_metadata` first, whatever sits there that is not a regular file
+//! (a link planted to make us write elsewhere, say) is removed (the link, not its target),
+//! fresh files are made with `create_new` (`O_EXCL`, which refuses a link), existing ones
+//! are opened with `O_NOFOLLOW` on Unix, and the final rename replaces a link at the final
+//! name rather than writing through it.
 
 use std::ffi::OsString;
 use std::io::{self, Write};
@@ -42,9 +49,63 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
 }
 
 fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut file = std::fs::File::create(path).map_err(|err| naming(path, err))?;
+    let mut file = create_fresh(path).map_err(|err| naming(path, err))?;
     file.write_all(bytes).map_err(|err| naming(path, err))?;
     file.sync_all().map_err(|err| naming(path, err))
+}
+
+/// What is at a path, seen without following a link.
+#[derive(Debug, PartialEq)]
+pub(super) enum Found {
+    Nothing,
+    /// A regular file of this many bytes.
+    File(u64),
+    /// A link, a folder, a device: never written through, never resumed.
+    Other,
+}
+
+pub(super) async fn look(path: &Path) -> io::Result<Found> {
+    match tokio::fs::symlink_metadata(path).await {
+        Ok(meta) if meta.file_type().is_file() => Ok(Found::File(meta.len())),
+        Ok(_) => Ok(Found::Other),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(Found::Nothing),
+        Err(err) => Err(err),
+    }
+}
+
+/// Removes whatever is at `path` (a link itself, never its target); nothing there is fine.
+pub(super) fn remove_entry(path: &Path) -> io::Result<()> {
+    match std::fs::remove_file(path) {
+        Err(err) if err.kind() != io::ErrorKind::NotFound => Err(err),
+        _ => Ok(()),
+    }
+}
+
+/// A new, empty file at `path` for writing: whatever was there (a leftover, a planted
+/// link) is removed first, and `create_new` refuses anything that appears meanwhile.
+pub(super) fn create_fresh(path: &Path) -> io::Result<std::fs::File> {
+    remove_entry(path)?;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+}
+
+/// Opens an existing regular file without following a link: `O_NOFOLLOW` on Unix (a link
+/// swapped in after `look` fails to open), and the opened file is checked to be a regular
+/// file. Windows has no such flag; `look` is all there is there.
+pub(super) async fn open_existing(
+    path: &Path,
+    options: &mut tokio::fs::OpenOptions,
+) -> io::Result<tokio::fs::File> {
+    #[cfg(unix)]
+    options.custom_flags(libc::O_NOFOLLOW);
+    let file = options.open(path).await?;
+    if !file.metadata().await?.file_type().is_file() {
+        let message = format!("{} is not a regular file", path.display());
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, message));
+    }
+    Ok(file)
 }
 
 /// Moves an existing `video` (and its `.json` sidecar, if any) out of the way before a new

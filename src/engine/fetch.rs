@@ -75,10 +75,12 @@ async fn transfer(
         let message = format!("cannot create the folder {}: {err}", folder.display());
         return Err(JobOutcome::Failed(Failure::Download, message));
     }
-    let mut source = Source {
+    // The task owns the partial file: a `.tmp` another task (an edited prompt, a --force
+    // run) left at the same path is discarded rather than resumed.
+    let source = Source {
         url: url.clone(),
         bearer: ctx.provider.download_auth(url),
-        etag: None,
+        owner: task.task_id.clone(),
     };
     let counters = ctx.counters.clone();
     let on_bytes = move |delta: u64| {
@@ -113,9 +115,6 @@ async fn transfer(
                     task.task_id
                 ),
             ));
-        }
-        if let Some(etag) = error.etag() {
-            source.etag = Some(etag.to_string());
         }
         let delay = ctx.retry_delay(attempt, error.retry_after());
         warn!(

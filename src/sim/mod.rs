@@ -23,6 +23,7 @@ use clap::Args;
 use tokio::sync::oneshot;
 
 pub use sora_hk::{NORMAL_PRICE, PRO_PRICE};
+pub use video::Video;
 pub use world::{CONTENT_POLICY_MESSAGE, LOST_ANSWER_MARK, Stats};
 
 use world::World;
@@ -74,7 +75,8 @@ pub struct SimSettings {
     #[arg(long, value_name = "N")]
     pub bytes_per_sec: Option<u64>,
 
-    /// Size of each served video; the bundled clip is padded to it [default: the clip]
+    /// Size of each served video; the bundled clip is padded to it with bytes of the task's
+    /// own [default: the clip and 64 such bytes]
     #[arg(long, value_name = "N")]
     pub video_bytes: Option<u64>,
 

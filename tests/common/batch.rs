@@ -1,6 +1,7 @@
 //! What the end-to-end tests of real runs share: the engine's fast flags, storyboards
-//! with distinct prompts, running the binary against a simulator, and the checks that
-//! every video is on disk, verified, and billed once per version.
+//! with distinct prompts, running the binary against a simulator (to its end, or in the
+//! background to kill it), and the checks that every video is on disk, verified, the
+//! task's own, and billed once per version.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -89,11 +90,20 @@ pub fn walk(dir: &Path) -> Vec<PathBuf> {
     found
 }
 
-/// Partial files (`*.tmp`) anywhere under output/, the state folder included.
+/// Partial files (`*.tmp`) anywhere under output/, the state folder included, and the
+/// records beside partial videos (`*.mp4.origin.tmp`).
 pub fn tmp_files(project: &Project) -> Vec<PathBuf> {
     walk(&output_dir(project))
         .into_iter()
         .filter(|path| path.to_string_lossy().ends_with(".tmp"))
+        .collect()
+}
+
+/// Partial videos only (`*.mp4.tmp`), without their records.
+pub fn partial_videos(project: &Project) -> Vec<PathBuf> {
+    tmp_files(project)
+        .into_iter()
+        .filter(|path| path.to_string_lossy().ends_with(".mp4.tmp"))
         .collect()
 }
 
@@ -170,4 +180,70 @@ pub fn assert_billed_once_per_version(sim: &RunningSim, prompts: usize, versions
             "\"{prompt}\" was billed {count} times, not {versions}; {note}"
         );
     }
+}
+
+/// Asserts that every video under output/ is byte for byte the one the simulator serves
+/// for the task its sidecar names (`video_bytes`: the simulator's `--video-bytes`): no
+/// video is another task's, or spliced from two.
+pub fn assert_videos_as_served(project: &Project, video_bytes: Option<u64>, note: &str) {
+    let videos = walk(&output_dir(project))
+        .into_iter()
+        .filter(|path| path.extension().is_some_and(|ext| ext == "mp4"));
+    for video in videos {
+        let sidecar: Value =
+            serde_json::from_slice(&std::fs::read(video.with_extension("json")).unwrap()).unwrap();
+        let task = sidecar["task_id"].as_str().unwrap_or_default();
+        let served = sim::Video::new(task, video_bytes).bytes();
+        assert!(
+            std::fs::read(&video).unwrap() == served,
+            "{video:?} is not the video of task {task}; {note}"
+        );
+    }
+}
+
+/// The binary, started in the background with its output discarded (its log file under
+/// output/ keeps what it said).
+#[cfg(unix)]
+pub fn spawn(project: &Project, sim: &RunningSim, args: &[&str]) -> std::process::Child {
+    use std::process::Stdio;
+    project
+        .sora_process()
+        .env("SORA_API_KEY", sim::DEFAULT_KEY)
+        .env("SORA_BASE_URL", sim.base_url())
+        .args(FAST)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the binary starts")
+}
+
+/// Waits until `ready` holds, then kills the run with SIGKILL (what `Child::kill` sends on
+/// Unix): no signal handler, no cleanup, like a crash or a power cut of the process.
+#[cfg(unix)]
+pub fn kill_when(
+    mut child: std::process::Child,
+    project: &Project,
+    moment: &str,
+    ready: impl Fn() -> bool,
+) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !ready() {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!(
+                "the run ended ({status}) before {moment}\n{}",
+                log_tail(project)
+            );
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("waited a minute for {moment}\n{}", log_tail(project));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().expect("SIGKILL is sent");
+    let status = child.wait().unwrap();
+    assert!(status.code().is_none(), "killed by a signal: {status}");
 }
