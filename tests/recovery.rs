@@ -318,9 +318,10 @@ fn half_the_create_answers_lost_on_a_30_job_batch_each_version_is_billed_once() 
 }
 
 /// The chaos test: a 100-job batch against a simulator with every fault knob on, killed
-/// at ten random moments, with stale partial files planted between some of the runs, then
-/// run to its end. Every video must be its own task's, whole. Set `SORA_CHAOS_SEED` to
-/// replay a failure: the seed picks the moments, the plantings and the simulator's choices.
+/// at ten random moments, with stale partial files planted and the clock moved between
+/// some of the runs, then run to its end. Every video must be its own task's, whole. Set
+/// `SORA_CHAOS_SEED` to replay a failure: the seed picks the moments, the plantings, the
+/// clocks and the simulator's choices.
 #[cfg(unix)]
 #[test]
 fn chaos_a_100_job_batch_killed_ten_times_at_random_finishes_with_each_job_billed_once() {
@@ -372,6 +373,14 @@ fn chaos_a_100_job_batch_killed_ten_times_at_random_finishes_with_each_job_bille
             && let Some(planted) = plant_stale_partial(&project, &mut rng, VIDEO)
         {
             note.push_str(&format!(", planted {planted}"));
+        }
+        // The machine's clock is set differently for the next run (up to 15 minutes
+        // either way), as the provider's clock sees it: a lost create of an earlier run
+        // must still be found on the provider's clock, never paid for again.
+        if rng.u8(..3) == 0 {
+            let skew = rng.i64(-900..=900);
+            sim.set_clock_skew(skew as f64);
+            note.push_str(&format!(", clock {skew:+} s"));
         }
         note.push(']');
     }

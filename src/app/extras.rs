@@ -5,7 +5,7 @@
 //! `Segment_3/3_v2.extra-9f2c1a7b.mp4` (version 2 of the request whose fingerprint starts
 //! `9f2c1a7b`).
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -17,19 +17,27 @@ use crate::plan::{JobState, Layout, Plan};
 use crate::storyboard::{Resolution, Segment};
 
 /// The jobs that collect the extra takes: every job the journal has at the provider that
-/// `planned` does not contain. Jobs of storyboards left out as invalid are not extras
-/// (they are planned again once fixed), nor are tasks of another provider.
-pub fn find(
+/// is not among `planned`. Jobs of storyboards left out as invalid are not extras (they
+/// are planned again once fixed), nor are tasks of another provider.
+pub fn find<'a>(
     plan: &Plan,
-    planned: &HashSet<JobKey>,
+    planned: impl IntoIterator<Item = &'a JobKey>,
     layout: &Layout,
     earlier: &JournalState,
     provider: &'static str,
 ) -> Vec<JobSpec> {
+    // The journal's jobs in flight are few; the plan's may be a hundred thousand: look the
+    // plan's keys up among the former, never the other way round.
+    let mut flying: BTreeMap<&JobKey, &JobRecord> = earlier.in_flight().collect();
+    if flying.is_empty() {
+        return Vec::new();
+    }
+    for key in planned {
+        flying.remove(key);
+    }
     let left_out: HashSet<PathBuf> = plan.invalid.iter().map(|file| file.shown.clone()).collect();
-    earlier
-        .in_flight()
-        .filter(|(key, _)| !planned.contains(*key))
+    flying
+        .into_iter()
         .filter(|(key, _)| !left_out.contains(&layout.shown_path(Path::new(&key.storyboard))))
         .filter_map(|(key, record)| extra_job(key, record, layout, provider))
         .collect()
@@ -157,8 +165,13 @@ mod tests {
         submitted(&mut state, &planned_key, "sora-hk", true);
         submitted(&mut state, &key(2, "9f2c1a7b55"), "sora-hk", true);
         submitted(&mut state, &key(3, "0123456789"), "other", true);
-        let planned = HashSet::from([planned_key]);
-        let extras = find(&Plan::default(), &planned, &layout(), &state, "sora-hk");
+        let extras = find(
+            &Plan::default(),
+            [&planned_key],
+            &layout(),
+            &state,
+            "sora-hk",
+        );
         assert_eq!(
             extras.len(),
             1,

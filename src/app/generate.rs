@@ -1,7 +1,6 @@
 //! A real run: take the state folder's lock, open the journal, hand the plan's jobs to the
 //! engine, then print the summary, write the reports and choose the exit code.
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -106,11 +105,10 @@ fn prepare(
     // A run that loses its lock file may have a second run beside it: stop submitting.
     journal.pin(state_lock.path())?;
     let mut jobs = specs(&plan, provider);
-    let planned: HashSet<JobKey> = jobs.iter().map(|job| job.key.clone()).collect();
-    let extras = extras::find(&plan, &planned, layout, &earlier, provider);
+    let planned = jobs.iter().map(|job| &job.key);
+    let extras = extras::find(&plan, planned, layout, &earlier, provider);
     // The jobs carry all the engine needs; memory stays flat for large batches.
     drop(plan);
-    drop(planned);
     if let Some(file) = &args.retry_failed {
         jobs = only_failed(jobs, file)?;
     }
@@ -208,10 +206,9 @@ pub(super) fn mark_in_flight(plan: &mut Plan, layout: &Layout, state_dir: &Path)
             job.state = JobState::InFlight;
         }
     }
-    let planned: HashSet<JobKey> = keys.into_iter().collect();
     extras::find(
         plan,
-        &planned,
+        &keys,
         layout,
         &earlier,
         crate::provider::sora_hk::NAME,

@@ -69,8 +69,14 @@ async fn transfer(
     final_status: Option<&Value>,
 ) -> Result<Fetched, JobOutcome> {
     set_aside_old_video(job)?;
-    if let Some(folder) = job.video.parent()
-        && let Err(err) = tokio::fs::create_dir_all(folder).await
+    // Durably: a power cut must not lose the folder a published video's name lives in.
+    if let Some(folder) = job.video.parent().map(std::path::Path::to_path_buf)
+        && let Err(err) = tokio::task::spawn_blocking({
+            let folder = folder.clone();
+            move || crate::durable::create_dir_all(&folder)
+        })
+        .await
+        .unwrap_or_else(|join| Err(std::io::Error::other(join)))
     {
         let message = format!("cannot create the folder {}: {err}", folder.display());
         return Err(JobOutcome::Failed(Failure::Download, message));
