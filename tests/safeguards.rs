@@ -10,7 +10,8 @@ use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use common::batch::{
-    FAST, assert_all_videos, assert_billed_once_per_version, log_tail, run, storyboard,
+    FAST, assert_all_videos, assert_billed_once_per_version, log_tail, run, spawn_captured,
+    storyboard,
 };
 use common::{Project, stderr_of};
 use serde_json::Value;
@@ -22,21 +23,6 @@ fn simulator(settings: SimSettings) -> RunningSim {
         ..settings
     })
     .expect("the simulator starts")
-}
-
-/// The binary in the background, its stdout and stderr kept for [`finish`].
-fn spawn(project: &Project, sim: &RunningSim, args: &[&str]) -> Child {
-    project
-        .sora_process()
-        .env("SORA_API_KEY", sim::DEFAULT_KEY)
-        .env("SORA_BASE_URL", sim.base_url())
-        .args(FAST)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary starts")
 }
 
 /// Waits until `ready` holds, failing the test if the run ends first or a minute passes.
@@ -73,7 +59,7 @@ fn two_runs_with_their_own_state_folders_on_nested_inputs_never_pay_twice_for_a_
     project.write("in/ep1/storyboard_a.json", &storyboard("nested", 3));
     project.write("in/storyboard_top.json", &storyboard("top", 1));
     let in_place = ["--output-mode", "in_place"];
-    let mut whole = spawn(
+    let mut whole = spawn_captured(
         &project,
         &sim,
         &[&in_place[..], &["--input-dir", "in"]].concat(),
@@ -128,7 +114,7 @@ fn a_state_folder_removed_while_submitting_stops_the_run_and_nothing_is_paid_twi
         "--min-workers",
         "1",
     ];
-    let mut child = spawn(&project, &sim, &slow);
+    let mut child = spawn_captured(&project, &sim, &slow);
     wait_for(&mut child, &project, "three creates", || {
         sim.stats().creates >= 3
     });

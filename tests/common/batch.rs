@@ -205,16 +205,29 @@ pub fn assert_videos_as_served(project: &Project, video_bytes: Option<u64>, note
 /// output/ keeps what it said).
 #[cfg(unix)]
 pub fn spawn(project: &Project, sim: &RunningSim, args: &[&str]) -> std::process::Child {
-    use std::process::Stdio;
+    spawn_with_output(project, sim, args, std::process::Stdio::null)
+}
+
+/// [`spawn`], with stdout and stderr kept for `wait_with_output`.
+pub fn spawn_captured(project: &Project, sim: &RunningSim, args: &[&str]) -> std::process::Child {
+    spawn_with_output(project, sim, args, std::process::Stdio::piped)
+}
+
+fn spawn_with_output(
+    project: &Project,
+    sim: &RunningSim,
+    args: &[&str],
+    output: fn() -> std::process::Stdio,
+) -> std::process::Child {
     project
         .sora_process()
         .env("SORA_API_KEY", sim::DEFAULT_KEY)
         .env("SORA_BASE_URL", sim.base_url())
         .args(FAST)
         .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stdin(std::process::Stdio::null())
+        .stdout(output())
+        .stderr(output())
         .spawn()
         .expect("the binary starts")
 }
