@@ -142,3 +142,36 @@ fn summary_text_names(stderr: &str, video: &Path) -> bool {
         .lines()
         .any(|line| line.contains("extra take:") && line.contains(&*name))
 }
+
+#[test]
+fn an_extra_take_whose_search_cannot_tell_stays_at_the_provider_even_with_resubmit_lost() {
+    // The list holds a task whose whole prompt is the start of the extra take's: the
+    // search cannot tell whether that is its task. --resubmit-lost is about planned jobs:
+    // an extra take is never submitted, so it must not be forgotten as "not created".
+    let sim = simulator();
+    let project = Project::new();
+    project.write(
+        "input/storyboard.json",
+        &storyboard("kelp forest at dawn", 1),
+    );
+    let second = job_key(&project, "storyboard.json", 1, 2);
+    plant_lost_create(
+        &project,
+        &second,
+        "kelp forest at dawn shot 1",
+        now_ms(),
+        Some(0),
+    );
+    sim.create_task("kelp forest at dawn");
+
+    let (_, summary, err) = run(&project, &sim, &["--gen-count", "1", "--resubmit-lost"]);
+    let takes = summary["extra_takes"].as_array().unwrap();
+    assert_eq!(takes.len(), 1, "{summary}");
+    assert_eq!(takes[0]["status"], "left_in_flight", "{summary}\n{err}");
+    let (_, plan, _) = run(&project, &sim, &["--gen-count", "1", "--dry-run"]);
+    assert_eq!(
+        plan["extra_takes"].as_array().unwrap().len(),
+        1,
+        "the journal still has it: {plan}"
+    );
+}

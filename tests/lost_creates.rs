@@ -161,6 +161,14 @@ fn with_no_known_provider_clock_the_search_window_widens() {
     assert_eq!(task_of(&project, "storyboard/Segment_1/1_v1.mp4"), lost);
 }
 
+/// Tasks of the same account with long prompts of their own, which a list that cuts
+/// prompts shows cut at the same length as ours.
+fn other_long_prompts(sim: &RunningSim) {
+    for subject in ["A desert road:", "A night market:"] {
+        sim.create_task(&long_prompt(subject, "wide shot"));
+    }
+}
+
 /// A prompt of about 300 characters: `start`, then words that make it long.
 fn long_prompt(start: &str, end: &str) -> String {
     format!(
@@ -182,6 +190,8 @@ fn a_list_that_shortens_prompts_still_finds_a_long_prompts_task() {
     let key = job_key(&project, "storyboard.json", 1, 1);
     plant_lost_create(&project, &key, &prompt, now_ms(), Some(0));
     let lost = sim.create_task(&prompt);
+    // The account's other long prompts, cut at the same length, show the list cuts.
+    other_long_prompts(&sim);
 
     let (code, summary, err) = run(&project, &sim, &["--gen-count", "1"]);
     assert_eq!(code, 0, "{err}\n{summary}");
@@ -208,6 +218,7 @@ fn two_tasks_that_fit_a_shortened_prompt_are_not_adopted_and_nothing_is_paid() {
         plant_lost_create(&project, &key, prompt, now_ms(), Some(0));
         sim.create_task(prompt);
     }
+    other_long_prompts(&sim);
 
     let (code, summary, err) = run(&project, &sim, &["--gen-count", "1"]);
     assert_eq!(code, 1, "{err}\n{summary}");
@@ -279,5 +290,130 @@ fn while_a_lost_create_settles_other_jobs_use_its_place() {
     assert!(
         b_submitted < a_adopted,
         "B waited for A's search to end ({b_submitted} >= {a_adopted})\n{err}"
+    );
+}
+
+#[test]
+fn a_killed_runs_record_without_the_providers_clock_is_never_read_on_this_runs_clock() {
+    // Run 1, its clock 10 minutes fast, was killed during the creates of both versions:
+    // v1's record knew the provider's clock, v2's (sent first) did not. Once v1's search
+    // has taught this run the provider's clock, v2's record must still be searched
+    // with the wide margin: this run's clock was not that run's.
+    let sim = simulator(SimSettings::default());
+    let project = Project::new();
+    project.write("input/storyboard.json", &storyboard("tern", 1));
+    let ten_minutes: u64 = 600_000;
+    let first = job_key(&project, "storyboard.json", 1, 1);
+    let second = job_key(&project, "storyboard.json", 1, 2);
+    plant_lost_create(
+        &project,
+        &first,
+        "tern shot 1",
+        now_ms() + ten_minutes,
+        Some(-(ten_minutes as i64)),
+    );
+    plant_lost_create(
+        &project,
+        &second,
+        "tern shot 1",
+        now_ms() + ten_minutes,
+        None,
+    );
+    let tasks = [
+        sim.create_task("tern shot 1"),
+        sim.create_task("tern shot 1"),
+    ];
+
+    let (code, summary, err) = run(&project, &sim, &[]);
+    assert_eq!(code, 0, "{err}\n{summary}");
+    assert_eq!(creates_of(&sim, "tern shot 1"), 2, "paid twice\n{err}");
+    let mut adopted = [
+        task_of(&project, "storyboard/Segment_1/1_v1.mp4"),
+        task_of(&project, "storyboard/Segment_1/1_v2.mp4"),
+    ];
+    adopted.sort();
+    let mut expected = tasks.clone();
+    expected.sort();
+    assert_eq!(adopted, expected);
+}
+
+#[test]
+fn a_whole_shorter_prompt_that_starts_ours_is_never_taken_for_our_task() {
+    // The segment's prompt was lengthened after an earlier take; the create of the new
+    // prompt lost its answer and made nothing. The earlier, shorter prompt's task is the
+    // start of ours, but nothing shows the list cuts prompts: it is not adopted, and the
+    // job is not paid for again either; it is left for the user to decide.
+    let sim = simulator(SimSettings::default());
+    let project = Project::new();
+    let longer = "A fox runs through deep snow at dusk";
+    let text = format!(r#"{{"segments": [{{"segment_index": 1, "prompt_text": "{longer}"}}]}}"#);
+    project.write("input/storyboard.json", &text);
+    let key = job_key(&project, "storyboard.json", 1, 1);
+    sim.create_task("A fox runs through deep snow");
+    plant_lost_create(&project, &key, longer, now_ms(), Some(0));
+
+    let (code, summary, err) = run(&project, &sim, &["--gen-count", "1"]);
+    assert_eq!(code, 1, "{err}\n{summary}");
+    assert_eq!(creates_of(&sim, longer), 0, "{err}");
+    assert_eq!(
+        summary["done"], 0,
+        "another prompt's video was taken\n{summary}"
+    );
+    let unresolved = summary["unresolved"].as_array().unwrap();
+    assert_eq!(unresolved.len(), 1, "{summary}");
+    assert!(
+        unresolved[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("nothing shows whether the list cut it"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn a_task_id_the_tool_refuses_never_makes_the_job_pay_again() {
+    // Every id the provider gives carries a control character: the create may well have
+    // made (and billed) a task that cannot be followed. It is never created again.
+    let sim = simulator(SimSettings {
+        task_id_prefix: "bell\u{7}".to_string(),
+        ..SimSettings::default()
+    });
+    let project = Project::new();
+    project.write("input/storyboard.json", &storyboard("buoy", 1));
+    for run_number in 1..=2 {
+        let (code, summary, err) = run(&project, &sim, &["--gen-count", "1"]);
+        assert_eq!(code, 1, "{err}\n{summary}");
+        assert_eq!(
+            summary["unresolved"].as_array().unwrap().len(),
+            1,
+            "{summary}"
+        );
+        assert_eq!(creates_of(&sim, "buoy shot 1"), 1, "paid again\n{err}");
+        if run_number == 1 {
+            assert!(err.contains("cannot be used"), "{err}");
+        }
+    }
+}
+
+#[test]
+fn a_lost_create_never_adopts_the_task_of_a_video_already_on_disk() {
+    // v1 was made and downloaded (and the journal compacted: it no longer names v1's
+    // task). Then gen_count goes up and v2's create is lost before any answer told the
+    // provider's clock, so its search reaches an hour back, over v1's task.
+    let sim = simulator(SimSettings::default());
+    let project = Project::new();
+    project.write("input/storyboard.json", &storyboard("gull", 1));
+    let (code, _, err) = run(&project, &sim, &["--gen-count", "1"]);
+    assert_eq!(code, 0, "{err}");
+    let second = job_key(&project, "storyboard.json", 1, 2);
+    plant_lost_create(&project, &second, "gull shot 1", now_ms(), None);
+
+    let (code, summary, err) = run(&project, &sim, &["--gen-count", "2"]);
+    assert_eq!(code, 0, "{err}\n{summary}");
+    assert_eq!(creates_of(&sim, "gull shot 1"), 2, "{err}");
+    assert_ne!(
+        task_of(&project, "storyboard/Segment_1/1_v1.mp4"),
+        task_of(&project, "storyboard/Segment_1/1_v2.mp4"),
+        "v2 took v1's task: two copies of one take\n{err}"
     );
 }

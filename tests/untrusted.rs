@@ -161,3 +161,28 @@ fn a_password_in_the_base_url_is_never_printed() {
         assert!(!text.contains("b4se-pa55word"), "{text}");
     }
 }
+
+#[test]
+fn a_proxy_password_that_is_also_an_api_word_breaks_nothing() {
+    // The password "task" is in every task id and field name of the API; redacting it
+    // there would make every create read as unanswered. Requests to the simulator bypass
+    // the proxy (NO_PROXY), but its password is still a secret the run knows.
+    let sim = simulator(SimSettings::default());
+    let project = Project::new();
+    project.write("input/storyboard.json", &storyboard("ferry", 2));
+    let output = project
+        .sora()
+        .env("SORA_API_KEY", sim::DEFAULT_KEY)
+        .env("SORA_BASE_URL", sim.base_url())
+        .env("HTTP_PROXY", "http://crew:task@127.0.0.1:9")
+        .env("NO_PROXY", "127.0.0.1")
+        .args(common::batch::FAST)
+        .timeout(common::batch::RUN_TIMEOUT)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&output.stderr);
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_default();
+    assert_eq!(output.status.code(), Some(0), "{err}\n{summary}");
+    assert_eq!(summary["done"], 4, "{summary}");
+    assert_eq!(sim.stats().creates, 4, "nothing paid twice\n{err}");
+}

@@ -18,7 +18,7 @@ use crate::engine::{
 };
 use crate::journal::{JobKey, Journal, JournalState};
 use crate::lock::{OutputLocks, StateLock};
-use crate::plan::{JobState, Layout, OutputMode, Plan, storyboard_key};
+use crate::plan::{self, JobState, Layout, OutputMode, Plan, storyboard_key};
 use crate::provider::Provider;
 use crate::report;
 
@@ -134,6 +134,9 @@ fn prepare(
     let folders = output_folders(&writing);
     crate::lock::raise_open_file_limit();
     let output_locks = OutputLocks::acquire(folders, &state_dir)?;
+    if args.retry_failed.is_none() {
+        finished_meanwhile(&mut jobs, args.force);
+    }
     Ok(Prepared {
         jobs,
         journal: Arc::new(journal),
@@ -141,6 +144,28 @@ fn prepare(
         state_dir,
         locks: (output_locks, state_lock),
     })
+}
+
+/// The plan looked at the disk before this run held its locks: a run that held them then
+/// may have finished some of its jobs since. Those are done now, not new: looked at again
+/// under the locks, so no video is paid for twice by two runs that overlap.
+fn finished_meanwhile(jobs: &mut [JobSpec], force: bool) {
+    let mut finished: u64 = 0;
+    for job in jobs
+        .iter_mut()
+        .filter(|job| !job.extra && job.state != JobState::Done)
+    {
+        if plan::state_on_disk(&job.video, &job.fingerprint, force) == JobState::Done {
+            job.state = JobState::Done;
+            finished += 1;
+        }
+    }
+    if finished > 0 {
+        info!(
+            "{} finished by another run while this one was starting",
+            report::counted(finished, "job")
+        );
+    }
 }
 
 /// `--state-dir`, or `.sora-batch` in the output folder (in_place: the input folder).
@@ -321,5 +346,59 @@ fn exit_for(summary: &Summary) -> Exit {
         Some(StopReason::Unauthorized(_)) => Exit::Invalid,
         _ if unfinished > 0 => Exit::SomeFailed,
         _ => Exit::Success,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::storyboard::{Resolution, Segment};
+
+    #[test]
+    fn a_job_another_run_finished_while_this_one_started_is_done_not_new() {
+        let dir = tempfile::tempdir().unwrap();
+        let segment = Segment {
+            index: 1,
+            prompt: "a lake".to_string(),
+            image_url: None,
+            is_pro: false,
+            duration_seconds: 10,
+            resolution: Resolution::Horizontal,
+            gen_count: 2,
+            director_intent: None,
+        };
+        let fingerprint: Arc<str> = segment.fingerprint().into();
+        let job = |version: u32| JobSpec {
+            key: JobKey {
+                storyboard: "storyboard.json".to_string(),
+                segment: 1,
+                version,
+                fingerprint: fingerprint.to_string(),
+            },
+            segment: Arc::new(segment.clone()),
+            fingerprint: fingerprint.clone(),
+            video: dir.path().join(format!("Segment_1/1_v{version}.mp4")),
+            state: JobState::New,
+            provider: "sora-hk",
+            extra: false,
+        };
+        let mut jobs = vec![job(1), job(2)];
+        // The other run published v1 (video and sidecar) after this run's plan.
+        std::fs::create_dir_all(dir.path().join("Segment_1")).unwrap();
+        std::fs::write(&jobs[0].video, b"video").unwrap();
+        let sidecar = serde_json::json!({"fingerprint": &*fingerprint});
+        std::fs::write(jobs[0].sidecar(), sidecar.to_string()).unwrap();
+        finished_meanwhile(&mut jobs, false);
+        assert_eq!(jobs[0].state, JobState::Done);
+        assert_eq!(jobs[1].state, JobState::New);
+        jobs[0].state = JobState::Changed;
+        finished_meanwhile(&mut jobs, true);
+        assert_eq!(
+            jobs[0].state,
+            JobState::Changed,
+            "--force regenerates it all the same"
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! What every job of a run shares: the provider, the gate, the journal, the download
 //! limit, the stop signals and the counters the progress display reads.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -15,11 +15,12 @@ use super::backoff::{self, BackoffPolicy};
 use super::breaker::BreakerSettings;
 use super::gate::Gate;
 use super::outcome::{Failure, JobOutcome};
+use super::owners::Owners;
 use super::poll::PollSettings;
 use super::{Batch, JobSpec};
 use crate::journal::{Event, JobKey, Journal, JournalError, JournalState};
 use crate::provider::untrusted::MAX_TASK_CENTS;
-use crate::provider::{Accepted, Cost, Match, Provider, RecentTask};
+use crate::provider::{Accepted, Cost, ListShape, Match, Provider, RecentTask};
 use crate::storyboard::Segment;
 
 /// The engine's knobs, from the command line.
@@ -158,7 +159,7 @@ pub(super) struct Context {
     /// Every distinct request of the batch, so a lost create's search can tell when a
     /// listed task could be another job's.
     requests: Vec<(Arc<str>, Arc<Segment>)>,
-    claimed: Mutex<HashSet<String>>,
+    pub owners: Owners,
     prompt_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     stop_reason: Mutex<Option<StopReason>>,
     rng: Mutex<fastrand::Rng>,
@@ -178,10 +179,7 @@ impl Context {
             .collect();
         requests.sort_by(|a, b| a.0.cmp(&b.0));
         requests.dedup_by(|a, b| a.0 == b.0);
-        let claimed = earlier
-            .iter()
-            .filter_map(|(_, record)| record.task_id().map(str::to_string))
-            .collect();
+        let owners = Owners::new(&earlier, jobs);
         Context {
             provider: batch.provider.clone(),
             gate: Gate::new(batch.settings.breaker.clone()),
@@ -194,7 +192,7 @@ impl Context {
             interrupt: CancellationToken::new(),
             counters: Arc::default(),
             requests,
-            claimed: Mutex::new(claimed),
+            owners,
             prompt_locks: Mutex::default(),
             stop_reason: Mutex::default(),
             rng: Mutex::new(fastrand::Rng::new()),
@@ -229,18 +227,20 @@ impl Context {
     }
 
     pub fn claim(&self, task_id: &str) {
-        locked(&self.claimed).insert(task_id.to_string());
-    }
-
-    pub fn is_claimed(&self, task_id: &str) -> bool {
-        locked(&self.claimed).contains(task_id)
+        self.owners.claim(task_id);
     }
 
     /// Whether a listed task could answer a create of another request of this batch than
     /// `job`'s (versions of one request are interchangeable, so they do not count).
-    pub fn fits_another_request(&self, task: &RecentTask, job: &JobSpec, longest: usize) -> bool {
+    pub fn fits_another_request(
+        &self,
+        task: &RecentTask,
+        job: &JobSpec,
+        shape: &ListShape,
+    ) -> bool {
         self.requests.iter().any(|(fingerprint, segment)| {
-            **fingerprint != *job.fingerprint && task.matches(segment, longest) != Match::No
+            **fingerprint != *job.fingerprint
+                && matches!(task.matches(segment, shape), Match::Exact | Match::Prefix)
         })
     }
 

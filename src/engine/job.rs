@@ -103,10 +103,11 @@ fn start_of(ctx: &Context, job: &JobSpec) -> Start {
         permit: None,
     };
     match record.stage() {
-        Stage::Submitting { at_ms } => Start::Reconcile(Since {
-            local_ms: *at_ms,
-            clock_offset_ms: record.submission().and_then(|s| s.clock_offset_ms),
-        }),
+        Stage::Submitting { at_ms } => Start::Reconcile(
+            record
+                .submission()
+                .map_or(Since::now(*at_ms, None), Since::of),
+        ),
         Stage::Submitted { at_ms, task_id, .. } => Start::Poll(owned(task_id, *at_ms)),
         // Finished there but not downloaded: one status call first, for a fresh link
         // (signed links expire), then the download.
@@ -198,15 +199,13 @@ async fn create_once(
     permit: &mut Option<Permit>,
 ) -> Result<Result<Accepted, ProviderError>, JobOutcome> {
     let _same_prompt = ctx.prompt_lock(&job.segment.prompt).await;
-    let since = Since {
-        local_ms: unix_ms(),
-        clock_offset_ms: ctx.provider.clock_offset_ms(),
-    };
+    let (at_ms, clock_offset_ms) = (unix_ms(), ctx.provider.clock_offset_ms());
+    let since = Since::now(at_ms, clock_offset_ms);
     let submitting = Event::Submitting {
-        at_ms: since.local_ms,
+        at_ms,
         provider: ctx.provider.name().to_string(),
         prompt: job.segment.prompt.clone(),
-        clock_offset_ms: since.clock_offset_ms,
+        clock_offset_ms,
         request: Some(job.request()),
     };
     ctx.record(&job.key, &submitting)?;
@@ -219,11 +218,13 @@ async fn create_once(
                 "{}: {message}; looking for the task at the provider before trying again",
                 job.key
             );
-            if let Some(accepted) = super::reconcile::find(ctx, job, since).await? {
+            // This run's clock holds for this run's create, once an answer has told it.
+            let since_now = || since.with_clock_of_this_run(ctx.provider.clock_offset_ms());
+            if let Some(accepted) = super::reconcile::find(ctx, job, since_now()).await? {
                 return Ok(Ok(accepted));
             }
-            settle(ctx, permit.take(), retry_after).await?;
-            match super::reconcile::find(ctx, job, since).await? {
+            settle(ctx, permit, retry_after).await?;
+            match super::reconcile::find(ctx, job, since_now()).await? {
                 Some(accepted) => Ok(Ok(accepted)),
                 None => Ok(Err(ProviderError::Transient {
                     message: format!("{message} (the provider has no such task)"),
@@ -253,21 +254,35 @@ async fn create_once(
 /// After a create with no usable answer and a first search that found nothing: waits
 /// `--lost-create-wait` for the provider's list to show a task the backend may still have
 /// been making, before the second search. Most such creates made nothing (a 502 from a
-/// gateway, a reset), so the provider permit is given back meanwhile and other jobs use
-/// the capacity; only this prompt's versions wait, behind its lock.
+/// gateway, a reset), so the provider permit is given back meanwhile (without a verdict:
+/// the create is counted once, by how the second search ends) and other jobs use the
+/// capacity; only this prompt's versions wait, behind its lock. The permit is taken again
+/// before the second search, so a task found then holds its place like any other. A
+/// server that said when to come back (`Retry-After`) is not asked again sooner.
 async fn settle(
     ctx: &Context,
-    permit: Option<Permit>,
+    permit: &mut Option<Permit>,
     retry_after: Option<Duration>,
 ) -> Result<(), JobOutcome> {
-    if let Some(permit) = permit {
-        permit.failed(FailureClass::Transient, retry_after);
+    drop(permit.take());
+    let wait = retry_after.map_or(ctx.settings.lost_create_wait, |asked| {
+        asked.max(ctx.settings.lost_create_wait)
+    });
+    let unresolved = || {
+        JobOutcome::Unresolved(
+            "its create call had no answer; the next run looks for the task again".to_string(),
+        )
+    };
+    tokio::select! {
+        () = tokio::time::sleep(wait) => {}
+        () = ctx.interrupt.cancelled() => return Err(unresolved()),
     }
     tokio::select! {
-        () = tokio::time::sleep(ctx.settings.lost_create_wait) => Ok(()),
-        () = ctx.interrupt.cancelled() => Err(JobOutcome::Unresolved(
-            "its create call had no answer; the next run looks for the task again".to_string(),
-        )),
+        taken = ctx.gate.acquire() => {
+            *permit = Some(taken);
+            Ok(())
+        }
+        () = ctx.interrupt.cancelled() => Err(unresolved()),
     }
 }
 

@@ -13,6 +13,7 @@ mod fetch;
 pub mod gate;
 mod job;
 pub mod outcome;
+mod owners;
 pub mod poll;
 mod reconcile;
 mod wait;

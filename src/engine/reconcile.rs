@@ -15,8 +15,8 @@ use tracing::{info, warn};
 use super::job::{Owned, not_started};
 use super::outcome::JobOutcome;
 use super::{Context, JobSpec, unix_ms};
-use crate::journal::Event;
-use crate::provider::{Accepted, Match, ProviderError, RecentTask};
+use crate::journal::{Event, Submission};
+use crate::provider::{Accepted, ListShape, Match, ProviderError, RecentTask};
 
 /// Margin on the provider's clock: its `Date` header and creation times are whole seconds,
 /// and a create takes a while between our record and the provider's stamp.
@@ -29,24 +29,69 @@ const MAX_PAGES: u32 = 100;
 /// List calls tried before giving up on knowing (the job then waits for the next run).
 const LIST_ATTEMPTS: u32 = 8;
 
-/// When a create was written as `submitting`: on our clock, and how far the provider's
-/// clock was from ours then (if known).
+/// When a create (or the creates of one attempt) was written as `submitting`: on our
+/// clock, and where the record knew it, on the provider's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Since {
-    pub local_ms: u64,
-    pub clock_offset_ms: Option<i64>,
+    /// The earliest record written without the provider's clock, on our clock.
+    pub unclocked_ms: Option<u64>,
+    /// The record earliest on the provider's clock: our time then, and the provider's
+    /// clock minus ours.
+    pub clocked: Option<(u64, i64)>,
 }
 
 impl Since {
-    /// The earliest creation time, on the provider's clock, a task of this create can have.
-    fn earliest(self) -> u64 {
-        match self.clock_offset_ms {
-            Some(offset) => self
-                .local_ms
-                .saturating_add_signed(offset)
-                .saturating_sub(CLOCK_SLACK_MS),
-            None => self.local_ms.saturating_sub(UNKNOWN_CLOCK_SLACK_MS),
+    /// A create written now, with the provider's clock as far as this run knows it.
+    pub fn now(local_ms: u64, clock_offset_ms: Option<i64>) -> Self {
+        Since {
+            unclocked_ms: clock_offset_ms.is_none().then_some(local_ms),
+            clocked: clock_offset_ms.map(|offset| (local_ms, offset)),
         }
+    }
+
+    /// An earlier run's record of the attempt.
+    pub fn of(submission: &Submission) -> Self {
+        Since {
+            unclocked_ms: submission.unclocked_ms,
+            clocked: submission.clocked,
+        }
+    }
+
+    /// A create of this run, once this run knows the provider's clock: the clock has not
+    /// been reset in between, so this run's offset holds for it. (Never for an earlier
+    /// run's record: its clock may have been wrong then and fixed since.)
+    pub fn with_clock_of_this_run(self, clock_offset_ms: Option<i64>) -> Self {
+        match (self.unclocked_ms, clock_offset_ms) {
+            (Some(local_ms), Some(offset)) if self.clocked.is_none() => {
+                Since::now(local_ms, Some(offset))
+            }
+            _ => self,
+        }
+    }
+
+    /// The create's moment on our clock (for the poll schedule and the sidecar).
+    pub fn local_ms(self) -> u64 {
+        let clocked = self.clocked.map(|(at_ms, _)| at_ms);
+        self.unclocked_ms
+            .into_iter()
+            .chain(clocked)
+            .min()
+            .unwrap_or(0)
+    }
+
+    /// The earliest creation time, on the provider's clock, a task of these creates can
+    /// have: 30 s before the earliest record that knew the provider's clock, an hour
+    /// before one that did not.
+    fn earliest(self) -> u64 {
+        let clocked = self.clocked.map(|(at_ms, offset)| {
+            at_ms
+                .saturating_add_signed(offset)
+                .saturating_sub(CLOCK_SLACK_MS)
+        });
+        let unclocked = self
+            .unclocked_ms
+            .map(|at_ms| at_ms.saturating_sub(UNKNOWN_CLOCK_SLACK_MS));
+        clocked.into_iter().chain(unclocked).min().unwrap_or(0)
     }
 }
 
@@ -75,7 +120,7 @@ pub(super) async fn adopt(
     Ok(Some(Owned {
         task_id: accepted.task_id,
         cost_cents: accepted.cost_cents.cents(),
-        submitted_ms: since.local_ms,
+        submitted_ms: since.local_ms(),
         permit: None,
     }))
 }
@@ -89,12 +134,6 @@ pub(super) async fn find(
     job: &JobSpec,
     since: Since,
 ) -> Result<Option<Accepted>, JobOutcome> {
-    // Within a run, the provider's clock is known by now even if it was not when the
-    // `submitting` was written (the first creates of a run go out before any answer).
-    let since = Since {
-        clock_offset_ms: since.clock_offset_ms.or(ctx.provider.clock_offset_ms()),
-        ..since
-    };
     for attempt in 1..=LIST_ATTEMPTS {
         let error = match search(ctx, job, since).await {
             Ok(Search::Found(task)) => {
@@ -123,26 +162,40 @@ pub(super) async fn find(
         let delay = ctx.retry_delay(attempt, error.retry_after());
         tokio::select! {
             () = tokio::time::sleep(delay) => {}
-            () = ctx.interrupt.cancelled() => break,
+            () = ctx.interrupt.cancelled() => {
+                // Stopping is no answer: the next run looks again, whatever the flags.
+                return Err(unresolved(job, "the run stopped before it could tell"));
+            }
         }
     }
     unknown(ctx, job, "the provider's task list could not be read")
 }
 
-/// The search could not tell: report it, and submit again only if the user said so.
+/// The search could not tell: report it, and submit again only if the user said so (an
+/// extra take is never submitted, so for it unknown stays unknown).
 fn unknown(ctx: &Context, job: &JobSpec, why: &str) -> Result<Option<Accepted>, JobOutcome> {
-    if ctx.settings.resubmit_lost {
+    if ctx.settings.resubmit_lost && !job.extra {
         warn!(
             "{}: whether its unanswered create made a task is unknown ({why}); submitting it again as --resubmit-lost says (this may pay twice)",
             job.key
         );
         return Ok(None);
     }
-    let message = format!(
-        "its create call had no usable answer, and whether it made a task is unknown ({why}); not submitted again, which could pay twice: a later run looks again, or --resubmit-lost submits it anyway"
-    );
+    Err(unresolved(job, why))
+}
+
+fn unresolved(job: &JobSpec, why: &str) -> JobOutcome {
+    let message = if job.extra {
+        format!(
+            "its create call had no usable answer, and whether it made a task is unknown ({why}); a later run looks again"
+        )
+    } else {
+        format!(
+            "its create call had no usable answer, and whether it made a task is unknown ({why}); not submitted again, which could pay twice: a later run looks again, or --resubmit-lost submits it anyway"
+        )
+    };
     warn!("{}: {message}", job.key);
-    Err(JobOutcome::Unresolved(message))
+    JobOutcome::Unresolved(message)
 }
 
 /// What the task list says about one lost create.
@@ -155,6 +208,8 @@ enum Search {
 
 async fn search(ctx: &Context, job: &JobSpec, since: Since) -> Result<Search, ProviderError> {
     let earliest = since.earliest();
+    let on_disk = ctx.owners.on_disk().await;
+    let owned = |id: &str| ctx.owners.is_claimed(id) || on_disk.contains(id);
     let mut seen = Seen::default();
     for page in 1..=MAX_PAGES {
         let listed = ctx.provider.recent(page).await?;
@@ -169,13 +224,13 @@ async fn search(ctx: &Context, job: &JobSpec, since: Since) -> Result<Search, Pr
                 .iter()
                 .all(|task| task.created_at_ms.is_some_and(|at| at < earliest));
         for task in listed.tasks {
-            seen.longest = seen.longest.max(task.prompt_chars());
-            if task.created_at_ms.is_some_and(|at| at < earliest) || ctx.is_claimed(&task.task_id) {
+            seen.shape.see(&task.prompt);
+            if task.created_at_ms.is_some_and(|at| at < earliest) || owned(&task.task_id) {
                 continue;
             }
-            // How long the list cuts prompts is known only once it has been read: keep
-            // every task that fits if it might be cut, and decide in `verdict`.
-            if task.matches(&job.segment, 0) != Match::No {
+            // Whether the list cuts prompts is known only once it has been read: keep
+            // every task that may fit, and decide in `verdict`.
+            if task.matches(&job.segment, &ListShape::default()) != Match::No {
                 seen.candidates.push(task);
             }
         }
@@ -196,20 +251,22 @@ async fn search(ctx: &Context, job: &JobSpec, since: Since) -> Result<Search, Pr
 struct Seen {
     /// Unowned tasks since the create that may fit it, newest first.
     candidates: Vec<RecentTask>,
-    /// The longest prompt the list showed, in characters: where it cuts, if it does.
-    longest: usize,
+    /// Whether the list cuts prompts, from every prompt it showed.
+    shape: ListShape,
     unreadable: usize,
     pages: u32,
 }
 
 impl Seen {
+    /// Found only when one task can be this job's and no other can; absent only when no
+    /// task can be; unknown otherwise.
     fn verdict(self, ctx: &Context, job: &JobSpec) -> Search {
-        let longest = self.longest;
+        let shape = &self.shape;
         let mut candidates: Vec<(RecentTask, Match)> = self
             .candidates
             .into_iter()
             .map(|task| {
-                let fit = task.matches(&job.segment, longest);
+                let fit = task.matches(&job.segment, shape);
                 (task, fit)
             })
             .filter(|(_, fit)| *fit != Match::No)
@@ -217,12 +274,16 @@ impl Seen {
         let contested = |task: &RecentTask| {
             // A task without a creation time could be any old one; one that fits another
             // request of this batch could be that job's.
-            task.created_at_ms.is_none() || ctx.fits_another_request(task, job, longest)
+            task.created_at_ms.is_none() || ctx.fits_another_request(task, job, shape)
         };
-        if let Some(task) = candidates.iter().find(|(task, _)| contested(task)) {
+        let takeable = |fit: Match| matches!(fit, Match::Exact | Match::Prefix);
+        if let Some((task, _)) = candidates
+            .iter()
+            .find(|(task, fit)| takeable(*fit) && contested(task))
+        {
             return Search::Unknown(format!(
                 "task {} at the provider fits it, but could also be another job's or an older task",
-                task.0.task_id
+                task.task_id
             ));
         }
         let exact = candidates.iter().rposition(|(_, fit)| *fit == Match::Exact);
@@ -231,9 +292,21 @@ impl Seen {
             return Search::Found(candidates.swap_remove(earliest).0);
         }
         if self.unreadable > 0 {
+            let entries = match self.unreadable {
+                1 => "1 entry".to_string(),
+                many => format!("{many} entries"),
+            };
             return Search::Unknown(format!(
-                "{} entries of the provider's task list could not be read",
-                self.unreadable
+                "{entries} of the provider's task list could not be read"
+            ));
+        }
+        if let Some((task, _)) = candidates
+            .iter()
+            .find(|(_, fit)| *fit == Match::MaybePrefix)
+        {
+            return Search::Unknown(format!(
+                "task {}'s prompt is the start of this one's, and nothing shows whether the list cut it or it is another, shorter prompt",
+                task.task_id
             ));
         }
         match candidates.len() {
@@ -270,10 +343,7 @@ mod tests {
     #[test]
     fn the_window_opens_on_the_providers_clock_and_widens_when_it_is_unknown() {
         let at = 1_800_000_000_000;
-        let since = |clock_offset_ms| Since {
-            local_ms: at,
-            clock_offset_ms,
-        };
+        let since = |clock_offset_ms| Since::now(at, clock_offset_ms);
         assert_eq!(since(Some(0)).earliest(), at - CLOCK_SLACK_MS);
         // Our clock 3 minutes ahead: the provider stamped the task 3 minutes "earlier".
         assert_eq!(
@@ -285,10 +355,28 @@ mod tests {
             at + 600_000 - CLOCK_SLACK_MS
         );
         assert_eq!(since(None).earliest(), at - UNKNOWN_CLOCK_SLACK_MS);
-        let absurd = Since {
-            local_ms: 5,
-            clock_offset_ms: Some(i64::MIN),
+        assert_eq!(Since::now(5, Some(i64::MIN)).earliest(), 0, "saturates");
+    }
+
+    #[test]
+    fn an_attempt_over_two_clocks_opens_at_the_earliest_of_either() {
+        let at = 1_800_000_000_000;
+        // A first create without the provider's clock, 10 minutes fast; a retry in a
+        // later run that knew it.
+        let both = Since {
+            unclocked_ms: Some(at + 600_000),
+            clocked: Some((at + 700_000, 0)),
         };
-        assert_eq!(absurd.earliest(), 0, "saturates, never wraps");
+        assert_eq!(both.earliest(), at + 600_000 - UNKNOWN_CLOCK_SLACK_MS);
+        assert_eq!(both.local_ms(), at + 600_000);
+    }
+
+    #[test]
+    fn only_a_create_of_this_run_takes_this_runs_clock() {
+        let unclocked = Since::now(1_000_000, None);
+        let clocked = unclocked.with_clock_of_this_run(Some(-5_000));
+        assert_eq!(clocked, Since::now(1_000_000, Some(-5_000)));
+        let known = Since::now(1_000_000, Some(7));
+        assert_eq!(known.with_clock_of_this_run(Some(-5_000)), known);
     }
 }

@@ -36,16 +36,70 @@ pub enum Stage {
     Abandoned { at_ms: u64, reason: String },
 }
 
-/// The current attempt's `submitting`: what was asked, of whom, and since when.
+/// The current attempt's `submitting`s: what was asked, of whom, and since when. An
+/// attempt's creates may span runs whose clocks disagreed, so the earliest moment is kept
+/// per kind of record: on the provider's clock where the record knew it, and on ours alone
+/// where it did not (a later run cannot tell how far off that clock was).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Submission {
-    /// The first `submitting` of the attempt, on our clock (unix ms).
+    /// The earliest `submitting` of the attempt, on our clock (unix ms).
     pub first_ms: u64,
-    /// The provider's clock minus ours then, from the first `submitting` that knew it.
-    pub clock_offset_ms: Option<i64>,
+    /// The earliest `submitting` written without the provider's clock, on our clock.
+    pub unclocked_ms: Option<u64>,
+    /// The `submitting` earliest on the provider's clock: its time on our clock, and the
+    /// provider's clock minus ours then.
+    pub clocked: Option<(u64, i64)>,
     pub provider: String,
     pub prompt: String,
     pub request: Option<Request>,
+}
+
+impl Submission {
+    fn new(at_ms: u64, offset: Option<i64>, provider: String, prompt: String) -> Self {
+        Submission {
+            first_ms: at_ms,
+            unclocked_ms: offset.is_none().then_some(at_ms),
+            clocked: offset.map(|offset| (at_ms, offset)),
+            provider,
+            prompt,
+            request: None,
+        }
+    }
+
+    /// Another create of the same attempt.
+    fn add(&mut self, at_ms: u64, offset: Option<i64>) {
+        self.first_ms = self.first_ms.min(at_ms);
+        match offset {
+            None => self.unclocked_ms = Some(self.unclocked_ms.map_or(at_ms, |ms| ms.min(at_ms))),
+            Some(offset) => {
+                let provider_ms = |(at, offset): (u64, i64)| i128::from(at) + i128::from(offset);
+                if self
+                    .clocked
+                    .is_none_or(|known| provider_ms((at_ms, offset)) < provider_ms(known))
+                {
+                    self.clocked = Some((at_ms, offset));
+                }
+            }
+        }
+    }
+
+    /// The `submitting` events whose fold is this (what compaction writes).
+    fn replay(&self) -> Vec<Event> {
+        let unclocked = self.unclocked_ms.map(|at_ms| (at_ms, None));
+        let clocked = self.clocked.map(|(at_ms, offset)| (at_ms, Some(offset)));
+        let mut records: Vec<(u64, Option<i64>)> = unclocked.into_iter().chain(clocked).collect();
+        records.sort();
+        records
+            .into_iter()
+            .map(|(at_ms, clock_offset_ms)| Event::Submitting {
+                at_ms,
+                provider: self.provider.clone(),
+                prompt: self.prompt.clone(),
+                clock_offset_ms,
+                request: self.request.clone(),
+            })
+            .collect()
+    }
 }
 
 /// Everything the journal knows about one job.
@@ -140,22 +194,23 @@ impl JobRecord {
                 clock_offset_ms,
                 request,
             } => {
-                let (first_ms, first_offset) = match (&self.stage, &self.submission) {
+                let submission = match (&self.stage, self.submission.take()) {
                     // A retry of an ambiguous submit: the same attempt.
-                    (Stage::Submitting { .. }, Some(submission)) => {
-                        (submission.first_ms, submission.clock_offset_ms)
+                    (Stage::Submitting { .. }, Some(mut submission)) => {
+                        submission.add(at_ms, clock_offset_ms);
+                        submission.provider = provider;
+                        submission.prompt = prompt;
+                        submission
                     }
                     _ => {
                         self.start_attempt();
-                        (at_ms, None)
+                        Submission::new(at_ms, clock_offset_ms, provider, prompt)
                     }
                 };
+                let first_ms = submission.first_ms;
                 self.submission = Some(Submission {
-                    first_ms,
-                    clock_offset_ms: first_offset.or(clock_offset_ms),
-                    provider,
-                    prompt,
-                    request,
+                    request: request.or(submission.request.clone()),
+                    ..submission
                 });
                 Stage::Submitting { at_ms: first_ms }
             }
@@ -224,13 +279,7 @@ impl JobRecord {
     pub(super) fn replay(&self) -> Vec<Event> {
         let mut events = Vec::with_capacity(3);
         if let Some(submission) = &self.submission {
-            events.push(Event::Submitting {
-                at_ms: submission.first_ms,
-                provider: submission.provider.clone(),
-                prompt: submission.prompt.clone(),
-                clock_offset_ms: submission.clock_offset_ms,
-                request: submission.request.clone(),
-            });
+            events.extend(submission.replay());
         }
         if let Some(task_id) = &self.task_id
             && !matches!(self.stage, Stage::Submitting { .. })

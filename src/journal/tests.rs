@@ -164,19 +164,24 @@ fn a_submitting_keeps_the_providers_clock_and_request_through_retries_and_compac
     };
     let dir = tempfile::tempdir().unwrap();
     let (journal, _) = Journal::open(dir.path()).unwrap();
-    // The first create went out before any answer told the provider's clock; the retry
-    // knew it. The attempt starts at the first and is compared on the first known clock.
+    // The first create went out before any answer told the provider's clock; the retries
+    // knew it (runs apart: their clocks disagree). Kept: the earliest of each kind, the
+    // clocked one earliest on the provider's clock, not the first written.
     journal.append(&key(1), &with(1_000, None)).unwrap();
+    journal.append(&key(1), &with(2_000, Some(5))).unwrap();
     journal
-        .append(&key(1), &with(2_000, Some(-180_000)))
+        .append(&key(1), &with(3_000, Some(-180_000)))
         .unwrap();
-    journal.append(&key(1), &with(3_000, Some(5))).unwrap();
+    journal.append(&key(1), &with(500, None)).unwrap();
+    let live = journal.state();
     journal.compact().unwrap();
     drop(journal);
     let (_, state) = Journal::open(dir.path()).unwrap();
+    assert_eq!(state, live, "compaction keeps both kinds of record");
     let submission = state.get(&key(1)).unwrap().submission().unwrap();
-    assert_eq!(submission.first_ms, 1_000);
-    assert_eq!(submission.clock_offset_ms, Some(-180_000));
+    assert_eq!(submission.first_ms, 500);
+    assert_eq!(submission.unclocked_ms, Some(500));
+    assert_eq!(submission.clocked, Some((3_000, -180_000)));
     assert_eq!(submission.request.as_ref(), Some(&request));
 }
 
@@ -189,8 +194,12 @@ fn a_submitting_line_from_before_the_clock_and_request_reads_as_unknown() {
     let (_, record) = state.iter().next().unwrap();
     let submission = record.submission().unwrap();
     assert_eq!(
-        (submission.clock_offset_ms, submission.request.as_ref()),
-        (None, None)
+        (
+            submission.unclocked_ms,
+            submission.clocked,
+            submission.request.as_ref()
+        ),
+        (Some(5), None, None)
     );
     assert!(read::encode(&key(1), &submitting(1)).contains("\"prompt\""));
     assert!(

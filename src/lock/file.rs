@@ -50,14 +50,7 @@ impl LockFile {
     /// details in it. A file left by a process that died holds no OS lock and is taken over;
     /// `what` names the thing it guards in the message that says so.
     pub fn try_acquire(path: &Path, what: &Path, state_dir: &Path) -> Result<LockFile, Refused> {
-        // No truncation on open: until we hold the lock, the text belongs to the holder.
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)
-            .map_err(Refused::Io)?;
+        let mut file = open_without_links(path).map_err(Refused::Io)?;
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => return Err(Refused::Busy(read_holder(&mut file))),
@@ -93,6 +86,33 @@ impl Drop for LockFile {
         }
         // Closing the file releases the OS lock.
     }
+}
+
+/// Opens (or creates) the lock file, never through a link: a link planted at its name
+/// would have this run empty whatever it points to. A link (or anything but a regular
+/// file) there is removed first; we never make one.
+fn open_without_links(path: &Path) -> io::Result<File> {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if !meta.file_type().is_file() => {
+            warn!(
+                "{} is not a lock file this tool wrote (it is a link or a folder); replacing it",
+                path.display()
+            );
+            std::fs::remove_file(path)?;
+        }
+        _ => {}
+    }
+    let mut options = OpenOptions::new();
+    // No truncation on open: until we hold the lock, the text belongs to the holder.
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NOFOLLOW);
+    let file = options.open(path)?;
+    if !file.metadata()?.file_type().is_file() {
+        let message = format!("{} is not a regular file", path.display());
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, message));
+    }
+    Ok(file)
 }
 
 /// ` (pid 4242, started 2026-11-26 06:48:35 UTC)`, or what is known of it.

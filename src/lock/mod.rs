@@ -183,4 +183,23 @@ mod tests {
                 .starts_with("another sora-batch run (just starting) is using")
         );
     }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_planted_at_a_lock_file_is_replaced_never_written_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim.txt");
+        std::fs::write(&victim, "precious").unwrap();
+        let state = dir.path().join("state");
+        std::fs::create_dir_all(&state).unwrap();
+        std::os::unix::fs::symlink(&victim, state.join(LOCK_FILE)).unwrap();
+        let lock = StateLock::acquire(&state).unwrap();
+        drop(lock);
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+        let meta = std::fs::symlink_metadata(state.join(LOCK_FILE)).unwrap();
+        assert!(
+            meta.file_type().is_file(),
+            "the link was replaced by a lock file"
+        );
+    }
 }

@@ -177,7 +177,8 @@ fn jobs_of(dir: &Path, segments: Vec<Segment>, layout: &Layout, force: bool) -> 
     jobs
 }
 
-fn state_on_disk(video: &Path, fingerprint: &str, force: bool) -> JobState {
+/// What a job needs, judged from its video and sidecar on disk.
+pub fn state_on_disk(video: &Path, fingerprint: &str, force: bool) -> JobState {
     if !video.is_file() {
         return JobState::New;
     }

@@ -3,6 +3,7 @@
 //! dialect.
 
 pub mod clock;
+mod recent;
 pub mod sora_hk;
 pub mod untrusted;
 
@@ -14,6 +15,7 @@ use serde_json::Value;
 
 use crate::storyboard::Segment;
 
+pub use recent::{ListShape, Match, RecentPage, RecentTask};
 pub use untrusted::{Cost, Redactor};
 
 /// What the engine needs from a video-generation API. Each call maps the provider's
@@ -77,104 +79,6 @@ impl TaskPhase {
             TaskPhase::Running { progress } => *progress,
             _ => None,
         }
-    }
-}
-
-/// One page of the provider's task list.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct RecentPage {
-    pub tasks: Vec<RecentTask>,
-    /// Entries that could not be read (no id, no prompt): any of them could be the task
-    /// searched for, so a search that met one cannot conclude the task is absent.
-    pub unreadable: usize,
-}
-
-impl RecentPage {
-    /// The end of the list: nothing on this page at all.
-    pub fn is_end(&self) -> bool {
-        self.tasks.is_empty() && self.unreadable == 0
-    }
-}
-
-/// How well a listed task fits a request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Match {
-    No,
-    /// The whole prompt is the same, and no other field differs.
-    Exact,
-    /// The list shows the start of the prompt only (lists often shorten long prompts),
-    /// and no other field differs: it may be this request, or another that starts alike.
-    Prefix,
-}
-
-/// A task as the provider's list shows it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RecentTask {
-    pub task_id: String,
-    pub prompt: String,
-    /// Unix milliseconds, when the provider says.
-    pub created_at_ms: Option<u64>,
-    pub is_pro: Option<bool>,
-    pub duration_seconds: Option<u32>,
-    /// `horizontal`/`vertical`, when the list says.
-    pub resolution: Option<String>,
-    /// The reference image, when the list says: `Some(None)` means it says "none".
-    pub image_url: Option<Option<String>>,
-    /// What it cost, as the list says.
-    pub cost_cents: Cost,
-}
-
-/// Listed prompts shorter than this are taken as whole: no list cuts prompts that short,
-/// and treating `shot 5` as a possible start of `shot 50` would contest every search.
-const SHORTEST_CUT: usize = 16;
-
-impl RecentTask {
-    /// Whether this task could be the answer to a create for `segment`: the same prompt
-    /// (or its start, when `longest_listed` says the list shortens prompts to this
-    /// length), and no field the provider shows says otherwise.
-    ///
-    /// `longest_listed` is the longest prompt (in characters) the list showed: a list that
-    /// shortens prompts shows every long one at that length, so a listed prompt shorter
-    /// than the longest is whole, unless it ends in an ellipsis or in half a character
-    /// (U+FFFD) that the cut left behind.
-    pub fn matches(&self, segment: &Segment, longest_listed: usize) -> Match {
-        let fields_agree = self.is_pro.is_none_or(|is_pro| is_pro == segment.is_pro)
-            && self
-                .duration_seconds
-                .is_none_or(|seconds| seconds == segment.duration_seconds)
-            && self
-                .resolution
-                .as_deref()
-                .is_none_or(|shape| shape == segment.resolution.as_str())
-            && self
-                .image_url
-                .as_ref()
-                .is_none_or(|image| image.as_deref() == segment.image_url.as_deref());
-        if !fields_agree {
-            return Match::No;
-        }
-        let ours = segment.prompt.trim();
-        let listed = self.prompt.trim();
-        if listed == ours {
-            return Match::Exact;
-        }
-        let start = listed
-            .trim_end_matches(['…', '\u{FFFD}'])
-            .trim_end_matches("...")
-            .trim_end();
-        let marked = start.len() < listed.len();
-        let chars = listed.chars().count();
-        let may_be_cut = marked || (chars >= SHORTEST_CUT && chars >= longest_listed);
-        if may_be_cut && !start.is_empty() && start.len() < ours.len() && ours.starts_with(start) {
-            Match::Prefix
-        } else {
-            Match::No
-        }
-    }
-
-    /// The listed prompt's length in characters.
-    pub fn prompt_chars(&self) -> usize {
-        self.prompt.trim().chars().count()
     }
 }
 
@@ -367,130 +271,5 @@ mod tests {
         assert_eq!(flexible_number(&serde_json::json!("30")), Some(30.0));
         assert_eq!(flexible_number(&serde_json::json!(2.5)), Some(2.5));
         assert_eq!(flexible_number(&serde_json::json!(null)), None);
-    }
-}
-
-#[cfg(test)]
-mod matching {
-    use super::*;
-    use crate::storyboard::Resolution;
-
-    fn segment() -> Segment {
-        Segment {
-            index: 1,
-            prompt: "a red fox".to_string(),
-            image_url: None,
-            is_pro: false,
-            duration_seconds: 10,
-            resolution: Resolution::Horizontal,
-            gen_count: 1,
-            director_intent: None,
-        }
-    }
-
-    fn listed() -> RecentTask {
-        RecentTask {
-            task_id: "t1".to_string(),
-            prompt: " a red fox ".to_string(),
-            created_at_ms: Some(1),
-            is_pro: Some(false),
-            duration_seconds: Some(10),
-            resolution: Some("horizontal".to_string()),
-            image_url: Some(None),
-            cost_cents: Cost::Cents(3),
-        }
-    }
-
-    #[test]
-    fn a_lost_task_matches_only_the_same_request() {
-        assert_eq!(listed().matches(&segment(), 0), Match::Exact);
-        let vertical = RecentTask {
-            resolution: Some("vertical".to_string()),
-            ..listed()
-        };
-        assert_eq!(vertical.matches(&segment(), 0), Match::No, "other shape");
-        let with_image = RecentTask {
-            image_url: Some(Some("https://x/y.png".to_string())),
-            ..listed()
-        };
-        assert_eq!(with_image.matches(&segment(), 0), Match::No, "other image");
-        let silent = RecentTask {
-            resolution: None,
-            image_url: None,
-            is_pro: None,
-            duration_seconds: None,
-            ..listed()
-        };
-        assert_eq!(
-            silent.matches(&segment(), 0),
-            Match::Exact,
-            "fields the list omits cannot rule it out"
-        );
-    }
-
-    #[test]
-    fn a_shortened_prompt_matches_by_its_start_only() {
-        let long = Segment {
-            prompt: format!("a red fox {}", "runs through snow ".repeat(20)),
-            ..segment()
-        };
-        let cut = |text: &str| RecentTask {
-            prompt: text.to_string(),
-            ..listed()
-        };
-        let head: String = long.prompt.chars().take(200).collect();
-        assert_eq!(cut(&head).matches(&long, 200), Match::Prefix);
-        assert_eq!(cut(&format!("{head}…")).matches(&long, 201), Match::Prefix);
-        assert_eq!(
-            cut(&format!("{head}...")).matches(&long, 203),
-            Match::Prefix
-        );
-        assert_eq!(
-            cut(&format!("{head}\u{FFFD}")).matches(&long, 201),
-            Match::Prefix
-        );
-        assert_eq!(
-            cut(&head).matches(&long, 250),
-            Match::No,
-            "the list shows longer prompts: this one is whole"
-        );
-        assert_eq!(
-            cut("a blue fox").matches(&long, 10),
-            Match::No,
-            "another start"
-        );
-        assert_eq!(
-            cut("…").matches(&long, 1),
-            Match::No,
-            "nothing left to compare"
-        );
-        let longer = format!("{} and more", long.prompt);
-        assert_eq!(
-            cut(&longer).matches(&long, 500),
-            Match::No,
-            "a longer prompt"
-        );
-        let vertical = RecentTask {
-            resolution: Some("vertical".to_string()),
-            ..cut(&head)
-        };
-        assert_eq!(
-            vertical.matches(&long, 200),
-            Match::No,
-            "other fields still count"
-        );
-    }
-
-    #[test]
-    fn a_short_prompt_is_never_taken_for_the_start_of_a_longer_one() {
-        let fifty = Segment {
-            prompt: "chaos shot 50".to_string(),
-            ..segment()
-        };
-        let five = RecentTask {
-            prompt: "chaos shot 5".to_string(),
-            ..listed()
-        };
-        assert_eq!(five.matches(&fifty, 12), Match::No);
     }
 }

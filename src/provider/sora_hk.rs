@@ -12,7 +12,7 @@ use serde_json::json;
 use super::clock::ProviderClock;
 use super::untrusted::{self, Cost, Redactor};
 use super::{
-    Accepted, Provider, ProviderError, RecentPage, RecentTask, TaskPhase, TaskStatus, body_excerpt,
+    Accepted, Provider, ProviderError, RecentPage, RecentTask, TaskPhase, TaskStatus,
     flexible_number, retry_after,
 };
 use crate::config::ApiKey;
@@ -63,7 +63,7 @@ impl SoraHk {
             Cost::from_provider(&data[field])
                 .cents()
                 .map(|cents| cents as u32)
-                .ok_or_else(|| malformed("/pricing", field, &data))
+                .ok_or_else(|| malformed("/pricing", field, &data, &self.redact))
         };
         Ok(Pricing {
             normal_cents: cents("normal_price")?,
@@ -77,7 +77,7 @@ impl SoraHk {
         let data = self.get("/balance").await?;
         flexible_number(&data["balance"])
             .map(|cents| cents.round() as i64)
-            .ok_or_else(|| malformed("/balance", "balance", &data))
+            .ok_or_else(|| malformed("/balance", "balance", &data, &self.redact))
     }
 
     async fn get(&self, path: &str) -> Result<Value, ProviderError> {
@@ -143,11 +143,19 @@ impl SoraHk {
             })?;
         let Some(task_id) = text_field(&data, "task_id") else {
             return Err(ProviderError::Ambiguous {
-                message: malformed("/create", "task_id", &data).to_string(),
+                message: malformed("/create", "task_id", &data, &self.redact).to_string(),
                 retry_after: None,
             });
         };
-        let task_id = untrusted::task_id(&task_id).map_err(|why| unusable_id(&task_id, &why))?;
+        // The task may well exist and be billed: an id that cannot be followed is a lost
+        // answer, looked for (and never found) rather than submitted again.
+        let task_id = self
+            .redact
+            .task_id(&task_id)
+            .map_err(|why| ProviderError::Ambiguous {
+                message: unusable_id(&task_id, &why),
+                retry_after: None,
+            })?;
         tracing::debug!(
             "create accepted as task {task_id} (request id {})",
             request_id.as_deref().unwrap_or("none")
@@ -160,9 +168,14 @@ impl SoraHk {
 
     /// `GET /tasks/{id}`.
     pub async fn task(&self, task_id: &str) -> Result<TaskStatus, ProviderError> {
-        let segment = untrusted::task_id(task_id)
+        let segment = self
+            .redact
+            .task_id(task_id)
             .map(|id| untrusted::path_segment(&id))
-            .map_err(|why| unusable_id(task_id, &why))?;
+            .map_err(|why| ProviderError::Rejected {
+                message: unusable_id(task_id, &why),
+                request_id: None,
+            })?;
         let data = self
             .get(&format!("/tasks/{segment}"))
             .await
@@ -184,9 +197,11 @@ impl SoraHk {
             "completed" | "succeeded" | "success" => {
                 let url = data["video_url"]
                     .as_str()
+                    .filter(|url| !self.redact.holds_key(url))
                     .and_then(|url| Url::parse(url).ok());
                 TaskPhase::Completed {
-                    video_url: url.ok_or_else(|| malformed("/tasks", "video_url", &data))?,
+                    video_url: url
+                        .ok_or_else(|| malformed("/tasks", "video_url", &data, &self.redact))?,
                 }
             }
             "failed" | "error" => TaskPhase::Failed {
@@ -195,12 +210,12 @@ impl SoraHk {
                     |reason| untrusted::shown(&reason, untrusted::MAX_MESSAGE_CHARS),
                 ),
             },
-            _ => return Err(malformed("/tasks", "status", &data)),
+            _ => return Err(malformed("/tasks", "status", &data, &self.redact)),
         };
         Ok(TaskStatus {
             phase,
             poll_after: None,
-            raw: data,
+            raw: self.redact.json_to_keep(data),
         })
     }
 
@@ -216,8 +231,11 @@ impl SoraHk {
             .iter()
             .find_map(|field| data[*field].as_array())
             .or(data.as_array())
-            .ok_or_else(|| malformed("/tasks", "list", &data))?;
-        let tasks: Vec<RecentTask> = items.iter().filter_map(recent_task).collect();
+            .ok_or_else(|| malformed("/tasks", "list", &data, &self.redact))?;
+        let tasks: Vec<RecentTask> = items
+            .iter()
+            .filter_map(|item| recent_task(item, &self.redact))
+            .collect();
         Ok(RecentPage {
             unreadable: items.len() - tasks.len(),
             tasks,
@@ -228,16 +246,20 @@ impl SoraHk {
 /// Tasks asked for per list page when looking for a lost create.
 const LIST_PAGE_SIZE: u32 = 50;
 
-fn recent_task(item: &Value) -> Option<RecentTask> {
+/// A listed task, or `None` when it cannot be read (it then counts as unreadable: it
+/// could be the task looked for). A field in a form this does not know reads as not
+/// shown, never as "different": a lost create must not read as absent because the list
+/// spells `horizontal` as `16:9`.
+fn recent_task(item: &Value, redact: &Redactor) -> Option<RecentTask> {
     Some(RecentTask {
         task_id: text_field(item, "task_id")
             .or_else(|| text_field(item, "id"))
-            .and_then(|id| untrusted::task_id(&id).ok())?,
+            .and_then(|id| redact.task_id(&id).ok())?,
         prompt: item["prompt"].as_str()?.to_string(),
         created_at_ms: unix_ms(&item["created_at"]),
         is_pro: item["is_pro"].as_bool(),
         duration_seconds: flexible_number(&item["duration"]).map(|s| s as u32),
-        resolution: item["resolution"].as_str().map(str::to_string),
+        resolution: item["resolution"].as_str().and_then(orientation),
         image_url: item.get("image_url").map(|image| {
             image
                 .as_str()
@@ -248,7 +270,28 @@ fn recent_task(item: &Value) -> Option<RecentTask> {
     })
 }
 
-/// A timestamp as seconds, milliseconds or RFC 3339 text, in unix milliseconds.
+/// A listed shape as `horizontal` or `vertical`, whatever the list calls it; `None` for a
+/// shape this does not know.
+fn orientation(shape: &str) -> Option<String> {
+    let shape = shape.trim().to_ascii_lowercase();
+    let (wide, tall) = match shape.split_once(['x', ':', '*']) {
+        Some((a, b)) => (a.trim().parse::<u32>().ok()?, b.trim().parse::<u32>().ok()?),
+        None => match shape.as_str() {
+            "horizontal" | "landscape" => (16, 9),
+            "vertical" | "portrait" => (9, 16),
+            _ => return None,
+        },
+    };
+    match wide.cmp(&tall) {
+        std::cmp::Ordering::Greater => Some("horizontal".to_string()),
+        std::cmp::Ordering::Less => Some("vertical".to_string()),
+        std::cmp::Ordering::Equal => None,
+    }
+}
+
+/// A timestamp as seconds, milliseconds or RFC 3339 text (`Z` or a `+08:00` offset), in
+/// unix milliseconds. Text without a zone is no moment at all (its zone could be any of
+/// 26 hours): `None`, so the search treats the task as of unknown age rather than guess.
 fn unix_ms(value: &Value) -> Option<u64> {
     if let Some(number) = flexible_number(value) {
         // Anything below this is seconds (it is the year 2286 in milliseconds' terms).
@@ -258,9 +301,34 @@ fn unix_ms(value: &Value) -> Option<u64> {
             number
         } as u64);
     }
-    let when = humantime::parse_rfc3339_weak(value.as_str()?).ok()?;
+    let text = value.as_str()?.trim();
+    let (local, offset_ms) = zone_of(text)?;
+    let when = humantime::parse_rfc3339_weak(local).ok()?;
     let since = when.duration_since(std::time::UNIX_EPOCH).ok()?;
-    Some(since.as_millis() as u64)
+    (since.as_millis() as i64)
+        .checked_sub(offset_ms)
+        .and_then(|ms| u64::try_from(ms).ok())
+}
+
+/// Splits `2026-11-26T15:00:00+08:00` into the local part and its offset from UTC in
+/// milliseconds (`Z` is offset 0); `None` when there is no zone.
+fn zone_of(text: &str) -> Option<(&str, i64)> {
+    if let Some(local) = text.strip_suffix(['Z', 'z']) {
+        return Some((local, 0));
+    }
+    let at = text.len().checked_sub(6)?;
+    let (local, zone) = (text.get(..at)?, text.get(at..)?);
+    let sign = match zone.as_bytes()[0] {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let (hours, minutes) = zone[1..].split_once(':')?;
+    let minutes = hours.parse::<i64>().ok()? * 60 + minutes.parse::<i64>().ok()?;
+    // Only a date and a time carry a zone: `2026-11-26` ends in `-11-26` otherwise.
+    local
+        .contains(['T', 't', ' '])
+        .then_some((local, sign * minutes * 60_000))
 }
 
 /// A string or number field as text (ids arrive as either).
@@ -314,24 +382,21 @@ fn ambiguous(err: &reqwest::Error, redact: &Redactor) -> ProviderError {
     }
 }
 
-/// A task id sora-batch will not store or send (see `untrusted::task_id`). Final for the
-/// job: a create answered with one may have been billed, but its task cannot be followed,
-/// and creating another would pay again.
-fn unusable_id(raw: &str, why: &str) -> ProviderError {
-    ProviderError::Rejected {
-        message: format!(
-            "the provider's task id \"{}\" cannot be used: {why}",
-            untrusted::shown(raw, 60)
-        ),
-        request_id: None,
-    }
+/// Why a task id from the provider cannot be used (see `Redactor::task_id`).
+fn unusable_id(raw: &str, why: &str) -> String {
+    format!(
+        "the provider's task id \"{}\" cannot be used: {why}",
+        untrusted::shown(raw, 60)
+    )
 }
 
-fn malformed(call: &str, field: &str, data: &Value) -> ProviderError {
+/// An answer without a field the call needs. The excerpt is redacted whole (field names
+/// too): the answer's fields the dialect uses as they are may hold what must not print.
+fn malformed(call: &str, field: &str, data: &Value, redact: &Redactor) -> ProviderError {
     ProviderError::Transient {
         message: format!(
             "the provider's {call} answer has no usable \"{field}\": {}",
-            body_excerpt(data.to_string().as_bytes())
+            redact.excerpt(data.to_string().as_bytes())
         ),
         request_id: None,
     }

@@ -52,9 +52,36 @@ impl fmt::Debug for Redactor {
     }
 }
 
+/// Secrets shorter than this are not looked for: a two-letter proxy password would turn
+/// every message into `[redacted]` soup, and is no secret anyone could keep anyway.
+pub const SHORTEST_SECRET_CHARS: usize = 4;
+
+/// Secrets at least this long are key-like: an id holding one is refused.
+pub const KEY_LIKE_CHARS: usize = 12;
+
+/// Answer fields whose text is used as it is: compared (prompt, times, shapes), sent back
+/// (ids), or read as a state. Redacting inside them would break the tool (a proxy password
+/// `task` would turn `task_id` into `[redacted]_id`); they are never printed as they come
+/// (an id holding a secret is refused instead, see [`Redactor::task_id`]). What is kept in
+/// files is redacted whole ([`Redactor::json_to_keep`]).
+const FIELDS_USED_AS_THEY_ARE: &[&str] = &[
+    "task_id",
+    "id",
+    "status",
+    "prompt",
+    "created_at",
+    "completed_at",
+    "resolution",
+    "image_url",
+    "video_url",
+];
+
 impl Redactor {
     pub fn new(secrets: impl IntoIterator<Item = String>) -> Self {
-        let mut secrets: Vec<String> = secrets.into_iter().filter(|s| !s.is_empty()).collect();
+        let mut secrets: Vec<String> = secrets
+            .into_iter()
+            .filter(|s| s.chars().count() >= SHORTEST_SECRET_CHARS)
+            .collect();
         secrets.sort_by_key(|secret| std::cmp::Reverse(secret.len()));
         secrets.dedup();
         Redactor {
@@ -110,19 +137,66 @@ impl Redactor {
         text
     }
 
-    /// A JSON answer with every string in it (names too) redacted.
+    /// A JSON answer as the dialect reads it: every string value redacted but those of the
+    /// fields it uses as they are (ids, prompts, times, states); field names untouched.
     pub fn json(&self, value: Value) -> Value {
+        self.json_except(value, Some(FIELDS_USED_AS_THEY_ARE))
+    }
+
+    /// A JSON answer to keep in a file (the sidecar's `provider_status`): every string in
+    /// it, field names too, redacted.
+    pub fn json_to_keep(&self, value: Value) -> Value {
+        self.json_except(value, None)
+    }
+
+    /// `kept`: the fields whose values, and every field's name, stay as they are (`None`:
+    /// nothing stays).
+    fn json_except(&self, value: Value, kept: Option<&[&str]>) -> Value {
         match value {
             Value::String(text) => Value::String(self.redact(&text)),
-            Value::Array(items) => Value::Array(items.into_iter().map(|v| self.json(v)).collect()),
+            Value::Array(items) => Value::Array(
+                items
+                    .into_iter()
+                    .map(|v| self.json_except(v, kept))
+                    .collect(),
+            ),
             Value::Object(fields) => Value::Object(
                 fields
                     .into_iter()
-                    .map(|(name, v)| (self.redact(&name), self.json(v)))
+                    .map(|(name, v)| match kept {
+                        Some(kept) if kept.contains(&name.as_str()) => (name, v),
+                        Some(_) => {
+                            let v = self.json_except(v, kept);
+                            (name, v)
+                        }
+                        None => (self.redact(&name), self.json_except(v, None)),
+                    })
                     .collect(),
             ),
             other => other,
         }
+    }
+
+    /// A task id from the provider, if sora-batch can store, print and ask about it (see
+    /// [`task_id`]) and it holds no key-like secret; else why not. Only secrets of
+    /// [`KEY_LIKE_CHARS`] or more count: one that long is in an id only by an echo, while
+    /// a short proxy password (`task`) can be in every id by chance, and refusing those
+    /// would stop every job.
+    pub fn task_id(&self, raw: &str) -> Result<String, String> {
+        let id = task_id(raw)?;
+        if self.holds_key(&id) {
+            return Err("it contains a configured secret".to_string());
+        }
+        Ok(id)
+    }
+
+    /// Whether `text` holds a key-like secret (see [`Redactor::task_id`]): text used as it
+    /// is (an id, a video link) that does is refused rather than stored or printed.
+    pub fn holds_key(&self, text: &str) -> bool {
+        self.secrets
+            .iter()
+            .filter(|secret| secret.chars().count() >= KEY_LIKE_CHARS)
+            .any(|secret| text.contains(secret.as_str()))
     }
 
     /// A provider message, ready to keep and print: redacted, then [`shown`].

@@ -103,6 +103,10 @@ pub struct SimSettings {
     #[arg(long, value_name = "N")]
     pub list_prompt_chars: Option<usize>,
 
+    /// How every task id starts (ids with control characters or `../` test clients)
+    #[arg(long, value_name = "TEXT", default_value = "task_")]
+    pub task_id_prefix: String,
+
     /// Seed for the random choices, for runs that repeat exactly
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
@@ -151,6 +155,7 @@ impl Default for SimSettings {
             clock_skew: 0.0,
             list_lag: None,
             list_prompt_chars: None,
+            task_id_prefix: "task_".to_string(),
             seed: None,
             echo_key: false,
             task_cost: None,

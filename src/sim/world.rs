@@ -301,7 +301,8 @@ impl World {
             None
         };
         let truncate = inner.rng.f64() < self.settings.truncate_rate;
-        let id = format!("task_{:06}{:04x}", inner.next_id, inner.rng.u16(..));
+        let prefix = &self.settings.task_id_prefix;
+        let id = format!("{prefix}{:06}{:04x}", inner.next_id, inner.rng.u16(..));
         inner.next_id += 1;
         Task {
             id,

@@ -137,10 +137,11 @@ async fn a_task_id_is_sent_as_one_path_segment() {
 #[test]
 fn listed_tasks_with_unusable_ids_are_skipped() {
     let item = |id: Value| json!({"task_id": id, "prompt": "p", "created_at": 1});
-    assert!(recent_task(&item(json!("task_1"))).is_some());
-    assert!(recent_task(&item(json!(42))).is_some());
-    for bad in ["..", "a\u{1b}[2Jb", ""] {
-        assert!(recent_task(&item(json!(bad))).is_none(), "{bad:?}");
+    let redact = Redactor::new(["sk-live-secret".to_string()]);
+    assert!(recent_task(&item(json!("task_1")), &redact).is_some());
+    assert!(recent_task(&item(json!(42)), &redact).is_some());
+    for bad in ["..", "a\u{1b}[2Jb", "", "t-sk-live-secret"] {
+        assert!(recent_task(&item(json!(bad)), &redact).is_none(), "{bad:?}");
     }
 }
 
@@ -168,4 +169,34 @@ async fn reported_costs_count_only_within_the_sane_range() {
             "billing is unchanged"
         );
     }
+}
+
+#[test]
+fn listed_shapes_in_any_spelling_read_as_orientations() {
+    for (listed, read) in [
+        ("horizontal", Some("horizontal")),
+        ("Landscape", Some("horizontal")),
+        ("16:9", Some("horizontal")),
+        ("1280x720", Some("horizontal")),
+        ("vertical", Some("vertical")),
+        ("portrait", Some("vertical")),
+        ("720x1280", Some("vertical")),
+        ("9:16", Some("vertical")),
+        ("square", None),
+        ("1024x1024", None),
+    ] {
+        assert_eq!(orientation(listed).as_deref(), read, "{listed}");
+    }
+}
+
+#[test]
+fn listed_times_without_a_zone_are_of_unknown_age() {
+    let at = |text: &str| unix_ms(&json!(text));
+    assert_eq!(at("2026-11-26T07:00:00Z"), Some(1_795_676_400_000));
+    assert_eq!(at("2026-11-26T15:00:00+08:00"), Some(1_795_676_400_000));
+    assert_eq!(at("2026-11-26 02:00:00-05:00"), Some(1_795_676_400_000));
+    assert_eq!(at("2026-11-26T07:00:00"), None, "which zone?");
+    assert_eq!(at("2026-11-26 07:00:00"), None);
+    assert_eq!(unix_ms(&json!(1_795_676_400)), Some(1_795_676_400_000));
+    assert_eq!(unix_ms(&json!("1795676400000")), Some(1_795_676_400_000));
 }

@@ -44,10 +44,15 @@ fn json_answers_are_redacted_everywhere_even_through_escapes() {
     // `\u0073` is "s": the parsed text is the key, though the body never spells it.
     let body = format!(r#"{{"msg":"\u0073k-live-4f9c2a7e1b","list":[{{"{KEY}":"x {KEY}"}}]}}"#);
     let value: Value = serde_json::from_str(&body).unwrap();
-    let clean = redactor().json(value);
-    assert!(!clean.to_string().contains(KEY), "{clean}");
-    assert_eq!(clean["msg"], "[redacted]");
-    assert_eq!(clean["list"][0]["[redacted]"], "x [redacted]");
+    let read = redactor().json(value.clone());
+    assert_eq!(read["msg"], "[redacted]");
+    assert_eq!(
+        read["list"][0][KEY], "x [redacted]",
+        "names stay as they are to read"
+    );
+    let kept = redactor().json_to_keep(value);
+    assert!(!kept.to_string().contains(KEY), "{kept}");
+    assert_eq!(kept["list"][0]["[redacted]"], "x [redacted]");
 }
 
 #[test]
@@ -150,4 +155,48 @@ fn costs_outside_the_sane_range_are_not_cents() {
         !said.contains('\x1b') && said.chars().count() <= 40,
         "{said}"
     );
+}
+
+#[test]
+fn a_common_secret_never_breaks_the_fields_the_dialect_uses() {
+    // A proxy password that is also a word of the API ("task"), in an echoed message and
+    // in the fields the dialect reads.
+    let redact = Redactor::new(["task".to_string(), "ab".to_string()]);
+    let answer = json!({
+        "task_id": "task_0001",
+        "status": "failed",
+        "prompt": "a task for the crew",
+        "error_msg": "cannot run task: proxy said task",
+        "nested": {"note": "task"},
+    });
+    let read = redact.json(answer.clone());
+    assert_eq!(
+        read["task_id"], "task_0001",
+        "field names and ids untouched"
+    );
+    assert_eq!(read["prompt"], "a task for the crew");
+    assert_eq!(
+        read["error_msg"],
+        "cannot run [redacted]: proxy said [redacted]"
+    );
+    assert_eq!(read["nested"]["note"], "[redacted]");
+    let kept = redact.json_to_keep(answer);
+    assert_eq!(
+        kept["[redacted]_id"], "[redacted]_0001",
+        "what is kept in files is redacted whole"
+    );
+    assert_eq!(kept["prompt"], "a [redacted] for the crew");
+    assert_eq!(
+        redact.redact("ab cab"),
+        "ab cab",
+        "secrets shorter than {SHORTEST_SECRET_CHARS} characters are not looked for"
+    );
+}
+
+#[test]
+fn an_id_that_holds_a_secret_is_refused() {
+    let redact = redactor();
+    assert!(redact.task_id("task_1").is_ok());
+    let err = redact.task_id(&format!("t-{KEY}")).unwrap_err();
+    assert!(err.contains("secret") && !err.contains(KEY), "{err}");
 }
