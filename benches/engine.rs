@@ -12,7 +12,7 @@
 //! prompt's other versions wait with it).
 //! Scenario 3: 10,000 jobs planned and run; peak memory must stay under 30 MB.
 //!
-//! Run with `cargo bench --bench engine`.
+//! Run with `cargo bench --bench engine` (add `-- faults` for one scenario).
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -22,11 +22,29 @@ use sora_batch::sim::{self, GenSeconds, SimSettings};
 
 const SCALE: f64 = 600.0;
 
+/// A scenario's name and its run, which says whether it met its targets.
+type Scenario = (&'static str, fn() -> bool);
+
+/// `cargo bench --bench engine -- faults` runs only the scenarios whose name contains
+/// the word (`capacity`, `faults`, `memory`).
 fn main() {
-    let capacity = capacity_run();
-    let faults = faults_run();
-    let memory = memory_run();
-    if !(capacity && faults && memory) {
+    let only: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|arg| !arg.starts_with("--"))
+        .collect();
+    let wanted = |name: &str| only.is_empty() || only.iter().any(|word| name.contains(word));
+    let scenarios: [Scenario; 3] = [
+        ("capacity", capacity_run),
+        ("faults", faults_run),
+        ("memory", memory_run),
+    ];
+    let mut ok = true;
+    for (name, scenario) in scenarios {
+        if wanted(name) {
+            ok &= scenario();
+        }
+    }
+    if !ok {
         std::process::exit(1);
     }
 }

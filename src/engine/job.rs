@@ -152,7 +152,13 @@ pub(super) async fn submit(
         }
         let mut held = Some(permit_now);
         let error = match create_once(ctx, job, &mut held).await? {
-            Ok(accepted) => return Ok(accept(ctx, job, accepted, held, attempt > 0)),
+            Ok(accepted) => {
+                let mut owned = accept(ctx, job, accepted, held, attempt > 0);
+                if owned.permit.is_none() {
+                    owned.permit = place_again(ctx).await;
+                }
+                return Ok(owned);
+            }
             Err(error) => error,
         };
         attempt += 1;
@@ -254,35 +260,35 @@ async fn create_once(
 /// After a create with no usable answer and a first search that found nothing: waits
 /// `--lost-create-wait` for the provider's list to show a task the backend may still have
 /// been making, before the second search. Most such creates made nothing (a 502 from a
-/// gateway, a reset), so the provider permit is given back meanwhile (without a verdict:
-/// the create is counted once, by how the second search ends) and other jobs use the
-/// capacity; only this prompt's versions wait, behind its lock. The permit is taken again
-/// before the second search, so a task found then holds its place like any other. A
-/// server that said when to come back (`Retry-After`) is not asked again sooner.
+/// gateway, a reset), so the provider permit is given back meanwhile, with the create
+/// counted as the failure it was, and other jobs use the capacity; only this prompt's
+/// versions wait, behind its lock. A server that said when to come back (`Retry-After`)
+/// is not asked again sooner.
 async fn settle(
     ctx: &Context,
     permit: &mut Option<Permit>,
     retry_after: Option<Duration>,
 ) -> Result<(), JobOutcome> {
-    drop(permit.take());
+    if let Some(permit) = permit.take() {
+        permit.failed(FailureClass::Transient, retry_after);
+    }
     let wait = retry_after.map_or(ctx.settings.lost_create_wait, |asked| {
         asked.max(ctx.settings.lost_create_wait)
     });
-    let unresolved = || {
-        JobOutcome::Unresolved(
+    tokio::select! {
+        () = tokio::time::sleep(wait) => Ok(()),
+        () = ctx.interrupt.cancelled() => Err(JobOutcome::Unresolved(
             "its create call had no answer; the next run looks for the task again".to_string(),
-        )
-    };
-    tokio::select! {
-        () = tokio::time::sleep(wait) => {}
-        () = ctx.interrupt.cancelled() => return Err(unresolved()),
+        )),
     }
+}
+
+/// A place in flight for a task found after the settle wait gave its permit back, so it
+/// counts against the limit like any other; none if the run is being interrupted.
+async fn place_again(ctx: &Context) -> Option<Permit> {
     tokio::select! {
-        taken = ctx.gate.acquire() => {
-            *permit = Some(taken);
-            Ok(())
-        }
-        () = ctx.interrupt.cancelled() => Err(unresolved()),
+        permit = ctx.gate.acquire() => Some(permit),
+        () = ctx.interrupt.cancelled() => None,
     }
 }
 

@@ -123,10 +123,20 @@ pub async fn run(mut batch: Batch) -> Summary {
         }
     };
     let mut running: JoinSet<(JobSpec, JobOutcome)> = JoinSet::new();
+    let most_alive = most_alive(&ctx.settings);
     for job in in_start_order(&ctx, batch_jobs) {
         if job.state == JobState::Done {
             record(&mut summary, &job, JobOutcome::Skipped);
             continue;
+        }
+        // Finished tasks wait for a download slot without a provider permit: when the
+        // downloads are the bottleneck, they pile up. A bound on the jobs alive keeps
+        // memory flat (and the videos' links from expiring in a queue).
+        while running.len() >= most_alive {
+            match running.join_next().await {
+                Some(joined) => collect(joined, &mut summary, &mut record),
+                None => break,
+            }
         }
         let permit = if ctx.resumes(&job) {
             None
@@ -165,6 +175,12 @@ pub async fn run(mut batch: Batch) -> Summary {
     summary.unknown_cost_tasks = ctx.counters.unknown_costs();
     summary.set_wall_time(started.elapsed());
     summary
+}
+
+/// The most jobs alive at once: in flight at the provider (at most the breaker's limit,
+/// more for jobs an earlier run left there), waiting for a download slot, or downloading.
+fn most_alive(settings: &EngineSettings) -> usize {
+    (settings.breaker.max + 8 * settings.download_workers).max(64)
 }
 
 /// Waits for a provider permit, collecting jobs that end meanwhile; `None` once the run

@@ -218,7 +218,8 @@ struct Inner {
     pinned: Vec<(PathBuf, Handle)>,
     /// The file's length after the last complete line.
     len: u64,
-    /// The fold of every line in the file, so compaction never forgets this run's events.
+    /// The fold of the file's jobs that still matter (see [`Journal::state`]), so
+    /// compaction never forgets this run's events.
     state: JournalState,
 }
 
@@ -278,7 +279,7 @@ impl Journal {
             identity,
             pinned: Vec::new(),
             len: parsed.good_len as u64,
-            state: state.clone(),
+            state: state.unsettled(),
         };
         let journal = Journal {
             dir: state_dir.to_path_buf(),
@@ -334,8 +335,10 @@ impl Journal {
             return Err(self.io_error("append to", source));
         }
         inner.len += line.len() as u64;
-        // The line is in the file whatever the fsync says, so the state follows it.
+        // The line is in the file whatever the fsync says, so the state follows it. Settled
+        // jobs leave it: memory stays flat however many videos a run makes.
         inner.state.apply(key, event);
+        inner.state.forget_if_settled(key);
         if event.is_durable() {
             inner
                 .file
@@ -345,7 +348,8 @@ impl Journal {
         Ok(())
     }
 
-    /// The fold of everything in the journal now, this run's events included.
+    /// The jobs of the journal that still matter now (neither downloaded nor abandoned),
+    /// this run's events included: what compaction writes.
     pub fn state(&self) -> JournalState {
         self.lock().state.clone()
     }

@@ -154,6 +154,14 @@ impl JobRecord {
             .saturating_add(self.cost_cents.unwrap_or(0))
     }
 
+    /// Downloaded or abandoned: the job needs nothing more from the journal.
+    fn is_settled(&self) -> bool {
+        matches!(
+            self.stage,
+            Stage::Downloaded { .. } | Stage::Abandoned { .. }
+        )
+    }
+
     /// Whether the job still needs this tool: to learn whether it was submitted, to poll
     /// it, or to download its video.
     pub fn is_in_flight(&self) -> bool {
@@ -374,6 +382,26 @@ impl JournalState {
         self.jobs.is_empty()
     }
 
+    /// Only the jobs that still matter: what compaction keeps.
+    pub(super) fn unsettled(&self) -> JournalState {
+        JournalState {
+            jobs: self
+                .jobs
+                .iter()
+                .filter(|(_, record)| !record.is_settled())
+                .map(|(key, record)| (key.clone(), record.clone()))
+                .collect(),
+        }
+    }
+
+    /// Forgets `key` once its job is settled: nothing more is asked of a downloaded or
+    /// abandoned job, and compaction drops it anyway.
+    pub(super) fn forget_if_settled(&mut self, key: &JobKey) {
+        if self.jobs.get(key).is_some_and(JobRecord::is_settled) {
+            self.jobs.remove(key);
+        }
+    }
+
     /// Folds one more event in, as reading the journal does.
     pub fn apply(&mut self, key: &JobKey, event: &Event) {
         match self.jobs.get_mut(key) {
@@ -387,12 +415,7 @@ impl JournalState {
     /// The jobs compaction keeps, each with the events that rebuild it.
     pub(super) fn to_compact(&self) -> impl Iterator<Item = (&JobKey, Vec<Event>)> {
         self.iter()
-            .filter(|(_, record)| {
-                !matches!(
-                    record.stage,
-                    Stage::Downloaded { .. } | Stage::Abandoned { .. }
-                )
-            })
+            .filter(|(_, record)| !record.is_settled())
             .map(|(key, record)| (key, record.replay()))
     }
 }
