@@ -354,21 +354,12 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::storyboard::{Resolution, Segment};
+    use crate::storyboard::Segment;
 
     #[test]
     fn a_job_another_run_finished_while_this_one_started_is_done_not_new() {
         let dir = tempfile::tempdir().unwrap();
-        let segment = Segment {
-            index: 1,
-            prompt: "a lake".to_string(),
-            image_url: None,
-            is_pro: false,
-            duration_seconds: 10,
-            resolution: Resolution::Horizontal,
-            gen_count: 2,
-            director_intent: None,
-        };
+        let segment = Segment::example("a lake");
         let fingerprint: Arc<str> = segment.fingerprint().into();
         let job = |version: u32| JobSpec {
             key: JobKey {

@@ -146,19 +146,9 @@ impl RecentTask {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::storyboard::Resolution;
 
     fn segment() -> Segment {
-        Segment {
-            index: 1,
-            prompt: "a red fox".to_string(),
-            image_url: None,
-            is_pro: false,
-            duration_seconds: 10,
-            resolution: Resolution::Horizontal,
-            gen_count: 1,
-            director_intent: None,
-        }
+        Segment::example("a red fox")
     }
 
     fn listed() -> RecentTask {

@@ -61,6 +61,22 @@ struct FingerprintInput<'a> {
 }
 
 impl Segment {
+    /// Segment 1 with `prompt` and every other field at its default (one version): what
+    /// tests start from.
+    #[cfg(test)]
+    pub(crate) fn example(prompt: &str) -> Segment {
+        Segment {
+            index: 1,
+            prompt: prompt.to_string(),
+            image_url: None,
+            is_pro: false,
+            duration_seconds: 10,
+            resolution: Resolution::Horizontal,
+            gen_count: 1,
+            director_intent: None,
+        }
+    }
+
     /// A hash of everything the API receives for this segment: two segments with the same
     /// fingerprint produce interchangeable videos, and an edit that changes the request
     /// changes the fingerprint.

@@ -3,7 +3,7 @@ use std::sync::Arc;
 use super::*;
 use crate::journal::JobKey;
 use crate::plan::JobState;
-use crate::storyboard::{Resolution, Segment};
+use crate::storyboard::Segment;
 
 fn job(video: PathBuf, state: JobState) -> JobSpec {
     JobSpec {
@@ -13,16 +13,7 @@ fn job(video: PathBuf, state: JobState) -> JobSpec {
             version: 1,
             fingerprint: "f".repeat(64),
         },
-        segment: Arc::new(Segment {
-            index: 1,
-            prompt: "a lake".to_string(),
-            image_url: None,
-            is_pro: false,
-            duration_seconds: 10,
-            resolution: Resolution::Horizontal,
-            gen_count: 1,
-            director_intent: None,
-        }),
+        segment: Arc::new(Segment::example("a lake")),
         fingerprint: "f".repeat(64).into(),
         video,
         state,
