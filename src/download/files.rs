@@ -1,6 +1,7 @@
 //! The file-system steps around a download, also used for small files written whole
-//! (sidecars, reports): the `.tmp` name, the rename (retried on Windows), the folder
-//! fsync, and setting a replaced video aside instead of overwriting it.
+//! (sidecars, reports) and for lock files: the `.tmp` name, the rename (retried on
+//! Windows), the folder fsync, opening without following links, and setting a replaced
+//! video aside instead of overwriting it.
 //!
 //! No link is ever followed for a file this module writes or resumes: a temporary name is
 //! looked at with `symlink_metadata` first, whatever sits there that is not a regular file
@@ -74,7 +75,7 @@ pub(super) async fn look(path: &Path) -> io::Result<Found> {
 }
 
 /// Removes whatever is at `path` (a link itself, never its target); nothing there is fine.
-pub(super) fn remove_entry(path: &Path) -> io::Result<()> {
+pub(crate) fn remove_entry(path: &Path) -> io::Result<()> {
     match std::fs::remove_file(path) {
         Err(err) if err.kind() != io::ErrorKind::NotFound => Err(err),
         _ => Ok(()),
@@ -91,21 +92,33 @@ pub(super) fn create_fresh(path: &Path) -> io::Result<std::fs::File> {
         .open(path)
 }
 
-/// Opens an existing regular file without following a link: `O_NOFOLLOW` on Unix (a link
-/// swapped in after `look` fails to open), and the opened file is checked to be a regular
-/// file. Windows has no such flag; `look` is all there is there.
-pub(super) async fn open_existing(
+/// Opens a regular file without following a link: `O_NOFOLLOW` on Unix (a link swapped in
+/// after `look` fails to open), and the opened file is checked to be a regular file.
+/// Windows has no such flag; looking first is all there is there.
+pub(crate) fn open_regular(
     path: &Path,
-    options: &mut tokio::fs::OpenOptions,
-) -> io::Result<tokio::fs::File> {
+    options: &mut std::fs::OpenOptions,
+) -> io::Result<std::fs::File> {
     #[cfg(unix)]
-    options.custom_flags(libc::O_NOFOLLOW);
-    let file = options.open(path).await?;
-    if !file.metadata().await?.file_type().is_file() {
+    std::os::unix::fs::OpenOptionsExt::custom_flags(options, libc::O_NOFOLLOW);
+    let file = options.open(path)?;
+    if !file.metadata()?.file_type().is_file() {
         let message = format!("{} is not a regular file", path.display());
         return Err(io::Error::new(io::ErrorKind::InvalidInput, message));
     }
     Ok(file)
+}
+
+/// [`open_regular`] for async callers, on a blocking thread as `tokio::fs` does it.
+pub(super) async fn open_existing(
+    path: &Path,
+    mut options: std::fs::OpenOptions,
+) -> io::Result<tokio::fs::File> {
+    let path = path.to_path_buf();
+    let opened = tokio::task::spawn_blocking(move || open_regular(&path, &mut options))
+        .await
+        .map_err(io::Error::other)?;
+    Ok(tokio::fs::File::from_std(opened?))
 }
 
 /// Moves an existing `video` (and its `.json` sidecar, if any) out of the way before a new

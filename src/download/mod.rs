@@ -25,6 +25,7 @@ use tracing::warn;
 use url::Url;
 
 pub use error::DownloadError;
+pub(crate) use files::{open_regular, remove_entry};
 pub use files::{set_aside, tmp_path, write_atomically};
 
 use error::io_failure;
@@ -222,11 +223,9 @@ async fn finish(
 ) -> Result<Fetched, DownloadError> {
     let tmp = tmp_path(dest);
     let failed = |err| io_failure(&tmp, err, None);
-    let mut options = tokio::fs::OpenOptions::new();
+    let mut options = std::fs::OpenOptions::new();
     options.read(true);
-    let file = files::open_existing(&tmp, &mut options)
-        .await
-        .map_err(failed)?;
+    let file = files::open_existing(&tmp, options).await.map_err(failed)?;
     let bytes = file.metadata().await.map_err(failed)?.len();
     let mut file = check_mp4(file.into_std().await, bytes, dest).await?;
     let sha256 = match hasher {

@@ -58,9 +58,9 @@ impl Origin {
             Found::File(len) if len <= MAX_LEN => {}
             _ => return None,
         }
-        let mut options = tokio::fs::OpenOptions::new();
+        let mut options = std::fs::OpenOptions::new();
         options.read(true);
-        let mut file = files::open_existing(&path, &mut options).await.ok()?;
+        let mut file = files::open_existing(&path, options).await.ok()?;
         let mut text = Vec::new();
         tokio::io::AsyncReadExt::read_to_end(&mut file, &mut text)
             .await

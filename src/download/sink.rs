@@ -94,9 +94,9 @@ impl Sink {
         total: Option<u64>,
     ) -> Result<Sink, DownloadError> {
         let tmp = tmp_path(dest);
-        let mut options = tokio::fs::OpenOptions::new();
+        let mut options = std::fs::OpenOptions::new();
         options.append(true);
-        let file = files::open_existing(&tmp, &mut options)
+        let file = files::open_existing(&tmp, options)
             .await
             .map_err(|err| io_failure(&tmp, err, total))?;
         Sink::over(file, dest, offset, total).await

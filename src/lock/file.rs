@@ -10,6 +10,7 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 use tracing::{info, warn};
 
+use crate::download::{open_regular, remove_entry};
 use crate::plan::tidy;
 
 /// What a lock file says about its holder.
@@ -98,21 +99,14 @@ fn open_without_links(path: &Path) -> io::Result<File> {
                 "{} is not a lock file this tool wrote (it is a link or a folder); replacing it",
                 path.display()
             );
-            std::fs::remove_file(path)?;
+            remove_entry(path)?;
         }
         _ => {}
     }
     let mut options = OpenOptions::new();
     // No truncation on open: until we hold the lock, the text belongs to the holder.
     options.read(true).write(true).create(true).truncate(false);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NOFOLLOW);
-    let file = options.open(path)?;
-    if !file.metadata()?.file_type().is_file() {
-        let message = format!("{} is not a regular file", path.display());
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, message));
-    }
-    Ok(file)
+    open_regular(path, &mut options)
 }
 
 /// ` (pid 4242, started 2026-11-26 06:48:35 UTC)`, or what is known of it.
