@@ -131,7 +131,7 @@ fn prepare(
         })
         .collect();
     preflight::check(&writing, args.report.as_deref())?;
-    let folders = output_folders(&writing);
+    let folders = engine::storyboard_folders(writing.iter().copied());
     crate::lock::raise_open_file_limit();
     let output_locks = OutputLocks::acquire(folders, &state_dir)?;
     if args.retry_failed.is_none() {
@@ -174,16 +174,6 @@ pub fn state_dir(args: &RunArgs, layout: &Layout) -> PathBuf {
         OutputMode::Centralized => layout.output_dir.join(".sora-batch"),
         OutputMode::InPlace => layout.input_dir.join(".sora-batch"),
     })
-}
-
-/// The output folders of the storyboards that have a job in `writing`: the folders this
-/// run holds locks on. A video is `<storyboard folder>/Segment_<n>/<name>.mp4`.
-fn output_folders(writing: &[&JobSpec]) -> Vec<PathBuf> {
-    let folders: std::collections::BTreeSet<PathBuf> = writing
-        .iter()
-        .filter_map(|job| job.video.parent()?.parent().map(Path::to_path_buf))
-        .collect();
-    folders.into_iter().collect()
 }
 
 fn specs(plan: &Plan, provider: &'static str) -> Vec<JobSpec> {

@@ -18,7 +18,7 @@ pub mod poll;
 mod reconcile;
 mod wait;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -54,6 +54,12 @@ impl JobSpec {
         crate::sidecar::path_for(&self.video)
     }
 
+    /// The folder of its storyboard's videos: the video is
+    /// `<storyboard folder>/Segment_<n>/<name>.mp4`.
+    pub fn storyboard_folder(&self) -> Option<&Path> {
+        self.video.parent()?.parent()
+    }
+
     /// The create's parameters besides its prompt, as the journal keeps them.
     pub fn request(&self) -> crate::journal::Request {
         let segment = &self.segment;
@@ -64,6 +70,15 @@ impl JobSpec {
             image_url: segment.image_url.clone(),
         }
     }
+}
+
+/// The storyboard folders of `jobs`, each once, sorted.
+pub fn storyboard_folders<'a>(jobs: impl IntoIterator<Item = &'a JobSpec>) -> Vec<PathBuf> {
+    let folders: std::collections::BTreeSet<&Path> = jobs
+        .into_iter()
+        .filter_map(JobSpec::storyboard_folder)
+        .collect();
+    folders.into_iter().map(Path::to_path_buf).collect()
 }
 
 /// Everything a run needs.

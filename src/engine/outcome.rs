@@ -178,12 +178,15 @@ impl Summary {
                 "done"
             }
             JobOutcome::NothingToCollect => "not_created",
-            JobOutcome::Failed(..) => "failed",
-            _ => "left_in_flight",
+            JobOutcome::Failed(..) => {
+                self.count(outcome);
+                "failed"
+            }
+            _ => {
+                self.count(outcome);
+                "left_in_flight"
+            }
         };
-        if matches!(status, "failed" | "left_in_flight") {
-            self.count(outcome);
-        }
         self.extra_takes.push(ExtraTake::of(job, status));
     }
 

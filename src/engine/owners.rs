@@ -6,7 +6,7 @@
 //! searches are rare, and a run without one reads nothing more.
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
 
 use tokio::sync::OnceCell;
@@ -31,16 +31,9 @@ impl Owners {
             .iter()
             .filter_map(|(_, record)| record.task_id().map(str::to_string))
             .collect();
-        // `<storyboard folder>/Segment_<n>/<video>`
-        let mut folders: Vec<PathBuf> = jobs
-            .iter()
-            .filter_map(|job| job.video.parent()?.parent().map(Path::to_path_buf))
-            .collect();
-        folders.sort();
-        folders.dedup();
         Owners {
             claimed: Mutex::new(claimed),
-            folders,
+            folders: super::storyboard_folders(jobs),
             on_disk: OnceCell::new(),
         }
     }
