@@ -417,3 +417,32 @@ fn a_lost_create_never_adopts_the_task_of_a_video_already_on_disk() {
         "v2 took v1's task: two copies of one take\n{err}"
     );
 }
+
+#[test]
+fn a_task_list_that_ignores_paging_is_not_read_a_hundred_times() {
+    // The list answers every page with its newest 50 tasks: it can never reach back to a
+    // create two hours ago. The search says so after the repeat, not after 100 calls.
+    let sim = simulator(SimSettings {
+        list_ignores_page: true,
+        ..SimSettings::default()
+    });
+    let project = Project::new();
+    project.write("input/storyboard.json", &storyboard("lagoon", 1));
+    let key = job_key(&project, "storyboard.json", 1, 1);
+    plant_lost_create(
+        &project,
+        &key,
+        "lagoon shot 1",
+        now_ms() - 2 * 3600 * 1000,
+        Some(0),
+    );
+    for n in 0..60 {
+        sim.create_task(&format!("another account's shot {n}"));
+    }
+
+    let (code, summary, err) = run(&project, &sim, &["--gen-count", "1"]);
+    assert_eq!(code, 1, "{err}\n{summary}");
+    assert_eq!(creates_of(&sim, "lagoon shot 1"), 0, "{err}");
+    assert!(err.contains("shows the same tasks again"), "{err}");
+    assert!(sim.stats().lists <= 3, "{:?}", sim.stats().lists);
+}

@@ -8,6 +8,7 @@
 //! two tasks (or two of our requests) fit. Unknown is never a reason to pay again: the job
 //! is left for a later run, unless `--resubmit-lost` says to submit it anyway.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use tracing::{info, warn};
@@ -216,6 +217,19 @@ async fn search(ctx: &Context, job: &JobSpec, since: Since) -> Result<Search, Pr
         if listed.is_end() {
             return Ok(seen.verdict(ctx, job));
         }
+        // A list that ignores the page asked for shows the same tasks again: reading on
+        // would only count them twice (two "candidates" that are one task) for 100 calls.
+        if listed.unreadable == 0
+            && listed
+                .tasks
+                .iter()
+                .all(|task| seen.ids.contains(&task.task_id))
+        {
+            return Ok(Search::Unknown(
+                "the provider's task list shows the same tasks again instead of older ones"
+                    .to_string(),
+            ));
+        }
         seen.unreadable += listed.unreadable;
         // Newest first: once a whole page is older than the create, so is the rest.
         let older_page = listed.unreadable == 0
@@ -224,6 +238,9 @@ async fn search(ctx: &Context, job: &JobSpec, since: Since) -> Result<Search, Pr
                 .iter()
                 .all(|task| task.created_at_ms.is_some_and(|at| at < earliest));
         for task in listed.tasks {
+            if !seen.ids.insert(task.task_id.clone()) {
+                continue;
+            }
             seen.shape.see(&task.prompt);
             if task.created_at_ms.is_some_and(|at| at < earliest) || owned(&task.task_id) {
                 continue;
@@ -253,6 +270,8 @@ struct Seen {
     candidates: Vec<RecentTask>,
     /// Whether the list cuts prompts, from every prompt it showed.
     shape: ListShape,
+    /// Every task id the list showed, so a task shown twice counts once.
+    ids: HashSet<String>,
     unreadable: usize,
     pages: u32,
 }

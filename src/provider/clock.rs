@@ -11,6 +11,9 @@ use std::time::SystemTime;
 
 use reqwest::header::{DATE, HeaderMap};
 
+/// The farthest a provider's `Date` may be from our clock and still be believed: a day.
+const MOST_PLAUSIBLE_SKEW_MS: u64 = 24 * 60 * 60 * 1000;
+
 /// The latest known difference between the provider's clock and ours.
 #[derive(Debug, Default)]
 pub struct ProviderClock {
@@ -30,9 +33,17 @@ impl ProviderClock {
     }
 
     /// `date` is whole seconds, cut off: the provider's moment lies within the second after
-    /// it, so its middle is the best guess.
+    /// it, so its middle is the best guess. A `Date` more than a day from our clock is not
+    /// taken: a clock that wrong is a proxy's or a CDN's, not the one that stamps the
+    /// tasks, and a window opened on it could miss a lost create and pay again. Without a
+    /// clock the search opens its window wide instead.
     fn observe_date(&self, date: SystemTime, now: SystemTime) {
-        let offset = unix_ms(date) + 500 - unix_ms(now);
+        let offset = unix_ms(date)
+            .saturating_add(500)
+            .saturating_sub(unix_ms(now));
+        if offset.unsigned_abs() > MOST_PLAUSIBLE_SKEW_MS {
+            return;
+        }
         *self.offset_ms.lock().unwrap_or_else(|p| p.into_inner()) = Some(offset);
     }
 
@@ -67,6 +78,23 @@ mod tests {
         assert_eq!(clock.offset_ms(), Some(-179_500));
         clock.observe_date(now + Duration::from_secs(600), now);
         assert_eq!(clock.offset_ms(), Some(600_500), "the latest answer wins");
+    }
+
+    #[test]
+    fn a_date_years_away_from_ours_is_not_believed() {
+        let clock = ProviderClock::default();
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let years = Duration::from_secs(4 * 365 * 24 * 3600);
+        clock.observe_date(now + years, now);
+        clock.observe_date(now - years, now);
+        assert_eq!(clock.offset_ms(), None, "a proxy's broken clock");
+        clock.observe_date(now - Duration::from_secs(600), now);
+        clock.observe_date(now + years, now);
+        assert_eq!(
+            clock.offset_ms(),
+            Some(-599_500),
+            "the last believable one stays"
+        );
     }
 
     #[test]

@@ -103,6 +103,10 @@ pub struct SimSettings {
     #[arg(long, value_name = "N")]
     pub list_prompt_chars: Option<usize>,
 
+    /// The task list answers every page with its first one, as lists that ignore paging do
+    #[arg(long)]
+    pub list_ignores_page: bool,
+
     /// How every task id starts (ids with control characters or `../` test clients)
     #[arg(long, value_name = "TEXT", default_value = "task_")]
     pub task_id_prefix: String,
@@ -155,6 +159,7 @@ impl Default for SimSettings {
             clock_skew: 0.0,
             list_lag: None,
             list_prompt_chars: None,
+            list_ignores_page: false,
             task_id_prefix: "task_".to_string(),
             seed: None,
             echo_key: false,

@@ -253,7 +253,10 @@ async fn list(
         return refusal;
     }
     world.count(|stats| stats.lists += 1);
-    let page = query.page.unwrap_or(1).max(1);
+    let page = match world.settings.list_ignores_page {
+        true => 1,
+        false => query.page.unwrap_or(1).max(1),
+    };
     let page_size = query.page_size.unwrap_or(20).clamp(1, 100);
     let (tasks, total) = world.page(page, page_size);
     let now = Instant::now();
