@@ -7,8 +7,29 @@ use std::time::Duration;
 
 use clap::{ArgAction, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
+mod base_url;
+mod range;
+
+pub use range::{InRange, count_in, duration_in, probability};
+
 use crate::plan::OutputMode;
 use crate::storyboard::MAX_GEN_COUNT;
+use range::{hours, ms, secs};
+
+// The ranges of the engine's timings: wide enough for the tests' and benchmarks' scaled
+// timings (milliseconds) and for any real provider, narrow enough that no deadline or
+// backoff computed from them can overflow.
+const BREAKER_COOLDOWN: InRange<Duration> = duration_in(ms(10), hours(24));
+const RECOVERY_STEP: InRange<Duration> = duration_in(ms(10), hours(1));
+const POLL_DELAY: InRange<Duration> = duration_in(Duration::ZERO, hours(1));
+const POLL_INTERVAL: InRange<Duration> = duration_in(ms(10), hours(1));
+const POLL_TIMEOUT: InRange<Duration> = duration_in(secs(1), hours(7 * 24));
+const REQUEST_TIMEOUT: InRange<Duration> = duration_in(ms(100), hours(1));
+const LOST_CREATE_WAIT: InRange<Duration> = duration_in(Duration::ZERO, hours(1));
+/// The most jobs in flight a run may allow.
+const MAX_WORKERS: u32 = 1000;
+/// A price above the most any task may plausibly cost is a typo.
+const MAX_PRICE_CENTS: u32 = crate::provider::untrusted::MAX_TASK_CENTS as u32;
 
 const AFTER_HELP: &str = "\
 Environment:
@@ -167,7 +188,7 @@ pub struct RunArgs {
         hide_env_values = true,
         value_name = "N",
         default_value_t = 2,
-        value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_GEN_COUNT)),
+        value_parser = count_in(1, MAX_GEN_COUNT),
         help_heading = "Generation"
     )]
     pub gen_count: u32,
@@ -208,6 +229,7 @@ pub struct RunArgs {
         hide_env_values = true,
         value_name = "URL",
         default_value = "https://api.sora.hk/v1",
+        value_parser = base_url::ApiUrl,
         help_heading = "Provider"
     )]
     pub base_url: url::Url,
@@ -219,6 +241,7 @@ pub struct RunArgs {
         env = "SORA_PRICE_NORMAL",
         hide_env_values = true,
         value_name = "CENTS",
+        value_parser = count_in(0, MAX_PRICE_CENTS),
         help_heading = "Provider"
     )]
     pub price_normal: Option<u32>,
@@ -230,68 +253,69 @@ pub struct RunArgs {
         env = "SORA_PRICE_PRO",
         hide_env_values = true,
         value_name = "CENTS",
+        value_parser = count_in(0, MAX_PRICE_CENTS),
         help_heading = "Provider"
     )]
     pub price_pro: Option<u32>,
 
     /// Most jobs in flight at the provider at once (the breaker's normal limit)
     #[arg(long, env = "MAX_CONCURRENT_TASKS", hide_env_values = true, value_name = "N",
-        default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000),
+        default_value_t = 20, value_parser = count_in(1, MAX_WORKERS),
         help_heading = "Engine")]
     pub max_workers: u32,
 
     /// The breaker's safe limit after repeated rate limits or server errors
     #[arg(long, env = "SORA_MIN_WORKERS", hide_env_values = true, value_name = "N",
-        default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000),
+        default_value_t = 5, value_parser = count_in(1, MAX_WORKERS),
         help_heading = "Engine")]
     pub min_workers: u32,
 
     /// Consecutive submit errors (rate limits, server errors) that trip the breaker
     #[arg(long, env = "SORA_BREAKER_THRESHOLD", hide_env_values = true, value_name = "N",
-        default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..),
+        default_value_t = 2, value_parser = count_in(1u32, 1000),
         help_heading = "Engine")]
     pub breaker_threshold: u32,
 
     /// How long the breaker stays at the safe limit before recovering
     #[arg(long, env = "SORA_BREAKER_COOLDOWN", hide_env_values = true, value_name = "TIME",
-        default_value = "10m", value_parser = humantime::parse_duration, help_heading = "Engine")]
+        default_value = "10m", value_parser = BREAKER_COOLDOWN, help_heading = "Engine")]
     pub breaker_cooldown: Duration,
 
     /// While recovering, one more job in flight is allowed after each step of this length
     #[arg(long, env = "SORA_RECOVERY_STEP", hide_env_values = true, value_name = "TIME",
-        default_value = "1m", value_parser = humantime::parse_duration, help_heading = "Engine")]
+        default_value = "1m", value_parser = RECOVERY_STEP, help_heading = "Engine")]
     pub recovery_step: Duration,
 
     /// Wait before the first status call of a job
     #[arg(long, env = "SORA_POLL_DELAY", hide_env_values = true, value_name = "TIME",
-        default_value = "20s", value_parser = humantime::parse_duration, help_heading = "Engine")]
+        default_value = "20s", value_parser = POLL_DELAY, help_heading = "Engine")]
     pub poll_delay: Duration,
 
     /// Shortest wait between status calls (longer while completion is far away)
     #[arg(long, env = "SORA_POLL_INTERVAL", hide_env_values = true, value_name = "TIME",
-        default_value = "10s", value_parser = humantime::parse_duration, help_heading = "Engine")]
+        default_value = "10s", value_parser = POLL_INTERVAL, help_heading = "Engine")]
     pub poll_interval: Duration,
 
     /// Give up waiting for a job at the provider after this long (a rerun picks it up again)
     #[arg(long, env = "SORA_POLL_TIMEOUT", hide_env_values = true, value_name = "TIME",
-        default_value = "35m", value_parser = humantime::parse_duration, help_heading = "Engine")]
+        default_value = "35m", value_parser = POLL_TIMEOUT, help_heading = "Engine")]
     pub poll_timeout: Duration,
 
     /// Videos downloaded at once
     #[arg(long, env = "SORA_DOWNLOAD_WORKERS", hide_env_values = true, value_name = "N",
-        default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=64),
+        default_value_t = 4, value_parser = count_in(1u32, 64),
         help_heading = "Engine")]
     pub download_workers: u32,
 
     /// Timeout of one API call
     #[arg(long, env = "SORA_REQUEST_TIMEOUT", hide_env_values = true, value_name = "TIME",
-        default_value = "60s", value_parser = humantime::parse_duration, help_heading = "Engine")]
+        default_value = "60s", value_parser = REQUEST_TIMEOUT, help_heading = "Engine")]
     pub request_timeout: Duration,
 
     /// After a create with no usable answer, wait this long for the provider's task list to
     /// show the task before looking a second time (and only then submit it again)
     #[arg(long, env = "SORA_LOST_CREATE_WAIT", hide_env_values = true, value_name = "TIME",
-        default_value = "10s", value_parser = humantime::parse_duration, help_heading = "Engine")]
+        default_value = "10s", value_parser = LOST_CREATE_WAIT, help_heading = "Engine")]
     pub lost_create_wait: Duration,
 
     /// Folder of the run's journal and lock [default: <output-dir>/.sora-batch, or

@@ -17,6 +17,12 @@ pub enum ConfigError {
     DotEnvRead { path: PathBuf, reason: String },
     #[error("{API_KEY_VAR} is not valid text; set it to the key the provider gave you")]
     KeyNotText,
+    #[error(
+        "{API_KEY_VAR} holds {what} at character {position}, which cannot be sent in an HTTP \
+         header; set it to the key exactly as the provider gave it, on one line (look in .env \
+         for a stray quote, space or pasted second line)"
+    )]
+    KeyNotHeader { what: &'static str, position: usize },
 }
 
 /// Loads `.env` from the working directory (not its parents) into the environment,
@@ -65,10 +71,38 @@ impl ApiKey {
     pub fn from_env() -> Result<Option<ApiKey>, ConfigError> {
         match std::env::var(API_KEY_VAR) {
             Ok(key) if key.trim().is_empty() => Ok(None),
-            Ok(key) => Ok(Some(ApiKey::new(&key))),
+            Ok(key) => {
+                let key = ApiKey::new(&key);
+                key.check_header()?;
+                Ok(Some(key))
+            }
             Err(std::env::VarError::NotPresent) => Ok(None),
             Err(std::env::VarError::NotUnicode(_)) => Err(ConfigError::KeyNotText),
         }
+    }
+
+    /// Refuses a key that cannot go into the Authorization header (reqwest would fail to
+    /// build every request, after the batch had started): only visible ASCII. Names what
+    /// and where, never the key.
+    fn check_header(&self) -> Result<(), ConfigError> {
+        let Some((index, c)) = self
+            .expose()
+            .chars()
+            .enumerate()
+            .find(|(_, c)| !c.is_ascii_graphic())
+        else {
+            return Ok(());
+        };
+        let what = match c {
+            '\n' | '\r' => "a line break",
+            ' ' | '\t' => "a space",
+            c if c.is_control() => "a control character",
+            _ => "a non-ASCII character",
+        };
+        Err(ConfigError::KeyNotHeader {
+            what,
+            position: index + 1,
+        })
     }
 
     pub fn expose(&self) -> &str {

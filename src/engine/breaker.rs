@@ -283,7 +283,7 @@ impl Breaker {
     /// Never shorter than a recovery step, so the limit rises at most one per step.
     fn probe_interval(&self) -> Duration {
         let base = self.settings.cooldown.max(self.settings.recovery_step);
-        base * 2u32.pow(self.refused_probes.min(MAX_PROBE_DOUBLINGS))
+        base.saturating_mul(2u32.pow(self.refused_probes.min(MAX_PROBE_DOUBLINGS)))
     }
 
     fn set(&mut self, limit: usize, phase: Phase) {
@@ -320,14 +320,14 @@ impl Breaker {
         let target = self.target();
         let limit = (self.limit + 1).min(target);
         if limit < target {
-            let next_step = at + self.settings.recovery_step;
+            let next_step = later(at, self.settings.recovery_step);
             self.set(limit, Phase::Recovering { next_step });
             Reason::Recovered
         } else if self.ceiling.is_none() {
             self.set(limit, Phase::Full);
             Reason::Full
         } else {
-            let next_probe = Some(at + self.probe_interval());
+            let next_probe = Some(later(at, self.probe_interval()));
             self.set(limit, Phase::Holding { next_probe });
             Reason::ReachedCeiling { ceiling: target }
         }
@@ -353,14 +353,14 @@ impl Breaker {
         }
         if self.limit < ceiling {
             // Not a probe of ours (a call from before the latest change): climb normally.
-            let next_step = now + self.settings.recovery_step;
+            let next_step = later(now, self.settings.recovery_step);
             self.set(self.limit, Phase::Recovering { next_step });
         } else if self.ceiling.is_none() {
             self.set(self.settings.max, Phase::Full);
             return Some(Reason::Full);
         } else {
             // Our probe got in: keep probing at the recovery pace while they succeed.
-            let next_probe = Some(now + self.settings.recovery_step);
+            let next_probe = Some(later(now, self.settings.recovery_step));
             self.set(self.limit, Phase::Holding { next_probe });
         }
         Some(Reason::ProbeAccepted { ceiling })
@@ -376,7 +376,7 @@ impl Breaker {
     ) -> Option<Reason> {
         // The server's explicit instruction holds whatever the epoch.
         if let Some(wait) = retry_after {
-            self.hold(now + wait);
+            self.hold(later(now, wait));
         }
         if epoch < self.epoch {
             return None; // issued before the latest change, which already accounts for it
@@ -390,7 +390,7 @@ impl Breaker {
         // (often a lucky probe that raised it a step too far), not a failure streak:
         // tripping to safe mode for it would idle capacity the provider does have.
         if holding && lowered {
-            let next_probe = Some(now + self.probe_interval());
+            let next_probe = Some(later(now, self.probe_interval()));
             self.set(self.target(), Phase::Holding { next_probe });
             return Some(Reason::CeilingLowered {
                 ceiling: self.target(),
@@ -400,7 +400,7 @@ impl Breaker {
         match self.phase {
             Phase::Tripped { .. } => {
                 self.pause_everyone(now);
-                let until = now + self.settings.cooldown;
+                let until = later(now, self.settings.cooldown);
                 self.set(self.limit, Phase::Tripped { until });
                 let cooldown = self.settings.cooldown;
                 Some(Reason::CooldownRestarted { class, cooldown })
@@ -418,7 +418,7 @@ impl Breaker {
         let next_probe = self.probe_interval();
         let ceiling = self.target();
         let phase = Phase::Holding {
-            next_probe: Some(now + next_probe),
+            next_probe: Some(later(now, next_probe)),
         };
         self.set(ceiling, phase);
         Reason::ProbeRefused {
@@ -449,19 +449,27 @@ impl Breaker {
     /// the cooldown, and a hard outage costs a call a minute rather than dozens.
     fn pause_everyone(&mut self, now: Instant) {
         let doublings = self.failures.saturating_sub(1).min(20);
-        let pause = (SAFE_MODE_FIRST_PAUSE * 2u32.pow(doublings)).min(self.settings.cooldown / 10);
-        self.hold(now + pause);
+        let pause = SAFE_MODE_FIRST_PAUSE.saturating_mul(2u32.pow(doublings));
+        let pause = pause.min(self.settings.cooldown / 10);
+        self.hold(later(now, pause));
     }
 
     fn trip(&mut self, now: Instant, class: FailureClass) -> Reason {
         self.failures = 0;
         let cooldown = self.settings.cooldown;
-        let until = now + cooldown;
+        let until = later(now, cooldown);
         self.set(self.settings.min, Phase::Tripped { until });
         Reason::Tripped { class, cooldown }
     }
 }
 
 mod labels;
+/// `wait` after `at`, or as late as an instant goes: the flags' ranges keep every wait
+/// far from the end of time, and this keeps a future change from turning into a panic.
+fn later(at: Instant, wait: Duration) -> Instant {
+    const CENTURY: Duration = Duration::from_secs(100 * 365 * 86_400);
+    at.checked_add(wait).unwrap_or_else(|| at + CENTURY)
+}
+
 #[cfg(test)]
 mod tests;

@@ -111,9 +111,9 @@ impl PollSchedule {
             Some(0) => {
                 self.since = elapsed;
                 self.anchor = None;
-                elapsed.clamp(interval, interval * QUEUED_MAX_INTERVALS)
+                elapsed.clamp(interval, interval.saturating_mul(QUEUED_MAX_INTERVALS))
             }
-            None => elapsed.clamp(interval, interval * SILENT_MAX_INTERVALS),
+            None => elapsed.clamp(interval, interval.saturating_mul(SILENT_MAX_INTERVALS)),
         }
     }
 
@@ -133,14 +133,14 @@ impl PollSchedule {
             self.latest = Some(sample);
         }
         if let Some(left) = self.slope_estimate(elapsed) {
-            if left <= interval * 2 {
+            if left <= interval.saturating_mul(2) {
                 return left.max(interval);
             }
-            return left.mul_f64(SLOPE_SHARE).max(interval);
+            return scaled(left, SLOPE_SHARE).max(interval);
         }
         let observed = elapsed.saturating_sub(self.since);
-        let left = observed.mul_f64(f64::from(100 - percent) / f64::from(percent));
-        if left <= interval * 2 {
+        let left = scaled(observed, f64::from(100 - percent) / f64::from(percent));
+        if left <= interval.saturating_mul(2) {
             return left.max(interval);
         }
         (left / 2).min(observed).max(interval)
@@ -159,8 +159,15 @@ impl PollSchedule {
         let per_percent = span.as_secs_f64() / f64::from(last.percent - first.percent);
         let left_then = per_percent * f64::from(100 - last.percent);
         let since_then = elapsed.saturating_sub(last.at).as_secs_f64();
-        Some(Duration::from_secs_f64((left_then - since_then).max(0.0)))
+        Some(
+            Duration::try_from_secs_f64((left_then - since_then).max(0.0)).unwrap_or(Duration::MAX),
+        )
     }
+}
+
+/// `wait × factor`, at most `Duration::MAX` (`mul_f64` panics past it).
+fn scaled(wait: Duration, factor: f64) -> Duration {
+    Duration::try_from_secs_f64(wait.as_secs_f64() * factor).unwrap_or(Duration::MAX)
 }
 
 #[cfg(test)]

@@ -227,40 +227,10 @@ impl Redactor {
     }
 }
 
-/// `text` safe for a terminal and a log line: line breaks and tabs become spaces, other
-/// control characters (ESC, the C0 and C1 sets) and bidirectional overrides are written
-/// as `\u{..}` escapes; at most `max_chars` characters, ending in `…` when cut.
-pub fn shown(text: &str, max_chars: usize) -> String {
-    let mut out = String::with_capacity(text.len().min(max_chars * 2));
-    for c in text.chars() {
-        match c {
-            '\n' | '\r' | '\t' => out.push(' '),
-            c if is_unprintable(c) => out.extend(c.escape_unicode()),
-            c => out.push(c),
-        }
-    }
-    bounded(&out, max_chars)
-}
-
-fn is_unprintable(c: char) -> bool {
-    c.is_control()
-        // Bidirectional marks and overrides reorder what a terminal shows; the line and
-        // paragraph separators break lines.
-        || matches!(
-            c,
-            '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
-        )
-}
-
-/// At most `max_chars` characters, ending in `…` when cut.
-fn bounded(text: &str, max_chars: usize) -> String {
-    if text.chars().count() <= max_chars {
-        return text.to_string();
-    }
-    let mut cut: String = text.chars().take(max_chars.saturating_sub(1)).collect();
-    cut.push('…');
-    cut
-}
+/// Provider text made safe to print: the program's one escaping, under the name the
+/// dialects use.
+pub use crate::ui::escaped as shown;
+use crate::ui::is_unprintable;
 
 /// A task id from the provider, if sora-batch can store, print and ask about it; else
 /// why not.

@@ -16,6 +16,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::routing::get;
@@ -27,6 +28,13 @@ pub use video::Video;
 pub use world::{CONTENT_POLICY_MESSAGE, LOST_ANSWER_MARK, Stats};
 
 use world::World;
+
+use crate::cli::{count_in, duration_in, probability};
+
+/// The most `--clock-skew` and `--gen-seconds` take: ten years, a day.
+const MOST_CLOCK_SKEW: f64 = 10.0 * 365.25 * 86_400.0;
+const MOST_GEN_SECONDS: f64 = 86_400.0;
+const ONE_HOUR: Duration = Duration::from_secs(3600);
 
 /// The simulator's knobs. Every fault is off by default.
 #[derive(Debug, Clone, Args)]
@@ -48,23 +56,23 @@ pub struct SimSettings {
     pub gen_seconds: GenSeconds,
 
     /// Tasks one key may have active at once; more get HTTP 429 with Retry-After
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = count_in(1usize, 1_000_000))]
     pub capacity: Option<usize>,
 
     /// Probability that an API call fails: 502 HTML page, 500, 503 or a reset connection
-    #[arg(long, value_name = "P", default_value_t = 0.0)]
+    #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = probability())]
     pub fault_rate: f64,
 
     /// Probability that a create is billed, then its connection dropped before the answer
-    #[arg(long, value_name = "P", default_value_t = 0.0)]
+    #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = probability())]
     pub ambiguous_rate: f64,
 
     /// Probability that the first download of a video stops halfway
-    #[arg(long, value_name = "P", default_value_t = 0.0)]
+    #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = probability())]
     pub truncate_rate: f64,
 
     /// Probability that a task fails at the provider
-    #[arg(long, value_name = "P", default_value_t = 0.0)]
+    #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = probability())]
     pub fail_rate: f64,
 
     /// Account balance in cents; creates beyond it get code 1012 [default: unlimited]
@@ -72,12 +80,12 @@ pub struct SimSettings {
     pub balance: Option<i64>,
 
     /// Download speed limit per connection [default: unlimited]
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = count_in(1, 1u64 << 40))]
     pub bytes_per_sec: Option<u64>,
 
     /// Size of each served video; the bundled clip is padded to it with bytes of the task's
     /// own [default: the clip and 64 such bytes]
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = count_in(0, 1u64 << 50))]
     pub video_bytes: Option<u64>,
 
     /// How an ambiguous create ends after billing: `drop` the connection, or answer `500`
@@ -91,13 +99,14 @@ pub struct SimSettings {
         long,
         value_name = "SECONDS",
         default_value_t = 0.0,
-        allow_negative_numbers = true
+        allow_negative_numbers = true,
+        value_parser = count_in(-MOST_CLOCK_SKEW, MOST_CLOCK_SKEW)
     )]
     pub clock_skew: f64,
 
     /// A new task shows in the task list only this long after its creation
-    #[arg(long, value_name = "TIME", value_parser = humantime::parse_duration)]
-    pub list_lag: Option<std::time::Duration>,
+    #[arg(long, value_name = "TIME", value_parser = duration_in(Duration::ZERO, ONE_HOUR))]
+    pub list_lag: Option<Duration>,
 
     /// The task list shows only the first N characters of each prompt
     #[arg(long, value_name = "N")]
@@ -185,7 +194,10 @@ impl FromStr for GenSeconds {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let number = |part: &str| part.trim().parse::<f64>().ok().filter(|n| *n >= 0.0);
+        let number = |part: &str| {
+            let number = part.trim().parse::<f64>().ok();
+            number.filter(|n| (0.0..=MOST_GEN_SECONDS).contains(n))
+        };
         let parsed = match text.split_once(':') {
             Some((low, high)) => number(low).zip(number(high)),
             None => number(text).map(|n| (n, n)),
@@ -193,7 +205,7 @@ impl FromStr for GenSeconds {
         match parsed {
             Some((low, high)) if low <= high => Ok(GenSeconds(low, high)),
             _ => Err(format!(
-                "\"{text}\" is not a range of seconds; write A:B with 0 <= A <= B, e.g. 5:20"
+                "\"{text}\" is not a range of seconds; write A:B with 0 <= A <= B <= {MOST_GEN_SECONDS}, e.g. 5:20"
             )),
         }
     }

@@ -1,9 +1,11 @@
 //! What the user sees while sora-batch works: log lines on stderr, written as
 //! `warning: …` and `error: …` (coloured only on a terminal, and never with NO_COLOR),
 //! printed above the progress bars (`bars`) so neither garbles the other, and a detailed
-//! log file for later reading.
+//! log file for later reading. Whatever they print is escaped (`escape`, `fields`).
 
 mod bars;
+mod escape;
+mod fields;
 
 use std::fmt;
 use std::fs::{File, OpenOptions};
@@ -21,6 +23,7 @@ use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
 
 pub use bars::{Bars, Snapshot, size};
+pub use escape::{escaped, is_unprintable, printable};
 
 /// How much to say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +48,7 @@ pub fn init_logging(verbosity: Verbosity, log_file: Option<&Path>) {
     let stderr = tracing_subscriber::fmt::layer()
         .with_writer(bars::StderrAboveBars)
         .with_ansi(color)
+        .fmt_fields(fields::EscapedFields)
         .event_format(Lines)
         .with_filter(filter);
     let (file, problem) = match log_file.map(open_log) {
@@ -57,6 +61,7 @@ pub fn init_logging(verbosity: Verbosity, log_file: Option<&Path>) {
             .with_writer(LogFile(Mutex::new(file)))
             .with_ansi(false)
             .with_target(false)
+            .fmt_fields(fields::EscapedFields)
             .with_filter(EnvFilter::new("info,sora_batch=debug"))
     });
     tracing_subscriber::registry()

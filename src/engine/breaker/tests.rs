@@ -555,3 +555,26 @@ proptest! {
         prop_assert!(drops <= 1, "{drops} drops");
     }
 }
+
+#[test]
+fn absurd_cooldowns_and_steps_never_overflow_a_deadline() {
+    let huge = Duration::from_secs(u64::MAX / 2);
+    let mut breaker = Breaker::new(BreakerSettings {
+        cooldown: huge,
+        recovery_step: huge,
+        ..BreakerSettings::default()
+    });
+    let now = Instant::now();
+    for in_flight in [20, 19, 5, 30] {
+        let epoch = breaker.epoch();
+        let failed = Event::Failed {
+            epoch,
+            in_flight,
+            class: RateLimited,
+            retry_after: Some(huge),
+        };
+        breaker.on_event(now, failed);
+        breaker.on_event(now + mins(1), Event::Tick);
+    }
+    assert!(breaker.next_deadline().is_some_and(|at| at > now));
+}

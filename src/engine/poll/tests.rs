@@ -181,3 +181,19 @@ async fn a_poll_loop_on_the_paused_clock_notices_a_four_and_a_half_minute_job() 
     }
     assert!(calls <= 8, "{calls} calls");
 }
+
+#[test]
+fn absurd_intervals_and_timeouts_never_overflow_a_wait() {
+    let huge = Duration::from_secs(u64::MAX / 2);
+    let mut schedule = PollSchedule::new(PollSettings {
+        first_delay: huge,
+        interval: huge,
+        timeout: Duration::MAX,
+    });
+    let mut elapsed = secs(1.0);
+    for progress in [None, Some(0), None, Some(5), Some(40), Some(100)] {
+        let wait = schedule.next_wait(elapsed, progress, None);
+        assert!(wait >= secs(1.0), "{progress:?}: {wait:?}");
+        elapsed = elapsed.saturating_add(secs(600.0));
+    }
+}

@@ -1,0 +1,96 @@
+//! `--base-url`, checked when it is parsed: an `http://` or `https://` address that paths
+//! can be appended to, without a user name or password (the API key is sent as the
+//! Authorization header, which a `user:pass@` would replace). A refused address is shown
+//! with its password cut out, never as typed.
+
+use clap::builder::TypedValueParser;
+use clap::error::ErrorKind;
+use url::Url;
+
+use crate::provider::untrusted::REDACTED;
+use crate::ui::escaped;
+
+/// The value parser of `--base-url`.
+#[derive(Clone, Copy)]
+pub struct ApiUrl;
+
+impl ApiUrl {
+    /// The address in `text`, or why it cannot be the API's.
+    pub fn check(text: &str) -> Result<Url, String> {
+        const EXAMPLE: &str = "write it like https://api.sora.hk/v1";
+        let url = Url::parse(text.trim())
+            .map_err(|err| format!("--base-url is not a URL ({err}); {EXAMPLE}"))?;
+        let shown = escaped(&without_password(&url), 200);
+        if !matches!(url.scheme(), "http" | "https") || !url.has_host() {
+            return Err(format!(
+                "--base-url must be an http:// or https:// address (got {shown}); {EXAMPLE}"
+            ));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(format!(
+                "--base-url must not carry a user name or password (got {shown}): the API key \
+                 (SORA_API_KEY) goes in the Authorization header, which they would replace; \
+                 remove the user:pass@ part"
+            ));
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(format!(
+                "--base-url must not have a ?query or #fragment (got {shown}): the API's paths \
+                 are appended to it; {EXAMPLE}"
+            ));
+        }
+        Ok(url)
+    }
+}
+
+/// The URL as text with its password replaced by `[redacted]`.
+fn without_password(url: &Url) -> String {
+    match url.password() {
+        Some(password) => {
+            url.as_str()
+                .replacen(&format!(":{password}@"), &format!(":{REDACTED}@"), 1)
+        }
+        None => url.to_string(),
+    }
+}
+
+impl TypedValueParser for ApiUrl {
+    type Value = Url;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Url, clap::Error> {
+        // Not clap's own message: it would quote the value, password and all.
+        Self::check(&value.to_string_lossy()).map_err(|message| {
+            clap::Error::raw(ErrorKind::ValueValidation, format!("{message}\n")).with_cmd(cmd)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_http_and_https_addresses_are_api_urls() {
+        assert!(ApiUrl::check("https://api.sora.hk/v1").is_ok());
+        assert!(ApiUrl::check("http://127.0.0.1:8790/v1/").is_ok());
+        for (bad, says) in [
+            ("ftp://api.sora.hk/v1", "http:// or https://"),
+            ("file:///etc/passwd", "http:// or https://"),
+            ("api.sora.hk/v1", "not a URL"),
+            ("https://api.sora.hk/v1?key=x", "?query"),
+            (
+                "https://me:s3cret-pw@api.sora.hk/v1",
+                "user name or password",
+            ),
+        ] {
+            let err = ApiUrl::check(bad).unwrap_err();
+            assert!(err.contains(says), "{bad}: {err}");
+            assert!(!err.contains("s3cret-pw"), "{err}");
+        }
+    }
+}

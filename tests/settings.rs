@@ -1,0 +1,127 @@
+//! What is refused before a run starts, with exit 2 and the fix: durations and counts
+//! outside their ranges (which would overflow deadlines or panic), simulator probabilities
+//! outside 0–1, an API key that cannot be sent in a header, and an API address that is not
+//! a plain http(s) one. Nothing is billed, nothing panics.
+
+mod common;
+
+use std::time::Duration;
+
+use common::batch::{FAST, storyboard};
+use common::{Project, stderr_of};
+use sora_batch::sim::{self, RunningSim, SimSettings};
+
+fn simulator() -> RunningSim {
+    sim::start_on_thread(SimSettings {
+        gen_seconds: sim::GenSeconds(0.2, 0.5),
+        seed: Some(5),
+        ..SimSettings::default()
+    })
+    .expect("the simulator starts")
+}
+
+/// A project with one storyboard of two segments, run against `sim` with `args` and the
+/// key `key`: exit code and stderr.
+fn run(key: &str, base_url: &str, args: &[&str]) -> (i32, String) {
+    let project = Project::new();
+    project.write("input/storyboard.json", &storyboard("flags", 2));
+    let assert = project
+        .sora()
+        .env("SORA_API_KEY", key)
+        .env("SORA_BASE_URL", base_url)
+        .args(args)
+        .timeout(Duration::from_secs(60))
+        .assert();
+    let code = assert.get_output().status.code().unwrap_or(-1);
+    (code, stderr_of(&assert))
+}
+
+#[test]
+fn absurd_durations_and_counts_are_refused_at_parse_time_with_their_range() {
+    let sim = simulator();
+    for (flag, value, range) in [
+        ("--poll-interval", "500000000000y", "between 10ms and 1h"),
+        ("--request-timeout", "500000000000y", "between 100ms and 1h"),
+        ("--request-timeout", "0s", "between 100ms and 1h"),
+        (
+            "--breaker-cooldown",
+            "500000000000y",
+            "between 10ms and 1day",
+        ),
+        ("--poll-timeout", "0s", "between 1s and 7days"),
+        ("--poll-delay", "2h", "between 0s and 1h"),
+        ("--recovery-step", "1000y", "between 10ms and 1h"),
+        ("--lost-create-wait", "soon", "between 0s and 1h"),
+        ("--breaker-threshold", "0", "between 1 and 1000"),
+        ("--price-normal", "4294967295", "between 0 and 100000"),
+    ] {
+        let (code, err) = run(sim::DEFAULT_KEY, &sim.base_url(), &[flag, value]);
+        assert_eq!(code, 2, "{flag} {value}: {err}");
+        assert!(
+            err.contains(&format!("{flag} must be {range}")),
+            "{flag} {value}: {err}"
+        );
+    }
+    assert_eq!(sim.stats().creates, 0);
+}
+
+#[test]
+fn the_simulator_refuses_probabilities_outside_0_to_1() {
+    let project = Project::new();
+    for knob in [
+        "--fault-rate",
+        "--ambiguous-rate",
+        "--truncate-rate",
+        "--fail-rate",
+    ] {
+        for value in ["2", "-0.5", "NaN"] {
+            let assert = project
+                .sora()
+                .args(["simulate", "--port", "0", &format!("{knob}={value}")])
+                .timeout(Duration::from_secs(10))
+                .assert()
+                .code(2);
+            let err = stderr_of(&assert);
+            assert!(
+                err.contains(&format!("{knob} must be between 0 and 1")),
+                "{err}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_key_that_cannot_go_into_a_header_exits_2_before_anything_is_sent() {
+    let sim = simulator();
+    for (key, what) in [
+        ("sk-sim\nsk-other", "a line break at character 7"),
+        ("sk-\u{1b}sim", "a control character at character 4"),
+        ("sk-sïm", "a non-ASCII character at character 5"),
+    ] {
+        let (code, err) = run(key, &sim.base_url(), FAST);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains(&format!("SORA_API_KEY holds {what}")), "{err}");
+        assert!(!err.contains("still at the provider"), "{err}");
+    }
+    let stats = sim.stats();
+    assert_eq!((stats.creates, stats.unauthorized), (0, 0));
+}
+
+#[test]
+fn a_base_url_that_is_not_plain_http_exits_2_with_the_fix() {
+    let sim = simulator();
+    let local = sim.base_url();
+    for (url, says) in [
+        (
+            local.replace("http://", "ftp://"),
+            "must be an http:// or https:// address",
+        ),
+        (format!("{local}?key=1"), "must not have a ?query"),
+    ] {
+        let (code, err) = run(sim::DEFAULT_KEY, &url, FAST);
+        assert_eq!(code, 2, "{url}: {err}");
+        assert!(err.contains(says), "{url}: {err}");
+        assert!(!err.contains("still at the provider"), "{err}");
+    }
+    assert_eq!(sim.stats().creates, 0);
+}
