@@ -12,7 +12,8 @@ fn main() -> ExitCode {
     // Before parsing, so `.env` values reach clap as environment variables (flag > env >
     // .env > default), and before any thread starts.
     if let Err(err) = config::load_dotenv() {
-        eprintln!("error: {err}");
+        // Before logging is set up: escaped by hand, as the log lines are.
+        eprintln!("error: {}", ui::printable(err));
         return Exit::Invalid.into();
     }
     let cli = Cli::parse_args();

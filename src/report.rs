@@ -1,5 +1,7 @@
 //! What a run tells its user at the end: the dry-run plan with its cost estimate, or the
-//! summary of a real run, as text for people (and as JSON for machines).
+//! summary of a real run, as text for people (and as JSON for machines). Every name and
+//! message in the text is `printable`: a file name or provider message cannot drive the
+//! terminal or start a line of its own.
 
 use std::fmt::Write;
 use std::path::PathBuf;
@@ -11,6 +13,7 @@ use crate::engine::ExtraTake;
 use crate::plan::{Plan, Prices, Tally};
 use crate::pricing::{PriceSource, Quote, money};
 use crate::storyboard::Problem;
+use crate::ui::printable;
 
 /// The dry run's answer. Field names are a public interface (`--json`): add, never rename.
 #[derive(Debug, Serialize)]
@@ -155,7 +158,7 @@ impl PlanReport {
                     video_seconds: line.video_seconds,
                     cost_cents: line.estimated_cost_cents,
                 };
-                (line.path.display().to_string(), tally)
+                (printable(line.path.display()), tally)
             })
             .collect();
         rows.push((total_label, total));
@@ -193,7 +196,7 @@ impl PlanReport {
             let _ = writeln!(out, "Balance: {}.", money(balance, &self.currency));
         }
         for warning in &self.warnings {
-            let _ = writeln!(out, "warning: {warning}");
+            let _ = writeln!(out, "warning: {}", printable(warning));
         }
         if !self.invalid_storyboards.is_empty() {
             let _ = writeln!(
@@ -255,7 +258,7 @@ pub fn summary_text(summary: &crate::engine::Summary) -> String {
         crate::ui::size(summary.bytes_downloaded as f64)
     );
     if let Some(reason) = &summary.stopped_because {
-        let _ = writeln!(out, "Stopped early: {reason}.");
+        let _ = writeln!(out, "Stopped early: {}.", printable(reason));
     }
     let unresolved = summary.unresolved.len() as u64;
     let at_provider = summary.left_in_flight.saturating_sub(unresolved);
@@ -282,27 +285,34 @@ pub fn summary_text(summary: &crate::engine::Summary) -> String {
         );
     }
     for (reason, count) in &summary.failed_by_reason {
-        let _ = writeln!(out, "  {count} {reason}");
+        let _ = writeln!(out, "  {count} {}", printable(reason));
     }
     for job in &summary.unresolved {
         let _ = writeln!(
             out,
             "  unresolved: {} segment {} v{}: {}",
-            job.storyboard, job.segment, job.version, job.message
+            printable(&job.storyboard),
+            job.segment,
+            job.version,
+            printable(&job.message)
         );
     }
     for failure in &summary.failures {
         let _ = writeln!(
             out,
             "  failed: {} segment {} v{}: {}",
-            failure.storyboard, failure.segment, failure.version, failure.message
+            printable(&failure.storyboard),
+            failure.segment,
+            failure.version,
+            printable(&failure.message)
         );
     }
     extra_takes_text(&mut out, &summary.extra_takes, "collected");
     if let Some(file) = &summary.failed_jobs_file {
         let _ = writeln!(
             out,
-            "Rerun just the failed jobs: sora-batch --retry-failed {file}"
+            "Rerun just the failed jobs: sora-batch --retry-failed {}",
+            printable(file)
         );
     }
     out
@@ -323,7 +333,7 @@ fn extra_takes_text(out: &mut String, takes: &[ExtraTake], verb: &str) {
             "to_collect" => String::new(),
             status => format!(" ({})", status.replace('_', " ")),
         };
-        let _ = writeln!(out, "  extra take: {}{status}", take.path);
+        let _ = writeln!(out, "  extra take: {}{status}", printable(&take.path));
     }
 }
 
