@@ -13,7 +13,7 @@ use crate::engine::ExtraTake;
 use crate::plan::{Plan, Prices, Tally};
 use crate::pricing::{PriceSource, Quote, money};
 use crate::storyboard::Problem;
-use crate::ui::printable;
+use crate::ui::{counted, plural, printable};
 
 /// The dry run's answer. Field names are a public interface (`--json`): add, never rename.
 #[derive(Debug, Serialize)]
@@ -206,20 +206,13 @@ impl PlanReport {
             );
         }
         if self.jobs_in_flight > 0 {
-            let are = if self.jobs_in_flight == 1 {
-                "is"
-            } else {
-                "are"
-            };
+            let n = self.jobs_in_flight;
             let _ = writeln!(
                 out,
-                "{} from an earlier run {are} still at the provider: not priced again; the next run collects {}.",
-                counted(self.jobs_in_flight, "job"),
-                if self.jobs_in_flight == 1 {
-                    "it"
-                } else {
-                    "them"
-                }
+                "{} from an earlier run {} still at the provider: not priced again; the next run collects {}.",
+                counted(n, "job"),
+                plural(n, "is", "are"),
+                plural(n, "it", "them")
             );
         }
         extra_takes_text(&mut out, &self.extra_takes, "the next run collects");
@@ -263,11 +256,12 @@ pub fn summary_text(summary: &crate::engine::Summary) -> String {
     let unresolved = summary.unresolved.len() as u64;
     let at_provider = summary.left_in_flight.saturating_sub(unresolved);
     if at_provider > 0 {
-        let are = if at_provider == 1 { "is" } else { "are" };
         let _ = writeln!(
             out,
-            "{} {are} still at the provider: run again to collect them (nothing is paid twice).",
-            counted(at_provider, "job")
+            "{} {} still at the provider: run again to collect {} (nothing is paid twice).",
+            counted(at_provider, "job"),
+            plural(at_provider, "is", "are"),
+            plural(at_provider, "it", "them")
         );
     }
     if unresolved > 0 {
@@ -285,7 +279,7 @@ pub fn summary_text(summary: &crate::engine::Summary) -> String {
         );
     }
     for (reason, count) in &summary.failed_by_reason {
-        let _ = writeln!(out, "  {count} {}", printable(reason));
+        let _ = writeln!(out, "  {}: {}", counted(*count, "job"), printable(reason));
     }
     for job in &summary.unresolved {
         let _ = writeln!(
@@ -334,14 +328,6 @@ fn extra_takes_text(out: &mut String, takes: &[ExtraTake], verb: &str) {
             status => format!(" ({})", status.replace('_', " ")),
         };
         let _ = writeln!(out, "  extra take: {}{status}", printable(&take.path));
-    }
-}
-
-/// `1 storyboard`, `2 storyboards`: a count with its noun (regular plurals only).
-pub fn counted(count: impl Into<u64>, noun: &str) -> String {
-    match count.into() {
-        1 => format!("1 {noun}"),
-        count => format!("{count} {noun}s"),
     }
 }
 

@@ -7,19 +7,23 @@ mod common;
 use std::time::Duration;
 
 use common::Project;
-use common::batch::FAST;
+use common::batch::{FAST, storyboard};
 use sora_batch::sim::{self, GenSeconds, RunningSim, SimSettings};
 
 /// What a hostile folder name holds: a clear-screen sequence and a fake error line.
 const HOSTILE: &str = "ep\x1b[2J\nerror: fake";
 
 fn simulator(settings: SimSettings) -> RunningSim {
-    sim::start_on_thread(SimSettings {
+    sim::start_on_thread(settings).expect("the simulator starts")
+}
+
+/// Short generation times and repeatable randomness.
+fn quick() -> SimSettings {
+    SimSettings {
         gen_seconds: GenSeconds(0.2, 0.5),
         seed: Some(5),
-        ..settings
-    })
-    .expect("the simulator starts")
+        ..SimSettings::default()
+    }
 }
 
 /// Runs the binary to its end: exit code, stdout, stderr.
@@ -58,7 +62,7 @@ fn assert_terminal_safe(text: &str, what: &str) {
 fn file_names_and_provider_messages_with_escape_codes_reach_the_terminal_escaped() {
     let sim = simulator(SimSettings {
         echo_key: true,
-        ..SimSettings::default()
+        ..quick()
     });
     let project = Project::new();
     project.write(
@@ -85,8 +89,44 @@ fn file_names_and_provider_messages_with_escape_codes_reach_the_terminal_escaped
         stdout.contains("failed: ep\\u{1b}[2J error: fake"),
         "{stdout}"
     );
+    // One of something, in the singular (before: "  1 failed at the provider").
+    assert!(
+        stdout.contains("  1 job: failed at the provider\n"),
+        "{stdout}"
+    );
     assert_terminal_safe(&stdout, "stdout");
     assert_terminal_safe(&stderr, "stderr");
     let log = std::fs::read_to_string(project.path().join("output/sora-batch.log")).unwrap();
     assert_terminal_safe(&log, "log file");
+}
+
+#[cfg(unix)]
+#[test]
+fn one_job_of_an_earlier_run_still_at_the_provider_is_spoken_of_in_the_singular() {
+    let sim = simulator(SimSettings {
+        gen_seconds: GenSeconds(3.0, 3.0),
+        ..quick()
+    });
+    let project = Project::new();
+    project.write("input/storyboard.json", &storyboard("lighthouse", 1));
+    let one = ["--gen-count", "1"];
+    let journal = project.path().join("output/.sora-batch/journal.jsonl");
+    let child = common::batch::spawn(&project, &sim, &one);
+    common::batch::kill_when(child, &project, "the task is in the journal", || {
+        std::fs::read_to_string(&journal).is_ok_and(|text| text.contains("task_"))
+    });
+    let fast_text: Vec<&str> = FAST
+        .iter()
+        .copied()
+        .filter(|&arg| arg != "--json")
+        .collect();
+    let (code, stdout, stderr) = run(&project, &sim, &[&fast_text[..], &one[..]].concat());
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(
+        stderr
+            .contains("1 job from an earlier run is still at the provider; following it up first"),
+        "{stderr}"
+    );
+    assert!(stdout.contains("1 done"), "{stdout}");
+    assert_eq!(sim.stats().creates, 1, "paid twice\n{stderr}");
 }

@@ -48,7 +48,7 @@ pub(super) async fn generate(
         .count();
     info!(
         "{} to generate, {} already done; provider {} at {}",
-        report::counted(to_do as u64, "job"),
+        crate::ui::counted(to_do as u64, "job"),
         jobs.len() - to_do,
         provider.name(),
         connection.shown_url
@@ -115,8 +115,8 @@ fn prepare(
     if !extras.is_empty() {
         info!(
             "{} of earlier runs {} no longer in the storyboards; collecting them as extra takes",
-            report::counted(extras.len() as u64, "paid task"),
-            if extras.len() == 1 { "is" } else { "are" }
+            crate::ui::counted(extras.len() as u64, "paid task"),
+            crate::ui::plural(extras.len() as u64, "is", "are")
         );
     }
     jobs.extend(extras);
@@ -163,7 +163,7 @@ fn finished_meanwhile(jobs: &mut [JobSpec], force: bool) {
     if finished > 0 {
         info!(
             "{} finished by another run while this one was starting",
-            report::counted(finished, "job")
+            crate::ui::counted(finished, "job")
         );
     }
 }
@@ -252,11 +252,13 @@ fn only_failed(jobs: Vec<JobSpec>, file: &Path) -> Result<Vec<JobSpec>, AppError
     };
     let mut chosen: Vec<JobSpec> = jobs.into_iter().filter(wanted).collect();
     if chosen.len() < listed.len() {
+        let gone = (listed.len() - chosen.len()) as u64;
         warn!(
-            "{} of {} listed in {} are no longer in the storyboards; skipping them",
-            listed.len() - chosen.len(),
-            report::counted(listed.len() as u64, "job"),
-            file.display()
+            "{gone} of {} listed in {} {} no longer in the storyboards; skipping {}",
+            crate::ui::counted(listed.len() as u64, "job"),
+            file.display(),
+            crate::ui::plural(gone, "is", "are"),
+            crate::ui::plural(gone, "it", "them")
         );
     }
     for job in &mut chosen {

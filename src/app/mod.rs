@@ -14,9 +14,10 @@ use crate::config::{ApiKey, ConfigError};
 use crate::plan::{self, Layout, Plan, PlanError};
 use crate::pricing::{self, PriceSettings};
 use crate::provider::{self, Redactor, sora_hk::SoraHk};
-use crate::report::{PlanReport, ProblemLine, counted};
+use crate::report::{PlanReport, ProblemLine};
 use crate::sim::{self, SimSettings};
 use crate::storyboard::{self, SegmentSettings};
+use crate::ui::{counted, plural};
 
 /// The process exit status, as documented in the README.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,11 +77,11 @@ pub enum AppError {
 }
 
 fn describe_invalid(invalid: usize, total: usize, problems: usize, valid: usize) -> String {
-    let (are, them) = if invalid == 1 {
-        ("is", "it")
-    } else {
-        ("are", "them")
-    };
+    let invalid_count = invalid as u64;
+    let (are, them) = (
+        plural(invalid_count, "is", "are"),
+        plural(invalid_count, "it", "them"),
+    );
     let fix = if valid == 0 {
         format!("Fix {them} and run again")
     } else {

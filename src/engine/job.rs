@@ -178,7 +178,8 @@ pub(super) async fn submit(
             return Err(JobOutcome::Failed(
                 Failure::ServerErrors,
                 format!(
-                    "the provider kept failing ({server_errors} server errors for this job); last: {error}"
+                    "the provider kept failing ({} for this job); last: {error}",
+                    crate::ui::counted(server_errors, "server error")
                 ),
             ));
         }

@@ -236,8 +236,10 @@ fn in_start_order(ctx: &Context, mut jobs: Vec<JobSpec>) -> Vec<JobSpec> {
     let resumed = jobs.iter().filter(|job| ctx.resumes(job)).count();
     if resumed > 0 {
         info!(
-            "{} from an earlier run are still at the provider; following them up first",
-            crate::report::counted(resumed as u64, "job")
+            "{} from an earlier run {} still at the provider; following {} up first",
+            crate::ui::counted(resumed as u64, "job"),
+            crate::ui::plural(resumed as u64, "is", "are"),
+            crate::ui::plural(resumed as u64, "it", "them")
         );
     }
     jobs

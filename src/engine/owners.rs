@@ -54,7 +54,11 @@ impl Owners {
                 let found = tokio::task::spawn_blocking(move || tasks_in(&folders))
                     .await
                     .unwrap_or_default();
-                debug!("{} tasks have their videos on disk", found.len());
+                debug!(
+                    "{} {} on disk",
+                    crate::ui::counted(found.len() as u64, "task"),
+                    crate::ui::plural(found.len() as u64, "has its video", "have their videos")
+                );
                 found
             })
             .await

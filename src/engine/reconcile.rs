@@ -257,8 +257,9 @@ async fn search(ctx: &Context, job: &JobSpec, since: Since) -> Result<Search, Pr
         seen.pages = page;
     }
     Ok(Search::Unknown(format!(
-        "the newest {} pages of the provider's task list do not reach back to {}",
-        seen.pages,
+        "the newest {} of the provider's task list {} not reach back to {}",
+        crate::ui::counted(seen.pages as u64, "page"),
+        crate::ui::plural(seen.pages as u64, "does", "do"),
         provider_time(earliest)
     )))
 }
@@ -311,10 +312,8 @@ impl Seen {
             return Search::Found(candidates.swap_remove(earliest).0);
         }
         if self.unreadable > 0 {
-            let entries = match self.unreadable {
-                1 => "1 entry".to_string(),
-                many => format!("{many} entries"),
-            };
+            let count = self.unreadable as u64;
+            let entries = format!("{count} {}", crate::ui::plural(count, "entry", "entries"));
             return Search::Unknown(format!(
                 "{entries} of the provider's task list could not be read"
             ));

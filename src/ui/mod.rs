@@ -6,6 +6,7 @@
 mod bars;
 mod escape;
 mod fields;
+mod plural;
 
 use std::fmt;
 use std::fs::{File, OpenOptions};
@@ -24,6 +25,7 @@ use tracing_subscriber::{EnvFilter, Layer};
 
 pub use bars::{Bars, Snapshot, size};
 pub use escape::{escaped, is_unprintable, printable};
+pub use plural::{counted, plural};
 
 /// How much to say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
