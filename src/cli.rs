@@ -88,8 +88,10 @@ impl Cli {
     /// that were left at their defaults are scaled to the simulator's seconds-long jobs, so
     /// the offline demo finishes in seconds rather than minutes.
     pub fn parse_args() -> Cli {
-        let matches = Cli::command().get_matches();
-        let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|err| err.exit());
+        let matches = Cli::command()
+            .try_get_matches()
+            .unwrap_or_else(|err| exit_with(err));
+        let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|err| exit_with(err));
         if cli.run.provider == ProviderKind::Simulator {
             let defaulted = |id: &str| {
                 matches.value_source(id) == Some(clap::parser::ValueSource::DefaultValue)
@@ -134,6 +136,34 @@ impl Cli {
         let default = || self.run.output_dir.join("sora-batch.log");
         Some(self.run.log_file.clone().unwrap_or_else(default))
     }
+}
+
+/// Prints clap's message and exits as clap would, with the text escaped: a value from the
+/// environment or `.env` may hold a terminal escape or a line break, and clap quotes it
+/// as it is. Help and version go out untouched.
+fn exit_with(err: clap::Error) -> ! {
+    use crate::ui::{is_unprintable, printable};
+    use clap::error::{ContextKind, ContextValue};
+    if !err.use_stderr() {
+        err.exit();
+    }
+    let context = |kind| err.get(kind);
+    // clap's rendering drops the escape codes but keeps the line breaks: say it again.
+    if let (Some(ContextValue::String(value)), Some(ContextValue::String(arg))) = (
+        context(ContextKind::InvalidValue),
+        context(ContextKind::InvalidArg),
+    ) && value.chars().any(is_unprintable)
+    {
+        eprintln!("error: invalid value \"{}\" for '{arg}'", printable(value));
+        if let Some(ContextValue::Strings(valid)) = context(ContextKind::ValidValue) {
+            eprintln!("  [possible values: {}]", valid.join(", "));
+        }
+        std::process::exit(err.exit_code());
+    }
+    for line in err.render().to_string().lines() {
+        eprintln!("{}", printable(line));
+    }
+    std::process::exit(err.exit_code());
 }
 
 /// The main job's settings.

@@ -130,3 +130,20 @@ fn one_job_of_an_earlier_run_still_at_the_provider_is_spoken_of_in_the_singular(
     assert!(stdout.contains("1 done"), "{stdout}");
     assert_eq!(sim.stats().creates, 1, "paid twice\n{stderr}");
 }
+
+#[test]
+fn a_setting_with_escape_codes_is_refused_with_its_value_escaped() {
+    let project = Project::new();
+    let assert = project
+        .sora()
+        .env("SORA_OUTPUT_MODE", format!("x{HOSTILE}"))
+        .arg("--dry-run")
+        .assert()
+        .code(2);
+    let stderr = common::stderr_of(&assert);
+    assert!(
+        stderr.contains("invalid value \"xep\\u{1b}[2J error: fake\" for '--output-mode"),
+        "{stderr}"
+    );
+    assert_terminal_safe(&stderr, "stderr");
+}
