@@ -119,7 +119,7 @@ pub async fn run(cli: Cli) -> Result<Exit, AppError> {
 
 /// `sora-batch simulate`: serves until Ctrl+C, then prints what the clients did.
 async fn simulate(settings: SimSettings) -> Result<Exit, AppError> {
-    let key = settings.api_key.clone();
+    let key = crate::ui::printable(&settings.api_key);
     let sim = sim::start(settings)
         .await
         .map_err(|err| AppError::Simulator(err.to_string()))?;
