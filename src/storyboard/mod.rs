@@ -7,6 +7,7 @@
 
 mod decode;
 mod fields;
+mod read;
 mod schema;
 
 use std::fmt;
@@ -15,6 +16,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+pub use read::MAX_FILE_BYTES;
 pub use schema::schema_json;
 
 /// Frame orientation, as the Sora.hk API names it.
@@ -183,8 +185,7 @@ pub fn load(
             message,
         }]
     };
-    let bytes = std::fs::read(path)
-        .map_err(|err| problem(Location::File, format!("cannot read the file: {err}")))?;
+    let bytes = read::read_storyboard(path).map_err(|message| problem(Location::File, message))?;
     let value = decode::decode(&bytes).map_err(|(location, message)| problem(location, message))?;
     fields::check_file(&value, shown_as, settings)
 }
