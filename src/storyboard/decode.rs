@@ -4,10 +4,18 @@
 use serde_json::Value;
 
 use super::Location;
+use super::duplicates::{self, Duplicate};
+
+/// A storyboard's JSON, and the keys it writes more than once (the value keeps the last).
+#[derive(Debug)]
+pub(super) struct Parsed {
+    pub value: Value,
+    pub duplicates: Vec<Duplicate>,
+}
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
-pub(super) fn decode(bytes: &[u8]) -> Result<Value, (Location, String)> {
+pub(super) fn decode(bytes: &[u8]) -> Result<Parsed, (Location, String)> {
     if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
         return Err((
             Location::File,
@@ -32,7 +40,7 @@ pub(super) fn decode(bytes: &[u8]) -> Result<Value, (Location, String)> {
             "the file is empty; a storyboard is {\"segments\": [...]}".to_string(),
         ));
     }
-    serde_json::from_str(text).map_err(|err| {
+    let (value, duplicates) = duplicates::parse(text).map_err(|err| {
         let location = Location::Text {
             line: err.line(),
             column: err.column(),
@@ -41,7 +49,8 @@ pub(super) fn decode(bytes: &[u8]) -> Result<Value, (Location, String)> {
             location,
             format!("invalid JSON: {}", without_position(&err)),
         )
-    })
+    })?;
+    Ok(Parsed { value, duplicates })
 }
 
 /// serde_json appends " at line L column C" to its messages; we print the position ourselves.

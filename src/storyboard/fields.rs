@@ -7,6 +7,8 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
+use super::decode::Parsed;
+use super::duplicates;
 use super::{
     DEFAULT_DURATION, Location, MAX_GEN_COUNT, NORMAL_DURATIONS, PRO_DURATIONS, Problem,
     Resolution, Segment, SegmentSettings,
@@ -91,7 +93,7 @@ impl Problems<'_> {
 
 /// Checks a parsed storyboard and resolves its segments.
 pub(super) fn check_file(
-    value: &Value,
+    parsed: &Parsed,
     file: &Path,
     settings: SegmentSettings,
 ) -> Result<Vec<Segment>, Vec<Problem>> {
@@ -99,6 +101,15 @@ pub(super) fn check_file(
         file,
         list: Vec::new(),
     };
+    let value = &parsed.value;
+    let listed = match value.get("segments") {
+        Some(Value::Array(items)) => items.as_slice(),
+        _ => &[],
+    };
+    for duplicate in &parsed.duplicates {
+        let (location, field) = duplicates::locate(duplicate, listed);
+        problems.add(&location, Some(&field), duplicates::message(duplicate));
+    }
     let Some(top) = value.as_object() else {
         let message = format!(
             "expected an object like {{\"segments\": [...]}}, found {}",
@@ -334,7 +345,7 @@ fn read_optional(field: Field, value: &Value, layer: &mut Layer) -> Result<(), S
     Ok(())
 }
 
-fn read_index(value: Option<&Value>) -> Result<u32, String> {
+pub(super) fn read_index(value: Option<&Value>) -> Result<u32, String> {
     let value = match value {
         None | Some(Value::Null) => {
             return Err("missing; every segment needs a unique number from 1 up".to_string());

@@ -6,6 +6,7 @@
 //! `defaults`, then the run's settings (only `gen_count` has one), then the built-in default.
 
 mod decode;
+mod duplicates;
 mod fields;
 mod read;
 mod schema;
@@ -186,8 +187,9 @@ pub fn load(
         }]
     };
     let bytes = read::read_storyboard(path).map_err(|message| problem(Location::File, message))?;
-    let value = decode::decode(&bytes).map_err(|(location, message)| problem(location, message))?;
-    fields::check_file(&value, shown_as, settings)
+    let parsed =
+        decode::decode(&bytes).map_err(|(location, message)| problem(location, message))?;
+    fields::check_file(&parsed, shown_as, settings)
 }
 
 #[cfg(test)]
