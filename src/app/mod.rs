@@ -192,6 +192,7 @@ async fn run_batch(args: &RunArgs) -> Result<Exit, AppError> {
     };
     let settings = SegmentSettings {
         gen_count: args.gen_count,
+        max_prompt_chars: max_prompt_chars(args.provider),
     };
     let plan = plan::build(&layout, settings, args.force)?;
     for warning in &plan.warnings {
@@ -212,6 +213,13 @@ async fn run_batch(args: &RunArgs) -> Result<Exit, AppError> {
         return dry_run(&plan, extras, args, &connection).await;
     }
     generate::generate(plan, &layout, args, connection).await
+}
+
+/// The longest prompt the chosen provider takes (the simulator stands in for Sora.hk).
+fn max_prompt_chars(provider: ProviderKind) -> usize {
+    match provider {
+        ProviderKind::SoraHk | ProviderKind::Simulator => provider::sora_hk::MAX_PROMPT_CHARS,
+    }
 }
 
 /// Prints every problem, one line each; refuses to go on unless --skip-invalid.

@@ -8,11 +8,11 @@ use std::path::Path;
 use serde_json::{Map, Value};
 
 use super::decode::Parsed;
-use super::duplicates;
 use super::{
     DEFAULT_DURATION, Location, MAX_GEN_COUNT, NORMAL_DURATIONS, PRO_DURATIONS, Problem,
     Resolution, Segment, SegmentSettings,
 };
+use super::{duplicates, text};
 
 /// Every key a segment may have. The schema (schema.rs) documents the same set; a unit test
 /// keeps the two in step.
@@ -211,7 +211,7 @@ fn check_segment(
     } else if let Some(index) = index {
         first_use.insert(index, position);
     }
-    let prompt = match read_prompt(map.get("prompt_text")) {
+    let prompt = match read_prompt(map.get("prompt_text"), settings.max_prompt_chars) {
         Ok(prompt) => Some(prompt),
         Err(message) => {
             if !misspelled(map, Field::PromptText) {
@@ -359,13 +359,13 @@ pub(super) fn read_index(value: Option<&Value>) -> Result<u32, String> {
     Ok(index)
 }
 
-fn read_prompt(value: Option<&Value>) -> Result<String, String> {
+fn read_prompt(value: Option<&Value>, max_chars: usize) -> Result<String, String> {
     match value {
         None | Some(Value::Null) => Err("missing; write what the video should show".to_string()),
-        Some(Value::String(text)) if text.trim().is_empty() => {
-            Err("is empty; write what the video should show".to_string())
+        Some(Value::String(text)) => {
+            text::check_prompt(text, max_chars)?;
+            Ok(text.clone())
         }
-        Some(Value::String(text)) => Ok(text.clone()),
         Some(other) => Err(expected("text", other)),
     }
 }
@@ -378,6 +378,9 @@ fn read_image_url(value: &Value) -> Result<Option<String>, String> {
         .ok_or_else(|| expected("an http(s) link", value))?;
     if text.trim().is_empty() {
         return Ok(None);
+    }
+    if let Some(problem) = text::link_problem(text) {
+        return Err(format!("{} {problem}", quote(text)));
     }
     match url::Url::parse(text) {
         Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {

@@ -10,6 +10,7 @@ mod duplicates;
 mod fields;
 mod read;
 mod schema;
+mod text;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -19,6 +20,7 @@ use sha2::{Digest, Sha256};
 
 pub use read::MAX_FILE_BYTES;
 pub use schema::schema_json;
+pub use text::DEFAULT_MAX_PROMPT_CHARS;
 
 /// Frame orientation, as the Sora.hk API names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -170,6 +172,18 @@ impl fmt::Display for Problem {
 #[derive(Debug, Clone, Copy)]
 pub struct SegmentSettings {
     pub gen_count: u32,
+    /// The longest prompt the provider takes, in characters.
+    pub max_prompt_chars: usize,
+}
+
+impl SegmentSettings {
+    /// `gen_count` versions per segment, and the default prompt limit.
+    pub const fn with_gen_count(gen_count: u32) -> SegmentSettings {
+        SegmentSettings {
+            gen_count,
+            max_prompt_chars: DEFAULT_MAX_PROMPT_CHARS,
+        }
+    }
 }
 
 /// Reads and checks one storyboard. `shown_as` is the path used in messages.

@@ -67,7 +67,7 @@ fn shown_size(bytes: u64) -> String {
     const MIB: u64 = 1024 * 1024;
     if bytes >= 1024 * MIB {
         format!("{:.1} GiB", bytes as f64 / (1024 * MIB) as f64)
-    } else if bytes % MIB == 0 && bytes > 0 {
+    } else if bytes.is_multiple_of(MIB) && bytes > 0 {
         format!("{} MiB", bytes / MIB)
     } else if bytes >= MIB {
         format!("{:.1} MiB", bytes as f64 / MIB as f64)
@@ -89,7 +89,7 @@ mod tests {
         let file = File::create(&path).unwrap();
         file.set_len(MAX_FILE_BYTES + 1).unwrap();
         let shown = Path::new("input/storyboard.json");
-        let problems = load(&path, shown, SegmentSettings { gen_count: 1 }).unwrap_err();
+        let problems = load(&path, shown, SegmentSettings::with_gen_count(1)).unwrap_err();
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert_eq!(problems[0].location, Location::File);
         let line = problems[0].to_string();

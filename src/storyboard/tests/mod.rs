@@ -9,7 +9,7 @@ use std::path::Path;
 use super::fields::{Field, suggest};
 use super::{Location, Resolution, Segment, SegmentSettings, decode, fields};
 
-pub(super) const SETTINGS: SegmentSettings = SegmentSettings { gen_count: 2 };
+pub(super) const SETTINGS: SegmentSettings = SegmentSettings::with_gen_count(2);
 
 pub(super) fn check_bytes(bytes: &[u8]) -> Result<Vec<Segment>, Vec<String>> {
     let file = Path::new("input/story.json");
@@ -95,7 +95,7 @@ fn settings_gen_count_applies_when_file_is_silent() {
     let parsed =
         decode::decode(br#"{"segments": [{"segment_index": 1, "prompt_text": "a"}]}"#).unwrap();
     let got =
-        fields::check_file(&parsed, Path::new("f"), SegmentSettings { gen_count: 5 }).unwrap();
+        fields::check_file(&parsed, Path::new("f"), SegmentSettings::with_gen_count(5)).unwrap();
     assert_eq!(got[0].gen_count, 5);
 }
 

@@ -82,3 +82,126 @@ fn equal_keys_in_different_objects_are_fine() {
     );
     assert_eq!(got.len(), 2);
 }
+
+/// A one-segment storyboard whose prompt is `prompt` (any text, JSON-escaped here).
+fn with_prompt(prompt: &str) -> String {
+    let prompt = serde_json::to_string(prompt).unwrap();
+    format!(r#"{{"segments": [{{"segment_index": 1, "prompt_text": {prompt}}}]}}"#)
+}
+
+#[test]
+fn a_prompt_of_only_invisible_characters_is_blank() {
+    for invisible in [
+        "\u{200B}",
+        "\u{200B}\u{200D} \u{FEFF}",
+        "\u{2060}\u{00AD}",
+        "\u{3164}",
+    ] {
+        let got = single(&with_prompt(invisible));
+        assert!(
+            got.starts_with("input/story.json: segment 1: prompt_text: has only invisible characters (such as U+"),
+            "{invisible:?}: {got}"
+        );
+        assert!(got.ends_with("write what the video should show"), "{got}");
+    }
+    // Invisible characters beside visible ones are left alone (emoji use joiners).
+    assert_eq!(segments(&with_prompt("a\u{200D}b")).len(), 1);
+}
+
+#[test]
+fn control_characters_in_a_prompt_are_refused_by_code_and_position() {
+    let got = single(&with_prompt("a cat\u{0}\u{1b}[2J"));
+    assert_eq!(
+        got,
+        "input/story.json: segment 1: prompt_text: contains the control character U+0000 at \
+         character 6 (and 1 more); remove it (line breaks and tabs are the only control \
+         characters allowed)"
+    );
+    let got = single(&with_prompt("shot one\r\nshot two"));
+    assert!(
+        got.contains("a carriage return (U+000D) at character 9"),
+        "{got}"
+    );
+    let got = single(&with_prompt("a\u{85}b"));
+    assert!(
+        got.contains("the control character U+0085 at character 2"),
+        "{got}"
+    );
+    assert_eq!(segments(&with_prompt("shot one\n\tshot two")).len(), 1);
+}
+
+#[test]
+fn a_prompt_over_the_providers_limit_is_refused() {
+    let limit = crate::storyboard::DEFAULT_MAX_PROMPT_CHARS;
+    // Characters, not bytes: a limit-long prompt of 3-byte characters passes.
+    assert_eq!(segments(&with_prompt(&"語".repeat(limit))).len(), 1);
+    let got = single(&with_prompt(&"a".repeat(1_000_000)));
+    assert_eq!(
+        got,
+        format!(
+            "input/story.json: segment 1: prompt_text: is 1000000 characters long; the provider \
+             takes at most {limit}; shorten it"
+        )
+    );
+}
+
+/// A one-segment storyboard whose image link is `url`.
+fn with_image(url: &str) -> String {
+    let url = serde_json::to_string(url).unwrap();
+    format!(r#"{{"segments": [{{"segment_index": 1, "prompt_text": "a", "image_url": {url}}}]}}"#)
+}
+
+#[test]
+fn an_image_url_with_line_breaks_spaces_or_controls_is_refused() {
+    for (url, found) in [
+        (
+            "https://x.test/a.png\r\nX-Injected: 1",
+            "a carriage return (U+000D) at character 21 (and 2 more)",
+        ),
+        (
+            "https://x.test/my cat.png",
+            "a space (U+0020) at character 18",
+        ),
+        (" https://x.test/a.png", "a space (U+0020) at character 1"),
+        (
+            "https://x.test/a.png\n",
+            "a line break (U+000A) at character 21",
+        ),
+        (
+            "https://x.test/\u{7}a.png",
+            "the control character U+0007 at character 16",
+        ),
+        (
+            "https://x.test/\u{A0}a.png",
+            "the space character U+00A0 at character 16",
+        ),
+    ] {
+        let got = single(&with_image(url));
+        assert!(
+            got.starts_with("input/story.json: segment 1: image_url: \"https://x.test/")
+                || got.starts_with("input/story.json: segment 1: image_url: \" https://"),
+            "{got}"
+        );
+        assert!(
+            got.ends_with(&format!(
+                "contains {found}; a link cannot hold spaces, line breaks or control \
+                 characters (write a space as %20)"
+            )),
+            "{url:?}: {got}"
+        );
+    }
+    let fine = segments(&with_image("https://x.test/my%20cat.png?size=2"));
+    assert_eq!(
+        fine[0].image_url.as_deref(),
+        Some("https://x.test/my%20cat.png?size=2")
+    );
+}
+
+#[test]
+fn the_schema_states_the_prompt_limit() {
+    let schema: serde_json::Value =
+        serde_json::from_str(&crate::storyboard::schema_json()).unwrap();
+    let text = schema.to_string();
+    let limit = crate::storyboard::DEFAULT_MAX_PROMPT_CHARS;
+    assert!(text.contains(&format!("\"maxLength\":{limit}")), "{text}");
+}
