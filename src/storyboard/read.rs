@@ -116,4 +116,22 @@ mod tests {
             1024
         );
     }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_put_in_a_storyboards_place_is_refused_not_waited_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("storyboard.json");
+        let status = std::process::Command::new("mkfifo")
+            .arg(&path)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        // Opening a FIFO for reading waits for a writer: without O_NONBLOCK this never ends.
+        let err = read_storyboard(&path).unwrap_err();
+        assert_eq!(
+            err,
+            "is not a regular file any more; a storyboard must be a file"
+        );
+    }
 }
