@@ -6,7 +6,6 @@ mod common;
 
 use std::time::Duration;
 
-use assert_cmd::prelude::*;
 use common::{Project, stderr_of};
 
 const STORY: &str = r#"{"segments": [{"segment_index": 1, "prompt_text": "a lake"}]}"#;
@@ -17,9 +16,18 @@ fn a_fifo_and_a_dangling_link_named_like_storyboards_are_warned_about_and_skippe
     let project = Project::new();
     project.write("input/storyboard_a.json", STORY);
     let fifo = project.path().join("input/storyboard_fifo.json");
-    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
-    std::os::unix::fs::symlink("nowhere.json", project.path().join("input/storyboard_gone.json"))
-        .unwrap();
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    std::os::unix::fs::symlink(
+        "nowhere.json",
+        project.path().join("input/storyboard_gone.json"),
+    )
+    .unwrap();
     let assert = project
         .sora()
         .arg("--dry-run")
@@ -36,4 +44,25 @@ fn a_fifo_and_a_dangling_link_named_like_storyboards_are_warned_about_and_skippe
         "{err}"
     );
     assert!(!err.contains("cannot read this folder"), "{err}");
+}
+
+#[test]
+fn a_state_dir_that_is_a_file_is_named_as_a_file_with_the_fix() {
+    let project = Project::new();
+    project.write("input/storyboard.json", STORY);
+    project.write("afile", "not a folder");
+    let assert = project
+        .sora()
+        .args(["--provider", "simulator", "--state-dir", "afile"])
+        .timeout(Duration::from_secs(60))
+        .assert()
+        .code(2);
+    let err = stderr_of(&assert);
+    assert!(
+        err.contains(
+            "afile is a file, not a folder; point --state-dir (SORA_STATE_DIR) at a folder"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("File exists"), "{err}");
 }
