@@ -205,3 +205,33 @@ fn the_schema_states_the_prompt_limit() {
     let limit = crate::storyboard::DEFAULT_MAX_PROMPT_CHARS;
     assert!(text.contains(&format!("\"maxLength\":{limit}")), "{text}");
 }
+
+#[test]
+fn a_double_bom_is_named_not_just_expected_value() {
+    let mut bytes = "\u{FEFF}\u{FEFF}".as_bytes().to_vec();
+    bytes.extend_from_slice(br#"{"segments": [{"segment_index": 1, "prompt_text": "a"}]}"#);
+    let got = super::check_bytes(&bytes).unwrap_err();
+    assert_eq!(
+        got,
+        vec![
+            "input/story.json: line 1, column 1: invalid JSON: a second byte-order mark (BOM, \
+             U+FEFF) after the first is here; a BOM may only start a file: delete it, or save \
+             the file as UTF-8 without a BOM"
+        ]
+    );
+}
+
+#[test]
+fn a_bom_inside_the_text_is_named_where_it_is() {
+    let text = "{\"segments\": [\n  \u{FEFF}{\"segment_index\": 1, \"prompt_text\": \"a\"}]}";
+    let got = single(text);
+    assert!(
+        got.starts_with(
+            "input/story.json: line 2, column 3: invalid JSON: a byte-order mark (BOM, U+FEFF, \
+             invisible in most editors) is here"
+        ),
+        "{got}"
+    );
+    // Inside a string it is just a character: no JSON problem.
+    assert_eq!(segments(&with_prompt("a\u{FEFF}b")).len(), 1);
+}
