@@ -66,3 +66,35 @@ fn a_state_dir_that_is_a_file_is_named_as_a_file_with_the_fix() {
     );
     assert!(!err.contains("File exists"), "{err}");
 }
+
+#[test]
+fn a_dry_run_with_a_damaged_journal_says_the_estimate_cannot_be_trusted_and_exits_2() {
+    let project = Project::new();
+    project.write("input/storyboard.json", STORY);
+    // Damaged, not torn: a line after it shows the run went on writing.
+    project.write(
+        "output/.sora-batch/journal.jsonl",
+        "{\"this is\": not a journal line\n{}\n",
+    );
+    let assert = project.sora().arg("--dry-run").assert().code(2);
+    let out = common::stdout_of(assert);
+    assert!(
+        out.contains(
+            "ESTIMATE NOT TRUSTWORTHY: the journal cannot be read, so jobs an earlier run already \
+             paid for and left at the provider are counted and priced as new here"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("journal.jsonl: line 1: cannot read this entry"),
+        "{out}"
+    );
+    let assert = project
+        .sora()
+        .args(["--dry-run", "--json"])
+        .assert()
+        .code(2);
+    let plan: serde_json::Value = serde_json::from_str(&common::stdout_of(assert)).unwrap();
+    let reason = plan["estimate_untrusted"].as_str().unwrap_or_default();
+    assert!(reason.starts_with("the journal cannot be read"), "{plan:#}");
+}

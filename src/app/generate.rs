@@ -203,16 +203,16 @@ fn job_key(plan: &Plan, job: &crate::plan::Job) -> JobKey {
 
 /// For the dry run: the jobs an earlier run left at the provider, which the next run
 /// collects without paying again, and the extra takes it will collect (paid tasks no
-/// storyboard asks for any more). An unreadable journal is a warning here; a real run
-/// stops on it.
-pub(super) fn mark_in_flight(plan: &mut Plan, layout: &Layout, state_dir: &Path) -> Vec<ExtraTake> {
-    let earlier = match Journal::read(state_dir) {
-        Ok(earlier) if !earlier.is_empty() => earlier,
-        Ok(_) => return Vec::new(),
-        Err(err) => {
-            warn!("{err}");
-            return Vec::new();
-        }
+/// storyboard asks for any more). An unreadable journal marks nothing: the caller says
+/// the estimate cannot be trusted (a real run stops on it).
+pub(super) fn mark_in_flight(
+    plan: &mut Plan,
+    layout: &Layout,
+    state_dir: &Path,
+) -> Result<Vec<ExtraTake>, crate::journal::JournalError> {
+    let earlier = match Journal::read(state_dir)? {
+        earlier if !earlier.is_empty() => earlier,
+        _ => return Ok(Vec::new()),
     };
     let keys: Vec<JobKey> = plan.jobs.iter().map(|job| job_key(plan, job)).collect();
     for (job, key) in plan.jobs.iter_mut().zip(&keys) {
@@ -221,7 +221,7 @@ pub(super) fn mark_in_flight(plan: &mut Plan, layout: &Layout, state_dir: &Path)
             job.state = JobState::InFlight;
         }
     }
-    extras::find(
+    Ok(extras::find(
         plan,
         &keys,
         layout,
@@ -230,7 +230,7 @@ pub(super) fn mark_in_flight(plan: &mut Plan, layout: &Layout, state_dir: &Path)
     )
     .iter()
     .map(|job| ExtraTake::of(job, "to_collect"))
-    .collect()
+    .collect())
 }
 
 /// `--retry-failed FILE`: just the jobs it lists (whatever state they are in).
