@@ -98,3 +98,24 @@ fn a_dry_run_with_a_damaged_journal_says_the_estimate_cannot_be_trusted_and_exit
     let reason = plan["estimate_untrusted"].as_str().unwrap_or_default();
     assert!(reason.starts_with("the journal cannot be read"), "{plan:#}");
 }
+
+#[test]
+fn in_place_mode_logs_next_to_its_state_folder_not_in_output() {
+    let project = Project::new();
+    project.write("input/ep1/storyboard.json", STORY);
+    // No key: the run stops before submitting, after its log is open.
+    let assert = project
+        .sora()
+        .args(["--output-mode", "in_place"])
+        .assert()
+        .code(2);
+    let err = stderr_of(&assert);
+    assert!(err.contains("SORA_API_KEY is not set"), "{err}");
+    let log = std::fs::read_to_string(project.path().join("input/sora-batch.log"))
+        .expect("the log is beside input/.sora-batch");
+    assert!(log.contains("SORA_API_KEY is not set"), "{log}");
+    assert!(
+        !project.path().join("output").exists(),
+        "an in_place run leaves --output-dir alone"
+    );
+}

@@ -18,7 +18,7 @@ use crate::engine::{
 };
 use crate::journal::{JobKey, Journal, JournalState};
 use crate::lock::{OutputLocks, StateLock};
-use crate::plan::{self, JobState, Layout, OutputMode, Plan, storyboard_key};
+use crate::plan::{self, JobState, Layout, Plan, storyboard_key};
 use crate::provider::Provider;
 use crate::report;
 
@@ -99,7 +99,7 @@ fn prepare(
     args: &RunArgs,
     provider: &'static str,
 ) -> Result<Prepared, AppError> {
-    let state_dir = state_dir(args, layout);
+    let state_dir = args.state_dir();
     let state_lock = StateLock::acquire(&state_dir)?;
     let (journal, earlier) = Journal::open(&state_dir)?;
     // A run that loses its lock file may have a second run beside it: stop submitting.
@@ -166,14 +166,6 @@ fn finished_meanwhile(jobs: &mut [JobSpec], force: bool) {
             report::counted(finished, "job")
         );
     }
-}
-
-/// `--state-dir`, or `.sora-batch` in the output folder (in_place: the input folder).
-pub fn state_dir(args: &RunArgs, layout: &Layout) -> PathBuf {
-    args.state_dir.clone().unwrap_or_else(|| match layout.mode {
-        OutputMode::Centralized => layout.output_dir.join(".sora-batch"),
-        OutputMode::InPlace => layout.input_dir.join(".sora-batch"),
-    })
 }
 
 fn specs(plan: &Plan, provider: &'static str) -> Vec<JobSpec> {

@@ -208,7 +208,7 @@ async fn run_batch(args: &RunArgs) -> Result<Exit, AppError> {
     let connection = connect(args).await?;
     if args.dry_run {
         let mut plan = plan;
-        let state_dir = generate::state_dir(args, &layout);
+        let state_dir = args.state_dir();
         let (extras, untrusted) = match generate::mark_in_flight(&mut plan, &layout, &state_dir) {
             Ok(extras) => (extras, None),
             Err(err) => (Vec::new(), Some(untrusted_estimate(&err))),
