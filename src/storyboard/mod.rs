@@ -10,6 +10,7 @@ mod duplicates;
 mod fields;
 mod read;
 mod schema;
+mod suggest;
 mod text;
 
 use std::fmt;

@@ -6,7 +6,8 @@ mod strict;
 
 use std::path::Path;
 
-use super::fields::{Field, suggest};
+use super::fields::Field;
+use super::suggest::suggest;
 use super::{Location, Resolution, Segment, SegmentSettings, decode, fields};
 
 pub(super) const SETTINGS: SegmentSettings = SegmentSettings::with_gen_count(2);
