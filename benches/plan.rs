@@ -66,7 +66,7 @@ fn main() {
         output_dir: root.path().join("output"),
         mode: OutputMode::Centralized,
     };
-    let settings = SegmentSettings { gen_count: 2 };
+    let settings = SegmentSettings::with_gen_count(2);
 
     let mut runs = Vec::new();
     for _ in 0..5 {

@@ -133,7 +133,7 @@ impl Cli {
         if self.command.is_some() || self.run.dry_run {
             return None;
         }
-        let default = || self.run.output_dir.join("sora-batch.log");
+        let default = || self.run.default_log_file();
         Some(self.run.log_file.clone().unwrap_or_else(default))
     }
 }
@@ -164,6 +164,26 @@ fn exit_with(err: clap::Error) -> ! {
         eprintln!("{}", printable(line));
     }
     std::process::exit(err.exit_code());
+}
+
+impl RunArgs {
+    /// `--state-dir`, or `.sora-batch` in the output folder (in_place: the input folder).
+    pub fn state_dir(&self) -> PathBuf {
+        self.state_dir
+            .clone()
+            .unwrap_or_else(|| match self.output_mode {
+                OutputMode::Centralized => self.output_dir.join(".sora-batch"),
+                OutputMode::InPlace => self.input_dir.join(".sora-batch"),
+            })
+    }
+
+    /// `sora-batch.log` next to the state folder: `output/sora-batch.log` by default, and
+    /// beside the run's own state in in_place mode (which may never touch `--output-dir`).
+    fn default_log_file(&self) -> PathBuf {
+        let state_dir = self.state_dir();
+        let beside = state_dir.parent().unwrap_or(std::path::Path::new(""));
+        beside.join("sora-batch.log")
+    }
 }
 
 /// The main job's settings.
@@ -388,8 +408,9 @@ pub struct RunArgs {
     )]
     pub report: Option<PathBuf>,
 
-    /// Detailed log of the run, with the provider's request ids [default:
-    /// <output-dir>/sora-batch.log]
+    /// Detailed log of the run, with the provider's request ids [default: sora-batch.log
+    /// next to the state folder: <output-dir>/sora-batch.log, or <input-dir>/sora-batch.log
+    /// in in_place mode]
     #[arg(
         long,
         env = "SORA_LOG_FILE",

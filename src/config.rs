@@ -11,8 +11,13 @@ pub const API_KEY_VAR: &str = "SORA_API_KEY";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("{path}: line {line}: cannot parse this setting; write it as NAME=value")]
-    DotEnvLine { path: PathBuf, line: usize },
+    /// `line` is `None` when the bad text cannot be found again in the file.
+    #[error(
+        "{}: {}cannot parse this setting; write it as NAME=value (quote a value with spaces: NAME=\"a b\")",
+        .path.display(),
+        .line.map(|line| format!("line {line}: ")).unwrap_or_default()
+    )]
+    DotEnvLine { path: PathBuf, line: Option<usize> },
     #[error("{path}: cannot read it: {reason}")]
     DotEnvRead { path: PathBuf, reason: String },
     #[error("{API_KEY_VAR} is not valid text; set it to the key the provider gave you")]
@@ -49,12 +54,22 @@ fn load_dotenv_from(path: &Path) -> Result<(), ConfigError> {
     })
 }
 
-fn line_number_of(path: &Path, bad_line: &str) -> usize {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let first = bad_line.lines().next().unwrap_or_default().trim();
+/// The 1-based line of the file the bad text starts on. dotenvy hands back either the
+/// whole line or only the value after `NAME=` (`1 2` of `A=1 2`), and a value may span
+/// lines: the line is the first one that is the text's first line, or ends in it after `=`.
+fn line_number_of(path: &Path, bad_text: &str) -> Option<usize> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let first = bad_text.lines().next().unwrap_or_default().trim();
+    let starts_here = |line: &str| {
+        let line = line.trim();
+        line == first
+            || line
+                .split_once('=')
+                .is_some_and(|(_, value)| value.trim() == first)
+    };
     text.lines()
-        .position(|line| line.trim() == first)
-        .map_or(0, |index| index + 1)
+        .position(|line| !line.trim_start().starts_with('#') && starts_here(line))
+        .map(|index| index + 1)
 }
 
 /// An API key. Debug and Display print `sk-****`; only [`ApiKey::expose`] gives the text,
@@ -146,12 +161,48 @@ mod tests {
         .unwrap();
         let err = load_dotenv_from(&path).unwrap_err();
         assert!(
-            matches!(err, ConfigError::DotEnvLine { line: 3, .. }),
+            matches!(err, ConfigError::DotEnvLine { line: Some(3), .. }),
             "{err:?}"
         );
         assert!(
+            err.to_string().ends_with(
+                ".env: line 3: cannot parse this setting; write it as NAME=value (quote a value with spaces: NAME=\"a b\")"
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn dotenv_errors_in_a_value_name_the_real_line_never_line_0() {
+        for (text, line) in [
+            ("# a\nSORA_TEST_DOTENV_A=1\nSORA_TEST_DOTENV_B=1 2\n", 3),
+            ("SORA_TEST_DOTENV_C=${OPEN\n", 1),
+            (
+                "SORA_TEST_DOTENV_D=1\nSORA_TEST_DOTENV_E=\"one\ntwo\" junk\n",
+                2,
+            ),
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join(".env");
+            std::fs::write(&path, text).unwrap();
+            let err = load_dotenv_from(&path).unwrap_err();
+            assert!(
+                err.to_string()
+                    .contains(&format!(".env: line {line}: cannot parse")),
+                "{text:?}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_dotenv_error_whose_line_cannot_be_found_leaves_the_line_out() {
+        let err = ConfigError::DotEnvLine {
+            path: PathBuf::from(".env"),
+            line: line_number_of(Path::new("/nonexistent/.env"), "x"),
+        };
+        assert!(
             err.to_string()
-                .ends_with(".env: line 3: cannot parse this setting; write it as NAME=value"),
+                .starts_with(".env: cannot parse this setting"),
             "{err}"
         );
     }

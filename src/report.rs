@@ -37,6 +37,9 @@ pub struct PlanReport {
     /// collects them beside the planned takes, at no cost.
     pub extra_takes: Vec<ExtraTake>,
     pub warnings: Vec<String>,
+    /// Why the estimate cannot be trusted, when it cannot (the journal could not be read,
+    /// so jobs already paid for may be priced as new); the dry run then exits 2.
+    pub estimate_untrusted: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -123,7 +126,14 @@ impl PlanReport {
                 .collect(),
             extra_takes: Vec::new(),
             warnings,
+            estimate_untrusted: None,
         }
+    }
+
+    /// Marks the estimate as not to be trusted, and why.
+    pub fn untrusted_because(mut self, reason: Option<String>) -> Self {
+        self.estimate_untrusted = reason;
+        self
     }
 
     pub fn with_extra_takes(mut self, extra_takes: Vec<ExtraTake>) -> Self {
@@ -218,6 +228,9 @@ impl PlanReport {
         extra_takes_text(&mut out, &self.extra_takes, "the next run collects");
         if self.jobs_new + self.jobs_changed == 0 {
             out.push_str("Nothing to generate: every video is done.\n");
+        }
+        if let Some(reason) = &self.estimate_untrusted {
+            let _ = writeln!(out, "ESTIMATE NOT TRUSTWORTHY: {reason}");
         }
         out.push_str("Dry run: nothing was submitted.\n");
         out

@@ -18,7 +18,7 @@ use crate::engine::{
 };
 use crate::journal::{JobKey, Journal, JournalState};
 use crate::lock::{OutputLocks, StateLock};
-use crate::plan::{self, JobState, Layout, OutputMode, Plan, storyboard_key};
+use crate::plan::{self, JobState, Layout, Plan, storyboard_key};
 use crate::provider::Provider;
 use crate::report;
 
@@ -99,7 +99,7 @@ fn prepare(
     args: &RunArgs,
     provider: &'static str,
 ) -> Result<Prepared, AppError> {
-    let state_dir = state_dir(args, layout);
+    let state_dir = args.state_dir();
     let state_lock = StateLock::acquire(&state_dir)?;
     let (journal, earlier) = Journal::open(&state_dir)?;
     // A run that loses its lock file may have a second run beside it: stop submitting.
@@ -168,14 +168,6 @@ fn finished_meanwhile(jobs: &mut [JobSpec], force: bool) {
     }
 }
 
-/// `--state-dir`, or `.sora-batch` in the output folder (in_place: the input folder).
-pub fn state_dir(args: &RunArgs, layout: &Layout) -> PathBuf {
-    args.state_dir.clone().unwrap_or_else(|| match layout.mode {
-        OutputMode::Centralized => layout.output_dir.join(".sora-batch"),
-        OutputMode::InPlace => layout.input_dir.join(".sora-batch"),
-    })
-}
-
 fn specs(plan: &Plan, provider: &'static str) -> Vec<JobSpec> {
     plan.jobs
         .iter()
@@ -203,16 +195,16 @@ fn job_key(plan: &Plan, job: &crate::plan::Job) -> JobKey {
 
 /// For the dry run: the jobs an earlier run left at the provider, which the next run
 /// collects without paying again, and the extra takes it will collect (paid tasks no
-/// storyboard asks for any more). An unreadable journal is a warning here; a real run
-/// stops on it.
-pub(super) fn mark_in_flight(plan: &mut Plan, layout: &Layout, state_dir: &Path) -> Vec<ExtraTake> {
-    let earlier = match Journal::read(state_dir) {
-        Ok(earlier) if !earlier.is_empty() => earlier,
-        Ok(_) => return Vec::new(),
-        Err(err) => {
-            warn!("{err}");
-            return Vec::new();
-        }
+/// storyboard asks for any more). An unreadable journal marks nothing: the caller says
+/// the estimate cannot be trusted (a real run stops on it).
+pub(super) fn mark_in_flight(
+    plan: &mut Plan,
+    layout: &Layout,
+    state_dir: &Path,
+) -> Result<Vec<ExtraTake>, crate::journal::JournalError> {
+    let earlier = match Journal::read(state_dir)? {
+        earlier if !earlier.is_empty() => earlier,
+        _ => return Ok(Vec::new()),
     };
     let keys: Vec<JobKey> = plan.jobs.iter().map(|job| job_key(plan, job)).collect();
     for (job, key) in plan.jobs.iter_mut().zip(&keys) {
@@ -221,7 +213,7 @@ pub(super) fn mark_in_flight(plan: &mut Plan, layout: &Layout, state_dir: &Path)
             job.state = JobState::InFlight;
         }
     }
-    extras::find(
+    Ok(extras::find(
         plan,
         &keys,
         layout,
@@ -230,7 +222,7 @@ pub(super) fn mark_in_flight(plan: &mut Plan, layout: &Layout, state_dir: &Path)
     )
     .iter()
     .map(|job| ExtraTake::of(job, "to_collect"))
-    .collect()
+    .collect())
 }
 
 /// `--retry-failed FILE`: just the jobs it lists (whatever state they are in).

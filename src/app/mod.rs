@@ -193,6 +193,7 @@ async fn run_batch(args: &RunArgs) -> Result<Exit, AppError> {
     };
     let settings = SegmentSettings {
         gen_count: args.gen_count,
+        max_prompt_chars: max_prompt_chars(args.provider),
     };
     let plan = plan::build(&layout, settings, args.force)?;
     for warning in &plan.warnings {
@@ -208,11 +209,21 @@ async fn run_batch(args: &RunArgs) -> Result<Exit, AppError> {
     let connection = connect(args).await?;
     if args.dry_run {
         let mut plan = plan;
-        let state_dir = generate::state_dir(args, &layout);
-        let extras = generate::mark_in_flight(&mut plan, &layout, &state_dir);
-        return dry_run(&plan, extras, args, &connection).await;
+        let state_dir = args.state_dir();
+        let (extras, untrusted) = match generate::mark_in_flight(&mut plan, &layout, &state_dir) {
+            Ok(extras) => (extras, None),
+            Err(err) => (Vec::new(), Some(untrusted_estimate(&err))),
+        };
+        return dry_run(&plan, extras, untrusted, args, &connection).await;
     }
     generate::generate(plan, &layout, args, connection).await
+}
+
+/// The longest prompt the chosen provider takes (the simulator stands in for Sora.hk).
+fn max_prompt_chars(provider: ProviderKind) -> usize {
+    match provider {
+        ProviderKind::SoraHk | ProviderKind::Simulator => provider::sora_hk::MAX_PROMPT_CHARS,
+    }
 }
 
 /// Prints every problem, one line each; refuses to go on unless --skip-invalid.
@@ -254,9 +265,21 @@ fn check_problems(plan: &Plan, args: &RunArgs) -> Result<(), AppError> {
     Err(failure)
 }
 
+/// Why a dry run's estimate is not to be trusted when the journal cannot be read.
+fn untrusted_estimate(err: &crate::journal::JournalError) -> String {
+    format!(
+        "the journal cannot be read, so jobs an earlier run already paid for and left at the \
+         provider are counted and priced as new here, and a real run will refuse to start \
+         until it is fixed: {err}"
+    )
+}
+
+/// Prints the plan and its price. A plan priced without the journal exits 2, as the real
+/// run would: a script that spends on a dry run's success must not go on from it.
 async fn dry_run(
     plan: &Plan,
     extras: Vec<crate::engine::ExtraTake>,
+    untrusted: Option<String>,
     args: &RunArgs,
     connection: &Connection,
 ) -> Result<Exit, AppError> {
@@ -265,7 +288,9 @@ async fn dry_run(
         pro_cents: args.price_pro,
     };
     let quote = pricing::quote(prices, connection.client.as_ref()).await;
-    let report = PlanReport::new(plan, &quote).with_extra_takes(extras);
+    let report = PlanReport::new(plan, &quote)
+        .with_extra_takes(extras)
+        .untrusted_because(untrusted);
     if args.json {
         println!(
             "{}",
@@ -277,5 +302,8 @@ async fn dry_run(
     } else {
         print!("{}", report.to_text());
     }
-    Ok(Exit::Success)
+    Ok(match report.estimate_untrusted {
+        Some(_) => Exit::Invalid,
+        None => Exit::Success,
+    })
 }

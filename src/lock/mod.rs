@@ -51,6 +51,11 @@ pub enum LockError {
     )]
     Io { path: PathBuf, source: io::Error },
     #[error(
+        "the state folder {state_dir} cannot be made: {file} is a file, not a folder; \
+         point --state-dir (SORA_STATE_DIR) at a folder, or move that file away"
+    )]
+    StateDirIsFile { state_dir: PathBuf, file: PathBuf },
+    #[error(
         "cannot lock the output folder {folder}: {source}; check that it is writable, or choose another --output-dir"
     )]
     OutputIo { folder: PathBuf, source: io::Error },
@@ -87,6 +92,12 @@ impl StateLock {
             path: tidy(&path),
             source,
         };
+        if let Some(file) = file_in_the_way(state_dir) {
+            return Err(LockError::StateDirIsFile {
+                state_dir: tidy(state_dir),
+                file: tidy(&file),
+            });
+        }
         crate::durable::create_dir_all(state_dir).map_err(io_error)?;
         match LockFile::try_acquire(&path, state_dir, state_dir) {
             Ok(file) => Ok(StateLock { file }),
@@ -105,12 +116,46 @@ impl StateLock {
     }
 }
 
+/// The state folder itself, or the nearest of its parents that exists, when it is not a
+/// folder: a folder cannot be made there, and "File exists" would not say why.
+fn file_in_the_way(state_dir: &Path) -> Option<PathBuf> {
+    let existing = state_dir
+        .ancestors()
+        .filter(|path| !path.as_os_str().is_empty())
+        .find(|path| path.exists())?;
+    (!existing.is_dir()).then(|| existing.to_path_buf())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn lock_text(dir: &Path) -> String {
         std::fs::read_to_string(dir.join(LOCK_FILE)).unwrap()
+    }
+
+    #[test]
+    fn a_state_folder_that_is_a_file_or_under_one_is_named_as_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("afile");
+        std::fs::write(&file, "x").unwrap();
+        for state in [file.clone(), file.join("sub/deeper")] {
+            let err = StateLock::acquire(&state).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "the state folder {} cannot be made: {} is a file, not a folder; point \
+                     --state-dir (SORA_STATE_DIR) at a folder, or move that file away",
+                    tidy(&state).display(),
+                    tidy(&file).display()
+                )
+            );
+        }
+        assert_eq!(
+            std::fs::read(&file).unwrap(),
+            b"x",
+            "the file is left alone"
+        );
     }
 
     #[test]

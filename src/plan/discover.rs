@@ -1,7 +1,11 @@
 //! Finding storyboard files: a recursive, sorted walk of the input folder that picks
 //! `storyboard*.json` (any case) and skips hidden folders, the output folder and
-//! `_template.json`. Symbolic links are followed; a link loop is reported and skipped.
+//! `_template.json`. Symbolic links are followed; a link loop, a link to nothing and
+//! anything named like a storyboard that is not a file (a folder, a FIFO, a device, a
+//! socket) are reported and skipped. The walk only looks at file types: nothing it finds
+//! is opened, so a FIFO cannot hang it.
 
+use std::fs::FileType;
 use std::path::{Path, PathBuf};
 
 use walkdir::{DirEntry, WalkDir};
@@ -44,16 +48,21 @@ pub fn discover(input_dir: &Path, output_dir: &Path) -> Found {
         match entry {
             Ok(entry) => {
                 let name = entry.file_name().to_string_lossy();
-                if entry.file_type().is_file()
-                    && is_storyboard_name(&name)
-                    && !name.eq_ignore_ascii_case("_template.json")
-                {
-                    let relative = entry
-                        .path()
-                        .strip_prefix(input_dir)
-                        .expect("walkdir yields paths under its root");
-                    found.storyboards.push(relative.to_path_buf());
+                if !is_storyboard_name(&name) || name.eq_ignore_ascii_case("_template.json") {
+                    continue;
                 }
+                if let Some(kind) = not_a_file(entry.file_type()) {
+                    found.warnings.push(format!(
+                        "skipped {}: it is {kind}, not a storyboard file",
+                        shown(entry.path())
+                    ));
+                    continue;
+                }
+                let relative = entry
+                    .path()
+                    .strip_prefix(input_dir)
+                    .expect("walkdir yields paths under its root");
+                found.storyboards.push(relative.to_path_buf());
             }
             Err(err) => {
                 let path = err.path().map(Path::to_path_buf).unwrap_or_default();
@@ -63,6 +72,10 @@ pub fn discover(input_dir: &Path, output_dir: &Path) -> Found {
                         path.display(),
                         ancestor.display()
                     ));
+                } else if let Some(link) = broken_link(&path) {
+                    found
+                        .warnings
+                        .push(format!("skipped {}: {link}", shown(&path)));
                 } else {
                     let reason = err
                         .io_error()
@@ -73,6 +86,66 @@ pub fn discover(input_dir: &Path, output_dir: &Path) -> Found {
         }
     }
     found
+}
+
+/// What a non-file is, for the warning that skips it; `None` for a regular file.
+fn not_a_file(file_type: FileType) -> Option<&'static str> {
+    if file_type.is_file() {
+        return None;
+    }
+    if file_type.is_dir() {
+        // Walked into all the same: storyboards inside it are found.
+        return Some("a folder");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if file_type.is_fifo() {
+            return Some("a FIFO (named pipe)");
+        }
+        if file_type.is_socket() {
+            return Some("a socket");
+        }
+        if file_type.is_block_device() || file_type.is_char_device() {
+            return Some("a device");
+        }
+    }
+    Some("not a regular file")
+}
+
+/// Why a symbolic link leads nowhere, when `path` is one that does: its target does not
+/// exist, or it points (through other links or not) back at itself.
+fn broken_link(path: &Path) -> Option<String> {
+    let target = std::fs::read_link(path).ok()?;
+    let err = std::fs::metadata(path).err()?;
+    let target = shown(&target);
+    Some(match err.kind() {
+        std::io::ErrorKind::NotFound => {
+            format!("a symbolic link to {target}, which does not exist")
+        }
+        _ if is_link_loop(&err) => {
+            format!("a symbolic link to {target} that leads back to itself")
+        }
+        _ => format!("a symbolic link to {target}, which cannot be read ({err})"),
+    })
+}
+
+/// A path for a warning, without `./` and with control characters in its names escaped.
+fn shown(path: &Path) -> String {
+    crate::provider::untrusted::shown(&super::tidy(path).display().to_string(), 300)
+}
+
+/// ELOOP: too many levels of symbolic links.
+fn is_link_loop(err: &std::io::Error) -> bool {
+    #[cfg(unix)]
+    {
+        err.raw_os_error() == Some(libc::ELOOP)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = err;
+        false
+    }
 }
 
 #[cfg(test)]
@@ -126,6 +199,85 @@ mod tests {
             ]
         );
         assert!(found.unreadable.is_empty() && found.warnings.is_empty());
+    }
+
+    #[cfg(unix)]
+    fn mkfifo(path: &Path) {
+        use std::os::unix::ffi::OsStrExt;
+        let name = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path; mkfifo only creates the file.
+        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o644) }, 0);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn things_named_like_storyboards_that_are_not_files_are_named_and_skipped() {
+        let root = tempfile::tempdir().unwrap();
+        let input = root.path();
+        touch(&input.join("storyboard_dir.json/storyboard.json"));
+        mkfifo(&input.join("storyboard_fifo.json"));
+        let _socket =
+            std::os::unix::net::UnixListener::bind(input.join("storyboard_sock.json")).unwrap();
+        // A link to a FIFO is the FIFO: still never opened.
+        std::os::unix::fs::symlink("storyboard_fifo.json", input.join("storyboard_link.json"))
+            .unwrap();
+        let found = discover(input, &input.join("output"));
+        assert_eq!(
+            found.storyboards,
+            vec![PathBuf::from("storyboard_dir.json/storyboard.json")],
+            "a folder named like a storyboard is still searched"
+        );
+        let at = |name: &str| input.join(name).display().to_string();
+        assert_eq!(
+            found.warnings,
+            vec![
+                format!(
+                    "skipped {}: it is a folder, not a storyboard file",
+                    at("storyboard_dir.json")
+                ),
+                format!(
+                    "skipped {}: it is a FIFO (named pipe), not a storyboard file",
+                    at("storyboard_fifo.json")
+                ),
+                format!(
+                    "skipped {}: it is a FIFO (named pipe), not a storyboard file",
+                    at("storyboard_link.json")
+                ),
+                format!(
+                    "skipped {}: it is a socket, not a storyboard file",
+                    at("storyboard_sock.json")
+                ),
+            ]
+        );
+        assert!(found.unreadable.is_empty(), "{:?}", found.unreadable);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn dangling_and_self_referencing_links_are_named_as_such() {
+        let root = tempfile::tempdir().unwrap();
+        let input = root.path();
+        touch(&input.join("storyboard_ok.json"));
+        std::os::unix::fs::symlink("gone.json", input.join("storyboard_gone.json")).unwrap();
+        std::os::unix::fs::symlink("storyboard_self.json", input.join("storyboard_self.json"))
+            .unwrap();
+        let found = discover(input, &input.join("output"));
+        assert_eq!(found.storyboards, vec![PathBuf::from("storyboard_ok.json")]);
+        assert!(found.unreadable.is_empty(), "{:?}", found.unreadable);
+        let at = |name: &str| input.join(name).display().to_string();
+        assert_eq!(
+            found.warnings,
+            vec![
+                format!(
+                    "skipped {}: a symbolic link to gone.json, which does not exist",
+                    at("storyboard_gone.json")
+                ),
+                format!(
+                    "skipped {}: a symbolic link to storyboard_self.json that leads back to itself",
+                    at("storyboard_self.json")
+                ),
+            ]
+        );
     }
 
     #[cfg(unix)]

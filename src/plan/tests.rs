@@ -3,7 +3,7 @@ use std::path::Path;
 
 use super::*;
 
-const SETTINGS: SegmentSettings = SegmentSettings { gen_count: 2 };
+const SETTINGS: SegmentSettings = SegmentSettings::with_gen_count(2);
 
 fn write(path: &Path, text: &str) {
     fs::create_dir_all(path.parent().unwrap()).unwrap();

@@ -343,6 +343,10 @@ fn text_field(data: &Value, field: &str) -> Option<String> {
 /// The dialect's name in logs, the journal and sidecars.
 pub const NAME: &str = "sora-hk";
 
+/// The longest prompt sent to Sora.hk, in characters: its documentation states no limit,
+/// so the default one.
+pub const MAX_PROMPT_CHARS: usize = crate::storyboard::DEFAULT_MAX_PROMPT_CHARS;
+
 impl Provider for SoraHk {
     fn name(&self) -> &'static str {
         NAME

@@ -4,16 +4,25 @@
 use serde_json::Value;
 
 use super::Location;
+use super::duplicates::{self, Duplicate};
+
+/// A storyboard's JSON, and the keys it writes more than once (the value keeps the last).
+#[derive(Debug)]
+pub(super) struct Parsed {
+    pub value: Value,
+    pub duplicates: Vec<Duplicate>,
+}
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
-pub(super) fn decode(bytes: &[u8]) -> Result<Value, (Location, String)> {
+pub(super) fn decode(bytes: &[u8]) -> Result<Parsed, (Location, String)> {
     if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
         return Err((
             Location::File,
             "the file is UTF-16 text; save it as UTF-8".to_string(),
         ));
     }
+    let had_bom = bytes.starts_with(UTF8_BOM);
     let bytes = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
     let text = std::str::from_utf8(bytes).map_err(|err| {
         let offset = err.valid_up_to();
@@ -32,16 +41,35 @@ pub(super) fn decode(bytes: &[u8]) -> Result<Value, (Location, String)> {
             "the file is empty; a storyboard is {\"segments\": [...]}".to_string(),
         ));
     }
-    serde_json::from_str(text).map_err(|err| {
+    let (value, duplicates) = duplicates::parse(text).map_err(|err| {
         let location = Location::Text {
             line: err.line(),
             column: err.column(),
         };
-        (
-            location,
-            format!("invalid JSON: {}", without_position(&err)),
-        )
-    })
+        let message = if bom_at(text, err.line(), err.column()) {
+            let which = if had_bom && err.line() == 1 && err.column() == 1 {
+                "a second byte-order mark (BOM, U+FEFF) after the first"
+            } else {
+                "a byte-order mark (BOM, U+FEFF, invisible in most editors)"
+            };
+            format!(
+                "invalid JSON: {which} is here; a BOM may only start a file: delete it, or save the file as UTF-8 without a BOM"
+            )
+        } else {
+            format!("invalid JSON: {}", without_position(&err))
+        };
+        (location, message)
+    })?;
+    Ok(Parsed { value, duplicates })
+}
+
+/// Is there a BOM at serde_json's error position (1-based line, 1-based byte column)?
+fn bom_at(text: &str, line: usize, column: usize) -> bool {
+    let Some(line) = text.split('\n').nth(line.saturating_sub(1)) else {
+        return false;
+    };
+    line.get(column.saturating_sub(1)..)
+        .is_some_and(|rest| rest.starts_with('\u{FEFF}'))
 }
 
 /// serde_json appends " at line L column C" to its messages; we print the position ourselves.

@@ -7,10 +7,13 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
+use super::decode::Parsed;
+use super::suggest::{suggest, unknown_key};
 use super::{
     DEFAULT_DURATION, Location, MAX_GEN_COUNT, NORMAL_DURATIONS, PRO_DURATIONS, Problem,
     Resolution, Segment, SegmentSettings,
 };
+use super::{duplicates, text};
 
 /// Every key a segment may have. The schema (schema.rs) documents the same set; a unit test
 /// keeps the two in step.
@@ -91,7 +94,7 @@ impl Problems<'_> {
 
 /// Checks a parsed storyboard and resolves its segments.
 pub(super) fn check_file(
-    value: &Value,
+    parsed: &Parsed,
     file: &Path,
     settings: SegmentSettings,
 ) -> Result<Vec<Segment>, Vec<Problem>> {
@@ -99,6 +102,15 @@ pub(super) fn check_file(
         file,
         list: Vec::new(),
     };
+    let value = &parsed.value;
+    let listed = match value.get("segments") {
+        Some(Value::Array(items)) => items.as_slice(),
+        _ => &[],
+    };
+    for duplicate in &parsed.duplicates {
+        let (location, field) = duplicates::locate(duplicate, listed);
+        problems.add(&location, Some(&field), duplicates::message(duplicate));
+    }
     let Some(top) = value.as_object() else {
         let message = format!(
             "expected an object like {{\"segments\": [...]}}, found {}",
@@ -200,7 +212,7 @@ fn check_segment(
     } else if let Some(index) = index {
         first_use.insert(index, position);
     }
-    let prompt = match read_prompt(map.get("prompt_text")) {
+    let prompt = match read_prompt(map.get("prompt_text"), settings.max_prompt_chars) {
         Ok(prompt) => Some(prompt),
         Err(message) => {
             if !misspelled(map, Field::PromptText) {
@@ -334,7 +346,7 @@ fn read_optional(field: Field, value: &Value, layer: &mut Layer) -> Result<(), S
     Ok(())
 }
 
-fn read_index(value: Option<&Value>) -> Result<u32, String> {
+pub(super) fn read_index(value: Option<&Value>) -> Result<u32, String> {
     let value = match value {
         None | Some(Value::Null) => {
             return Err("missing; every segment needs a unique number from 1 up".to_string());
@@ -348,13 +360,13 @@ fn read_index(value: Option<&Value>) -> Result<u32, String> {
     Ok(index)
 }
 
-fn read_prompt(value: Option<&Value>) -> Result<String, String> {
+fn read_prompt(value: Option<&Value>, max_chars: usize) -> Result<String, String> {
     match value {
         None | Some(Value::Null) => Err("missing; write what the video should show".to_string()),
-        Some(Value::String(text)) if text.trim().is_empty() => {
-            Err("is empty; write what the video should show".to_string())
+        Some(Value::String(text)) => {
+            text::check_prompt(text, max_chars)?;
+            Ok(text.clone())
         }
-        Some(Value::String(text)) => Ok(text.clone()),
         Some(other) => Err(expected("text", other)),
     }
 }
@@ -367,6 +379,9 @@ fn read_image_url(value: &Value) -> Result<Option<String>, String> {
         .ok_or_else(|| expected("an http(s) link", value))?;
     if text.trim().is_empty() {
         return Ok(None);
+    }
+    if let Some(problem) = text::link_problem(text) {
+        return Err(format!("{} {problem}", quote(text)));
     }
     match url::Url::parse(text) {
         Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
@@ -468,62 +483,4 @@ fn or_list(values: &[u32]) -> String {
 /// Keys that start with `_` are comments, anywhere in the file.
 fn is_comment(key: &str) -> bool {
     key.starts_with('_')
-}
-
-fn unknown_key(key: &str, allowed: &[&str]) -> String {
-    match suggest(key, allowed) {
-        Some(guess) => format!("unknown field; did you mean \"{guess}\"?"),
-        None => format!(
-            "unknown field (allowed here: {}; keys starting with \"_\" are comments)",
-            allowed.join(", ")
-        ),
-    }
-}
-
-/// The allowed key a mistyped one most likely meant: same words in another case or
-/// spelling, a common synonym, or a close spelling.
-pub(super) fn suggest<'a>(key: &str, allowed: &[&'a str]) -> Option<&'a str> {
-    let normalized = snake_case(key);
-    if let Some(exact) = allowed.iter().find(|name| **name == normalized) {
-        return Some(exact);
-    }
-    let synonym = match normalized.as_str() {
-        "prompt" | "text" | "description" => "prompt_text",
-        "index" | "segment" | "id" | "segment_id" => "segment_index",
-        "duration" | "seconds" | "length" => "duration_seconds",
-        "image" | "img" | "reference_image" | "url" => "image_url",
-        "pro" => "is_pro",
-        "aspect_ratio" | "orientation" | "size" => "resolution",
-        "count" | "versions" | "gen_count_per_segment" => "gen_count",
-        "intent" | "notes" => "director_intent",
-        "segments_list" | "shots" | "scenes" => "segments",
-        "default" => "defaults",
-        _ => "",
-    };
-    if let Some(found) = allowed.iter().find(|name| **name == synonym) {
-        return Some(found);
-    }
-    allowed
-        .iter()
-        .map(|name| (strsim::jaro_winkler(&normalized, name), *name))
-        .filter(|(score, _)| *score > 0.85)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, name)| name)
-}
-
-/// `promptText`, `Prompt-Text` and `PROMPT TEXT` all become `prompt_text`.
-fn snake_case(key: &str) -> String {
-    let mut out = String::with_capacity(key.len() + 4);
-    let mut previous_lower = false;
-    for c in key.trim().chars() {
-        if c.is_uppercase() && previous_lower {
-            out.push('_');
-        }
-        previous_lower = c.is_lowercase() || c.is_ascii_digit();
-        match c {
-            '-' | ' ' => out.push('_'),
-            _ => out.extend(c.to_lowercase()),
-        }
-    }
-    out
 }

@@ -6,8 +6,12 @@
 //! `defaults`, then the run's settings (only `gen_count` has one), then the built-in default.
 
 mod decode;
+mod duplicates;
 mod fields;
+mod read;
 mod schema;
+mod suggest;
+mod text;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -15,7 +19,9 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+pub use read::MAX_FILE_BYTES;
 pub use schema::schema_json;
+pub use text::DEFAULT_MAX_PROMPT_CHARS;
 
 /// Frame orientation, as the Sora.hk API names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -167,6 +173,18 @@ impl fmt::Display for Problem {
 #[derive(Debug, Clone, Copy)]
 pub struct SegmentSettings {
     pub gen_count: u32,
+    /// The longest prompt the provider takes, in characters.
+    pub max_prompt_chars: usize,
+}
+
+impl SegmentSettings {
+    /// `gen_count` versions per segment, and the default prompt limit.
+    pub const fn with_gen_count(gen_count: u32) -> SegmentSettings {
+        SegmentSettings {
+            gen_count,
+            max_prompt_chars: DEFAULT_MAX_PROMPT_CHARS,
+        }
+    }
 }
 
 /// Reads and checks one storyboard. `shown_as` is the path used in messages.
@@ -183,10 +201,10 @@ pub fn load(
             message,
         }]
     };
-    let bytes = std::fs::read(path)
-        .map_err(|err| problem(Location::File, format!("cannot read the file: {err}")))?;
-    let value = decode::decode(&bytes).map_err(|(location, message)| problem(location, message))?;
-    fields::check_file(&value, shown_as, settings)
+    let bytes = read::read_storyboard(path).map_err(|message| problem(Location::File, message))?;
+    let parsed =
+        decode::decode(&bytes).map_err(|(location, message)| problem(location, message))?;
+    fields::check_file(&parsed, shown_as, settings)
 }
 
 #[cfg(test)]

@@ -33,8 +33,10 @@ pub(super) struct SegmentDoc {
     /// The segment's number, unique in its file; names its output folder `Segment_<n>`.
     #[schemars(range(min = 1))]
     segment_index: u32,
-    /// What the video should show; sent to the video model. Must not be blank.
-    #[schemars(length(min = 1))]
+    /// What the video should show; sent to the video model. Must not be blank or only
+    /// invisible characters; no control characters but line breaks and tabs; at most
+    /// 10000 characters.
+    #[schemars(length(min = 1, max = 10000))]
     prompt_text: String,
     #[schemars(flatten)]
     shared: DefaultsDoc,
@@ -48,7 +50,8 @@ pub(super) struct SegmentDoc {
 )]
 pub(super) struct DefaultsDoc {
     /// A reference image the video starts from: an http:// or https:// link (the provider
-    /// fetches it). Empty or absent: text only.
+    /// fetches it), without spaces, line breaks or control characters. Empty or absent:
+    /// text only.
     image_url: Option<String>,
     /// Pro mode: higher quality, slower, pricier, and the only mode offering 25 seconds.
     /// Default false.

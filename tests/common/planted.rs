@@ -22,7 +22,7 @@ pub fn job_key(project: &Project, storyboard: &str, segment: u32, version: u32) 
         output_dir: output_dir(project),
         mode: OutputMode::Centralized,
     };
-    let settings = SegmentSettings { gen_count: version };
+    let settings = SegmentSettings::with_gen_count(version);
     let plan = plan::build(&layout, settings, false).expect("the input folder exists");
     let job = plan
         .jobs

@@ -1,15 +1,20 @@
 //! One test per validation rule, plus resolution order, fingerprints and the schema.
+//! `strict` holds the rules against hostile or careless input (duplicate keys, invisible
+//! and control characters, oversized prompts, malformed links).
+
+mod strict;
 
 use std::path::Path;
 
-use super::fields::{Field, suggest};
+use super::fields::Field;
+use super::suggest::suggest;
 use super::{Location, Resolution, Segment, SegmentSettings, decode, fields};
 
-const SETTINGS: SegmentSettings = SegmentSettings { gen_count: 2 };
+pub(super) const SETTINGS: SegmentSettings = SegmentSettings::with_gen_count(2);
 
-fn check_bytes(bytes: &[u8]) -> Result<Vec<Segment>, Vec<String>> {
+pub(super) fn check_bytes(bytes: &[u8]) -> Result<Vec<Segment>, Vec<String>> {
     let file = Path::new("input/story.json");
-    let value = decode::decode(bytes).map_err(|(location, message)| {
+    let parsed = decode::decode(bytes).map_err(|(location, message)| {
         vec![
             super::Problem {
                 file: file.to_path_buf(),
@@ -20,25 +25,25 @@ fn check_bytes(bytes: &[u8]) -> Result<Vec<Segment>, Vec<String>> {
             .to_string(),
         ]
     })?;
-    fields::check_file(&value, file, SETTINGS)
+    fields::check_file(&parsed, file, SETTINGS)
         .map_err(|problems| problems.iter().map(ToString::to_string).collect())
 }
 
-fn check(json: &str) -> Result<Vec<Segment>, Vec<String>> {
+pub(super) fn check(json: &str) -> Result<Vec<Segment>, Vec<String>> {
     check_bytes(json.as_bytes())
 }
 
-fn problems(json: &str) -> Vec<String> {
+pub(super) fn problems(json: &str) -> Vec<String> {
     check(json).expect_err("the storyboard should be invalid")
 }
 
-fn single(json: &str) -> String {
+pub(super) fn single(json: &str) -> String {
     let mut all = problems(json);
     assert_eq!(all.len(), 1, "expected one problem, got {all:#?}");
     all.remove(0)
 }
 
-fn segments(json: &str) -> Vec<Segment> {
+pub(super) fn segments(json: &str) -> Vec<Segment> {
     check(json).unwrap_or_else(|problems| panic!("unexpected problems: {problems:#?}"))
 }
 
@@ -88,9 +93,10 @@ fn segment_overrides_defaults_which_override_settings() {
 
 #[test]
 fn settings_gen_count_applies_when_file_is_silent() {
-    let value =
+    let parsed =
         decode::decode(br#"{"segments": [{"segment_index": 1, "prompt_text": "a"}]}"#).unwrap();
-    let got = fields::check_file(&value, Path::new("f"), SegmentSettings { gen_count: 5 }).unwrap();
+    let got =
+        fields::check_file(&parsed, Path::new("f"), SegmentSettings::with_gen_count(5)).unwrap();
     assert_eq!(got[0].gen_count, 5);
 }
 

@@ -1,0 +1,137 @@
+//! A storyboard's bytes: only from a regular file, and never more than [`MAX_FILE_BYTES`]
+//! of them, whatever the file's size says (it may grow while it is read, or lie).
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Read};
+use std::path::Path;
+
+/// The largest storyboard file read (16 MiB): thousands of segments fit, and a huge file
+/// (a log or a video renamed by mistake) is refused before it fills memory.
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// The file's bytes, or the message of the problem that stops it from being read.
+pub(super) fn read_storyboard(path: &Path) -> Result<Vec<u8>, String> {
+    let file = open_without_waiting(path).map_err(|err| format!("cannot read the file: {err}"))?;
+    let meta = file
+        .metadata()
+        .map_err(|err| format!("cannot read the file: {err}"))?;
+    if !meta.is_file() {
+        return Err("is not a regular file any more; a storyboard must be a file".to_string());
+    }
+    read_at_most(file, meta.len(), MAX_FILE_BYTES)
+}
+
+/// Opens for reading; on Unix without blocking, so a FIFO put in the file's place since
+/// the scan is refused by the type check instead of hanging the run.
+fn open_without_waiting(path: &Path) -> io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+    options.open(path)
+}
+
+/// Reads `source` whole when it holds at most `limit` bytes. `declared` (the file's size)
+/// refuses a large file without reading it; the read itself stops one byte past `limit`.
+pub(super) fn read_at_most(
+    source: impl Read,
+    declared: u64,
+    limit: u64,
+) -> Result<Vec<u8>, String> {
+    let too_large = |size: &str| {
+        format!(
+            "the file is {size}, over the {} limit for a storyboard; split it into several storyboard files",
+            shown_size(limit)
+        )
+    };
+    if declared > limit {
+        return Err(too_large(&format!(
+            "{} ({declared} bytes)",
+            shown_size(declared)
+        )));
+    }
+    let capacity = usize::try_from(declared).unwrap_or(0);
+    let mut bytes = Vec::with_capacity(capacity);
+    source
+        .take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|err| format!("cannot read the file: {err}"))?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large("larger than it was when opened"));
+    }
+    Ok(bytes)
+}
+
+/// `16 MiB`, `3.1 GiB`, `900 bytes`: a size for a message.
+fn shown_size(bytes: u64) -> String {
+    const MIB: u64 = 1024 * 1024;
+    if bytes >= 1024 * MIB {
+        format!("{:.1} GiB", bytes as f64 / (1024 * MIB) as f64)
+    } else if bytes.is_multiple_of(MIB) && bytes > 0 {
+        format!("{} MiB", bytes / MIB)
+    } else if bytes >= MIB {
+        format!("{:.1} MiB", bytes as f64 / MIB as f64)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storyboard::{Location, SegmentSettings, load};
+
+    #[test]
+    fn a_storyboard_over_the_size_limit_is_refused_naming_file_and_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("storyboard.json");
+        // Sparse: the size is declared, not written, so the test stays cheap.
+        let file = File::create(&path).unwrap();
+        file.set_len(MAX_FILE_BYTES + 1).unwrap();
+        let shown = Path::new("input/storyboard.json");
+        let problems = load(&path, shown, SegmentSettings::with_gen_count(1)).unwrap_err();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].location, Location::File);
+        let line = problems[0].to_string();
+        assert!(
+            line.starts_with(
+                "input/storyboard.json: the file is 16.0 MiB (16777217 bytes), over the 16 MiB limit"
+            ),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn a_source_longer_than_it_said_stops_at_the_limit() {
+        // An endless source that declared itself small: the read ends just past the limit.
+        let err = read_at_most(io::repeat(b' '), 10, 1024).unwrap_err();
+        assert_eq!(
+            err,
+            "the file is larger than it was when opened, over the 1024 bytes limit for a storyboard; \
+             split it into several storyboard files"
+        );
+        assert_eq!(read_at_most(&b"{}"[..], 2, 1024).unwrap(), b"{}");
+        assert_eq!(
+            read_at_most(&[b' '; 1024][..], 1024, 1024).unwrap().len(),
+            1024
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_put_in_a_storyboards_place_is_refused_not_waited_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("storyboard.json");
+        let status = std::process::Command::new("mkfifo")
+            .arg(&path)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        // Opening a FIFO for reading waits for a writer: without O_NONBLOCK this never ends.
+        let err = read_storyboard(&path).unwrap_err();
+        assert_eq!(
+            err,
+            "is not a regular file any more; a storyboard must be a file"
+        );
+    }
+}

@@ -1,0 +1,101 @@
+//! The free text a segment sends to the provider, checked for what a careless editor or a
+//! hostile file can put in it: a prompt of only invisible characters (blank, though not
+//! empty), control characters (NUL, escape codes) that no model needs and that garble
+//! logs, prompts longer than the provider takes, and links with spaces or line breaks.
+
+/// The longest prompt sent, in characters, when the provider states no limit of its own.
+/// Sora.hk documents none; this is far above any real shot description and far below a
+/// file pasted by mistake.
+pub const DEFAULT_MAX_PROMPT_CHARS: usize = 10_000;
+
+/// Checks a prompt; `Err` is the problem's message.
+pub(super) fn check_prompt(text: &str, max_chars: usize) -> Result<(), String> {
+    let allowed = |c: char| c == '\n' || c == '\t';
+    if let Some(found) = first_unwanted(text, |c| c.is_control() && !allowed(c)) {
+        return Err(format!(
+            "contains {found}; remove it (line breaks and tabs are the only control characters allowed)"
+        ));
+    }
+    if text.chars().all(char::is_whitespace) {
+        return Err("is empty; write what the video should show".to_string());
+    }
+    if text.chars().all(is_invisible) {
+        let example = text.chars().find(|c| !c.is_whitespace()).unwrap_or(' ');
+        return Err(format!(
+            "has only invisible characters (such as {}); write what the video should show",
+            code(example)
+        ));
+    }
+    let length = text.chars().count();
+    if length > max_chars {
+        return Err(format!(
+            "is {length} characters long; the provider takes at most {max_chars}; shorten it"
+        ));
+    }
+    Ok(())
+}
+
+/// Why a link cannot be sent as written, if it cannot: a space, line break or control
+/// character (a URL parser would drop or encode some of them silently, so the provider
+/// would fetch another address than the one written).
+pub(super) fn link_problem(text: &str) -> Option<String> {
+    first_unwanted(text, |c| c.is_whitespace() || c.is_control()).map(|found| {
+        format!(
+            "contains {found}; a link cannot hold spaces, line breaks or control characters (write a space as %20)"
+        )
+    })
+}
+
+/// `the control character U+0000 at character 5 (and 2 more)`: the first character
+/// `unwanted` matches, named and placed (1-based, in characters).
+fn first_unwanted(text: &str, unwanted: impl Fn(char) -> bool) -> Option<String> {
+    let mut matches = text.chars().enumerate().filter(|(_, c)| unwanted(*c));
+    let (offset, c) = matches.next()?;
+    let more = matches.count();
+    let name = match c {
+        ' ' => "a space (U+0020)".to_string(),
+        '\n' => "a line break (U+000A)".to_string(),
+        '\r' => "a carriage return (U+000D)".to_string(),
+        '\t' => "a tab (U+0009)".to_string(),
+        c if c.is_control() => format!("the control character {}", code(c)),
+        c => format!("the space character {}", code(c)),
+    };
+    let more = if more > 0 {
+        format!(" (and {more} more)")
+    } else {
+        String::new()
+    };
+    Some(format!("{name} at character {}{more}", offset + 1))
+}
+
+/// `U+200B`.
+fn code(c: char) -> String {
+    format!("U+{:04X}", u32::from(c))
+}
+
+/// Characters that show nothing: white space, zero-width spaces and joiners, direction
+/// marks, invisible operators, fillers, variation selectors and tags.
+fn is_invisible(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            '\u{00AD}'
+                | '\u{034F}'
+                | '\u{061C}'
+                | '\u{115F}'
+                | '\u{1160}'
+                | '\u{17B4}'
+                | '\u{17B5}'
+                | '\u{180B}'..='\u{180F}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2060}'..='\u{206F}'
+                | '\u{2800}'
+                | '\u{3164}'
+                | '\u{FE00}'..='\u{FE0F}'
+                | '\u{FEFF}'
+                | '\u{FFA0}'
+                | '\u{1D173}'..='\u{1D17A}'
+                | '\u{E0000}'..='\u{E0FFF}'
+        )
+}
