@@ -292,6 +292,7 @@ fn engine_settings(args: &RunArgs) -> EngineSettings {
         max_server_errors: 10,
         stagger: engine::stagger_for(interval),
         lost_create_wait: args.lost_create_wait,
+        request_timeout: args.request_timeout,
     }
 }
 

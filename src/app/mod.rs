@@ -164,7 +164,7 @@ async fn connect(args: &RunArgs) -> Result<Connection, AppError> {
         let base = url::Url::parse(&simulator.base_url()).expect("the simulator's URL parses");
         let key = ApiKey::new(sim::DEFAULT_KEY);
         let redact = Redactor::for_run(Some(&key), &base);
-        let client = SoraHk::new(http.clone(), &base, key, redact);
+        let client = SoraHk::new(http.clone(), &base, key, redact, args.request_timeout);
         return Ok(Connection {
             client: Some(client),
             shown_url: format!("{} (the built-in simulator)", simulator.base_url()),
@@ -175,7 +175,15 @@ async fn connect(args: &RunArgs) -> Result<Connection, AppError> {
     let key = ApiKey::from_env()?;
     let redact = Redactor::for_run(key.as_ref(), &args.base_url);
     let shown_url = redact.redact(args.base_url.as_str());
-    let client = key.map(|key| SoraHk::new(http.clone(), &args.base_url, key, redact));
+    let client = key.map(|key| {
+        SoraHk::new(
+            http.clone(),
+            &args.base_url,
+            key,
+            redact,
+            args.request_timeout,
+        )
+    });
     Ok(Connection {
         client,
         shown_url,

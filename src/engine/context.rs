@@ -41,6 +41,9 @@ pub struct EngineSettings {
     /// provider's task list is searched a second time, before the job may be submitted
     /// again: how soon the list shows a new task.
     pub lost_create_wait: Duration,
+    /// The longest one API call may take (`--request-timeout`): what an interrupted run
+    /// waits for at most, for the answer to a create already sent.
+    pub request_timeout: Duration,
 }
 
 /// Why a run stopped submitting before its end.
@@ -303,20 +306,45 @@ impl Context {
     }
 }
 
-/// First Ctrl+C or SIGTERM: stop submitting, leave tasks at the provider for the next
-/// run, let downloads finish. Second: exit at once (the journal is already on disk).
+/// What an interrupted run may take beyond an in-flight create's deadline: writing the
+/// journal, the summary and the reports.
+pub const EXIT_GRACE: Duration = Duration::from_secs(10);
+
+/// The longest an interrupted run takes to exit: a create already sent is given its
+/// deadline (its answer says whether it was paid for); nothing else is waited for.
+pub fn exit_bound(request_timeout: Duration) -> Duration {
+    request_timeout.saturating_add(EXIT_GRACE)
+}
+
+/// First Ctrl+C or SIGTERM: stop submitting, stop waiting at the provider and stop
+/// downloads (tasks and partial files are left for the next run), let a create already
+/// sent finish up to its deadline, and quit if the run has not ended within
+/// [`exit_bound`]. Second: exit at once (the journal is already on disk).
 pub(super) async fn watch_signals(ctx: Arc<Context>) {
     if interrupt_signal().await.is_err() {
         return;
     }
     ctx.interrupted.store(true, Ordering::Relaxed);
+    let bound = exit_bound(ctx.settings.request_timeout);
     warn!(
-        "stopping: no new submissions; jobs at the provider are left for the next run; downloads in progress finish (press Ctrl+C again to quit now)"
+        "stopping: no new submissions; jobs at the provider and partial downloads are left for the next run; a create already sent gets its answer (exiting within {} at most; press Ctrl+C again to quit now)",
+        humantime::format_duration(bound)
     );
     ctx.stop_run(StopReason::Interrupted);
-    if interrupt_signal().await.is_ok() {
-        error!("quitting now; rerun to pick up where this run stopped");
-        std::process::exit(130);
+    tokio::select! {
+        second = interrupt_signal() => {
+            if second.is_ok() {
+                error!("quitting now; rerun to pick up where this run stopped");
+                std::process::exit(130);
+            }
+        }
+        () = tokio::time::sleep(bound) => {
+            error!(
+                "the run did not end within {} of the interrupt; quitting now (the journal is on disk: rerun to pick up where it stopped)",
+                humantime::format_duration(bound)
+            );
+            std::process::exit(130);
+        }
     }
 }
 

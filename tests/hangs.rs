@@ -1,0 +1,162 @@
+//! Runs that must end: a provider that trickles its answers or never answers, a signal
+//! in the middle of a status call or a download, and jobs that need no provider at all.
+//! The real binary runs against the simulator; waits here are guards against a hang,
+//! never measures of speed (the `engine` benchmark measures that).
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::Project;
+use common::batch::{log_tail, partial_videos, storyboard};
+use serde_json::Value;
+use sora_batch::sim::{self, GenSeconds, RunningSim, SimSettings};
+
+/// The engine's fast timings, without a request timeout (each test sets its own).
+const QUICK: &[&str] = &[
+    "--poll-delay",
+    "100ms",
+    "--poll-interval",
+    "50ms",
+    "--breaker-cooldown",
+    "300ms",
+    "--recovery-step",
+    "100ms",
+    "--gen-count",
+    "1",
+    "--json",
+];
+
+/// Far longer than an interrupted run needs with the fix, far shorter than the hang the
+/// test provokes without it.
+const HANG_GUARD: Duration = Duration::from_secs(60);
+
+fn simulator(settings: SimSettings) -> RunningSim {
+    sim::start_on_thread(settings).expect("the simulator starts")
+}
+
+fn spawn(project: &Project, base_url: &str, args: &[&str]) -> Child {
+    project
+        .sora_process()
+        .env("SORA_API_KEY", sim::DEFAULT_KEY)
+        .env("SORA_BASE_URL", base_url)
+        .args(QUICK)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts")
+}
+
+/// Waits for `ready`, failing if the run ends first or it takes a minute.
+fn wait_for(child: &mut Child, project: &Project, moment: &str, ready: impl Fn() -> bool) {
+    let deadline = Instant::now() + HANG_GUARD;
+    while !ready() {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!(
+                "the run ended ({status}) before {moment}\n{}",
+                log_tail(project)
+            );
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("waited a minute for {moment}\n{}", log_tail(project));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Sends SIGTERM and waits for the run to end: its exit code and `--json` summary.
+#[cfg(unix)]
+fn terminate(mut child: Child, project: &Project) -> (i32, Value) {
+    let sent = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let deadline = Instant::now() + HANG_GUARD;
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!(
+                "the run was still going a minute after SIGTERM\n{}",
+                log_tail(project)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().unwrap();
+    let summary = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
+    (output.status.code().unwrap_or(-1), summary)
+}
+
+#[cfg(unix)]
+#[test]
+fn the_first_sigterm_stops_a_trickled_status_call_at_once() {
+    // A status answer at one byte a second takes minutes, and each byte keeps the idle
+    // timeout happy; the request timeout is long, so only the signal can end the call.
+    let sim = simulator(SimSettings {
+        gen_seconds: GenSeconds(0.0, 0.0),
+        trickle_status: Some(Duration::from_secs(1)),
+        ..SimSettings::default()
+    });
+    let project = Project::new();
+    project.write("input/storyboard.json", &storyboard("drip", 1));
+    let mut child = spawn(&project, &sim.base_url(), &["--request-timeout", "10m"]);
+    wait_for(&mut child, &project, "the first status call", || {
+        sim.stats().polls >= 1
+    });
+    let (code, summary) = terminate(child, &project);
+    assert_eq!(code, 130, "{summary}\n{}", log_tail(&project));
+    assert_eq!(summary["interrupted"], true, "{summary}");
+    assert_eq!(summary["left_in_flight"], 1, "{summary}");
+    assert_eq!(sim.stats().creates, 1);
+}
+
+#[cfg(unix)]
+#[test]
+fn the_first_sigterm_stops_a_download_and_the_next_run_resumes_it() {
+    // 20 MB at 50 kB/s: minutes of download, unless the signal stops it.
+    let sim = simulator(SimSettings {
+        gen_seconds: GenSeconds(0.0, 0.0),
+        bytes_per_sec: Some(50_000),
+        video_bytes: Some(20_000_000),
+        ..SimSettings::default()
+    });
+    let project = Project::new();
+    project.write("input/storyboard.json", &storyboard("slow", 1));
+    let flags = ["--request-timeout", "5s"];
+    let has_bytes = || {
+        partial_videos(&project)
+            .iter()
+            .any(|tmp| std::fs::metadata(tmp).is_ok_and(|meta| meta.len() > 0))
+    };
+    let mut child = spawn(&project, &sim.base_url(), &flags);
+    wait_for(
+        &mut child,
+        &project,
+        "a partial download on disk",
+        has_bytes,
+    );
+    let (code, summary) = terminate(child, &project);
+    assert_eq!(code, 130, "{summary}\n{}", log_tail(&project));
+    assert_eq!(summary["left_in_flight"], 1, "{summary}");
+    let partial = partial_videos(&project);
+    assert_eq!(partial.len(), 1, "the partial video is kept: {partial:?}");
+    let origin = format!("{}", partial[0].display()).replace(".mp4.tmp", ".mp4.origin.tmp");
+    assert!(
+        std::path::Path::new(&origin).exists(),
+        "its origin record is kept beside it"
+    );
+
+    // The next run asks for the rest of the same file, then is stopped the same way.
+    let mut rerun = spawn(&project, &sim.base_url(), &flags);
+    wait_for(&mut rerun, &project, "the resumed download", || {
+        sim.stats().range_requests >= 1
+    });
+    let (code, summary) = terminate(rerun, &project);
+    assert_eq!(code, 130, "{summary}");
+    assert_eq!(sim.stats().creates, 1, "nothing is paid for twice");
+}
