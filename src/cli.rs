@@ -288,6 +288,13 @@ pub struct RunArgs {
         default_value = "60s", value_parser = humantime::parse_duration, help_heading = "Engine")]
     pub request_timeout: Duration,
 
+    /// Give up on the provider when no API call has been answered for this long (refused
+    /// connections, failed lookups, only server errors or timeouts): nothing more is
+    /// submitted, every job is left for the next run, and the run exits 1
+    #[arg(long, env = "SORA_GIVE_UP_AFTER", hide_env_values = true, value_name = "TIME",
+        default_value = "15m", value_parser = humantime::parse_duration, help_heading = "Engine")]
+    pub give_up_after: Duration,
+
     /// After a create with no usable answer, wait this long for the provider's task list to
     /// show the task before looking a second time (and only then submit it again)
     #[arg(long, env = "SORA_LOST_CREATE_WAIT", hide_env_values = true, value_name = "TIME",

@@ -13,12 +13,11 @@ use common::batch::{log_tail, partial_videos, storyboard};
 use serde_json::Value;
 use sora_batch::sim::{self, GenSeconds, RunningSim, SimSettings};
 
-/// The engine's fast timings, without a request timeout (each test sets its own).
+/// The engine's fast timings, without a request timeout or a poll interval (each test
+/// sets its own, or [`FAST_POLLS`]).
 const QUICK: &[&str] = &[
     "--poll-delay",
     "100ms",
-    "--poll-interval",
-    "50ms",
     "--breaker-cooldown",
     "300ms",
     "--recovery-step",
@@ -27,6 +26,8 @@ const QUICK: &[&str] = &[
     "1",
     "--json",
 ];
+
+const FAST_POLLS: &[&str] = &["--poll-interval", "50ms"];
 
 /// Far longer than an interrupted run needs with the fix, far shorter than the hang the
 /// test provokes without it.
@@ -42,6 +43,7 @@ fn spawn(project: &Project, base_url: &str, args: &[&str]) -> Child {
         .env("SORA_API_KEY", sim::DEFAULT_KEY)
         .env("SORA_BASE_URL", base_url)
         .args(QUICK)
+        .args(FAST_POLLS)
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -159,4 +161,66 @@ fn the_first_sigterm_stops_a_download_and_the_next_run_resumes_it() {
     let (code, summary) = terminate(rerun, &project);
     assert_eq!(code, 130, "{summary}");
     assert_eq!(sim.stats().creates, 1, "nothing is paid for twice");
+}
+
+/// An address where nothing listens: connections to it are refused.
+fn refused_base_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    format!("http://127.0.0.1:{port}/v1")
+}
+
+#[test]
+fn a_provider_that_refuses_every_connection_is_given_up_on_and_every_job_left_for_the_next_run() {
+    let project = Project::new();
+    project.write("input/storyboard.json", &storyboard("refused", 3));
+    // Retries pace themselves on the poll interval: at 1s, no job runs out of its server
+    // errors within the 2s the run gives the provider.
+    let output = project
+        .sora()
+        .env("SORA_API_KEY", sim::DEFAULT_KEY)
+        .env("SORA_BASE_URL", refused_base_url())
+        .args(QUICK)
+        .args(["--poll-interval", "1s", "--request-timeout", "1s"])
+        .args(["--give-up-after", "2s"])
+        .timeout(HANG_GUARD)
+        .output()
+        .unwrap();
+    let summary: Value = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{summary}\n{stderr}");
+    assert_eq!(summary["not_started"], 3, "{summary}");
+    assert_eq!(
+        summary["failed"], 0,
+        "nothing failed that was not: {summary}"
+    );
+    let reason = summary["stopped_because"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("unreachable since") && reason.contains("for 2s"),
+        "{summary}"
+    );
+    assert!(
+        stderr.contains("Stopped early: the provider has been unreachable since"),
+        "{stderr}"
+    );
+
+    // The journal holds nothing that keeps the next run from doing every job once.
+    let sim = simulator(SimSettings {
+        gen_seconds: GenSeconds(0.0, 0.0),
+        ..SimSettings::default()
+    });
+    let output = project
+        .sora()
+        .env("SORA_API_KEY", sim::DEFAULT_KEY)
+        .env("SORA_BASE_URL", sim.base_url())
+        .args(QUICK)
+        .args(FAST_POLLS)
+        .timeout(HANG_GUARD)
+        .output()
+        .unwrap();
+    let summary: Value = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
+    assert_eq!(output.status.code(), Some(0), "{summary}");
+    assert_eq!(summary["done"], 3, "{summary}");
+    assert_eq!(sim.stats().creates, 3);
 }

@@ -293,6 +293,7 @@ fn engine_settings(args: &RunArgs) -> EngineSettings {
         stagger: engine::stagger_for(interval),
         lost_create_wait: args.lost_create_wait,
         request_timeout: args.request_timeout,
+        give_up_after: args.give_up_after,
     }
 }
 

@@ -17,6 +17,7 @@ use super::gate::Gate;
 use super::outcome::{Failure, JobOutcome};
 use super::owners::Owners;
 use super::poll::PollSettings;
+use super::reach::{Reach, Watched};
 use super::{Batch, JobSpec};
 use crate::journal::{Event, JobKey, Journal, JournalError, JournalState};
 use crate::provider::untrusted::MAX_TASK_CENTS;
@@ -44,6 +45,8 @@ pub struct EngineSettings {
     /// The longest one API call may take (`--request-timeout`): what an interrupted run
     /// waits for at most, for the answer to a create already sent.
     pub request_timeout: Duration,
+    /// How long without any answer from the provider before the run gives up on it.
+    pub give_up_after: Duration,
 }
 
 /// Why a run stopped submitting before its end.
@@ -58,6 +61,8 @@ pub enum StopReason {
     /// but tasks already paid for are followed to their videos, since no later run's
     /// journal knows about them.
     JournalRemoved(String),
+    /// No API call was answered for `--give-up-after`: every job is left for the next run.
+    Unreachable(String),
 }
 
 impl StopReason {
@@ -72,6 +77,7 @@ impl StopReason {
             StopReason::JournalRemoved(_) => {
                 "not submitted: the state folder was removed during the run"
             }
+            StopReason::Unreachable(_) => "not submitted: the provider could not be reached",
         }
         .to_string()
     }
@@ -85,7 +91,8 @@ impl fmt::Display for StopReason {
             | StopReason::Unauthorized(message)
             | StopReason::DiskFull(message)
             | StopReason::Journal(message)
-            | StopReason::JournalRemoved(message) => f.write_str(message),
+            | StopReason::JournalRemoved(message)
+            | StopReason::Unreachable(message) => f.write_str(message),
         }
     }
 }
@@ -146,7 +153,9 @@ impl Counters {
 }
 
 pub(super) struct Context {
+    /// Every call is noted in `reach`.
     pub provider: Arc<dyn Provider>,
+    pub reach: Arc<Reach>,
     pub gate: Arc<Gate>,
     pub journal: Arc<Journal>,
     /// The journal as it was when the run started: where each job picks up.
@@ -183,8 +192,14 @@ impl Context {
         requests.sort_by(|a, b| a.0.cmp(&b.0));
         requests.dedup_by(|a, b| a.0 == b.0);
         let owners = Owners::new(&earlier, jobs);
+        let reach = Arc::new(Reach::new(batch.settings.give_up_after));
+        let provider = Arc::new(Watched {
+            reach: reach.clone(),
+            inner: batch.provider.clone(),
+        });
         Context {
-            provider: batch.provider.clone(),
+            provider,
+            reach,
             gate: Gate::new(batch.settings.breaker.clone()),
             journal: batch.journal.clone(),
             earlier,
@@ -346,6 +361,12 @@ pub(super) async fn watch_signals(ctx: Arc<Context>) {
             std::process::exit(130);
         }
     }
+}
+
+/// Stops the run once the provider has answered nothing for `--give-up-after`.
+pub(super) async fn watch_reach(ctx: Arc<Context>) {
+    let since = ctx.reach.lost().await;
+    ctx.stop_run(StopReason::Unreachable(ctx.reach.message(since)));
 }
 
 async fn interrupt_signal() -> std::io::Result<()> {

@@ -15,6 +15,7 @@ mod job;
 pub mod outcome;
 mod owners;
 pub mod poll;
+mod reach;
 mod reconcile;
 mod wait;
 
@@ -106,6 +107,7 @@ pub async fn run(mut batch: Batch) -> Summary {
         .map(|job| fetch::settle_done(&ctx, job))
         .collect();
     let signals = tokio::spawn(context::watch_signals(ctx.clone()));
+    let reach = tokio::spawn(context::watch_reach(ctx.clone()));
     let progress = tokio::spawn(context::show_progress(ctx.clone(), total, batch.quiet));
     let mut summary = Summary {
         jobs_total: planned,
@@ -181,6 +183,7 @@ pub async fn run(mut batch: Batch) -> Summary {
         collect(joined, &mut summary, &mut record);
     }
     signals.abort();
+    reach.abort();
     ctx.finish_progress();
     let _ = progress.await;
     summary.interrupted = ctx.interrupted();
