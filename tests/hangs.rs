@@ -224,3 +224,51 @@ fn a_provider_that_refuses_every_connection_is_given_up_on_and_every_job_left_fo
     assert_eq!(summary["done"], 3, "{summary}");
     assert_eq!(sim.stats().creates, 3);
 }
+
+#[test]
+fn ten_thousand_jobs_failed_at_the_provider_before_are_settled_without_the_provider() {
+    let project = Project::new();
+    for episode in 1..=100 {
+        let path = format!("input/ep{episode:03}/storyboard.json");
+        project.write(&path, &storyboard(&format!("ep{episode}"), 50));
+    }
+    let jobs = common::planted::all_jobs(&project, 2);
+    assert_eq!(jobs.len(), 10_000);
+    common::planted::plant_failed_at_provider(&project, &jobs);
+    let sim = simulator(SimSettings::default());
+    // The default poll interval paces submissions at up to a quarter second apart: paced
+    // like submissions, these jobs alone would take the better part of an hour.
+    let output = project
+        .sora()
+        .env("SORA_API_KEY", sim::DEFAULT_KEY)
+        .env("SORA_BASE_URL", sim.base_url())
+        .args(["--gen-count", "2", "--json", "--quiet"])
+        .timeout(common::batch::RUN_TIMEOUT)
+        .output()
+        .unwrap();
+    let summary: Value = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
+    assert_eq!(output.status.code(), Some(1), "{summary}");
+    assert_eq!(summary["failed"], 10_000, "{summary}");
+    assert_eq!(summary["not_started"], 0, "{summary}");
+    let stats = sim.stats();
+    assert_eq!(
+        (stats.creates, stats.polls, stats.lists, stats.downloads),
+        (0, 0, 0, 0),
+        "no call to the provider: {stats:?}"
+    );
+
+    // The dry run counts them as failed, and prices none of them.
+    let output = project
+        .sora()
+        .env("SORA_API_KEY", sim::DEFAULT_KEY)
+        .env("SORA_BASE_URL", sim.base_url())
+        .args(["--gen-count", "2", "--dry-run", "--json", "--quiet"])
+        .timeout(common::batch::RUN_TIMEOUT)
+        .output()
+        .unwrap();
+    let plan: Value = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
+    assert_eq!(output.status.code(), Some(0), "{plan}");
+    assert_eq!(plan["jobs_failed"], 10_000, "{plan}");
+    assert_eq!(plan["jobs_new"], 0, "{plan}");
+    assert_eq!(plan["estimated_cost_cents"], 0, "{plan}");
+}

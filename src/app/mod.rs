@@ -216,7 +216,8 @@ async fn run_batch(args: &RunArgs) -> Result<Exit, AppError> {
     if args.dry_run {
         let mut plan = plan;
         let state_dir = generate::state_dir(args, &layout);
-        let extras = generate::mark_in_flight(&mut plan, &layout, &state_dir);
+        let extras =
+            generate::mark_in_flight(&mut plan, &layout, &state_dir, args.retry_failed.is_some());
         return dry_run(&plan, extras, args, &connection).await;
     }
     generate::generate(plan, &layout, args, connection).await

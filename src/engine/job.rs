@@ -92,6 +92,12 @@ fn nothing_to_collect(ctx: &Context, job: &JobSpec) -> JobOutcome {
     }
 }
 
+/// Whether the job's first step is a create, which needs a place in flight (and the
+/// pause between submissions). An extra take is never created, only collected.
+pub(super) fn submits_first(ctx: &Context, job: &JobSpec) -> bool {
+    !job.extra && matches!(start_of(ctx, job), Start::Fresh)
+}
+
 fn start_of(ctx: &Context, job: &JobSpec) -> Start {
     let Some(record) = ctx.earlier.get(&job.key) else {
         return Start::Fresh;

@@ -155,9 +155,11 @@ pub async fn run(mut batch: Batch) -> Summary {
                 None => break,
             }
         }
-        let permit = if ctx.resumes(&job) {
-            None
-        } else {
+        // Only a job that starts with a create waits for the gate and the stagger: one
+        // resumed at the provider, failed there before, or an extra take to collect
+        // costs the provider nothing now, so ten thousand of them take no time.
+        let submits = job::submits_first(&ctx, &job);
+        let permit = if submits {
             match admit(&ctx, &mut running, &mut summary, &mut record).await {
                 Some(permit) => Some(permit),
                 None => {
@@ -165,6 +167,8 @@ pub async fn run(mut batch: Batch) -> Summary {
                     continue;
                 }
             }
+        } else {
+            None
         };
         let task_ctx = ctx.clone();
         running.spawn(async move {
@@ -177,7 +181,9 @@ pub async fn run(mut batch: Batch) -> Summary {
             });
             (job, outcome)
         });
-        stagger(&ctx).await;
+        if submits {
+            stagger(&ctx).await;
+        }
     }
     while let Some(joined) = running.join_next().await {
         collect(joined, &mut summary, &mut record);
