@@ -22,12 +22,11 @@ const QUICK: &[&str] = &[
     "300ms",
     "--recovery-step",
     "100ms",
-    "--gen-count",
-    "1",
     "--json",
 ];
 
 const FAST_POLLS: &[&str] = &["--poll-interval", "50ms"];
+const ONE_VERSION: &[&str] = &["--gen-count", "1"];
 
 /// Far longer than an interrupted run needs with the fix, far shorter than the hang the
 /// test provokes without it.
@@ -44,6 +43,7 @@ fn spawn(project: &Project, base_url: &str, args: &[&str]) -> Child {
         .env("SORA_BASE_URL", base_url)
         .args(QUICK)
         .args(FAST_POLLS)
+        .args(ONE_VERSION)
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -182,6 +182,7 @@ fn a_provider_that_refuses_every_connection_is_given_up_on_and_every_job_left_fo
         .env("SORA_API_KEY", sim::DEFAULT_KEY)
         .env("SORA_BASE_URL", refused_base_url())
         .args(QUICK)
+        .args(ONE_VERSION)
         .args(["--poll-interval", "1s", "--request-timeout", "1s"])
         .args(["--give-up-after", "2s"])
         .timeout(HANG_GUARD)
@@ -216,6 +217,7 @@ fn a_provider_that_refuses_every_connection_is_given_up_on_and_every_job_left_fo
         .env("SORA_BASE_URL", sim.base_url())
         .args(QUICK)
         .args(FAST_POLLS)
+        .args(ONE_VERSION)
         .timeout(HANG_GUARD)
         .output()
         .unwrap();
@@ -271,4 +273,37 @@ fn ten_thousand_jobs_failed_at_the_provider_before_are_settled_without_the_provi
     assert_eq!(plan["jobs_failed"], 10_000, "{plan}");
     assert_eq!(plan["jobs_new"], 0, "{plan}");
     assert_eq!(plan["estimated_cost_cents"], 0, "{plan}");
+}
+
+#[test]
+fn a_run_that_gives_up_sends_no_create_for_versions_queued_behind_a_siblings_create() {
+    // Versions of one prompt create one at a time. The first create hangs until its
+    // deadline; the run gives up meanwhile, so the two versions queued behind it must
+    // not each send a create of their own (and wait out its deadline) afterwards.
+    let sim = simulator(SimSettings {
+        hang: true,
+        ..SimSettings::default()
+    });
+    let project = Project::new();
+    project.write("input/storyboard.json", &storyboard("queued", 1));
+    let output = project
+        .sora()
+        .env("SORA_API_KEY", sim::DEFAULT_KEY)
+        .env("SORA_BASE_URL", sim.base_url())
+        .args(QUICK)
+        .args(FAST_POLLS)
+        .args(["--gen-count", "3", "--request-timeout", "3s"])
+        .args(["--give-up-after", "1s"])
+        .timeout(HANG_GUARD)
+        .output()
+        .unwrap();
+    let summary: Value = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{summary}\n{stderr}");
+    let journal =
+        std::fs::read_to_string(project.path().join("output/.sora-batch/journal.jsonl")).unwrap();
+    let creates = journal.matches(r#""event":"submitting""#).count();
+    assert_eq!(creates, 1, "one create was sent:\n{journal}");
+    assert_eq!(summary["not_started"], 2, "{summary}");
+    assert_eq!(summary["left_in_flight"], 1, "{summary}");
 }

@@ -210,7 +210,13 @@ async fn create_once(
     job: &JobSpec,
     permit: &mut Option<Permit>,
 ) -> Result<Result<Accepted, ProviderError>, JobOutcome> {
-    let _same_prompt = ctx.prompt_lock(&job.segment.prompt).await;
+    // A sibling version may hold the lock for a whole create: once the run stops, the
+    // versions queued behind it must not each send one more (and wait its deadline).
+    let _same_prompt = tokio::select! {
+        biased;
+        () = ctx.stop.cancelled() => return Err(not_started(ctx)),
+        guard = ctx.prompt_lock(&job.segment.prompt) => guard,
+    };
     let (at_ms, clock_offset_ms) = (unix_ms(), ctx.provider.clock_offset_ms());
     let since = Since::now(at_ms, clock_offset_ms);
     let submitting = Event::Submitting {
