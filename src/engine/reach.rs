@@ -1,7 +1,8 @@
-//! Whether the provider can be reached: when an API call last got an answer, and the
-//! watch that stops the run when none has for `--give-up-after` (connections refused,
-//! names that do not resolve, every answer a server error or a timeout). Without it a
-//! dead provider keeps a run retrying for days.
+//! Whether the provider can be reached: since when its API calls have gone unanswered,
+//! and the watch that stops the run when that has lasted `--give-up-after` (connections
+//! refused, names that do not resolve, every answer a server error or a timeout).
+//! Without it a dead provider keeps a run retrying for days. Only failures start the
+//! clock: a run busy downloading makes no API calls for a while, and that is no outage.
 
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
@@ -12,50 +13,75 @@ use tokio::time::Instant;
 use crate::provider::{Accepted, Provider, ProviderError, RecentPage, TaskStatus};
 use crate::storyboard::Segment;
 
-/// When the provider last answered, on both clocks: tokio's for the timing, the wall
-/// clock for the message.
+/// A moment on both clocks: tokio's for the timing, the wall clock for the message.
+#[derive(Debug, Clone, Copy)]
+pub struct Moment {
+    at: Instant,
+    wall: SystemTime,
+}
+
+impl Moment {
+    pub fn now() -> Self {
+        Moment {
+            at: Instant::now(),
+            wall: SystemTime::now(),
+        }
+    }
+}
+
+/// Since when calls have gone unanswered (`None`: the latest one was answered).
 pub struct Reach {
-    last: Mutex<(Instant, SystemTime)>,
+    failing_since: Mutex<Option<Moment>>,
     limit: Duration,
 }
 
 impl Reach {
-    /// Counts from now: a run that never gets an answer gives up `limit` after it starts.
     pub fn new(limit: Duration) -> Self {
         Reach {
-            last: Mutex::new((Instant::now(), SystemTime::now())),
+            failing_since: Mutex::new(None),
             limit,
         }
     }
 
-    /// Notes a call's outcome: anything the provider meant to say proves it is there.
-    pub fn note<T>(&self, result: &Result<T, ProviderError>) {
+    /// Notes the outcome of a call that started at `started`: anything the provider
+    /// meant to say proves it is there; a failure starts the clock if it is not running.
+    pub fn note<T>(&self, started: Moment, result: &Result<T, ProviderError>) {
         let answered = match result {
             Ok(_) => true,
             Err(error) => is_answer(error),
         };
+        let mut failing = self
+            .failing_since
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
         if answered {
-            *self
-                .last
-                .lock()
-                .unwrap_or_else(|poison| poison.into_inner()) = (Instant::now(), SystemTime::now());
+            *failing = None;
+        } else if failing.is_none() {
+            *failing = Some(started);
         }
     }
 
-    /// Resolves once no call has been answered for the limit, with when the last one was
-    /// (or the run started).
+    fn failing_since(&self) -> Option<Moment> {
+        *self
+            .failing_since
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    /// Resolves once calls have gone unanswered for the limit, with since when.
     pub async fn lost(&self) -> SystemTime {
         loop {
-            let (at, wall) = *self
-                .last
-                .lock()
-                .unwrap_or_else(|poison| poison.into_inner());
-            let due = at.checked_add(self.limit);
-            match due {
+            let Some(since) = self.failing_since() else {
+                // A failure noted meanwhile started no earlier than now: looking again
+                // one limit later is soon enough.
+                tokio::time::sleep(self.limit).await;
+                continue;
+            };
+            match since.at.checked_add(self.limit) {
                 Some(due) if Instant::now() < due => tokio::time::sleep_until(due).await,
                 // A limit too far away to add is never reached.
                 None => std::future::pending::<()>().await,
-                Some(_) => return wall,
+                Some(_) => return since.wall,
             }
         }
     }
@@ -90,9 +116,10 @@ impl<P: Provider + ?Sized> Watched<P> {
         &'a self,
         call: BoxFuture<'a, Result<T, ProviderError>>,
     ) -> BoxFuture<'a, Result<T, ProviderError>> {
+        let started = Moment::now();
         Box::pin(async move {
             let result = call.await;
-            self.reach.note(&result);
+            self.reach.note(started, &result);
             result
         })
     }
@@ -131,7 +158,7 @@ impl<P: Provider + ?Sized> Provider for Watched<P> {
 mod tests {
     use super::*;
 
-    fn refused() -> Result<(), ProviderError> {
+    fn failed() -> Result<(), ProviderError> {
         Err(ProviderError::Transient {
             message: "could not connect".to_string(),
             request_id: None,
@@ -139,36 +166,47 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_provider_silent_for_the_limit_is_given_up_on_and_an_answer_resets_the_clock() {
+    async fn calls_unanswered_for_the_limit_give_the_provider_up_since_the_first_of_them() {
         let reach = Reach::new(Duration::from_secs(900));
-        let started = Instant::now();
         tokio::time::sleep(Duration::from_secs(600)).await;
-        reach.note(&refused());
-        reach.note::<()>(&Err(ProviderError::Ambiguous {
-            message: "reset".to_string(),
-            retry_after: None,
-        }));
-        // Failures do not count: the limit runs from the start.
-        reach.lost().await;
-        assert_eq!(started.elapsed(), Duration::from_secs(900));
-
-        let reach = Reach::new(Duration::from_secs(900));
-        let started = Instant::now();
-        tokio::time::sleep(Duration::from_secs(600)).await;
-        let before = SystemTime::now();
-        // A rate limit is the provider speaking, as much as a success is.
-        reach.note::<()>(&Err(ProviderError::RateLimited {
-            retry_after: None,
-            request_id: None,
-        }));
+        let first = Moment::now();
+        // A call that hangs until its deadline counts from when it was sent.
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        reach.note(first, &failed());
+        reach.note::<()>(
+            Moment::now(),
+            &Err(ProviderError::Ambiguous {
+                message: "reset".to_string(),
+                retry_after: None,
+            }),
+        );
         let since = reach.lost().await;
-        assert_eq!(started.elapsed(), Duration::from_secs(1500));
-        assert!(since >= before, "the message names the last answer");
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        reach.note(&Ok(()));
-        let again = Instant::now();
+        assert_eq!(Instant::now() - first.at, Duration::from_secs(900));
+        assert_eq!(since, first.wall);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_answer_stops_the_clock_and_quiet_is_no_outage() {
+        let reach = Reach::new(Duration::from_secs(900));
+        reach.note(Moment::now(), &failed());
+        tokio::time::sleep(Duration::from_secs(600)).await;
+        // A rate limit is the provider speaking, as much as a success is.
+        reach.note::<()>(
+            Moment::now(),
+            &Err(ProviderError::RateLimited {
+                retry_after: None,
+                request_id: None,
+            }),
+        );
+        // Hours of downloads without an API call: no reason to give up.
+        let quiet = tokio::time::timeout(Duration::from_secs(4 * 3600), reach.lost()).await;
+        assert!(quiet.is_err(), "gave up on a provider that answered");
+        let failing = Moment::now();
+        reach.note(failing, &failed());
+        tokio::time::sleep(Duration::from_secs(300)).await;
+        reach.note(Moment::now(), &failed());
         reach.lost().await;
-        assert_eq!(again.elapsed(), Duration::from_secs(900));
+        assert_eq!(Instant::now() - failing.at, Duration::from_secs(900));
     }
 
     #[test]
