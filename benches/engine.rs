@@ -11,6 +11,9 @@
 //! cost an hour: a lost create's second search waits `--lost-create-wait`, and only the
 //! prompt's other versions wait with it).
 //! Scenario 3: 10,000 jobs planned and run; peak memory must stay under 30 MB.
+//! Scenario 4 (`hangs`): 20 jobs against a provider that never answers (`--hang`), and
+//! against one that trickles its status answers (`--trickle-status`), run to their end
+//! and stopped by SIGTERM: each must end within the bound the README states.
 //!
 //! Run with `cargo bench --bench engine` (add `-- faults` for one scenario).
 
@@ -20,23 +23,27 @@ use std::time::{Duration, Instant};
 
 use sora_batch::sim::{self, GenSeconds, SimSettings};
 
+#[path = "engine/hangs.rs"]
+mod hangs;
+
 const SCALE: f64 = 600.0;
 
 /// A scenario's name and its run, which says whether it met its targets.
 type Scenario = (&'static str, fn() -> bool);
 
 /// `cargo bench --bench engine -- faults` runs only the scenarios whose name contains
-/// the word (`capacity`, `faults`, `memory`).
+/// the word (`capacity`, `faults`, `memory`, `hangs`).
 fn main() {
     let only: Vec<String> = std::env::args()
         .skip(1)
         .filter(|arg| !arg.starts_with("--"))
         .collect();
     let wanted = |name: &str| only.is_empty() || only.iter().any(|word| name.contains(word));
-    let scenarios: [Scenario; 3] = [
+    let scenarios: [Scenario; 4] = [
         ("capacity", capacity_run),
         ("faults", faults_run),
         ("memory", memory_run),
+        ("hangs", hangs::run),
     ];
     let mut ok = true;
     for (name, scenario) in scenarios {

@@ -26,6 +26,7 @@ const POLL_INTERVAL: InRange<Duration> = duration_in(ms(10), hours(1));
 const POLL_TIMEOUT: InRange<Duration> = duration_in(secs(1), hours(7 * 24));
 const REQUEST_TIMEOUT: InRange<Duration> = duration_in(ms(100), hours(1));
 const LOST_CREATE_WAIT: InRange<Duration> = duration_in(Duration::ZERO, hours(1));
+const GIVE_UP_AFTER: InRange<Duration> = duration_in(ms(100), hours(7 * 24));
 /// The most jobs in flight a run may allow.
 const MAX_WORKERS: u32 = 1000;
 /// A price above the most any task may plausibly cost is a typo.
@@ -361,6 +362,13 @@ pub struct RunArgs {
     #[arg(long, env = "SORA_REQUEST_TIMEOUT", hide_env_values = true, value_name = "TIME",
         default_value = "60s", value_parser = REQUEST_TIMEOUT, help_heading = "Engine")]
     pub request_timeout: Duration,
+
+    /// Give up on the provider when no API call has been answered for this long (refused
+    /// connections, failed lookups, only server errors or timeouts): nothing more is
+    /// submitted, every job is left for the next run, and the run exits 1
+    #[arg(long, env = "SORA_GIVE_UP_AFTER", hide_env_values = true, value_name = "TIME",
+        default_value = "15m", value_parser = GIVE_UP_AFTER, help_heading = "Engine")]
+    pub give_up_after: Duration,
 
     /// After a create with no usable answer, wait this long for the provider's task list to
     /// show the task before looking a second time (and only then submit it again)

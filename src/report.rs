@@ -24,6 +24,8 @@ pub struct PlanReport {
     pub jobs_done: u64,
     /// Submitted by an earlier run and still at the provider: not priced again.
     pub jobs_in_flight: u64,
+    /// Failed at the provider in an earlier run: not submitted again, not priced.
+    pub jobs_failed: u64,
     pub video_seconds: u64,
     pub estimated_cost_cents: u64,
     pub price_source: PriceSource,
@@ -49,6 +51,7 @@ pub struct StoryboardLine {
     pub jobs_changed: u64,
     pub jobs_done: u64,
     pub jobs_in_flight: u64,
+    pub jobs_failed: u64,
     pub video_seconds: u64,
     pub estimated_cost_cents: u64,
 }
@@ -89,6 +92,7 @@ impl PlanReport {
                 jobs_changed: tally.changed,
                 jobs_done: tally.done,
                 jobs_in_flight: tally.in_flight,
+                jobs_failed: tally.failed_before,
                 video_seconds: tally.video_seconds,
                 estimated_cost_cents: tally.cost_cents,
             })
@@ -109,6 +113,7 @@ impl PlanReport {
             jobs_changed: total.changed,
             jobs_done: total.done,
             jobs_in_flight: total.in_flight,
+            jobs_failed: total.failed_before,
             video_seconds: total.video_seconds,
             estimated_cost_cents: total.cost_cents,
             price_source: quote.source,
@@ -149,6 +154,7 @@ impl PlanReport {
             changed: self.jobs_changed,
             done: self.jobs_done,
             in_flight: self.jobs_in_flight,
+            failed_before: self.jobs_failed,
             video_seconds: self.video_seconds,
             cost_cents: self.estimated_cost_cents,
         };
@@ -165,6 +171,7 @@ impl PlanReport {
                     changed: line.jobs_changed,
                     done: line.jobs_done,
                     in_flight: line.jobs_in_flight,
+                    failed_before: line.jobs_failed,
                     video_seconds: line.video_seconds,
                     cost_cents: line.estimated_cost_cents,
                 };
@@ -223,6 +230,13 @@ impl PlanReport {
                 counted(n, "job"),
                 plural(n, "is", "are"),
                 plural(n, "it", "them")
+            );
+        }
+        if self.jobs_failed > 0 {
+            let _ = writeln!(
+                out,
+                "{} failed at the provider in an earlier run: not submitted again and not priced (edit the segment, or rerun with --retry-failed).",
+                counted(self.jobs_failed, "job")
             );
         }
         extra_takes_text(&mut out, &self.extra_takes, "the next run collects");

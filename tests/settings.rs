@@ -44,6 +44,11 @@ fn absurd_durations_and_counts_are_refused_at_parse_time_with_their_range() {
         ("--request-timeout", "500000000000y", "between 100ms and 1h"),
         ("--request-timeout", "0s", "between 100ms and 1h"),
         (
+            "--give-up-after",
+            "500000000000y",
+            "between 100ms and 7days",
+        ),
+        (
             "--breaker-cooldown",
             "500000000000y",
             "between 10ms and 1day",

@@ -195,12 +195,14 @@ fn job_key(plan: &Plan, job: &crate::plan::Job) -> JobKey {
 
 /// For the dry run: the jobs an earlier run left at the provider, which the next run
 /// collects without paying again, and the extra takes it will collect (paid tasks no
-/// storyboard asks for any more). An unreadable journal marks nothing: the caller says
-/// the estimate cannot be trusted (a real run stops on it).
+/// storyboard asks for any more). Jobs that failed at the provider before are marked so
+/// (a run does not submit them again) unless `retry_failed`. An unreadable journal marks
+/// nothing: the caller says the estimate cannot be trusted (a real run stops on it).
 pub(super) fn mark_in_flight(
     plan: &mut Plan,
     layout: &Layout,
     state_dir: &Path,
+    retry_failed: bool,
 ) -> Result<Vec<ExtraTake>, crate::journal::JournalError> {
     let earlier = match Journal::read(state_dir)? {
         earlier if !earlier.is_empty() => earlier,
@@ -208,9 +210,13 @@ pub(super) fn mark_in_flight(
     };
     let keys: Vec<JobKey> = plan.jobs.iter().map(|job| job_key(plan, job)).collect();
     for (job, key) in plan.jobs.iter_mut().zip(&keys) {
-        let flying = earlier.get(key).is_some_and(|record| record.is_in_flight());
-        if flying && job.state != JobState::Done {
+        let Some(record) = earlier.get(key).filter(|_| job.state != JobState::Done) else {
+            continue;
+        };
+        if record.is_in_flight() {
             job.state = JobState::InFlight;
+        } else if record.failed_at_provider() && !retry_failed {
+            job.state = JobState::FailedBefore;
         }
     }
     Ok(extras::find(
@@ -286,6 +292,8 @@ fn engine_settings(args: &RunArgs) -> EngineSettings {
         max_server_errors: 10,
         stagger: engine::stagger_for(interval),
         lost_create_wait: args.lost_create_wait,
+        request_timeout: args.request_timeout,
+        give_up_after: args.give_up_after,
     }
 }
 

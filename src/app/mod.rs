@@ -165,7 +165,7 @@ async fn connect(args: &RunArgs) -> Result<Connection, AppError> {
         let base = url::Url::parse(&simulator.base_url()).expect("the simulator's URL parses");
         let key = ApiKey::new(sim::DEFAULT_KEY);
         let redact = Redactor::for_run(Some(&key), &base);
-        let client = SoraHk::new(http.clone(), &base, key, redact);
+        let client = SoraHk::new(http.clone(), &base, key, redact, args.request_timeout);
         return Ok(Connection {
             client: Some(client),
             shown_url: format!("{} (the built-in simulator)", simulator.base_url()),
@@ -176,7 +176,15 @@ async fn connect(args: &RunArgs) -> Result<Connection, AppError> {
     let key = ApiKey::from_env()?;
     let redact = Redactor::for_run(key.as_ref(), &args.base_url);
     let shown_url = redact.redact(args.base_url.as_str());
-    let client = key.map(|key| SoraHk::new(http.clone(), &args.base_url, key, redact));
+    let client = key.map(|key| {
+        SoraHk::new(
+            http.clone(),
+            &args.base_url,
+            key,
+            redact,
+            args.request_timeout,
+        )
+    });
     Ok(Connection {
         client,
         shown_url,
@@ -210,10 +218,12 @@ async fn run_batch(args: &RunArgs) -> Result<Exit, AppError> {
     if args.dry_run {
         let mut plan = plan;
         let state_dir = args.state_dir();
-        let (extras, untrusted) = match generate::mark_in_flight(&mut plan, &layout, &state_dir) {
-            Ok(extras) => (extras, None),
-            Err(err) => (Vec::new(), Some(untrusted_estimate(&err))),
-        };
+        let retry_failed = args.retry_failed.is_some();
+        let (extras, untrusted) =
+            match generate::mark_in_flight(&mut plan, &layout, &state_dir, retry_failed) {
+                Ok(extras) => (extras, None),
+                Err(err) => (Vec::new(), Some(untrusted_estimate(&err))),
+            };
         return dry_run(&plan, extras, untrusted, args, &connection).await;
     }
     generate::generate(plan, &layout, args, connection).await

@@ -17,6 +17,7 @@ use super::gate::Gate;
 use super::outcome::{Failure, JobOutcome};
 use super::owners::Owners;
 use super::poll::PollSettings;
+use super::reach::{Reach, Watched};
 use super::{Batch, JobSpec};
 use crate::journal::{Event, JobKey, Journal, JournalError, JournalState};
 use crate::provider::untrusted::MAX_TASK_CENTS;
@@ -41,6 +42,11 @@ pub struct EngineSettings {
     /// provider's task list is searched a second time, before the job may be submitted
     /// again: how soon the list shows a new task.
     pub lost_create_wait: Duration,
+    /// The longest one API call may take (`--request-timeout`): what an interrupted run
+    /// waits for at most, for the answer to a create already sent.
+    pub request_timeout: Duration,
+    /// How long without any answer from the provider before the run gives up on it.
+    pub give_up_after: Duration,
 }
 
 /// Why a run stopped submitting before its end.
@@ -55,6 +61,8 @@ pub enum StopReason {
     /// but tasks already paid for are followed to their videos, since no later run's
     /// journal knows about them.
     JournalRemoved(String),
+    /// No API call was answered for `--give-up-after`: every job is left for the next run.
+    Unreachable(String),
 }
 
 impl StopReason {
@@ -69,6 +77,7 @@ impl StopReason {
             StopReason::JournalRemoved(_) => {
                 "not submitted: the state folder was removed during the run"
             }
+            StopReason::Unreachable(_) => "not submitted: the provider could not be reached",
         }
         .to_string()
     }
@@ -82,7 +91,8 @@ impl fmt::Display for StopReason {
             | StopReason::Unauthorized(message)
             | StopReason::DiskFull(message)
             | StopReason::Journal(message)
-            | StopReason::JournalRemoved(message) => f.write_str(message),
+            | StopReason::JournalRemoved(message)
+            | StopReason::Unreachable(message) => f.write_str(message),
         }
     }
 }
@@ -143,7 +153,9 @@ impl Counters {
 }
 
 pub(super) struct Context {
+    /// Every call is noted in `reach`.
     pub provider: Arc<dyn Provider>,
+    pub reach: Arc<Reach>,
     pub gate: Arc<Gate>,
     pub journal: Arc<Journal>,
     /// The journal as it was when the run started: where each job picks up.
@@ -180,8 +192,14 @@ impl Context {
         requests.sort_by(|a, b| a.0.cmp(&b.0));
         requests.dedup_by(|a, b| a.0 == b.0);
         let owners = Owners::new(&earlier, jobs);
+        let reach = Arc::new(Reach::new(batch.settings.give_up_after));
+        let provider = Arc::new(Watched {
+            reach: reach.clone(),
+            inner: batch.provider.clone(),
+        });
         Context {
-            provider: batch.provider.clone(),
+            provider,
+            reach,
             gate: Gate::new(batch.settings.breaker.clone()),
             journal: batch.journal.clone(),
             earlier,
@@ -303,21 +321,52 @@ impl Context {
     }
 }
 
-/// First Ctrl+C or SIGTERM: stop submitting, leave tasks at the provider for the next
-/// run, let downloads finish. Second: exit at once (the journal is already on disk).
+/// What an interrupted run may take beyond an in-flight create's deadline: writing the
+/// journal, the summary and the reports.
+pub const EXIT_GRACE: Duration = Duration::from_secs(10);
+
+/// The longest an interrupted run takes to exit: a create already sent is given its
+/// deadline (its answer says whether it was paid for); nothing else is waited for.
+pub fn exit_bound(request_timeout: Duration) -> Duration {
+    request_timeout.saturating_add(EXIT_GRACE)
+}
+
+/// First Ctrl+C or SIGTERM: stop submitting, stop waiting at the provider and stop
+/// downloads (tasks and partial files are left for the next run), let a create already
+/// sent finish up to its deadline, and quit if the run has not ended within
+/// [`exit_bound`]. Second: exit at once (the journal is already on disk).
 pub(super) async fn watch_signals(ctx: Arc<Context>) {
     if interrupt_signal().await.is_err() {
         return;
     }
     ctx.interrupted.store(true, Ordering::Relaxed);
+    let bound = exit_bound(ctx.settings.request_timeout);
     warn!(
-        "stopping: no new submissions; jobs at the provider are left for the next run; downloads in progress finish (press Ctrl+C again to quit now)"
+        "stopping: no new submissions; jobs at the provider and partial downloads are left for the next run; a create already sent gets its answer (exiting within {} at most; press Ctrl+C again to quit now)",
+        humantime::format_duration(bound)
     );
     ctx.stop_run(StopReason::Interrupted);
-    if interrupt_signal().await.is_ok() {
-        error!("quitting now; rerun to pick up where this run stopped");
-        std::process::exit(130);
+    tokio::select! {
+        second = interrupt_signal() => {
+            if second.is_ok() {
+                error!("quitting now; rerun to pick up where this run stopped");
+                std::process::exit(130);
+            }
+        }
+        () = tokio::time::sleep(bound) => {
+            error!(
+                "the run did not end within {} of the interrupt; quitting now (the journal is on disk: rerun to pick up where it stopped)",
+                humantime::format_duration(bound)
+            );
+            std::process::exit(130);
+        }
     }
+}
+
+/// Stops the run once the provider has answered nothing for `--give-up-after`.
+pub(super) async fn watch_reach(ctx: Arc<Context>) {
+    let since = ctx.reach.lost().await;
+    ctx.stop_run(StopReason::Unreachable(ctx.reach.message(since)));
 }
 
 async fn interrupt_signal() -> std::io::Result<()> {

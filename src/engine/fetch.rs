@@ -25,8 +25,9 @@ pub(super) async fn fetch(
     url: url::Url,
     final_status: Option<Value>,
 ) -> JobOutcome {
-    // Once interrupted, downloads already running finish, but queued ones are left for
-    // the next run (the journal says the video is ready), so Ctrl+C ends the run soon.
+    // Once interrupted, queued downloads are left for the next run (the journal says the
+    // video is ready), and running ones stop where they are: the `.tmp` and its origin
+    // record stay, so the next run resumes it. Ctrl+C ends the run within seconds.
     let slot = tokio::select! {
         slot = ctx.downloads.acquire() => slot.ok(),
         () = ctx.interrupt.cancelled() => None,
@@ -35,11 +36,18 @@ pub(super) async fn fetch(
         return JobOutcome::LeftInFlight(task.task_id);
     };
     ctx.counters.downloading.fetch_add(1, Ordering::Relaxed);
-    let result = transfer(ctx, job, &task, &url, final_status.as_ref()).await;
+    let result = tokio::select! {
+        result = transfer(ctx, job, &task, &url, final_status.as_ref()) => Some(result),
+        () = ctx.interrupt.cancelled() => None,
+    };
     ctx.counters.downloading.fetch_sub(1, Ordering::Relaxed);
     let fetched = match result {
-        Ok(fetched) => fetched,
-        Err(outcome) => return outcome,
+        Some(Ok(fetched)) => fetched,
+        Some(Err(outcome)) => return outcome,
+        None => {
+            info!("{}: download stopped; the next run resumes it", job.key);
+            return JobOutcome::LeftInFlight(task.task_id);
+        }
     };
     let event = Event::Downloaded {
         at_ms: unix_ms(),

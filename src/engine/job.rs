@@ -92,6 +92,12 @@ fn nothing_to_collect(ctx: &Context, job: &JobSpec) -> JobOutcome {
     }
 }
 
+/// Whether the job's first step is a create, which needs a place in flight (and the
+/// pause between submissions). An extra take is never created, only collected.
+pub(super) fn submits_first(ctx: &Context, job: &JobSpec) -> bool {
+    !job.extra && matches!(start_of(ctx, job), Start::Fresh)
+}
+
 fn start_of(ctx: &Context, job: &JobSpec) -> Start {
     let Some(record) = ctx.earlier.get(&job.key) else {
         return Start::Fresh;
@@ -205,7 +211,13 @@ async fn create_once(
     job: &JobSpec,
     permit: &mut Option<Permit>,
 ) -> Result<Result<Accepted, ProviderError>, JobOutcome> {
-    let _same_prompt = ctx.prompt_lock(&job.segment.prompt).await;
+    // A sibling version may hold the lock for a whole create: once the run stops, the
+    // versions queued behind it must not each send one more (and wait its deadline).
+    let _same_prompt = tokio::select! {
+        biased;
+        () = ctx.stop.cancelled() => return Err(not_started(ctx)),
+        guard = ctx.prompt_lock(&job.segment.prompt) => guard,
+    };
     let (at_ms, clock_offset_ms) = (unix_ms(), ctx.provider.clock_offset_ms());
     let since = Since::now(at_ms, clock_offset_ms);
     let submitting = Event::Submitting {

@@ -15,6 +15,7 @@ mod job;
 pub mod outcome;
 mod owners;
 pub mod poll;
+mod reach;
 mod reconcile;
 mod wait;
 
@@ -106,6 +107,7 @@ pub async fn run(mut batch: Batch) -> Summary {
         .map(|job| fetch::settle_done(&ctx, job))
         .collect();
     let signals = tokio::spawn(context::watch_signals(ctx.clone()));
+    let reach = tokio::spawn(context::watch_reach(ctx.clone()));
     let progress = tokio::spawn(context::show_progress(ctx.clone(), total, batch.quiet));
     let mut summary = Summary {
         jobs_total: planned,
@@ -153,9 +155,11 @@ pub async fn run(mut batch: Batch) -> Summary {
                 None => break,
             }
         }
-        let permit = if ctx.resumes(&job) {
-            None
-        } else {
+        // Only a job that starts with a create waits for the gate and the stagger: one
+        // resumed at the provider, failed there before, or an extra take to collect
+        // costs the provider nothing now, so ten thousand of them take no time.
+        let submits = job::submits_first(&ctx, &job);
+        let permit = if submits {
             match admit(&ctx, &mut running, &mut summary, &mut record).await {
                 Some(permit) => Some(permit),
                 None => {
@@ -163,6 +167,8 @@ pub async fn run(mut batch: Batch) -> Summary {
                     continue;
                 }
             }
+        } else {
+            None
         };
         let task_ctx = ctx.clone();
         running.spawn(async move {
@@ -175,12 +181,15 @@ pub async fn run(mut batch: Batch) -> Summary {
             });
             (job, outcome)
         });
-        stagger(&ctx).await;
+        if submits {
+            stagger(&ctx).await;
+        }
     }
     while let Some(joined) = running.join_next().await {
         collect(joined, &mut summary, &mut record);
     }
     signals.abort();
+    reach.abort();
     ctx.finish_progress();
     let _ = progress.await;
     summary.interrupted = ctx.interrupted();

@@ -136,7 +136,13 @@ pub(super) async fn find(
     since: Since,
 ) -> Result<Option<Accepted>, JobOutcome> {
     for attempt in 1..=LIST_ATTEMPTS {
-        let error = match search(ctx, job, since).await {
+        let searched = tokio::select! {
+            searched = search(ctx, job, since) => searched,
+            () = ctx.interrupt.cancelled() => {
+                return Err(unresolved(job, "the run stopped before it could tell"));
+            }
+        };
+        let error = match searched {
             Ok(Search::Found(task)) => {
                 info!(
                     "{}: found its task {} at the provider; adopting it",

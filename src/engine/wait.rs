@@ -58,7 +58,14 @@ pub(super) async fn until_finished(
                 return Err(Ended::Outcome(JobOutcome::LeftInFlight(task.task_id)));
             }
         }
-        let status = match ctx.provider.status(&task.task_id).await {
+        // A status answer is worth nothing once the run stops: it is not waited for.
+        let answer = tokio::select! {
+            answer = ctx.provider.status(&task.task_id) => answer,
+            () = ctx.interrupt.cancelled() => {
+                return Err(Ended::Outcome(JobOutcome::LeftInFlight(task.task_id)));
+            }
+        };
+        let status = match answer {
             Ok(status) => status,
             Err(error) => {
                 let interval = ctx.settings.poll.interval;

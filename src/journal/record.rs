@@ -162,6 +162,17 @@ impl JobRecord {
         )
     }
 
+    /// Whether its last task failed at the provider (and nothing was tried since).
+    pub fn failed_at_provider(&self) -> bool {
+        matches!(
+            self.stage,
+            Stage::Finished {
+                outcome: Outcome::Failed { .. },
+                ..
+            }
+        )
+    }
+
     /// Whether the job still needs this tool: to learn whether it was submitted, to poll
     /// it, or to download its video.
     pub fn is_in_flight(&self) -> bool {

@@ -32,6 +32,9 @@ pub enum JobState {
     /// Submitted by an earlier run and still at the provider (the journal says so): the
     /// next run collects it without paying again, so it is not priced.
     InFlight,
+    /// Failed at the provider in an earlier run (the journal says so): not submitted again
+    /// unless the segment is edited or `--retry-failed` asks, so it is not priced.
+    FailedBefore,
 }
 
 /// One version of one segment: a single paid generation.
@@ -220,6 +223,7 @@ pub struct Tally {
     pub changed: u64,
     pub done: u64,
     pub in_flight: u64,
+    pub failed_before: u64,
     /// Seconds of video to generate (new and changed jobs).
     pub video_seconds: u64,
     /// Estimated cost of the new and changed jobs, in cents.
@@ -228,7 +232,7 @@ pub struct Tally {
 
 impl Tally {
     pub fn total(&self) -> u64 {
-        self.new + self.changed + self.done + self.in_flight
+        self.new + self.changed + self.done + self.in_flight + self.failed_before
     }
 
     fn add(&mut self, job: &Job, prices: &Prices) {
@@ -237,6 +241,7 @@ impl Tally {
             JobState::Changed => self.changed += 1,
             JobState::Done => return self.done += 1,
             JobState::InFlight => return self.in_flight += 1,
+            JobState::FailedBefore => return self.failed_before += 1,
         }
         self.video_seconds += u64::from(job.segment.duration_seconds);
         self.cost_cents += prices.per_job(&job.segment);

@@ -130,6 +130,7 @@ fn tallies_count_only_work_to_do() {
             changed: 0,
             done: 1,
             in_flight: 0,
+            failed_before: 0,
             video_seconds: 10 + 25,
             cost_cents: 3 + 30
         }
@@ -141,6 +142,7 @@ fn tallies_count_only_work_to_do() {
             changed: 0,
             done: 0,
             in_flight: 0,
+            failed_before: 0,
             video_seconds: 30,
             cost_cents: 6
         }
@@ -152,6 +154,7 @@ fn tallies_count_only_work_to_do() {
             changed: 0,
             done: 1,
             in_flight: 0,
+            failed_before: 0,
             video_seconds: 65,
             cost_cents: 39
         }

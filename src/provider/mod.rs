@@ -156,7 +156,8 @@ pub fn http_client(timeout: Duration) -> reqwest::Client {
         .user_agent(concat!("sora-batch/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(Duration::from_secs(10).min(timeout))
         // An idle timeout, not a total one: a 1 GB download may take long, but a
-        // connection that stops sending is dead whatever it carries.
+        // connection that stops sending is dead whatever it carries. API calls add a
+        // total deadline of their own (`SoraHk`), so a trickled answer ends too.
         .read_timeout(timeout)
         .build()
         .expect("the TLS backend is compiled in")

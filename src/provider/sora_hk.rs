@@ -27,6 +27,10 @@ pub struct SoraHk {
     clock: std::sync::Arc<ProviderClock>,
     /// Everything the provider says passes through it (see `untrusted`).
     redact: Redactor,
+    /// The longest an API call may take from connecting to its answer's last byte: the
+    /// client's own timeout is only an idle one (for downloads), and an answer trickled a
+    /// byte at a time must not hold a run for ever.
+    deadline: std::time::Duration,
 }
 
 /// `GET /pricing`: what a task costs, in cents of `currency`.
@@ -47,13 +51,21 @@ struct Envelope {
 }
 
 impl SoraHk {
-    pub fn new(http: reqwest::Client, base_url: &Url, key: ApiKey, redact: Redactor) -> Self {
+    /// `deadline`: the longest one API call may take in all (`--request-timeout`).
+    pub fn new(
+        http: reqwest::Client,
+        base_url: &Url,
+        key: ApiKey,
+        redact: Redactor,
+        deadline: std::time::Duration,
+    ) -> Self {
         SoraHk {
             http,
             base: base_url.as_str().trim_end_matches('/').to_string(),
             key,
             clock: std::sync::Arc::default(),
             redact,
+            deadline,
         }
     }
 
@@ -85,6 +97,7 @@ impl SoraHk {
             .http
             .get(format!("{}{path}", self.base))
             .bearer_auth(self.key.expose())
+            .timeout(self.deadline)
             .send()
             .await
             .map_err(|err| transport_error(&err, &self.redact))?;
@@ -111,6 +124,7 @@ impl SoraHk {
             .http
             .post(format!("{}/create", self.base))
             .bearer_auth(self.key.expose())
+            .timeout(self.deadline)
             .json(&body)
             .send()
             .await;

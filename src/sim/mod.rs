@@ -4,11 +4,13 @@
 //!
 //! Layout: `world` holds the tasks and counters, `sora_hk` and `openai` speak the two
 //! dialects, `video` serves the bytes (Range, ETag, truncation, throttling), and `faults`
-//! drops connections and answers with server errors on demand.
+//! drops connections and answers with server errors on demand; `stall` keeps clients
+//! waiting (no answer at all, or one trickled a byte at a time).
 
 mod faults;
 mod openai;
 mod sora_hk;
+mod stall;
 mod video;
 mod world;
 
@@ -134,6 +136,14 @@ pub struct SimSettings {
     /// price]. Billing and the balance still use the price
     #[arg(long, value_name = "VALUE", allow_hyphen_values = true)]
     pub task_cost: Option<String>,
+
+    /// Accept every API connection and never answer, as a provider that has hung does
+    #[arg(long)]
+    pub hang: bool,
+
+    /// Send each status answer's body one byte per TIME (e.g. 2s), as a stalled proxy does
+    #[arg(long, value_name = "TIME", value_parser = humantime::parse_duration)]
+    pub trickle_status: Option<std::time::Duration>,
 }
 
 /// How the simulator ends a create that it billed but does not answer properly.
@@ -173,6 +183,8 @@ impl Default for SimSettings {
             seed: None,
             echo_key: false,
             task_cost: None,
+            hang: false,
+            trickle_status: None,
         }
     }
 }
@@ -334,6 +346,10 @@ fn router(world: Arc<World>) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             world.clone(),
             faults::inject,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            world.clone(),
+            stall::stall,
         ))
         .route("/cdn/{file}", get(video::cdn))
         .route("/__stats", get(stats))

@@ -90,17 +90,75 @@ pub fn plant_submitted(project: &Project, key: &JobKey, prompt: &str, task_id: &
     append(project, key, line);
 }
 
+/// Every job the input folder plans with `gen_count` versions: its key and prompt.
+pub fn all_jobs(project: &Project, gen_count: u32) -> Vec<(JobKey, String)> {
+    let layout = Layout {
+        input_dir: project.path().join("input"),
+        output_dir: output_dir(project),
+        mode: OutputMode::Centralized,
+    };
+    let settings = SegmentSettings::with_gen_count(gen_count);
+    let plan = plan::build(&layout, settings, false).expect("the input folder exists");
+    plan.jobs
+        .iter()
+        .map(|job| {
+            let key = JobKey {
+                storyboard: plan::storyboard_key(&plan.storyboards[job.storyboard].relative),
+                segment: job.segment.index,
+                version: job.version,
+                fingerprint: job.fingerprint.to_string(),
+            };
+            (key, job.segment.prompt.clone())
+        })
+        .collect()
+}
+
+/// Creates the provider answered, whose tasks then failed there, as an earlier run
+/// leaves them: `submitting`, `submitted`, `finished` with a failure, for each job.
+pub fn plant_failed_at_provider(project: &Project, jobs: &[(JobKey, String)]) {
+    let at_ms = now_ms();
+    let lines = jobs.iter().enumerate().flat_map(|(n, (key, prompt))| {
+        let task_id = format!("task_failed_{n}");
+        [
+            json!({
+                "event": "submitting",
+                "at_ms": at_ms,
+                "provider": "sora-hk",
+                "prompt": prompt,
+                "clock_offset_ms": 0,
+            }),
+            json!({"event": "submitted", "at_ms": at_ms, "task_id": task_id, "cost_cents": 3}),
+            json!({
+                "event": "finished",
+                "at_ms": at_ms,
+                "task_id": task_id,
+                "outcome": {"status": "failed", "message": "content policy"},
+            }),
+        ]
+        .map(|line| (key, line))
+    });
+    append_all(project, lines);
+}
+
 /// Appends one line in the journal's on-disk format (see `journal/mod.rs`), written as
 /// text so the lines stay what a run of any version would read.
-fn append(project: &Project, key: &JobKey, mut line: Value) {
-    line["v"] = json!(1);
-    line["key"] = serde_json::to_value(key).unwrap();
+fn append(project: &Project, key: &JobKey, line: Value) {
+    append_all(project, [(key, line)]);
+}
+
+fn append_all<'a>(project: &Project, lines: impl IntoIterator<Item = (&'a JobKey, Value)>) {
     let folder = output_dir(project).join(".sora-batch");
     std::fs::create_dir_all(&folder).unwrap();
-    let mut journal = std::fs::OpenOptions::new()
+    let journal = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(folder.join("journal.jsonl"))
         .unwrap();
-    writeln!(journal, "{line}").unwrap();
+    let mut journal = std::io::BufWriter::new(journal);
+    for (key, mut line) in lines {
+        line["v"] = json!(1);
+        line["key"] = serde_json::to_value(key).unwrap();
+        writeln!(journal, "{line}").unwrap();
+    }
+    journal.flush().unwrap();
 }

@@ -23,6 +23,10 @@ async fn start(settings: SimSettings) -> RunningSim {
 }
 
 fn client(sim: &RunningSim) -> SoraHk {
+    client_with_deadline(sim, Duration::from_secs(5))
+}
+
+fn client_with_deadline(sim: &RunningSim, deadline: Duration) -> SoraHk {
     let base = Url::parse(&sim.base_url()).unwrap();
     let redact = Redactor::new([KEY.to_string()]);
     SoraHk::new(
@@ -30,6 +34,7 @@ fn client(sim: &RunningSim) -> SoraHk {
         &base,
         ApiKey::new(KEY),
         redact,
+        deadline,
     )
 }
 
@@ -199,4 +204,22 @@ fn listed_times_without_a_zone_are_of_unknown_age() {
     assert_eq!(at("2026-11-26 07:00:00"), None);
     assert_eq!(unix_ms(&json!(1_795_676_400)), Some(1_795_676_400_000));
     assert_eq!(unix_ms(&json!("1795676400000")), Some(1_795_676_400_000));
+}
+
+#[tokio::test]
+async fn a_trickled_status_answer_ends_at_the_calls_deadline() {
+    // Each byte comes well within the client's 5 s idle timeout, so only a deadline on
+    // the whole call ends it; without one the status arrives, seconds later, as an answer.
+    let sim = start(SimSettings {
+        trickle_status: Some(Duration::from_millis(50)),
+        ..SimSettings::default()
+    })
+    .await;
+    let task_id = sim.create_task("a red fox");
+    let client = client_with_deadline(&sim, Duration::from_millis(300));
+    let error = client.task(&task_id).await.unwrap_err();
+    assert!(
+        matches!(&error, ProviderError::Transient { message, .. } if message.contains("timed out")),
+        "{error:?}"
+    );
 }

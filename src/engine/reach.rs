@@ -1,0 +1,222 @@
+//! Whether the provider can be reached: since when its API calls have gone unanswered,
+//! and the watch that stops the run when that has lasted `--give-up-after` (connections
+//! refused, names that do not resolve, every answer a server error or a timeout).
+//! Without it a dead provider keeps a run retrying for days. Only failures start the
+//! clock: a run busy downloading makes no API calls for a while, and that is no outage.
+
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+
+use futures_util::future::BoxFuture;
+use tokio::time::Instant;
+
+use crate::provider::{Accepted, Provider, ProviderError, RecentPage, TaskStatus};
+use crate::storyboard::Segment;
+
+/// A moment on both clocks: tokio's for the timing, the wall clock for the message.
+#[derive(Debug, Clone, Copy)]
+pub struct Moment {
+    at: Instant,
+    wall: SystemTime,
+}
+
+impl Moment {
+    pub fn now() -> Self {
+        Moment {
+            at: Instant::now(),
+            wall: SystemTime::now(),
+        }
+    }
+}
+
+/// Since when calls have gone unanswered (`None`: the latest one was answered).
+pub struct Reach {
+    failing_since: Mutex<Option<Moment>>,
+    limit: Duration,
+}
+
+impl Reach {
+    pub fn new(limit: Duration) -> Self {
+        Reach {
+            failing_since: Mutex::new(None),
+            limit,
+        }
+    }
+
+    /// Notes the outcome of a call that started at `started`: anything the provider
+    /// meant to say proves it is there; a failure starts the clock if it is not running.
+    pub fn note<T>(&self, started: Moment, result: &Result<T, ProviderError>) {
+        let answered = match result {
+            Ok(_) => true,
+            Err(error) => is_answer(error),
+        };
+        let mut failing = self
+            .failing_since
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        if answered {
+            *failing = None;
+        } else if failing.is_none() {
+            *failing = Some(started);
+        }
+    }
+
+    fn failing_since(&self) -> Option<Moment> {
+        *self
+            .failing_since
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    /// Resolves once calls have gone unanswered for the limit, with since when.
+    pub async fn lost(&self) -> SystemTime {
+        loop {
+            let Some(since) = self.failing_since() else {
+                // A failure noted meanwhile started no earlier than now: looking again
+                // one limit later is soon enough.
+                tokio::time::sleep(self.limit).await;
+                continue;
+            };
+            match since.at.checked_add(self.limit) {
+                Some(due) if Instant::now() < due => tokio::time::sleep_until(due).await,
+                // A limit too far away to add is never reached.
+                None => std::future::pending::<()>().await,
+                Some(_) => return since.wall,
+            }
+        }
+    }
+
+    /// What a run that gives up says, and its summary repeats.
+    pub fn message(&self, since: SystemTime) -> String {
+        format!(
+            "the provider has been unreachable since {} (no API call answered for {}: refused connections, failed lookups, server errors or timeouts); every job not done is left for the next run",
+            humantime::format_rfc3339_seconds(since),
+            humantime::format_duration(self.limit)
+        )
+    }
+}
+
+/// A rate limit, a refusal or "no such task" is the provider speaking; a server error, a
+/// timeout, a refused connection or a lost create answer is not.
+fn is_answer(error: &ProviderError) -> bool {
+    !matches!(
+        error,
+        ProviderError::Transient { .. } | ProviderError::Ambiguous { .. }
+    )
+}
+
+/// A provider whose every call is noted in a [`Reach`].
+pub struct Watched<P: ?Sized> {
+    pub reach: std::sync::Arc<Reach>,
+    pub inner: std::sync::Arc<P>,
+}
+
+impl<P: Provider + ?Sized> Watched<P> {
+    fn noted<'a, T: Send + 'a>(
+        &'a self,
+        call: BoxFuture<'a, Result<T, ProviderError>>,
+    ) -> BoxFuture<'a, Result<T, ProviderError>> {
+        let started = Moment::now();
+        Box::pin(async move {
+            let result = call.await;
+            self.reach.note(started, &result);
+            result
+        })
+    }
+}
+
+impl<P: Provider + ?Sized> Provider for Watched<P> {
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
+
+    fn submit<'a>(
+        &'a self,
+        segment: &'a Segment,
+    ) -> BoxFuture<'a, Result<Accepted, ProviderError>> {
+        self.noted(self.inner.submit(segment))
+    }
+
+    fn status<'a>(&'a self, task_id: &'a str) -> BoxFuture<'a, Result<TaskStatus, ProviderError>> {
+        self.noted(self.inner.status(task_id))
+    }
+
+    fn recent(&self, page: u32) -> BoxFuture<'_, Result<RecentPage, ProviderError>> {
+        self.noted(self.inner.recent(page))
+    }
+
+    fn clock_offset_ms(&self) -> Option<i64> {
+        self.inner.clock_offset_ms()
+    }
+
+    fn download_auth(&self, url: &url::Url) -> Option<String> {
+        self.inner.download_auth(url)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failed() -> Result<(), ProviderError> {
+        Err(ProviderError::Transient {
+            message: "could not connect".to_string(),
+            request_id: None,
+        })
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn calls_unanswered_for_the_limit_give_the_provider_up_since_the_first_of_them() {
+        let reach = Reach::new(Duration::from_secs(900));
+        tokio::time::sleep(Duration::from_secs(600)).await;
+        let first = Moment::now();
+        // A call that hangs until its deadline counts from when it was sent.
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        reach.note(first, &failed());
+        reach.note::<()>(
+            Moment::now(),
+            &Err(ProviderError::Ambiguous {
+                message: "reset".to_string(),
+                retry_after: None,
+            }),
+        );
+        let since = reach.lost().await;
+        assert_eq!(Instant::now() - first.at, Duration::from_secs(900));
+        assert_eq!(since, first.wall);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_answer_stops_the_clock_and_quiet_is_no_outage() {
+        let reach = Reach::new(Duration::from_secs(900));
+        reach.note(Moment::now(), &failed());
+        tokio::time::sleep(Duration::from_secs(600)).await;
+        // A rate limit is the provider speaking, as much as a success is.
+        reach.note::<()>(
+            Moment::now(),
+            &Err(ProviderError::RateLimited {
+                retry_after: None,
+                request_id: None,
+            }),
+        );
+        // Hours of downloads without an API call: no reason to give up.
+        let quiet = tokio::time::timeout(Duration::from_secs(4 * 3600), reach.lost()).await;
+        assert!(quiet.is_err(), "gave up on a provider that answered");
+        let failing = Moment::now();
+        reach.note(failing, &failed());
+        tokio::time::sleep(Duration::from_secs(300)).await;
+        reach.note(Moment::now(), &failed());
+        reach.lost().await;
+        assert_eq!(Instant::now() - failing.at, Duration::from_secs(900));
+    }
+
+    #[test]
+    fn the_message_says_since_when_and_for_how_long() {
+        let reach = Reach::new(Duration::from_secs(900));
+        let message = reach.message(SystemTime::UNIX_EPOCH);
+        assert!(
+            message.contains("unreachable since 1970-01-01T00:00:00Z"),
+            "{message}"
+        );
+        assert!(message.contains("15m"), "{message}");
+    }
+}

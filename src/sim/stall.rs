@@ -1,0 +1,63 @@
+//! Providers that keep a client waiting: `--hang` (connections accepted, requests never
+//! answered) and `--trickle-status` (status answers sent one byte at a time). A client
+//! with only an idle timeout waits on either for ever; these knobs prove it does not.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::Method;
+use axum::middleware::Next;
+use axum::response::Response;
+
+use super::world::World;
+
+/// Middleware on the API routes: hangs every call, or trickles status answers, as the
+/// knobs say; otherwise the handler answers as usual.
+pub async fn stall(State(world): State<Arc<World>>, request: Request, next: Next) -> Response {
+    if world.settings.hang {
+        // Accepted and read, never answered: the connection stays open and silent.
+        std::future::pending::<()>().await;
+    }
+    match world.settings.trickle_status {
+        Some(pause) if is_status_call(&request) => {
+            let response = next.run(request).await;
+            trickled(response, pause).await
+        }
+        _ => next.run(request).await,
+    }
+}
+
+/// `GET /v1/tasks/{id}` (Sora.hk) or `GET /v1/videos/{id}` (OpenAI): a status call, not a
+/// list, a balance or a video's content.
+fn is_status_call(request: &Request) -> bool {
+    let path = request.uri().path();
+    let id_under = |prefix: &str| {
+        path.strip_prefix(prefix)
+            .is_some_and(|rest| !rest.is_empty() && !rest.contains('/'))
+    };
+    request.method() == Method::GET && (id_under("/v1/tasks/") || id_under("/v1/videos/"))
+}
+
+/// The same answer (status and headers), its body sent one byte per `pause`.
+async fn trickled(response: Response, pause: Duration) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        return Response::from_parts(parts, Body::empty());
+    };
+    // Sent in chunks of one byte: a length up front would not change how it arrives.
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    let drip = futures_util::stream::unfold(0usize, move |sent| {
+        let bytes = bytes.clone();
+        async move {
+            if sent >= bytes.len() {
+                return None;
+            }
+            tokio::time::sleep(pause).await;
+            let byte: Bytes = bytes.slice(sent..sent + 1);
+            Some((Ok::<_, std::io::Error>(byte), sent + 1))
+        }
+    });
+    Response::from_parts(parts, Body::from_stream(drip))
+}
