@@ -283,6 +283,11 @@ pub struct RunArgs {
         help_heading = "Engine")]
     pub download_workers: u32,
 
+    /// Largest video downloaded; a larger one is refused (e.g. 4GiB, 500MB)
+    #[arg(long, env = "SORA_MAX_VIDEO_BYTES", hide_env_values = true, value_name = "SIZE",
+        default_value = "4GiB", value_parser = video_size, help_heading = "Engine")]
+    pub max_video_bytes: u64,
+
     /// Timeout of one API call
     #[arg(long, env = "SORA_REQUEST_TIMEOUT", hide_env_values = true, value_name = "TIME",
         default_value = "60s", value_parser = humantime::parse_duration, help_heading = "Engine")]
@@ -377,6 +382,26 @@ pub struct RunArgs {
     pub quiet: bool,
 }
 
+/// The smallest `--max-video-bytes`: no real video is smaller.
+const MIN_VIDEO_BYTES: u64 = 1024 * 1024;
+
+/// A size like `4GiB`, `500MB`, `1.5 GB` or `1073741824` (bytes), at least 1 MiB.
+fn video_size(text: &str) -> Result<u64, String> {
+    let problem = || {
+        format!(
+            "\"{text}\" is not a size of at least 1 MiB; write it like 4GiB, 500MB or 1073741824 (bytes)"
+        )
+    };
+    let size = text
+        .trim()
+        .parse::<bytesize::ByteSize>()
+        .map_err(|_| problem())?;
+    match size.as_u64() {
+        bytes if bytes >= MIN_VIDEO_BYTES => Ok(bytes),
+        _ => Err(problem()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;
@@ -386,6 +411,18 @@ mod tests {
     #[test]
     fn clap_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn video_sizes_read_like_people_write_them() {
+        assert_eq!(video_size("4GiB"), Ok(4 << 30));
+        assert_eq!(video_size("500MB"), Ok(500_000_000));
+        assert_eq!(video_size("1.5 GiB"), Ok(3 << 29));
+        assert_eq!(video_size("1048576"), Ok(1 << 20));
+        for bad in ["", "-1", "4 lightyears", "1KiB", "0"] {
+            let message = video_size(bad).unwrap_err();
+            assert!(message.contains("like 4GiB, 500MB"), "{bad:?}: {message}");
+        }
     }
 
     #[test]

@@ -4,9 +4,11 @@
 //!
 //! Layout: `world` holds the tasks and counters, `sora_hk` and `openai` speak the two
 //! dialects, `video` serves the bytes (Range, ETag, truncation, throttling), and `faults`
-//! drops connections and answers with server errors on demand.
+//! drops connections and answers with server errors on demand, `hostile` sends answers
+//! that never end, lie about their size or point videos elsewhere.
 
 mod faults;
+mod hostile;
 mod openai;
 mod sora_hk;
 mod video;
@@ -125,6 +127,34 @@ pub struct SimSettings {
     /// price]. Billing and the balance still use the price
     #[arg(long, value_name = "VALUE", allow_hyphen_values = true)]
     pub task_cost: Option<String>,
+
+    /// Which answer never ends: a `create` or `status` answer that streams JSON filler
+    /// forever (the create is billed first), or a `video` streamed without end and without
+    /// `Content-Length`
+    #[arg(long, value_name = "WHAT")]
+    pub endless_body: Option<EndlessBody>,
+
+    /// Every status answer carries a filler field of N bytes
+    #[arg(long, value_name = "N")]
+    pub status_padding: Option<usize>,
+
+    /// Every video is served with `Content-Length: N`, whatever its size
+    #[arg(long, value_name = "N")]
+    pub video_length_lie: Option<u64>,
+
+    /// The `video_url` a completed task reports, `{host}` and `{id}` filled in, e.g.
+    /// `file:///etc/passwd`, `/cdn/{id}.mp4` or `http://169.254.169.254/{id}.mp4` [default:
+    /// its link on the simulator's CDN]
+    #[arg(long, value_name = "TEMPLATE")]
+    pub video_url: Option<String>,
+}
+
+/// The answer `--endless-body` makes endless.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EndlessBody {
+    Create,
+    Status,
+    Video,
 }
 
 /// How the simulator ends a create that it billed but does not answer properly.
@@ -164,6 +194,10 @@ impl Default for SimSettings {
             seed: None,
             echo_key: false,
             task_cost: None,
+            endless_body: None,
+            status_padding: None,
+            video_length_lie: None,
+            video_url: None,
         }
     }
 }
