@@ -89,7 +89,10 @@ fn an_endless_video_is_stopped_at_the_size_limit_and_never_published() {
     });
     let (project, code, summary, err) = run_one(&sim, &["--max-video-bytes", "2MiB"]);
     assert_eq!(code, 1, "{err}\n{summary}");
-    assert!(err.contains("ran past --max-video-bytes (2.0 MiB)"), "{err}");
+    assert!(
+        err.contains("ran past --max-video-bytes (2.0 MiB)"),
+        "{err}"
+    );
     assert_eq!(sim.stats().downloads, 1, "not tried again\n{err}");
     assert!(videos(&project).is_empty(), "{:?}", videos(&project));
     assert!(tmp_files(&project).is_empty(), "{:?}", tmp_files(&project));
