@@ -163,15 +163,24 @@ fn a_relative_video_link_is_named_when_the_wait_ends() {
 
 #[test]
 fn signed_video_links_keep_their_signature_out_of_every_file() {
+    // The link leads nowhere (404): the job stays in flight, so the journal keeps the
+    // task's finished line, link and all, for the next run.
     let sim = simulator(SimSettings {
-        video_url: Some("http://{host}/cdn/{id}.mp4?signature=s1gn4ture".to_string()),
+        video_url: Some("http://{host}/gone/{id}.mp4?signature=s1gn4ture".to_string()),
         ..SimSettings::default()
     });
-    let (project, code, summary, err) = run_one(&sim, &[]);
-    assert_eq!(code, 0, "{err}\n{summary}");
-    assert_eq!(videos(&project).len(), 1, "{err}");
+    let (project, code, summary, err) = run_one(&sim, &["--report", "report.json"]);
+    assert_eq!(code, 1, "{err}\n{summary}");
+    assert!(err.contains("/gone/task_"), "{err}");
+    let journal = output_dir(&project).join(".sora-batch/journal.jsonl");
+    let journal = std::fs::read_to_string(journal).unwrap();
+    assert!(journal.contains("/gone/task_"), "{journal}");
     for file in walk(project.path()) {
         let text = String::from_utf8_lossy(&std::fs::read(&file).unwrap()).to_string();
-        assert!(!text.contains("s1gn4ture"), "{} keeps it", file.display());
+        assert!(
+            !text.contains("s1gn4ture"),
+            "{} keeps it:\n{text}",
+            file.display()
+        );
     }
 }
