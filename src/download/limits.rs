@@ -34,6 +34,21 @@ pub(super) fn check_link(source: &Source) -> Result<(), DownloadError> {
     Ok(())
 }
 
+/// Most redirects followed for one request (reqwest's own default).
+const MOST_REDIRECTS: usize = 10;
+
+/// Why a redirect to `next` (after `previous`) is not followed, if it is not: a link that
+/// was public must not lead to this machine or a private network, whatever the first link
+/// checked by `check_link` said.
+pub fn redirect_refusal(previous: &[Url], next: &Url) -> Option<&'static str> {
+    if previous.len() >= MOST_REDIRECTS {
+        return Some("too many redirects");
+    }
+    let from_public = previous.last().is_some_and(|url| !is_local(url));
+    (from_public && is_local(next))
+        .then_some("a public link redirected to this machine or a private network")
+}
+
 /// Whether `url`'s host is this machine (`localhost`, loopback) or a private, link-local
 /// or unspecified address. Host names are taken at their word: one that resolves to such
 /// an address is not caught here.

@@ -30,7 +30,7 @@ use url::Url;
 pub use error::DownloadError;
 pub(crate) use files::{open_regular, remove_entry};
 pub use files::{set_aside, tmp_path, write_atomically};
-pub use limits::is_local;
+pub use limits::{is_local, redirect_refusal};
 
 use error::io_failure;
 use origin::Origin;
@@ -178,13 +178,20 @@ async fn request(
             request = request.header(IF_RANGE, etag);
         }
     }
-    request
-        .send()
-        .await
-        .map_err(|err| DownloadError::Unreachable {
-            url: shown(&source.url),
-            message: describe(err),
-        })
+    request.send().await.map_err(|err| {
+        let url = shown(&source.url);
+        // A refused redirect (see `limits`) stays refused: no retry can help.
+        match err.is_redirect() {
+            true => DownloadError::RefusedLink {
+                url,
+                reason: describe(err),
+            },
+            false => DownloadError::Unreachable {
+                url,
+                message: describe(err),
+            },
+        }
+    })
 }
 
 /// Names the status by its reason phrase. The body is not read: a misbehaving server

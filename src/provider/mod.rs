@@ -162,6 +162,12 @@ pub fn http_client(timeout: Duration) -> reqwest::Client {
         // An idle timeout, not a total one: a 1 GB download may take long, but a
         // connection that stops sending is dead whatever it carries.
         .read_timeout(timeout)
+        .redirect(reqwest::redirect::Policy::custom(|attempt| {
+            match crate::download::redirect_refusal(attempt.previous(), attempt.url()) {
+                Some(why) => attempt.error(why),
+                None => attempt.follow(),
+            }
+        }))
         .build()
         .expect("the TLS backend is compiled in")
 }

@@ -302,6 +302,28 @@ async fn links_to_local_networks_are_refused_unless_the_api_is_local_too() {
 }
 
 #[test]
+fn redirects_from_public_links_to_local_networks_are_refused() {
+    let url = |text: &str| Url::parse(text).unwrap();
+    let public = [url("https://cdn.example/v.mp4")];
+    assert!(redirect_refusal(&public, &url("http://169.254.169.254/x")).is_some());
+    assert!(redirect_refusal(&public, &url("http://localhost/x")).is_some());
+    assert_eq!(
+        redirect_refusal(&public, &url("https://cdn2.example/v.mp4")),
+        None
+    );
+    let local = [url("http://127.0.0.1:8790/cdn/v.mp4")];
+    assert_eq!(
+        redirect_refusal(&local, &url("http://127.0.0.1:8790/x")),
+        None
+    );
+    let many = vec![url("https://cdn.example/v.mp4"); 10];
+    assert_eq!(
+        redirect_refusal(&many, &url("https://cdn.example/w")),
+        Some("too many redirects")
+    );
+}
+
+#[test]
 fn local_addresses_are_told_from_public_ones() {
     for local in [
         "http://localhost/v.mp4",
