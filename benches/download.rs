@@ -128,6 +128,8 @@ fn run_ours(
         url: url.parse().expect("a valid URL"),
         bearer: None,
         owner: "bench".to_string(),
+        max_bytes: u64::MAX,
+        local_links: true,
     };
     let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
     let before = memory("VmRSS:");

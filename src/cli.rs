@@ -27,6 +27,8 @@ const POLL_TIMEOUT: InRange<Duration> = duration_in(secs(1), hours(7 * 24));
 const REQUEST_TIMEOUT: InRange<Duration> = duration_in(ms(100), hours(1));
 const LOST_CREATE_WAIT: InRange<Duration> = duration_in(Duration::ZERO, hours(1));
 const GIVE_UP_AFTER: InRange<Duration> = duration_in(ms(100), hours(7 * 24));
+/// No real video is under 1 MiB; none is over 1 TiB.
+const MAX_VIDEO_BYTES: InRange<u64> = InRange::new(1 << 20, 1 << 40, parse_size, show_size);
 /// The most jobs in flight a run may allow.
 const MAX_WORKERS: u32 = 1000;
 /// A price above the most any task may plausibly cost is a typo.
@@ -358,6 +360,11 @@ pub struct RunArgs {
         help_heading = "Engine")]
     pub download_workers: u32,
 
+    /// Largest video downloaded; a larger one is refused (e.g. 4GiB, 500MB)
+    #[arg(long, env = "SORA_MAX_VIDEO_BYTES", hide_env_values = true, value_name = "SIZE",
+        default_value = "4GiB", value_parser = MAX_VIDEO_BYTES, help_heading = "Engine")]
+    pub max_video_bytes: u64,
+
     /// Timeout of one API call
     #[arg(long, env = "SORA_REQUEST_TIMEOUT", hide_env_values = true, value_name = "TIME",
         default_value = "60s", value_parser = REQUEST_TIMEOUT, help_heading = "Engine")]
@@ -460,6 +467,23 @@ pub struct RunArgs {
     pub quiet: bool,
 }
 
+/// A size as people write it (`4GiB`, `500MB`, `1.5 GiB`, plain bytes).
+fn parse_size(text: &str) -> Option<u64> {
+    text.parse::<bytesize::ByteSize>()
+        .ok()
+        .map(|size| size.as_u64())
+}
+
+/// A size bound as a user would type it.
+fn show_size(bytes: &u64) -> String {
+    match *bytes {
+        bytes if bytes >= 1 << 40 && bytes % (1 << 40) == 0 => format!("{}TiB", bytes >> 40),
+        bytes if bytes >= 1 << 30 && bytes % (1 << 30) == 0 => format!("{}GiB", bytes >> 30),
+        bytes if bytes >= 1 << 20 && bytes % (1 << 20) == 0 => format!("{}MiB", bytes >> 20),
+        bytes => format!("{bytes} bytes"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;
@@ -469,6 +493,22 @@ mod tests {
     #[test]
     fn clap_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn video_sizes_read_like_people_write_them() {
+        let size = |text| MAX_VIDEO_BYTES.check("--max-video-bytes", text);
+        assert_eq!(size("4GiB"), Ok(4 << 30));
+        assert_eq!(size("500MB"), Ok(500_000_000));
+        assert_eq!(size("1.5 GiB"), Ok(3 << 29));
+        assert_eq!(size("1048576"), Ok(1 << 20));
+        for bad in ["", "-1", "4 lightyears", "1KiB", "0", "2TiB"] {
+            let message = size(bad).unwrap_err();
+            assert!(
+                message.contains("--max-video-bytes must be between 1MiB and 1TiB"),
+                "{bad:?}: {message}"
+            );
+        }
     }
 
     #[test]

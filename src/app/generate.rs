@@ -287,6 +287,7 @@ fn engine_settings(args: &RunArgs) -> EngineSettings {
             cap: (interval * 30).min(Duration::from_secs(300)),
         },
         download_workers: args.download_workers as usize,
+        max_video_bytes: args.max_video_bytes,
         resubmit_lost: args.resubmit_lost,
         retry_failed: args.retry_failed.is_some(),
         max_server_errors: 10,

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 /// Why a download did not finish. `retryable()` says whether another attempt can help.
 /// The `.tmp` is kept for that attempt (also after final errors: a 403 only needs a fresh
-/// link), except after `NotMp4`, `BrokenMp4`, `RangeMismatch` and a body longer than
-/// announced.
+/// link), except after `NotMp4`, `BrokenMp4`, `RangeMismatch`, `PastLimit` and a body
+/// longer than announced.
 #[derive(Debug, thiserror::Error)]
 pub enum DownloadError {
     /// No answer at all: refused, reset, DNS, TLS or a timeout before the headers.
@@ -67,6 +67,47 @@ pub enum DownloadError {
          again", path.display(), needed_note(*.needed)
     )]
     DiskFull { path: PathBuf, needed: Option<u64> },
+    /// The link is not one sora-batch downloads from (see `limits`).
+    #[error(
+        "the provider's video link {url} is refused: {reason}; it is not tried again; ask the \
+         provider why its task links there"
+    )]
+    RefusedLink { url: String, reason: String },
+    /// The server announced a video larger than `--max-video-bytes`.
+    #[error(
+        "{url} announces a video of {}, more than --max-video-bytes ({}); nothing was \
+         downloaded and it is not tried again; raise --max-video-bytes (SORA_MAX_VIDEO_BYTES) \
+         if a video that large is expected", size(*.announced), size(*.limit)
+    )]
+    TooLarge {
+        url: String,
+        announced: u64,
+        limit: u64,
+    },
+    /// A body without an announced size ran past `--max-video-bytes`.
+    #[error(
+        "the download of {url} ran past --max-video-bytes ({}) without announcing its size; it \
+         was stopped, the partial file deleted, and it is not tried again; raise \
+         --max-video-bytes (SORA_MAX_VIDEO_BYTES) if a video that large is expected",
+        size(*.limit)
+    )]
+    PastLimit { url: String, limit: u64 },
+    /// A body ran past the size the server announced.
+    #[error(
+        "the download of {url} ran past the {expected} bytes the server announced; it was \
+         stopped and the partial file deleted; the next attempt starts over"
+    )]
+    Overrun { url: String, expected: u64 },
+    /// The video is larger than the free space of its disk.
+    #[error(
+        "{} needs {} but its disk has only {} free; nothing was downloaded; free some space \
+         and run again", dest.display(), size(*.needed), size(*.free)
+    )]
+    NoRoom {
+        dest: PathBuf,
+        needed: u64,
+        free: u64,
+    },
     /// Any other failure to create, write, read or rename a file.
     #[error("could not access {}: {source}; check that the folder exists and is writable", path.display())]
     Io { path: PathBuf, source: io::Error },
@@ -83,12 +124,17 @@ impl DownloadError {
             | DownloadError::Interrupted { .. }
             | DownloadError::WrongSize { .. }
             | DownloadError::RangeMismatch { .. }
+            | DownloadError::Overrun { .. }
             | DownloadError::BrokenMp4 { .. } => true,
             DownloadError::Status { status, .. } => {
                 matches!(status, 408 | 429) || (500..600).contains(status)
             }
             DownloadError::NotMp4 { .. }
             | DownloadError::DiskFull { .. }
+            | DownloadError::RefusedLink { .. }
+            | DownloadError::TooLarge { .. }
+            | DownloadError::PastLimit { .. }
+            | DownloadError::NoRoom { .. }
             | DownloadError::Io { .. } => false,
         }
     }
@@ -134,4 +180,9 @@ pub(super) fn io_failure(path: &Path, err: io::Error, needed: Option<u64>) -> Do
         }
         _ => DownloadError::Io { path, source: err },
     }
+}
+
+/// A byte count for messages, like `4.0 GiB`.
+fn size(bytes: u64) -> String {
+    crate::ui::size(bytes as f64)
 }

@@ -3,12 +3,15 @@
 //! `Range`/`If-Range` after a cut only when the record and the server's answer prove it is
 //! the same file, verified (size, the MP4's box structure, SHA-256), fsynced, and only then
 //! renamed to its final name, so neither a partial nor a spliced file ever sits under the
-//! final name. No link is followed for any of these files. Also the atomic write the
+//! final name. No link is followed for any of these files. What may be fetched at all (the
+//! link's scheme and address, the size, the free space) is checked first (`limits`).
+//! Also the atomic write the
 //! sidecars and reports use, and `set_aside`, which keeps a replaced video beside its
 //! successor.
 
 mod error;
 mod files;
+mod limits;
 mod mp4;
 pub mod origin;
 mod resume;
@@ -27,6 +30,7 @@ use url::Url;
 pub use error::DownloadError;
 pub(crate) use files::{open_regular, remove_entry};
 pub use files::{set_aside, tmp_path, write_atomically};
+pub use limits::{is_local, redirect_refusal};
 
 use error::io_failure;
 use origin::Origin;
@@ -48,6 +52,11 @@ pub struct Source {
     /// Who the download is for (the engine passes the provider's task id): a partial file
     /// recorded for another owner is discarded, never resumed.
     pub owner: String,
+    /// The largest video accepted (`--max-video-bytes`).
+    pub max_bytes: u64,
+    /// Whether the link may point at this machine or a private network: only when the
+    /// provider's API does too (see `limits`).
+    pub local_links: bool,
 }
 
 impl fmt::Debug for Source {
@@ -56,6 +65,8 @@ impl fmt::Debug for Source {
             .field("url", &shown(&self.url))
             .field("bearer", &self.bearer.as_ref().map(|_| "****"))
             .field("owner", &self.owner)
+            .field("max_bytes", &self.max_bytes)
+            .field("local_links", &self.local_links)
             .finish()
     }
 }
@@ -73,17 +84,24 @@ pub struct Fetched {
     pub resumed_from: u64,
 }
 
-/// A URL for messages: signed links carry their credentials in the query, so that is cut.
+/// A URL for messages: signed links carry their credentials in the query, so that is cut
+/// (and marked).
 fn shown(url: &Url) -> String {
-    let mut shown = url.clone();
-    let had_query = shown.query().is_some();
-    shown.set_query(None);
-    shown.set_fragment(None);
-    if had_query {
-        format!("{shown}?…")
+    let unsigned = unsigned(url);
+    if url.query().is_some() {
+        format!("{unsigned}?…")
     } else {
-        shown.to_string()
+        unsigned
     }
+}
+
+/// A video link as files keep it (journal, sidecar): a signed link's query (and fragment)
+/// is a credential of sorts, so only where it pointed is kept.
+pub fn unsigned(url: &Url) -> String {
+    let mut url = url.clone();
+    url.set_query(None);
+    url.set_fragment(None);
+    url.to_string()
 }
 
 /// What runs between a verified `.tmp` and its rename to the final name: the engine
@@ -102,12 +120,17 @@ pub async fn download_once(
     on_bytes: &(dyn Fn(u64) + Send + Sync),
     before_publish: BeforePublish<'_>,
 ) -> Result<Fetched, DownloadError> {
+    limits::check_link(source)?;
     let mut resume = resume::leftover(dest, &source.owner).await?;
     loop {
         let response = request(http, source, resume.as_ref()).await?;
         let (sink, etag, offset) = match resume::plan(&response, resume.take(), source)? {
-            Plan::Fresh(origin) => (start(dest, &origin).await?, origin.etag, 0),
+            Plan::Fresh(origin) => {
+                limits::check_size(source, dest, origin.total, 0)?;
+                (start(dest, &origin).await?, origin.etag, 0)
+            }
             Plan::Append { resume, total } => {
+                limits::check_size(source, dest, total, resume.have)?;
                 let sink = Sink::append(dest, resume.have, total).await?;
                 (sink, resume.origin.etag, resume.have)
             }
@@ -155,13 +178,20 @@ async fn request(
             request = request.header(IF_RANGE, etag);
         }
     }
-    request
-        .send()
-        .await
-        .map_err(|err| DownloadError::Unreachable {
-            url: shown(&source.url),
-            message: describe(err),
-        })
+    request.send().await.map_err(|err| {
+        let url = shown(&source.url);
+        // A refused redirect (see `limits`) stays refused: no retry can help.
+        match err.is_redirect() {
+            true => DownloadError::RefusedLink {
+                url,
+                reason: describe(err),
+            },
+            false => DownloadError::Unreachable {
+                url,
+                message: describe(err),
+            },
+        }
+    })
 }
 
 /// Names the status by its reason phrase. The body is not read: a misbehaving server

@@ -1,6 +1,7 @@
 //! The `.tmp` being written: the body streamed into a buffered file, SHA-256 computed on a
 //! thread beside it when the download starts at byte 0, fdatasyncs started as the bytes
-//! arrive, and the final fsync and size check.
+//! arrive, a body stopped as soon as it runs past its announced size or the largest
+//! accepted, and the final fsync and size check.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -142,6 +143,9 @@ impl Sink {
                 Err(err) => return Err(self.interrupted(err, source).await),
             };
             let len = chunk.len() as u64;
+            if self.written + len > self.total.unwrap_or(u64::MAX).min(source.max_bytes) {
+                return Err(self.overrun(source).await);
+            }
             self.out
                 .write_all(&chunk)
                 .await
@@ -208,6 +212,24 @@ impl Sink {
             url: shown(&source.url),
             message: describe(err),
             kept: self.written,
+        }
+    }
+
+    /// A body that ran past the size announced or the largest accepted: what is written
+    /// cannot be the start of the video, so it is deleted.
+    async fn overrun(&mut self, source: &Source) -> DownloadError {
+        let _ = self.out.flush().await;
+        let _ = self.wait_for_writeback().await;
+        discard(&self.dest).await;
+        let url = shown(&source.url);
+        match self.total {
+            Some(expected) if expected <= source.max_bytes => {
+                DownloadError::Overrun { url, expected }
+            }
+            _ => DownloadError::PastLimit {
+                url,
+                limit: source.max_bytes,
+            },
         }
     }
 

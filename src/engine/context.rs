@@ -31,6 +31,8 @@ pub struct EngineSettings {
     pub poll: PollSettings,
     pub backoff: BackoffPolicy,
     pub download_workers: usize,
+    /// The largest video downloaded (`--max-video-bytes`).
+    pub max_video_bytes: u64,
     pub resubmit_lost: bool,
     /// Jobs that failed at the provider in an earlier run may be submitted again.
     pub retry_failed: bool,

@@ -95,6 +95,8 @@ async fn transfer(
         url: url.clone(),
         bearer: ctx.provider.download_auth(url),
         owner: task.task_id.clone(),
+        max_bytes: ctx.settings.max_video_bytes,
+        local_links: ctx.provider.api_is_local(),
     };
     let counters = ctx.counters.clone();
     let on_bytes = move |delta: u64| {
@@ -113,7 +115,8 @@ async fn transfer(
             Ok(fetched) => return Ok(fetched),
             Err(error) => error,
         };
-        if let DownloadError::DiskFull { .. } = &error {
+        // No other video fits either: nothing more is paid for until there is room.
+        if let DownloadError::DiskFull { .. } | DownloadError::NoRoom { .. } = &error {
             ctx.stop_run(StopReason::DiskFull(error.to_string()));
             return Err(JobOutcome::Failed(Failure::Download, error.to_string()));
         }
@@ -251,7 +254,7 @@ fn write_sidecar(
         .and_then(|status| status.get_mut("video_url"))
         && let Some(parsed) = link.as_str().and_then(|text| url::Url::parse(text).ok())
     {
-        *link = Value::String(strip_query(&parsed));
+        *link = Value::String(download::unsigned(&parsed));
     }
     let sidecar = json!({
         "fingerprint": &*job.fingerprint,
@@ -268,7 +271,7 @@ fn write_sidecar(
         "cost_cents": task.cost_cents,
         "bytes": fetched.bytes,
         "sha256": fetched.sha256,
-        "video_url": strip_query(url),
+        "video_url": download::unsigned(url),
         "submitted_at_ms": task.submitted_ms,
         "downloaded_at_ms": unix_ms(),
         "provider_status": final_status,
@@ -276,11 +279,4 @@ fn write_sidecar(
     });
     let text = serde_json::to_vec_pretty(&sidecar).expect("the sidecar serializes");
     download::write_atomically(&job.sidecar(), &text)
-}
-
-/// A signed URL's query is a credential of sorts; the sidecar keeps only where it was.
-fn strip_query(url: &url::Url) -> String {
-    let mut url = url.clone();
-    url.set_query(None);
-    url.to_string()
 }

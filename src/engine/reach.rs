@@ -152,6 +152,10 @@ impl<P: Provider + ?Sized> Provider for Watched<P> {
     fn download_auth(&self, url: &url::Url) -> Option<String> {
         self.inner.download_auth(url)
     }
+
+    fn api_is_local(&self) -> bool {
+        self.inner.api_is_local()
+    }
 }
 
 #[cfg(test)]

@@ -36,17 +36,13 @@ pub(super) async fn until_finished(
     // After a failed status call: ask again after the interval (or the server's
     // Retry-After), not on the schedule, whose estimate would read the silence as slowness.
     let mut after_error: Option<std::time::Duration> = None;
+    // Why the latest status call failed, if it did: the timeout then names that, not a
+    // task that may well have finished long ago.
+    let mut last_error: Option<String> = None;
     loop {
         let elapsed = submitted.elapsed();
         if schedule.timed_out(elapsed) {
-            return Err(Ended::Outcome(JobOutcome::Failed(
-                Failure::TimedOut,
-                format!(
-                    "task {} was still not finished after {}; a rerun picks it up again without paying twice",
-                    task.task_id,
-                    humantime::format_duration(round(elapsed))
-                ),
-            )));
+            return Err(Ended::Outcome(timed_out(&task, elapsed, last_error)));
         }
         let wait = match after_error.take() {
             Some(wait) => wait,
@@ -68,6 +64,7 @@ pub(super) async fn until_finished(
         let status = match answer {
             Ok(status) => status,
             Err(error) => {
+                last_error = Some(error.to_string());
                 let interval = ctx.settings.poll.interval;
                 after_error = Some(
                     error
@@ -87,13 +84,12 @@ pub(super) async fn until_finished(
             }
         };
         unknown_answers = 0;
+        last_error = None;
         poll_after = status.poll_after;
         match status.phase {
             TaskPhase::Completed { video_url } => {
                 task.permit = None;
-                let outcome = Outcome::Completed {
-                    video_url: video_url.to_string(),
-                };
+                let outcome = Outcome::completed(&video_url);
                 finished(ctx, job, &task, outcome);
                 return Ok((task, video_url, status.raw));
             }
@@ -116,6 +112,25 @@ pub(super) async fn until_finished(
             phase => progress = phase.progress().or(progress),
         }
     }
+}
+
+/// The failure of a task not seen finished within the poll timeout.
+fn timed_out(task: &Owned, elapsed: std::time::Duration, last_error: Option<String>) -> JobOutcome {
+    let elapsed = humantime::format_duration(round(elapsed));
+    let what = match last_error {
+        Some(error) => format!(
+            "task {}: after {elapsed} its status still could not be read: {error}",
+            task.task_id
+        ),
+        None => format!(
+            "task {} was still not finished after {elapsed}",
+            task.task_id
+        ),
+    };
+    JobOutcome::Failed(
+        Failure::TimedOut,
+        format!("{what}; a rerun picks it up again without paying twice"),
+    )
 }
 
 fn finished(ctx: &Context, job: &JobSpec, task: &Owned, outcome: Outcome) {

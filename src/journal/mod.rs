@@ -151,8 +151,24 @@ pub struct Request {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum Outcome {
-    Completed { video_url: String },
-    Failed { message: String },
+    /// `video_url` without its query (see [`Outcome::completed`]).
+    Completed {
+        video_url: String,
+    },
+    Failed {
+        message: String,
+    },
+}
+
+impl Outcome {
+    /// A task completed with its video at `video_url`, kept without the query: a signed
+    /// link's signature must not sit in the journal (nothing reads the link back; a rerun
+    /// asks the provider for a fresh one).
+    pub fn completed(video_url: &url::Url) -> Outcome {
+        Outcome::Completed {
+            video_url: crate::download::unsigned(video_url),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

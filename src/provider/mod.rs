@@ -42,6 +42,10 @@ pub trait Provider: Send + Sync {
     /// The header value that downloads from `url` need, if any (OpenAI's content URLs
     /// want the key; CDN links do not).
     fn download_auth(&self, url: &url::Url) -> Option<String>;
+
+    /// Whether the API is on this machine or a private network: only then may its video
+    /// links point there too (see `download::is_local`).
+    fn api_is_local(&self) -> bool;
 }
 
 /// A create call's answer.
@@ -159,8 +163,63 @@ pub fn http_client(timeout: Duration) -> reqwest::Client {
         // connection that stops sending is dead whatever it carries. API calls add a
         // total deadline of their own (`SoraHk`), so a trickled answer ends too.
         .read_timeout(timeout)
+        .redirect(reqwest::redirect::Policy::custom(|attempt| {
+            match crate::download::redirect_refusal(attempt.previous(), attempt.url()) {
+                Some(why) => attempt.error(why),
+                None => attempt.follow(),
+            }
+        }))
         .build()
         .expect("the TLS backend is compiled in")
+}
+
+/// The largest API answer read (create, status, task list, balance, pricing): real ones
+/// are a few KiB; a gateway that streams without end must not fill the memory.
+pub const MAX_ANSWER_BYTES: usize = 1024 * 1024;
+
+/// Why an answer's body could not be read whole.
+#[derive(Debug)]
+pub enum BodyError {
+    /// It announced, or ran past, `MAX_ANSWER_BYTES`; the rest was not read.
+    TooLarge,
+    /// The connection broke (or timed out) while it arrived.
+    Broken(reqwest::Error),
+}
+
+impl BodyError {
+    /// What went wrong, for a message: `redact` describes a transport error.
+    pub fn describe(&self, redact: &Redactor) -> String {
+        match self {
+            BodyError::TooLarge => format!(
+                "the answer is larger than {}, far more than any real answer; it was not \
+                 read further",
+                crate::ui::size(MAX_ANSWER_BYTES as f64)
+            ),
+            BodyError::Broken(err) => format!("the answer broke off: {}", redact.error_chain(err)),
+        }
+    }
+}
+
+/// The body of an API answer, read chunk by chunk and given up on as soon as it passes
+/// `limit` bytes (a `Content-Length` above it is refused before reading anything).
+pub async fn capped_body(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<Vec<u8>, BodyError> {
+    if response
+        .content_length()
+        .is_some_and(|length| length > limit as u64)
+    {
+        return Err(BodyError::TooLarge);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(BodyError::Broken)? {
+        if body.len() + chunk.len() > limit {
+            return Err(BodyError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// The longest `Retry-After` honoured: a server asking for more (or for nonsense like

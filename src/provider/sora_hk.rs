@@ -12,8 +12,8 @@ use serde_json::json;
 use super::clock::ProviderClock;
 use super::untrusted::{self, Cost, Redactor};
 use super::{
-    Accepted, Provider, ProviderError, RecentPage, RecentTask, TaskPhase, TaskStatus,
-    flexible_number, retry_after,
+    Accepted, MAX_ANSWER_BYTES, Provider, ProviderError, RecentPage, RecentTask, TaskPhase,
+    TaskStatus, capped_body, flexible_number, retry_after,
 };
 use crate::config::ApiKey;
 use crate::storyboard::Segment;
@@ -31,6 +31,8 @@ pub struct SoraHk {
     /// client's own timeout is only an idle one (for downloads), and an answer trickled a
     /// byte at a time must not hold a run for ever.
     deadline: std::time::Duration,
+    /// The API is on this machine or a private network (see `Provider::api_is_local`).
+    local: bool,
 }
 
 /// `GET /pricing`: what a task costs, in cents of `currency`.
@@ -66,11 +68,12 @@ impl SoraHk {
             clock: std::sync::Arc::default(),
             redact,
             deadline,
+            local: crate::download::is_local(base_url),
         }
     }
 
     pub async fn pricing(&self) -> Result<Pricing, ProviderError> {
-        let data = self.get("/pricing").await?;
+        let data = self.get("/pricing", None).await?;
         let cents = |field: &str| {
             Cost::from_provider(&data[field])
                 .cents()
@@ -86,13 +89,14 @@ impl SoraHk {
 
     /// `GET /balance`, in cents.
     pub async fn balance(&self) -> Result<i64, ProviderError> {
-        let data = self.get("/balance").await?;
+        let data = self.get("/balance", None).await?;
         flexible_number(&data["balance"])
             .map(|cents| cents.round() as i64)
             .ok_or_else(|| malformed("/balance", "balance", &data, &self.redact))
     }
 
-    async fn get(&self, path: &str) -> Result<Value, ProviderError> {
+    /// `GET path`; `task`: the task a status call asks about (see [`unwrap_envelope`]).
+    async fn get(&self, path: &str, task: Option<&str>) -> Result<Value, ProviderError> {
         let response = self
             .http
             .get(format!("{}{path}", self.base))
@@ -102,7 +106,7 @@ impl SoraHk {
             .await
             .map_err(|err| transport_error(&err, &self.redact))?;
         self.clock.observe(response.headers());
-        unwrap_envelope(response, &self.redact).await
+        unwrap_envelope(response, &self.redact, task).await
     }
 
     /// `POST /create`. Once the request may have reached the server, a lost answer is
@@ -140,7 +144,7 @@ impl SoraHk {
         // A success status whose answer cannot be read (a broken body, no JSON, no task
         // id) may well stand for a created, billed task too: it is looked for, never
         // simply submitted again.
-        let data = unwrap_envelope(response, &self.redact)
+        let data = unwrap_envelope(response, &self.redact, None)
             .await
             .map_err(|err| match err {
                 ProviderError::Transient { message, .. } => ProviderError::Ambiguous {
@@ -191,33 +195,16 @@ impl SoraHk {
                 request_id: None,
             })?;
         let data = self
-            .get(&format!("/tasks/{segment}"))
-            .await
-            .map_err(|err| match err {
-                ProviderError::Rejected {
-                    message,
-                    request_id,
-                } if message.contains("404") => ProviderError::UnknownTask {
-                    task_id: task_id.to_string(),
-                    request_id,
-                },
-                other => other,
-            })?;
+            .get(&format!("/tasks/{segment}"), Some(task_id))
+            .await?;
         let phase = match data["status"].as_str().unwrap_or_default() {
             "pending" | "queued" => TaskPhase::Queued,
             "processing" | "running" | "in_progress" => TaskPhase::Running {
                 progress: flexible_number(&data["progress"]).map(|p| p.clamp(0.0, 100.0) as u8),
             },
-            "completed" | "succeeded" | "success" => {
-                let url = data["video_url"]
-                    .as_str()
-                    .filter(|url| !self.redact.holds_key(url))
-                    .and_then(|url| Url::parse(url).ok());
-                TaskPhase::Completed {
-                    video_url: url
-                        .ok_or_else(|| malformed("/tasks", "video_url", &data, &self.redact))?,
-                }
-            }
+            "completed" | "succeeded" | "success" => TaskPhase::Completed {
+                video_url: video_link(&data, &self.redact)?,
+            },
             "failed" | "error" => TaskPhase::Failed {
                 message: text_field(&data, "error_msg").map_or_else(
                     || "the provider gave no reason".to_string(),
@@ -237,7 +224,10 @@ impl SoraHk {
     /// and `tasks` are all read, and a bare array too.
     pub async fn list(&self, page: u32) -> Result<RecentPage, ProviderError> {
         let data = self
-            .get(&format!("/tasks?page={page}&page_size={LIST_PAGE_SIZE}"))
+            .get(
+                &format!("/tasks?page={page}&page_size={LIST_PAGE_SIZE}"),
+                None,
+            )
             .await?;
         // An answer in a shape we do not know must not read as "no tasks": that would
         // let a lost create be paid for again.
@@ -388,10 +378,11 @@ impl Provider for SoraHk {
     fn download_auth(&self, _url: &Url) -> Option<String> {
         None
     }
-}
 
-/// The prefix of the error for a body that broke after the status line arrived.
-const BODY_LOST: &str = "the answer broke off";
+    fn api_is_local(&self) -> bool {
+        self.local
+    }
+}
 
 fn ambiguous(err: &reqwest::Error, redact: &Redactor) -> ProviderError {
     ProviderError::Ambiguous {
@@ -420,6 +411,28 @@ fn malformed(call: &str, field: &str, data: &Value, redact: &Redactor) -> Provid
     }
 }
 
+/// A completed task's video link, if it is an absolute URL free of secrets.
+fn video_link(data: &Value, redact: &Redactor) -> Result<Url, ProviderError> {
+    let Some(text) = data["video_url"]
+        .as_str()
+        .filter(|text| !text.is_empty() && !redact.holds_key(text))
+    else {
+        return Err(malformed("/tasks", "video_url", data, redact));
+    };
+    Url::parse(text).map_err(|err| {
+        // A signed link's query is a credential of sorts: kept out of the message.
+        let link = text.split(['?', '#']).next().unwrap_or_default();
+        ProviderError::Transient {
+            message: format!(
+                "the provider reports the task completed with the video_url \"{}\", which is no \
+                 absolute link ({err})",
+                untrusted::shown(link, 200)
+            ),
+            request_id: None,
+        }
+    })
+}
+
 /// A failure before any answer arrived.
 fn transport_error(err: &reqwest::Error, redact: &Redactor) -> ProviderError {
     let what = if err.is_timeout() {
@@ -445,11 +458,28 @@ fn request_id_of(response: &Response, redact: &Redactor) -> Option<String> {
 }
 
 /// Maps an answer to its `data`, or to the error class its HTTP status or in-body code
-/// says. The answer's message and data come out redacted.
-async fn unwrap_envelope(response: Response, redact: &Redactor) -> Result<Value, ProviderError> {
+/// says (never the text of its message: "segment 404 is not ready" is no 404). `task`: the
+/// task a status call asks about, which a 404 (as HTTP status or in-body code) says the
+/// provider does not know. The answer's message and data come out redacted.
+async fn unwrap_envelope(
+    response: Response,
+    redact: &Redactor,
+    task: Option<&str>,
+) -> Result<Value, ProviderError> {
     let status = response.status();
     let request_id = request_id_of(&response, redact);
     let wait = retry_after(response.headers());
+    let unknown = |request_id| {
+        task.map(|task_id| ProviderError::UnknownTask {
+            task_id: task_id.to_string(),
+            request_id,
+        })
+    };
+    if status == StatusCode::NOT_FOUND
+        && let Some(unknown) = unknown(request_id.clone())
+    {
+        return Err(unknown);
+    }
     match status {
         StatusCode::UNAUTHORIZED => {
             return Err(ProviderError::Unauthorized {
@@ -471,11 +501,10 @@ async fn unwrap_envelope(response: Response, redact: &Redactor) -> Result<Value,
         }
         _ => {}
     }
-    let body = response
-        .bytes()
+    let body = capped_body(response, MAX_ANSWER_BYTES)
         .await
         .map_err(|err| ProviderError::Transient {
-            message: format!("{BODY_LOST}: {}", redact.error_chain(&err)),
+            message: err.describe(redact),
             request_id: request_id.clone(),
         })?;
     let envelope = serde_json::from_slice::<Envelope>(&body).map_err(|_| {
@@ -498,6 +527,11 @@ async fn unwrap_envelope(response: Response, redact: &Redactor) -> Result<Value,
     } else {
         redact.message(&envelope.message)
     };
+    if code == 404
+        && let Some(unknown) = unknown(request_id.clone())
+    {
+        return Err(unknown);
+    }
     match code {
         200 | 0 if status.is_success() => Ok(redact.json(envelope.data)),
         401 => Err(ProviderError::Unauthorized { message }),

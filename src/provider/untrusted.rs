@@ -29,6 +29,15 @@ pub const MAX_ID_CHARS: usize = 256;
 /// price): a larger reported cost is a provider bug, not a bill.
 pub const MAX_TASK_CENTS: i64 = 100_000;
 
+/// About the most characters of an answer kept in a file: real status answers are well
+/// under 2,000, and a provider that sends a megabyte gets an excerpt, not a copy in every
+/// sidecar.
+pub const MAX_KEPT_CHARS: usize = 16 * 1024;
+/// The longest string value kept whole in such an excerpt.
+const MAX_KEPT_STRING_CHARS: usize = 4 * 1024;
+/// What stands in for the items and fields an excerpt leaves out.
+pub const CUT_MARK: &str = "…";
+
 /// The proxy variables reqwest reads, whose passwords must never be printed.
 const PROXY_VARS: &[&str] = &[
     "HTTP_PROXY",
@@ -144,9 +153,11 @@ impl Redactor {
     }
 
     /// A JSON answer to keep in a file (the sidecar's `provider_status`): every string in
-    /// it, field names too, redacted.
+    /// it, field names too, redacted, and the whole cut to about [`MAX_KEPT_CHARS`] (see
+    /// [`excerpt_of`]).
     pub fn json_to_keep(&self, value: Value) -> Value {
-        self.json_except(value, None)
+        let mut budget = MAX_KEPT_CHARS;
+        excerpt_of(self.json_except(value, None), &mut budget)
     }
 
     /// `kept`: the fields whose values, and every field's name, stay as they are (`None`:
@@ -230,7 +241,48 @@ impl Redactor {
 /// Provider text made safe to print: the program's one escaping, under the name the
 /// dialects use.
 pub use crate::ui::escaped as shown;
-use crate::ui::is_unprintable;
+use crate::ui::{bounded, is_unprintable};
+
+/// `value` within a `budget` of about that many characters of JSON text: long strings are
+/// cut (ending in `…`), and once the budget is spent the remaining items and fields are
+/// left out, a [`CUT_MARK`] item or field saying so. Small answers come out unchanged.
+pub fn excerpt_of(value: Value, budget: &mut usize) -> Value {
+    match value {
+        Value::String(text) => {
+            let keep = MAX_KEPT_STRING_CHARS.min(budget.saturating_sub(2)).max(1);
+            let text = bounded(&text, keep);
+            *budget = budget.saturating_sub(text.len() + 2);
+            Value::String(text)
+        }
+        Value::Array(items) => {
+            let mut kept = Vec::new();
+            for item in items {
+                if *budget == 0 {
+                    kept.push(Value::String(CUT_MARK.to_string()));
+                    break;
+                }
+                kept.push(excerpt_of(item, budget));
+            }
+            Value::Array(kept)
+        }
+        Value::Object(fields) => {
+            let mut kept = serde_json::Map::new();
+            for (name, item) in fields {
+                if *budget <= name.len() + 4 {
+                    kept.insert(CUT_MARK.to_string(), Value::String(CUT_MARK.to_string()));
+                    break;
+                }
+                *budget -= name.len() + 4;
+                kept.insert(name, excerpt_of(item, budget));
+            }
+            Value::Object(kept)
+        }
+        other => {
+            *budget = budget.saturating_sub(other.to_string().len());
+            other
+        }
+    }
+}
 
 /// A task id from the provider, if sora-batch can store, print and ask about it; else
 /// why not.

@@ -5,9 +5,11 @@
 //! Layout: `world` holds the tasks and counters, `sora_hk` and `openai` speak the two
 //! dialects, `video` serves the bytes (Range, ETag, truncation, throttling), and `faults`
 //! drops connections and answers with server errors on demand; `stall` keeps clients
-//! waiting (no answer at all, or one trickled a byte at a time).
+//! waiting (no answer at all, or one trickled a byte at a time); `hostile` sends answers
+//! that never end, lie about their size or point videos elsewhere.
 
 mod faults;
+mod hostile;
 mod openai;
 mod sora_hk;
 mod stall;
@@ -142,8 +144,36 @@ pub struct SimSettings {
     pub hang: bool,
 
     /// Send each status answer's body one byte per TIME (e.g. 2s), as a stalled proxy does
-    #[arg(long, value_name = "TIME", value_parser = humantime::parse_duration)]
+    #[arg(long, value_name = "TIME", value_parser = duration_in(Duration::from_millis(1), ONE_HOUR))]
     pub trickle_status: Option<std::time::Duration>,
+
+    /// Which answer never ends: a `create` or `status` answer that streams JSON filler
+    /// forever (the create is billed first), or a `video` streamed without end and without
+    /// `Content-Length`
+    #[arg(long, value_name = "WHAT")]
+    pub endless_body: Option<EndlessBody>,
+
+    /// Every status answer carries a filler field of N bytes
+    #[arg(long, value_name = "N", value_parser = count_in(0usize, 1 << 30))]
+    pub status_padding: Option<usize>,
+
+    /// Every video is served with `Content-Length: N`, whatever its size
+    #[arg(long, value_name = "N", value_parser = count_in(0u64, u64::MAX))]
+    pub video_length_lie: Option<u64>,
+
+    /// The `video_url` a completed task reports, `{host}` and `{id}` filled in, e.g.
+    /// `file:///etc/passwd`, `/cdn/{id}.mp4` or `http://169.254.169.254/{id}.mp4` [default:
+    /// its link on the simulator's CDN]
+    #[arg(long, value_name = "TEMPLATE")]
+    pub video_url: Option<String>,
+}
+
+/// The answer `--endless-body` makes endless.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EndlessBody {
+    Create,
+    Status,
+    Video,
 }
 
 /// How the simulator ends a create that it billed but does not answer properly.
@@ -185,6 +215,10 @@ impl Default for SimSettings {
             task_cost: None,
             hang: false,
             trickle_status: None,
+            endless_body: None,
+            status_padding: None,
+            video_length_lie: None,
+            video_url: None,
         }
     }
 }

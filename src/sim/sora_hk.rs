@@ -13,9 +13,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use super::AmbiguousAnswer;
 use super::faults::{self, Connection};
+use super::hostile;
 use super::world::{Phase, Refusal, Task, TaskRequest, World};
+use super::{AmbiguousAnswer, EndlessBody};
 
 /// Prices in cents per task, as `GET /pricing` documents them.
 pub const NORMAL_PRICE: i64 = 3;
@@ -73,6 +74,9 @@ async fn create(
     };
     match world.create(request, Instant::now()) {
         Ok(task) => {
+            if let Some(endless) = hostile::endless_answer(&world, EndlessBody::Create) {
+                return endless;
+            }
             if world.loses_answer(&task) {
                 return lost_answer(&world, &connection);
             }
@@ -195,7 +199,9 @@ fn describe(world: &World, task: &Task, headers: &HeaderMap, now: Instant) -> Va
     });
     match phase {
         Phase::Completed => {
-            data["video_url"] = json!(video_url(headers, &task.id));
+            let link = hostile::video_url(world, headers, &task.id)
+                .unwrap_or_else(|| video_url(headers, &task.id));
+            data["video_url"] = json!(link);
             data["completed_at"] = json!(task.completed_unix());
         }
         Phase::Failed { message } => {
@@ -225,9 +231,15 @@ async fn status(
         return refusal;
     }
     world.count(|stats| stats.polls += 1);
+    if let Some(endless) = hostile::endless_answer(&world, EndlessBody::Status) {
+        return endless;
+    }
     let now = Instant::now();
     match world.poll(&id, now) {
-        Some(task) => ok(describe(&world, &task, &headers, now)),
+        Some(task) => ok(hostile::padded(
+            &world,
+            describe(&world, &task, &headers, now),
+        )),
         None => {
             let message = faults::echoed(&world, &headers, &format!("task {id} not found"));
             let mut response = envelope(404, &message, Value::Null);

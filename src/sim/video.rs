@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
+use super::hostile;
 use super::world::{Phase, World};
 
 /// A 3-second 320x180 H.264 clip, made once with ffmpeg's test source.
@@ -128,7 +129,8 @@ pub fn serve(world: &Arc<World>, task_id: &str, headers: &HeaderMap) -> Response
     if task.phase(tokio::time::Instant::now()) != Phase::Completed {
         return (StatusCode::NOT_FOUND, "the video is not ready").into_response();
     }
-    let video = Video::new(task_id, world.settings.video_bytes);
+    let size = hostile::video_size(world).or(world.settings.video_bytes);
+    let video = Video::new(task_id, size);
     let etag = video.etag(task_id);
     let range = requested_range(headers, &etag);
     let start = range.map(|(start, _)| start);
@@ -163,6 +165,7 @@ pub fn serve(world: &Arc<World>, task_id: &str, headers: &HeaderMap) -> Response
     set(&mut response, header::ETAG, etag);
     set(&mut response, header::ACCEPT_RANGES, "bytes".to_string());
     set(&mut response, header::CONTENT_TYPE, "video/mp4".to_string());
+    hostile::video_length(world, &mut response);
     response
 }
 

@@ -38,7 +38,7 @@ pub fn is_unprintable(c: char) -> bool {
 }
 
 /// At most `max_chars` characters, ending in `…` when cut.
-fn bounded(text: &str, max_chars: usize) -> String {
+pub fn bounded(text: &str, max_chars: usize) -> String {
     if text.chars().count() <= max_chars {
         return text.to_string();
     }

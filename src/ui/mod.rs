@@ -24,7 +24,7 @@ use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
 
 pub use bars::{Bars, Snapshot, size};
-pub use escape::{escaped, is_unprintable, printable};
+pub use escape::{bounded, escaped, is_unprintable, printable};
 pub use plural::{counted, plural};
 
 /// How much to say.

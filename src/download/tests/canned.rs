@@ -218,3 +218,137 @@ async fn a_refused_connection_is_retryable() {
     assert!(matches!(err, DownloadError::Unreachable { .. }), "{err:?}");
     assert!(err.retryable());
 }
+
+/// A chunked body of `chunks` chunks of `size` bytes each (no `Content-Length`).
+fn chunked(status: &str, headers: &str, size: usize, chunks: usize) -> Vec<u8> {
+    let mut bytes = format!(
+        "HTTP/1.1 {status}\r\n{headers}Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    )
+    .into_bytes();
+    for _ in 0..chunks {
+        bytes.extend_from_slice(format!("{size:x}\r\n").as_bytes());
+        bytes.extend(std::iter::repeat_n(b'z', size));
+        bytes.extend_from_slice(b"\r\n");
+    }
+    bytes.extend_from_slice(b"0\r\n\r\n");
+    bytes
+}
+
+#[tokio::test]
+async fn a_resumed_body_running_past_the_announced_size_is_stopped_and_discarded() {
+    // The rest is 4,000 bytes; the server streams 64,000 without a length.
+    let video = small_mp4(5, 5_000);
+    let headers = "ETag: \"v1\"\r\nContent-Range: bytes 1000-4999/5000\r\n";
+    let (url, _) = canned_server(vec![chunked("206 Partial Content", headers, 1_000, 64)]).await;
+    let folder = tempfile::tempdir().unwrap();
+    let dest = folder.path().join("a.mp4");
+    plant_v1(&dest, &video, 1_000);
+
+    let (result, seen) = download(&source(&url, "t"), &dest).await;
+    let err = result.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            DownloadError::Overrun {
+                expected: 5_000,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.retryable(), "another attempt starts over");
+    assert!(seen <= 4_000, "{seen} bytes taken past the announced size");
+    assert!(!dest.exists());
+    assert_no_leftovers(&dest);
+}
+
+#[tokio::test]
+async fn a_body_without_a_size_is_stopped_at_the_largest_accepted() {
+    let (url, _) = canned_server(vec![chunked("200 OK", "", 64 * 1024, 64)]).await;
+    let folder = tempfile::tempdir().unwrap();
+    let dest = folder.path().join("a.mp4");
+    let mut capped = source(&url, "t");
+    capped.max_bytes = 1 << 20;
+    let (result, seen) = download(&capped, &dest).await;
+    let err = result.unwrap_err();
+    assert!(matches!(err, DownloadError::PastLimit { .. }), "{err:?}");
+    assert!(!err.retryable());
+    assert!(seen <= 1 << 20, "{seen} bytes taken past the limit");
+    assert!(
+        err.to_string().contains("--max-video-bytes (1.0 MiB)"),
+        "{err}"
+    );
+    assert!(!dest.exists());
+    assert_no_leftovers(&dest);
+}
+
+#[tokio::test]
+async fn links_to_local_networks_are_refused_unless_the_api_is_local_too() {
+    let video = small_mp4(6, 5_000);
+    let (url, requests) = canned_server(vec![answer("200 OK", "", &video)]).await;
+    let folder = tempfile::tempdir().unwrap();
+    let dest = folder.path().join("a.mp4");
+    let mut public_api = source(&url, "t");
+    public_api.local_links = false;
+    let err = download(&public_api, &dest).await.0.unwrap_err();
+    assert!(matches!(err, DownloadError::RefusedLink { .. }), "{err:?}");
+    assert!(!err.retryable());
+    assert!(err.to_string().contains("private network"), "{err}");
+    assert!(requests.lock().unwrap().is_empty(), "the link was fetched");
+    assert!(!dest.exists());
+
+    let fetched = download(&source(&url, "t"), &dest).await.0.unwrap();
+    assert_complete(&dest, &fetched, &video);
+}
+
+#[test]
+fn redirects_from_public_links_to_local_networks_are_refused() {
+    let url = |text: &str| Url::parse(text).unwrap();
+    let public = [url("https://cdn.example/v.mp4")];
+    assert!(redirect_refusal(&public, &url("http://169.254.169.254/x")).is_some());
+    assert!(redirect_refusal(&public, &url("http://localhost/x")).is_some());
+    assert_eq!(
+        redirect_refusal(&public, &url("https://cdn2.example/v.mp4")),
+        None
+    );
+    let local = [url("http://127.0.0.1:8790/cdn/v.mp4")];
+    assert_eq!(
+        redirect_refusal(&local, &url("http://127.0.0.1:8790/x")),
+        None
+    );
+    let many = vec![url("https://cdn.example/v.mp4"); 10];
+    assert_eq!(
+        redirect_refusal(&many, &url("https://cdn.example/w")),
+        Some("too many redirects")
+    );
+}
+
+#[test]
+fn local_addresses_are_told_from_public_ones() {
+    for local in [
+        "http://localhost/v.mp4",
+        "http://Video.LOCALHOST./v.mp4",
+        "http://127.0.0.2/v.mp4",
+        "http://10.1.2.3/v.mp4",
+        "http://172.16.0.1/v.mp4",
+        "http://192.168.1.1/v.mp4",
+        "http://169.254.169.254/latest/meta-data",
+        "http://100.64.0.1/v.mp4",
+        "http://0.0.0.0/v.mp4",
+        "http://[::1]/v.mp4",
+        "http://[fe80::1]/v.mp4",
+        "http://[fd00::1]/v.mp4",
+        "http://[::ffff:127.0.0.1]/v.mp4",
+    ] {
+        assert!(is_local(&Url::parse(local).unwrap()), "{local}");
+    }
+    for public in [
+        "https://cdn.example/v.mp4",
+        "http://8.8.8.8/v.mp4",
+        "http://100.128.0.1/v.mp4",
+        "http://[2606:4700::1]/v.mp4",
+        "https://localhost.example.com/v.mp4",
+    ] {
+        assert!(!is_local(&Url::parse(public).unwrap()), "{public}");
+    }
+}

@@ -95,6 +95,8 @@ fn sources_never_print_their_key() {
         url: Url::parse("https://cdn.example/v.mp4?sig=abc").unwrap(),
         bearer: Some("sk-live-123".to_string()),
         owner: "task-1".to_string(),
+        max_bytes: u64::MAX,
+        local_links: false,
     };
     let printed = format!("{source:?}");
     assert!(

@@ -88,6 +88,8 @@ fn source(url: &Url, owner: &str) -> Source {
         url: url.clone(),
         bearer: None,
         owner: owner.to_string(),
+        max_bytes: u64::MAX,
+        local_links: true,
     }
 }
 

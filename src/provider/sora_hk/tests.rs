@@ -223,3 +223,106 @@ async fn a_trickled_status_answer_ends_at_the_calls_deadline() {
         "{error:?}"
     );
 }
+
+#[tokio::test]
+async fn an_endless_status_answer_is_a_transient_error_not_a_memory_hog() {
+    let sim = start(SimSettings {
+        endless_body: Some(sim::EndlessBody::Status),
+        ..SimSettings::default()
+    })
+    .await;
+    let client = client(&sim);
+    let accepted = client.create(&segment(10)).await.unwrap();
+    let err = client.task(&accepted.task_id).await.unwrap_err();
+    assert!(
+        matches!(&err, ProviderError::Transient { message, .. } if message.contains("larger than 1.0 MiB")),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_endless_create_answer_is_ambiguous_since_the_task_is_billed() {
+    let sim = start(SimSettings {
+        endless_body: Some(sim::EndlessBody::Create),
+        ..SimSettings::default()
+    })
+    .await;
+    let err = client(&sim).create(&segment(10)).await.unwrap_err();
+    assert!(
+        matches!(&err, ProviderError::Ambiguous { message, .. } if message.contains("larger than 1.0 MiB")),
+        "{err:?}"
+    );
+    assert_eq!(sim.stats().creates, 1, "the create was billed");
+}
+
+#[tokio::test]
+async fn a_huge_status_answer_is_kept_only_as_a_bounded_excerpt() {
+    let sim = start(SimSettings {
+        status_padding: Some(900_000),
+        ..SimSettings::default()
+    })
+    .await;
+    let client = client(&sim);
+    let accepted = client.create(&segment(10)).await.unwrap();
+    let status = client.task(&accepted.task_id).await.unwrap();
+    let kept = status.raw.to_string();
+    assert!(kept.len() < 20_000, "{} bytes kept", kept.len());
+    assert_eq!(
+        status.raw["task_id"],
+        accepted.task_id.as_str(),
+        "small fields stay"
+    );
+    assert!(status.raw["padding"].as_str().unwrap().ends_with('…'));
+}
+
+/// A server that answers every request with `answer`, for envelopes the simulator never
+/// sends.
+async fn canned(answer: String) -> Url {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut request = [0; 4096];
+            let _ = socket.read(&mut request).await;
+            let _ = socket.write_all(answer.as_bytes()).await;
+            let _ = socket.shutdown().await;
+        }
+    });
+    Url::parse(&format!("http://{addr}/v1")).unwrap()
+}
+
+fn canned_client(base: &Url) -> SoraHk {
+    let http = http_client(Duration::from_secs(5));
+    SoraHk::new(
+        http,
+        base,
+        ApiKey::new(KEY),
+        Redactor::default(),
+        Duration::from_secs(5),
+    )
+}
+
+#[tokio::test]
+async fn a_404_in_the_text_of_a_refusal_is_no_unknown_task() {
+    let body = r#"{"code": 1001, "message": "segment 404 is not ready", "data": null}"#;
+    let answer = format!(
+        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let base = canned(answer).await;
+    let err = canned_client(&base).task("t1").await.unwrap_err();
+    assert!(
+        matches!(&err, ProviderError::Rejected { message, .. } if message.contains("segment 404")),
+        "{err:?}"
+    );
+    // The envelope's own code 404 does mean an unknown task.
+    let body = r#"{"code": 404, "message": "no such thing", "data": null}"#;
+    let answer = format!(
+        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let base = canned(answer).await;
+    let err = canned_client(&base).task("t1").await.unwrap_err();
+    assert!(matches!(err, ProviderError::UnknownTask { .. }), "{err:?}");
+}
