@@ -27,8 +27,8 @@ const POLL_TIMEOUT: InRange<Duration> = duration_in(secs(1), hours(7 * 24));
 const REQUEST_TIMEOUT: InRange<Duration> = duration_in(ms(100), hours(1));
 const LOST_CREATE_WAIT: InRange<Duration> = duration_in(Duration::ZERO, hours(1));
 const GIVE_UP_AFTER: InRange<Duration> = duration_in(ms(100), hours(7 * 24));
-/// No real video is under 1 MiB; none is over 1 TiB.
-const MAX_VIDEO_BYTES: InRange<u64> = InRange::new(1 << 20, 1 << 40, parse_size, show_size);
+/// No real video is under 1 MiB; the top only keeps the arithmetic sane.
+const MAX_VIDEO_BYTES: InRange<u64> = InRange::new(1 << 20, 1 << 50, parse_size, show_size);
 /// The most jobs in flight a run may allow.
 const MAX_WORKERS: u32 = 1000;
 /// A price above the most any task may plausibly cost is a typo.
@@ -477,6 +477,7 @@ fn parse_size(text: &str) -> Option<u64> {
 /// A size bound as a user would type it.
 fn show_size(bytes: &u64) -> String {
     match *bytes {
+        bytes if bytes >= 1 << 50 && bytes % (1 << 50) == 0 => format!("{}PiB", bytes >> 50),
         bytes if bytes >= 1 << 40 && bytes % (1 << 40) == 0 => format!("{}TiB", bytes >> 40),
         bytes if bytes >= 1 << 30 && bytes % (1 << 30) == 0 => format!("{}GiB", bytes >> 30),
         bytes if bytes >= 1 << 20 && bytes % (1 << 20) == 0 => format!("{}MiB", bytes >> 20),
@@ -502,10 +503,10 @@ mod tests {
         assert_eq!(size("500MB"), Ok(500_000_000));
         assert_eq!(size("1.5 GiB"), Ok(3 << 29));
         assert_eq!(size("1048576"), Ok(1 << 20));
-        for bad in ["", "-1", "4 lightyears", "1KiB", "0", "2TiB"] {
+        for bad in ["", "-1", "4 lightyears", "1KiB", "0", "2PiB"] {
             let message = size(bad).unwrap_err();
             assert!(
-                message.contains("--max-video-bytes must be between 1MiB and 1TiB"),
+                message.contains("--max-video-bytes must be between 1MiB and 1PiB"),
                 "{bad:?}: {message}"
             );
         }

@@ -117,10 +117,11 @@ fn a_video_announced_above_the_limit_is_refused_before_any_byte() {
 #[test]
 fn a_video_larger_than_the_free_space_is_refused_before_any_byte() {
     let sim = simulator(SimSettings {
-        video_length_lie: Some(4_000_000_000_000_000),
+        // 512 TiB: under the highest limit, above any disk's free space.
+        video_length_lie: Some(1 << 49),
         ..SimSettings::default()
     });
-    let (project, code, summary, err) = run_one(&sim, &["--max-video-bytes", "8PB"]);
+    let (project, code, summary, err) = run_one(&sim, &["--max-video-bytes", "1PiB"]);
     assert_eq!(code, 1, "{err}\n{summary}");
     assert!(err.contains("but its disk has only"), "{err}");
     assert_eq!(sim.stats().downloads, 1, "not tried again\n{err}");
