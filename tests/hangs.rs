@@ -307,3 +307,32 @@ fn a_run_that_gives_up_sends_no_create_for_versions_queued_behind_a_siblings_cre
     assert_eq!(summary["not_started"], 2, "{summary}");
     assert_eq!(summary["left_in_flight"], 1, "{summary}");
 }
+
+#[test]
+fn refused_connections_never_fail_a_job_before_the_run_gives_the_provider_up() {
+    let project = Project::new();
+    project.write("input/storyboard.json", &storyboard("refused fast", 3));
+    // At 50ms polls a create is retried within milliseconds, so each job meets far more
+    // refused connections than the ten server errors that fail a job, well before the
+    // run gives the provider up. Nothing reached the provider: no job may fail of it.
+    let output = project
+        .sora()
+        .env("SORA_API_KEY", sim::DEFAULT_KEY)
+        .env("SORA_BASE_URL", refused_base_url())
+        .args(QUICK)
+        .args(FAST_POLLS)
+        .args(ONE_VERSION)
+        .args(["--request-timeout", "1s", "--give-up-after", "10s"])
+        .timeout(HANG_GUARD)
+        .output()
+        .unwrap();
+    let summary: Value = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{summary}\n{stderr}");
+    assert_eq!(summary["failed"], 0, "{summary}\n{stderr}");
+    assert_eq!(summary["not_started"], 3, "{summary}");
+    assert!(
+        stderr.contains("Stopped early: the provider has been unreachable since"),
+        "{stderr}"
+    );
+}

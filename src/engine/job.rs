@@ -170,6 +170,7 @@ pub(super) async fn submit(
         attempt += 1;
         let class = match &error {
             ProviderError::RateLimited { .. } => FailureClass::RateLimited,
+            ProviderError::Unreachable { .. } => FailureClass::Transient,
             ProviderError::Transient { .. } | ProviderError::Ambiguous { .. } => {
                 server_errors += 1;
                 FailureClass::Transient

@@ -101,7 +101,9 @@ impl Reach {
 fn is_answer(error: &ProviderError) -> bool {
     !matches!(
         error,
-        ProviderError::Transient { .. } | ProviderError::Ambiguous { .. }
+        ProviderError::Transient { .. }
+            | ProviderError::Ambiguous { .. }
+            | ProviderError::Unreachable { .. }
     )
 }
 
@@ -163,9 +165,8 @@ mod tests {
     use super::*;
 
     fn failed() -> Result<(), ProviderError> {
-        Err(ProviderError::Transient {
-            message: "could not connect".to_string(),
-            request_id: None,
+        Err(ProviderError::Unreachable {
+            message: "connection refused".to_string(),
         })
     }
 

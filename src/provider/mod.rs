@@ -89,6 +89,11 @@ impl TaskPhase {
 /// Every failure a provider call can end in, by what the engine should do about it.
 #[derive(Debug, thiserror::Error)]
 pub enum ProviderError {
+    /// No connection could be made (refused, unresolvable name, no route): nothing reached
+    /// the provider, so nothing was created. Retried, but never counted against the job:
+    /// a provider down for long is `--give-up-after`'s business, not a reason to fail jobs.
+    #[error("could not reach the provider: {message}")]
+    Unreachable { message: String },
     /// HTTP 429: wait (at least `retry_after`) and try again.
     #[error("rate limited by the provider{}", request_id_note(.request_id))]
     RateLimited {

@@ -435,10 +435,14 @@ fn video_link(data: &Value, redact: &Redactor) -> Result<Url, ProviderError> {
 
 /// A failure before any answer arrived.
 fn transport_error(err: &reqwest::Error, redact: &Redactor) -> ProviderError {
+    // A connect timeout is a connect error too: nothing was sent.
+    if err.is_connect() {
+        return ProviderError::Unreachable {
+            message: redact.error_chain(err),
+        };
+    }
     let what = if err.is_timeout() {
         "timed out"
-    } else if err.is_connect() {
-        "could not connect"
     } else {
         "the connection failed"
     };
