@@ -116,7 +116,12 @@ pub(super) async fn until_finished(
 
 /// The failure of a task not seen finished within the poll timeout.
 fn timed_out(task: &Owned, elapsed: std::time::Duration, last_error: Option<String>) -> JobOutcome {
-    let elapsed = humantime::format_duration(round(elapsed));
+    // Whole seconds: "after 35m" reads better than "after 35m 2s 3ms".
+    let elapsed = match elapsed.as_secs() {
+        0 => round(elapsed),
+        secs => std::time::Duration::from_secs(secs),
+    };
+    let elapsed = humantime::format_duration(elapsed);
     let what = match last_error {
         Some(error) => format!(
             "task {}: after {elapsed} its status still could not be read: {error}",

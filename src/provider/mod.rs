@@ -200,6 +200,10 @@ impl BodyError {
                  read further",
                 crate::ui::size(MAX_ANSWER_BYTES as f64)
             ),
+            BodyError::Broken(err) if err.is_timeout() => format!(
+                "the answer did not arrive whole within --request-timeout ({})",
+                redact.error_chain(err)
+            ),
             BodyError::Broken(err) => format!("the answer broke off: {}", redact.error_chain(err)),
         }
     }

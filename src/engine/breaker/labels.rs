@@ -23,7 +23,7 @@ impl fmt::Display for Change {
         let (old, new) = (self.old, self.new);
         let trouble = |class| match class {
             FailureClass::RateLimited => "rate limiting",
-            FailureClass::Transient => "failing (5xx, timeouts)",
+            FailureClass::Transient => "failing (5xx, timeouts, refused connections)",
         };
         match self.reason {
             Reason::Tripped { class, cooldown } => write!(

@@ -219,7 +219,7 @@ async fn a_trickled_status_answer_ends_at_the_calls_deadline() {
     let client = client_with_deadline(&sim, Duration::from_millis(300));
     let error = client.task(&task_id).await.unwrap_err();
     assert!(
-        matches!(&error, ProviderError::Transient { message, .. } if message.contains("timed out")),
+        matches!(&error, ProviderError::Transient { message, .. } if message.contains("did not arrive whole within --request-timeout")),
         "{error:?}"
     );
 }
