@@ -13,7 +13,11 @@ fn main() -> ExitCode {
     // .env > default), and before any thread starts.
     if let Err(err) = config::load_dotenv() {
         // Before logging is set up: escaped by hand, as the log lines are.
-        eprintln!("error: {}", ui::printable(err));
+        // A stderr that cannot be written to leaves only the exit code to tell.
+        let _ = ui::emit(
+            ui::Stream::Stderr,
+            &format!("error: {}\n", ui::printable(err)),
+        );
         return Exit::Invalid.into();
     }
     let cli = Cli::parse_args();

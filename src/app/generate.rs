@@ -21,6 +21,7 @@ use crate::lock::{OutputLocks, StateLock};
 use crate::plan::{self, JobState, Layout, Plan, storyboard_key};
 use crate::provider::Provider;
 use crate::report;
+use crate::ui::{Stream, emit};
 
 /// The failed-jobs file, in the state folder.
 pub const FAILED_JOBS_FILE: &str = "failed_jobs.json";
@@ -316,10 +317,10 @@ fn finish(summary: &Summary, args: &RunArgs) -> Result<(), AppError> {
     let json = serde_json::to_string_pretty(summary).expect("the summary serializes");
     let text = report::summary_text(summary);
     if args.json {
-        println!("{json}");
-        eprint!("{text}");
+        emit(Stream::Stdout, &format!("{json}\n"))?;
+        emit(Stream::Stderr, &text)?;
     } else {
-        print!("{text}");
+        emit(Stream::Stdout, &text)?;
     }
     // The run's outcome, printed above, matters more than its copy: a report that
     // cannot be written is a warning, and the exit code stays the run's.

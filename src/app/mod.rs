@@ -17,7 +17,7 @@ use crate::provider::{self, Redactor, sora_hk::SoraHk};
 use crate::report::{PlanReport, ProblemLine};
 use crate::sim::{self, SimSettings};
 use crate::storyboard::{self, SegmentSettings};
-use crate::ui::{counted, plural};
+use crate::ui::{Stream, counted, emit, plural};
 
 /// The process exit status, as documented in the README.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +60,8 @@ pub enum AppError {
     NoKey,
     #[error(transparent)]
     Lock(#[from] crate::lock::LockError),
+    #[error(transparent)]
+    Output(#[from] crate::ui::OutputError),
     #[error(transparent)]
     Journal(#[from] crate::journal::JournalError),
     #[error(transparent)]
@@ -109,7 +111,7 @@ impl AppError {
 pub async fn run(cli: Cli) -> Result<Exit, AppError> {
     match cli.command {
         Some(Command::Schema) => {
-            println!("{}", storyboard::schema_json());
+            emit(Stream::Stdout, &format!("{}\n", storyboard::schema_json()))?;
             Ok(Exit::Success)
         }
         Some(Command::Simulate(settings)) => simulate(*settings).await,
@@ -123,19 +125,20 @@ async fn simulate(settings: SimSettings) -> Result<Exit, AppError> {
     let sim = sim::start(settings)
         .await
         .map_err(|err| AppError::Simulator(err.to_string()))?;
-    println!("simulator listening on {} (API key {key})", sim.base_url());
-    println!(
-        "try: SORA_BASE_URL={} SORA_API_KEY={key} sora-batch",
-        sim.base_url()
-    );
-    println!(
-        "counters: curl http://{}/__stats; stop with Ctrl+C",
-        sim.addr
-    );
+    let url = sim.base_url();
+    emit(
+        Stream::Stdout,
+        &format!(
+            "simulator listening on {url} (API key {key})\n\
+             try: SORA_BASE_URL={url} SORA_API_KEY={key} sora-batch\n\
+             counters: curl http://{}/__stats; stop with Ctrl+C\n",
+            sim.addr
+        ),
+    )?;
     // If the signal handler cannot be installed, serving until killed is still right.
     let _ = tokio::signal::ctrl_c().await;
     let stats = serde_json::to_string_pretty(&sim.stats()).expect("the counters serialize");
-    println!("{stats}");
+    emit(Stream::Stdout, &format!("{stats}\n"))?;
     Ok(Exit::Success)
 }
 
@@ -270,7 +273,7 @@ fn check_problems(plan: &Plan, args: &RunArgs) -> Result<(), AppError> {
             "message": failure.to_string(),
             "problems": lines,
         });
-        println!("{answer:#}");
+        emit(Stream::Stdout, &format!("{answer:#}\n"))?;
     }
     Err(failure)
 }
@@ -302,15 +305,13 @@ async fn dry_run(
         .with_extra_takes(extras)
         .untrusted_because(untrusted);
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report).expect("the report serializes")
-        );
+        let json = serde_json::to_string_pretty(&report).expect("the report serializes");
+        emit(Stream::Stdout, &format!("{json}\n"))?;
         if !args.quiet {
-            eprint!("{}", report.to_text());
+            emit(Stream::Stderr, &report.to_text())?;
         }
     } else {
-        print!("{}", report.to_text());
+        emit(Stream::Stdout, &report.to_text())?;
     }
     Ok(match report.estimate_untrusted {
         Some(_) => Exit::Invalid,

@@ -6,6 +6,7 @@
 mod bars;
 mod escape;
 mod fields;
+mod output;
 mod plural;
 
 use std::fmt;
@@ -25,6 +26,7 @@ use tracing_subscriber::{EnvFilter, Layer};
 
 pub use bars::{Bars, Snapshot, size};
 pub use escape::{bounded, escaped, is_unprintable, printable};
+pub use output::{OutputError, Stream, emit};
 pub use plural::{counted, plural};
 
 /// How much to say.
