@@ -288,7 +288,10 @@ fn a_force_run_killed_while_polling_leaves_paid_tasks_that_a_plain_rerun_downloa
     assert_all_videos(&project, 2, None, "");
     let kept = walk(&output_dir(&project))
         .into_iter()
-        .filter(|path| path.to_string_lossy().contains(".mp4.superseded-"))
+        .filter(|path| {
+            let name = path.to_string_lossy();
+            name.contains(".superseded-") && name.ends_with(".mp4")
+        })
         .count();
     assert_eq!(kept, 2, "the old videos are kept aside");
     assert_journal_settled(&project, "");

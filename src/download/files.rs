@@ -36,6 +36,17 @@ fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// `dir/1_v1.mp4` tagged `t` is `dir/1_v1.t.mp4`: the tag goes before the extension.
+fn tagged(path: &Path, tag: &str) -> PathBuf {
+    let mut name = path.file_stem().unwrap_or_default().to_os_string();
+    name.push(format!(".{tag}"));
+    if let Some(extension) = path.extension() {
+        name.push(".");
+        name.push(extension);
+    }
+    path.with_file_name(name)
+}
+
 /// Replaces `path` with `bytes` so that a crash leaves either the old or the new content,
 /// never half of it: write `<path>.tmp`, fsync it, rename it over `path`, fsync the folder.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
@@ -122,10 +133,11 @@ pub(super) async fn open_existing(
 }
 
 /// Moves an existing `video` (and its `.json` sidecar, if any) out of the way before a new
-/// version takes its name: `1_v1.mp4` → `1_v1.mp4.superseded-<stamp>`, and `1_v1.json` →
-/// `1_v1.json.superseded-<stamp>`. If either name is taken, `-2`, `-3`, … is appended to
-/// both, so nothing set aside earlier is ever overwritten. Returns where the video went,
-/// or None when there was no video.
+/// version takes its name: `1_v1.mp4` → `1_v1.superseded-<stamp>.mp4`, and `1_v1.json` →
+/// `1_v1.superseded-<stamp>.json` (the extension stays last, so players still open it).
+/// If either name is taken, `-2`, `-3`, … is added to the tag of both, so nothing set
+/// aside earlier is ever overwritten. Returns where the video went, or None when there was
+/// no video.
 pub fn set_aside(video: &Path, stamp: &str) -> io::Result<Option<PathBuf>> {
     if stamp.is_empty() || stamp.contains(['/', '\\']) {
         let message =
@@ -146,14 +158,14 @@ pub fn set_aside(video: &Path, stamp: &str) -> io::Result<Option<PathBuf>> {
     Ok(Some(video_aside))
 }
 
-/// The first `.superseded-<stamp>[-N]` suffix under which neither file exists yet.
+/// The first `superseded-<stamp>[-N]` tag under which neither file exists yet.
 fn free_names(video: &Path, sidecar: &Path, stamp: &str) -> io::Result<(PathBuf, PathBuf)> {
     for counter in 1..=MAX_SET_ASIDE {
-        let suffix = match counter {
-            1 => format!(".superseded-{stamp}"),
-            n => format!(".superseded-{stamp}-{n}"),
+        let tag = match counter {
+            1 => format!("superseded-{stamp}"),
+            n => format!("superseded-{stamp}-{n}"),
         };
-        let names = (with_suffix(video, &suffix), with_suffix(sidecar, &suffix));
+        let names = (tagged(video, &tag), tagged(sidecar, &tag));
         if !names.0.try_exists()? && !names.1.try_exists()? {
             return Ok(names);
         }

@@ -110,7 +110,7 @@ mod tests {
         let write = |name: &str, text: &str| std::fs::write(segment.join(name), text).unwrap();
         write("1_v1.json", r#"{"task_id": "t-current"}"#);
         write(
-            "1_v1.json.superseded-20261126T070000Z",
+            "1_v1.superseded-20261126T070000Z.json",
             r#"{"task_id": "t-old"}"#,
         );
         write("1_v2.extra-9f2c1a7b.json", r#"{"task_id": "t-extra"}"#);

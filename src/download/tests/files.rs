@@ -69,9 +69,9 @@ fn set_aside_keeps_every_old_version() {
     let aside = set_aside(&video, stamp).unwrap().unwrap();
     assert_eq!(
         aside,
-        folder.path().join("1_v1.mp4.superseded-20261126T064835Z")
+        folder.path().join("1_v1.superseded-20261126T064835Z.mp4")
     );
-    let sidecar_aside = folder.path().join("1_v1.json.superseded-20261126T064835Z");
+    let sidecar_aside = folder.path().join("1_v1.superseded-20261126T064835Z.json");
     assert_eq!(std::fs::read(&sidecar_aside).unwrap(), b"{\"first\": 1}");
     assert!(!video.exists() && !sidecar.exists());
 
@@ -80,7 +80,7 @@ fn set_aside_keeps_every_old_version() {
     let again = set_aside(&video, stamp).unwrap().unwrap();
     assert_eq!(
         again,
-        folder.path().join("1_v1.mp4.superseded-20261126T064835Z-2")
+        folder.path().join("1_v1.superseded-20261126T064835Z-2.mp4")
     );
     assert_eq!(std::fs::read(&aside).unwrap(), b"first");
     assert_eq!(std::fs::read(&again).unwrap(), b"second");
