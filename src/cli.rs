@@ -53,7 +53,7 @@ Examples:
 #[derive(Debug, Parser)]
 #[command(
     name = "sora-batch",
-    version,
+    version = env!("SORA_BATCH_VERSION"),
     about = "Turn folders of storyboard JSON files into finished videos through paid video-generation APIs.",
     long_about = None,
     after_help = AFTER_HELP,
