@@ -476,3 +476,45 @@ mod against_the_simulator {
         assert!(plan["balance_cents"].as_i64().unwrap() > 0);
     }
 }
+
+#[test]
+fn a_dry_run_with_retry_failed_prices_just_the_listed_jobs() {
+    let project = Project::new();
+    project.write("input/ep1/storyboard_a.json", EPISODE);
+    let missing = project
+        .sora()
+        .args(["--dry-run", "--retry-failed", "nofile.json"])
+        .assert()
+        .code(2);
+    let err = stderr_of(&missing);
+    assert!(
+        err.contains("nofile.json: cannot read this failed-jobs file"),
+        "{err}"
+    );
+
+    // The storm (pro, 25 s) and one take of the waves failed in an earlier run.
+    project.write(
+        "failed.json",
+        r#"[{"storyboard": "ep1/storyboard_a.json", "segment": 3, "version": 1,
+             "reason": "rejected", "message": "content policy"},
+            {"storyboard": "ep1/storyboard_a.json", "segment": 2, "version": 2,
+             "reason": "rejected", "message": "content policy"},
+            {"storyboard": "ep1/storyboard_a.json", "segment": 9, "version": 1,
+             "reason": "rejected", "message": "gone since"}]"#,
+    );
+    let output = project
+        .sora()
+        .args(["--dry-run", "--json", "--retry-failed", "failed.json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let plan: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(plan["jobs_total"], 2, "{plan}");
+    assert_eq!(plan["video_seconds"], 25 + 15, "{plan}");
+    assert_eq!(plan["estimated_cost_cents"], 30 + 3, "{plan}");
+    assert!(
+        stderr.contains("1 of 3 jobs listed in failed.json is no longer in the storyboards"),
+        "{stderr}"
+    );
+}

@@ -7,15 +7,14 @@ use std::time::Duration;
 
 use tracing::{debug, info, warn};
 
+use super::retry::FailedList;
 use super::{AppError, Connection, Exit, extras, preflight};
 use crate::cli::RunArgs;
 use crate::download;
 use crate::engine::backoff::BackoffPolicy;
 use crate::engine::breaker::BreakerSettings;
 use crate::engine::poll::PollSettings;
-use crate::engine::{
-    self, Batch, EngineSettings, ExtraTake, FailedJob, JobSpec, StopReason, Summary,
-};
+use crate::engine::{self, Batch, EngineSettings, ExtraTake, JobSpec, StopReason, Summary};
 use crate::journal::{JobKey, Journal, JournalState};
 use crate::lock::{OutputLocks, StateLock};
 use crate::plan::{self, JobState, Layout, Plan, storyboard_key};
@@ -234,37 +233,35 @@ pub(super) fn mark_in_flight(
 
 /// `--retry-failed FILE`: just the jobs it lists (whatever state they are in).
 fn only_failed(jobs: Vec<JobSpec>, file: &Path) -> Result<Vec<JobSpec>, AppError> {
-    let unreadable = |reason: String| AppError::RetryFile {
-        path: file.to_path_buf(),
-        reason,
-    };
-    let text = std::fs::read(file).map_err(|err| unreadable(err.to_string()))?;
-    let listed: Vec<FailedJob> =
-        serde_json::from_slice(&text).map_err(|err| unreadable(err.to_string()))?;
-    let wanted = |job: &JobSpec| {
-        listed.iter().any(|failed| {
-            !failed.extra
-                && failed.storyboard == job.key.storyboard
-                && failed.segment == job.key.segment
-                && failed.version == job.key.version
-        })
-    };
-    let mut chosen: Vec<JobSpec> = jobs.into_iter().filter(wanted).collect();
-    if chosen.len() < listed.len() {
-        let gone = (listed.len() - chosen.len()) as u64;
-        warn!(
-            "{gone} of {} listed in {} {} no longer in the storyboards; skipping {}",
-            crate::ui::counted(listed.len() as u64, "job"),
-            file.display(),
-            crate::ui::plural(gone, "is", "are"),
-            crate::ui::plural(gone, "it", "them")
-        );
-    }
+    let listed = FailedList::read(file)?;
+    let mut chosen: Vec<JobSpec> = jobs
+        .into_iter()
+        .filter(|job| listed.lists(&job.key))
+        .collect();
+    listed.warn_if_gone(chosen.len(), file);
     for job in &mut chosen {
         // A listed job is regenerated even if a video appeared since.
         job.state = JobState::Changed;
     }
     Ok(chosen)
+}
+
+/// The dry run's `--retry-failed FILE`: the plan keeps just the jobs it lists, priced as
+/// the run would submit them.
+pub(super) fn plan_only_failed(plan: &mut Plan, file: &Path) -> Result<(), AppError> {
+    let listed = FailedList::read(file)?;
+    let keys: Vec<bool> = plan
+        .jobs
+        .iter()
+        .map(|job| listed.lists(&job_key(plan, job)))
+        .collect();
+    let mut wanted = keys.into_iter();
+    plan.jobs.retain(|_| wanted.next().unwrap_or(false));
+    listed.warn_if_gone(plan.jobs.len(), file);
+    for job in &mut plan.jobs {
+        job.state = JobState::Changed;
+    }
+    Ok(())
 }
 
 fn engine_settings(args: &RunArgs) -> EngineSettings {

@@ -4,6 +4,7 @@
 mod extras;
 mod generate;
 mod preflight;
+mod retry;
 
 use std::process::ExitCode;
 
@@ -220,6 +221,9 @@ async fn run_batch(args: &RunArgs) -> Result<Exit, AppError> {
     let connection = connect(args).await?;
     if args.dry_run {
         let mut plan = plan;
+        if let Some(file) = &args.retry_failed {
+            generate::plan_only_failed(&mut plan, file)?;
+        }
         let state_dir = args.state_dir();
         let retry_failed = args.retry_failed.is_some();
         let (extras, untrusted) =
