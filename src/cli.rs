@@ -142,8 +142,8 @@ impl Cli {
 }
 
 /// Prints clap's message and exits as clap would, with the text escaped: a value from the
-/// environment or `.env` may hold a terminal escape or a line break, and clap quotes it
-/// as it is. Help and version go out untouched.
+/// environment or `.env`, or an argument typed, may hold a terminal escape or a line
+/// break, and clap quotes it as it is. Help and version go out untouched.
 fn exit_with(err: clap::Error) -> ! {
     use crate::ui::{is_unprintable, printable};
     use clap::error::{ContextKind, ContextValue};
@@ -161,6 +161,17 @@ fn exit_with(err: clap::Error) -> ! {
         if let Some(ContextValue::Strings(valid)) = context(ContextKind::ValidValue) {
             eprintln!("  [possible values: {}]", valid.join(", "));
         }
+        std::process::exit(err.exit_code());
+    }
+    // Any other text the user typed (an unknown argument or subcommand): said on one line.
+    let typed = err.context().find_map(|(_, value)| match value {
+        ContextValue::String(text) if text.chars().any(is_unprintable) => Some(text),
+        _ => None,
+    });
+    if let Some(typed) = typed {
+        let kind = err.kind().as_str().unwrap_or("invalid argument");
+        eprintln!("error: {kind}: \"{}\"", printable(typed));
+        eprintln!("\nFor more information, try '--help'.");
         std::process::exit(err.exit_code());
     }
     for line in err.render().to_string().lines() {

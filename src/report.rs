@@ -244,7 +244,7 @@ impl PlanReport {
             out.push_str("Nothing to generate: every video is done.\n");
         }
         if let Some(reason) = &self.estimate_untrusted {
-            let _ = writeln!(out, "ESTIMATE NOT TRUSTWORTHY: {reason}");
+            let _ = writeln!(out, "ESTIMATE NOT TRUSTWORTHY: {}", printable(reason));
         }
         out.push_str("Dry run: nothing was submitted.\n");
         out

@@ -68,6 +68,29 @@ fn a_state_dir_that_is_a_file_is_named_as_a_file_with_the_fix() {
 }
 
 #[test]
+fn a_dry_run_with_a_state_dir_that_is_a_file_says_it_is_a_file() {
+    let project = Project::new();
+    project.write("input/storyboard.json", STORY);
+    project.write("afile", "not a folder");
+    let assert = project
+        .sora()
+        .args(["--dry-run", "--state-dir", "afile"])
+        .assert()
+        .code(2);
+    let out = common::stdout_of(assert);
+    assert!(out.contains("ESTIMATE NOT TRUSTWORTHY"), "{out}");
+    assert!(
+        out.contains(
+            "afile is a file, not a folder; point --state-dir (SORA_STATE_DIR) at a folder"
+        ),
+        "{out}"
+    );
+    // Before: "cannot read the journal afile/journal.jsonl: Not a directory (os error 20);
+    // check that the disk is not full".
+    assert!(!out.contains("disk is not full"), "{out}");
+}
+
+#[test]
 fn a_dry_run_with_a_damaged_journal_says_the_estimate_cannot_be_trusted_and_exits_2() {
     let project = Project::new();
     project.write("input/storyboard.json", STORY);

@@ -147,3 +147,48 @@ fn a_setting_with_escape_codes_is_refused_with_its_value_escaped() {
     );
     assert_terminal_safe(&stderr, "stderr");
 }
+
+#[test]
+fn a_damaged_journal_line_with_escape_codes_is_shown_escaped_by_the_dry_run() {
+    let project = Project::new();
+    project.write("input/storyboard.json", &storyboard("lighthouse", 1));
+    // serde's message quotes the unknown event name as it is, escape codes and all; a line
+    // after it makes it damage, not a torn tail.
+    project.write(
+        "output/.sora-batch/journal.jsonl",
+        "{\"v\":1,\"key\":{\"storyboard\":\"storyboard.json\",\"segment\":1,\"version\":1,\
+         \"fingerprint\":\"x\"},\"event\":\"\\u001b[2J\\nerror: fake\"}\n{}\n",
+    );
+    for json in [false, true] {
+        let mut command = project.sora();
+        command.arg("--dry-run");
+        if json {
+            command.arg("--json");
+        }
+        let output = command.output().expect("the binary runs");
+        assert_eq!(output.status.code(), Some(2), "{output:?}");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let (text, what) = if json {
+            (&stderr, "--json stderr")
+        } else {
+            (&stdout, "stdout")
+        };
+        assert!(text.contains("ESTIMATE NOT TRUSTWORTHY"), "{what}: {text}");
+        assert!(text.contains("\\u{1b}[2J error: fake"), "{what}: {text}");
+        assert_terminal_safe(&stdout, "stdout");
+        assert_terminal_safe(&stderr, "stderr");
+    }
+}
+
+#[test]
+fn an_unknown_argument_with_a_line_break_cannot_print_a_fake_line() {
+    let project = Project::new();
+    for arg in [format!("--x{HOSTILE}"), format!("ep{HOSTILE}")] {
+        let assert = project.sora().arg(&arg).assert().code(2);
+        let stderr = common::stderr_of(&assert);
+        assert!(stderr.contains("error: fake"), "{arg:?}: {stderr}");
+        assert!(stderr.contains("--help"), "{arg:?}: {stderr}");
+        assert_terminal_safe(&stderr, "stderr");
+    }
+}

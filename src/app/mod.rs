@@ -226,11 +226,15 @@ async fn run_batch(args: &RunArgs) -> Result<Exit, AppError> {
         }
         let state_dir = args.state_dir();
         let retry_failed = args.retry_failed.is_some();
-        let (extras, untrusted) =
-            match generate::mark_in_flight(&mut plan, &layout, &state_dir, retry_failed) {
-                Ok(extras) => (extras, None),
-                Err(err) => (Vec::new(), Some(untrusted_estimate(&err))),
-            };
+        let marked = match crate::lock::check_state_dir(&state_dir) {
+            Err(err) => Err(untrusted_estimate(&err)),
+            Ok(()) => generate::mark_in_flight(&mut plan, &layout, &state_dir, retry_failed)
+                .map_err(|err| untrusted_estimate(&err)),
+        };
+        let (extras, untrusted) = match marked {
+            Ok(extras) => (extras, None),
+            Err(reason) => (Vec::new(), Some(reason)),
+        };
         return dry_run(&plan, extras, untrusted, args, &connection).await;
     }
     generate::generate(plan, &layout, args, connection).await
@@ -283,7 +287,7 @@ fn check_problems(plan: &Plan, args: &RunArgs) -> Result<(), AppError> {
 }
 
 /// Why a dry run's estimate is not to be trusted when the journal cannot be read.
-fn untrusted_estimate(err: &crate::journal::JournalError) -> String {
+fn untrusted_estimate(err: &dyn std::error::Error) -> String {
     format!(
         "the journal cannot be read, so jobs an earlier run already paid for and left at the \
          provider are counted and priced as new here, and a real run will refuse to start \

@@ -1,7 +1,8 @@
 //! `--base-url`, checked when it is parsed: an `http://` or `https://` address that paths
 //! can be appended to, without a user name or password (the API key is sent as the
 //! Authorization header, which a `user:pass@` would replace). A refused address is shown
-//! with its password cut out, never as typed.
+//! with its user name, password, query and fragment cut out (any may be the key), never as
+//! typed.
 
 use clap::builder::TypedValueParser;
 use clap::error::ErrorKind;
@@ -20,7 +21,7 @@ impl ApiUrl {
         const EXAMPLE: &str = "write it like https://api.sora.hk/v1";
         let url = Url::parse(text.trim())
             .map_err(|err| format!("--base-url is not a URL ({err}); {EXAMPLE}"))?;
-        let shown = escaped(&without_password(&url), 200);
+        let shown = escaped(&without_secrets(&url), 200);
         if !matches!(url.scheme(), "http" | "https") || !url.has_host() {
             return Err(format!(
                 "--base-url must be an http:// or https:// address (got {shown}); {EXAMPLE}"
@@ -43,15 +44,25 @@ impl ApiUrl {
     }
 }
 
-/// The URL as text with its password replaced by `[redacted]`.
-fn without_password(url: &Url) -> String {
-    match url.password() {
-        Some(password) => {
-            url.as_str()
-                .replacen(&format!(":{password}@"), &format!(":{REDACTED}@"), 1)
-        }
-        None => url.to_string(),
+/// The URL as text with its user name, password, query and fragment replaced by
+/// `[redacted]`: any of them may hold the API key (`https://sk-…:@host`, `?api_key=sk-…`).
+fn without_secrets(url: &Url) -> String {
+    let mut shown = url.clone();
+    // Only a URL that cannot have a user name refuses one, and then it has none.
+    if !url.username().is_empty() {
+        let _ = shown.set_username(REDACTED);
     }
+    if url.password().is_some() {
+        let _ = shown.set_password(Some(REDACTED));
+    }
+    if url.query().is_some() {
+        shown.set_query(Some(REDACTED));
+    }
+    if url.fragment().is_some() {
+        shown.set_fragment(Some(REDACTED));
+    }
+    // The setters percent-encode the brackets; they are ours, so show them as written.
+    shown.as_str().replace("%5Bredacted%5D", REDACTED)
 }
 
 impl TypedValueParser for ApiUrl {
@@ -91,6 +102,24 @@ mod tests {
             let err = ApiUrl::check(bad).unwrap_err();
             assert!(err.contains(says), "{bad}: {err}");
             assert!(!err.contains("s3cret-pw"), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_refused_base_url_never_echoes_a_user_name_query_or_fragment() {
+        // Keys are often put in a URL: as the user name (`https://sk_live_x:@host`, the
+        // Stripe way), or as `?api_key=`. Any of them may be the API key itself.
+        for bad in [
+            "https://sk-live-s3cret@api.sora.hk/v1",
+            "https://sk-live-s3cret:@api.sora.hk/v1",
+            "ftp://sk-live-s3cret:pw@api.sora.hk/v1",
+            "https://api.sora.hk/v1?api_key=sk-live-s3cret",
+            "https://api.sora.hk/v1#sk-live-s3cret",
+            "ftp://api.sora.hk/v1?api_key=sk-live-s3cret",
+        ] {
+            let err = ApiUrl::check(bad).unwrap_err();
+            assert!(!err.contains("s3cret"), "{bad}: {err}");
+            assert!(err.contains("api.sora.hk/v1"), "{bad}: {err}");
         }
     }
 }

@@ -92,12 +92,7 @@ impl StateLock {
             path: tidy(&path),
             source,
         };
-        if let Some(file) = file_in_the_way(state_dir) {
-            return Err(LockError::StateDirIsFile {
-                state_dir: tidy(state_dir),
-                file: tidy(&file),
-            });
-        }
+        check_state_dir(state_dir)?;
         crate::durable::create_dir_all(state_dir).map_err(io_error)?;
         match LockFile::try_acquire(&path, state_dir, state_dir) {
             Ok(file) => Ok(StateLock { file }),
@@ -113,6 +108,18 @@ impl StateLock {
     /// The lock file.
     pub fn path(&self) -> &Path {
         self.file.path()
+    }
+}
+
+/// [`LockError::StateDirIsFile`] when a file stands where `state_dir` is or would be made;
+/// the dry run, which takes no lock, asks too, to say what the real run would.
+pub fn check_state_dir(state_dir: &Path) -> Result<(), LockError> {
+    match file_in_the_way(state_dir) {
+        Some(file) => Err(LockError::StateDirIsFile {
+            state_dir: tidy(state_dir),
+            file: tidy(&file),
+        }),
+        None => Ok(()),
     }
 }
 

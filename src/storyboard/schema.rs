@@ -50,8 +50,8 @@ pub(super) struct SegmentDoc {
 )]
 pub(super) struct DefaultsDoc {
     /// A reference image the video starts from: an http:// or https:// link (the provider
-    /// fetches it), without spaces, line breaks or control characters. Empty or absent:
-    /// text only.
+    /// fetches it), without spaces, line breaks, control or invisible characters. Empty or
+    /// absent: text only.
     image_url: Option<String>,
     /// Pro mode: higher quality, slower, pricier, and the only mode offering 25 seconds.
     /// Default false.

@@ -35,13 +35,13 @@ pub(super) fn check_prompt(text: &str, max_chars: usize) -> Result<(), String> {
     Ok(())
 }
 
-/// Why a link cannot be sent as written, if it cannot: a space, line break or control
-/// character (a URL parser would drop or encode some of them silently, so the provider
-/// would fetch another address than the one written).
+/// Why a link cannot be sent as written, if it cannot: a space, line break, control or
+/// invisible character (a URL parser would drop or encode some of them silently, so the
+/// provider would fetch another address than the one written).
 pub(super) fn link_problem(text: &str) -> Option<String> {
-    first_unwanted(text, |c| c.is_whitespace() || c.is_control()).map(|found| {
+    first_unwanted(text, |c| c.is_control() || is_invisible(c)).map(|found| {
         format!(
-            "contains {found}; a link cannot hold spaces, line breaks or control characters (write a space as %20)"
+            "contains {found}; a link cannot hold spaces, line breaks, control or invisible characters (write a space as %20)"
         )
     })
 }
@@ -58,7 +58,8 @@ fn first_unwanted(text: &str, unwanted: impl Fn(char) -> bool) -> Option<String>
         '\r' => "a carriage return (U+000D)".to_string(),
         '\t' => "a tab (U+0009)".to_string(),
         c if c.is_control() => format!("the control character {}", code(c)),
-        c => format!("the space character {}", code(c)),
+        c if c.is_whitespace() => format!("the space character {}", code(c)),
+        c => format!("the invisible character {}", code(c)),
     };
     let more = if more > 0 {
         format!(" (and {more} more)")
@@ -74,7 +75,9 @@ fn code(c: char) -> String {
 }
 
 /// Characters that show nothing: white space, zero-width spaces and joiners, direction
-/// marks, invisible operators, fillers, variation selectors and tags.
+/// marks, invisible operators, fillers, variation selectors, tags and the other format
+/// controls (Unicode's default-ignorable code points, interlinear annotation marks and
+/// Egyptian hieroglyph format controls).
 fn is_invisible(c: char) -> bool {
     c.is_whitespace()
         || matches!(
@@ -95,6 +98,9 @@ fn is_invisible(c: char) -> bool {
                 | '\u{FE00}'..='\u{FE0F}'
                 | '\u{FEFF}'
                 | '\u{FFA0}'
+                | '\u{FFF0}'..='\u{FFFB}'
+                | '\u{13430}'..='\u{1343F}'
+                | '\u{1BCA0}'..='\u{1BCA3}'
                 | '\u{1D173}'..='\u{1D17A}'
                 | '\u{E0000}'..='\u{E0FFF}'
         )

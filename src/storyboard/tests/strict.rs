@@ -109,6 +109,23 @@ fn a_prompt_of_only_invisible_characters_is_blank() {
 }
 
 #[test]
+fn a_prompt_of_only_invisible_format_controls_is_blank() {
+    // Interlinear annotation marks, shorthand and hieroglyph format controls: they show
+    // nothing either, and a prompt of them is as blank as one of zero-width spaces.
+    for invisible in [
+        "\u{FFF9}\u{FFFA}\u{FFFB}",
+        "\u{1BCA0}\u{1BCA3}",
+        "\u{13430} \u{1343F}",
+    ] {
+        let got = single(&with_prompt(invisible));
+        assert!(
+            got.contains("prompt_text: has only invisible characters (such as U+"),
+            "{invisible:?}: {got}"
+        );
+    }
+}
+
+#[test]
 fn control_characters_in_a_prompt_are_refused_by_code_and_position() {
     let got = single(&with_prompt("a cat\u{0}\u{1b}[2J"));
     assert_eq!(
@@ -184,8 +201,8 @@ fn an_image_url_with_line_breaks_spaces_or_controls_is_refused() {
         );
         assert!(
             got.ends_with(&format!(
-                "contains {found}; a link cannot hold spaces, line breaks or control \
-                 characters (write a space as %20)"
+                "contains {found}; a link cannot hold spaces, line breaks, control or \
+                 invisible characters (write a space as %20)"
             )),
             "{url:?}: {got}"
         );
@@ -195,6 +212,39 @@ fn an_image_url_with_line_breaks_spaces_or_controls_is_refused() {
         fine[0].image_url.as_deref(),
         Some("https://x.test/my%20cat.png?size=2")
     );
+}
+
+#[test]
+fn an_image_url_with_invisible_characters_is_refused() {
+    // A link parser drops a zero-width space or soft hyphen from a host name and encodes a
+    // direction override: the provider would fetch another address than the one written.
+    for (url, found) in [
+        (
+            "https://exa\u{200B}mple.test/a.png",
+            "the invisible character U+200B at character 12",
+        ),
+        (
+            "https://exa\u{AD}mple.test/a.png",
+            "the invisible character U+00AD at character 12",
+        ),
+        (
+            "https://x.test/a\u{202E}gnp.exe",
+            "the invisible character U+202E at character 17",
+        ),
+        (
+            "\u{FEFF}https://x.test/a.png",
+            "the invisible character U+FEFF at character 1",
+        ),
+    ] {
+        let got = single(&with_image(url));
+        assert!(
+            got.ends_with(&format!(
+                "contains {found}; a link cannot hold spaces, line breaks, control or \
+                 invisible characters (write a space as %20)"
+            )),
+            "{url:?}: {got}"
+        );
+    }
 }
 
 #[test]
