@@ -8,6 +8,7 @@ mod layout;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -90,7 +91,16 @@ pub enum PlanError {
     InputMissing(PathBuf),
     #[error("the input folder {0} is a file; --input-dir (SORA_INPUT_DIR) must name a folder")]
     InputNotAFolder(PathBuf),
+    #[error(
+        "the storyboards in {folder} ask for more than {limit} jobs (segments × gen_count) in \
+         one run; split them into several input folders (--input-dir) and run each"
+    )]
+    TooManyJobs { folder: PathBuf, limit: usize },
 }
+
+/// The most jobs one run plans: far more than a night's work, and a bound on the memory a
+/// plan takes (a few hundred bytes per job) whatever the input holds.
+pub const MAX_JOBS_PER_RUN: usize = 100_000;
 
 /// Scans the input folder, checks every storyboard and lists the jobs. `force` plans every
 /// job, finished or not.
@@ -122,18 +132,32 @@ pub fn build(layout: &Layout, settings: SegmentSettings, force: bool) -> Result<
     }
     let mut collisions = collide::collisions(&found.storyboards, layout);
     // Reading, checking and looking at the disk is independent per file: spread it over
-    // the cores (a rerun of a large batch reads one sidecar per job).
+    // the cores (a rerun of a large batch reads one sidecar per job). Jobs are counted
+    // before they are made, so an input that asks for millions is refused, not built.
+    let planned = AtomicUsize::new(0);
     let loaded: Vec<_> = found
         .storyboards
         .into_par_iter()
         .map(|relative| {
             let shown = layout.shown_path(&relative);
             let loaded = storyboard::load(&layout.input_dir.join(&relative), &shown, settings).map(
-                |segments| jobs_of(&layout.storyboard_dir(&relative), segments, layout, force),
+                |segments| {
+                    let count: usize = segments.iter().map(|s| s.gen_count as usize).sum();
+                    if planned.fetch_add(count, Ordering::Relaxed) + count > MAX_JOBS_PER_RUN {
+                        return Vec::new();
+                    }
+                    jobs_of(&layout.storyboard_dir(&relative), segments, layout, force)
+                },
             );
             (relative, shown, loaded)
         })
         .collect();
+    if planned.into_inner() > MAX_JOBS_PER_RUN {
+        return Err(PlanError::TooManyJobs {
+            folder: tidy(&layout.input_dir),
+            limit: MAX_JOBS_PER_RUN,
+        });
+    }
     for (found_at, (relative, shown, loaded)) in loaded.into_iter().enumerate() {
         match (loaded, collisions.remove(&found_at)) {
             (Ok(mut jobs), None) => {
