@@ -93,14 +93,15 @@ pub enum PlanError {
     InputNotAFolder(PathBuf),
     #[error(
         "the storyboards in {folder} ask for more than {limit} jobs (segments × gen_count) in \
-         one run; split them into several input folders (--input-dir) and run each"
+         one run; split them into several input folders (--input-dir) and run each",
+        limit = "1,000,000"
     )]
-    TooManyJobs { folder: PathBuf, limit: usize },
+    TooManyJobs { folder: PathBuf },
 }
 
 /// The most jobs one run plans: far more than a night's work, and a bound on the memory a
-/// plan takes (a few hundred bytes per job) whatever the input holds.
-pub const MAX_JOBS_PER_RUN: usize = 100_000;
+/// plan takes (a few hundred bytes per job) whatever the input holds. `TooManyJobs` says it.
+pub const MAX_JOBS_PER_RUN: usize = 1_000_000;
 
 /// Scans the input folder, checks every storyboard and lists the jobs. `force` plans every
 /// job, finished or not.
@@ -155,7 +156,6 @@ pub fn build(layout: &Layout, settings: SegmentSettings, force: bool) -> Result<
     if planned.into_inner() > MAX_JOBS_PER_RUN {
         return Err(PlanError::TooManyJobs {
             folder: tidy(&layout.input_dir),
-            limit: MAX_JOBS_PER_RUN,
         });
     }
     for (found_at, (relative, shown, loaded)) in loaded.into_iter().enumerate() {
