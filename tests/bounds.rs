@@ -185,3 +185,31 @@ fn signed_video_links_keep_their_signature_out_of_every_file() {
         );
     }
 }
+
+#[test]
+fn a_download_that_fails_its_last_attempt_does_not_promise_another() {
+    // A CDN that refuses every connection: the run tries a few times, then the job fails.
+    // Its final message must say what a rerun does, not that it "will be tried again".
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let sim = simulator(SimSettings {
+        video_url: Some(format!("http://127.0.0.1:{port}/{{id}}.mp4")),
+        ..SimSettings::default()
+    });
+    let (_project, code, summary, err) = run_one(&sim, &[]);
+    assert_eq!(code, 1, "{err}\n{summary}");
+    assert_eq!(
+        summary["failed_by_reason"]["download failed"], 1,
+        "{summary}"
+    );
+    let message = summary["failures"][0]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(message.contains("could not download"), "{summary}");
+    assert!(
+        message.contains("a rerun downloads it without paying again"),
+        "{summary}"
+    );
+    assert!(!message.contains("will be tried again"), "{summary}");
+}
