@@ -213,3 +213,32 @@ fn a_download_that_fails_its_last_attempt_does_not_promise_another() {
     );
     assert!(!message.contains("will be tried again"), "{summary}");
 }
+
+#[test]
+fn a_video_link_of_a_hundred_kilobytes_is_not_copied_into_the_journal_and_messages() {
+    // Every other piece of provider text is bounded where it comes in; a link is used as
+    // it is, so one far longer than any real link is refused there, with its length.
+    let long_path = "p".repeat(100_000);
+    let sim = simulator(SimSettings {
+        video_url: Some(format!("http://{{host}}/gone/{long_path}/{{id}}.mp4")),
+        ..SimSettings::default()
+    });
+    let (project, code, summary, err) = run_one(&sim, &["--poll-timeout", "2s"]);
+    assert_eq!(code, 1, "{}", &err[..err.len().min(2000)]);
+    let message = summary["failures"][0]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        message.len() < 2_000,
+        "a message of {} bytes",
+        message.len()
+    );
+    assert!(message.contains("video_url"), "{message}");
+    let journal = output_dir(&project).join(".sora-batch/journal.jsonl");
+    let journal = std::fs::read_to_string(journal).unwrap();
+    assert!(
+        journal.len() < 10_000,
+        "a journal of {} bytes",
+        journal.len()
+    );
+}
