@@ -16,8 +16,12 @@ pub enum PriceSource {
     Settings,
     /// The provider's `GET /pricing`.
     Provider,
-    /// The provider's documented prices, built in.
+    /// The provider's documented prices, built in: there is no key to ask with.
     Default,
+    /// The documented prices, because the provider did not answer `GET /pricing` (a
+    /// warning says why). The same prices as `Default`, and so in JSON.
+    #[serde(rename = "default")]
+    Unanswered,
     /// One price from the settings, the other from the provider or the defaults.
     Mixed,
 }
@@ -29,6 +33,9 @@ impl PriceSource {
             PriceSource::Provider => "from the provider's GET /pricing",
             PriceSource::Default => {
                 "the provider's documented prices; set SORA_API_KEY to ask for current ones"
+            }
+            PriceSource::Unanswered => {
+                "the provider's documented prices: the provider did not answer when asked for current ones"
             }
             PriceSource::Mixed => "partly from --price-normal/--price-pro",
         }
@@ -96,6 +103,7 @@ pub async fn quote(settings: PriceSettings, provider: Option<&SoraHk>) -> Quote 
     let source = match (settings.normal_cents, settings.pro_cents, &fetched) {
         (Some(_), Some(_), _) => PriceSource::Settings,
         (None, None, Some(_)) => PriceSource::Provider,
+        (None, None, None) if provider.is_some() => PriceSource::Unanswered,
         (None, None, None) => PriceSource::Default,
         _ => PriceSource::Mixed,
     };

@@ -185,3 +185,60 @@ fn signed_video_links_keep_their_signature_out_of_every_file() {
         );
     }
 }
+
+#[test]
+fn a_download_that_fails_its_last_attempt_does_not_promise_another() {
+    // A CDN that refuses every connection: the run tries a few times, then the job fails.
+    // Its final message must say what a rerun does, not that it "will be tried again".
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let sim = simulator(SimSettings {
+        video_url: Some(format!("http://127.0.0.1:{port}/{{id}}.mp4")),
+        ..SimSettings::default()
+    });
+    let (_project, code, summary, err) = run_one(&sim, &[]);
+    assert_eq!(code, 1, "{err}\n{summary}");
+    assert_eq!(
+        summary["failed_by_reason"]["download failed"], 1,
+        "{summary}"
+    );
+    let message = summary["failures"][0]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(message.contains("could not download"), "{summary}");
+    assert!(
+        message.contains("a rerun downloads it without paying again"),
+        "{summary}"
+    );
+    assert!(!message.contains("will be tried again"), "{summary}");
+}
+
+#[test]
+fn a_video_link_of_a_hundred_kilobytes_is_not_copied_into_the_journal_and_messages() {
+    // Every other piece of provider text is bounded where it comes in; a link is used as
+    // it is, so one far longer than any real link is refused there, with its length.
+    let long_path = "p".repeat(100_000);
+    let sim = simulator(SimSettings {
+        video_url: Some(format!("http://{{host}}/gone/{long_path}/{{id}}.mp4")),
+        ..SimSettings::default()
+    });
+    let (project, code, summary, err) = run_one(&sim, &["--poll-timeout", "2s"]);
+    assert_eq!(code, 1, "{}", &err[..err.len().min(2000)]);
+    let message = summary["failures"][0]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        message.len() < 2_000,
+        "a message of {} bytes",
+        message.len()
+    );
+    assert!(message.contains("video_url"), "{message}");
+    let journal = output_dir(&project).join(".sora-batch/journal.jsonl");
+    let journal = std::fs::read_to_string(journal).unwrap();
+    assert!(
+        journal.len() < 10_000,
+        "a journal of {} bytes",
+        journal.len()
+    );
+}

@@ -417,6 +417,36 @@ fn unreachable_provider_falls_back_and_never_shows_the_key() {
     assert_eq!(plan["price_source"], "default");
 }
 
+#[test]
+fn a_price_call_that_fails_does_not_ask_for_a_key_that_is_set() {
+    // The key is set; the provider refused the connection. The prices line must not tell
+    // the user to set SORA_API_KEY, the one thing that is already right.
+    let project = Project::new();
+    project.write("input/storyboard.json", EPISODE);
+    let assert = project
+        .sora()
+        .env("SORA_API_KEY", "sk-test-secret-value")
+        .args(["--dry-run", "--base-url", "http://127.0.0.1:9/v1"])
+        .assert()
+        .success();
+    let err = stderr_of(&assert);
+    let out = stdout_of(assert);
+    assert!(out.contains("documented prices"), "{out}");
+    assert!(!out.contains("set SORA_API_KEY"), "{out}");
+    assert!(out.contains("did not answer"), "{out}");
+    let said = format!("{out}{err}");
+    assert!(
+        said.contains("could not ask the provider for prices"),
+        "{said}"
+    );
+    // Without a key, the hint stays.
+    let out = stdout_of(project.sora().args(["--dry-run"]).assert().success());
+    assert!(
+        out.contains("set SORA_API_KEY to ask for current ones"),
+        "{out}"
+    );
+}
+
 mod against_the_simulator {
     use super::*;
     use sora_batch::sim::{self, SimSettings};

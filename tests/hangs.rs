@@ -336,3 +336,43 @@ fn refused_connections_never_fail_a_job_before_the_run_gives_the_provider_up() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_status_call_told_to_come_back_in_an_hour_still_ends_the_job_at_its_poll_timeout() {
+    // A 429 asking for an hour is honoured between status calls, but never past the
+    // job's --poll-timeout: the README bounds the wait at the provider by --poll-timeout +
+    // --request-timeout, and a cron run must end with the reason.
+    let sim = simulator(SimSettings {
+        gen_seconds: GenSeconds(0.0, 0.0),
+        status_retry_after: Some(Duration::from_secs(3600)),
+        ..SimSettings::default()
+    });
+    let project = Project::new();
+    project.write("input/storyboard.json", &storyboard("patience", 1));
+    let output = project
+        .sora()
+        .env("SORA_API_KEY", sim::DEFAULT_KEY)
+        .env("SORA_BASE_URL", sim.base_url())
+        .args(QUICK)
+        .args(FAST_POLLS)
+        .args(ONE_VERSION)
+        .args(["--poll-timeout", "2s", "--request-timeout", "2s"])
+        .timeout(HANG_GUARD)
+        .output()
+        .unwrap();
+    let summary: Value = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{summary}\n{stderr}");
+    assert_eq!(
+        summary["failed_by_reason"]["timed out at the provider"], 1,
+        "{summary}"
+    );
+    let message = summary["failures"][0]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        message.contains("status still could not be read: rate limited"),
+        "the reason is named: {summary}"
+    );
+    assert_eq!(sim.stats().creates, 1);
+}

@@ -446,3 +446,37 @@ fn a_task_list_that_ignores_paging_is_not_read_a_hundred_times() {
     assert!(err.contains("shows the same tasks again"), "{err}");
     assert!(sim.stats().lists <= 3, "{:?}", sim.stats().lists);
 }
+
+#[test]
+fn creates_after_searches_that_found_nothing_are_staggered_like_any_other() {
+    // A rerun after an outage: every job's create was lost, and the provider made none of
+    // them. Each search finds nothing within milliseconds; the creates that follow must
+    // still leave the stagger apart (250 ms ± 50% at a 5s poll interval), not in a burst
+    // before the breaker has heard a single answer.
+    let sim = simulator(SimSettings::default());
+    let project = Project::new();
+    project.write("input/storyboard.json", &storyboard("quay", 6));
+    let at_ms = now_ms();
+    for segment in 1..=6 {
+        let key = job_key(&project, "storyboard.json", segment, 1);
+        let prompt = format!("quay shot {segment}");
+        plant_lost_create(&project, &key, &prompt, at_ms, Some(0));
+    }
+    let output = project
+        .sora()
+        .env("SORA_API_KEY", sim::DEFAULT_KEY)
+        .env("SORA_BASE_URL", sim.base_url())
+        .args(["--gen-count", "1", "--json", "--lost-create-wait", "0s"])
+        .args(["--poll-interval", "5s", "--poll-delay", "1s"])
+        .timeout(common::batch::RUN_TIMEOUT)
+        .output()
+        .unwrap();
+    let summary: Value = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{summary}\n{err}");
+    let stats = sim.stats();
+    assert_eq!(stats.creates, 6, "{stats:?}");
+    let closest = stats.closest_creates_seconds.unwrap_or_default();
+    // At least 125 ms apart when sent; half of that leaves room for a loaded machine.
+    assert!(closest >= 0.06, "two creates {closest}s apart: {stats:?}");
+}

@@ -11,8 +11,9 @@ use std::time::Duration;
 /// longer than announced.
 #[derive(Debug, thiserror::Error)]
 pub enum DownloadError {
-    /// No answer at all: refused, reset, DNS, TLS or a timeout before the headers.
-    #[error("could not download {url}: {message}; it will be tried again")]
+    /// No answer at all: refused, reset, DNS, TLS or a timeout before the headers. (What
+    /// happens next, another attempt or the job's failure, the engine says.)
+    #[error("could not download {url}: {message}")]
     Unreachable { url: String, message: String },
     /// The connection dropped or timed out while the body was arriving.
     #[error(
@@ -155,8 +156,8 @@ fn status_advice(status: u16) -> &'static str {
             "the link has probably expired; ask the provider for the task again to get a fresh one"
         }
         404 => "the video is not (or no longer) there; ask the provider for the task again",
-        408 | 429 => "the server is busy; it will be tried again",
-        500..=599 => "the server failed; it will be tried again",
+        408 | 429 => "the server is busy",
+        500..=599 => "the server failed",
         _ => "the download was refused",
     }
 }

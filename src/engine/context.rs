@@ -179,6 +179,8 @@ pub(super) struct Context {
     rng: Mutex<fastrand::Rng>,
     progress_done: CancellationToken,
     interrupted: AtomicBool,
+    /// When the next create may be sent at the earliest (see [`Context::pace_create`]).
+    next_create: tokio::sync::Mutex<tokio::time::Instant>,
 }
 
 fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -218,6 +220,7 @@ impl Context {
             rng: Mutex::new(fastrand::Rng::new()),
             progress_done: CancellationToken::new(),
             interrupted: AtomicBool::new(false),
+            next_create: tokio::sync::Mutex::new(tokio::time::Instant::now()),
         }
     }
 
@@ -271,6 +274,22 @@ impl Context {
             .or_default()
             .clone();
         lock.lock_owned().await
+    }
+
+    /// Waits until a create may be sent: `--poll-interval`'s stagger (±50%) after the
+    /// one before, whatever led to it. The engine's loop staggers the jobs it admits, but
+    /// creates come from elsewhere too (a job whose earlier create was lost, once the
+    /// search finds nothing; a retry): without this, a rerun after a provider outage
+    /// opens with a burst of them before the breaker has heard a single answer.
+    pub async fn pace_create(&self) {
+        let most = self.settings.stagger;
+        if most.is_zero() {
+            return;
+        }
+        // Fair: creates leave in the order they asked.
+        let mut next = self.next_create.lock().await;
+        tokio::time::sleep_until(*next).await;
+        *next = tokio::time::Instant::now() + most.mul_f64(0.5 + self.random());
     }
 
     pub fn random(&self) -> f64 {

@@ -219,6 +219,11 @@ async fn create_once(
         () = ctx.stop.cancelled() => return Err(not_started(ctx)),
         guard = ctx.prompt_lock(&job.segment.prompt) => guard,
     };
+    tokio::select! {
+        biased;
+        () = ctx.stop.cancelled() => return Err(not_started(ctx)),
+        () = ctx.pace_create() => {}
+    }
     let (at_ms, clock_offset_ms) = (unix_ms(), ctx.provider.clock_offset_ms());
     let since = Since::now(at_ms, clock_offset_ms);
     let submitting = Event::Submitting {

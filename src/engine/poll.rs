@@ -94,7 +94,13 @@ impl PollSchedule {
             // A job resumed after a restart may be past the first delay already.
             self.settings.first_delay.saturating_sub(elapsed)
         };
-        wait.min(self.settings.timeout.saturating_sub(elapsed))
+        wait.min(self.left(elapsed))
+    }
+
+    /// The time left before the job times out: no wait, whoever asks for it (a server's
+    /// `Retry-After` too), goes past it.
+    pub fn left(&self, elapsed: Duration) -> Duration {
+        self.settings.timeout.saturating_sub(elapsed)
     }
 
     /// Whether the job has run out of time.

@@ -45,7 +45,9 @@ pub(super) async fn until_finished(
             return Err(Ended::Outcome(timed_out(&task, elapsed, last_error)));
         }
         let wait = match after_error.take() {
-            Some(wait) => wait,
+            // A Retry-After of up to an hour is honoured, but not past the timeout: the
+            // job then ends with the reason, within the bound the README states.
+            Some(wait) => wait.min(schedule.left(elapsed)),
             None => schedule.next_wait(elapsed, progress, poll_after),
         };
         tokio::select! {

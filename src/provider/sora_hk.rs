@@ -411,7 +411,8 @@ fn malformed(call: &str, field: &str, data: &Value, redact: &Redactor) -> Provid
     }
 }
 
-/// A completed task's video link, if it is an absolute URL free of secrets.
+/// A completed task's video link, if it is an absolute URL free of secrets and of a
+/// plausible length.
 fn video_link(data: &Value, redact: &Redactor) -> Result<Url, ProviderError> {
     let Some(text) = data["video_url"]
         .as_str()
@@ -419,18 +420,33 @@ fn video_link(data: &Value, redact: &Redactor) -> Result<Url, ProviderError> {
     else {
         return Err(malformed("/tasks", "video_url", data, redact));
     };
-    Url::parse(text).map_err(|err| {
-        // A signed link's query is a credential of sorts: kept out of the message.
-        let link = text.split(['?', '#']).next().unwrap_or_default();
-        ProviderError::Transient {
+    let length = text.chars().count();
+    if length > untrusted::MAX_LINK_CHARS {
+        return Err(ProviderError::Transient {
             message: format!(
-                "the provider reports the task completed with the video_url \"{}\", which is no \
-                 absolute link ({err})",
-                untrusted::shown(link, 200)
+                "the provider reports the task completed with a video_url of {length} \
+                 characters, far longer than any real link (at most {} are accepted): \
+                 \"{}\"",
+                untrusted::MAX_LINK_CHARS,
+                untrusted::shown(unsigned_part(text), 100)
             ),
             request_id: None,
-        }
+        });
+    }
+    Url::parse(text).map_err(|err| ProviderError::Transient {
+        message: format!(
+            "the provider reports the task completed with the video_url \"{}\", which is no \
+             absolute link ({err})",
+            untrusted::shown(unsigned_part(text), 200)
+        ),
+        request_id: None,
     })
+}
+
+/// A link as messages show it: a signed link's query is a credential of sorts, so it (and
+/// any fragment) is left out.
+fn unsigned_part(link: &str) -> &str {
+    link.split(['?', '#']).next().unwrap_or_default()
 }
 
 /// A failure before any answer arrived.

@@ -25,6 +25,10 @@ pub const REDACTED: &str = "[redacted]";
 pub const MAX_MESSAGE_CHARS: usize = 500;
 /// The longest task id accepted, in characters.
 pub const MAX_ID_CHARS: usize = 256;
+/// The longest video link accepted, in characters: signed CDN links run to a few
+/// thousand; a link is kept and printed as it is (less its query), so a longer one would
+/// be copied whole into the journal, the sidecar and every message about it.
+pub const MAX_LINK_CHARS: usize = 8 * 1024;
 /// The most one task may plausibly cost, in cents ($1,000, far above any provider's
 /// price): a larger reported cost is a provider bug, not a bill.
 pub const MAX_TASK_CENTS: i64 = 100_000;

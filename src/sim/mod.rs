@@ -147,6 +147,11 @@ pub struct SimSettings {
     #[arg(long, value_name = "TIME", value_parser = duration_in(Duration::from_millis(1), ONE_HOUR))]
     pub trickle_status: Option<std::time::Duration>,
 
+    /// Answer every status call with 429 and `Retry-After: TIME` (e.g. 1h), as a provider
+    /// that keeps asking for patience does
+    #[arg(long, value_name = "TIME", value_parser = duration_in(Duration::from_millis(1), ONE_HOUR))]
+    pub status_retry_after: Option<std::time::Duration>,
+
     /// Which answer never ends: a `create` or `status` answer that streams JSON filler
     /// forever (the create is billed first), or a `video` streamed without end and without
     /// `Content-Length`
@@ -215,6 +220,7 @@ impl Default for SimSettings {
             task_cost: None,
             hang: false,
             trickle_status: None,
+            status_retry_after: None,
             endless_body: None,
             status_padding: None,
             video_length_lie: None,

@@ -1,15 +1,17 @@
 //! Providers that keep a client waiting: `--hang` (connections accepted, requests never
-//! answered) and `--trickle-status` (status answers sent one byte at a time). A client
-//! with only an idle timeout waits on either for ever; these knobs prove it does not.
+//! answered), `--trickle-status` (status answers sent one byte at a time) and
+//! `--status-retry-after` (every status call told to come back later). A client with only
+//! an idle timeout, or one that honours any `Retry-After`, waits on these for ever; the
+//! knobs prove it does not.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::Method;
+use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
 use super::world::World;
 
@@ -19,6 +21,11 @@ pub async fn stall(State(world): State<Arc<World>>, request: Request, next: Next
     if world.settings.hang {
         // Accepted and read, never answered: the connection stays open and silent.
         std::future::pending::<()>().await;
+    }
+    if let Some(wait) = world.settings.status_retry_after
+        && is_status_call(&request)
+    {
+        return come_back_later(wait);
     }
     match world.settings.trickle_status {
         Some(pause) if is_status_call(&request) => {
@@ -38,6 +45,14 @@ fn is_status_call(request: &Request) -> bool {
             .is_some_and(|rest| !rest.is_empty() && !rest.contains('/'))
     };
     request.method() == Method::GET && (id_under("/v1/tasks/") || id_under("/v1/videos/"))
+}
+
+/// A 429 in the Sora.hk envelope that asks the client to wait `wait` before asking again.
+fn come_back_later(wait: Duration) -> Response {
+    let body = serde_json::json!({"code": 429, "message": "too many requests; come back later", "data": null});
+    let mut response = (StatusCode::TOO_MANY_REQUESTS, axum::Json(body)).into_response();
+    super::faults::set_retry_after(&mut response, wait);
+    response
 }
 
 /// The same answer (status and headers), its body sent one byte per `pause`.

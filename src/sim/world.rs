@@ -115,6 +115,9 @@ pub struct Stats {
     /// Generation time of every task created, in seconds: a batch's ideal makespan is this
     /// divided by the capacity.
     pub generation_seconds: f64,
+    /// The shortest time between two creates that made a task, in seconds: how a client
+    /// staggers its creates (`None` before the second).
+    pub closest_creates_seconds: Option<f64>,
 }
 
 pub struct World {
@@ -134,6 +137,8 @@ struct Inner {
     spent_cents: i64,
     /// Prompts carrying [`LOST_ANSWER_MARK`] whose first create has had its answer lost.
     answers_lost: HashSet<String>,
+    /// When the latest create that made a task arrived.
+    last_create: Option<Instant>,
 }
 
 /// Why a create was refused before any task existed.
@@ -159,6 +164,7 @@ impl World {
                 next_id: 1,
                 spent_cents: 0,
                 answers_lost: HashSet::new(),
+                last_create: None,
             }),
         }
     }
@@ -282,6 +288,12 @@ impl World {
             .or_default() += 1;
         stats.max_active = stats.max_active.max(active.len() as u64 + 1);
         stats.generation_seconds += task.generation.as_secs_f64();
+        if let Some(last) = inner.last_create {
+            let gap = now.saturating_duration_since(last).as_secs_f64();
+            let closest = &mut inner.stats.closest_creates_seconds;
+            *closest = Some(closest.map_or(gap, |closest| closest.min(gap)));
+        }
+        inner.last_create = Some(now);
         inner.order.push(task.id.clone());
         inner.tasks.insert(task.id.clone(), task.clone());
         Ok(task)
