@@ -480,3 +480,39 @@ fn creates_after_searches_that_found_nothing_are_staggered_like_any_other() {
     // At least 125 ms apart when sent; half of that leaves room for a loaded machine.
     assert!(closest >= 0.06, "two creates {closest}s apart: {stats:?}");
 }
+
+#[test]
+fn a_task_list_that_asks_for_an_hour_ends_the_search_unresolved_by_the_poll_timeout() {
+    // Every list call is told to come back in an hour. The search honours the provider's
+    // pace, but not past --poll-timeout: the job is left unresolved (the next run looks
+    // again), never paid for again, and a cron run ends.
+    let sim = simulator(SimSettings {
+        list_retry_after: Some(std::time::Duration::from_secs(3600)),
+        ..SimSettings::default()
+    });
+    let project = Project::new();
+    project.write("input/storyboard.json", &storyboard("patient list", 1));
+    let key = job_key(&project, "storyboard.json", 1, 1);
+    plant_lost_create(&project, &key, "patient list shot 1", now_ms(), Some(0));
+
+    let (code, summary, err) = run(
+        &project,
+        &sim,
+        &["--gen-count", "1", "--poll-timeout", "3s"],
+    );
+    assert_eq!(code, 1, "{err}\n{summary}");
+    assert_eq!(
+        creates_of(&sim, "patient list shot 1"),
+        0,
+        "paid again\n{err}"
+    );
+    let unresolved = summary["unresolved"].as_array().unwrap();
+    assert_eq!(unresolved.len(), 1, "{summary}");
+    assert!(
+        unresolved[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("could not be read within --poll-timeout (3s)"),
+        "{summary}"
+    );
+}

@@ -135,6 +135,10 @@ pub(super) async fn find(
     job: &JobSpec,
     since: Since,
 ) -> Result<Option<Accepted>, JobOutcome> {
+    // A list that keeps asking to come back later (`Retry-After`, up to an hour a time)
+    // must not hold the run for hours: the search ends by the poll timeout, unknown.
+    let started = tokio::time::Instant::now();
+    let left = || ctx.settings.poll.timeout.saturating_sub(started.elapsed());
     for attempt in 1..=LIST_ATTEMPTS {
         let searched = tokio::select! {
             searched = search(ctx, job, since) => searched,
@@ -167,6 +171,16 @@ pub(super) async fn find(
             job.key
         );
         let delay = ctx.retry_delay(attempt, error.retry_after());
+        if delay >= left() {
+            return unknown(
+                ctx,
+                job,
+                &format!(
+                    "the provider's task list could not be read within --poll-timeout ({})",
+                    humantime::format_duration(ctx.settings.poll.timeout)
+                ),
+            );
+        }
         tokio::select! {
             () = tokio::time::sleep(delay) => {}
             () = ctx.interrupt.cancelled() => {

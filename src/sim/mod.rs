@@ -152,6 +152,11 @@ pub struct SimSettings {
     #[arg(long, value_name = "TIME", value_parser = duration_in(Duration::from_millis(1), ONE_HOUR))]
     pub status_retry_after: Option<std::time::Duration>,
 
+    /// Answer every task-list call with 429 and `Retry-After: TIME` (e.g. 1h): a lost
+    /// create's search that honours it without limit holds the run for hours
+    #[arg(long, value_name = "TIME", value_parser = duration_in(Duration::from_millis(1), ONE_HOUR))]
+    pub list_retry_after: Option<std::time::Duration>,
+
     /// Which answer never ends: a `create` or `status` answer that streams JSON filler
     /// forever (the create is billed first), or a `video` streamed without end and without
     /// `Content-Length`
@@ -221,6 +226,7 @@ impl Default for SimSettings {
             hang: false,
             trickle_status: None,
             status_retry_after: None,
+            list_retry_after: None,
             endless_body: None,
             status_padding: None,
             video_length_lie: None,

@@ -1,6 +1,7 @@
 //! Providers that keep a client waiting: `--hang` (connections accepted, requests never
 //! answered), `--trickle-status` (status answers sent one byte at a time) and
-//! `--status-retry-after` (every status call told to come back later). A client with only
+//! `--status-retry-after` / `--list-retry-after` (every status or task-list call told to
+//! come back later). A client with only
 //! an idle timeout, or one that honours any `Retry-After`, waits on these for ever; the
 //! knobs prove it does not.
 
@@ -27,6 +28,11 @@ pub async fn stall(State(world): State<Arc<World>>, request: Request, next: Next
     {
         return come_back_later(wait);
     }
+    if let Some(wait) = world.settings.list_retry_after
+        && is_list_call(&request)
+    {
+        return come_back_later(wait);
+    }
     match world.settings.trickle_status {
         Some(pause) if is_status_call(&request) => {
             let response = next.run(request).await;
@@ -45,6 +51,12 @@ fn is_status_call(request: &Request) -> bool {
             .is_some_and(|rest| !rest.is_empty() && !rest.contains('/'))
     };
     request.method() == Method::GET && (id_under("/v1/tasks/") || id_under("/v1/videos/"))
+}
+
+/// `GET /v1/tasks` (Sora.hk) or `GET /v1/videos` (OpenAI): the account's task list.
+fn is_list_call(request: &Request) -> bool {
+    let path = request.uri().path();
+    request.method() == Method::GET && (path == "/v1/tasks" || path == "/v1/videos")
 }
 
 /// A 429 in the Sora.hk envelope that asks the client to wait `wait` before asking again.
