@@ -71,7 +71,7 @@ fn main() {
     let mut runs = Vec::new();
     for _ in 0..5 {
         let start = Instant::now();
-        let plan = plan::build(&layout, settings, false).unwrap();
+        let plan = plan::build(&layout, settings, plan::Finished::default()).unwrap();
         runs.push(start.elapsed());
         assert_eq!(plan.jobs.len(), FILES * SEGMENTS_PER_FILE * 2);
         assert!(plan.invalid.is_empty());
@@ -79,7 +79,7 @@ fn main() {
     let library_ok = report("plan::build (200,000 jobs)", runs);
 
     // A rerun after everything finished: every job has a video and a sidecar to read.
-    let plan = plan::build(&layout, settings, false).unwrap();
+    let plan = plan::build(&layout, settings, plan::Finished::default()).unwrap();
     println!("writing {} finished videos and sidecars…", plan.jobs.len());
     for job in &plan.jobs {
         std::fs::create_dir_all(job.video.parent().unwrap()).unwrap();
@@ -93,7 +93,7 @@ fn main() {
     let mut runs = Vec::new();
     for _ in 0..5 {
         let start = Instant::now();
-        let plan = plan::build(&layout, settings, false).unwrap();
+        let plan = plan::build(&layout, settings, plan::Finished::default()).unwrap();
         runs.push(start.elapsed());
         assert!(
             plan.jobs

@@ -29,6 +29,8 @@ const LOST_CREATE_WAIT: InRange<Duration> = duration_in(Duration::ZERO, hours(1)
 const GIVE_UP_AFTER: InRange<Duration> = duration_in(ms(100), hours(7 * 24));
 /// No real video is under 1 MiB; the top only keeps the arithmetic sane.
 const MAX_VIDEO_BYTES: InRange<u64> = InRange::new(1 << 20, 1 << 50, parse_size, show_size);
+/// Where `--provider simulator` puts its videos unless told otherwise.
+pub const SIMULATOR_OUTPUT_DIR: &str = "./output-simulator";
 /// The most jobs in flight a run may allow.
 const MAX_WORKERS: u32 = 1000;
 /// A price above the most any task may plausibly cost is a typo.
@@ -86,6 +88,16 @@ pub enum ProviderKind {
     Simulator,
 }
 
+impl ProviderKind {
+    /// What the journal and sidecars call this provider.
+    pub fn name(self) -> &'static str {
+        match self {
+            ProviderKind::SoraHk => crate::provider::sora_hk::NAME,
+            ProviderKind::Simulator => crate::provider::sora_hk::SIMULATOR_NAME,
+        }
+    }
+}
+
 impl Cli {
     /// Parses the process's arguments. With `--provider simulator`, the engine's timings
     /// that were left at their defaults are scaled to the simulator's seconds-long jobs, so
@@ -126,6 +138,10 @@ impl Cli {
                 if defaulted(id) {
                     *field = demo;
                 }
+            }
+            // The demo's videos never land among real ones.
+            if defaulted("output_dir") {
+                run.output_dir = PathBuf::from(SIMULATOR_OUTPUT_DIR);
             }
         }
         cli
@@ -181,13 +197,27 @@ fn exit_with(err: clap::Error) -> ! {
 }
 
 impl RunArgs {
-    /// `--state-dir`, or `.sora-batch` in the output folder (in_place: the input folder).
+    /// Which videos on disk make a job done for this run.
+    pub fn finished(&self) -> crate::plan::Finished {
+        crate::plan::Finished {
+            force: self.force,
+            simulator: self.provider == ProviderKind::Simulator,
+        }
+    }
+
+    /// `--state-dir`, or `.sora-batch` in the output folder (in_place: the input folder);
+    /// the simulator's is `.sora-batch-simulator` beside it, so a demo never reads (or
+    /// searches for) a real run's paid tasks, nor a real run the demo's.
     pub fn state_dir(&self) -> PathBuf {
+        let name = match self.provider {
+            ProviderKind::Simulator => ".sora-batch-simulator",
+            ProviderKind::SoraHk => ".sora-batch",
+        };
         self.state_dir
             .clone()
             .unwrap_or_else(|| match self.output_mode {
-                OutputMode::Centralized => self.output_dir.join(".sora-batch"),
-                OutputMode::InPlace => self.input_dir.join(".sora-batch"),
+                OutputMode::Centralized => self.output_dir.join(name),
+                OutputMode::InPlace => self.input_dir.join(name),
             })
     }
 

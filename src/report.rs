@@ -271,9 +271,14 @@ pub fn summary_text(summary: &crate::engine::Summary) -> String {
         0 => String::new(),
         tasks => format!(" and {} of unknown cost", counted(tasks, "task")),
     };
+    let biller = if summary.simulated {
+        "Billed by the simulator (simulated money: nothing was spent)"
+    } else {
+        "Billed by the provider"
+    };
     let _ = writeln!(
         out,
-        "Billed by the provider: {}{unknown}; downloaded {}.",
+        "{biller}: {}{unknown}; downloaded {}.",
         money(summary.billed_cents, "USD"),
         crate::ui::size(summary.bytes_downloaded as f64)
     );

@@ -1,5 +1,6 @@
 //! The JSON file beside each video (`<index>_v<version>.json`): which request made the
-//! video. The plan reads its fingerprint to tell a finished job from an edited one.
+//! video. The plan reads its fingerprint to tell a finished job from an edited one, and its
+//! provider to tell a simulated video from a paid one.
 
 use std::path::{Path, PathBuf};
 
@@ -12,14 +13,22 @@ pub fn path_for(video: &Path) -> PathBuf {
 
 /// The part of a sidecar the plan needs.
 #[derive(Deserialize)]
-struct Head {
-    fingerprint: String,
+pub struct Recorded {
+    pub fingerprint: String,
+    /// Which provider made the video (older sidecars may lack it).
+    #[serde(default)]
+    provider: Option<String>,
 }
 
-/// The request fingerprint recorded beside `video`, if its sidecar exists and is readable.
-pub fn recorded_fingerprint(video: &Path) -> Option<String> {
+impl Recorded {
+    /// Made by the built-in simulator: not a paid video.
+    pub fn simulated(&self) -> bool {
+        self.provider.as_deref() == Some(crate::provider::sora_hk::SIMULATOR_NAME)
+    }
+}
+
+/// What the sidecar beside `video` records, if it exists and is readable.
+pub fn recorded(video: &Path) -> Option<Recorded> {
     let bytes = std::fs::read(path_for(video)).ok()?;
-    serde_json::from_slice::<Head>(&bytes)
-        .ok()
-        .map(|head| head.fingerprint)
+    serde_json::from_slice(&bytes).ok()
 }

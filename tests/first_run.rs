@@ -40,3 +40,118 @@ fn version_names_the_commit_and_the_build_date() {
         "{version}"
     );
 }
+
+/// The offline demo on a project's storyboards (simulated timings, two takes of nothing:
+/// one version per segment), with more flags.
+fn demo(project: &Project, args: &[&str]) -> (i32, serde_json::Value, String) {
+    let output = project
+        .sora()
+        .args(["--provider", "simulator", "--gen-count", "1", "--json"])
+        .args(args)
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .expect("the binary runs");
+    let summary = serde_json::from_slice(&output.stdout).unwrap_or_default();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    (output.status.code().unwrap_or(-1), summary, stderr)
+}
+
+/// A real dry run (no key: offline), as JSON.
+fn real_dry_run(project: &Project) -> serde_json::Value {
+    let output = project
+        .sora()
+        .args(["--dry-run", "--json", "--gen-count", "1"])
+        .output()
+        .expect("the binary runs");
+    assert!(output.status.success(), "{output:?}");
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[test]
+fn the_demo_keeps_its_videos_and_state_apart_and_says_its_money_is_simulated() {
+    let project = Project::new();
+    project.write(
+        "input/storyboard.json",
+        &common::batch::storyboard("demo", 2),
+    );
+    let (code, summary, stderr) = demo(&project, &[]);
+    assert_eq!(code, 0, "{stderr}\n{summary}");
+    assert_eq!(summary["done"], 2, "{summary}");
+    assert_eq!(summary["simulated"], true, "{summary}");
+    assert!(
+        stderr.contains("Billed by the simulator (simulated money: nothing was spent)"),
+        "{stderr}"
+    );
+    let demo_dir = project.path().join("output-simulator");
+    assert!(demo_dir.join("storyboard/Segment_1/1_v1.mp4").is_file());
+    assert!(
+        demo_dir
+            .join(".sora-batch-simulator/journal.jsonl")
+            .is_file()
+    );
+    assert!(
+        !project.path().join("output").exists(),
+        "real output untouched"
+    );
+
+    // A real run still has everything to do.
+    let plan = real_dry_run(&project);
+    assert_eq!(plan["jobs_new"], 2, "{plan}");
+    assert_eq!(plan["jobs_done"], 0, "{plan}");
+}
+
+#[test]
+fn demo_videos_in_the_real_output_folder_never_count_as_done_for_a_real_run() {
+    let project = Project::new();
+    project.write(
+        "input/storyboard.json",
+        &common::batch::storyboard("mixed", 2),
+    );
+    let (code, summary, stderr) = demo(&project, &["--output-dir", "output"]);
+    assert_eq!(code, 0, "{stderr}\n{summary}");
+    let output = project.path().join("output");
+    assert!(output.join("storyboard/Segment_1/1_v1.mp4").is_file());
+    assert!(
+        !output.join(".sora-batch").exists(),
+        "the demo keeps its own journal"
+    );
+    let plan = real_dry_run(&project);
+    assert_eq!(
+        plan["jobs_done"], 0,
+        "a demo video passed for a paid one: {plan}"
+    );
+    assert_eq!(plan["jobs_changed"], 2, "{plan}");
+    // The demo itself sees its own videos as done.
+    let (code, summary, stderr) = demo(&project, &["--output-dir", "output"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(summary["skipped"], 2, "{summary}");
+}
+
+#[test]
+fn the_demo_never_reads_or_settles_a_real_runs_journal() {
+    let project = Project::new();
+    project.write(
+        "input/storyboard.json",
+        &common::batch::storyboard("paid", 1),
+    );
+    // A real run was killed during a create: its task may exist at the real provider.
+    let key = common::planted::job_key(&project, "storyboard.json", 1, 1);
+    common::planted::plant_lost_create(
+        &project,
+        &key,
+        "paid shot 1",
+        common::planted::now_ms(),
+        Some(0),
+    );
+    let journal = project.path().join("output/.sora-batch/journal.jsonl");
+    let before = std::fs::read(&journal).unwrap();
+
+    let (code, summary, stderr) = demo(&project, &["--output-dir", "output"]);
+    assert_eq!(code, 0, "{stderr}\n{summary}");
+    assert_eq!(summary["done"], 1, "{summary}");
+    assert_eq!(
+        std::fs::read(&journal).unwrap(),
+        before,
+        "the real run's lost create must wait for the real provider"
+    );
+}

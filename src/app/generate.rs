@@ -63,6 +63,7 @@ pub(super) async fn generate(
         quiet: args.quiet || args.json,
     };
     let mut summary = engine::run(batch).await;
+    summary.simulated = args.provider == crate::cli::ProviderKind::Simulator;
     // The state folder is no longer ours: write nothing more in it.
     let state_gone = matches!(summary.stop, Some(StopReason::JournalRemoved(_)));
     let clean = summary.left_in_flight == 0 && !summary.interrupted;
@@ -135,7 +136,7 @@ fn prepare(
     crate::lock::raise_open_file_limit();
     let output_locks = OutputLocks::acquire(folders, &state_dir)?;
     if args.retry_failed.is_none() {
-        finished_meanwhile(&mut jobs, args.force);
+        finished_meanwhile(&mut jobs, args.finished());
     }
     Ok(Prepared {
         jobs,
@@ -149,13 +150,13 @@ fn prepare(
 /// The plan looked at the disk before this run held its locks: a run that held them then
 /// may have finished some of its jobs since. Those are done now, not new: looked at again
 /// under the locks, so no video is paid for twice by two runs that overlap.
-fn finished_meanwhile(jobs: &mut [JobSpec], force: bool) {
+fn finished_meanwhile(jobs: &mut [JobSpec], finished_by: plan::Finished) {
     let mut finished: u64 = 0;
     for job in jobs
         .iter_mut()
         .filter(|job| !job.extra && job.state != JobState::Done)
     {
-        if plan::state_on_disk(&job.video, &job.fingerprint, force) == JobState::Done {
+        if plan::state_on_disk(&job.video, &job.fingerprint, finished_by) == JobState::Done {
             job.state = JobState::Done;
             finished += 1;
         }
@@ -203,6 +204,7 @@ pub(super) fn mark_in_flight(
     layout: &Layout,
     state_dir: &Path,
     retry_failed: bool,
+    provider: &'static str,
 ) -> Result<Vec<ExtraTake>, crate::journal::JournalError> {
     let earlier = match Journal::read(state_dir)? {
         earlier if !earlier.is_empty() => earlier,
@@ -219,16 +221,10 @@ pub(super) fn mark_in_flight(
             job.state = JobState::FailedBefore;
         }
     }
-    Ok(extras::find(
-        plan,
-        &keys,
-        layout,
-        &earlier,
-        crate::provider::sora_hk::NAME,
-    )
-    .iter()
-    .map(|job| ExtraTake::of(job, "to_collect"))
-    .collect())
+    Ok(extras::find(plan, &keys, layout, &earlier, provider)
+        .iter()
+        .map(|job| ExtraTake::of(job, "to_collect"))
+        .collect())
 }
 
 /// `--retry-failed FILE`: just the jobs it lists (whatever state they are in).
@@ -372,11 +368,11 @@ mod tests {
         std::fs::write(&jobs[0].video, b"video").unwrap();
         let sidecar = serde_json::json!({"fingerprint": &*fingerprint});
         std::fs::write(jobs[0].sidecar(), sidecar.to_string()).unwrap();
-        finished_meanwhile(&mut jobs, false);
+        finished_meanwhile(&mut jobs, plan::Finished::default());
         assert_eq!(jobs[0].state, JobState::Done);
         assert_eq!(jobs[1].state, JobState::New);
         jobs[0].state = JobState::Changed;
-        finished_meanwhile(&mut jobs, true);
+        finished_meanwhile(&mut jobs, plan::Finished::FORCE);
         assert_eq!(
             jobs[0].state,
             JobState::Changed,

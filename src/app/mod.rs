@@ -169,7 +169,8 @@ async fn connect(args: &RunArgs) -> Result<Connection, AppError> {
         let base = url::Url::parse(&simulator.base_url()).expect("the simulator's URL parses");
         let key = ApiKey::new(sim::DEFAULT_KEY);
         let redact = Redactor::for_run(Some(&key), &base);
-        let client = SoraHk::new(http.clone(), &base, key, redact, args.request_timeout);
+        let client =
+            SoraHk::new(http.clone(), &base, key, redact, args.request_timeout).simulated();
         return Ok(Connection {
             client: Some(client),
             shown_url: format!("{} (the built-in simulator)", simulator.base_url()),
@@ -207,7 +208,7 @@ async fn run_batch(args: &RunArgs) -> Result<Exit, AppError> {
         gen_count: args.gen_count,
         max_prompt_chars: max_prompt_chars(args.provider),
     };
-    let plan = plan::build(&layout, settings, args.force)?;
+    let plan = plan::build(&layout, settings, args.finished())?;
     for warning in &plan.warnings {
         warn!("{warning}");
     }
@@ -228,8 +229,11 @@ async fn run_batch(args: &RunArgs) -> Result<Exit, AppError> {
         let retry_failed = args.retry_failed.is_some();
         let marked = match crate::lock::check_state_dir(&state_dir) {
             Err(err) => Err(untrusted_estimate(&err)),
-            Ok(()) => generate::mark_in_flight(&mut plan, &layout, &state_dir, retry_failed)
-                .map_err(|err| untrusted_estimate(&err)),
+            Ok(()) => {
+                let provider = args.provider.name();
+                generate::mark_in_flight(&mut plan, &layout, &state_dir, retry_failed, provider)
+                    .map_err(|err| untrusted_estimate(&err))
+            }
         };
         let (extras, untrusted) = match marked {
             Ok(extras) => (extras, None),

@@ -120,6 +120,8 @@ pub struct Summary {
     /// Paid tasks of jobs no storyboard asks for any more, collected beside the planned
     /// takes (see `app/extras.rs`), and how each ended.
     pub extra_takes: Vec<ExtraTake>,
+    /// The run was the built-in simulator's: its money and videos are simulated.
+    pub simulated: bool,
 }
 
 /// A paid task of a job no storyboard asks for any more, collected beside the planned

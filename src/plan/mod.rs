@@ -103,9 +103,30 @@ pub enum PlanError {
 /// plan takes (a few hundred bytes per job) whatever the input holds. `TooManyJobs` says it.
 pub const MAX_JOBS_PER_RUN: usize = 1_000_000;
 
-/// Scans the input folder, checks every storyboard and lists the jobs. `force` plans every
-/// job, finished or not.
-pub fn build(layout: &Layout, settings: SegmentSettings, force: bool) -> Result<Plan, PlanError> {
+/// What makes a job whose video is on disk done.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Finished {
+    /// `--force`: nothing is done; every job is planned again.
+    pub force: bool,
+    /// The run is the built-in simulator's: its own (simulated) videos count as done. For
+    /// any other run they do not: a demo video never passes for a paid one.
+    pub simulator: bool,
+}
+
+impl Finished {
+    pub const FORCE: Finished = Finished {
+        force: true,
+        simulator: false,
+    };
+}
+
+/// Scans the input folder, checks every storyboard and lists the jobs, `finished` saying
+/// which videos on disk make a job done.
+pub fn build(
+    layout: &Layout,
+    settings: SegmentSettings,
+    finished: Finished,
+) -> Result<Plan, PlanError> {
     match std::fs::metadata(&layout.input_dir) {
         Err(_) => return Err(PlanError::InputMissing(tidy(&layout.input_dir))),
         Ok(meta) if !meta.is_dir() => {
@@ -147,7 +168,12 @@ pub fn build(layout: &Layout, settings: SegmentSettings, force: bool) -> Result<
                     if planned.fetch_add(count, Ordering::Relaxed) + count > MAX_JOBS_PER_RUN {
                         return Vec::new();
                     }
-                    jobs_of(&layout.storyboard_dir(&relative), segments, layout, force)
+                    jobs_of(
+                        &layout.storyboard_dir(&relative),
+                        segments,
+                        layout,
+                        finished,
+                    )
                 },
             );
             (relative, shown, loaded)
@@ -177,7 +203,7 @@ pub fn build(layout: &Layout, settings: SegmentSettings, force: bool) -> Result<
 }
 
 /// The jobs of one storyboard, with their state on disk (`storyboard` is set by the caller).
-fn jobs_of(dir: &Path, segments: Vec<Segment>, layout: &Layout, force: bool) -> Vec<Job> {
+fn jobs_of(dir: &Path, segments: Vec<Segment>, layout: &Layout, finished: Finished) -> Vec<Job> {
     // A storyboard without an output folder has nothing done: skip a stat per job.
     let anything_on_disk = dir.is_dir();
     let mut jobs = Vec::new();
@@ -187,7 +213,7 @@ fn jobs_of(dir: &Path, segments: Vec<Segment>, layout: &Layout, force: bool) -> 
         for version in 1..=segment.gen_count {
             let video = layout.video_path(dir, segment.index, version);
             let state = if anything_on_disk {
-                state_on_disk(&video, &fingerprint, force)
+                state_on_disk(&video, &fingerprint, finished)
             } else {
                 JobState::New
             };
@@ -205,12 +231,14 @@ fn jobs_of(dir: &Path, segments: Vec<Segment>, layout: &Layout, force: bool) -> 
 }
 
 /// What a job needs, judged from its video and sidecar on disk.
-pub fn state_on_disk(video: &Path, fingerprint: &str, force: bool) -> JobState {
+pub fn state_on_disk(video: &Path, fingerprint: &str, finished: Finished) -> JobState {
     if !video.is_file() {
         return JobState::New;
     }
-    let matches = sidecar::recorded_fingerprint(video).is_some_and(|found| found == fingerprint);
-    if matches && !force {
+    let done = sidecar::recorded(video).is_some_and(|recorded| {
+        recorded.fingerprint == fingerprint && (finished.simulator || !recorded.simulated())
+    });
+    if done && !finished.force {
         JobState::Done
     } else {
         JobState::Changed

@@ -31,7 +31,7 @@ fn segments_expand_into_versions_with_paths() {
         &layout.input_dir.join("ep1/storyboard_a.json"),
         TWO_SEGMENTS,
     );
-    let plan = build(&layout, SETTINGS, false).unwrap();
+    let plan = build(&layout, SETTINGS, Finished::default()).unwrap();
     assert!(plan.invalid.is_empty());
     let paths: Vec<(u32, u32, PathBuf)> = plan
         .jobs
@@ -76,7 +76,7 @@ fn states_follow_video_and_sidecar_fingerprint() {
     let root = tempfile::tempdir().unwrap();
     let layout = layout(root.path(), OutputMode::InPlace);
     write(&layout.input_dir.join("storyboard.json"), TWO_SEGMENTS);
-    let first = build(&layout, SETTINGS, false).unwrap();
+    let first = build(&layout, SETTINGS, Finished::default()).unwrap();
     let [done, changed, unknown] = [&first.jobs[0], &first.jobs[1], &first.jobs[2]];
     assert!(
         done.video
@@ -94,14 +94,14 @@ fn states_follow_video_and_sidecar_fingerprint() {
     );
     write(&unknown.video, "video made by another tool, no sidecar");
 
-    let again = build(&layout, SETTINGS, false).unwrap();
+    let again = build(&layout, SETTINGS, Finished::default()).unwrap();
     let states: Vec<JobState> = again.jobs.iter().map(|job| job.state).collect();
     assert_eq!(
         states,
         [JobState::Done, JobState::Changed, JobState::Changed]
     );
 
-    let forced = build(&layout, SETTINGS, true).unwrap();
+    let forced = build(&layout, SETTINGS, Finished::FORCE).unwrap();
     assert!(forced.jobs.iter().all(|job| job.state != JobState::Done));
 }
 
@@ -114,14 +114,14 @@ fn tallies_count_only_work_to_do() {
         &layout.input_dir.join("storyboard_2.json"),
         r#"{"segments": [{"segment_index": 1, "prompt_text": "c", "duration_seconds": 15}]}"#,
     );
-    let plan = build(&layout, SETTINGS, false).unwrap();
+    let plan = build(&layout, SETTINGS, Finished::default()).unwrap();
     let done = &plan.jobs[0];
     write(&done.video, "video");
     write(
         &done.sidecar(),
         &format!(r#"{{"fingerprint": "{}"}}"#, done.fingerprint),
     );
-    let plan = build(&layout, SETTINGS, false).unwrap();
+    let plan = build(&layout, SETTINGS, Finished::default()).unwrap();
     let (each, total) = plan.tallies(&Prices::DOCUMENTED);
     assert_eq!(
         each[0],
@@ -171,7 +171,7 @@ fn invalid_files_are_kept_apart_from_valid_ones() {
         &layout.input_dir.join("storyboard_bad.json"),
         r#"{"segments": [{"segment_index": 1}]}"#,
     );
-    let plan = build(&layout, SETTINGS, false).unwrap();
+    let plan = build(&layout, SETTINGS, Finished::default()).unwrap();
     assert_eq!(plan.storyboards.len(), 1);
     assert_eq!(plan.invalid.len(), 1);
     assert!(plan.invalid[0].shown.ends_with("input/storyboard_bad.json"));
@@ -183,12 +183,12 @@ fn invalid_files_are_kept_apart_from_valid_ones() {
 fn missing_input_folder_is_an_error() {
     let root = tempfile::tempdir().unwrap();
     let layout = layout(root.path(), OutputMode::Centralized);
-    let err = build(&layout, SETTINGS, false).unwrap_err();
+    let err = build(&layout, SETTINGS, Finished::default()).unwrap_err();
     assert!(matches!(err, PlanError::InputMissing(_)));
     assert!(err.to_string().contains("--input-dir"));
     write(&layout.input_dir, "a file");
     assert!(matches!(
-        build(&layout, SETTINGS, false),
+        build(&layout, SETTINGS, Finished::default()),
         Err(PlanError::InputNotAFolder(_))
     ));
 }
@@ -214,7 +214,7 @@ fn storyboards_writing_to_one_folder_are_both_invalid_and_plan_no_jobs() {
     write(&layout.input_dir.join("storyboard_a.json"), TWO_SEGMENTS);
     write(&layout.input_dir.join("storyboard_a.JSON"), TWO_SEGMENTS);
     write(&layout.input_dir.join("storyboard_b.json"), TWO_SEGMENTS);
-    let plan = build(&layout, SETTINGS, false).unwrap();
+    let plan = build(&layout, SETTINGS, Finished::default()).unwrap();
     assert_eq!(plan.storyboards.len(), 1);
     assert!(plan.storyboards[0].relative.ends_with("storyboard_b.json"));
     assert!(plan.jobs.iter().all(|job| job.storyboard == 0));
@@ -258,7 +258,7 @@ fn two_names_that_are_not_utf8_never_share_a_folder_or_a_journal_name() {
             return;
         }
     }
-    let plan = build(&layout, SETTINGS, false).unwrap();
+    let plan = build(&layout, SETTINGS, Finished::default()).unwrap();
     assert!(
         plan.jobs.is_empty(),
         "both would be journaled as storyboard_\u{FFFD}.json"
@@ -275,7 +275,7 @@ fn two_names_that_are_not_utf8_never_share_a_folder_or_a_journal_name() {
     }
     // Alone, such a name plans jobs in a folder of its own bytes.
     fs::remove_file(layout.input_dir.join(names[1])).unwrap();
-    let plan = build(&layout, SETTINGS, false).unwrap();
+    let plan = build(&layout, SETTINGS, Finished::default()).unwrap();
     assert!(plan.invalid.is_empty());
     assert!(
         plan.jobs[0].video.starts_with(
@@ -297,7 +297,12 @@ fn an_input_asking_for_more_jobs_than_a_run_plans_is_refused_before_they_are_mad
     let storyboard = format!(r#"{{"segments": [{}]}}"#, segments.join(","));
     write(&layout.input_dir.join("storyboard_a.json"), &storyboard);
     write(&layout.input_dir.join("storyboard_b.json"), &storyboard);
-    let err = build(&layout, SegmentSettings::with_gen_count(100), false).unwrap_err();
+    let err = build(
+        &layout,
+        SegmentSettings::with_gen_count(100),
+        Finished::default(),
+    )
+    .unwrap_err();
     assert!(matches!(err, PlanError::TooManyJobs { .. }), "{err}");
     let message = err.to_string();
     assert_eq!(MAX_JOBS_PER_RUN, 1_000_000, "the message states the limit");

@@ -33,6 +33,9 @@ pub struct SoraHk {
     deadline: std::time::Duration,
     /// The API is on this machine or a private network (see `Provider::api_is_local`).
     local: bool,
+    /// [`NAME`], or [`SIMULATOR_NAME`] for the built-in simulator (which speaks this
+    /// dialect): what sidecars and the journal record.
+    name: &'static str,
 }
 
 /// `GET /pricing`: what a task costs, in cents of `currency`.
@@ -69,6 +72,16 @@ impl SoraHk {
             redact,
             deadline,
             local: crate::download::is_local(base_url),
+            name: NAME,
+        }
+    }
+
+    /// The same client, naming itself as the built-in simulator: its videos and money are
+    /// simulated, and nothing it records may pass for a real provider's.
+    pub fn simulated(self) -> Self {
+        SoraHk {
+            name: SIMULATOR_NAME,
+            ..self
         }
     }
 
@@ -347,13 +360,16 @@ fn text_field(data: &Value, field: &str) -> Option<String> {
 /// The dialect's name in logs, the journal and sidecars.
 pub const NAME: &str = "sora-hk";
 
+/// The name the built-in simulator records instead (`--provider simulator`).
+pub const SIMULATOR_NAME: &str = "simulator";
+
 /// The longest prompt sent to Sora.hk, in characters: its documentation states no limit,
 /// so the default one.
 pub const MAX_PROMPT_CHARS: usize = crate::storyboard::DEFAULT_MAX_PROMPT_CHARS;
 
 impl Provider for SoraHk {
     fn name(&self) -> &'static str {
-        NAME
+        self.name
     }
 
     fn submit<'a>(

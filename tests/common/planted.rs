@@ -23,7 +23,8 @@ pub fn job_key(project: &Project, storyboard: &str, segment: u32, version: u32) 
         mode: OutputMode::Centralized,
     };
     let settings = SegmentSettings::with_gen_count(version);
-    let plan = plan::build(&layout, settings, false).expect("the input folder exists");
+    let plan =
+        plan::build(&layout, settings, plan::Finished::default()).expect("the input folder exists");
     let job = plan
         .jobs
         .iter()
@@ -98,7 +99,8 @@ pub fn all_jobs(project: &Project, gen_count: u32) -> Vec<(JobKey, String)> {
         mode: OutputMode::Centralized,
     };
     let settings = SegmentSettings::with_gen_count(gen_count);
-    let plan = plan::build(&layout, settings, false).expect("the input folder exists");
+    let plan =
+        plan::build(&layout, settings, plan::Finished::default()).expect("the input folder exists");
     plan.jobs
         .iter()
         .map(|job| {
