@@ -5,9 +5,11 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use clap::builder::BoolishValueParser;
 use clap::{ArgAction, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 mod base_url;
+mod origin;
 mod range;
 
 pub use range::{InRange, count_in, duration_in, probability};
@@ -193,6 +195,14 @@ fn exit_with(err: clap::Error) -> ! {
     for line in err.render().to_string().lines() {
         eprintln!("{}", printable(line));
     }
+    // A value the user never typed is fixed where it lives: name its variable.
+    let command = Cli::command();
+    if let Some(ContextValue::String(shown)) = context(ContextKind::InvalidArg)
+        && let Some(arg) = origin::arg_named(&command, shown)
+        && !origin::setting_name(arg).starts_with("--")
+    {
+        eprintln!("note: the value comes from {}", origin::setting_name(arg));
+    }
     std::process::exit(err.exit_code());
 }
 
@@ -270,6 +280,7 @@ pub struct RunArgs {
     #[arg(
         long,
         env = "SORA_SKIP_INVALID",
+        value_parser = BoolishValueParser::new(),
         hide_env_values = true,
         help_heading = "Input and output"
     )]
@@ -291,6 +302,7 @@ pub struct RunArgs {
     #[arg(
         long,
         env = "SORA_FORCE",
+        value_parser = BoolishValueParser::new(),
         hide_env_values = true,
         help_heading = "Generation"
     )]
@@ -300,6 +312,7 @@ pub struct RunArgs {
     #[arg(
         long,
         env = "SORA_DRY_RUN",
+        value_parser = BoolishValueParser::new(),
         hide_env_values = true,
         help_heading = "Generation"
     )]
@@ -439,6 +452,7 @@ pub struct RunArgs {
     #[arg(
         long,
         env = "SORA_RESUBMIT_LOST",
+        value_parser = BoolishValueParser::new(),
         hide_env_values = true,
         help_heading = "Engine"
     )]
@@ -480,6 +494,7 @@ pub struct RunArgs {
     #[arg(
         long,
         env = "SORA_JSON",
+        value_parser = BoolishValueParser::new(),
         hide_env_values = true,
         help_heading = "Output"
     )]
@@ -490,6 +505,7 @@ pub struct RunArgs {
         short,
         long,
         env = "SORA_VERBOSE",
+        value_parser = BoolishValueParser::new(),
         hide_env_values = true,
         conflicts_with = "quiet",
         action = ArgAction::SetTrue,
@@ -502,6 +518,7 @@ pub struct RunArgs {
         short,
         long,
         env = "SORA_QUIET",
+        value_parser = BoolishValueParser::new(),
         hide_env_values = true,
         help_heading = "Output"
     )]

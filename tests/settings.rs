@@ -130,3 +130,61 @@ fn a_base_url_that_is_not_plain_http_exits_2_with_the_fix() {
     }
     assert_eq!(sim.stats().creates, 0);
 }
+
+#[test]
+fn boolean_variables_take_yes_no_1_0_on_off() {
+    let project = Project::new();
+    project.write("input/storyboard.json", &storyboard("bools", 1));
+    for yes in ["1", "yes", "on", "true", "Y"] {
+        let assert = project.sora().env("SORA_DRY_RUN", yes).assert().success();
+        let out = common::stdout_of(assert);
+        assert!(
+            out.contains("Dry run: nothing was submitted"),
+            "{yes}: {out}"
+        );
+    }
+    for no in ["0", "no", "off", "false"] {
+        // Not a dry run: a real run, which wants a key first.
+        let assert = project.sora().env("SORA_DRY_RUN", no).assert().code(2);
+        let err = stderr_of(&assert);
+        assert!(err.contains("SORA_API_KEY is not set"), "{no}: {err}");
+    }
+}
+
+#[test]
+fn a_bad_value_from_a_variable_names_the_variable_not_the_flag() {
+    let project = Project::new();
+    project.write("input/storyboard.json", &storyboard("named", 1));
+    let ranged = project
+        .sora()
+        .args(["--dry-run"])
+        .env("GEN_COUNT_PER_SEGMENT", "two")
+        .assert()
+        .code(2);
+    let err = stderr_of(&ranged);
+    assert!(
+        err.contains(
+            "GEN_COUNT_PER_SEGMENT (from the environment or .env) must be between 1 and 100"
+        ),
+        "{err}"
+    );
+    let chosen = project
+        .sora()
+        .args(["--dry-run"])
+        .env("SORA_OUTPUT_MODE", "sideways")
+        .assert()
+        .code(2);
+    let err = stderr_of(&chosen);
+    assert!(
+        err.contains("the value comes from SORA_OUTPUT_MODE (from the environment or .env)"),
+        "{err}"
+    );
+    // Typed on the command line, the flag is named.
+    let typed = project
+        .sora()
+        .args(["--dry-run", "--gen-count", "two"])
+        .env("GEN_COUNT_PER_SEGMENT", "2")
+        .assert()
+        .code(2);
+    assert!(stderr_of(&typed).contains("--gen-count must be between"));
+}
