@@ -37,6 +37,7 @@ pub const SIMULATOR_OUTPUT_DIR: &str = "./output-simulator";
 const MAX_WORKERS: u32 = 1000;
 /// A price above the most any task may plausibly cost is a typo.
 const MAX_PRICE_CENTS: u32 = crate::provider::untrusted::MAX_TASK_CENTS as u32;
+const PRICE_HINT: &str = "prices are whole cents: 3 means $0.03";
 
 const AFTER_HELP: &str = "\
 Environment:
@@ -109,6 +110,17 @@ impl Cli {
             .try_get_matches()
             .unwrap_or_else(|err| exit_with(err));
         let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|err| exit_with(err));
+        let min_given =
+            matches.value_source("min_workers") != Some(clap::parser::ValueSource::DefaultValue);
+        // A default safe limit above a small --max-workers is simply lowered to it.
+        if min_given && cli.run.min_workers > cli.run.max_workers {
+            let message = format!(
+                "--min-workers ({}) must not be above --max-workers ({}): the breaker's safe \
+                 limit is lower than its full one",
+                cli.run.min_workers, cli.run.max_workers
+            );
+            exit_with(Cli::command().error(clap::error::ErrorKind::ArgumentConflict, message));
+        }
         if cli.run.provider == ProviderKind::Simulator {
             let defaulted = |id: &str| {
                 matches.value_source(id) == Some(clap::parser::ValueSource::DefaultValue)
@@ -348,7 +360,7 @@ pub struct RunArgs {
         env = "SORA_PRICE_NORMAL",
         hide_env_values = true,
         value_name = "CENTS",
-        value_parser = count_in(0, MAX_PRICE_CENTS),
+        value_parser = count_in(0, MAX_PRICE_CENTS).with_hint(PRICE_HINT),
         help_heading = "Provider"
     )]
     pub price_normal: Option<u32>,
@@ -360,7 +372,7 @@ pub struct RunArgs {
         env = "SORA_PRICE_PRO",
         hide_env_values = true,
         value_name = "CENTS",
-        value_parser = count_in(0, MAX_PRICE_CENTS),
+        value_parser = count_in(0, MAX_PRICE_CENTS).with_hint(PRICE_HINT),
         help_heading = "Provider"
     )]
     pub price_pro: Option<u32>,

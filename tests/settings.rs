@@ -188,3 +188,49 @@ fn a_bad_value_from_a_variable_names_the_variable_not_the_flag() {
         .code(2);
     assert!(stderr_of(&typed).contains("--gen-count must be between"));
 }
+
+#[test]
+fn common_slips_in_settings_are_answered_with_the_fix() {
+    let project = Project::new();
+    project.write("input/storyboard.json", &storyboard("slips", 1));
+    let refused = |args: &[&str]| {
+        let assert = project.sora().arg("--dry-run").args(args).assert().code(2);
+        stderr_of(&assert)
+    };
+    let err = refused(&["--price-normal", "0.03"]);
+    assert!(
+        err.contains("prices are whole cents: 3 means $0.03"),
+        "{err}"
+    );
+    let err = refused(&["--base-url", "api.sora.hk/v1"]);
+    assert!(
+        err.contains("did you mean https://api.sora.hk/v1?"),
+        "{err}"
+    );
+    let err = refused(&["--min-workers", "30"]);
+    assert!(
+        err.contains("--min-workers (30) must not be above --max-workers (20)"),
+        "{err}"
+    );
+    // A small --max-workers alone lowers the default safe limit with it.
+    project
+        .sora()
+        .args(["--dry-run", "--max-workers", "3"])
+        .assert()
+        .success();
+
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let assert = project
+        .sora()
+        .args(["simulate", "--port", &port])
+        .timeout(Duration::from_secs(30))
+        .assert()
+        .code(2);
+    let err = stderr_of(&assert);
+    assert!(
+        err.contains(&format!("port {port} on 127.0.0.1 is taken"))
+            && err.contains("--port 0 for any free one"),
+        "{err}"
+    );
+}

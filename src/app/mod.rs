@@ -123,9 +123,14 @@ pub async fn run(cli: Cli) -> Result<Exit, AppError> {
 /// `sora-batch simulate`: serves until Ctrl+C, then prints what the clients did.
 async fn simulate(settings: SimSettings) -> Result<Exit, AppError> {
     let key = crate::ui::printable(&settings.api_key);
-    let sim = sim::start(settings)
-        .await
-        .map_err(|err| AppError::Simulator(err.to_string()))?;
+    let port = settings.port;
+    let sim = sim::start(settings).await.map_err(|err| match err.kind() {
+        std::io::ErrorKind::AddrInUse => AppError::Simulator(format!(
+            "port {port} on 127.0.0.1 is taken (another simulator?); choose another with \
+             --port, or --port 0 for any free one"
+        )),
+        _ => AppError::Simulator(err.to_string()),
+    })?;
     let url = sim.base_url();
     emit(
         Stream::Stdout,

@@ -19,8 +19,19 @@ impl ApiUrl {
     /// The address in `text`, or why it cannot be the API's.
     pub fn check(text: &str) -> Result<Url, String> {
         const EXAMPLE: &str = "write it like https://api.sora.hk/v1";
-        let url = Url::parse(text.trim())
-            .map_err(|err| format!("--base-url is not a URL ({err}); {EXAMPLE}"))?;
+        let url = Url::parse(text.trim()).map_err(|err| match err {
+            // `api.sora.hk/v1`: an address without its scheme.
+            url::ParseError::RelativeUrlWithoutBase => {
+                match Url::parse(&format!("https://{}", text.trim())) {
+                    Ok(guess) if guess.has_host() => format!(
+                        "--base-url needs its scheme: did you mean {}?",
+                        escaped(&without_secrets(&guess), 200)
+                    ),
+                    _ => format!("--base-url is not a URL ({err}); {EXAMPLE}"),
+                }
+            }
+            err => format!("--base-url is not a URL ({err}); {EXAMPLE}"),
+        })?;
         let shown = escaped(&without_secrets(&url), 200);
         if !matches!(url.scheme(), "http" | "https") || !url.has_host() {
             return Err(format!(

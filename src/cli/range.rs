@@ -18,6 +18,8 @@ pub struct InRange<T> {
     max: T,
     parse: fn(&str) -> Option<T>,
     show: fn(&T) -> String,
+    /// Said after the range when a value is refused (e.g. the unit), if not empty.
+    hint: &'static str,
 }
 
 impl<T> InRange<T> {
@@ -29,7 +31,13 @@ impl<T> InRange<T> {
             max,
             parse,
             show,
+            hint: "",
         }
+    }
+
+    /// The same range, whose refusal ends with `hint` (`prices are whole cents: …`).
+    pub fn with_hint(self, hint: &'static str) -> Self {
+        InRange { hint, ..self }
     }
 }
 
@@ -40,10 +48,12 @@ impl<T: PartialOrd> InRange<T> {
         match (self.parse)(text.trim()) {
             Some(value) if self.min <= value && value <= self.max => Ok(value),
             _ => Err(format!(
-                "{name} must be between {} and {} (got \"{}\")",
+                "{name} must be between {} and {} (got \"{}\"){}{}",
                 (self.show)(&self.min),
                 (self.show)(&self.max),
-                crate::ui::escaped(text, 60)
+                crate::ui::escaped(text, 60),
+                if self.hint.is_empty() { "" } else { "; " },
+                self.hint
             )),
         }
     }
