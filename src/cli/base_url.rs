@@ -103,7 +103,12 @@ mod tests {
         for (bad, says) in [
             ("ftp://api.sora.hk/v1", "http:// or https://"),
             ("file:///etc/passwd", "http:// or https://"),
-            ("api.sora.hk/v1", "not a URL"),
+            ("api.sora.hk/v1", "did you mean https://api.sora.hk/v1?"),
+            (
+                "sk-s3cret-pw@api.sora.hk/v1",
+                "did you mean https://[redacted]@api.sora.hk/v1?",
+            ),
+            ("http://", "not a URL"),
             ("https://api.sora.hk/v1?key=x", "?query"),
             (
                 "https://me:s3cret-pw@api.sora.hk/v1",
