@@ -525,7 +525,8 @@ pub struct RunArgs {
     )]
     pub verbose: bool,
 
-    /// Print only failures and the summary
+    /// Print nothing when every job is done; otherwise the summary (each failure once) and
+    /// errors: for cron
     #[arg(
         short,
         long,

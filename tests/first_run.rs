@@ -155,3 +155,40 @@ fn the_demo_never_reads_or_settles_a_real_runs_journal() {
         "the real run's lost create must wait for the real provider"
     );
 }
+
+#[test]
+fn a_quiet_run_says_nothing_on_success_and_each_failure_once() {
+    let project = Project::new();
+    project.write(
+        "input/storyboard.json",
+        &common::batch::storyboard("cron", 2),
+    );
+    let quiet = |project: &Project| {
+        let output = project
+            .sora()
+            .args(["--provider", "simulator", "--gen-count", "1", "--quiet"])
+            .timeout(std::time::Duration::from_secs(120))
+            .output()
+            .expect("the binary runs");
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        (output.status.code(), said)
+    };
+    let (code, said) = quiet(&project);
+    assert_eq!(code, Some(0), "{said}");
+    assert_eq!(said, "", "a quiet success prints nothing");
+
+    let storyboard = r#"{"segments": [{"segment_index": 1, "prompt_text": "FORBIDDEN shot"}]}"#;
+    project.write("input/storyboard_bad.json", storyboard);
+    let (code, said) = quiet(&project);
+    assert_eq!(code, Some(1), "{said}");
+    assert_eq!(
+        said.matches("content policy violation").count(),
+        1,
+        "each failure once:\n{said}"
+    );
+    assert!(said.contains("1 failed"), "the summary is there:\n{said}");
+}

@@ -308,19 +308,30 @@ fn write_failed_jobs(summary: &mut Summary, state_dir: &Path) {
 /// Prints the summary (text, and JSON with --json) and writes --report.
 fn finish(summary: &Summary, args: &RunArgs) -> Result<(), AppError> {
     let json = serde_json::to_string_pretty(summary).expect("the summary serializes");
-    let text = report::summary_text(summary);
+    // A quiet run that did everything says nothing: cron mails only problems.
+    let text = if args.quiet && exit_for(summary) == Exit::Success {
+        String::new()
+    } else {
+        report::summary_text(summary)
+    };
     if args.json {
         emit(Stream::Stdout, &format!("{json}\n"))?;
-        emit(Stream::Stderr, &text)?;
-    } else {
-        emit(Stream::Stdout, &text)?;
     }
+    emit(
+        if args.json {
+            Stream::Stderr
+        } else {
+            Stream::Stdout
+        },
+        &text,
+    )?;
     // The run's outcome, printed above, matters more than its copy: a report that
-    // cannot be written is a warning, and the exit code stays the run's.
+    // cannot be written is an error (even a quiet run says it), and the exit code stays
+    // the run's.
     if let Some(path) = &args.report
         && let Err(err) = download::write_atomically(path, json.as_bytes())
     {
-        warn!("cannot write the report {}: {err}", path.display());
+        tracing::error!("cannot write the report {}: {err}", path.display());
     }
     debug!("run finished: {json}");
     Ok(())

@@ -43,7 +43,9 @@ pub enum Verbosity {
 /// warning: the run itself matters more than its log.
 pub fn init_logging(verbosity: Verbosity, log_file: Option<&Path>) {
     let default = match verbosity {
-        Verbosity::Quiet => "warn",
+        // Per-job warnings are repeated by the summary, which quiet runs print when
+        // anything went wrong: each failure is said once (the log file keeps them all).
+        Verbosity::Quiet => "error",
         Verbosity::Normal => "info",
         Verbosity::Verbose => "info,sora_batch=debug",
     };
