@@ -333,6 +333,34 @@ pub fn summary_text(summary: &crate::engine::Summary) -> String {
             printable(&failure.message)
         );
     }
+    let skipped_files = summary.skipped_storyboards.len() as u64;
+    if skipped_files > 0 {
+        let _ = writeln!(
+            out,
+            "{} skipped (--skip-invalid): none of {} jobs ran; fix {} and run again:",
+            counted(skipped_files, "invalid storyboard"),
+            crate::ui::plural(skipped_files, "its", "their"),
+            crate::ui::plural(skipped_files, "it", "them"),
+        );
+    }
+    for skipped in &summary.skipped_storyboards {
+        let more = skipped.problems.len().saturating_sub(1) as u64;
+        let _ = writeln!(
+            out,
+            "  skipped: {}{}",
+            skipped
+                .problems
+                .first()
+                .map_or_else(|| printable(&skipped.path), printable),
+            match more {
+                0 => String::new(),
+                more => format!(
+                    " (and {more} more {})",
+                    crate::ui::plural(more, "problem", "problems")
+                ),
+            }
+        );
+    }
     extra_takes_text(&mut out, &summary.extra_takes, "collected");
     if let Some(file) = &summary.failed_jobs_file {
         let _ = writeln!(

@@ -192,3 +192,45 @@ fn a_quiet_run_says_nothing_on_success_and_each_failure_once() {
     );
     assert!(said.contains("1 failed"), "the summary is there:\n{said}");
 }
+
+#[test]
+fn storyboards_skipped_as_invalid_are_in_the_summary_the_report_and_the_exit_code() {
+    let project = Project::new();
+    project.write(
+        "input/storyboard.json",
+        &common::batch::storyboard("good", 1),
+    );
+    project.write(
+        "input/storyboard_bad.json",
+        r#"{"segments": [{"segment_index": 1}, {"segment_index": 2, "prompt_text": "x", "duration_seconds": 7}]}"#,
+    );
+    let output = project
+        .sora()
+        .args(["--provider", "simulator", "--gen-count", "1", "--quiet"])
+        .args(["--skip-invalid", "--report", "report.json"])
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .expect("the binary runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("1 invalid storyboard skipped (--skip-invalid)")
+            && stdout.contains("segment 1: prompt_text: missing")
+            && stdout.contains("(and 1 more problem)"),
+        "{stdout}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(project.path().join("report.json")).unwrap())
+            .unwrap();
+    let skipped = &report["skipped_storyboards"];
+    assert_eq!(skipped[0]["path"], "input/storyboard_bad.json", "{report}");
+    assert_eq!(
+        skipped[0]["problems"].as_array().unwrap().len(),
+        2,
+        "{report}"
+    );
+    assert_eq!(
+        report["done"], 1,
+        "the valid storyboard still ran: {report}"
+    );
+}

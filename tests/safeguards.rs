@@ -199,9 +199,15 @@ fn storyboards_that_would_share_an_output_folder_exit_2_naming_both_and_bill_not
         stderr_of(&assert)
     );
 
-    // With --skip-invalid, only the third storyboard runs.
+    // With --skip-invalid, only the third storyboard runs; the two it skipped make the
+    // run exit 1 (not everything asked for was done).
     let (code, summary, err) = run(&project, &sim, &["--skip-invalid"]);
-    assert_eq!(code, 0, "{err}");
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(
+        summary["skipped_storyboards"].as_array().unwrap().len(),
+        2,
+        "{summary}"
+    );
     assert_eq!(summary["done"], 2, "{summary}");
     assert_billed_once_per_version(&sim, 1, 2, "only storyboard_b");
 }

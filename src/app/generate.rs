@@ -35,6 +35,7 @@ pub(super) async fn generate(
         return Err(AppError::NoKey);
     };
     let provider: Arc<dyn Provider> = Arc::new(client);
+    let skipped = skipped_storyboards(&plan);
     let Prepared {
         jobs,
         journal,
@@ -64,6 +65,7 @@ pub(super) async fn generate(
     };
     let mut summary = engine::run(batch).await;
     summary.simulated = args.provider == crate::cli::ProviderKind::Simulator;
+    summary.skipped_storyboards = skipped;
     // The state folder is no longer ours: write nothing more in it.
     let state_gone = matches!(summary.stop, Some(StopReason::JournalRemoved(_)));
     let clean = summary.left_in_flight == 0 && !summary.interrupted;
@@ -337,8 +339,23 @@ fn finish(summary: &Summary, args: &RunArgs) -> Result<(), AppError> {
     Ok(())
 }
 
+/// The invalid storyboards `--skip-invalid` leaves out, for the summary.
+fn skipped_storyboards(plan: &Plan) -> Vec<engine::SkippedStoryboard> {
+    plan.invalid
+        .iter()
+        .map(|file| engine::SkippedStoryboard {
+            path: file.shown.display().to_string(),
+            problems: file.problems.iter().map(ToString::to_string).collect(),
+        })
+        .collect()
+}
+
+/// A run that left anything undone (a skipped storyboard too) exits 1.
 fn exit_for(summary: &Summary) -> Exit {
-    let unfinished = summary.failed + summary.not_started + summary.left_in_flight;
+    let unfinished = summary.failed
+        + summary.not_started
+        + summary.left_in_flight
+        + summary.skipped_storyboards.len() as u64;
     match &summary.stop {
         _ if summary.interrupted => Exit::Interrupted,
         Some(StopReason::Unauthorized(_)) => Exit::Invalid,

@@ -28,7 +28,7 @@ use tokio::task::JoinSet;
 use tracing::{info, warn};
 
 pub use context::{Counters, EngineSettings, StopReason};
-pub use outcome::{ExtraTake, FailedJob, Failure, JobOutcome, Summary};
+pub use outcome::{ExtraTake, FailedJob, Failure, JobOutcome, SkippedStoryboard, Summary};
 
 use crate::journal::{JobKey, Journal, JournalState};
 use crate::plan::JobState;

@@ -122,6 +122,16 @@ pub struct Summary {
     pub extra_takes: Vec<ExtraTake>,
     /// The run was the built-in simulator's: its money and videos are simulated.
     pub simulated: bool,
+    /// Invalid storyboards `--skip-invalid` left out: none of their jobs ran.
+    pub skipped_storyboards: Vec<SkippedStoryboard>,
+}
+
+/// An invalid storyboard a run skipped, and why.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SkippedStoryboard {
+    pub path: String,
+    /// Each problem, as `storyboard_x.json: segment 2: prompt_text: …`.
+    pub problems: Vec<String>,
 }
 
 /// A paid task of a job no storyboard asks for any more, collected beside the planned
