@@ -234,3 +234,22 @@ fn common_slips_in_settings_are_answered_with_the_fix() {
         "{err}"
     );
 }
+
+#[test]
+fn a_base_url_without_its_api_path_stops_the_run_with_exit_2_and_the_likely_fix() {
+    let sim = simulator();
+    // The simulator serves the API under /v1; its root has no /create.
+    let root = sim.base_url().trim_end_matches("/v1").to_string();
+    let (code, err) = run(
+        sim::DEFAULT_KEY,
+        &root,
+        &[&["--gen-count", "1"], FAST].concat(),
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(&format!("try --base-url {root}/v1")),
+        "the likely address is named: {err}"
+    );
+    assert!(!err.contains("--retry-failed"), "{err}");
+    assert_eq!(sim.stats().creates, 0);
+}

@@ -65,6 +65,8 @@ pub enum StopReason {
     JournalRemoved(String),
     /// No API call was answered for `--give-up-after`: every job is left for the next run.
     Unreachable(String),
+    /// The API address is wrong (the create endpoint is not there).
+    NoApi(String),
 }
 
 impl StopReason {
@@ -80,6 +82,7 @@ impl StopReason {
                 "not submitted: the state folder was removed during the run"
             }
             StopReason::Unreachable(_) => "not submitted: the provider could not be reached",
+            StopReason::NoApi(_) => "not submitted: no provider API at --base-url",
         }
         .to_string()
     }
@@ -94,7 +97,8 @@ impl fmt::Display for StopReason {
             | StopReason::DiskFull(message)
             | StopReason::Journal(message)
             | StopReason::JournalRemoved(message)
-            | StopReason::Unreachable(message) => f.write_str(message),
+            | StopReason::Unreachable(message)
+            | StopReason::NoApi(message) => f.write_str(message),
         }
     }
 }

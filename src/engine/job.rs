@@ -354,6 +354,10 @@ fn refused(ctx: &Context, job: &JobSpec, error: ProviderError) -> JobOutcome {
             ctx.stop_run(StopReason::Unauthorized(error.to_string()));
             not_started(ctx)
         }
+        ProviderError::NoApi { .. } => {
+            ctx.stop_run(StopReason::NoApi(error.to_string()));
+            not_started(ctx)
+        }
         other => {
             warn!("{}: {other}", job.key);
             JobOutcome::Failed(Failure::Rejected, other.to_string())

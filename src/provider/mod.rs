@@ -94,6 +94,10 @@ pub enum ProviderError {
     /// a provider down for long is `--give-up-after`'s business, not a reason to fail jobs.
     #[error("could not reach the provider: {message}")]
     Unreachable { message: String },
+    /// The create endpoint is not there (HTTP 404 to a create): the API address is wrong,
+    /// and nothing was created. The run stops, as for a refused key.
+    #[error("{message}")]
+    NoApi { message: String },
     /// HTTP 429: wait (at least `retry_after`) and try again.
     #[error("rate limited by the provider{}", request_id_note(.request_id))]
     RateLimited {

@@ -85,6 +85,22 @@ impl SoraHk {
         }
     }
 
+    /// The create endpoint answered 404: say where we looked and the likely fix.
+    fn no_api(&self) -> ProviderError {
+        let base = self.redact.redact(&self.base);
+        let hint = if base.ends_with("/v1") {
+            String::new()
+        } else {
+            format!("; Sora.hk's address ends in /v1: try --base-url {base}/v1")
+        };
+        ProviderError::NoApi {
+            message: format!(
+                "there is no Sora.hk API at {base} (POST {base}/create answered HTTP 404); \
+                 check --base-url (SORA_BASE_URL){hint}"
+            ),
+        }
+    }
+
     pub async fn pricing(&self) -> Result<Pricing, ProviderError> {
         let data = self.get("/pricing", None).await?;
         let cents = |field: &str| {
@@ -152,6 +168,9 @@ impl SoraHk {
         };
         self.clock.observe(response.headers());
         let status = response.status();
+        if status == StatusCode::NOT_FOUND {
+            return Err(self.no_api());
+        }
         let request_id = request_id_of(&response, &self.redact);
         let wait = retry_after(response.headers());
         // A success status whose answer cannot be read (a broken body, no JSON, no task
