@@ -376,3 +376,30 @@ fn a_status_call_told_to_come_back_in_an_hour_still_ends_the_job_at_its_poll_tim
     );
     assert_eq!(sim.stats().creates, 1);
 }
+
+#[test]
+fn a_refused_connection_is_named_on_the_terminal_at_once_and_once() {
+    let project = Project::new();
+    project.write("input/storyboard.json", &storyboard("named cause", 3));
+    let output = project
+        .sora()
+        .env("SORA_API_KEY", sim::DEFAULT_KEY)
+        .env("SORA_BASE_URL", refused_base_url())
+        .args(QUICK)
+        .args(FAST_POLLS)
+        .args(ONE_VERSION)
+        .args(["--request-timeout", "1s", "--give-up-after", "2s"])
+        .timeout(HANG_GUARD)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let told: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.contains("warning: the provider is not answering"))
+        .collect();
+    assert_eq!(told.len(), 1, "{stderr}");
+    assert!(
+        told[0].contains("Connection refused") && told[0].contains("giving up after 2s"),
+        "{stderr}"
+    );
+}

@@ -29,43 +29,77 @@ impl Moment {
     }
 }
 
+/// What the user is told about the provider's reach.
+#[derive(Debug, PartialEq)]
+pub enum News {
+    /// Calls go unanswered, and why.
+    Outage(String),
+    /// Answers again after an outage the user was told of.
+    Back,
+}
+
+/// Since when calls have gone unanswered, and whether the user has been told.
+#[derive(Default)]
+struct Outage {
+    /// `None`: the latest call was answered.
+    since: Option<Moment>,
+    /// Calls unanswered in a row.
+    calls: u32,
+    told: bool,
+}
+
 /// Since when calls have gone unanswered (`None`: the latest one was answered).
 pub struct Reach {
-    failing_since: Mutex<Option<Moment>>,
+    outage: Mutex<Outage>,
     limit: Duration,
 }
+
+/// Unanswered calls in a row after which a server error or timeout is said at once (one
+/// alone is the noise of any busy API; a refused connection is said at the first).
+const TELL_AFTER_CALLS: u32 = 3;
 
 impl Reach {
     pub fn new(limit: Duration) -> Self {
         Reach {
-            failing_since: Mutex::new(None),
+            outage: Mutex::default(),
             limit,
         }
     }
 
+    fn outage(&self) -> std::sync::MutexGuard<'_, Outage> {
+        self.outage
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+    }
+
     /// Notes the outcome of a call that started at `started`: anything the provider
     /// meant to say proves it is there; a failure starts the clock if it is not running.
-    pub fn note<T>(&self, started: Moment, result: &Result<T, ProviderError>) {
-        let answered = match result {
-            Ok(_) => true,
-            Err(error) => is_answer(error),
+    /// Returns what to tell the user now, once per outage: its cause, so a mistyped host
+    /// or a dead server is named at once, not after `--give-up-after`.
+    pub fn note<T>(&self, started: Moment, result: &Result<T, ProviderError>) -> Option<News> {
+        let error = match result {
+            Err(error) if !is_answer(error) => error,
+            _ => {
+                let was_told = std::mem::take(&mut *self.outage()).told;
+                return was_told.then_some(News::Back);
+            }
         };
-        let mut failing = self
-            .failing_since
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
-        if answered {
-            *failing = None;
-        } else if failing.is_none() {
-            *failing = Some(started);
+        let mut outage = self.outage();
+        outage.since.get_or_insert(started);
+        outage.calls += 1;
+        let unreachable = matches!(error, ProviderError::Unreachable { .. });
+        if outage.told || (!unreachable && outage.calls < TELL_AFTER_CALLS) {
+            return None;
         }
+        outage.told = true;
+        Some(News::Outage(format!(
+            "the provider is not answering: {error}; retrying, and giving up after {} without an answer (--give-up-after)",
+            humantime::format_duration(self.limit)
+        )))
     }
 
     fn failing_since(&self) -> Option<Moment> {
-        *self
-            .failing_since
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner())
+        self.outage().since
     }
 
     /// Resolves once calls have gone unanswered for the limit, with since when.
@@ -121,7 +155,11 @@ impl<P: Provider + ?Sized> Watched<P> {
         let started = Moment::now();
         Box::pin(async move {
             let result = call.await;
-            self.reach.note(started, &result);
+            match self.reach.note(started, &result) {
+                Some(News::Outage(cause)) => tracing::warn!("{cause}"),
+                Some(News::Back) => tracing::info!("the provider answers again"),
+                None => {}
+            }
             result
         })
     }
@@ -168,6 +206,23 @@ mod tests {
         Err(ProviderError::Unreachable {
             message: "connection refused".to_string(),
         })
+    }
+
+    #[test]
+    fn an_outage_is_named_once_at_once_for_refusals_and_after_three_server_errors() {
+        let reach = Reach::new(Duration::from_secs(900));
+        let outage = |news: Option<News>| matches!(news, Some(News::Outage(cause)) if cause.contains("connection refused") || cause.contains("HTTP 502"));
+        assert!(outage(reach.note(Moment::now(), &failed())));
+        assert_eq!(reach.note(Moment::now(), &failed()), None, "said once");
+        assert_eq!(reach.note(Moment::now(), &Ok(())), Some(News::Back));
+        assert_eq!(reach.note(Moment::now(), &Ok(())), None);
+        let server_error: Result<(), ProviderError> = Err(ProviderError::Transient {
+            message: "HTTP 502".to_string(),
+            request_id: None,
+        });
+        assert_eq!(reach.note(Moment::now(), &server_error), None);
+        assert_eq!(reach.note(Moment::now(), &server_error), None);
+        assert!(outage(reach.note(Moment::now(), &server_error)));
     }
 
     #[tokio::test(start_paused = true)]
