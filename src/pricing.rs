@@ -6,6 +6,7 @@
 use serde::Serialize;
 
 use crate::plan::Prices;
+use crate::provider::ProviderError;
 use crate::provider::sora_hk::SoraHk;
 
 /// Where the prices of an estimate came from.
@@ -58,6 +59,8 @@ pub struct Quote {
     pub balance_cents: Option<i64>,
     /// Provider calls that failed; the estimate falls back and says so.
     pub warnings: Vec<String>,
+    /// The provider refused the API key: a real run would stop at once.
+    pub key_refused: Option<String>,
 }
 
 /// Resolves prices: settings first, then the provider (when there is a key), then the
@@ -74,6 +77,7 @@ pub async fn quote(settings: PriceSettings, provider: Option<&SoraHk>) -> Quote 
         None => (None, None),
     };
     let mut warnings = Vec::new();
+    let key_refused = refused_key(&pricing).or_else(|| refused_key(&balance));
     let fetched = match pricing {
         Some(Ok(pricing)) => Some(pricing),
         Some(Err(err)) => {
@@ -116,6 +120,15 @@ pub async fn quote(settings: PriceSettings, provider: Option<&SoraHk>) -> Quote 
         currency: fetched.map_or_else(|| "USD".to_string(), |pricing| pricing.currency),
         balance_cents,
         warnings,
+        key_refused,
+    }
+}
+
+/// The provider's refusal of the key, if that is how a call ended.
+fn refused_key<T>(result: &Option<Result<T, ProviderError>>) -> Option<String> {
+    match result {
+        Some(Err(err @ ProviderError::Unauthorized { .. })) => Some(err.to_string()),
+        _ => None,
     }
 }
 

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Serialize;
+use unicode_width::UnicodeWidthStr;
 
 use crate::engine::ExtraTake;
 use crate::plan::{Plan, Prices, Tally};
@@ -179,24 +180,36 @@ impl PlanReport {
             })
             .collect();
         rows.push((total_label, total));
+        // Padded by the width a terminal gives each name (CJK characters take two columns).
         let width = rows
             .iter()
-            .map(|(name, _)| name.chars().count())
+            .map(|(name, _)| name.width())
             .max()
             .unwrap_or(0)
             .max("storyboard".len());
+        let padded = |name: &str| format!("{name}{}", " ".repeat(width - name.width()));
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "{:<width$}  {:>5}  {:>7}  {:>5}  {:>9}  {:>9}",
-            "storyboard", "new", "changed", "done", "video", "cost"
+            "{}  {:>5}  {:>7}  {:>9}  {:>6}  {:>5}  {:>9}  {:>9}",
+            padded("storyboard"),
+            "new",
+            "changed",
+            "in flight",
+            "failed",
+            "done",
+            "video",
+            "cost"
         );
         for (name, tally) in &rows {
             let _ = writeln!(
                 out,
-                "{name:<width$}  {:>5}  {:>7}  {:>5}  {:>9}  {:>9}",
+                "{}  {:>5}  {:>7}  {:>9}  {:>6}  {:>5}  {:>9}  {:>9}",
+                padded(name),
                 tally.new,
                 tally.changed,
+                tally.in_flight,
+                tally.failed_before,
                 tally.done,
                 seconds(tally.video_seconds),
                 cost(tally.cost_cents)
@@ -241,7 +254,11 @@ impl PlanReport {
         }
         extra_takes_text(&mut out, &self.extra_takes, "the next run collects");
         if self.jobs_new + self.jobs_changed == 0 {
-            out.push_str("Nothing to generate: every video is done.\n");
+            out.push_str(if self.jobs_in_flight + self.jobs_failed == 0 {
+                "Nothing to generate: every video is done.\n"
+            } else {
+                "Nothing new to pay for.\n"
+            });
         }
         if let Some(reason) = &self.estimate_untrusted {
             let _ = writeln!(out, "ESTIMATE NOT TRUSTWORTHY: {}", printable(reason));

@@ -62,7 +62,7 @@ fn dry_run_text_is_a_table_with_totals() {
     let assert = project.sora().arg("--dry-run").assert().success();
     let out = stdout_of(assert);
     assert!(
-        out.contains("input/ep1/storyboard_a.json      6        0      0"),
+        out.contains("input/ep1/storyboard_a.json      6        0          0       0      0"),
         "{out}"
     );
     assert!(out.contains("total (1 storyboard)"), "{out}");
@@ -479,7 +479,7 @@ mod against_the_simulator {
     }
 
     #[test]
-    fn a_refused_key_is_a_warning_that_never_shows_the_key() {
+    fn a_refused_key_fails_the_dry_run_as_it_would_the_run_and_never_shows_the_key() {
         let simulator = sim::start_on_thread(SimSettings::default()).unwrap();
         let project = Project::new();
         project.write("input/storyboard.json", EPISODE);
@@ -489,7 +489,7 @@ mod against_the_simulator {
             .env("SORA_BASE_URL", simulator.base_url())
             .arg("--dry-run")
             .assert()
-            .success();
+            .code(2);
         let all = format!("{}{}", stderr_of(&assert), stdout_of(assert));
         assert!(all.contains("refused the API key"), "{all}");
         assert!(!all.contains("sk-wrong-secret-value"));
@@ -547,4 +547,54 @@ fn a_dry_run_with_retry_failed_prices_just_the_listed_jobs() {
         stderr.contains("1 of 3 jobs listed in failed.json is no longer in the storyboards"),
         "{stderr}"
     );
+}
+
+#[test]
+fn jobs_at_the_provider_and_failed_ones_have_columns_and_are_not_called_done() {
+    let project = Project::new();
+    project.write(
+        "input/storyboard.json",
+        r#"{"segments": [{"segment_index": 1, "prompt_text": "left in flight"}]}"#,
+    );
+    let key = common::planted::job_key(&project, "storyboard.json", 1, 1);
+    common::planted::plant_lost_create(
+        &project,
+        &key,
+        "left in flight",
+        common::planted::now_ms(),
+        Some(0),
+    );
+    let assert = project
+        .sora()
+        .args(["--dry-run", "--gen-count", "1"])
+        .assert()
+        .success();
+    let out = stdout_of(assert);
+    assert!(out.contains("in flight  failed"), "{out}");
+    assert!(
+        out.contains("input/storyboard.json      0        0          1       0      0"),
+        "{out}"
+    );
+    assert!(out.contains("Nothing new to pay for."), "{out}");
+    assert!(!out.contains("every video is done"), "{out}");
+}
+
+#[test]
+fn names_in_wide_characters_keep_the_table_aligned() {
+    let project = Project::new();
+    project.write("input/故事/storyboard_一.json", EPISODE);
+    project.write("input/storyboard_b.json", EPISODE);
+    let out = stdout_of(project.sora().arg("--dry-run").assert().success());
+    // Every row's "new" count ends in the same terminal column as the header's "new".
+    let column = |line: &str, marker: &str| {
+        let at = line
+            .find(marker)
+            .unwrap_or_else(|| panic!("{marker} in {line}"));
+        unicode_width::UnicodeWidthStr::width(&line[..at + marker.len()])
+    };
+    let lines: Vec<&str> = out.lines().take(4).collect();
+    let header = column(lines[0], "new");
+    assert_eq!(column(lines[1], "  6"), header, "{out}");
+    assert_eq!(column(lines[2], "  6"), header, "{out}");
+    assert_eq!(column(lines[3], " 12"), header, "{out}");
 }

@@ -330,6 +330,11 @@ async fn dry_run(
     } else {
         emit(Stream::Stdout, &report.to_text())?;
     }
+    // A refused key stops a real run at once: its dry run says so and fails the same way.
+    if let Some(refusal) = &quote.key_refused {
+        error!("{refusal}; a real run would stop here");
+        return Ok(Exit::Invalid);
+    }
     Ok(match report.estimate_untrusted {
         Some(_) => Exit::Invalid,
         None => Exit::Success,
