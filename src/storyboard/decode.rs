@@ -44,7 +44,7 @@ pub(super) fn decode(bytes: &[u8]) -> Result<Parsed, (Location, String)> {
     let (value, duplicates) = duplicates::parse(text).map_err(|err| {
         let location = Location::Text {
             line: err.line(),
-            column: err.column(),
+            column: char_column(text, err.line(), err.column()),
         };
         let message = if bom_at(text, err.line(), err.column()) {
             let which = if had_bom && err.line() == 1 && err.column() == 1 {
@@ -56,7 +56,8 @@ pub(super) fn decode(bytes: &[u8]) -> Result<Parsed, (Location, String)> {
                 "invalid JSON: {which} is here; a BOM may only start a file: delete it, or save the file as UTF-8 without a BOM"
             )
         } else {
-            format!("invalid JSON: {}", without_position(&err))
+            let hint = slip_at(text, err.line(), err.column()).unwrap_or_default();
+            format!("invalid JSON: {}{hint}", without_position(&err))
         };
         (location, message)
     })?;
@@ -65,11 +66,44 @@ pub(super) fn decode(bytes: &[u8]) -> Result<Parsed, (Location, String)> {
 
 /// Is there a BOM at serde_json's error position (1-based line, 1-based byte column)?
 fn bom_at(text: &str, line: usize, column: usize) -> bool {
-    let Some(line) = text.split('\n').nth(line.saturating_sub(1)) else {
-        return false;
-    };
+    rest_of_line(text, line, column).is_some_and(|rest| rest.starts_with('\u{FEFF}'))
+}
+
+/// The text of a line from serde_json's (1-based line, 1-based byte column) on.
+fn rest_of_line(text: &str, line: usize, column: usize) -> Option<&str> {
+    let line = text.split('\n').nth(line.saturating_sub(1))?;
     line.get(column.saturating_sub(1)..)
-        .is_some_and(|rest| rest.starts_with('\u{FEFF}'))
+}
+
+/// serde_json counts columns in bytes; people (and editors) count characters.
+fn char_column(text: &str, line: usize, byte_column: usize) -> usize {
+    let Some(line) = text.split('\n').nth(line.saturating_sub(1)) else {
+        return byte_column;
+    };
+    let mut end = byte_column.saturating_sub(1).min(line.len());
+    while !line.is_char_boundary(end) {
+        end -= 1;
+    }
+    line[..end].chars().count() + 1
+}
+
+/// The usual reason for a syntax error at this spot, for storyboards written in an editor
+/// set up for Chinese (full-width punctuation, curly quotes) or by someone used to
+/// JavaScript (comments).
+fn slip_at(text: &str, line: usize, column: usize) -> Option<&'static str> {
+    let rest = rest_of_line(text, line, column)?;
+    let slip = match rest.chars().next()? {
+        '，' | '、' => "; a full-width comma (，) is here: JSON needs the plain comma ','",
+        '：' => "; a full-width colon (：) is here: JSON needs the plain colon ':'",
+        '“' | '”' | '‘' | '’' | '＂' => {
+            "; a curly quote is here: JSON needs straight double quotes (\"), as a code editor types them"
+        }
+        '/' if rest.starts_with("//") || rest.starts_with("/*") => {
+            "; JSON has no comments: delete it, or keep the note as a \"_comment\" field"
+        }
+        _ => return None,
+    };
+    Some(slip)
 }
 
 /// serde_json appends " at line L column C" to its messages; we print the position ourselves.

@@ -202,13 +202,17 @@ fn check_segment(
             None
         }
     };
-    let location = index.map_or(position_location, |index| Location::Segment { index });
+    let location = index.map_or(position_location.clone(), |index| Location::Segment {
+        index,
+    });
     if let Some(index) = index
         && let Some(&first) = first_use.get(&index)
     {
-        let message =
-            format!("{index} is used twice in this file (also by the segment at position {first})");
-        problems.add(&location, Some("segment_index"), message);
+        // Named by its position: "segment 1" would point at the first one, not this one.
+        let message = format!(
+            "{index} is already used by the segment at position {first}; give each segment its own number"
+        );
+        problems.add(&position_location, Some("segment_index"), message);
     } else if let Some(index) = index {
         first_use.insert(index, position);
     }

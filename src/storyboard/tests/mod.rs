@@ -234,14 +234,14 @@ fn index_zero_negative_fractional_and_text_are_rejected() {
 }
 
 #[test]
-fn duplicate_index_names_both_positions() {
+fn a_duplicate_index_names_the_offending_segment_by_position_and_the_first() {
     let got = single(
         r#"{"segments": [{"segment_index": 4, "prompt_text": "a"}, {"segment_index": 5, "prompt_text": "b"},
                          {"segment_index": 4, "prompt_text": "c"}]}"#,
     );
     assert_eq!(
         got,
-        "input/story.json: segment 4: segment_index: 4 is used twice in this file (also by the segment at position 1)"
+        "input/story.json: segment at position 3: segment_index: 4 is already used by the segment at position 1; give each segment its own number"
     );
 }
 

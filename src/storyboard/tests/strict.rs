@@ -285,3 +285,22 @@ fn a_bom_inside_the_text_is_named_where_it_is() {
     // Inside a string it is just a character: no JSON problem.
     assert_eq!(segments(&with_prompt("a\u{FEFF}b")).len(), 1);
 }
+
+#[test]
+fn json_slips_of_chinese_editors_and_javascript_habits_are_named_with_character_columns() {
+    // "雨夜" is 2 characters but 6 bytes: the column counts characters, as editors do.
+    let comma = single("{\"segments\": [{\"prompt_text\": \"雨夜\"，\"segment_index\": 1}]}");
+    assert_eq!(
+        comma,
+        "input/story.json: line 1, column 35: invalid JSON: expected `,` or `}`; a full-width \
+         comma (，) is here: JSON needs the plain comma ','"
+    );
+    let quotes = single("{\"segments\": [{\"segment_index\": 1, \"prompt_text\": “雨夜”}]}");
+    assert!(quotes.contains("a curly quote is here"), "{quotes}");
+    let comment = single("{\n  // the rainy night\n  \"segments\": []}");
+    assert!(
+        comment.starts_with("input/story.json: line 2, column 3:")
+            && comment.contains("JSON has no comments"),
+        "{comment}"
+    );
+}
