@@ -8,6 +8,7 @@ mod escape;
 mod fields;
 mod output;
 mod plural;
+mod rotate;
 
 use std::fmt;
 use std::fs::{File, OpenOptions};
@@ -86,6 +87,7 @@ fn open_log(path: &Path) -> Result<File, String> {
     {
         let _ = std::fs::create_dir_all(parent);
     }
+    rotate::rotate_if_large(path);
     OpenOptions::new()
         .create(true)
         .append(true)
