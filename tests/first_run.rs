@@ -234,3 +234,61 @@ fn storyboards_skipped_as_invalid_are_in_the_summary_the_report_and_the_exit_cod
         "the valid storyboard still ran: {report}"
     );
 }
+
+/// The launcher, run from a user's own folder: it prices that folder's storyboards, not
+/// the repository's demo. (A stand-in `cargo` keeps the test from a release build: the
+/// launcher's own logic is what is tested.)
+#[cfg(unix)]
+#[test]
+fn the_mac_launcher_runs_in_the_users_folder_not_the_repositorys() {
+    use std::os::unix::fs::PermissionsExt;
+    let repo = tempfile::tempdir().unwrap();
+    let launcher = repo.path().join("start_mac.sh");
+    std::fs::copy(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("start_mac.sh"),
+        &launcher,
+    )
+    .unwrap();
+    std::fs::create_dir_all(repo.path().join("target/release")).unwrap();
+    std::fs::copy(
+        assert_cmd::cargo::cargo_bin!("sora-batch"),
+        repo.path().join("target/release/sora-batch"),
+    )
+    .unwrap();
+    // The repository's own input/ holds a storyboard the user did not write.
+    std::fs::create_dir_all(repo.path().join("input")).unwrap();
+    std::fs::write(
+        repo.path().join("input/storyboard_demo.json"),
+        common::batch::storyboard("the repository's demo", 5),
+    )
+    .unwrap();
+    let tools = tempfile::tempdir().unwrap();
+    let cargo = tools.path().join("cargo");
+    std::fs::write(&cargo, "#!/bin/sh\nexit 0\n").unwrap();
+    std::fs::set_permissions(&cargo, std::fs::Permissions::from_mode(0o755)).unwrap();
+
+    let project = Project::new();
+    project.write(
+        "input/storyboard_mine.json",
+        &common::batch::storyboard("mine", 2),
+    );
+    let path = format!(
+        "{}:{}",
+        tools.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let output = project
+        .process(&launcher)
+        .args(["--dry-run", "--json", "--gen-count", "1"])
+        .env("PATH", path)
+        .output()
+        .expect("the launcher runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let plan: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(plan["jobs_total"], 2, "{plan}");
+    assert_eq!(
+        plan["storyboards"][0]["path"], "input/storyboard_mine.json",
+        "{plan}"
+    );
+}
