@@ -9,9 +9,11 @@ use clap::builder::BoolishValueParser;
 use clap::{ArgAction, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 mod base_url;
+mod generate;
 mod origin;
 mod range;
 
+pub use generate::Generate;
 pub use range::{InRange, count_in, duration_in, probability};
 
 use crate::plan::OutputMode;
@@ -71,6 +73,10 @@ pub struct Cli {
 
     #[command(flatten)]
     pub run: RunArgs,
+
+    /// Print shell completions or the man page, and exit
+    #[arg(long, value_name = "KIND", help_heading = "Output")]
+    pub generate: Option<Generate>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -110,6 +116,9 @@ impl Cli {
             .try_get_matches()
             .unwrap_or_else(|err| exit_with(err));
         let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|err| exit_with(err));
+        if let Some(input) = cli.run.input.take() {
+            cli.run.input_dir = input;
+        }
         let min_given =
             matches.value_source("min_workers") != Some(clap::parser::ValueSource::DefaultValue);
         // A default safe limit above a small --max-workers is simply lowered to it.
@@ -163,7 +172,7 @@ impl Cli {
 
     /// The log file of a run that generates videos; dry runs and subcommands write none.
     pub fn log_file(&self) -> Option<PathBuf> {
-        if self.command.is_some() || self.run.dry_run {
+        if self.command.is_some() || self.generate.is_some() || self.run.dry_run {
             return None;
         }
         let default = || self.run.default_log_file();
@@ -265,6 +274,14 @@ pub struct RunArgs {
         help_heading = "Input and output"
     )]
     pub input_dir: PathBuf,
+
+    /// Shorthand for --input-dir: `sora-batch ./episodes`
+    #[arg(
+        value_name = "INPUT_DIR",
+        conflicts_with = "input_dir",
+        help_heading = "Input and output"
+    )]
+    pub input: Option<PathBuf>,
 
     /// Folder that receives the videos in centralized mode
     #[arg(
@@ -536,6 +553,18 @@ pub struct RunArgs {
         help_heading = "Output"
     )]
     pub quiet: bool,
+
+    /// When to colour `warning:` and `error:`: auto (a terminal, unless NO_COLOR; forced by
+    /// CLICOLOR_FORCE), always or never
+    #[arg(
+        long,
+        env = "SORA_COLOR",
+        hide_env_values = true,
+        value_name = "WHEN",
+        default_value = "auto",
+        help_heading = "Output"
+    )]
+    pub color: crate::ui::ColorWhen,
 }
 
 /// A size as people write it (`4GiB`, `500MB`, `1.5 GiB`, plain bytes).
@@ -589,7 +618,8 @@ mod tests {
         let command = Cli::command();
         for arg in command.get_arguments() {
             let id = arg.get_id().as_str();
-            if id == "help" || id == "version" {
+            // Not settings of a run: one-off actions, and the positional shorthand.
+            if ["help", "version", "generate", "input"].contains(&id) {
                 continue;
             }
             let var = arg

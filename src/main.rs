@@ -26,7 +26,7 @@ fn main() -> ExitCode {
         (_, true) => Verbosity::Verbose,
         _ => Verbosity::Normal,
     };
-    ui::init_logging(verbosity, cli.log_file().as_deref());
+    ui::init_logging(verbosity, cli.log_file().as_deref(), cli.run.color);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -292,3 +292,71 @@ fn the_mac_launcher_runs_in_the_users_folder_not_the_repositorys() {
         "{plan}"
     );
 }
+
+#[test]
+fn colour_follows_color_and_clicolor_force_like_cargo() {
+    let project = Project::new();
+    project.write(
+        "input/storyboard.json",
+        &common::batch::storyboard("hues", 1),
+    );
+    let stderr = |command: &mut assert_cmd::Command| {
+        let output = command.output().expect("the binary runs");
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    let plain = stderr(project.sora().env_remove("NO_COLOR"));
+    assert!(
+        plain.starts_with("error: "),
+        "stderr is no terminal: {plain:?}"
+    );
+    let forced = stderr(
+        project
+            .sora()
+            .env_remove("NO_COLOR")
+            .env("CLICOLOR_FORCE", "1"),
+    );
+    assert!(
+        forced.starts_with("\u{1b}[1m\u{1b}[31merror: "),
+        "{forced:?}"
+    );
+    let always = stderr(project.sora().args(["--color", "always"]));
+    assert!(always.starts_with("\u{1b}["), "{always:?}");
+    let never = stderr(
+        project
+            .sora()
+            .env("CLICOLOR_FORCE", "1")
+            .args(["--color", "never"]),
+    );
+    assert!(never.starts_with("error: "), "{never:?}");
+}
+
+#[test]
+fn a_positional_folder_is_the_input_folder_and_completions_and_man_page_print() {
+    let project = Project::new();
+    project.write(
+        "episodes/storyboard.json",
+        &common::batch::storyboard("pos", 2),
+    );
+    let output = project
+        .sora()
+        .args(["episodes", "--dry-run", "--json", "--gen-count", "1"])
+        .output()
+        .unwrap();
+    let plan: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(plan["jobs_total"], 2, "{plan}");
+    for (kind, expect) in [
+        ("man", ".TH sora-batch"),
+        ("complete-bash", "_sora__batch()"),
+    ] {
+        let output = project.sora().args(["--generate", kind]).output().unwrap();
+        assert!(output.status.success());
+        assert!(
+            String::from_utf8_lossy(&output.stdout).contains(expect),
+            "{kind}"
+        );
+    }
+    assert!(
+        !project.path().join("output").exists(),
+        "--generate writes no log"
+    );
+}

@@ -110,6 +110,10 @@ impl AppError {
 }
 
 pub async fn run(cli: Cli) -> Result<Exit, AppError> {
+    if let Some(kind) = cli.generate {
+        emit(Stream::Stdout, &String::from_utf8_lossy(&kind.render()))?;
+        return Ok(Exit::Success);
+    }
     match cli.command {
         Some(Command::Schema) => {
             emit(Stream::Stdout, &format!("{}\n", storyboard::schema_json()))?;

@@ -1,5 +1,6 @@
 //! What the user sees while sora-batch works: log lines on stderr, written as
-//! `warning: …` and `error: …` (coloured only on a terminal, and never with NO_COLOR),
+//! `warning: …` and `error: …` (coloured as `--color` says: by default on a terminal,
+//! never with NO_COLOR, always with CLICOLOR_FORCE),
 //! printed above the progress bars (`bars`) so neither garbles the other, and a detailed
 //! log file for later reading. Whatever they print is escaped (`escape`, `fields`).
 
@@ -12,7 +13,7 @@ mod rotate;
 
 use std::fmt;
 use std::fs::{File, OpenOptions};
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::Path;
 use std::sync::Mutex;
 use std::time::SystemTime;
@@ -30,6 +31,28 @@ pub use escape::{bounded, escaped, is_unprintable, printable};
 pub use output::{OutputError, Stream, emit};
 pub use plural::{counted, plural};
 
+/// When `warning:` and `error:` are coloured (`--color`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorWhen {
+    /// On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it, like cargo)
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorWhen {
+    /// Whether stderr gets colour.
+    fn on_stderr(self) -> bool {
+        match self {
+            ColorWhen::Always => true,
+            ColorWhen::Never => false,
+            ColorWhen::Auto => {
+                anstream::AutoStream::choice(&std::io::stderr()) != anstream::ColorChoice::Never
+            }
+        }
+    }
+}
+
 /// How much to say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verbosity {
@@ -42,7 +65,7 @@ pub enum Verbosity {
 /// `log_file` is given, everything down to debug detail to that file as well. `RUST_LOG`,
 /// when set, overrides the verbosity of stderr. A log file that cannot be opened is a
 /// warning: the run itself matters more than its log.
-pub fn init_logging(verbosity: Verbosity, log_file: Option<&Path>) {
+pub fn init_logging(verbosity: Verbosity, log_file: Option<&Path>, color: ColorWhen) {
     let default = match verbosity {
         // Per-job warnings are repeated by the summary, which quiet runs print when
         // anything went wrong: each failure is said once (the log file keeps them all).
@@ -51,7 +74,7 @@ pub fn init_logging(verbosity: Verbosity, log_file: Option<&Path>) {
         Verbosity::Verbose => "info,sora_batch=debug",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let color = color.on_stderr();
     let stderr = tracing_subscriber::fmt::layer()
         .with_writer(bars::StderrAboveBars)
         .with_ansi(color)
@@ -147,15 +170,17 @@ where
                 humantime::format_rfc3339_seconds(SystemTime::now())
             )?;
         }
-        let (label, color) = match *event.metadata().level() {
-            Level::ERROR => ("error: ", "\x1b[1;31m"),
-            Level::WARN => ("warning: ", "\x1b[1;33m"),
-            Level::INFO => ("", ""),
-            Level::DEBUG => ("debug: ", "\x1b[2m"),
-            Level::TRACE => ("trace: ", "\x1b[2m"),
+        use anstyle::{AnsiColor, Style};
+        let bold = |color: AnsiColor| Style::new().bold().fg_color(Some(color.into()));
+        let (label, style) = match *event.metadata().level() {
+            Level::ERROR => ("error: ", bold(AnsiColor::Red)),
+            Level::WARN => ("warning: ", bold(AnsiColor::Yellow)),
+            Level::INFO => ("", Style::new()),
+            Level::DEBUG => ("debug: ", Style::new().dimmed()),
+            Level::TRACE => ("trace: ", Style::new().dimmed()),
         };
         if writer.has_ansi_escapes() && !label.is_empty() {
-            write!(writer, "{color}{label}\x1b[0m")?;
+            write!(writer, "{style}{label}{style:#}")?;
         } else {
             writer.write_str(label)?;
         }

@@ -27,6 +27,8 @@ const SETTINGS_VARS: &[&str] = &[
     "SORA_JSON",
     "SORA_VERBOSE",
     "SORA_QUIET",
+    "SORA_COLOR",
+    "CLICOLOR_FORCE",
     "MAX_CONCURRENT_TASKS",
     "SORA_LOG_FILE",
     "SORA_REPORT",
