@@ -120,7 +120,8 @@ pub(super) fn check_file(
         return Err(problems.list);
     };
     for key in top.keys() {
-        if !is_comment(key) && key != "defaults" && key != "segments" {
+        // `$schema` points an editor at the JSON Schema (see README, "Editors").
+        if !is_comment(key) && !["defaults", "segments", "$schema"].contains(&key.as_str()) {
             let message = unknown_key(key, &["defaults", "segments"]);
             problems.add(&Location::File, Some(key), message);
         }

@@ -15,6 +15,10 @@ use schemars::JsonSchema;
     extend("patternProperties" = { "^_": { "description": "A comment; ignored." } })
 )]
 pub(super) struct StoryboardDoc {
+    /// The JSON Schema this file follows, for editors (e.g. `./storyboard.schema.json`,
+    /// written by `sora-batch schema`); ignored by sora-batch.
+    #[serde(rename = "$schema")]
+    schema: Option<String>,
     /// Values every segment of this file uses unless it sets its own. Precedence: segment,
     /// then these defaults, then the run's settings, then the built-in default.
     defaults: Option<DefaultsDoc>,

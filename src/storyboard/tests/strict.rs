@@ -304,3 +304,15 @@ fn json_slips_of_chinese_editors_and_javascript_habits_are_named_with_character_
         "{comment}"
     );
 }
+
+#[test]
+fn a_schema_key_for_editors_is_accepted_and_in_the_schema() {
+    let got = segments(
+        r#"{"$schema": "./storyboard.schema.json",
+            "segments": [{"segment_index": 1, "prompt_text": "a lighthouse"}]}"#,
+    );
+    assert_eq!(got.len(), 1);
+    let schema: serde_json::Value = serde_json::from_str(&super::super::schema_json()).unwrap();
+    let kinds = schema["properties"]["$schema"]["type"].to_string();
+    assert!(kinds.contains("string"), "{schema}");
+}
