@@ -149,15 +149,12 @@ fn write_holder(file: &mut File, state_dir: &Path) -> io::Result<()> {
     file.write_all(text.as_bytes())
 }
 
-/// This machine's name, where it is cheap to learn: it helps when a folder lives on a
-/// shared drive.
+/// This machine's name (on every system, through the OS's own call): it helps when a
+/// folder lives on a shared drive.
 fn host_name() -> Option<String> {
-    let from_file = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
-        .ok();
-    from_file
-        .or_else(|| std::env::var("COMPUTERNAME").ok())
-        .or_else(|| std::env::var("HOSTNAME").ok())
+    gethostname::gethostname()
+        .into_string()
+        .ok()
         .map(|name| name.trim().to_string())
         .filter(|name| !name.is_empty())
 }
