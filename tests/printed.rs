@@ -184,11 +184,15 @@ fn a_damaged_journal_line_with_escape_codes_is_shown_escaped_by_the_dry_run() {
 #[test]
 fn an_unknown_argument_with_a_line_break_cannot_print_a_fake_line() {
     let project = Project::new();
-    for arg in [format!("--x{HOSTILE}"), format!("ep{HOSTILE}")] {
+    // An unknown flag, and a word taken as the input folder (the positional shorthand).
+    for (arg, says) in [
+        (format!("--x{HOSTILE}"), "--help"),
+        (format!("ep{HOSTILE}"), "does not exist"),
+    ] {
         let assert = project.sora().arg(&arg).assert().code(2);
         let stderr = common::stderr_of(&assert);
         assert!(stderr.contains("error: fake"), "{arg:?}: {stderr}");
-        assert!(stderr.contains("--help"), "{arg:?}: {stderr}");
+        assert!(stderr.contains(says), "{arg:?}: {stderr}");
         assert_terminal_safe(&stderr, "stderr");
     }
 }
