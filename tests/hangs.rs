@@ -52,6 +52,23 @@ fn spawn(project: &Project, base_url: &str, args: &[&str]) -> Child {
         .expect("the binary starts")
 }
 
+/// Runs the binary to its end against `base_url` with the quick timings and `args`: its
+/// exit code, its JSON summary (null if none) and its stderr.
+fn run(project: &Project, base_url: &str, args: &[&str]) -> (Option<i32>, Value, String) {
+    let output = project
+        .sora()
+        .env("SORA_API_KEY", sim::DEFAULT_KEY)
+        .env("SORA_BASE_URL", base_url)
+        .args(QUICK)
+        .args(args)
+        .timeout(HANG_GUARD)
+        .output()
+        .unwrap();
+    let summary = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    (output.status.code(), summary, stderr)
+}
+
 /// Waits for `ready`, failing if the run ends first or it takes a minute.
 fn wait_for(child: &mut Child, project: &Project, moment: &str, ready: impl Fn() -> bool) {
     let deadline = Instant::now() + HANG_GUARD;
@@ -177,20 +194,17 @@ fn a_provider_that_refuses_every_connection_is_given_up_on_and_every_job_left_fo
     project.write("input/storyboard.json", &storyboard("refused", 3));
     // Retries pace themselves on the poll interval: at 1s, no job runs out of its server
     // errors within the 2s the run gives the provider.
-    let output = project
-        .sora()
-        .env("SORA_API_KEY", sim::DEFAULT_KEY)
-        .env("SORA_BASE_URL", refused_base_url())
-        .args(QUICK)
-        .args(ONE_VERSION)
-        .args(["--poll-interval", "1s", "--request-timeout", "1s"])
-        .args(["--give-up-after", "2s"])
-        .timeout(HANG_GUARD)
-        .output()
-        .unwrap();
-    let summary: Value = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{summary}\n{stderr}");
+    let (code, summary, stderr) = run(
+        &project,
+        &refused_base_url(),
+        &[
+            ONE_VERSION,
+            &["--poll-interval", "1s", "--request-timeout", "1s"],
+            &["--give-up-after", "2s"],
+        ]
+        .concat(),
+    );
+    assert_eq!(code, Some(1), "{summary}\n{stderr}");
     assert_eq!(summary["not_started"], 3, "{summary}");
     assert_eq!(
         summary["failed"], 0,
@@ -211,18 +225,12 @@ fn a_provider_that_refuses_every_connection_is_given_up_on_and_every_job_left_fo
         gen_seconds: GenSeconds(0.0, 0.0),
         ..SimSettings::default()
     });
-    let output = project
-        .sora()
-        .env("SORA_API_KEY", sim::DEFAULT_KEY)
-        .env("SORA_BASE_URL", sim.base_url())
-        .args(QUICK)
-        .args(FAST_POLLS)
-        .args(ONE_VERSION)
-        .timeout(HANG_GUARD)
-        .output()
-        .unwrap();
-    let summary: Value = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
-    assert_eq!(output.status.code(), Some(0), "{summary}");
+    let (code, summary, _) = run(
+        &project,
+        &sim.base_url(),
+        &[FAST_POLLS, ONE_VERSION].concat(),
+    );
+    assert_eq!(code, Some(0), "{summary}");
     assert_eq!(summary["done"], 3, "{summary}");
     assert_eq!(sim.stats().creates, 3);
 }
@@ -286,20 +294,17 @@ fn a_run_that_gives_up_sends_no_create_for_versions_queued_behind_a_siblings_cre
     });
     let project = Project::new();
     project.write("input/storyboard.json", &storyboard("queued", 1));
-    let output = project
-        .sora()
-        .env("SORA_API_KEY", sim::DEFAULT_KEY)
-        .env("SORA_BASE_URL", sim.base_url())
-        .args(QUICK)
-        .args(FAST_POLLS)
-        .args(["--gen-count", "3", "--request-timeout", "3s"])
-        .args(["--give-up-after", "1s"])
-        .timeout(HANG_GUARD)
-        .output()
-        .unwrap();
-    let summary: Value = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{summary}\n{stderr}");
+    let (code, summary, stderr) = run(
+        &project,
+        &sim.base_url(),
+        &[
+            FAST_POLLS,
+            &["--gen-count", "3", "--request-timeout", "3s"],
+            &["--give-up-after", "1s"],
+        ]
+        .concat(),
+    );
+    assert_eq!(code, Some(1), "{summary}\n{stderr}");
     let journal =
         std::fs::read_to_string(project.path().join("output/.sora-batch/journal.jsonl")).unwrap();
     let creates = journal.matches(r#""event":"submitting""#).count();
@@ -315,20 +320,17 @@ fn refused_connections_never_fail_a_job_before_the_run_gives_the_provider_up() {
     // At 50ms polls a create is retried within milliseconds, so each job meets far more
     // refused connections than the ten server errors that fail a job, well before the
     // run gives the provider up. Nothing reached the provider: no job may fail of it.
-    let output = project
-        .sora()
-        .env("SORA_API_KEY", sim::DEFAULT_KEY)
-        .env("SORA_BASE_URL", refused_base_url())
-        .args(QUICK)
-        .args(FAST_POLLS)
-        .args(ONE_VERSION)
-        .args(["--request-timeout", "1s", "--give-up-after", "10s"])
-        .timeout(HANG_GUARD)
-        .output()
-        .unwrap();
-    let summary: Value = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{summary}\n{stderr}");
+    let (code, summary, stderr) = run(
+        &project,
+        &refused_base_url(),
+        &[
+            FAST_POLLS,
+            ONE_VERSION,
+            &["--request-timeout", "1s", "--give-up-after", "10s"],
+        ]
+        .concat(),
+    );
+    assert_eq!(code, Some(1), "{summary}\n{stderr}");
     assert_eq!(summary["failed"], 0, "{summary}\n{stderr}");
     assert_eq!(summary["not_started"], 3, "{summary}");
     assert!(
@@ -349,20 +351,17 @@ fn a_status_call_told_to_come_back_in_an_hour_still_ends_the_job_at_its_poll_tim
     });
     let project = Project::new();
     project.write("input/storyboard.json", &storyboard("patience", 1));
-    let output = project
-        .sora()
-        .env("SORA_API_KEY", sim::DEFAULT_KEY)
-        .env("SORA_BASE_URL", sim.base_url())
-        .args(QUICK)
-        .args(FAST_POLLS)
-        .args(ONE_VERSION)
-        .args(["--poll-timeout", "2s", "--request-timeout", "2s"])
-        .timeout(HANG_GUARD)
-        .output()
-        .unwrap();
-    let summary: Value = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{summary}\n{stderr}");
+    let (code, summary, stderr) = run(
+        &project,
+        &sim.base_url(),
+        &[
+            FAST_POLLS,
+            ONE_VERSION,
+            &["--poll-timeout", "2s", "--request-timeout", "2s"],
+        ]
+        .concat(),
+    );
+    assert_eq!(code, Some(1), "{summary}\n{stderr}");
     assert_eq!(
         summary["failed_by_reason"]["timed out at the provider"], 1,
         "{summary}"
@@ -381,18 +380,16 @@ fn a_status_call_told_to_come_back_in_an_hour_still_ends_the_job_at_its_poll_tim
 fn a_refused_connection_is_named_on_the_terminal_at_once_and_once() {
     let project = Project::new();
     project.write("input/storyboard.json", &storyboard("named cause", 3));
-    let output = project
-        .sora()
-        .env("SORA_API_KEY", sim::DEFAULT_KEY)
-        .env("SORA_BASE_URL", refused_base_url())
-        .args(QUICK)
-        .args(FAST_POLLS)
-        .args(ONE_VERSION)
-        .args(["--request-timeout", "1s", "--give-up-after", "2s"])
-        .timeout(HANG_GUARD)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let (_, _, stderr) = run(
+        &project,
+        &refused_base_url(),
+        &[
+            FAST_POLLS,
+            ONE_VERSION,
+            &["--request-timeout", "1s", "--give-up-after", "2s"],
+        ]
+        .concat(),
+    );
     let told: Vec<&str> = stderr
         .lines()
         .filter(|line| line.contains("warning: the provider is not answering"))
