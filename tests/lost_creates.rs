@@ -31,6 +31,18 @@ fn task_of(project: &Project, video: &str) -> String {
     sidecar["task_id"].as_str().unwrap().to_string()
 }
 
+/// A project with one storyboard of one segment, `"<tag> shot 1"`, whose create an earlier
+/// run wrote as `submitting` at `at_ms` (its clock offset to the provider's, if it knew
+/// it) and never heard back from.
+fn with_lost_create(tag: &str, at_ms: u64, clock_offset_ms: Option<i64>) -> Project {
+    let project = Project::new();
+    project.write("input/storyboard.json", &storyboard(tag, 1));
+    let key = job_key(&project, "storyboard.json", 1, 1);
+    let prompt = format!("{tag} shot 1");
+    plant_lost_create(&project, &key, &prompt, at_ms, clock_offset_ms);
+    project
+}
+
 fn creates_of(sim: &RunningSim, prompt: &str) -> u64 {
     sim.stats()
         .creates_by_prompt
@@ -42,12 +54,9 @@ fn creates_of(sim: &RunningSim, prompt: &str) -> u64 {
 #[test]
 fn a_lost_create_is_found_behind_hundreds_of_newer_tasks() {
     let sim = simulator(SimSettings::default());
-    let project = Project::new();
-    project.write("input/storyboard.json", &storyboard("ledger", 1));
-    let key = job_key(&project, "storyboard.json", 1, 1);
     // The run was killed during its create; the provider made the task; then the account
     // made 260 more tasks elsewhere before the rerun.
-    plant_lost_create(&project, &key, "ledger shot 1", now_ms(), Some(0));
+    let project = with_lost_create("ledger", now_ms(), Some(0));
     let lost = sim.create_task("ledger shot 1");
     for n in 0..260 {
         sim.create_task(&format!("someone else's shot {n}"));
@@ -63,18 +72,9 @@ fn a_lost_create_is_found_behind_hundreds_of_newer_tasks() {
 #[test]
 fn a_search_that_cannot_reach_back_to_the_create_pays_nothing_and_says_so() {
     let sim = simulator(SimSettings::default());
-    let project = Project::new();
-    project.write("input/storyboard.json", &storyboard("archive", 1));
-    let key = job_key(&project, "storyboard.json", 1, 1);
     // The create was two hours ago; more than the search reads (100 pages of 50) were
     // made since, so the list cannot say whether the create made a task.
-    plant_lost_create(
-        &project,
-        &key,
-        "archive shot 1",
-        now_ms() - 2 * 3600 * 1000,
-        Some(0),
-    );
+    let project = with_lost_create("archive", now_ms() - 2 * 3600 * 1000, Some(0));
     for n in 0..5_100 {
         sim.create_task(&format!("busy account shot {n}"));
     }
@@ -124,19 +124,10 @@ fn a_client_clock_ahead_of_the_provider_never_pays_twice() {
 #[test]
 fn a_run_killed_with_a_fast_clock_is_recovered_after_the_clock_is_fixed() {
     let sim = simulator(SimSettings::default());
-    let project = Project::new();
-    project.write("input/storyboard.json", &storyboard("dawn", 1));
-    let key = job_key(&project, "storyboard.json", 1, 1);
     // The killed run's clock was 10 minutes fast, and it knew (the provider's Date said
     // so): its record is 10 minutes "after" the task the provider stamped.
     let ten_minutes: u64 = 600_000;
-    plant_lost_create(
-        &project,
-        &key,
-        "dawn shot 1",
-        now_ms() + ten_minutes,
-        Some(-(ten_minutes as i64)),
-    );
+    let project = with_lost_create("dawn", now_ms() + ten_minutes, Some(-(ten_minutes as i64)));
     let lost = sim.create_task("dawn shot 1");
 
     let (code, summary, err) = run(&project, &sim, &["--gen-count", "1"]);
@@ -148,11 +139,8 @@ fn a_run_killed_with_a_fast_clock_is_recovered_after_the_clock_is_fixed() {
 #[test]
 fn with_no_known_provider_clock_the_search_window_widens() {
     let sim = simulator(SimSettings::default());
-    let project = Project::new();
-    project.write("input/storyboard.json", &storyboard("dusk", 1));
-    let key = job_key(&project, "storyboard.json", 1, 1);
     // Killed before any answer told the provider's time, with a clock 10 minutes fast.
-    plant_lost_create(&project, &key, "dusk shot 1", now_ms() + 600_000, None);
+    let project = with_lost_create("dusk", now_ms() + 600_000, None);
     let lost = sim.create_task("dusk shot 1");
 
     let (code, summary, err) = run(&project, &sim, &["--gen-count", "1"]);
@@ -426,16 +414,7 @@ fn a_task_list_that_ignores_paging_is_not_read_a_hundred_times() {
         list_ignores_page: true,
         ..SimSettings::default()
     });
-    let project = Project::new();
-    project.write("input/storyboard.json", &storyboard("lagoon", 1));
-    let key = job_key(&project, "storyboard.json", 1, 1);
-    plant_lost_create(
-        &project,
-        &key,
-        "lagoon shot 1",
-        now_ms() - 2 * 3600 * 1000,
-        Some(0),
-    );
+    let project = with_lost_create("lagoon", now_ms() - 2 * 3600 * 1000, Some(0));
     for n in 0..60 {
         sim.create_task(&format!("another account's shot {n}"));
     }
@@ -490,10 +469,7 @@ fn a_task_list_that_asks_for_an_hour_ends_the_search_unresolved_by_the_poll_time
         list_retry_after: Some(std::time::Duration::from_secs(3600)),
         ..SimSettings::default()
     });
-    let project = Project::new();
-    project.write("input/storyboard.json", &storyboard("patient list", 1));
-    let key = job_key(&project, "storyboard.json", 1, 1);
-    plant_lost_create(&project, &key, "patient list shot 1", now_ms(), Some(0));
+    let project = with_lost_create("patient list", now_ms(), Some(0));
 
     let (code, summary, err) = run(
         &project,
