@@ -132,7 +132,7 @@ fn broken_link(path: &Path) -> Option<String> {
 
 /// A path for a warning, without `./` and with control characters in its names escaped.
 fn shown(path: &Path) -> String {
-    crate::provider::untrusted::shown(&super::tidy(path).display().to_string(), 300)
+    crate::ui::escaped(&super::tidy(path).display().to_string(), 300)
 }
 
 /// ELOOP: too many levels of symbolic links.

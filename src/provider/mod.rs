@@ -272,14 +272,14 @@ pub fn body_excerpt(body: &[u8]) -> String {
     if let (Some(start), Some(end)) = (lower.find("<title>"), lower.find("</title>"))
         && start + 7 <= end
     {
-        let title = untrusted::shown(text[start + 7..end].trim(), MOST);
+        let title = crate::ui::escaped(text[start + 7..end].trim(), MOST);
         return format!("an HTML page titled \"{title}\"");
     }
     let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if flat.is_empty() {
         return "an empty body".to_string();
     }
-    format!("\"{}\"", untrusted::shown(&flat, MOST))
+    format!("\"{}\"", crate::ui::escaped(&flat, MOST))
 }
 
 /// A number the provider sent as an integer, a float or a string.

@@ -109,7 +109,7 @@ impl SoraHk {
         Ok(Pricing {
             normal_cents: cents("normal_price")?,
             pro_cents: cents("pro_price")?,
-            currency: untrusted::shown(data["currency"].as_str().unwrap_or("USD"), 12),
+            currency: crate::ui::escaped(data["currency"].as_str().unwrap_or("USD"), 12),
         })
     }
 
@@ -237,7 +237,7 @@ impl SoraHk {
             "failed" | "error" => TaskPhase::Failed {
                 message: text_field(&data, "error_msg").map_or_else(
                     || "the provider gave no reason".to_string(),
-                    |reason| untrusted::shown(&reason, untrusted::MAX_MESSAGE_CHARS),
+                    |reason| crate::ui::escaped(&reason, untrusted::MAX_MESSAGE_CHARS),
                 ),
             },
             _ => return Err(malformed("/tasks", "status", &data, &self.redact)),

@@ -216,7 +216,7 @@ impl Redactor {
 
     /// A provider message, ready to keep and print: redacted, then [`shown`].
     pub fn message(&self, text: &str) -> String {
-        shown(&self.redact(text), MAX_MESSAGE_CHARS)
+        escaped(&self.redact(text), MAX_MESSAGE_CHARS)
     }
 
     /// A short extract of an answer body (see [`super::body_excerpt`]), redacted before
@@ -242,10 +242,7 @@ impl Redactor {
     }
 }
 
-/// Provider text made safe to print: the program's one escaping, under the name the
-/// dialects use.
-pub use crate::ui::escaped as shown;
-use crate::ui::{bounded, is_unprintable};
+use crate::ui::{bounded, escaped, is_unprintable};
 
 /// `value` within a `budget` of about that many characters of JSON text: long strings are
 /// cut (ending in `…`), and once the budget is spent the remaining items and fields are
@@ -342,7 +339,7 @@ impl Cost {
             Some(cents) if (0.0..=MAX_TASK_CENTS as f64).contains(&cents) => {
                 Cost::Cents(cents.round() as i64)
             }
-            _ => Cost::Implausible(shown(&value.to_string(), 40)),
+            _ => Cost::Implausible(escaped(&value.to_string(), 40)),
         }
     }
 

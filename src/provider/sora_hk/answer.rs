@@ -30,7 +30,7 @@ pub(super) fn ambiguous(err: &reqwest::Error, redact: &Redactor) -> ProviderErro
 pub(super) fn unusable_id(raw: &str, why: &str) -> String {
     format!(
         "the provider's task id \"{}\" cannot be used: {why}",
-        untrusted::shown(raw, 60)
+        crate::ui::escaped(raw, 60)
     )
 }
 
@@ -63,7 +63,7 @@ pub(super) fn video_link(data: &Value, redact: &Redactor) -> Result<Url, Provide
                  characters, far longer than any real link (at most {} are accepted): \
                  \"{}\"",
                 untrusted::MAX_LINK_CHARS,
-                untrusted::shown(unsigned_part(text), 100)
+                crate::ui::escaped(unsigned_part(text), 100)
             ),
             request_id: None,
         });
@@ -72,7 +72,7 @@ pub(super) fn video_link(data: &Value, redact: &Redactor) -> Result<Url, Provide
         message: format!(
             "the provider reports the task completed with the video_url \"{}\", which is no \
              absolute link ({err})",
-            untrusted::shown(unsigned_part(text), 200)
+            crate::ui::escaped(unsigned_part(text), 200)
         ),
         request_id: None,
     })
@@ -109,7 +109,7 @@ pub(super) fn request_id_of(response: &Response, redact: &Redactor) -> Option<St
         .headers()
         .get("x-request-id")
         .and_then(|value| value.to_str().ok())
-        .map(|id| untrusted::shown(&redact.redact(id), 100))
+        .map(|id| crate::ui::escaped(&redact.redact(id), 100))
 }
 
 /// Maps an answer to its `data`, or to the error class its HTTP status or in-body code

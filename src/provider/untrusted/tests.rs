@@ -72,7 +72,7 @@ fn excerpts_are_redacted_before_they_are_cut() {
 #[test]
 fn escape_codes_and_line_breaks_cannot_reach_the_terminal() {
     let hostile = "failed\x1b]0;owned\x07\x1b[2J\x1b[31m\nnext\u{9b}31m \u{202e}txt.exe";
-    let clean = shown(hostile, 200);
+    let clean = escaped(hostile, 200);
     assert!(
         !clean.chars().any(|c| c.is_control() || c == '\u{202e}'),
         "{clean:?}"
@@ -81,7 +81,7 @@ fn escape_codes_and_line_breaks_cannot_reach_the_terminal() {
         clean,
         "failed\\u{1b}]0;owned\\u{7}\\u{1b}[2J\\u{1b}[31m next\\u{9b}31m \\u{202e}txt.exe"
     );
-    assert_eq!(shown("内容审核未通过", 200), "内容审核未通过");
+    assert_eq!(escaped("内容审核未通过", 200), "内容审核未通过");
 }
 
 #[test]
@@ -90,7 +90,7 @@ fn long_text_is_cut_with_an_ellipsis() {
     let clean = redactor().message(&long);
     assert_eq!(clean.chars().count(), MAX_MESSAGE_CHARS);
     assert!(clean.ends_with('…'));
-    assert_eq!(shown("short", 10), "short");
+    assert_eq!(escaped("short", 10), "short");
 }
 
 #[test]
