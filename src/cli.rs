@@ -220,9 +220,9 @@ fn exit_with(err: clap::Error) -> ! {
     let command = Cli::command();
     if let Some(ContextValue::String(shown)) = context(ContextKind::InvalidArg)
         && let Some(arg) = origin::arg_named(&command, shown)
-        && !origin::setting_name(arg).starts_with("--")
+        && let Some(variable) = origin::variable_of(arg)
     {
-        eprintln!("note: the value comes from {}", origin::setting_name(arg));
+        eprintln!("note: the value comes from {variable}");
     }
     std::process::exit(err.exit_code());
 }

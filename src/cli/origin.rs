@@ -5,14 +5,19 @@
 /// `--flag`, or `VARIABLE (from the environment or .env)` when the flag was not given on
 /// the command line and its variable is set.
 pub fn setting_name(arg: &clap::Arg) -> String {
-    let flag = arg
-        .get_long()
-        .map_or_else(|| arg.get_id().to_string(), |long| format!("--{long}"));
-    let is_set = |variable: &str| std::env::var_os(variable).is_some();
-    match from_variable(arg, std::env::args_os().skip(1), is_set) {
-        Some(variable) => format!("{variable} (from the environment or .env)"),
-        None => flag,
+    match variable_of(arg) {
+        Some(variable) => variable,
+        None => arg
+            .get_long()
+            .map_or_else(|| arg.get_id().to_string(), |long| format!("--{long}")),
     }
+}
+
+/// `VARIABLE (from the environment or .env)` when that is where `arg`'s value came from.
+pub fn variable_of(arg: &clap::Arg) -> Option<String> {
+    let is_set = |variable: &str| std::env::var_os(variable).is_some();
+    from_variable(arg, std::env::args_os().skip(1), is_set)
+        .map(|variable| format!("{variable} (from the environment or .env)"))
 }
 
 /// The variable that gave `arg` its value, if the arguments do not give it.
