@@ -598,3 +598,31 @@ fn names_in_wide_characters_keep_the_table_aligned() {
     assert_eq!(column(lines[2], "  6"), header, "{out}");
     assert_eq!(column(lines[3], " 12"), header, "{out}");
 }
+
+#[test]
+fn a_dry_run_with_retry_failed_does_not_take_unlisted_jobs_in_flight_for_extra_takes() {
+    let project = Project::new();
+    project.write(
+        "input/storyboard.json",
+        r#"{"segments": [{"segment_index": 1, "prompt_text": "failed before"},
+                         {"segment_index": 2, "prompt_text": "still at the provider"}]}"#,
+    );
+    let key = common::planted::job_key(&project, "storyboard.json", 2, 1);
+    let now = common::planted::now_ms();
+    common::planted::plant_lost_create(&project, &key, "still at the provider", now, Some(0));
+    project.write(
+        "failed.json",
+        r#"[{"storyboard": "storyboard.json", "segment": 1, "version": 1,
+             "reason": "rejected", "message": "content policy"}]"#,
+    );
+    let output = project
+        .sora()
+        .args(["--dry-run", "--json", "--gen-count", "1"])
+        .args(["--retry-failed", "failed.json"])
+        .output()
+        .unwrap();
+    let plan: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(plan["jobs_total"], 1, "{plan}");
+    // Segment 2 is a planned job the run does not touch, not a task no storyboard wants.
+    assert_eq!(plan["extra_takes"], serde_json::json!([]), "{plan}");
+}

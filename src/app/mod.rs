@@ -231,9 +231,6 @@ async fn run_batch(args: &RunArgs) -> Result<Exit, AppError> {
     let connection = connect(args).await?;
     if args.dry_run {
         let mut plan = plan;
-        if let Some(file) = &args.retry_failed {
-            generate::plan_only_failed(&mut plan, file)?;
-        }
         let state_dir = args.state_dir();
         let retry_failed = args.retry_failed.is_some();
         let marked = match crate::lock::check_state_dir(&state_dir) {
@@ -248,6 +245,11 @@ async fn run_batch(args: &RunArgs) -> Result<Exit, AppError> {
             Ok(extras) => (extras, None),
             Err(reason) => (Vec::new(), Some(reason)),
         };
+        // After the extra takes were looked for in the whole plan, as the run does: a job
+        // the file does not list is left alone, not taken for a task nobody wants.
+        if let Some(file) = &args.retry_failed {
+            generate::plan_only_failed(&mut plan, file)?;
+        }
         return dry_run(&plan, extras, untrusted, args, &connection).await;
     }
     generate::generate(plan, &layout, args, connection).await
