@@ -203,19 +203,21 @@ fn check_segment(
             None
         }
     };
-    let location = index.map_or(position_location.clone(), |index| Location::Segment {
-        index,
-    });
-    if let Some(index) = index
-        && let Some(&first) = first_use.get(&index)
-    {
-        // Named by its position: "segment 1" would point at the first one, not this one.
+    // A segment whose number an earlier one took is named by its position, in this
+    // problem and in all its others: "segment 1" would point at the first one.
+    let first = index.and_then(|index| first_use.get(&index).copied());
+    let location = match (index, first) {
+        (Some(index), None) => {
+            first_use.insert(index, position);
+            Location::Segment { index }
+        }
+        _ => position_location,
+    };
+    if let (Some(index), Some(first)) = (index, first) {
         let message = format!(
             "{index} is already used by the segment at position {first}; give each segment its own number"
         );
-        problems.add(&position_location, Some("segment_index"), message);
-    } else if let Some(index) = index {
-        first_use.insert(index, position);
+        problems.add(&location, Some("segment_index"), message);
     }
     let prompt = match read_prompt(map.get("prompt_text"), settings.max_prompt_chars) {
         Ok(prompt) => Some(prompt),

@@ -554,3 +554,18 @@ fn location_display_forms() {
         "line 1, column 9"
     );
 }
+
+#[test]
+fn every_problem_of_a_segment_with_a_taken_number_is_named_by_its_position() {
+    let got = problems(
+        r#"{"segments": [{"segment_index": 2, "prompt_text": "a"},
+                         {"segment_index": 2, "prompt_text": "b", "resolution": "portrait"}]}"#,
+    );
+    assert_eq!(got.len(), 2, "{got:#?}");
+    for problem in &got {
+        assert!(
+            problem.starts_with("input/story.json: segment at position 2: "),
+            "{got:#?}"
+        );
+    }
+}
