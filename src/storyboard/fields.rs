@@ -1,6 +1,7 @@
-//! The storyboard's keys: which exist where, how each value is checked, how a segment's
-//! fields resolve against the file's `defaults`, and the suggestions offered for a mistyped
-//! key or value. Every check records its problem and goes on, so one pass finds them all.
+//! The storyboard's structure: which keys exist where (from spec.rs), how a segment's
+//! fields resolve against the file's `defaults`, the rule between fields, and the
+//! suggestions offered for a mistyped key. Every check records its problem and goes on, so
+//! one pass finds them all.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -8,71 +9,21 @@ use std::path::Path;
 use serde_json::{Map, Value};
 
 use super::decode::Parsed;
+use super::duplicates;
+use super::spec::{self, Fallback, Field, Presence, TOP_KEYS, is_comment, or_list};
 use super::suggest::{suggest, unknown_key};
-use super::{
-    DEFAULT_DURATION, Location, MAX_GEN_COUNT, NORMAL_DURATIONS, PRO_DURATIONS, Problem,
-    Resolution, Segment, SegmentSettings,
-};
-use super::{duplicates, text};
+use super::values::{self, Checked, describe, expected};
+use super::{Location, NORMAL_DURATIONS, Problem, Resolution, Segment, SegmentSettings};
 
-/// Every key a segment may have. The schema (schema.rs) documents the same set; a unit test
-/// keeps the two in step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Field {
-    SegmentIndex,
-    PromptText,
-    ImageUrl,
-    IsPro,
-    DurationSeconds,
-    Resolution,
-    GenCount,
-    DirectorIntent,
-}
-
-impl Field {
-    pub(super) const ALL: [Field; 8] = [
-        Field::SegmentIndex,
-        Field::PromptText,
-        Field::ImageUrl,
-        Field::IsPro,
-        Field::DurationSeconds,
-        Field::Resolution,
-        Field::GenCount,
-        Field::DirectorIntent,
-    ];
-
-    pub(super) fn name(self) -> &'static str {
-        match self {
-            Field::SegmentIndex => "segment_index",
-            Field::PromptText => "prompt_text",
-            Field::ImageUrl => "image_url",
-            Field::IsPro => "is_pro",
-            Field::DurationSeconds => "duration_seconds",
-            Field::Resolution => "resolution",
-            Field::GenCount => "gen_count",
-            Field::DirectorIntent => "director_intent",
-        }
-    }
-
-    /// `defaults` may set everything but a segment's identity and its prompt.
-    pub(super) fn has_default(self) -> bool {
-        !matches!(self, Field::SegmentIndex | Field::PromptText)
-    }
-
-    fn from_name(name: &str) -> Option<Field> {
-        Field::ALL.into_iter().find(|field| field.name() == name)
-    }
-}
-
-/// The optional fields as one level of a file (a segment, or its `defaults`) sets them.
+/// The optional fields as one level of a file (a segment, or its `defaults`) sets them,
+/// by [`Field`].
 #[derive(Debug, Default)]
-struct Layer {
-    image_url: Option<String>,
-    is_pro: Option<bool>,
-    duration_seconds: Option<u32>,
-    resolution: Option<Resolution>,
-    gen_count: Option<u32>,
-    director_intent: Option<String>,
+struct Layer([Option<Checked>; Field::ALL.len()]);
+
+impl Layer {
+    fn get(&self, field: Field) -> Option<&Checked> {
+        self.0[field as usize].as_ref()
+    }
 }
 
 /// Gathers the problems of one file.
@@ -119,16 +70,22 @@ pub(super) fn check_file(
         problems.add(&Location::File, None, message);
         return Err(problems.list);
     };
-    for key in top.keys() {
-        // `$schema` points an editor at the JSON Schema (see README, "Editors").
-        if !is_comment(key) && !["defaults", "segments", "$schema"].contains(&key.as_str()) {
-            let message = unknown_key(key, &["defaults", "segments"]);
+    let top_names = TOP_KEYS.map(|(name, _)| name);
+    for (key, value) in top {
+        if is_comment(key) {
+            continue;
+        }
+        if !top_names.contains(&key.as_str()) {
+            problems.add(&Location::File, Some(key), unknown_key(key, &top_names));
+        } else if key == "$schema" && !value.is_string() {
+            // Editors read it as the schema's address; sora-batch ignores its text.
+            let message = expected("the schema's path or link, as text", value);
             problems.add(&Location::File, Some(key), message);
         }
     }
     let defaults = match top.get("defaults") {
         None | Some(Value::Null) => Layer::default(),
-        Some(Value::Object(map)) => read_layer(map, &Location::Defaults, &mut problems),
+        Some(Value::Object(map)) => read_layer(map, &Location::Defaults, settings, &mut problems),
         Some(other) => {
             let message = format!(
                 "expected an object of segment fields, found {}",
@@ -219,8 +176,13 @@ fn check_segment(
         );
         problems.add(&location, Some("segment_index"), message);
     }
-    let prompt = match read_prompt(map.get("prompt_text"), settings.max_prompt_chars) {
-        Ok(prompt) => Some(prompt),
+    let prompt = match values::required(
+        Field::PromptText,
+        map.get("prompt_text"),
+        settings.max_prompt_chars,
+    ) {
+        Ok(Checked::Text(prompt)) => Some(prompt),
+        Ok(_) => None,
         Err(message) => {
             if !misspelled(map, Field::PromptText) {
                 problems.add(&location, Some("prompt_text"), message);
@@ -228,14 +190,22 @@ fn check_segment(
             None
         }
     };
-    let own = read_layer(map, &location, problems);
-    let is_pro = own.is_pro.or(defaults.is_pro).unwrap_or(false);
-    let duration_seconds = own
-        .duration_seconds
-        .or(defaults.duration_seconds)
-        .unwrap_or(DEFAULT_DURATION);
-    if !is_pro && !NORMAL_DURATIONS.contains(&duration_seconds) {
-        let origin = if own.duration_seconds.is_none() {
+    let own = read_layer(map, &location, settings, problems);
+    let value = |field: Field| resolve(field, &own, defaults, settings);
+    let is_pro = matches!(value(Field::IsPro), Some(Checked::Flag(true)));
+    // The fields read with `number` and the resolution have a fallback in spec.rs, so the
+    // `default()`s below never apply (a unit test checks the fallbacks).
+    let number = |field: Field| match value(field) {
+        Some(Checked::Number(number)) => number,
+        _ => u32::default(),
+    };
+    let text = |field: Field| match value(field) {
+        Some(Checked::Text(text)) => Some(text),
+        _ => None,
+    };
+    let duration_seconds = number(Field::DurationSeconds);
+    if !is_pro && spec::needs_pro(duration_seconds) {
+        let origin = if own.get(Field::DurationSeconds).is_none() {
             " (from \"defaults\")"
         } else {
             ""
@@ -249,21 +219,39 @@ fn check_segment(
     Some(Segment {
         index: index?,
         prompt: prompt?,
-        image_url: own.image_url.or_else(|| defaults.image_url.clone()),
+        image_url: text(Field::ImageUrl),
         is_pro,
         duration_seconds,
-        resolution: own
-            .resolution
-            .or(defaults.resolution)
-            .unwrap_or(Resolution::Horizontal),
-        gen_count: own
-            .gen_count
-            .or(defaults.gen_count)
-            .unwrap_or(settings.gen_count),
-        director_intent: own
-            .director_intent
-            .or_else(|| defaults.director_intent.clone()),
+        resolution: match value(Field::Resolution) {
+            Some(Checked::Resolution(resolution)) => resolution,
+            _ => Resolution::default(),
+        },
+        gen_count: number(Field::GenCount),
+        director_intent: text(Field::DirectorIntent),
     })
+}
+
+/// A segment's value of an optional field: its own, else the file's default, else the
+/// field's fallback (spec.rs).
+fn resolve(
+    field: Field,
+    own: &Layer,
+    defaults: &Layer,
+    settings: SegmentSettings,
+) -> Option<Checked> {
+    if let Some(set) = own.get(field).or_else(|| defaults.get(field)) {
+        return Some(set.clone());
+    }
+    let Presence::Optional { fallback } = &field.spec().presence else {
+        return None;
+    };
+    match fallback {
+        Fallback::Nothing => None,
+        Fallback::Flag(flag) => Some(Checked::Flag(*flag)),
+        Fallback::Number(number) => Some(Checked::Number(*number)),
+        Fallback::Resolution(resolution) => Some(Checked::Resolution(*resolution)),
+        Fallback::Setting(_) => Some(Checked::Number(settings.gen_count)),
+    }
 }
 
 /// Is `field` absent because an unknown key of `map` is its misspelling? Then a "missing"
@@ -280,7 +268,12 @@ fn misspelled(map: &Map<String, Value>, field: Field) -> bool {
 }
 
 /// Reads the optional fields of a segment or of `defaults`, and flags unknown keys.
-fn read_layer(map: &Map<String, Value>, location: &Location, problems: &mut Problems) -> Layer {
+fn read_layer(
+    map: &Map<String, Value>,
+    location: &Location,
+    settings: SegmentSettings,
+    problems: &mut Problems,
+) -> Layer {
     let in_defaults = *location == Location::Defaults;
     let mut layer = Layer::default();
     for (key, value) in map {
@@ -303,191 +296,19 @@ fn read_layer(map: &Map<String, Value>, location: &Location, problems: &mut Prob
             }
             continue;
         }
-        if let Err(message) = read_optional(field, value, &mut layer) {
-            problems.add(location, Some(key), message);
+        match values::check(&field.spec().kind, value, settings.max_prompt_chars) {
+            Ok(checked) => layer.0[field as usize] = checked,
+            Err(message) => problems.add(location, Some(key), message),
         }
     }
     layer
 }
 
-/// Stores one optional field's value in `layer`; `null` means "not set here".
-fn read_optional(field: Field, value: &Value, layer: &mut Layer) -> Result<(), String> {
-    if value.is_null() {
-        return Ok(());
-    }
-    match field {
-        Field::ImageUrl => layer.image_url = read_image_url(value)?,
-        Field::IsPro => {
-            let flag = value
-                .as_bool()
-                .ok_or_else(|| expected("true or false", value))?;
-            layer.is_pro = Some(flag);
-        }
-        Field::DurationSeconds => {
-            let seconds = read_whole_number(value, "a number of seconds (10, 15 or 25)")?;
-            if !PRO_DURATIONS.contains(&seconds) {
-                return Err(format!(
-                    "{seconds} is not offered (normal mode allows {}; pro mode allows {})",
-                    or_list(&NORMAL_DURATIONS),
-                    or_list(&PRO_DURATIONS)
-                ));
-            }
-            layer.duration_seconds = Some(seconds);
-        }
-        Field::Resolution => layer.resolution = Some(read_resolution(value)?),
-        Field::GenCount => {
-            let count = read_whole_number(value, "a number of versions")?;
-            if !(1..=MAX_GEN_COUNT).contains(&count) {
-                return Err(format!(
-                    "{count} is not allowed (versions per segment: 1 to {MAX_GEN_COUNT})"
-                ));
-            }
-            layer.gen_count = Some(count);
-        }
-        Field::DirectorIntent => {
-            let text = value.as_str().ok_or_else(|| expected("text", value))?;
-            layer.director_intent = Some(text.to_string());
-        }
-        Field::SegmentIndex | Field::PromptText => unreachable!("read by check_segment"),
-    }
-    Ok(())
-}
-
+/// A segment's number, or why it has none.
 pub(super) fn read_index(value: Option<&Value>) -> Result<u32, String> {
-    let value = match value {
-        None | Some(Value::Null) => {
-            return Err("missing; every segment needs a unique number from 1 up".to_string());
-        }
-        Some(value) => value,
-    };
-    let index = read_whole_number(value, "a whole number from 1 up")?;
-    if index == 0 {
-        return Err("0 is not allowed; segment numbers start at 1".to_string());
+    match values::required(Field::SegmentIndex, value, usize::MAX)? {
+        Checked::Number(index) => Ok(index),
+        // A whole number's check gives a number; this only keeps the match total.
+        _ => Err("expected a whole number from 1 up".to_string()),
     }
-    Ok(index)
-}
-
-fn read_prompt(value: Option<&Value>, max_chars: usize) -> Result<String, String> {
-    match value {
-        None | Some(Value::Null) => Err("missing; write what the video should show".to_string()),
-        Some(Value::String(text)) => {
-            text::check_prompt(text, max_chars)?;
-            Ok(text.clone())
-        }
-        Some(other) => Err(expected("text", other)),
-    }
-}
-
-/// An http(s) link, or nothing: `""` is accepted as "no image" (the reference tool's
-/// template used it).
-fn read_image_url(value: &Value) -> Result<Option<String>, String> {
-    let text = value
-        .as_str()
-        .ok_or_else(|| expected("an http(s) link", value))?;
-    if text.trim().is_empty() {
-        return Ok(None);
-    }
-    if let Some(problem) = text::link_problem(text) {
-        return Err(format!("{} {problem}", quote(text)));
-    }
-    match url::Url::parse(text) {
-        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
-            Ok(Some(text.to_string()))
-        }
-        Ok(url) => Err(format!(
-            "{} is a {}: link; the provider fetches the image itself, so use an http:// or https:// link",
-            quote(text),
-            url.scheme()
-        )),
-        Err(_) => Err(format!(
-            "{} is not a web address; use an http:// or https:// link to the image",
-            quote(text)
-        )),
-    }
-}
-
-fn read_resolution(value: &Value) -> Result<Resolution, String> {
-    const ALLOWED: &str = "allowed: \"horizontal\" for 16:9, \"vertical\" for 9:16";
-    let text = value
-        .as_str()
-        .ok_or_else(|| format!("{} ({ALLOWED})", expected("text", value)))?;
-    match text {
-        "horizontal" => return Ok(Resolution::Horizontal),
-        "vertical" => return Ok(Resolution::Vertical),
-        _ => {}
-    }
-    let lower = text.trim().to_ascii_lowercase();
-    let guess = match lower.as_str() {
-        "horizontal" | "landscape" | "16:9" | "wide" | "h" => Some("horizontal"),
-        "vertical" | "portrait" | "9:16" | "tall" | "v" => Some("vertical"),
-        _ => None,
-    };
-    Err(match guess {
-        Some(guess) => format!(
-            "{} is not a resolution; did you mean \"{guess}\"? ({ALLOWED})",
-            quote(text)
-        ),
-        None => format!("{} is not a resolution ({ALLOWED})", quote(text)),
-    })
-}
-
-/// A non-negative integer that fits in u32; `what` describes the expectation.
-fn read_whole_number(value: &Value, what: &str) -> Result<u32, String> {
-    if let Some(number) = value.as_u64() {
-        return u32::try_from(number).map_err(|_| format!("{number} is too large"));
-    }
-    if let Some(number) = value.as_i64() {
-        return Err(format!("{number} is not allowed; expected {what}"));
-    }
-    Err(expected(what, value))
-}
-
-/// `expected X, found Y`, with a hint when the value is a number or flag written as text.
-fn expected(what: &str, found: &Value) -> String {
-    let mut message = format!("expected {what}, found {}", describe(found));
-    if let Value::String(text) = found {
-        let bare: Option<Value> = serde_json::from_str(text.trim()).ok();
-        if bare.is_some_and(|bare| bare.is_number() || bare.is_boolean()) {
-            message.push_str(&format!(" (write {} without quotes)", text.trim()));
-        }
-    }
-    message
-}
-
-fn describe(value: &Value) -> String {
-    match value {
-        Value::Null => "null".to_string(),
-        Value::Bool(flag) => flag.to_string(),
-        Value::Number(number) => number.to_string(),
-        Value::String(text) => format!("the text {}", quote(text)),
-        Value::Array(_) => "a list".to_string(),
-        Value::Object(_) => "an object".to_string(),
-    }
-}
-
-/// A string for a message: JSON-quoted, and cut short when long.
-fn quote(text: &str) -> String {
-    const LIMIT: usize = 60;
-    if text.chars().count() <= LIMIT {
-        return serde_json::to_string(text).expect("a string always serializes");
-    }
-    let cut: String = text.chars().take(LIMIT).collect();
-    let quoted = serde_json::to_string(&cut).expect("a string always serializes");
-    format!("{}…\"", &quoted[..quoted.len() - 1])
-}
-
-fn or_list(values: &[u32]) -> String {
-    match values {
-        [] => String::new(),
-        [only] => only.to_string(),
-        [rest @ .., last] => {
-            let rest: Vec<String> = rest.iter().map(u32::to_string).collect();
-            format!("{} or {last}", rest.join(", "))
-        }
-    }
-}
-
-/// Keys that start with `_` are comments, anywhere in the file.
-fn is_comment(key: &str) -> bool {
-    key.starts_with('_')
 }

@@ -10,8 +10,10 @@ mod duplicates;
 mod fields;
 mod read;
 mod schema;
+mod spec;
 mod suggest;
 mod text;
+mod values;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -24,16 +26,27 @@ pub use schema::schema_json;
 pub use text::DEFAULT_MAX_PROMPT_CHARS;
 
 /// Frame orientation, as the Sora.hk API names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Resolution {
     /// 16:9 landscape.
+    #[default]
     Horizontal,
     /// 9:16 portrait.
     Vertical,
 }
 
 impl Resolution {
+    pub const ALL: [Resolution; 2] = [Resolution::Horizontal, Resolution::Vertical];
+
+    /// The frame's width to height, as the storyboard's documentation and messages say it.
+    pub fn ratio(self) -> &'static str {
+        match self {
+            Resolution::Horizontal => "16:9",
+            Resolution::Vertical => "9:16",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Resolution::Horizontal => "horizontal",

@@ -1,92 +1,219 @@
-//! The JSON Schema of the storyboard format (`sora-batch schema`), generated from the types
-//! below so editors can check storyboards while they are written. These types only
-//! document the format; fields.rs does the checking, and a unit test keeps the two in step.
+//! The JSON Schema of the storyboard format (`sora-batch schema`), so editors check
+//! storyboards while they are written. It is derived from spec.rs, the description the
+//! checks use too: each field's type, allowed values, default and documentation, and the
+//! rule that the longest durations need pro mode, as a conditional on the whole file.
 
-#![allow(dead_code)] // the fields are read by schemars' derive, never by code
+use serde_json::{Map, Value, json};
 
-use schemars::JsonSchema;
-
-/// A sora-batch storyboard: the segments (shots) to generate, and values they share.
-/// Keys starting with `_` are comments and are ignored anywhere in the file.
-#[derive(JsonSchema)]
-#[schemars(
-    title = "sora-batch storyboard",
-    deny_unknown_fields,
-    extend("patternProperties" = { "^_": { "description": "A comment; ignored." } })
-)]
-pub(super) struct StoryboardDoc {
-    /// The JSON Schema this file follows, for editors (e.g. `./storyboard.schema.json`,
-    /// written by `sora-batch schema`); ignored by sora-batch.
-    #[serde(rename = "$schema")]
-    schema: Option<String>,
-    /// Values every segment of this file uses unless it sets its own. Precedence: segment,
-    /// then these defaults, then the run's settings, then the built-in default.
-    defaults: Option<DefaultsDoc>,
-    /// The segments, each generated `gen_count` times.
-    #[schemars(length(min = 1))]
-    segments: Vec<SegmentDoc>,
-}
-
-/// One shot of the storyboard.
-#[derive(JsonSchema)]
-#[schemars(
-    deny_unknown_fields,
-    extend("patternProperties" = { "^_": { "description": "A comment; ignored." } })
-)]
-pub(super) struct SegmentDoc {
-    /// The segment's number, unique in its file; names its output folder `Segment_<n>`.
-    #[schemars(range(min = 1))]
-    segment_index: u32,
-    /// What the video should show; sent to the video model. Must not be blank or only
-    /// invisible characters; no control characters but line breaks and tabs; at most
-    /// 10000 characters.
-    #[schemars(length(min = 1, max = 10000))]
-    prompt_text: String,
-    #[schemars(flatten)]
-    shared: DefaultsDoc,
-}
-
-/// The optional segment fields, also allowed in `defaults`.
-#[derive(JsonSchema)]
-#[schemars(
-    deny_unknown_fields,
-    extend("patternProperties" = { "^_": { "description": "A comment; ignored." } })
-)]
-pub(super) struct DefaultsDoc {
-    /// A reference image the video starts from: an http:// or https:// link (the provider
-    /// fetches it), without spaces, line breaks, control or invisible characters. Empty or
-    /// absent: text only.
-    image_url: Option<String>,
-    /// Pro mode: higher quality, slower, pricier, and the only mode offering 25 seconds.
-    /// Default false.
-    is_pro: Option<bool>,
-    /// Video length in seconds: 10 or 15 in normal mode; 10, 15 or 25 in pro mode.
-    /// Default 10.
-    #[schemars(extend("enum" = [10, 15, 25, null]))]
-    duration_seconds: Option<u32>,
-    /// Frame orientation. Default horizontal.
-    resolution: Option<ResolutionDoc>,
-    /// How many versions to generate of this segment (each is a paid job). Default: the
-    /// run's `--gen-count` (GEN_COUNT_PER_SEGMENT), itself 2 by default.
-    #[schemars(range(min = 1, max = 100))]
-    gen_count: Option<u32>,
-    /// Notes for humans about the shot's purpose; never sent to the API.
-    director_intent: Option<String>,
-}
-
-/// Frame orientation.
-#[derive(JsonSchema)]
-pub(super) enum ResolutionDoc {
-    /// 16:9 landscape.
-    #[schemars(rename = "horizontal")]
-    Horizontal,
-    /// 9:16 portrait.
-    #[schemars(rename = "vertical")]
-    Vertical,
-}
+use super::spec::{
+    Allowed, FILE_DOC, Fallback, Field, Kind, Presence, TOP_KEYS, or_list, pro_only_durations,
+};
+use super::{NORMAL_DURATIONS, Resolution, text};
 
 /// The schema as pretty-printed JSON.
 pub fn schema_json() -> String {
-    let schema = schemars::schema_for!(StoryboardDoc);
-    serde_json::to_string_pretty(&schema).expect("a schema always serializes")
+    serde_json::to_string_pretty(&schema()).expect("a schema always serializes")
+}
+
+fn schema() -> Value {
+    let doc = |key: &str| {
+        TOP_KEYS
+            .iter()
+            .find(|(name, _)| *name == key)
+            .map_or("", |(_, doc)| *doc)
+    };
+    json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "sora-batch storyboard",
+        "description": FILE_DOC,
+        "type": "object",
+        "properties": {
+            "$schema": {"description": doc("$schema"), "type": "string"},
+            "defaults": {
+                "description": doc("defaults"),
+                "anyOf": [{"$ref": "#/$defs/defaults"}, {"type": "null"}],
+            },
+            "segments": {
+                "description": doc("segments"),
+                "type": "array",
+                "minItems": 1,
+                "items": {"$ref": "#/$defs/segment"},
+            },
+        },
+        "required": ["segments"],
+        "patternProperties": comments(),
+        "additionalProperties": false,
+        "allOf": [pro_rule()],
+        "$defs": {
+            "segment": level(Field::ALL.to_vec(), "One shot of the storyboard."),
+            "defaults": level(
+                Field::ALL.into_iter().filter(|f| f.has_default()).collect(),
+                "The optional segment fields, as the file's defaults.",
+            ),
+        },
+    })
+}
+
+/// Keys starting with `_` are comments anywhere; `additionalProperties` spares them.
+fn comments() -> Value {
+    json!({"^_": {"description": "A comment; ignored."}})
+}
+
+/// A segment, or `defaults`: an object of `fields` and comments, and nothing else.
+fn level(fields: Vec<Field>, description: &str) -> Value {
+    let properties: Map<String, Value> = fields
+        .iter()
+        .map(|field| (field.name().to_string(), field_schema(*field)))
+        .collect();
+    let required: Vec<&str> = fields
+        .iter()
+        .filter(|field| !field.has_default())
+        .map(|field| field.name())
+        .collect();
+    json!({
+        "description": description,
+        "type": "object",
+        "properties": properties,
+        "required": required,
+        "patternProperties": comments(),
+        "additionalProperties": false,
+    })
+}
+
+/// One field: its type and allowed values from its kind, `null` ("not set") when it is
+/// optional, its default and its documentation.
+fn field_schema(field: Field) -> Value {
+    let spec = field.spec();
+    let optional = field.has_default();
+    let of_type = |name: &str| match optional {
+        true => json!({"type": [name, "null"]}),
+        false => json!({"type": name}),
+    };
+    let one_of = |values: Vec<Value>| {
+        let nothing = optional.then_some(Value::Null);
+        json!({"enum": values.into_iter().chain(nothing).collect::<Vec<_>>()})
+    };
+    let mut description = spec.doc.to_string();
+    let mut schema = match &spec.kind {
+        Kind::Whole { allowed, .. } => match allowed {
+            Allowed::From(min) => with(
+                of_type("integer"),
+                json!({"minimum": min, "maximum": u32::MAX}),
+            ),
+            Allowed::Between(min, max) => {
+                with(of_type("integer"), json!({"minimum": min, "maximum": max}))
+            }
+            Allowed::OneOf(values) => {
+                description.push_str(&format!(" Allowed: {}.", or_list(values)));
+                one_of(values.iter().map(|v| json!(v)).collect())
+            }
+        },
+        Kind::Flag => of_type("boolean"),
+        Kind::Text => of_type("string"),
+        Kind::Prompt => {
+            let limit = super::DEFAULT_MAX_PROMPT_CHARS;
+            description.push_str(&format!(
+                " At most {limit} characters (a provider with a lower limit has it checked \
+                 when sora-batch reads the file)."
+            ));
+            let rules =
+                json!({"minLength": 1, "maxLength": limit, "pattern": text::prompt_pattern()});
+            with(of_type("string"), rules)
+        }
+        Kind::Link => with(of_type("string"), json!({"pattern": text::link_pattern()})),
+        Kind::Resolution => {
+            let names = Resolution::ALL.map(|r| json!(r.as_str()));
+            let ratios: Vec<String> = Resolution::ALL
+                .iter()
+                .map(|r| r.ratio().to_string())
+                .collect();
+            with(one_of(names.to_vec()), json!({"enumDescriptions": ratios}))
+        }
+    };
+    if field == Field::DurationSeconds {
+        description.push_str(&pro_rule_doc());
+    }
+    if let Presence::Optional { fallback } = &spec.presence {
+        let default = match fallback {
+            Fallback::Nothing => None,
+            Fallback::Flag(flag) => Some(json!(flag)),
+            Fallback::Number(number) => Some(json!(number)),
+            Fallback::Resolution(resolution) => Some(json!(resolution.as_str())),
+            Fallback::Setting(setting) => {
+                description.push_str(&format!(" Default: {setting}."));
+                None
+            }
+        };
+        if let Some(default) = default {
+            description.push_str(&format!(" Default: {default}."));
+            schema = with(schema, json!({"default": default}));
+        }
+    }
+    with(schema, json!({"description": description}))
+}
+
+/// `base` with the keys of `more` added.
+fn with(mut base: Value, more: Value) -> Value {
+    if let (Value::Object(base), Value::Object(more)) = (&mut base, more) {
+        base.extend(more);
+    }
+    base
+}
+
+/// The rule as the duration's documentation states it, with what the schema can do.
+fn pro_rule_doc() -> String {
+    format!(
+        " {} needs \"is_pro\": true (normal mode allows {}). The schema checks this on the \
+         whole file, where it sees both the segment and `defaults`, so an editor marks the \
+         segment's \"is_pro\" (or its absence) rather than this field.",
+        or_list(&pro_only_durations()),
+        or_list(&NORMAL_DURATIONS)
+    )
+}
+
+/// `spec::needs_pro` as a schema. A segment's own `is_pro` and `duration_seconds` win
+/// over `defaults`, and `null` means "not set"; the rule depends on both levels, so it
+/// sits at the top: one branch per combination of what `defaults` sets, each asking of
+/// every segment "if its duration is pro-only, it is pro".
+fn pro_rule() -> Value {
+    const PRO: &str = "is_pro";
+    const DURATION: &str = "duration_seconds";
+    let pro_only = json!({"enum": pro_only_durations()});
+    let is_true = json!({"const": true});
+    let in_defaults = |key: &str, value: &Value| json!({"required": ["defaults"], "properties": {"defaults": sets(key, value)}});
+    let segments = |pro_from_defaults: bool, long_from_defaults: bool| {
+        let or_unset = |key: &str, value: &Value, inherited: bool| match inherited {
+            true => json!({"anyOf": [sets(key, value), unset(key)]}),
+            false => sets(key, value),
+        };
+        let long = or_unset(DURATION, &pro_only, long_from_defaults);
+        let pro = or_unset(PRO, &is_true, pro_from_defaults);
+        json!({"properties": {"segments": {"items": {"if": long, "then": pro}}}})
+    };
+    let by_duration = |pro_from_defaults: bool| {
+        json!({
+            "if": in_defaults(DURATION, &pro_only),
+            "then": segments(pro_from_defaults, true),
+            "else": segments(pro_from_defaults, false),
+        })
+    };
+    json!({
+        "description": format!(
+            "duration_seconds {} needs \"is_pro\": true, from the segment or else from `defaults`.",
+            or_list(&pro_only_durations())
+        ),
+        "if": in_defaults(PRO, &is_true),
+        "then": by_duration(true),
+        "else": by_duration(false),
+    })
+}
+
+/// An object without `key`, or with `key` set to `null`.
+fn unset(key: &str) -> Value {
+    json!({"type": "object", "properties": {key: {"type": "null"}}})
+}
+
+/// An object whose `key` is present and matches `value`.
+fn sets(key: &str, value: &Value) -> Value {
+    json!({"type": "object", "required": [key], "properties": {key: value}})
 }

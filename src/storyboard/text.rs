@@ -79,29 +79,108 @@ fn code(c: char) -> String {
 /// controls (Unicode's default-ignorable code points, interlinear annotation marks and
 /// Egyptian hieroglyph format controls).
 fn is_invisible(c: char) -> bool {
-    c.is_whitespace()
-        || matches!(
-            c,
-            '\u{00AD}'
-                | '\u{034F}'
-                | '\u{061C}'
-                | '\u{115F}'
-                | '\u{1160}'
-                | '\u{17B4}'
-                | '\u{17B5}'
-                | '\u{180B}'..='\u{180F}'
-                | '\u{200B}'..='\u{200F}'
-                | '\u{202A}'..='\u{202E}'
-                | '\u{2060}'..='\u{206F}'
-                | '\u{2800}'
-                | '\u{3164}'
-                | '\u{FE00}'..='\u{FE0F}'
-                | '\u{FEFF}'
-                | '\u{FFA0}'
-                | '\u{FFF0}'..='\u{FFFB}'
-                | '\u{13430}'..='\u{1343F}'
-                | '\u{1BCA0}'..='\u{1BCA3}'
-                | '\u{1D173}'..='\u{1D17A}'
-                | '\u{E0000}'..='\u{E0FFF}'
-        )
+    c.is_whitespace() || within(SHOW_NOTHING, c)
+}
+
+/// The invisible characters that are not white space, as ranges.
+const SHOW_NOTHING: &[(char, char)] = &[
+    ('\u{00AD}', '\u{00AD}'),
+    ('\u{034F}', '\u{034F}'),
+    ('\u{061C}', '\u{061C}'),
+    ('\u{115F}', '\u{1160}'),
+    ('\u{17B4}', '\u{17B5}'),
+    ('\u{180B}', '\u{180F}'),
+    ('\u{200B}', '\u{200F}'),
+    ('\u{202A}', '\u{202E}'),
+    ('\u{2060}', '\u{206F}'),
+    ('\u{2800}', '\u{2800}'),
+    ('\u{3164}', '\u{3164}'),
+    ('\u{FE00}', '\u{FE0F}'),
+    ('\u{FEFF}', '\u{FEFF}'),
+    ('\u{FFA0}', '\u{FFA0}'),
+    ('\u{FFF0}', '\u{FFFB}'),
+    ('\u{13430}', '\u{1343F}'),
+    ('\u{1BCA0}', '\u{1BCA3}'),
+    ('\u{1D173}', '\u{1D17A}'),
+    ('\u{E0000}', '\u{E0FFF}'),
+];
+
+/// `char::is_whitespace` (Unicode's White_Space) as ranges, for the schema's patterns; a
+/// unit test checks the two agree on every character.
+pub(super) const WHITE_SPACE: &[(char, char)] = &[
+    ('\u{0009}', '\u{000D}'),
+    ('\u{0020}', '\u{0020}'),
+    ('\u{0085}', '\u{0085}'),
+    ('\u{00A0}', '\u{00A0}'),
+    ('\u{1680}', '\u{1680}'),
+    ('\u{2000}', '\u{200A}'),
+    ('\u{2028}', '\u{2029}'),
+    ('\u{202F}', '\u{202F}'),
+    ('\u{205F}', '\u{205F}'),
+    ('\u{3000}', '\u{3000}'),
+];
+
+/// `char::is_control` (Unicode's Cc) as ranges; checked like [`WHITE_SPACE`].
+pub(super) const CONTROL: &[(char, char)] = &[('\u{0000}', '\u{001F}'), ('\u{007F}', '\u{009F}')];
+
+/// The control characters a prompt may not hold: all but line break and tab.
+const PROMPT_CONTROL: &[(char, char)] = &[
+    ('\u{0000}', '\u{0008}'),
+    ('\u{000B}', '\u{001F}'),
+    ('\u{007F}', '\u{009F}'),
+];
+
+fn within(ranges: &[(char, char)], c: char) -> bool {
+    ranges.iter().any(|(low, high)| (*low..=*high).contains(&c))
+}
+
+/// The JSON Schema `pattern` of [`check_prompt`]'s character rules: no control character
+/// but line breaks and tabs, and at least one visible character. (The length is the
+/// schema's `maxLength`.)
+pub(super) fn prompt_pattern() -> String {
+    let control = class(&[PROMPT_CONTROL]);
+    let visible = class(&[PROMPT_CONTROL, WHITE_SPACE, SHOW_NOTHING]);
+    format!("^[^{control}]*[^{visible}][^{control}]*$")
+}
+
+/// The JSON Schema `pattern` of an image link: blank (no image), or an http(s) scheme
+/// followed by characters [`link_problem`] allows. Whether the rest is a web address with
+/// a host is for the URL parser; a pattern would only approximate it.
+pub(super) fn link_pattern() -> String {
+    let blank = class(&[WHITE_SPACE]);
+    let unwanted = class(&[CONTROL, WHITE_SPACE, SHOW_NOTHING]);
+    format!("^(?:[{blank}]*|[Hh][Tt][Tt][Pp][Ss]?:[^{unwanted}]+)$")
+}
+
+/// The inside of a regular expression's character class holding `sets`, in the escapes
+/// ECMA-262 (with the `u` flag, as editors use it) and the Rust regex crate share.
+fn class(sets: &[&[(char, char)]]) -> String {
+    let escape = |c: char| match u32::from(c) {
+        code @ 0..=0xFFFF => format!("\\u{code:04X}"),
+        code => format!("\\u{{{code:X}}}"),
+    };
+    let mut out = String::new();
+    for (low, high) in sets.iter().flat_map(|set| set.iter()) {
+        out.push_str(&escape(*low));
+        if high > low {
+            out.push('-');
+            out.push_str(&escape(*high));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_schema_tables_match_the_standard_library_on_every_character() {
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            assert_eq!(within(WHITE_SPACE, c), c.is_whitespace(), "{c:?}");
+            assert_eq!(within(CONTROL, c), c.is_control(), "{c:?}");
+            let prompt_control = c.is_control() && c != '\n' && c != '\t';
+            assert_eq!(within(PROMPT_CONTROL, c), prompt_control, "{c:?}");
+        }
+    }
 }

@@ -6,7 +6,7 @@ mod strict;
 
 use std::path::Path;
 
-use super::fields::Field;
+use super::spec::Field;
 use super::suggest::suggest;
 use super::{Location, Resolution, Segment, SegmentSettings, decode, fields};
 
@@ -538,8 +538,8 @@ fn schema_documents_exactly_the_checked_fields() {
         .map(|f| f.name().to_string())
         .collect();
     defaults.sort();
-    assert_eq!(names("SegmentDoc"), segment);
-    assert_eq!(names("DefaultsDoc"), defaults);
+    assert_eq!(names("segment"), segment);
+    assert_eq!(names("defaults"), defaults);
 }
 
 #[test]

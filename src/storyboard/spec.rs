@@ -1,0 +1,266 @@
+//! The one description of the storyboard format: every key, where it may appear, its JSON
+//! type, the values it allows (from the constants the checks use), its default, its
+//! documentation, and the one rule between keys (25 seconds needs pro mode). The checks
+//! (fields.rs, values.rs) and the JSON Schema (schema.rs) are both derived from it, so
+//! they cannot disagree about what a field is.
+
+use super::{DEFAULT_DURATION, MAX_GEN_COUNT, NORMAL_DURATIONS, PRO_DURATIONS, Resolution};
+
+/// Every key a segment may have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Field {
+    SegmentIndex,
+    PromptText,
+    ImageUrl,
+    IsPro,
+    DurationSeconds,
+    Resolution,
+    GenCount,
+    DirectorIntent,
+}
+
+/// What a field's value must be: its JSON type and the values or range it allows.
+pub(super) enum Kind {
+    /// A whole number (JSON integer). `what` names the expectation in messages; `refused`
+    /// explains a whole number outside `allowed`.
+    Whole {
+        what: &'static str,
+        allowed: Allowed,
+        refused: fn(u32) -> String,
+    },
+    /// `true` or `false`.
+    Flag,
+    /// Any text.
+    Text,
+    /// The prompt's text rules (text.rs): not blank, no control characters, bounded length.
+    Prompt,
+    /// An http(s) link to an image, or blank for none (text.rs, fields.rs).
+    Link,
+    /// One of [`Resolution::ALL`], by name.
+    Resolution,
+}
+
+/// The whole numbers a [`Kind::Whole`] field allows.
+pub(super) enum Allowed {
+    /// `min` or more (up to `u32::MAX`).
+    From(u32),
+    /// `min` to `max`, both included.
+    Between(u32, u32),
+    /// Exactly these.
+    OneOf(&'static [u32]),
+}
+
+impl Allowed {
+    pub(super) fn contains(&self, number: u32) -> bool {
+        match self {
+            Allowed::From(min) => number >= *min,
+            Allowed::Between(min, max) => (*min..=*max).contains(&number),
+            Allowed::OneOf(values) => values.contains(&number),
+        }
+    }
+}
+
+/// Where a field may appear, and what its absence means.
+pub(super) enum Presence {
+    /// Every segment must set it; `defaults` cannot. `missing` is the problem's message.
+    Required { missing: &'static str },
+    /// A segment may set it, `defaults` too; else `fallback` applies.
+    Optional { fallback: Fallback },
+}
+
+/// The value an optional field takes when neither the segment nor `defaults` set it.
+pub(super) enum Fallback {
+    Nothing,
+    Flag(bool),
+    Number(u32),
+    Resolution(Resolution),
+    /// The run's setting (`--gen-count`); the text says which, for the documentation.
+    Setting(&'static str),
+}
+
+/// One field, fully described.
+pub(super) struct Spec {
+    pub name: &'static str,
+    pub kind: Kind,
+    pub presence: Presence,
+    /// The documentation shown by editors; the allowed values and the default are added
+    /// from `kind` and `presence` where they are plain.
+    pub doc: &'static str,
+}
+
+impl Field {
+    pub(super) const ALL: [Field; 8] = [
+        Field::SegmentIndex,
+        Field::PromptText,
+        Field::ImageUrl,
+        Field::IsPro,
+        Field::DurationSeconds,
+        Field::Resolution,
+        Field::GenCount,
+        Field::DirectorIntent,
+    ];
+
+    pub(super) fn spec(self) -> &'static Spec {
+        &SPECS[self as usize]
+    }
+
+    pub(super) fn name(self) -> &'static str {
+        self.spec().name
+    }
+
+    /// Whether `defaults` may set it (every field but a segment's identity and prompt).
+    pub(super) fn has_default(self) -> bool {
+        matches!(self.spec().presence, Presence::Optional { .. })
+    }
+
+    pub(super) fn from_name(name: &str) -> Option<Field> {
+        Field::ALL.into_iter().find(|field| field.name() == name)
+    }
+}
+
+/// In the order of [`Field::ALL`] (a unit test checks).
+const SPECS: [Spec; 8] = [
+    Spec {
+        name: "segment_index",
+        kind: Kind::Whole {
+            what: "a whole number from 1 up",
+            allowed: Allowed::From(1),
+            refused: |n| format!("{n} is not allowed; segment numbers start at 1"),
+        },
+        presence: Presence::Required {
+            missing: "missing; every segment needs a unique number from 1 up",
+        },
+        doc: "The segment's number, unique in its file; names its output folder `Segment_<n>`.",
+    },
+    Spec {
+        name: "prompt_text",
+        kind: Kind::Prompt,
+        presence: Presence::Required {
+            missing: "missing; write what the video should show",
+        },
+        doc: "What the video should show; sent to the video model. Must not be blank or only \
+              invisible characters; no control characters but line breaks and tabs.",
+    },
+    Spec {
+        name: "image_url",
+        kind: Kind::Link,
+        presence: Presence::Optional {
+            fallback: Fallback::Nothing,
+        },
+        doc: "A reference image the video starts from: an http:// or https:// link (the \
+              provider fetches it), without spaces, line breaks, control or invisible \
+              characters. Empty or absent: text only.",
+    },
+    Spec {
+        name: "is_pro",
+        kind: Kind::Flag,
+        presence: Presence::Optional {
+            fallback: Fallback::Flag(false),
+        },
+        doc: "Pro mode: higher quality, slower, pricier, and the only mode offering the \
+              longest videos.",
+    },
+    Spec {
+        name: "duration_seconds",
+        kind: Kind::Whole {
+            what: "a number of seconds",
+            allowed: Allowed::OneOf(&PRO_DURATIONS),
+            refused: |n| {
+                format!(
+                    "{n} is not offered (normal mode allows {}; pro mode allows {})",
+                    or_list(&NORMAL_DURATIONS),
+                    or_list(&PRO_DURATIONS)
+                )
+            },
+        },
+        presence: Presence::Optional {
+            fallback: Fallback::Number(DEFAULT_DURATION),
+        },
+        doc: "Video length in seconds. The longest need pro mode: \"is_pro\": true, set on \
+              the segment or in `defaults` (a segment's own \"is_pro\", even false, wins).",
+    },
+    Spec {
+        name: "resolution",
+        kind: Kind::Resolution,
+        presence: Presence::Optional {
+            fallback: Fallback::Resolution(Resolution::Horizontal),
+        },
+        doc: "Frame orientation.",
+    },
+    Spec {
+        name: "gen_count",
+        kind: Kind::Whole {
+            what: "a number of versions",
+            allowed: Allowed::Between(1, MAX_GEN_COUNT),
+            refused: |n| format!("{n} is not allowed (versions per segment: 1 to {MAX_GEN_COUNT})"),
+        },
+        presence: Presence::Optional {
+            fallback: Fallback::Setting(
+                "the run's `--gen-count` (GEN_COUNT_PER_SEGMENT), itself 2 by default",
+            ),
+        },
+        doc: "How many versions to generate of this segment (each is a paid job).",
+    },
+    Spec {
+        name: "director_intent",
+        kind: Kind::Text,
+        presence: Presence::Optional {
+            fallback: Fallback::Nothing,
+        },
+        doc: "Notes for humans about the shot's purpose; never sent to the API.",
+    },
+];
+
+/// The keys of the file's top level, with their documentation.
+pub(super) const TOP_KEYS: [(&str, &str); 3] = [
+    (
+        "$schema",
+        "The JSON Schema this file follows, for editors (e.g. `./storyboard.schema.json`, \
+         written by `sora-batch schema`); ignored by sora-batch.",
+    ),
+    (
+        "defaults",
+        "Values every segment of this file uses unless it sets its own. Precedence: segment, \
+         then these defaults, then the run's settings, then the built-in default.",
+    ),
+    (
+        "segments",
+        "The segments, each generated `gen_count` times.",
+    ),
+];
+
+/// The documentation of the whole file.
+pub(super) const FILE_DOC: &str = "A sora-batch storyboard: the segments (shots) to generate, \
+    and values they share. Keys starting with `_` are comments and are ignored anywhere in \
+    the file.";
+
+/// Keys that start with `_` are comments, anywhere in the file.
+pub(super) fn is_comment(key: &str) -> bool {
+    key.starts_with('_')
+}
+
+/// The rule between fields: a duration only pro mode offers needs `"is_pro": true`, which
+/// a segment sets itself or takes from `defaults` (its own value, even `false`, wins).
+pub(super) fn needs_pro(seconds: u32) -> bool {
+    PRO_DURATIONS.contains(&seconds) && !NORMAL_DURATIONS.contains(&seconds)
+}
+
+/// The durations [`needs_pro`] is true of.
+pub(super) fn pro_only_durations() -> Vec<u32> {
+    PRO_DURATIONS
+        .into_iter()
+        .filter(|s| needs_pro(*s))
+        .collect()
+}
+
+/// `10, 15 or 25`.
+pub(super) fn or_list(values: &[u32]) -> String {
+    match values {
+        [] => String::new(),
+        [only] => only.to_string(),
+        [rest @ .., last] => {
+            let rest: Vec<String> = rest.iter().map(u32::to_string).collect();
+            format!("{} or {last}", rest.join(", "))
+        }
+    }
+}

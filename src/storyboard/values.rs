@@ -1,0 +1,180 @@
+//! One value checked against its field's [`Kind`] from spec.rs: the JSON type, the allowed
+//! values or range, and the text rules; `Err` is the problem's message, naming what was
+//! expected, what was found and, where it can guess, the fix.
+
+use serde_json::Value;
+
+use super::Resolution;
+use super::spec::{Allowed, Field, Kind, Presence, or_list};
+use super::text;
+
+/// A value that passed its field's checks.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Checked {
+    Number(u32),
+    Flag(bool),
+    Text(String),
+    Resolution(Resolution),
+}
+
+/// Checks the value of a field a segment must have; `None` (absent) and `null` are missing.
+pub(super) fn required(
+    field: Field,
+    value: Option<&Value>,
+    max_prompt_chars: usize,
+) -> Result<Checked, String> {
+    let missing = match field.spec().presence {
+        Presence::Required { missing } => missing,
+        Presence::Optional { .. } => "missing",
+    };
+    match value {
+        None | Some(Value::Null) => Err(missing.to_string()),
+        Some(value) => {
+            check(&field.spec().kind, value, max_prompt_chars)?.ok_or_else(|| missing.to_string())
+        }
+    }
+}
+
+/// Checks a present value; `Ok(None)` means "not set" (`null`, or a blank link).
+pub(super) fn check(
+    kind: &Kind,
+    value: &Value,
+    max_prompt_chars: usize,
+) -> Result<Option<Checked>, String> {
+    if value.is_null() {
+        return Ok(None);
+    }
+    let checked = match kind {
+        Kind::Whole {
+            what,
+            allowed,
+            refused,
+        } => {
+            let what = match allowed {
+                Allowed::OneOf(values) => format!("{what} ({})", or_list(values)),
+                _ => what.to_string(),
+            };
+            let number = whole_number(value, &what)?;
+            if !allowed.contains(number) {
+                return Err(refused(number));
+            }
+            Checked::Number(number)
+        }
+        Kind::Flag => Checked::Flag(
+            value
+                .as_bool()
+                .ok_or_else(|| expected("true or false", value))?,
+        ),
+        Kind::Text => Checked::Text(text_of(value)?.to_string()),
+        Kind::Prompt => {
+            let prompt = text_of(value)?;
+            text::check_prompt(prompt, max_prompt_chars)?;
+            Checked::Text(prompt.to_string())
+        }
+        Kind::Link => return link(value),
+        Kind::Resolution => Checked::Resolution(resolution(value)?),
+    };
+    Ok(Some(checked))
+}
+
+fn text_of(value: &Value) -> Result<&str, String> {
+    value.as_str().ok_or_else(|| expected("text", value))
+}
+
+/// An http(s) link, or nothing: `""` is accepted as "no image" (the reference tool's
+/// template used it).
+fn link(value: &Value) -> Result<Option<Checked>, String> {
+    let text = value
+        .as_str()
+        .ok_or_else(|| expected("an http(s) link", value))?;
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    if let Some(problem) = text::link_problem(text) {
+        return Err(format!("{} {problem}", quote(text)));
+    }
+    match url::Url::parse(text) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
+            Ok(Some(Checked::Text(text.to_string())))
+        }
+        Ok(url) => Err(format!(
+            "{} is a {}: link; the provider fetches the image itself, so use an http:// or https:// link",
+            quote(text),
+            url.scheme()
+        )),
+        Err(_) => Err(format!(
+            "{} is not a web address; use an http:// or https:// link to the image",
+            quote(text)
+        )),
+    }
+}
+
+fn resolution(value: &Value) -> Result<Resolution, String> {
+    let allowed = Resolution::ALL
+        .map(|r| format!("\"{}\" for {}", r.as_str(), r.ratio()))
+        .join(", ");
+    let text = value
+        .as_str()
+        .ok_or_else(|| format!("{} (allowed: {allowed})", expected("text", value)))?;
+    if let Some(found) = Resolution::ALL.into_iter().find(|r| r.as_str() == text) {
+        return Ok(found);
+    }
+    let lower = text.trim().to_ascii_lowercase();
+    let guess = match lower.as_str() {
+        "horizontal" | "landscape" | "16:9" | "wide" | "h" => Some("horizontal"),
+        "vertical" | "portrait" | "9:16" | "tall" | "v" => Some("vertical"),
+        _ => None,
+    };
+    Err(match guess {
+        Some(guess) => format!(
+            "{} is not a resolution; did you mean \"{guess}\"? (allowed: {allowed})",
+            quote(text)
+        ),
+        None => format!("{} is not a resolution (allowed: {allowed})", quote(text)),
+    })
+}
+
+/// A non-negative integer that fits in u32; `what` describes the expectation.
+fn whole_number(value: &Value, what: &str) -> Result<u32, String> {
+    if let Some(number) = value.as_u64() {
+        return u32::try_from(number).map_err(|_| format!("{number} is too large"));
+    }
+    if let Some(number) = value.as_i64() {
+        return Err(format!("{number} is not allowed; expected {what}"));
+    }
+    Err(expected(what, value))
+}
+
+/// `expected X, found Y`, with a hint when the value is a number or flag written as text.
+pub(super) fn expected(what: &str, found: &Value) -> String {
+    let mut message = format!("expected {what}, found {}", describe(found));
+    if let Value::String(text) = found {
+        let bare: Option<Value> = serde_json::from_str(text.trim()).ok();
+        if bare.is_some_and(|bare| bare.is_number() || bare.is_boolean()) {
+            message.push_str(&format!(" (write {} without quotes)", text.trim()));
+        }
+    }
+    message
+}
+
+pub(super) fn describe(value: &Value) -> String {
+    match value {
+        Value::Null => "null".to_string(),
+        Value::Bool(flag) => flag.to_string(),
+        Value::Number(number) => number.to_string(),
+        Value::String(text) => format!("the text {}", quote(text)),
+        Value::Array(_) => "a list".to_string(),
+        Value::Object(_) => "an object".to_string(),
+    }
+}
+
+/// A string for a message: JSON-quoted, and cut short when long.
+fn quote(text: &str) -> String {
+    const LIMIT: usize = 60;
+    if text.chars().count() <= LIMIT {
+        return serde_json::to_string(text).expect("a string always serializes");
+    }
+    let cut: String = text.chars().take(LIMIT).collect();
+    let quoted = serde_json::to_string(&cut).expect("a string always serializes");
+    format!("{}…\"", &quoted[..quoted.len() - 1])
+}
