@@ -127,6 +127,11 @@ fn field_schema(field: Field) -> Value {
                 .iter()
                 .map(|r| r.ratio().to_string())
                 .collect();
+            let allowed: Vec<String> = Resolution::ALL
+                .iter()
+                .map(|r| format!("\"{}\" ({})", r.as_str(), r.ratio()))
+                .collect();
+            description.push_str(&format!(" Allowed: {}.", allowed.join(" or ")));
             with(one_of(names.to_vec()), json!({"enumDescriptions": ratios}))
         }
     };
@@ -160,12 +165,13 @@ fn with(mut base: Value, more: Value) -> Value {
     base
 }
 
-/// The rule as the duration's documentation states it, with what the schema can do.
+/// The rule as the duration's documentation states it, with where editors show it.
 fn pro_rule_doc() -> String {
     format!(
-        " {} needs \"is_pro\": true (normal mode allows {}). The schema checks this on the \
-         whole file, where it sees both the segment and `defaults`, so an editor marks the \
-         segment's \"is_pro\" (or its absence) rather than this field.",
+        " {} needs \"is_pro\": true, set on the segment or in `defaults` (the segment's own \
+         \"is_pro\", even false, wins); normal mode allows {}. Editors mark a missing or \
+         false \"is_pro\" on the segment rather than this field: the schema checks the rule \
+         on the whole file, the one place that sees both the segment and `defaults`.",
         or_list(&pro_only_durations()),
         or_list(&NORMAL_DURATIONS)
     )

@@ -176,8 +176,7 @@ const SPECS: [Spec; 8] = [
         presence: Presence::Optional {
             fallback: Fallback::Number(DEFAULT_DURATION),
         },
-        doc: "Video length in seconds. The longest need pro mode: \"is_pro\": true, set on \
-              the segment or in `defaults` (a segment's own \"is_pro\", even false, wins).",
+        doc: "Video length in seconds.",
     },
     Spec {
         name: "resolution",

@@ -2,6 +2,7 @@
 //! `strict` holds the rules against hostile or careless input (duplicate keys, invisible
 //! and control characters, oversized prompts, malformed links).
 
+mod schema;
 mod strict;
 
 use std::path::Path;
@@ -515,31 +516,6 @@ fn fingerprint_follows_the_request_not_the_notes() {
         edit(&mut changed);
         assert_ne!(base.fingerprint(), changed.fingerprint(), "{changed:?}");
     }
-}
-
-#[test]
-fn schema_documents_exactly_the_checked_fields() {
-    let schema: serde_json::Value = serde_json::from_str(&super::schema_json()).unwrap();
-    let names = |def: &str| -> Vec<String> {
-        let mut keys: Vec<String> = schema["$defs"][def]["properties"]
-            .as_object()
-            .unwrap_or_else(|| panic!("no {def} in the schema"))
-            .keys()
-            .cloned()
-            .collect();
-        keys.sort();
-        keys
-    };
-    let mut segment: Vec<String> = Field::ALL.iter().map(|f| f.name().to_string()).collect();
-    segment.sort();
-    let mut defaults: Vec<String> = Field::ALL
-        .iter()
-        .filter(|f| f.has_default())
-        .map(|f| f.name().to_string())
-        .collect();
-    defaults.sort();
-    assert_eq!(names("segment"), segment);
-    assert_eq!(names("defaults"), defaults);
 }
 
 #[test]
