@@ -70,19 +70,7 @@ pub(super) fn check_file(
         problems.add(&Location::File, None, message);
         return Err(problems.list);
     };
-    let top_names = TOP_KEYS.map(|(name, _)| name);
-    for (key, value) in top {
-        if is_comment(key) {
-            continue;
-        }
-        if !top_names.contains(&key.as_str()) {
-            problems.add(&Location::File, Some(key), unknown_key(key, &top_names));
-        } else if key == "$schema" && !value.is_string() {
-            // Editors read it as the schema's address; sora-batch ignores its text.
-            let message = expected("the schema's path or link, as text", value);
-            problems.add(&Location::File, Some(key), message);
-        }
-    }
+    check_top_keys(top, &mut problems);
     let defaults = match top.get("defaults") {
         None | Some(Value::Null) => Layer::default(),
         Some(Value::Object(map)) => read_layer(map, &Location::Defaults, settings, &mut problems),
@@ -125,6 +113,23 @@ pub(super) fn check_file(
     }
 }
 
+/// Flags unknown keys at the top level, and a `$schema` that is not text.
+fn check_top_keys(top: &Map<String, Value>, problems: &mut Problems) {
+    let names = TOP_KEYS.map(|(name, _)| name);
+    for (key, value) in top {
+        if is_comment(key) {
+            continue;
+        }
+        if !names.contains(&key.as_str()) {
+            problems.add(&Location::File, Some(key), unknown_key(key, &names));
+        } else if key == "$schema" && !value.is_string() {
+            // Editors read it as the schema's address; sora-batch ignores its text.
+            let message = expected("the schema's path or link, as text", value);
+            problems.add(&Location::File, Some(key), message);
+        }
+    }
+}
+
 fn check_segment_list<'v>(value: Option<&'v Value>, problems: &mut Problems) -> &'v [Value] {
     let message = match value {
         Some(Value::Array(items)) if !items.is_empty() => return items,
@@ -150,32 +155,7 @@ fn check_segment(
     first_use: &mut HashMap<u32, usize>,
     problems: &mut Problems,
 ) -> Option<Segment> {
-    let position_location = Location::Position { position };
-    let index = match read_index(map.get("segment_index")) {
-        Ok(index) => Some(index),
-        Err(message) => {
-            if !misspelled(map, Field::SegmentIndex) {
-                problems.add(&position_location, Some("segment_index"), message);
-            }
-            None
-        }
-    };
-    // A segment whose number an earlier one took is named by its position, in this
-    // problem and in all its others: "segment 1" would point at the first one.
-    let first = index.and_then(|index| first_use.get(&index).copied());
-    let location = match (index, first) {
-        (Some(index), None) => {
-            first_use.insert(index, position);
-            Location::Segment { index }
-        }
-        _ => position_location,
-    };
-    if let (Some(index), Some(first)) = (index, first) {
-        let message = format!(
-            "{index} is already used by the segment at position {first}; give each segment its own number"
-        );
-        problems.add(&location, Some("segment_index"), message);
-    }
+    let (index, location) = identify(map, position, first_use, problems);
     let prompt = match values::required(
         Field::PromptText,
         map.get("prompt_text"),
@@ -190,67 +170,130 @@ fn check_segment(
             None
         }
     };
-    let own = read_layer(map, &location, settings, problems);
-    let value = |field: Field| resolve(field, &own, defaults, settings);
-    let is_pro = matches!(value(Field::IsPro), Some(Checked::Flag(true)));
-    // The fields read with `number` and the resolution have a fallback in spec.rs, so the
-    // `default()`s below never apply (a unit test checks the fallbacks).
-    let number = |field: Field| match value(field) {
-        Some(Checked::Number(number)) => number,
-        _ => u32::default(),
+    let fields = Resolved {
+        own: read_layer(map, &location, settings, problems),
+        defaults,
+        settings,
     };
-    let text = |field: Field| match value(field) {
-        Some(Checked::Text(text)) => Some(text),
-        _ => None,
-    };
-    let duration_seconds = number(Field::DurationSeconds);
-    if !is_pro && spec::needs_pro(duration_seconds) {
-        let origin = if own.get(Field::DurationSeconds).is_none() {
-            " (from \"defaults\")"
-        } else {
-            ""
-        };
-        let message = format!(
-            "{duration_seconds}{origin} needs \"is_pro\": true (normal mode allows {})",
-            or_list(&NORMAL_DURATIONS)
-        );
+    if let Some(message) = fields.pro_problem() {
         problems.add(&location, Some("duration_seconds"), message);
     }
-    Some(Segment {
-        index: index?,
-        prompt: prompt?,
-        image_url: text(Field::ImageUrl),
-        is_pro,
-        duration_seconds,
-        resolution: match value(Field::Resolution) {
-            Some(Checked::Resolution(resolution)) => resolution,
-            _ => Resolution::default(),
-        },
-        gen_count: number(Field::GenCount),
-        director_intent: text(Field::DirectorIntent),
-    })
+    Some(fields.into_segment(index?, prompt?))
 }
 
-/// A segment's value of an optional field: its own, else the file's default, else the
-/// field's fallback (spec.rs).
-fn resolve(
-    field: Field,
-    own: &Layer,
-    defaults: &Layer,
-    settings: SegmentSettings,
-) -> Option<Checked> {
-    if let Some(set) = own.get(field).or_else(|| defaults.get(field)) {
-        return Some(set.clone());
-    }
-    let Presence::Optional { fallback } = &field.spec().presence else {
-        return None;
+/// A segment's number, if usable, and the location its problems name: the number, or its
+/// position when it has none or an earlier segment took it (then "segment 1" would point
+/// at that one).
+fn identify(
+    map: &Map<String, Value>,
+    position: usize,
+    first_use: &mut HashMap<u32, usize>,
+    problems: &mut Problems,
+) -> (Option<u32>, Location) {
+    let position_location = Location::Position { position };
+    let index = match read_index(map.get("segment_index")) {
+        Ok(index) => index,
+        Err(message) => {
+            if !misspelled(map, Field::SegmentIndex) {
+                problems.add(&position_location, Some("segment_index"), message);
+            }
+            return (None, position_location);
+        }
     };
-    match fallback {
-        Fallback::Nothing => None,
-        Fallback::Flag(flag) => Some(Checked::Flag(*flag)),
-        Fallback::Number(number) => Some(Checked::Number(*number)),
-        Fallback::Resolution(resolution) => Some(Checked::Resolution(*resolution)),
-        Fallback::Setting(_) => Some(Checked::Number(settings.gen_count)),
+    match first_use.get(&index).copied() {
+        None => {
+            first_use.insert(index, position);
+            (Some(index), Location::Segment { index })
+        }
+        Some(first) => {
+            let message = format!(
+                "{index} is already used by the segment at position {first}; give each segment its own number"
+            );
+            problems.add(&position_location, Some("segment_index"), message);
+            (Some(index), position_location)
+        }
+    }
+}
+
+/// A segment's optional fields as they resolve: its own value, else the file's default,
+/// else the field's fallback (spec.rs).
+struct Resolved<'a> {
+    own: Layer,
+    defaults: &'a Layer,
+    settings: SegmentSettings,
+}
+
+impl Resolved<'_> {
+    fn value(&self, field: Field) -> Option<Checked> {
+        if let Some(set) = self.own.get(field).or_else(|| self.defaults.get(field)) {
+            return Some(set.clone());
+        }
+        let Presence::Optional { fallback } = &field.spec().presence else {
+            return None;
+        };
+        match fallback {
+            Fallback::Nothing => None,
+            Fallback::Flag(flag) => Some(Checked::Flag(*flag)),
+            Fallback::Number(number) => Some(Checked::Number(*number)),
+            Fallback::Resolution(resolution) => Some(Checked::Resolution(*resolution)),
+            Fallback::Setting(_) => Some(Checked::Number(self.settings.gen_count)),
+        }
+    }
+
+    // The fields read with `number` and `resolution` have a fallback in spec.rs, so the
+    // `default()`s below never apply (a unit test checks the fallbacks).
+    fn number(&self, field: Field) -> u32 {
+        match self.value(field) {
+            Some(Checked::Number(number)) => number,
+            _ => u32::default(),
+        }
+    }
+
+    fn resolution(&self) -> Resolution {
+        match self.value(Field::Resolution) {
+            Some(Checked::Resolution(resolution)) => resolution,
+            _ => Resolution::default(),
+        }
+    }
+
+    fn text(&self, field: Field) -> Option<String> {
+        match self.value(field) {
+            Some(Checked::Text(text)) => Some(text),
+            _ => None,
+        }
+    }
+
+    fn is_pro(&self) -> bool {
+        matches!(self.value(Field::IsPro), Some(Checked::Flag(true)))
+    }
+
+    /// The rule between fields ([`spec::needs_pro`]), broken: the message says so.
+    fn pro_problem(&self) -> Option<String> {
+        let seconds = self.number(Field::DurationSeconds);
+        if self.is_pro() || !spec::needs_pro(seconds) {
+            return None;
+        }
+        let origin = match self.own.get(Field::DurationSeconds) {
+            None => " (from \"defaults\")",
+            Some(_) => "",
+        };
+        Some(format!(
+            "{seconds}{origin} needs \"is_pro\": true (normal mode allows {})",
+            or_list(&NORMAL_DURATIONS)
+        ))
+    }
+
+    fn into_segment(self, index: u32, prompt: String) -> Segment {
+        Segment {
+            index,
+            prompt,
+            image_url: self.text(Field::ImageUrl),
+            is_pro: self.is_pro(),
+            duration_seconds: self.number(Field::DurationSeconds),
+            resolution: self.resolution(),
+            gen_count: self.number(Field::GenCount),
+            director_intent: self.text(Field::DirectorIntent),
+        }
     }
 }
 

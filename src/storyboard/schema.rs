@@ -112,10 +112,7 @@ fn field_schema(field: Field) -> Value {
         Kind::Text => of_type("string"),
         Kind::Prompt => {
             let limit = super::DEFAULT_MAX_PROMPT_CHARS;
-            description.push_str(&format!(
-                " At most {limit} characters (a provider with a lower limit has it checked \
-                 when sora-batch reads the file)."
-            ));
+            description.push_str(&format!(" At most {limit} characters."));
             let rules =
                 json!({"minLength": 1, "maxLength": limit, "pattern": text::prompt_pattern()});
             with(of_type("string"), rules)

@@ -320,3 +320,17 @@ fn the_schema_defaults_are_what_a_minimal_segment_resolves_to() {
     assert_eq!(minimal.director_intent, None);
     assert_eq!(minimal.gen_count, super::SETTINGS.gen_count);
 }
+
+#[test]
+fn a_schema_key_that_is_not_text_is_a_problem_and_a_bare_schema_key_is_suggested() {
+    let number = super::single(&format!(r#"{{"$schema": 5, {}"#, &segment("")[1..]));
+    assert_eq!(
+        number,
+        "input/story.json: $schema: expected the schema's path or link, as text, found 5"
+    );
+    let bare = super::single(&format!(r#"{{"schema": "./s.json", {}"#, &segment("")[1..]));
+    assert_eq!(
+        bare,
+        r#"input/story.json: schema: unknown field; did you mean "$schema"?"#
+    );
+}
