@@ -2,6 +2,7 @@
 //! hostile file can put in it: a prompt of only invisible characters (blank, though not
 //! empty), control characters (NUL, escape codes) that no model needs and that garble
 //! logs, prompts longer than the provider takes, and links with spaces or line breaks.
+//! The same character rules, as JSON Schema patterns, go into the schema.
 
 /// The longest prompt sent, in characters, when the provider states no limit of its own.
 /// Sora.hk documents none; this is far above any real shot description and far below a
