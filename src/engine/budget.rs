@@ -165,9 +165,14 @@ impl Budget {
 
     /// Whether a job may be sent now, without counting it (the feeder's check).
     pub async fn fits(&self, provider: &dyn Provider, segment: &Segment) -> Result<(), u64> {
-        match self.price(provider, segment).await {
-            Some(price) if !locked(&self.switched(provider).await.rule).fits(price) => Err(price),
-            _ => Ok(()),
+        if !self.active() {
+            return Ok(());
+        }
+        let switched = self.switched(provider).await;
+        let price = switched.prices.per_job(segment);
+        match locked(&switched.rule).fits(price) {
+            true => Ok(()),
+            false => Err(price),
         }
     }
 

@@ -287,9 +287,10 @@ fn in_start_order(ctx: &Context, mut jobs: Vec<JobSpec>) -> Vec<JobSpec> {
 async fn by_price(ctx: &Context, queue: &mut VecDeque<JobSpec>) {
     let mut priced = Vec::with_capacity(queue.len());
     for job in queue.drain(..) {
-        let price = match job::submits_first(ctx, &job) {
-            true => ctx.budget.price(&*ctx.provider, &job.segment).await,
-            false => None,
+        let price = if job::submits_first(ctx, &job) {
+            ctx.budget.price(&*ctx.provider, &job.segment).await
+        } else {
+            None
         };
         priced.push((price.unwrap_or(0), job));
     }
@@ -303,7 +304,8 @@ async fn by_price(ctx: &Context, queue: &mut VecDeque<JobSpec>) {
 async fn shortfall(ctx: &Context, mut jobs: Vec<UnfitJob>) -> Option<BalanceShortfall> {
     let budget = ctx.budget.shortfall().filter(|_| !jobs.is_empty())?;
     let now = match ctx.provider.balance() {
-        Some(call) if !ctx.interrupted() => call.await.ok(),
+        // A run that stopped (Ctrl+C, an unreachable provider) does not wait for it.
+        Some(call) if !ctx.stop.is_cancelled() => call.await.ok(),
         _ => None,
     };
     jobs.sort_by(|a, b| {

@@ -135,7 +135,8 @@ pub enum ProviderError {
         message: String,
         request_id: Option<String>,
     },
-    /// Insufficient balance (Sora.hk code 1012): stop submitting.
+    /// Insufficient balance (Sora.hk code 1012): the job does not fit the balance; the run
+    /// goes on with the jobs that do (see `engine::budget`).
     #[error("the provider's balance is too low: {message}; top up your account")]
     OutOfMoney { message: String },
     /// HTTP 401 or an in-body 401: the key is wrong or disabled.
