@@ -7,6 +7,7 @@ mod common;
 
 use common::Project;
 use common::batch::{assert_all_videos, run};
+use common::planted::{job_key, plant_submitted};
 use serde_json::{Value, json};
 use sora_batch::sim::{self, GenSeconds, RunningSim, SimSettings};
 
@@ -134,4 +135,28 @@ fn without_a_known_balance_the_refused_price_bounds_what_is_submitted() {
         err.contains("2 jobs did not fit the provider's balance;"),
         "{err}"
     );
+}
+
+#[test]
+fn a_job_an_earlier_run_left_at_the_provider_is_still_collected_when_the_balance_refuses() {
+    let sim = simulator(10, false);
+    let project = Project::new();
+    pro_and_normal(&project, 2);
+    // An earlier run paid for segment 2 (3 of the 10 cents) and was killed.
+    let task = sim.create_task("normal shot 2");
+    let key = job_key(&project, "storyboard.json", 2, 1);
+    plant_submitted(&project, &key, "normal shot 2", &task);
+    let (code, summary, err) = run(&project, &sim, &["--gen-count", "1"]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(summary["done"], 2, "{summary}");
+    assert_eq!(not_fitting(&summary), vec![unfit(1, 30)]);
+    assert_eq!(summary["balance_shortfall"]["balance_cents"], 4);
+    assert_all_videos(&project, 2, None, "");
+    let stats = sim.stats();
+    assert_eq!(
+        stats.creates_by_prompt["normal shot 2"], 1,
+        "collected, not paid again: {stats:?}"
+    );
+    assert_eq!(stats.creates_by_prompt["normal shot 3"], 1, "{stats:?}");
+    assert_eq!(stats.out_of_balance, 1, "{stats:?}");
 }
