@@ -3,11 +3,11 @@
 //! Pricing rule: per task, as the provider documents it (a pro job costs `pro_cents`
 //! whatever its length).
 
+use futures_util::future::BoxFuture;
 use serde::Serialize;
 
 use crate::plan::Prices;
-use crate::provider::ProviderError;
-use crate::provider::sora_hk::SoraHk;
+use crate::provider::{Provider, ProviderError};
 
 /// Where the prices of an estimate came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -65,19 +65,20 @@ pub struct Quote {
 
 /// Resolves prices: settings first, then the provider (when there is a key), then the
 /// documented defaults. Asks for the balance too when it can. Never fails: a provider that
-/// cannot be asked becomes a warning.
-pub async fn quote(settings: PriceSettings, provider: Option<&SoraHk>) -> Quote {
+/// cannot be asked becomes a warning. The dry run prices with it, and so does a run whose
+/// balance refused a job (see `engine::budget`).
+pub async fn quote(settings: PriceSettings, provider: Option<&dyn Provider>) -> Quote {
     let needs_pricing = settings.normal_cents.is_none() || settings.pro_cents.is_none();
     let (pricing, balance) = match provider {
         Some(provider) if needs_pricing => {
-            let (pricing, balance) = tokio::join!(provider.pricing(), provider.balance());
-            (Some(pricing), Some(balance))
+            tokio::join!(asked(provider.pricing()), asked(provider.balance()))
         }
-        Some(provider) => (None, Some(provider.balance().await)),
+        Some(provider) => (None, asked(provider.balance()).await),
         None => (None, None),
     };
     let mut warnings = Vec::new();
     let key_refused = refused_key(&pricing).or_else(|| refused_key(&balance));
+    let pricing_asked = pricing.is_some();
     let fetched = match pricing {
         Some(Ok(pricing)) => Some(pricing),
         Some(Err(err)) => {
@@ -107,7 +108,7 @@ pub async fn quote(settings: PriceSettings, provider: Option<&SoraHk>) -> Quote 
     let source = match (settings.normal_cents, settings.pro_cents, &fetched) {
         (Some(_), Some(_), _) => PriceSource::Settings,
         (None, None, Some(_)) => PriceSource::Provider,
-        (None, None, None) if provider.is_some() => PriceSource::Unanswered,
+        (None, None, None) if pricing_asked => PriceSource::Unanswered,
         (None, None, None) => PriceSource::Default,
         _ => PriceSource::Mixed,
     };
@@ -121,6 +122,16 @@ pub async fn quote(settings: PriceSettings, provider: Option<&SoraHk>) -> Quote 
         balance_cents,
         warnings,
         key_refused,
+    }
+}
+
+/// A call's answer, when the provider has the call.
+async fn asked<T>(
+    call: Option<BoxFuture<'_, Result<T, ProviderError>>>,
+) -> Option<Result<T, ProviderError>> {
+    match call {
+        Some(call) => Some(call.await),
+        None => None,
     }
 }
 

@@ -103,7 +103,7 @@ impl PlanReport {
             && total.cost_cents as i64 > balance
         {
             warnings.push(format!(
-                "the estimate ({}) exceeds your balance ({}); the run would stop submitting when the money runs out",
+                "the estimate ({}) exceeds your balance ({}); the run would submit the jobs that fit it, cheapest first, and name the rest",
                 money(total.cost_cents as i64, &quote.currency),
                 money(balance, &quote.currency)
             ));
@@ -320,12 +320,17 @@ pub fn summary_text(summary: &crate::engine::Summary) -> String {
             counted(unresolved, "job")
         );
     }
-    if summary.not_started > 0 {
-        let _ = writeln!(
-            out,
-            "{} not submitted.",
-            counted(summary.not_started, "job")
-        );
+    // Those the balance did not pay for have a line of their own.
+    let unfit = summary
+        .balance_shortfall
+        .as_ref()
+        .map_or(0, |shortfall| shortfall.jobs.len() as u64);
+    let not_started = summary.not_started.saturating_sub(unfit);
+    if not_started > 0 {
+        let _ = writeln!(out, "{} not submitted.", counted(not_started, "job"));
+    }
+    if let Some(shortfall) = &summary.balance_shortfall {
+        shortfall_text(&mut out, shortfall);
     }
     for (reason, count) in &summary.failed_by_reason {
         let _ = writeln!(out, "  {}: {}", counted(*count, "job"), printable(reason));
@@ -389,6 +394,43 @@ pub fn summary_text(summary: &crate::engine::Summary) -> String {
     out
 }
 
+/// The most jobs that did not fit the balance the text names; JSON lists them all.
+const UNFIT_SHOWN: usize = 5;
+
+/// The jobs the balance did not pay for: how many, the balance, the fix, the first few.
+fn shortfall_text(out: &mut String, shortfall: &crate::engine::BalanceShortfall) {
+    let cost = |cents: i64| money(cents, &shortfall.currency);
+    let n = shortfall.jobs.len() as u64;
+    let left = shortfall
+        .balance_cents
+        .map_or_else(String::new, |left| format!(" ({} left)", cost(left)));
+    let _ = writeln!(
+        out,
+        "{} did not fit the provider's balance{left}; {} {}: top up your account and run again to make {}.",
+        counted(n, "job"),
+        plural(n, "it costs", "together they cost"),
+        cost(shortfall.needed_cents as i64),
+        plural(n, "it", "them")
+    );
+    for job in shortfall.jobs.iter().take(UNFIT_SHOWN) {
+        let _ = writeln!(
+            out,
+            "  did not fit: {} segment {} v{} ({})",
+            printable(&job.storyboard),
+            job.segment,
+            job.version,
+            cost(job.price_cents as i64)
+        );
+    }
+    if shortfall.jobs.len() > UNFIT_SHOWN {
+        let _ = writeln!(
+            out,
+            "  … and {} more (the --json summary and --report list them all)",
+            shortfall.jobs.len() - UNFIT_SHOWN
+        );
+    }
+}
+
 /// The extra takes, one line each: paid tasks no storyboard asks for any more.
 fn extra_takes_text(out: &mut String, takes: &[ExtraTake], verb: &str) {
     if takes.is_empty() {
@@ -411,4 +453,44 @@ fn extra_takes_text(out: &mut String, takes: &[ExtraTake], verb: &str) {
 /// `2m 10s`, or `0s`.
 fn seconds(total: u64) -> String {
     humantime::format_duration(Duration::from_secs(total)).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::{BalanceShortfall, Summary, UnfitJob};
+
+    fn unfit(segment: u32, price_cents: u64) -> UnfitJob {
+        UnfitJob {
+            storyboard: "ep1/storyboard.json".to_string(),
+            segment,
+            version: 1,
+            price_cents,
+        }
+    }
+
+    #[test]
+    fn many_jobs_that_did_not_fit_the_balance_are_counted_and_the_first_few_named() {
+        let jobs: Vec<UnfitJob> = (1..=8).map(|segment| unfit(segment, 30)).collect();
+        let summary = Summary {
+            jobs_total: 9,
+            done: 1,
+            not_started: 8,
+            balance_shortfall: Some(BalanceShortfall {
+                balance_cents: Some(2),
+                currency: "USD".to_string(),
+                needed_cents: 240,
+                jobs,
+            }),
+            ..Summary::default()
+        };
+        let text = super::summary_text(&summary);
+        assert!(
+            text.contains("8 jobs did not fit the provider's balance ($0.02 left); together they cost $2.40: top up your account and run again to make them."),
+            "{text}"
+        );
+        assert!(text.contains("  did not fit: ep1/storyboard.json segment 5 v1 ($0.30)\n"));
+        assert!(!text.contains("segment 6 v1"), "five are named: {text}");
+        assert!(text.contains("… and 3 more"), "{text}");
+        assert!(!text.contains("not submitted"), "the line says it: {text}");
+    }
 }

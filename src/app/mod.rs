@@ -323,7 +323,11 @@ async fn dry_run(
         normal_cents: args.price_normal,
         pro_cents: args.price_pro,
     };
-    let quote = pricing::quote(prices, connection.client.as_ref()).await;
+    let provider = connection
+        .client
+        .as_ref()
+        .map(|client| client as &dyn provider::Provider);
+    let quote = pricing::quote(prices, provider).await;
     let report = PlanReport::new(plan, &quote)
         .with_extra_takes(extras)
         .untrusted_because(untrusted);

@@ -13,6 +13,7 @@ use tracing::{error, warn};
 
 use super::backoff::{self, BackoffPolicy};
 use super::breaker::BreakerSettings;
+use super::budget::Budget;
 use super::gate::Gate;
 use super::outcome::{Failure, JobOutcome};
 use super::owners::Owners;
@@ -20,6 +21,7 @@ use super::poll::PollSettings;
 use super::reach::{Reach, Watched};
 use super::{Batch, JobSpec};
 use crate::journal::{Event, JobKey, Journal, JournalError, JournalState};
+use crate::pricing::PriceSettings;
 use crate::provider::untrusted::MAX_TASK_CENTS;
 use crate::provider::{Accepted, Cost, ListShape, Match, Provider, RecentTask};
 use crate::storyboard::Segment;
@@ -49,13 +51,14 @@ pub struct EngineSettings {
     pub request_timeout: Duration,
     /// How long without any answer from the provider before the run gives up on it.
     pub give_up_after: Duration,
+    /// `--price-normal` / `--price-pro`: what budget mode prices jobs at (see `budget`).
+    pub prices: PriceSettings,
 }
 
 /// Why a run stopped submitting before its end.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StopReason {
     Interrupted,
-    OutOfMoney(String),
     Unauthorized(String),
     DiskFull(String),
     Journal(String),
@@ -74,7 +77,6 @@ impl StopReason {
     pub fn short(&self) -> String {
         match self {
             StopReason::Interrupted => "not submitted: the run was interrupted",
-            StopReason::OutOfMoney(_) => "not submitted: the provider's balance ran out",
             StopReason::Unauthorized(_) => "not submitted: the provider refused the API key",
             StopReason::DiskFull(_) => "not submitted: the disk is full",
             StopReason::Journal(_) => "not submitted: the journal could not be written",
@@ -92,8 +94,7 @@ impl fmt::Display for StopReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             StopReason::Interrupted => f.write_str("interrupted"),
-            StopReason::OutOfMoney(message)
-            | StopReason::Unauthorized(message)
+            StopReason::Unauthorized(message)
             | StopReason::DiskFull(message)
             | StopReason::Journal(message)
             | StopReason::JournalRemoved(message)
@@ -169,7 +170,9 @@ pub(super) struct Context {
     pub http: reqwest::Client,
     pub downloads: Semaphore,
     pub settings: EngineSettings,
-    /// No new submissions (Ctrl+C, balance, key, disk).
+    /// What the balance still pays for, once it has refused a job.
+    pub budget: Budget,
+    /// No new submissions (Ctrl+C, key, disk).
     pub stop: CancellationToken,
     /// Stop waiting at the provider too (Ctrl+C, key, disk): tasks are left for next run.
     pub interrupt: CancellationToken,
@@ -214,6 +217,7 @@ impl Context {
             http: batch.http.clone(),
             downloads: Semaphore::new(batch.settings.download_workers.max(1)),
             settings: batch.settings.clone(),
+            budget: Budget::new(batch.settings.prices),
             stop: CancellationToken::new(),
             interrupt: CancellationToken::new(),
             counters: Arc::default(),
@@ -315,9 +319,6 @@ impl Context {
         if current.is_none() {
             match &reason {
                 StopReason::Interrupted => {}
-                StopReason::OutOfMoney(message) => {
-                    warn!("{message}; no new jobs are submitted, those in flight finish")
-                }
                 // Its message says what happens next.
                 StopReason::JournalRemoved(message) => error!("{message}"),
                 other => error!("{other}; stopping the run"),
@@ -325,10 +326,7 @@ impl Context {
             *current = Some(reason.clone());
         }
         self.stop.cancel();
-        if !matches!(
-            reason,
-            StopReason::OutOfMoney(_) | StopReason::JournalRemoved(_)
-        ) {
+        if !matches!(reason, StopReason::JournalRemoved(_)) {
             self.interrupt.cancel();
         }
     }

@@ -156,9 +156,15 @@ pub(super) async fn submit(
         if ctx.stop.is_cancelled() {
             return Err(not_started(ctx));
         }
+        // Once the balance has refused a job, only a job that fits the budget is sent.
+        let reservation = match ctx.budget.reserve(&*ctx.provider, &job.segment).await {
+            Ok(reservation) => reservation,
+            Err(price_cents) => return Err(JobOutcome::DidNotFit { price_cents }),
+        };
         let mut held = Some(permit_now);
         let error = match create_once(ctx, job, &mut held).await? {
             Ok(accepted) => {
+                reservation.keep();
                 let mut owned = accept(ctx, job, accepted, held, attempt > 0);
                 if owned.permit.is_none() {
                     owned.permit = place_again(ctx).await;
@@ -175,7 +181,7 @@ pub(super) async fn submit(
                 server_errors += 1;
                 FailureClass::Transient
             }
-            _ => return Err(refused(ctx, job, error)),
+            _ => return Err(refused(ctx, job, error).await),
         };
         let retry_after = error.retry_after();
         if let Some(permit) = held {
@@ -343,12 +349,14 @@ fn accept(
     }
 }
 
-/// A final answer to a create: the job fails, or the whole run stops submitting.
-fn refused(ctx: &Context, job: &JobSpec, error: ProviderError) -> JobOutcome {
+/// A final answer to a create: the job fails, does not fit the balance (and the run goes
+/// on within it, see `budget`), or the whole run stops submitting.
+async fn refused(ctx: &Context, job: &JobSpec, error: ProviderError) -> JobOutcome {
     match error {
         ProviderError::OutOfMoney { .. } => {
-            ctx.stop_run(StopReason::OutOfMoney(error.to_string()));
-            not_started(ctx)
+            warn!("{}: {error}", job.key);
+            let price_cents = ctx.budget.refused(&*ctx.provider, &job.segment).await;
+            JobOutcome::DidNotFit { price_cents }
         }
         ProviderError::Unauthorized { .. } => {
             ctx.stop_run(StopReason::Unauthorized(error.to_string()));

@@ -1,13 +1,15 @@
 //! The generation engine: turns the plan's jobs into verified videos on disk. The
 //! scheduler here feeds jobs to tokio tasks as the breaker's gate lets them through, joins
 //! them as they end (so memory stays flat however many jobs are planned), shows progress,
-//! and stops cleanly on Ctrl+C, SIGTERM, an empty balance, a refused key or a full disk.
+//! and stops cleanly on Ctrl+C, SIGTERM, a refused key or a full disk. A balance that
+//! refuses a job does not stop it: the jobs that fit go on (`budget`).
 //!
 //! One job's life is in `job` (submit), `reconcile` (lost creates), `wait` (polling) and
 //! `fetch` (download); the rules for how many may be in flight are in `breaker` and `gate`.
 
 pub mod backoff;
 pub mod breaker;
+pub mod budget;
 mod context;
 mod fetch;
 pub mod gate;
@@ -19,6 +21,7 @@ mod reach;
 mod reconcile;
 mod wait;
 
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,7 +31,10 @@ use tokio::task::JoinSet;
 use tracing::{info, warn};
 
 pub use context::{Counters, EngineSettings, StopReason};
-pub use outcome::{ExtraTake, FailedJob, Failure, JobOutcome, SkippedStoryboard, Summary};
+pub use outcome::{
+    BalanceShortfall, ExtraTake, FailedJob, Failure, JobOutcome, SkippedStoryboard, Summary,
+    UnfitJob,
+};
 
 use crate::journal::{JobKey, Journal, JournalState};
 use crate::plan::JobState;
@@ -113,6 +119,7 @@ pub async fn run(mut batch: Batch) -> Summary {
         jobs_total: planned,
         ..Summary::default()
     };
+    let mut unfit: Vec<UnfitJob> = Vec::new();
     let mut record = |summary: &mut Summary, job: &JobSpec, outcome: JobOutcome| {
         ctx.counters.count(&outcome);
         if let JobOutcome::Failed(failure, message) = &outcome {
@@ -133,6 +140,14 @@ pub async fn run(mut batch: Batch) -> Summary {
                 message: message.clone(),
             });
         }
+        if let JobOutcome::DidNotFit { price_cents } = outcome {
+            unfit.push(UnfitJob {
+                storyboard: job.key.storyboard.clone(),
+                segment: job.key.segment,
+                version: job.key.version,
+                price_cents,
+            });
+        }
         if job.extra {
             summary.count_extra(job, &outcome);
         } else {
@@ -141,9 +156,17 @@ pub async fn run(mut batch: Batch) -> Summary {
     };
     let mut running: JoinSet<(JobSpec, JobOutcome)> = JoinSet::new();
     let most_alive = most_alive(&ctx.settings);
-    for job in in_start_order(&ctx, batch_jobs) {
+    let mut queue: VecDeque<JobSpec> = in_start_order(&ctx, batch_jobs).into();
+    let mut cheapest_first = false;
+    while let Some(job) = queue.pop_front() {
         if job.state == JobState::Done {
             record(&mut summary, &job, JobOutcome::Skipped);
+            continue;
+        }
+        if ctx.budget.active() && !cheapest_first {
+            cheapest_first = true;
+            queue.push_front(job);
+            by_price(&ctx, &mut queue).await;
             continue;
         }
         // Finished tasks wait for a download slot without a provider permit: when the
@@ -159,6 +182,10 @@ pub async fn run(mut batch: Batch) -> Summary {
         // resumed at the provider, failed there before, or an extra take to collect
         // costs the provider nothing now, so ten thousand of them take no time.
         let submits = job::submits_first(&ctx, &job);
+        if submits && let Err(price_cents) = ctx.budget.fits(&*ctx.provider, &job.segment).await {
+            record(&mut summary, &job, JobOutcome::DidNotFit { price_cents });
+            continue;
+        }
         let permit = if submits {
             match admit(&ctx, &mut running, &mut summary, &mut record).await {
                 Some(permit) => Some(permit),
@@ -193,6 +220,7 @@ pub async fn run(mut batch: Batch) -> Summary {
     ctx.finish_progress();
     let _ = progress.await;
     summary.interrupted = ctx.interrupted();
+    summary.balance_shortfall = shortfall(&ctx, unfit).await;
     summary.stop = ctx.stop_reason();
     summary.stopped_because = summary.stop.as_ref().map(|reason| reason.to_string());
     summary.billed_cents = ctx.counters.billed();
@@ -252,6 +280,43 @@ fn in_start_order(ctx: &Context, mut jobs: Vec<JobSpec>) -> Vec<JobSpec> {
         );
     }
     jobs
+}
+
+/// Once the balance has refused a job, the jobs left go cheapest first, after those that
+/// cost nothing now (resumed at the provider, failed before): as many videos as it pays for.
+async fn by_price(ctx: &Context, queue: &mut VecDeque<JobSpec>) {
+    let mut priced = Vec::with_capacity(queue.len());
+    for job in queue.drain(..) {
+        let price = if job::submits_first(ctx, &job) {
+            ctx.budget.price(&*ctx.provider, &job.segment).await
+        } else {
+            None
+        };
+        priced.push((price.unwrap_or(0), job));
+    }
+    // Stable: jobs of one price keep their order.
+    priced.sort_by_key(|(price, _)| *price);
+    queue.extend(priced.into_iter().map(|(_, job)| job));
+}
+
+/// The jobs the balance did not pay for, and the balance as the provider says it now (as
+/// this run counted it, when the provider cannot be asked).
+async fn shortfall(ctx: &Context, mut jobs: Vec<UnfitJob>) -> Option<BalanceShortfall> {
+    let budget = ctx.budget.shortfall().filter(|_| !jobs.is_empty())?;
+    let now = match ctx.provider.balance() {
+        // A run that stopped (Ctrl+C, an unreachable provider) does not wait for it.
+        Some(call) if !ctx.stop.is_cancelled() => call.await.ok(),
+        _ => None,
+    };
+    jobs.sort_by(|a, b| {
+        (&a.storyboard, a.segment, a.version).cmp(&(&b.storyboard, b.segment, b.version))
+    });
+    Some(BalanceShortfall {
+        balance_cents: now.or(budget.left_cents),
+        currency: budget.currency,
+        needed_cents: jobs.iter().map(|job| job.price_cents).sum(),
+        jobs,
+    })
 }
 
 /// A short random pause between submissions, so a run does not open with a burst that

@@ -15,8 +15,11 @@ pub enum JobOutcome {
     Skipped,
     /// The job failed for a reason the message names.
     Failed(Failure, String),
-    /// Never submitted: the run stopped first (Ctrl+C, balance, key).
+    /// Never submitted: the run stopped first (Ctrl+C, key, disk).
     NotStarted(String),
+    /// Never submitted (or refused when it was): the provider's balance could not pay for
+    /// it (see `budget`). Counted as not started.
+    DidNotFit { price_cents: u64 },
     /// Still at the provider when the run stopped; the next run picks it up.
     LeftInFlight(String),
     /// A create whose outcome is still unknown; the next run looks for it again.
@@ -88,6 +91,27 @@ pub struct UnresolvedJob {
     pub message: String,
 }
 
+/// The jobs the provider's balance could not pay for, and the balance (see `budget`).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct BalanceShortfall {
+    /// The balance at the end of the run, in cents of `currency`; `null` when the
+    /// provider cannot say.
+    pub balance_cents: Option<i64>,
+    pub currency: String,
+    /// What the jobs that did not fit cost together.
+    pub needed_cents: u64,
+    pub jobs: Vec<UnfitJob>,
+}
+
+/// A job not submitted because the balance could not pay for it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct UnfitJob {
+    pub storyboard: String,
+    pub segment: u32,
+    pub version: u32,
+    pub price_cents: u64,
+}
+
 /// The end of a run, as `--json` and `--report` print it.
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct Summary {
@@ -109,6 +133,9 @@ pub struct Summary {
     pub interrupted: bool,
     /// Why the run stopped submitting early, if it did.
     pub stopped_because: Option<String>,
+    /// The balance refused a job: the jobs that did not fit it (counted in `not_started`)
+    /// and the balance; `null` when it refused nothing.
+    pub balance_shortfall: Option<BalanceShortfall>,
     #[serde(skip)]
     pub stop: Option<super::StopReason>,
     pub failures: Vec<FailedJob>,
@@ -175,7 +202,7 @@ impl Summary {
                     .entry(failure.label().to_string())
                     .or_default() += 1;
             }
-            JobOutcome::NotStarted(_) => self.not_started += 1,
+            JobOutcome::NotStarted(_) | JobOutcome::DidNotFit { .. } => self.not_started += 1,
             JobOutcome::LeftInFlight(_) | JobOutcome::Unresolved(_) => self.left_in_flight += 1,
             JobOutcome::NothingToCollect => {}
         }

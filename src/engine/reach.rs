@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 use futures_util::future::BoxFuture;
 use tokio::time::Instant;
 
-use crate::provider::{Accepted, Provider, ProviderError, RecentPage, TaskStatus};
+use crate::provider::{Accepted, Pricing, Provider, ProviderError, RecentPage, TaskStatus};
 use crate::storyboard::Segment;
 
 /// A moment on both clocks: tokio's for the timing, the wall clock for the message.
@@ -195,6 +195,14 @@ impl<P: Provider + ?Sized> Provider for Watched<P> {
 
     fn api_is_local(&self) -> bool {
         self.inner.api_is_local()
+    }
+
+    fn pricing(&self) -> Option<BoxFuture<'_, Result<Pricing, ProviderError>>> {
+        self.inner.pricing().map(|call| self.noted(call))
+    }
+
+    fn balance(&self) -> Option<BoxFuture<'_, Result<i64, ProviderError>>> {
+        self.inner.balance().map(|call| self.noted(call))
     }
 }
 

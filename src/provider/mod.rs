@@ -46,6 +46,25 @@ pub trait Provider: Send + Sync {
     /// Whether the API is on this machine or a private network: only then may its video
     /// links point there too (see `download::is_local`).
     fn api_is_local(&self) -> bool;
+
+    /// What a task costs now, when the provider can say (`None`: it has no such call).
+    fn pricing(&self) -> Option<BoxFuture<'_, Result<Pricing, ProviderError>>> {
+        None
+    }
+
+    /// The account's balance in cents, when the provider can say (`None`: it has no such
+    /// call). It already reflects what the tasks accepted so far cost.
+    fn balance(&self) -> Option<BoxFuture<'_, Result<i64, ProviderError>>> {
+        None
+    }
+}
+
+/// What a task costs, in cents of `currency`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pricing {
+    pub normal_cents: u32,
+    pub pro_cents: u32,
+    pub currency: String,
 }
 
 /// A create call's answer.
@@ -116,7 +135,8 @@ pub enum ProviderError {
         message: String,
         request_id: Option<String>,
     },
-    /// Insufficient balance (Sora.hk code 1012): stop submitting.
+    /// Insufficient balance (Sora.hk code 1012): the job does not fit the balance; the run
+    /// goes on with the jobs that do (see `engine::budget`).
     #[error("the provider's balance is too low: {message}; top up your account")]
     OutOfMoney { message: String },
     /// HTTP 401 or an in-body 401: the key is wrong or disabled.

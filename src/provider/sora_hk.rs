@@ -12,7 +12,7 @@ use serde_json::json;
 use super::clock::ProviderClock;
 use super::untrusted::{self, Cost, Redactor};
 use super::{
-    Accepted, Provider, ProviderError, RecentPage, RecentTask, TaskPhase, TaskStatus,
+    Accepted, Pricing, Provider, ProviderError, RecentPage, RecentTask, TaskPhase, TaskStatus,
     flexible_number, retry_after,
 };
 use crate::config::ApiKey;
@@ -42,14 +42,6 @@ pub struct SoraHk {
     /// [`NAME`], or [`SIMULATOR_NAME`] for the built-in simulator (which speaks this
     /// dialect): what sidecars and the journal record.
     name: &'static str,
-}
-
-/// `GET /pricing`: what a task costs, in cents of `currency`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Pricing {
-    pub normal_cents: u32,
-    pub pro_cents: u32,
-    pub currency: String,
 }
 
 impl SoraHk {
@@ -98,7 +90,8 @@ impl SoraHk {
         }
     }
 
-    pub async fn pricing(&self) -> Result<Pricing, ProviderError> {
+    /// `GET /pricing`.
+    async fn get_pricing(&self) -> Result<Pricing, ProviderError> {
         let data = self.get("/pricing", None).await?;
         let cents = |field: &str| {
             Cost::from_provider(&data[field])
@@ -114,7 +107,7 @@ impl SoraHk {
     }
 
     /// `GET /balance`, in cents.
-    pub async fn balance(&self) -> Result<i64, ProviderError> {
+    async fn get_balance(&self) -> Result<i64, ProviderError> {
         let data = self.get("/balance", None).await?;
         flexible_number(&data["balance"])
             .map(|cents| cents.round() as i64)
@@ -413,6 +406,14 @@ impl Provider for SoraHk {
 
     fn api_is_local(&self) -> bool {
         self.local
+    }
+
+    fn pricing(&self) -> Option<BoxFuture<'_, Result<Pricing, ProviderError>>> {
+        Some(Box::pin(self.get_pricing()))
+    }
+
+    fn balance(&self) -> Option<BoxFuture<'_, Result<i64, ProviderError>>> {
+        Some(Box::pin(self.get_balance()))
     }
 }
 

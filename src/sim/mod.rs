@@ -83,6 +83,10 @@ pub struct SimSettings {
     #[arg(long, value_name = "CENTS")]
     pub balance: Option<i64>,
 
+    /// `GET /balance` answers HTTP 404, as a provider without a balance endpoint does
+    #[arg(long)]
+    pub no_balance_endpoint: bool,
+
     /// Download speed limit per connection [default: unlimited]
     #[arg(long, value_name = "N", value_parser = count_in(1, 1u64 << 40))]
     pub bytes_per_sec: Option<u64>,
@@ -212,6 +216,7 @@ impl Default for SimSettings {
             truncate_rate: 0.0,
             fail_rate: 0.0,
             balance: None,
+            no_balance_endpoint: false,
             bytes_per_sec: None,
             video_bytes: None,
             ambiguous_answer: AmbiguousAnswer::Drop,

@@ -292,6 +292,9 @@ async fn balance(State(world): State<Arc<World>>, headers: HeaderMap) -> Respons
     if let Some(refusal) = refuse_key(&world, &headers) {
         return refusal;
     }
+    if world.settings.no_balance_endpoint {
+        return StatusCode::NOT_FOUND.into_response();
+    }
     let left = world
         .balance_cents()
         .unwrap_or(UNLIMITED_BALANCE - world.stats().billed_cents);

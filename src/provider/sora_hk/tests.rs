@@ -70,7 +70,7 @@ async fn server_errors_that_echo_the_key_come_out_redacted_and_printable() {
     let client = client(&sim);
     let mut messages = Vec::new();
     for _ in 0..12 {
-        messages.push(client.pricing().await.unwrap_err().to_string());
+        messages.push(client.get_pricing().await.unwrap_err().to_string());
         messages.push(client.create(&segment(10)).await.unwrap_err().to_string());
         messages.push(client.task("task_1").await.unwrap_err().to_string());
         messages.push(client.list(1).await.unwrap_err().to_string());
