@@ -9,6 +9,7 @@
 pub mod backoff;
 pub mod breaker;
 mod context;
+mod eta;
 mod fetch;
 pub mod gate;
 mod job;
@@ -115,6 +116,7 @@ pub async fn run(mut batch: Batch) -> Summary {
     };
     let mut record = |summary: &mut Summary, job: &JobSpec, outcome: JobOutcome| {
         ctx.counters.count(&outcome);
+        ctx.eta().forget(&job.key);
         if let JobOutcome::Failed(failure, message) = &outcome {
             summary.failures.push(FailedJob {
                 storyboard: job.key.storyboard.clone(),
