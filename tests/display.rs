@@ -80,7 +80,7 @@ fn before_the_first_video_lands_the_bars_show_an_estimated_eta_and_the_limit_in_
         .find(|row| row.trim_start().starts_with("provider "))
         .unwrap_or_else(|| panic!("no provider line:\n{}", screen.join("\n")));
     assert!(
-        provider.contains("4 in flight · at most 20 at once (full speed)"),
+        provider.contains(" in flight · at most 20 at once (full speed)"),
         "{provider}"
     );
 }
@@ -114,6 +114,10 @@ fn after_ctrl_c_no_progress_bar_is_left_on_the_screen() {
         "{left:?} left on the screen:\n{}",
         screen.join("\n")
     );
+    assert!(
+        terminal.echoes(),
+        "the terminal no longer echoes what is typed"
+    );
 }
 
 #[test]
@@ -127,8 +131,10 @@ fn after_a_second_ctrl_c_no_progress_bar_is_left_on_the_screen() {
     let project = Project::new();
     project.write("input/storyboard.json", &storyboard("quit", 6));
     let mut terminal = start(&project, &sim, "5m");
-    terminal.wait_for("a create in flight", |screen| {
-        screen.iter().any(|row| row.contains("1 in flight"))
+    terminal.wait_for("creates in flight", |screen| {
+        screen
+            .iter()
+            .any(|row| row.contains(" in flight") && !row.contains(" 0 in flight"))
     });
     terminal.ctrl_c();
     terminal.wait_for("the run stopping", |screen| {
@@ -147,5 +153,9 @@ fn after_a_second_ctrl_c_no_progress_bar_is_left_on_the_screen() {
         left.is_empty(),
         "{left:?} left on the screen:\n{}",
         screen.join("\n")
+    );
+    assert!(
+        terminal.echoes(),
+        "the terminal no longer echoes what is typed"
     );
 }

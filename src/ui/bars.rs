@@ -1,7 +1,8 @@
-//! Progress while a batch runs: three indicatif lines on a terminal (jobs with ETA, jobs in
-//! flight against the breaker's limit, downloads with bytes and speed), or a plain
-//! timestamped line every half minute when stderr is not a terminal (cron, CI). Log lines
-//! are printed above the bars, never through them.
+//! Progress while a batch runs: three indicatif lines on a terminal (jobs with the ETA,
+//! jobs in flight against the breaker's limit in words, downloads with bytes and speed), or
+//! a plain timestamped line in the same words every half minute when stderr is not a
+//! terminal (cron, CI). Log lines are printed above the bars, never through them; the bars
+//! leave the screen when the run ends, however it ends.
 
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
@@ -99,12 +100,7 @@ impl Bars {
             && self.last_plain.elapsed() >= every
         {
             self.last_plain = Instant::now();
-            tracing::info!(
-                "progress: {}/{} jobs · {jobs}; provider: {}; downloads: {downloads}",
-                now.finished,
-                now.total,
-                now.provider
-            );
+            tracing::info!("{}", plain_line(now, &jobs, &downloads));
         }
     }
 
@@ -153,6 +149,14 @@ fn jobs_words(now: &Snapshot, elapsed: Duration) -> String {
         .flatten()
         .collect::<Vec<_>>()
         .join(" · ")
+}
+
+/// The three lines in one, for logs that are not a terminal.
+fn plain_line(now: &Snapshot, jobs: &str, downloads: &str) -> String {
+    format!(
+        "progress: {}/{} jobs · {jobs}; provider: {}; downloads: {downloads}",
+        now.finished, now.total, now.provider
+    )
 }
 
 /// The downloads line: how many, the bytes so far, the speed.

@@ -21,7 +21,7 @@ pub struct Terminal {
     typing: Box<dyn Write + Send>,
     screen: Arc<Mutex<vt100::Parser>>,
     reader: Option<JoinHandle<()>>,
-    _master: Box<dyn MasterPty + Send>,
+    master: Box<dyn MasterPty + Send>,
 }
 
 impl Terminal {
@@ -70,7 +70,7 @@ impl Terminal {
             typing,
             screen,
             reader: Some(reader),
-            _master: pair.master,
+            master: pair.master,
         }
     }
 
@@ -105,6 +105,15 @@ impl Terminal {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// Whether the terminal echoes what is typed (as a shell expects it to, after a run).
+    pub fn echoes(&self) -> bool {
+        let fd = self.master.as_raw_fd().expect("the terminal's descriptor");
+        // SAFETY: a zeroed termios is valid for tcgetattr to fill in; fd is open.
+        let mut settings: libc::termios = unsafe { std::mem::zeroed() };
+        assert_eq!(unsafe { libc::tcgetattr(fd, &mut settings) }, 0);
+        settings.c_lflag & libc::ECHO != 0
     }
 
     /// Types Ctrl+C, as a person at the terminal does.

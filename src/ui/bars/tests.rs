@@ -1,6 +1,6 @@
 use std::time::Duration;
 
-use super::{Snapshot, downloads_words, jobs_words};
+use super::{Snapshot, downloads_words, jobs_words, plain_line};
 
 fn snapshot(eta: Option<Duration>) -> Snapshot {
     Snapshot {
@@ -39,5 +39,17 @@ fn the_downloads_line_reads_bytes_and_speed_like_people_write_them() {
     assert_eq!(
         downloads_words(&snapshot(None), 1.5 * 1024.0 * 1024.0),
         "1 downloading · 3.50 MiB · 1.50 MiB/s"
+    );
+}
+
+#[test]
+fn the_plain_line_for_logs_carries_the_same_words_as_the_bars() {
+    let now = snapshot(Some(Duration::from_secs(250)));
+    let jobs = jobs_words(&now, Duration::from_secs(90));
+    let downloads = downloads_words(&now, 0.0);
+    assert_eq!(
+        plain_line(&now, &jobs, &downloads),
+        "progress: 2/6 jobs · 1 failed · 1m 30s elapsed · ETA about 4 minutes; provider: 3 in \
+         flight · at most 20 at once (full speed); downloads: 1 downloading · 3.50 MiB · 0 B/s"
     );
 }
