@@ -297,7 +297,7 @@ pub fn summary_text(summary: &crate::engine::Summary) -> String {
         out,
         "{biller}: {}{unknown}; downloaded {}.",
         money(summary.billed_cents, "USD"),
-        crate::ui::size(summary.bytes_downloaded as f64)
+        indicatif::HumanBytes(summary.bytes_downloaded)
     );
     if let Some(reason) = &summary.stopped_because {
         let _ = writeln!(out, "Stopped early: {}.", printable(reason));

@@ -47,7 +47,7 @@ fn an_endless_create_answer_is_a_lost_create_found_again_not_a_memory_hog() {
     assert_eq!(sim.stats().creates, 1, "paid once\n{err}");
     assert_eq!(videos(&project).len(), 1, "{err}");
     let log = std::fs::read_to_string(output_dir(&project).join("sora-batch.log")).unwrap();
-    assert!(log.contains("larger than 1.0 MiB"), "{log}");
+    assert!(log.contains("larger than 1.00 MiB"), "{log}");
 }
 
 #[test]
@@ -59,7 +59,7 @@ fn an_endless_status_answer_ends_the_job_with_that_reason() {
     let (_, code, summary, err) = run_one(&sim, &["--poll-timeout", "2s"]);
     assert_eq!(code, 1, "{err}\n{summary}");
     assert!(err.contains("its status still could not be read"), "{err}");
-    assert!(err.contains("larger than 1.0 MiB"), "{err}");
+    assert!(err.contains("larger than 1.00 MiB"), "{err}");
     assert!(!err.contains("still not finished"), "{err}");
 }
 
@@ -90,7 +90,7 @@ fn an_endless_video_is_stopped_at_the_size_limit_and_never_published() {
     let (project, code, summary, err) = run_one(&sim, &["--max-video-bytes", "2MiB"]);
     assert_eq!(code, 1, "{err}\n{summary}");
     assert!(
-        err.contains("ran past --max-video-bytes (2.0 MiB)"),
+        err.contains("ran past --max-video-bytes (2.00 MiB)"),
         "{err}"
     );
     assert_eq!(sim.stats().downloads, 1, "not tried again\n{err}");
@@ -107,7 +107,7 @@ fn a_video_announced_above_the_limit_is_refused_before_any_byte() {
     let (project, code, summary, err) = run_one(&sim, &[]);
     assert_eq!(code, 1, "{err}\n{summary}");
     assert!(
-        err.contains("announces a video of 90.9 TiB, more than --max-video-bytes (4.0 GiB)"),
+        err.contains("announces a video of 90.95 TiB, more than --max-video-bytes (4.00 GiB)"),
         "{err}"
     );
     assert_eq!(sim.stats().downloads, 1, "not tried again\n{err}");

@@ -13,7 +13,7 @@ use tracing::warn;
 use crate::durable::parent_dir;
 use crate::engine::JobSpec;
 use crate::plan::tidy;
-use crate::ui::size;
+use indicatif::HumanBytes;
 
 /// Bytes of video per second generated, for the free-space warning: 1.1 MB, rounded up
 /// from the 10.7 MB of the 10-second videos seen on real runs (PROTOCOLS.md, section 1).
@@ -154,9 +154,9 @@ fn space_warning(seconds: u64, free: u64, folder: &Path) -> Option<String> {
             "only {} free where {} is, and this batch's {seconds} s of video need about {} \
              (at about 1.1 MB a second); free some space first, or downloads will fail after \
              the videos are paid for (a rerun downloads them without paying again)",
-            size(free as f64),
+            HumanBytes(free),
             tidy(folder).display(),
-            size(needed as f64)
+            HumanBytes(needed)
         )
     })
 }

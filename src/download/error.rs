@@ -5,6 +5,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use indicatif::HumanBytes;
+
 /// Why a download did not finish. `retryable()` says whether another attempt can help.
 /// The `.tmp` is kept for that attempt (also after final errors: a 403 only needs a fresh
 /// link), except after `NotMp4`, `BrokenMp4`, `RangeMismatch`, `PastLimit` and a body
@@ -78,7 +80,7 @@ pub enum DownloadError {
     #[error(
         "{url} announces a video of {}, more than --max-video-bytes ({}); nothing was \
          downloaded and it is not tried again; raise --max-video-bytes (SORA_MAX_VIDEO_BYTES) \
-         if a video that large is expected", size(*.announced), size(*.limit)
+         if a video that large is expected", HumanBytes(*.announced), HumanBytes(*.limit)
     )]
     TooLarge {
         url: String,
@@ -90,7 +92,7 @@ pub enum DownloadError {
         "the download of {url} ran past --max-video-bytes ({}) without announcing its size; it \
          was stopped, the partial file deleted, and it is not tried again; raise \
          --max-video-bytes (SORA_MAX_VIDEO_BYTES) if a video that large is expected",
-        size(*.limit)
+        HumanBytes(*.limit)
     )]
     PastLimit { url: String, limit: u64 },
     /// A body ran past the size the server announced.
@@ -102,7 +104,7 @@ pub enum DownloadError {
     /// The video is larger than the free space of its disk.
     #[error(
         "{} needs {} but its disk has only {} free; nothing was downloaded; free some space \
-         and run again", dest.display(), size(*.needed), size(*.free)
+         and run again", dest.display(), HumanBytes(*.needed), HumanBytes(*.free)
     )]
     NoRoom {
         dest: PathBuf,
@@ -181,9 +183,4 @@ pub(super) fn io_failure(path: &Path, err: io::Error, needed: Option<u64>) -> Do
         }
         _ => DownloadError::Io { path, source: err },
     }
-}
-
-/// A byte count for messages, like `4.0 GiB`.
-fn size(bytes: u64) -> String {
-    crate::ui::size(bytes as f64)
 }

@@ -14,6 +14,7 @@ use tracing::{error, warn};
 use super::backoff::{self, BackoffPolicy};
 use super::breaker::BreakerSettings;
 use super::budget::Budget;
+use super::eta::Eta;
 use super::gate::Gate;
 use super::outcome::{Failure, JobOutcome};
 use super::owners::Owners;
@@ -177,6 +178,7 @@ pub(super) struct Context {
     /// Stop waiting at the provider too (Ctrl+C, key, disk): tasks are left for next run.
     pub interrupt: CancellationToken,
     pub counters: Arc<Counters>,
+    eta: Mutex<Eta>,
     /// Every distinct request of the batch, so a lost create's search can tell when a
     /// listed task could be another job's.
     requests: Vec<(Arc<str>, Arc<Segment>)>,
@@ -221,6 +223,7 @@ impl Context {
             stop: CancellationToken::new(),
             interrupt: CancellationToken::new(),
             counters: Arc::default(),
+            eta: Mutex::default(),
             requests,
             owners,
             prompt_locks: Mutex::default(),
@@ -300,6 +303,11 @@ impl Context {
         *next = tokio::time::Instant::now() + most.mul_f64(0.5 + self.random());
     }
 
+    /// What the batch's ETA is estimated from.
+    pub fn eta(&self) -> std::sync::MutexGuard<'_, Eta> {
+        locked(&self.eta)
+    }
+
     pub fn random(&self) -> f64 {
         locked(&self.rng).f64()
     }
@@ -372,11 +380,14 @@ pub(super) async fn watch_signals(ctx: Arc<Context>) {
     tokio::select! {
         second = interrupt_signal() => {
             if second.is_ok() {
+                // The exit skips the run's end, which would take the bars off the screen.
+                crate::ui::clear_progress();
                 error!("quitting now; rerun to pick up where this run stopped");
                 std::process::exit(130);
             }
         }
         () = tokio::time::sleep(bound) => {
+            crate::ui::clear_progress();
             error!(
                 "the run did not end within {} of the interrupt; quitting now (the journal is on disk: rerun to pick up where it stopped)",
                 humantime::format_duration(bound)
@@ -419,15 +430,19 @@ pub(super) async fn show_progress(ctx: Arc<Context>, total: u64, quiet: bool) {
         }
         let gate = ctx.gate.snapshot();
         let counters = &ctx.counters;
+        let finished = counters.finished.load(Ordering::Relaxed);
+        let remaining = total.saturating_sub(finished);
+        let eta = ctx
+            .eta()
+            .estimate(tokio::time::Instant::now(), remaining, gate.limit as u64);
         bars.update(&crate::ui::Snapshot {
             total,
-            finished: counters.finished.load(Ordering::Relaxed),
+            finished,
             failed: counters.failed.load(Ordering::Relaxed),
-            in_flight: gate.in_flight as u64,
-            limit: gate.limit as u64,
-            breaker: gate.mode.to_string(),
+            provider: gate.to_string(),
             downloading: counters.downloading.load(Ordering::Relaxed),
             downloaded_bytes: counters.downloaded_bytes.load(Ordering::Relaxed),
+            eta,
         });
     }
     bars.finish();

@@ -62,7 +62,7 @@ pub(super) async fn fetch(
         "{}: saved {} ({})",
         job.key,
         crate::plan::tidy(&job.video).display(),
-        crate::ui::size(fetched.bytes as f64)
+        indicatif::HumanBytes(fetched.bytes)
     );
     JobOutcome::Done {
         bytes: fetched.bytes,

@@ -30,7 +30,7 @@ pub struct Permit {
     held: bool,
 }
 
-/// The gate's state for the progress display; `Display` gives one short line.
+/// The gate's state for the progress display; `Display` gives its line, in words.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GateSnapshot {
     pub limit: usize,
@@ -245,9 +245,17 @@ impl Core {
 
 impl fmt::Display for GateSnapshot {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} in flight, {}", self.in_flight, self.mode)?;
+        write!(
+            f,
+            "{} in flight · at most {} at once ({})",
+            self.in_flight, self.limit, self.mode
+        )?;
         match self.hold_left {
-            Some(left) if !left.is_zero() => write!(f, ", Retry-After {}s", left.as_secs().max(1)),
+            Some(left) if !left.is_zero() => write!(
+                f,
+                " · paused {}s as the provider asked",
+                left.as_secs().max(1)
+            ),
             _ => Ok(()),
         }
     }

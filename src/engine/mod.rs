@@ -11,6 +11,7 @@ pub mod backoff;
 pub mod breaker;
 pub mod budget;
 mod context;
+mod eta;
 mod fetch;
 pub mod gate;
 mod job;
@@ -122,6 +123,7 @@ pub async fn run(mut batch: Batch) -> Summary {
     let mut unfit: Vec<UnfitJob> = Vec::new();
     let mut record = |summary: &mut Summary, job: &JobSpec, outcome: JobOutcome| {
         ctx.counters.count(&outcome);
+        ctx.eta().forget(&job.key);
         if let JobOutcome::Failed(failure, message) = &outcome {
             summary.failures.push(FailedJob {
                 storyboard: job.key.storyboard.clone(),

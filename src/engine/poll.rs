@@ -108,6 +108,19 @@ impl PollSchedule {
         elapsed >= self.settings.timeout
     }
 
+    /// The time the job still needs as its progress reports suggest (for the batch's
+    /// ETA): by the slope between answers once there is one, else extrapolated from its
+    /// progress since it was last seen queued. `None` before any progress.
+    pub fn expected_left(&self, elapsed: Duration) -> Option<Duration> {
+        if let Some(left) = self.slope_estimate(elapsed) {
+            return Some(left);
+        }
+        let latest = self.latest.filter(|latest| latest.at >= self.since)?;
+        let observed = latest.at.saturating_sub(self.since);
+        let whole = scaled(observed, 100.0 / f64::from(latest.percent.max(1)));
+        Some(whole.saturating_sub(elapsed.saturating_sub(self.since)))
+    }
+
     fn after_answer(&mut self, elapsed: Duration, progress: Option<u8>) -> Duration {
         let interval = self.settings.interval;
         match progress {

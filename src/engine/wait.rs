@@ -50,6 +50,9 @@ pub(super) async fn until_finished(
             Some(wait) => wait.min(schedule.left(elapsed)),
             None => schedule.next_wait(elapsed, progress, poll_after),
         };
+        let left = schedule.expected_left(elapsed);
+        ctx.eta()
+            .report(&job.key, submitted, tokio::time::Instant::now(), left);
         tokio::select! {
             () = tokio::time::sleep(wait) => {}
             () = ctx.interrupt.cancelled() => {
@@ -91,6 +94,7 @@ pub(super) async fn until_finished(
         match status.phase {
             TaskPhase::Completed { video_url } => {
                 task.permit = None;
+                ctx.eta().ended(&job.key, tokio::time::Instant::now());
                 let outcome = Outcome::completed(&video_url);
                 finished(ctx, job, &task, outcome);
                 return Ok((task, video_url, status.raw));

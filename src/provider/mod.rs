@@ -222,7 +222,7 @@ impl BodyError {
             BodyError::TooLarge => format!(
                 "the answer is larger than {}, far more than any real answer; it was not \
                  read further",
-                crate::ui::size(MAX_ANSWER_BYTES as f64)
+                indicatif::HumanBytes(MAX_ANSWER_BYTES as u64)
             ),
             BodyError::Broken(err) if err.is_timeout() => format!(
                 "the answer did not arrive whole within --request-timeout ({})",

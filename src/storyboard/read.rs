@@ -5,6 +5,8 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Read};
 use std::path::Path;
 
+use indicatif::HumanBytes;
+
 /// The largest storyboard file read (16 MiB): thousands of segments fit, and a huge file
 /// (a log or a video renamed by mistake) is refused before it fills memory.
 pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
@@ -41,13 +43,13 @@ pub(super) fn read_at_most(
     let too_large = |size: &str| {
         format!(
             "the file is {size}, over the {} limit for a storyboard; split it into several storyboard files",
-            shown_size(limit)
+            HumanBytes(limit)
         )
     };
     if declared > limit {
         return Err(too_large(&format!(
             "{} ({declared} bytes)",
-            shown_size(declared)
+            HumanBytes(declared)
         )));
     }
     let capacity = usize::try_from(declared).unwrap_or(0);
@@ -60,20 +62,6 @@ pub(super) fn read_at_most(
         return Err(too_large("larger than it was when opened"));
     }
     Ok(bytes)
-}
-
-/// `16 MiB`, `3.1 GiB`, `900 bytes`: a size for a message.
-fn shown_size(bytes: u64) -> String {
-    const MIB: u64 = 1024 * 1024;
-    if bytes >= 1024 * MIB {
-        format!("{:.1} GiB", bytes as f64 / (1024 * MIB) as f64)
-    } else if bytes.is_multiple_of(MIB) && bytes > 0 {
-        format!("{} MiB", bytes / MIB)
-    } else if bytes >= MIB {
-        format!("{:.1} MiB", bytes as f64 / MIB as f64)
-    } else {
-        format!("{bytes} bytes")
-    }
 }
 
 #[cfg(test)]
@@ -95,7 +83,7 @@ mod tests {
         let line = problems[0].to_string();
         assert!(
             line.starts_with(
-                "input/storyboard.json: the file is 16.0 MiB (16777217 bytes), over the 16 MiB limit"
+                "input/storyboard.json: the file is 16.00 MiB (16777217 bytes), over the 16.00 MiB limit"
             ),
             "{line}"
         );
@@ -107,7 +95,7 @@ mod tests {
         let err = read_at_most(io::repeat(b' '), 10, 1024).unwrap_err();
         assert_eq!(
             err,
-            "the file is larger than it was when opened, over the 1024 bytes limit for a storyboard; \
+            "the file is larger than it was when opened, over the 1.00 KiB limit for a storyboard; \
              split it into several storyboard files"
         );
         assert_eq!(read_at_most(&b"{}"[..], 2, 1024).unwrap(), b"{}");

@@ -1,14 +1,17 @@
-//! Progress while a batch runs: three indicatif lines on a terminal (jobs with ETA, jobs in
-//! flight against the breaker's limit, downloads with bytes and speed), or a plain
-//! timestamped line every half minute when stderr is not a terminal (cron, CI). Log lines
-//! are printed above the bars, never through them.
+//! Progress while a batch runs: three indicatif lines on a terminal (jobs with the ETA,
+//! jobs in flight against the breaker's limit in words, downloads with bytes and speed), or
+//! a plain timestamped line in the same words every half minute when stderr is not a
+//! terminal (cron, CI). Log lines are printed above the bars, never through them; the bars
+//! leave the screen when the run ends, however it ends.
 
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{
+    HumanBytes, HumanDuration, MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle,
+};
 use tracing_subscriber::fmt::MakeWriter;
 
 /// The bars while they show; log lines go through it so they land above them.
@@ -22,26 +25,24 @@ pub struct Snapshot {
     pub total: u64,
     pub finished: u64,
     pub failed: u64,
-    pub in_flight: u64,
-    pub limit: u64,
-    pub breaker: String,
+    /// Jobs in flight, the limit and the breaker's mode, in words.
+    pub provider: String,
     pub downloading: u64,
     pub downloaded_bytes: u64,
+    /// The time until the batch is done; `None` while nothing gives a basis for a number.
+    pub eta: Option<Duration>,
 }
 
+/// The three lines: bars on a terminal, hidden elsewhere (the downloads bar still
+/// measures the speed for the plain line).
 pub struct Bars {
-    shown: Option<Shown>,
+    multi: Option<MultiProgress>,
+    jobs: ProgressBar,
+    provider: ProgressBar,
+    downloads: ProgressBar,
+    started: Instant,
     plain_every: Option<Duration>,
     last_plain: Instant,
-    last_bytes: (Instant, u64),
-    speed: f64,
-}
-
-struct Shown {
-    multi: MultiProgress,
-    jobs: ProgressBar,
-    flight: ProgressBar,
-    downloads: ProgressBar,
 }
 
 impl Bars {
@@ -49,70 +50,67 @@ impl Bars {
     pub fn new(total: u64, quiet: bool, plain_every: Duration) -> Self {
         let terminal = std::io::stderr().is_terminal();
         TIMESTAMPS.store(!terminal, Ordering::Relaxed);
-        let shown = (terminal && !quiet).then(|| Shown::new(total));
-        let plain_every = (!terminal && !quiet).then_some(plain_every);
+        let multi = (terminal && !quiet)
+            .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(4)));
+        let line = |len: Option<u64>, prefix: &'static str, template: &str| {
+            let bar = ProgressBar::with_draw_target(len, ProgressDrawTarget::hidden());
+            let bar = match &multi {
+                Some(multi) => multi.add(bar),
+                None => bar,
+            };
+            let style = ProgressStyle::with_template(template).expect("the template is valid");
+            bar.set_style(style.progress_chars("=> "));
+            bar.set_prefix(prefix);
+            bar
+        };
+        let jobs = line(
+            Some(total),
+            "jobs",
+            "{prefix:>10} [{bar:30.cyan/blue}] {pos}/{len} · {msg}",
+        );
+        let provider = line(None, "provider", "{prefix:>10} {msg}");
+        let downloads = line(None, "downloads", "{prefix:>10} {msg}");
+        if let Some(multi) = &multi {
+            *ACTIVE.lock().unwrap_or_else(|p| p.into_inner()) = Some(multi.clone());
+            super::echo::hold();
+        }
         Bars {
-            shown,
-            plain_every,
+            multi,
+            jobs,
+            provider,
+            downloads,
+            started: Instant::now(),
+            plain_every: (!terminal && !quiet).then_some(plain_every),
             last_plain: Instant::now(),
-            last_bytes: (Instant::now(), 0),
-            speed: 0.0,
         }
     }
 
     /// Redraws from the engine's counters; call it a few times a second.
     pub fn update(&mut self, now: &Snapshot) {
-        self.measure_speed(now.downloaded_bytes);
-        let flight = format!(
-            "{} in flight · limit {} ({})",
-            now.in_flight, now.limit, now.breaker
-        );
-        let downloads = format!(
-            "{} downloading · {} · {}/s",
-            now.downloading,
-            size(now.downloaded_bytes as f64),
-            size(self.speed)
-        );
-        if let Some(shown) = &self.shown {
-            shown.jobs.set_position(now.finished);
-            shown.jobs.set_message(match now.failed {
-                0 => String::new(),
-                n => format!(" · {n} failed"),
-            });
-            shown.flight.set_message(flight);
-            shown.downloads.set_message(downloads);
+        // indicatif's estimator smooths the speed from the positions it is given.
+        self.downloads.set_position(now.downloaded_bytes);
+        let jobs = jobs_words(now, self.started.elapsed());
+        let downloads = downloads_words(now, self.downloads.per_sec());
+        if self.multi.is_some() {
+            self.jobs.set_position(now.finished);
+            self.jobs.set_message(jobs);
+            self.provider.set_message(now.provider.clone());
+            self.downloads.set_message(downloads);
         } else if let Some(every) = self.plain_every
             && self.last_plain.elapsed() >= every
         {
             self.last_plain = Instant::now();
-            tracing::info!(
-                "progress: {}/{} finished ({} failed); provider: {flight}; downloads: {downloads}",
-                now.finished,
-                now.total,
-                now.failed
-            );
-        }
-    }
-
-    fn measure_speed(&mut self, bytes: u64) {
-        let (then, before) = self.last_bytes;
-        let seconds = then.elapsed().as_secs_f64();
-        if seconds >= 1.0 {
-            let instant = bytes.saturating_sub(before) as f64 / seconds;
-            // Smoothed, so the number can be read while it changes.
-            self.speed = 0.5 * self.speed + 0.5 * instant;
-            self.last_bytes = (Instant::now(), bytes);
+            tracing::info!("{}", plain_line(now, &jobs, &downloads));
         }
     }
 
     /// Removes the bars (the summary is printed after).
     pub fn finish(&mut self) {
-        if let Some(shown) = self.shown.take() {
-            *ACTIVE.lock().unwrap_or_else(|p| p.into_inner()) = None;
-            for bar in [&shown.jobs, &shown.flight, &shown.downloads] {
+        if self.multi.take().is_some() {
+            for bar in [&self.jobs, &self.provider, &self.downloads] {
                 bar.finish_and_clear();
             }
-            let _ = shown.multi.clear();
+            clear();
         }
         TIMESTAMPS.store(false, Ordering::Relaxed);
     }
@@ -124,52 +122,51 @@ impl Drop for Bars {
     }
 }
 
-impl Shown {
-    fn new(total: u64) -> Self {
-        let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(4));
-        let jobs = multi.add(ProgressBar::new(total));
-        jobs.set_style(
-            ProgressStyle::with_template(
-                "{prefix:>10} [{bar:30.cyan/blue}] {pos}/{len}{msg} · {elapsed} elapsed · ETA {eta}",
-            )
-            .expect("the template is valid")
-            .progress_chars("=> "),
-        );
-        jobs.set_prefix("jobs");
-        let line = |prefix: &'static str| {
-            let bar = multi.add(ProgressBar::new_spinner());
-            bar.set_style(
-                ProgressStyle::with_template("{prefix:>10} {msg}").expect("the template is valid"),
-            );
-            bar.set_prefix(prefix);
-            bar
-        };
-        let flight = line("provider");
-        let downloads = line("downloads");
-        *ACTIVE.lock().unwrap_or_else(|p| p.into_inner()) = Some(multi.clone());
-        Shown {
-            multi,
-            jobs,
-            flight,
-            downloads,
-        }
+/// Takes the bars off the screen for good, whoever holds them: the run's end, or a
+/// process exit that skips it (a second Ctrl+C), which must not leave them behind.
+pub fn clear() {
+    if let Some(multi) = ACTIVE.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        let _ = multi.clear();
+        // Nothing draws them again, whatever still updates them.
+        multi.set_draw_target(ProgressDrawTarget::hidden());
+        super::echo::release();
     }
 }
 
-/// Human-readable byte counts: `512 B`, `3.4 MiB`.
-pub fn size(bytes: f64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes.max(0.0);
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{value:.0} {}", UNITS[0])
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
+/// After `3/6` on the jobs line: failures, time so far and the ETA.
+fn jobs_words(now: &Snapshot, elapsed: Duration) -> String {
+    let failed = (now.failed > 0).then(|| format!("{} failed", now.failed));
+    // Whole seconds: "1m 30s elapsed", not a rounded "2 minutes".
+    let seconds = Duration::from_secs(elapsed.as_secs());
+    let elapsed = format!("{} elapsed", humantime::format_duration(seconds));
+    let eta = match now.eta {
+        None => "ETA: estimating until a job reports progress".to_string(),
+        Some(left) if left < Duration::from_secs(1) => "ETA: any moment".to_string(),
+        Some(left) => format!("ETA about {}", HumanDuration(left)),
+    };
+    [failed, Some(elapsed), Some(eta)]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+/// The three lines in one, for logs that are not a terminal.
+fn plain_line(now: &Snapshot, jobs: &str, downloads: &str) -> String {
+    format!(
+        "progress: {}/{} jobs · {jobs}; provider: {}; downloads: {downloads}",
+        now.finished, now.total, now.provider
+    )
+}
+
+/// The downloads line: how many, the bytes so far, the speed.
+fn downloads_words(now: &Snapshot, bytes_per_sec: f64) -> String {
+    format!(
+        "{} downloading · {} · {}/s",
+        now.downloading,
+        HumanBytes(now.downloaded_bytes),
+        HumanBytes(bytes_per_sec as u64)
+    )
 }
 
 /// The tracing writer for stderr: a whole event is written at once, above the bars when
@@ -210,13 +207,4 @@ impl Drop for LineBuffer {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::size;
-
-    #[test]
-    fn sizes_read_like_people_write_them() {
-        assert_eq!(size(512.0), "512 B");
-        assert_eq!(size(3.5 * 1024.0 * 1024.0), "3.5 MiB");
-        assert_eq!(size(2.0 * 1024.0 * 1024.0 * 1024.0), "2.0 GiB");
-    }
-}
+mod tests;

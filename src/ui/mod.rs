@@ -5,6 +5,7 @@
 //! log file for later reading. Whatever they print is escaped (`escape`, `fields`).
 
 mod bars;
+mod echo;
 mod escape;
 mod fields;
 mod output;
@@ -26,7 +27,7 @@ use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
 
-pub use bars::{Bars, Snapshot, size};
+pub use bars::{Bars, Snapshot, clear as clear_progress};
 pub use escape::{bounded, escaped, is_unprintable, printable};
 pub use output::{OutputError, Stream, emit};
 pub use plural::{counted, plural};

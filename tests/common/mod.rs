@@ -4,6 +4,8 @@
 
 pub mod batch;
 pub mod planted;
+#[cfg(unix)]
+pub mod terminal;
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -42,11 +42,11 @@ fn free_space_below_the_estimate_is_a_warning_naming_the_folder_and_sizes() {
     // 4 jobs of 10 s: 44,000,000 bytes.
     let warning = space_warning(40, 20_000_000, folder).expect("a warning");
     assert!(
-        warning.starts_with("only 19.1 MiB free where output is"),
+        warning.starts_with("only 19.07 MiB free where output is"),
         "{warning}"
     );
     assert!(
-        warning.contains("40 s of video need about 42.0 MiB"),
+        warning.contains("40 s of video need about 41.96 MiB"),
         "{warning}"
     );
     assert_eq!(space_warning(40, 44_000_000, folder), None);

@@ -275,7 +275,7 @@ async fn a_body_without_a_size_is_stopped_at_the_largest_accepted() {
     assert!(!err.retryable());
     assert!(seen <= 1 << 20, "{seen} bytes taken past the limit");
     assert!(
-        err.to_string().contains("--max-video-bytes (1.0 MiB)"),
+        err.to_string().contains("--max-video-bytes (1.00 MiB)"),
         "{err}"
     );
     assert!(!dest.exists());

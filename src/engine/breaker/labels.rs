@@ -1,5 +1,5 @@
-//! How the breaker reads to people: its changes as log lines, its mode as a short label
-//! for the progress display.
+//! How the breaker reads to people: its changes as log lines, its mode in words for the
+//! progress display.
 
 use std::fmt;
 use std::time::Duration;
@@ -72,23 +72,24 @@ impl fmt::Display for Change {
     }
 }
 
+/// The breaker's mode in words, for the progress line after "at most N at once".
 impl fmt::Display for Mode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            Mode::Full { limit } => write!(f, "full {limit}"),
-            Mode::SafeMode {
-                limit,
-                cooldown_left,
-            } => write!(
+            Mode::Full { .. } => f.write_str("full speed"),
+            Mode::SafeMode { cooldown_left, .. } => write!(
                 f,
-                "safe mode {limit} (cooldown {} left)",
+                "slowed down after provider errors, for another {}",
                 short(cooldown_left)
             ),
-            Mode::Recovering { limit, target } => write!(f, "recovering {limit}/{target}"),
+            Mode::Recovering { target, .. } => write!(f, "speeding back up to {target}"),
             Mode::Holding { limit, ceiling } if limit > ceiling => {
-                write!(f, "probing {limit} (capacity {ceiling})")
+                write!(
+                    f,
+                    "probing for room above the provider's capacity of {ceiling}"
+                )
             }
-            Mode::Holding { limit, .. } => write!(f, "at capacity {limit}"),
+            Mode::Holding { .. } => f.write_str("at the provider's capacity"),
         }
     }
 }

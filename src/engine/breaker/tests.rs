@@ -79,62 +79,72 @@ fn trips_after_threshold_failures_and_recovers_one_step_a_minute() {
     let s = Duration::from_secs;
     let trip = s(30);
     Script::new().run(&[
-        (s(0), Act::Fail(Transient, 10), 20, "full 20"),
-        (s(10), Act::Ok(10), 20, "full 20"),
-        (s(20), Act::Fail(Transient, 10), 20, "full 20"),
+        (s(0), Act::Fail(Transient, 10), 20, "full speed"),
+        (s(10), Act::Ok(10), 20, "full speed"),
+        (s(20), Act::Fail(Transient, 10), 20, "full speed"),
         (
             trip,
             Act::Fail(Transient, 10),
             5,
-            "safe mode 5 (cooldown 10m left)",
+            "slowed down after provider errors, for another 10m",
         ),
         (
             trip + mins(9),
             Act::Tick,
             5,
-            "safe mode 5 (cooldown 1m left)",
+            "slowed down after provider errors, for another 1m",
         ),
         (
             trip + s(599),
             Act::Tick,
             5,
-            "safe mode 5 (cooldown 1s left)",
+            "slowed down after provider errors, for another 1s",
         ),
-        (trip + mins(10), Act::Tick, 6, "recovering 6/20"),
-        (trip + mins(11) - s(1), Act::Tick, 6, "recovering 6/20"),
-        (trip + mins(11), Act::Tick, 7, "recovering 7/20"),
+        (trip + mins(10), Act::Tick, 6, "speeding back up to 20"),
+        (
+            trip + mins(11) - s(1),
+            Act::Tick,
+            6,
+            "speeding back up to 20",
+        ),
+        (trip + mins(11), Act::Tick, 7, "speeding back up to 20"),
         // Ticking late applies every step that was due, each at its own instant.
-        (trip + mins(15), Act::Tick, 11, "recovering 11/20"),
-        (trip + mins(24), Act::Tick, 20, "full 20"),
-        (trip + mins(90), Act::Tick, 20, "full 20"),
+        (trip + mins(15), Act::Tick, 11, "speeding back up to 20"),
+        (trip + mins(24), Act::Tick, 20, "full speed"),
+        (trip + mins(90), Act::Tick, 20, "full speed"),
     ]);
 }
 
 #[test]
 fn a_failure_while_recovering_trips_at_once_and_one_in_safe_mode_restarts_the_cooldown() {
     Script::new().run(&[
-        (mins(0), Act::Fail(Transient, 3), 20, "full 20"),
+        (mins(0), Act::Fail(Transient, 3), 20, "full speed"),
         (
             mins(0),
             Act::Fail(Transient, 3),
             5,
-            "safe mode 5 (cooldown 10m left)",
+            "slowed down after provider errors, for another 10m",
         ),
         (
             mins(4),
             Act::Fail(Transient, 3),
             5,
-            "safe mode 5 (cooldown 10m left)",
+            "slowed down after provider errors, for another 10m",
         ),
-        (mins(13), Act::Tick, 5, "safe mode 5 (cooldown 1m left)"),
-        (mins(15), Act::Tick, 7, "recovering 7/20"),
+        (
+            mins(13),
+            Act::Tick,
+            5,
+            "slowed down after provider errors, for another 1m",
+        ),
+        (mins(15), Act::Tick, 7, "speeding back up to 20"),
         (
             mins(15),
             Act::Fail(RateLimited, 30),
             5,
-            "safe mode 5 (cooldown 10m left)",
+            "slowed down after provider errors, for another 10m",
         ),
-        (mins(25), Act::Tick, 6, "recovering 6/20"),
+        (mins(25), Act::Tick, 6, "speeding back up to 20"),
     ]);
 }
 
@@ -165,13 +175,13 @@ fn failures_in_safe_mode_pause_every_submission_a_little_longer_each_time() {
 #[test]
 fn a_success_after_retries_does_not_reset_the_failure_count() {
     Script::new().run(&[
-        (mins(0), Act::Fail(Transient, 3), 20, "full 20"),
-        (mins(1), Act::OkAfterRetries(3), 20, "full 20"),
+        (mins(0), Act::Fail(Transient, 3), 20, "full speed"),
+        (mins(1), Act::OkAfterRetries(3), 20, "full speed"),
         (
             mins(2),
             Act::Fail(Transient, 3),
             5,
-            "safe mode 5 (cooldown 10m left)",
+            "slowed down after provider errors, for another 10m",
         ),
     ]);
 }
@@ -207,46 +217,71 @@ fn a_learned_ceiling_stops_recovery_and_refused_probes_do_not_trip() {
         script.apply(s(0), Act::Ok(in_flight));
     }
     script.run(&[
-        (s(1), Act::Fail(RateLimited, 9), 20, "full 20"),
+        (s(1), Act::Fail(RateLimited, 9), 20, "full speed"),
         (
             s(1),
             Act::Fail(RateLimited, 10),
             5,
-            "safe mode 5 (cooldown 10m left)",
+            "slowed down after provider errors, for another 10m",
         ),
         (
             s(2),
             Act::Stale(RateLimited, 11),
             5,
-            "safe mode 5 (cooldown 10m left)",
+            "slowed down after provider errors, for another 10m",
         ),
-        (s(1) + mins(10), Act::Tick, 6, "recovering 6/8"),
-        (s(1) + mins(12), Act::Tick, 8, "at capacity 8"),
-        (s(1) + mins(21), Act::Tick, 8, "at capacity 8"),
-        (s(1) + mins(22), Act::Tick, 9, "probing 9 (capacity 8)"),
+        (s(1) + mins(10), Act::Tick, 6, "speeding back up to 8"),
+        (s(1) + mins(12), Act::Tick, 8, "at the provider's capacity"),
+        (s(1) + mins(21), Act::Tick, 8, "at the provider's capacity"),
+        (
+            s(1) + mins(22),
+            Act::Tick,
+            9,
+            "probing for room above the provider's capacity of 8",
+        ),
         (
             s(5) + mins(22),
             Act::Fail(RateLimited, 9),
             8,
-            "at capacity 8",
+            "at the provider's capacity",
         ),
-        (s(5) + mins(42) - s(1), Act::Tick, 8, "at capacity 8"),
-        (s(5) + mins(42), Act::Tick, 9, "probing 9 (capacity 8)"),
+        (
+            s(5) + mins(42) - s(1),
+            Act::Tick,
+            8,
+            "at the provider's capacity",
+        ),
+        (
+            s(5) + mins(42),
+            Act::Tick,
+            9,
+            "probing for room above the provider's capacity of 8",
+        ),
         (
             s(5) + mins(42),
             Act::Fail(RateLimited, 9),
             8,
-            "at capacity 8",
+            "at the provider's capacity",
         ),
-        (s(5) + mins(82), Act::Tick, 9, "probing 9 (capacity 8)"),
+        (
+            s(5) + mins(82),
+            Act::Tick,
+            9,
+            "probing for room above the provider's capacity of 8",
+        ),
         (
             s(5) + mins(82),
             Act::Fail(RateLimited, 9),
             8,
-            "at capacity 8",
+            "at the provider's capacity",
         ),
         // The interval stops doubling at four cooldowns.
-        (s(5) + mins(122), Act::Tick, 9, "probing 9 (capacity 8)"),
+        (
+            s(5) + mins(122),
+            Act::Tick,
+            9,
+            "probing for room above the provider's capacity of 8",
+        ),
     ]);
     assert_eq!(script.breaker.ceiling(), Some(8));
 }
@@ -255,35 +290,60 @@ fn a_learned_ceiling_stops_recovery_and_refused_probes_do_not_trip() {
 fn accepted_probes_raise_the_ceiling_one_step_at_a_time() {
     let mut script = Script::new();
     script.run(&[
-        (mins(0), Act::Fail(RateLimited, 9), 20, "full 20"),
+        (mins(0), Act::Fail(RateLimited, 9), 20, "full speed"),
         (
             mins(0),
             Act::Fail(RateLimited, 9),
             5,
-            "safe mode 5 (cooldown 10m left)",
+            "slowed down after provider errors, for another 10m",
         ),
-        (mins(12), Act::Tick, 8, "at capacity 8"),
-        (mins(22), Act::Tick, 9, "probing 9 (capacity 8)"),
-        (mins(22), Act::Ok(9), 9, "at capacity 9"),
-        (mins(23), Act::Tick, 10, "probing 10 (capacity 9)"),
-        (mins(23), Act::Ok(10), 10, "at capacity 10"),
-        (mins(24), Act::Tick, 11, "probing 11 (capacity 10)"),
-        (mins(24), Act::Fail(RateLimited, 11), 10, "at capacity 10"),
+        (mins(12), Act::Tick, 8, "at the provider's capacity"),
+        (
+            mins(22),
+            Act::Tick,
+            9,
+            "probing for room above the provider's capacity of 8",
+        ),
+        (mins(22), Act::Ok(9), 9, "at the provider's capacity"),
+        (
+            mins(23),
+            Act::Tick,
+            10,
+            "probing for room above the provider's capacity of 9",
+        ),
+        (mins(23), Act::Ok(10), 10, "at the provider's capacity"),
+        (
+            mins(24),
+            Act::Tick,
+            11,
+            "probing for room above the provider's capacity of 10",
+        ),
+        (
+            mins(24),
+            Act::Fail(RateLimited, 11),
+            10,
+            "at the provider's capacity",
+        ),
     ]);
     assert_eq!(script.breaker.ceiling(), Some(10));
     // Probes that reach max drop the ceiling altogether.
     let mut script = Script::new();
     script.run(&[
-        (mins(0), Act::Fail(RateLimited, 20), 20, "full 20"),
+        (mins(0), Act::Fail(RateLimited, 20), 20, "full speed"),
         (
             mins(0),
             Act::Fail(RateLimited, 20),
             5,
-            "safe mode 5 (cooldown 10m left)",
+            "slowed down after provider errors, for another 10m",
         ),
-        (mins(23), Act::Tick, 19, "at capacity 19"),
-        (mins(33), Act::Tick, 20, "probing 20 (capacity 19)"),
-        (mins(33), Act::Ok(20), 20, "full 20"),
+        (mins(23), Act::Tick, 19, "at the provider's capacity"),
+        (
+            mins(33),
+            Act::Tick,
+            20,
+            "probing for room above the provider's capacity of 19",
+        ),
+        (mins(33), Act::Ok(20), 20, "full speed"),
     ]);
     assert_eq!(script.breaker.ceiling(), None);
 }
@@ -291,24 +351,39 @@ fn accepted_probes_raise_the_ceiling_one_step_at_a_time() {
 #[test]
 fn a_429_below_the_ceiling_lowers_it_and_only_429s_at_the_floor_trip() {
     Script::new().run(&[
-        (mins(0), Act::Fail(RateLimited, 9), 20, "full 20"),
+        (mins(0), Act::Fail(RateLimited, 9), 20, "full speed"),
         (
             mins(0),
             Act::Fail(RateLimited, 9),
             5,
-            "safe mode 5 (cooldown 10m left)",
+            "slowed down after provider errors, for another 10m",
         ),
-        (mins(12), Act::Tick, 8, "at capacity 8"),
+        (mins(12), Act::Tick, 8, "at the provider's capacity"),
         // Capacity being measured: each 429 lowers the ceiling, no trip.
-        (mins(13), Act::Fail(RateLimited, 7), 6, "at capacity 6"),
-        (mins(14), Act::Fail(RateLimited, 6), 5, "at capacity 5"),
+        (
+            mins(13),
+            Act::Fail(RateLimited, 7),
+            6,
+            "at the provider's capacity",
+        ),
+        (
+            mins(14),
+            Act::Fail(RateLimited, 6),
+            5,
+            "at the provider's capacity",
+        ),
         // At the floor nothing is left to learn: these count, and two trip.
-        (mins(15), Act::Fail(RateLimited, 5), 5, "at capacity 5"),
         (
             mins(15),
             Act::Fail(RateLimited, 5),
             5,
-            "safe mode 5 (cooldown 10m left)",
+            "at the provider's capacity",
+        ),
+        (
+            mins(15),
+            Act::Fail(RateLimited, 5),
+            5,
+            "slowed down after provider errors, for another 10m",
         ),
     ]);
 }

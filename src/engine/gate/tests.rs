@@ -83,7 +83,7 @@ async fn a_trip_cancels_nothing_and_the_new_limit_applies_as_permits_come_back()
     assert_eq!((snapshot.limit, snapshot.in_flight), (1, 2));
     assert_eq!(
         snapshot.to_string(),
-        "2 in flight, safe mode 1 (cooldown 10m left)"
+        "2 in flight · at most 1 at once (slowed down after provider errors, for another 10m)"
     );
     let mut next = Box::pin(gate.acquire());
     assert!((&mut next).now_or_never().is_none());
@@ -105,10 +105,9 @@ async fn retry_after_holds_every_acquire_until_it_passes() {
     gate.acquire().await.failed(RateLimited, Some(wait));
     let snapshot = gate.snapshot();
     assert_eq!(snapshot.in_flight, 0);
-    assert!(
-        snapshot
-            .to_string()
-            .starts_with("0 in flight, full 20, Retry-After")
+    assert_eq!(
+        snapshot.to_string(),
+        "0 in flight · at most 20 at once (full speed) · paused 1s as the provider asked"
     );
     let permit = tokio::time::timeout(PATIENCE, gate.acquire())
         .await

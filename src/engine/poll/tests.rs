@@ -197,3 +197,22 @@ fn absurd_intervals_and_timeouts_never_overflow_a_wait() {
         elapsed = elapsed.saturating_add(secs(600.0));
     }
 }
+
+#[test]
+fn the_time_a_job_has_left_follows_its_reported_progress() {
+    let mut schedule = PollSchedule::new(PollSettings::default());
+    assert_eq!(schedule.expected_left(secs(0.0)), None);
+    schedule.next_wait(secs(0.0), None, None);
+    // Queued at 0% for 30 s: no basis yet.
+    schedule.next_wait(secs(30.0), Some(0), None);
+    assert_eq!(schedule.expected_left(secs(30.0)), None);
+    // 20% done 20 s after leaving the queue: 80 s more, less the time since that answer.
+    schedule.next_wait(secs(50.0), Some(20), None);
+    assert_eq!(schedule.expected_left(secs(50.0)), Some(secs(80.0)));
+    assert_eq!(schedule.expected_left(secs(60.0)), Some(secs(70.0)));
+    // From there on, the slope between the answers: 1% a second, 25% left at 75%.
+    schedule.next_wait(secs(95.0), Some(65), None);
+    schedule.next_wait(secs(105.0), Some(75), None);
+    let left = schedule.expected_left(secs(105.0)).unwrap().as_secs_f64();
+    assert!((left - 25.0).abs() < 0.01, "{left}");
+}

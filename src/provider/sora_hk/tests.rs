@@ -235,7 +235,7 @@ async fn an_endless_status_answer_is_a_transient_error_not_a_memory_hog() {
     let accepted = client.create(&segment(10)).await.unwrap();
     let err = client.task(&accepted.task_id).await.unwrap_err();
     assert!(
-        matches!(&err, ProviderError::Transient { message, .. } if message.contains("larger than 1.0 MiB")),
+        matches!(&err, ProviderError::Transient { message, .. } if message.contains("larger than 1.00 MiB")),
         "{err:?}"
     );
 }
@@ -249,7 +249,7 @@ async fn an_endless_create_answer_is_ambiguous_since_the_task_is_billed() {
     .await;
     let err = client(&sim).create(&segment(10)).await.unwrap_err();
     assert!(
-        matches!(&err, ProviderError::Ambiguous { message, .. } if message.contains("larger than 1.0 MiB")),
+        matches!(&err, ProviderError::Ambiguous { message, .. } if message.contains("larger than 1.00 MiB")),
         "{err:?}"
     );
     assert_eq!(sim.stats().creates, 1, "the create was billed");
