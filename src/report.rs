@@ -254,7 +254,9 @@ impl PlanReport {
         }
         extra_takes_text(&mut out, &self.extra_takes, "the next run collects");
         if self.jobs_new + self.jobs_changed == 0 {
-            out.push_str(if self.jobs_in_flight + self.jobs_failed == 0 {
+            out.push_str(if self.jobs_total == 0 {
+                "Nothing to generate: no storyboard asks for a video.\n"
+            } else if self.jobs_in_flight + self.jobs_failed == 0 {
                 "Nothing to generate: every video is done.\n"
             } else {
                 "Nothing new to pay for.\n"

@@ -321,6 +321,13 @@ fn missing_input_folder_and_empty_folder() {
         stderr_of(&assert)
             .contains("warning: no storyboard files in input (looking for storyboard*.json")
     );
+    // Not "every video is done": there are no videos to speak of.
+    let printed = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
+    assert!(
+        printed.contains("Nothing to generate: no storyboard asks for a video.")
+            && !printed.contains("every video is done"),
+        "{printed}"
+    );
 }
 
 #[test]
