@@ -173,7 +173,8 @@ fn killed_mid_download_a_rerun_resumes_the_partial_file_with_range() {
 
 /// The narrowest window, which random kills hit only now and then (the chaos test below
 /// did, about one seed in eight): a run killed after a video's sidecar is written but
-/// before the journal's `downloaded` line. Rebuilt by hand: a finished batch, then its
+/// before the journal's `downloaded` line (and before the download's record was removed).
+/// Rebuilt by hand: a finished batch, then its
 /// journal put back as it was at that moment. The rerun skips the video, pays nothing,
 /// downloads nothing, and settles the journal.
 #[test]
@@ -225,11 +226,15 @@ fn killed_between_the_sidecar_and_the_journal_a_rerun_settles_the_job() {
             journal.append(&key, event).unwrap();
         }
     }
+    // Killed between the video's rename and the removal of its download record.
+    let record = output_dir(&project).join("storyboard/Segment_1/1_v1.mp4.origin.tmp");
+    std::fs::write(&record, r#"{"owner": "x"}"#).unwrap();
     let before = sim.stats();
 
     let (code, summary, err) = run(&project, &sim, &["--gen-count", "1"]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(summary["skipped"], 1, "{summary}");
+    assert!(!record.exists(), "the orphaned download record was left");
     let after = sim.stats();
     assert_eq!(
         (after.creates, after.downloads),

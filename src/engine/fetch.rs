@@ -198,6 +198,7 @@ pub(super) fn settle_done(ctx: &Context, mut job: JobSpec) -> JobSpec {
             if let Err(err) = ctx.journal.append(&job.key, &event) {
                 warn!("{}: {err}", job.key);
             }
+            forget_download_record(&job.video);
         }
         _ => {
             info!(
@@ -208,6 +209,18 @@ pub(super) fn settle_done(ctx: &Context, mut job: JobSpec) -> JobSpec {
         }
     }
     job
+}
+
+/// The record of a download whose video was renamed into place just before the run was
+/// killed: nothing resumes from it any more, and no later download of this video will
+/// come by to remove it.
+fn forget_download_record(video: &std::path::Path) {
+    let record = crate::download::origin::path(video);
+    if !crate::download::tmp_path(video).exists()
+        && let Err(err) = crate::download::remove_entry(&record)
+    {
+        warn!("could not remove {}: {err}", record.display());
+    }
 }
 
 /// An earlier video at the same path (a changed segment's, or one whose sidecar was
