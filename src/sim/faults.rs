@@ -158,17 +158,20 @@ pub async fn inject(
 }
 
 /// `--echo-key`: `message` as a careless API writes it, quoting the request's
-/// Authorization header and carrying escape codes (set the terminal's title, clear the
+/// Authorization (or `api-key`) header and carrying escape codes (set the terminal's title, clear the
 /// screen, turn the text red). Without the knob, `message` as it is.
 pub fn echoed(world: &World, headers: &HeaderMap, message: &str) -> String {
     if !world.settings.echo_key {
         return message.to_string();
     }
-    let authorization = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or("none");
-    format!("{message} (you sent Authorization: {authorization}) \x1b]0;owned\x07\x1b[2J\x1b[31m")
+    let sent = |name| headers.get(name).and_then(|value| value.to_str().ok());
+    let quoted = match (sent(header::AUTHORIZATION.as_str()), sent("api-key")) {
+        (Some(authorization), _) => format!("Authorization: {authorization}"),
+        // Azure's shape: the key in a header of its own.
+        (None, Some(key)) => format!("api-key: {key}"),
+        (None, None) => "Authorization: none".to_string(),
+    };
+    format!("{message} (you sent {quoted}) \x1b]0;owned\x07\x1b[2J\x1b[31m")
 }
 
 /// One injected failure; `echo` is added to the text of those that have one.
