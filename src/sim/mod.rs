@@ -460,3 +460,6 @@ fn router(world: Arc<World>) -> Router {
 async fn stats(axum::extract::State(world): axum::extract::State<Arc<World>>) -> axum::Json<Stats> {
     axum::Json(world.stats())
 }
+
+#[cfg(test)]
+mod tests;
