@@ -140,7 +140,8 @@ pub async fn inject(
     let mut response = if world.roll(world.settings.fault_rate) {
         world.count(|stats| stats.faults += 1);
         let echo = echoed(&world, request.headers(), "");
-        injected_fault(&world, &connection, &echo)
+        let openai = request.uri().path().starts_with("/v1/videos");
+        injected_fault(&world, &connection, &echo, openai)
     } else {
         next.run(request).await
     };
@@ -174,11 +175,12 @@ pub fn echoed(world: &World, headers: &HeaderMap, message: &str) -> String {
     format!("{message} (you sent {quoted}) \x1b]0;owned\x07\x1b[2J\x1b[31m")
 }
 
-/// One injected failure; `echo` is added to the text of those that have one.
-fn injected_fault(world: &World, connection: &Connection, echo: &str) -> Response {
+/// One injected failure; `echo` is added to the text of those that have one, and a 500
+/// on the OpenAI side is in OpenAI's error shape.
+fn injected_fault(world: &World, connection: &Connection, echo: &str, openai: bool) -> Response {
     match world.pick(4) {
         0 => bad_gateway_page(echo),
-        1 => server_error(echo),
+        1 => server_error(echo, openai),
         2 => unavailable(echo),
         _ => {
             connection.kill();
@@ -200,9 +202,14 @@ fn bad_gateway_page(echo: &str) -> Response {
     response
 }
 
-fn server_error(echo: &str) -> Response {
+fn server_error(echo: &str, openai: bool) -> Response {
     let message = format!("internal server error{echo}");
-    let body = serde_json::json!({"code": 500, "message": message, "data": null});
+    let body = match openai {
+        true => {
+            serde_json::json!({"error": {"message": message, "type": "server_error", "param": null, "code": null}})
+        }
+        false => serde_json::json!({"code": 500, "message": message, "data": null}),
+    };
     (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response()
 }
 

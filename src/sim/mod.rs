@@ -345,6 +345,25 @@ impl RunningSim {
             Err(refusal) => panic!("the simulator refused a task: {refusal:?}"),
         }
     }
+
+    /// Creates a video through the OpenAI side as another client of the same account
+    /// would (checked, billed, listed), and returns its id. `seconds` and `size` as the
+    /// API takes them (`"8"`, `"1280x720"`).
+    pub fn create_video(&self, prompt: &str, model: &str, seconds: &str, size: &str) -> String {
+        let fields =
+            serde_json::json!({"prompt": prompt, "model": model, "seconds": seconds, "size": size});
+        let fields = fields.as_object().cloned().unwrap_or_default();
+        let durations = self.world.settings.openai_durations.as_deref();
+        let asked = openai::parse_create(&fields, durations)
+            .unwrap_or_else(|err| panic!("the simulator refused a video: {}", err.message));
+        match self
+            .world
+            .create(asked.into_task(None), tokio::time::Instant::now())
+        {
+            Ok(task) => task.id,
+            Err(refusal) => panic!("the simulator refused a video: {refusal:?}"),
+        }
+    }
 }
 
 impl Drop for RunningSim {

@@ -293,3 +293,24 @@ async fn without_echo_key_no_openai_answer_quotes_the_key() {
         assert!(!text.contains("sk-sim"), "{text}");
     }
 }
+
+#[tokio::test]
+async fn injected_500s_on_the_openai_side_are_openai_errors() {
+    let sim = start(SimSettings {
+        fault_rate: 1.0,
+        ..quick()
+    });
+    let mut server_errors = 0;
+    for _ in 0..30 {
+        let sent = api(&sim, Method::GET, "/videos").send().await;
+        let Ok(response) = sent else { continue };
+        if response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+            continue;
+        }
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["type"], "server_error", "{body}");
+        server_errors += 1;
+    }
+    assert!(server_errors > 0, "no 500 in 30 faults");
+    assert_eq!(sim.stats().faults, 30);
+}

@@ -130,3 +130,13 @@ async fn list_knobs_apply_lag_prompt_chars_and_ignored_cursors() {
     assert_eq!(ids(&page), [first]);
     assert_eq!(page["data"][0]["prompt"], "abcd");
 }
+
+#[tokio::test]
+async fn a_video_made_by_another_client_is_billed_and_listed_like_any() {
+    let sim = start(quick());
+    let id = sim.create_video("their shot", "sora-2-pro", "8", "1792x1024");
+    let (_, page) = list(&sim, "").await;
+    assert_eq!(ids(&page), [id]);
+    assert_eq!(page["data"][0]["size"], "1792x1024");
+    assert_eq!(sim.stats().billed_cents, 400);
+}

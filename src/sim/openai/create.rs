@@ -18,7 +18,7 @@ use super::request::{self, Asked};
 use super::{ApiError, refuse_key};
 use crate::sim::faults::{self, Connection};
 use crate::sim::hostile;
-use crate::sim::world::{ReferenceSeen, Refusal, TaskRequest, World};
+use crate::sim::world::{ReferenceSeen, Refusal, World};
 use crate::sim::{AmbiguousAnswer, EndlessBody};
 
 pub async fn create(
@@ -40,17 +40,8 @@ pub async fn create(
             return err.answer(&world, &headers);
         }
     };
-    let task_request = TaskRequest {
-        cost_cents: asked.cost_cents(),
-        shape: asked.size,
-        prompt: asked.prompt,
-        image_url: seen.as_ref().map(|seen| seen.how.clone()),
-        is_pro: asked.is_pro,
-        duration: asked.seconds,
-        model: Some(asked.model),
-    };
     let now = Instant::now();
-    match world.create(task_request, now) {
+    match world.create(asked.into_task(seen.as_ref()), now) {
         Ok(task) => {
             if let Some(seen) = seen {
                 world.count(|stats| {

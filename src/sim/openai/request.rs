@@ -6,6 +6,7 @@
 use serde_json::{Map, Value};
 
 use super::ApiError;
+use crate::sim::world::{ReferenceSeen, TaskRequest};
 
 /// Cents per second of video: `sora-2`, `sora-2-pro` at 720p, and pro at its larger sizes.
 pub const NORMAL_CENTS_PER_SECOND: i64 = 10;
@@ -35,6 +36,19 @@ impl Asked {
             (true, true) => PRO_LARGE_CENTS_PER_SECOND,
         };
         per_second * i64::from(self.seconds)
+    }
+
+    /// The task to make, with how its reference image came (if it had one).
+    pub fn into_task(self, reference: Option<&ReferenceSeen>) -> TaskRequest {
+        TaskRequest {
+            cost_cents: self.cost_cents(),
+            image_url: reference.map(|seen| seen.how.clone()),
+            is_pro: self.is_pro,
+            duration: self.seconds,
+            prompt: self.prompt,
+            shape: self.size,
+            model: Some(self.model),
+        }
     }
 
     /// The size in pixels, width first.
