@@ -140,7 +140,8 @@ pub async fn inject(
     let mut response = if world.roll(world.settings.fault_rate) {
         world.count(|stats| stats.faults += 1);
         let echo = echoed(&world, request.headers(), "");
-        injected_fault(&world, &connection, &echo)
+        let openai = request.uri().path().starts_with("/v1/videos");
+        injected_fault(&world, &connection, &echo, openai)
     } else {
         next.run(request).await
     };
@@ -158,24 +159,28 @@ pub async fn inject(
 }
 
 /// `--echo-key`: `message` as a careless API writes it, quoting the request's
-/// Authorization header and carrying escape codes (set the terminal's title, clear the
+/// Authorization (or `api-key`) header and carrying escape codes (set the terminal's title, clear the
 /// screen, turn the text red). Without the knob, `message` as it is.
 pub fn echoed(world: &World, headers: &HeaderMap, message: &str) -> String {
     if !world.settings.echo_key {
         return message.to_string();
     }
-    let authorization = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or("none");
-    format!("{message} (you sent Authorization: {authorization}) \x1b]0;owned\x07\x1b[2J\x1b[31m")
+    let sent = |name| headers.get(name).and_then(|value| value.to_str().ok());
+    let quoted = match (sent(header::AUTHORIZATION.as_str()), sent("api-key")) {
+        (Some(authorization), _) => format!("Authorization: {authorization}"),
+        // Azure's shape: the key in a header of its own.
+        (None, Some(key)) => format!("api-key: {key}"),
+        (None, None) => "Authorization: none".to_string(),
+    };
+    format!("{message} (you sent {quoted}) \x1b]0;owned\x07\x1b[2J\x1b[31m")
 }
 
-/// One injected failure; `echo` is added to the text of those that have one.
-fn injected_fault(world: &World, connection: &Connection, echo: &str) -> Response {
+/// One injected failure; `echo` is added to the text of those that have one, and a 500
+/// on the OpenAI side is in OpenAI's error shape.
+fn injected_fault(world: &World, connection: &Connection, echo: &str, openai: bool) -> Response {
     match world.pick(4) {
         0 => bad_gateway_page(echo),
-        1 => server_error(echo),
+        1 => server_error(echo, openai),
         2 => unavailable(echo),
         _ => {
             connection.kill();
@@ -197,9 +202,14 @@ fn bad_gateway_page(echo: &str) -> Response {
     response
 }
 
-fn server_error(echo: &str) -> Response {
+fn server_error(echo: &str, openai: bool) -> Response {
     let message = format!("internal server error{echo}");
-    let body = serde_json::json!({"code": 500, "message": message, "data": null});
+    let body = match openai {
+        true => {
+            serde_json::json!({"error": {"message": message, "type": "server_error", "param": null, "code": null}})
+        }
+        false => serde_json::json!({"code": 500, "message": message, "data": null}),
+    };
     (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response()
 }
 

@@ -26,10 +26,11 @@ use axum::Router;
 use axum::routing::get;
 use clap::Args;
 use tokio::sync::oneshot;
+use tokio_util::sync::CancellationToken;
 
 pub use sora_hk::{NORMAL_PRICE, PRO_PRICE};
 pub use video::Video;
-pub use world::{CONTENT_POLICY_MESSAGE, LOST_ANSWER_MARK, Stats};
+pub use world::{CONTENT_POLICY_MESSAGE, FORBIDDEN_MARK, LOST_ANSWER_MARK, ReferenceSeen, Stats};
 
 use world::World;
 
@@ -39,6 +40,7 @@ use crate::cli::{count_in, duration_in, probability};
 const MOST_CLOCK_SKEW: f64 = 10.0 * 365.25 * 86_400.0;
 const MOST_GEN_SECONDS: f64 = 86_400.0;
 const ONE_HOUR: Duration = Duration::from_secs(3600);
+const ONE_WEEK: Duration = Duration::from_secs(7 * 86_400);
 
 /// The simulator's knobs. Every fault is off by default.
 #[derive(Debug, Clone, Args)]
@@ -180,6 +182,33 @@ pub struct SimSettings {
     /// its link on the simulator's CDN]
     #[arg(long, value_name = "TEMPLATE")]
     pub video_url: Option<String>,
+
+    /// OpenAI side: the `seconds` values a create may ask for, for gateways that accept
+    /// other lengths, e.g. 10,15 [default: 4,8,12]
+    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = count_in(1u32, 3600))]
+    pub openai_durations: Option<Vec<u32>>,
+
+    /// OpenAI side: statuses named as gateways name them: `pending`, `processing`,
+    /// `succeeded`, `cancelled` (a `--fail-rate` failure), `expired` (past
+    /// `--expire-after`); moderation failures stay `failed`
+    #[arg(long)]
+    pub gateway_statuses: bool,
+
+    /// OpenAI side: every status answer carries `openai-poll-after-ms: MS`, the server's
+    /// hint for the next poll
+    #[arg(long, value_name = "MS", value_parser = count_in(1u64, 3_600_000))]
+    pub openai_poll_after_ms: Option<u64>,
+
+    /// OpenAI side: a video's content expires this long after it completed: `expires_at`
+    /// says when, and `/content` answers 404 `video_expired` from then on [default: never
+    /// expires, though `expires_at` says an hour]
+    #[arg(long, value_name = "TIME", value_parser = duration_in(Duration::from_millis(1), ONE_WEEK))]
+    pub expire_after: Option<Duration>,
+
+    /// OpenAI side: `/videos/{id}/content` answers 302 to the video on a second origin
+    /// (another port of 127.0.0.1), which counts the requests that arrive there with a key
+    #[arg(long)]
+    pub content_redirect: bool,
 }
 
 /// The answer `--endless-body` makes endless.
@@ -236,6 +265,11 @@ impl Default for SimSettings {
             status_padding: None,
             video_length_lie: None,
             video_url: None,
+            openai_durations: None,
+            gateway_statuses: false,
+            openai_poll_after_ms: None,
+            expire_after: None,
+            content_redirect: false,
         }
     }
 }
@@ -309,10 +343,30 @@ impl RunningSim {
             duration: 10,
             shape: "horizontal".to_string(),
             cost_cents: sora_hk::NORMAL_PRICE,
+            model: None,
         };
         match self.world.create(request, tokio::time::Instant::now()) {
             Ok(task) => task.id,
             Err(refusal) => panic!("the simulator refused a task: {refusal:?}"),
+        }
+    }
+
+    /// Creates a video through the OpenAI side as another client of the same account
+    /// would (checked, billed, listed), and returns its id. `seconds` and `size` as the
+    /// API takes them (`"8"`, `"1280x720"`).
+    pub fn create_video(&self, prompt: &str, model: &str, seconds: &str, size: &str) -> String {
+        let fields =
+            serde_json::json!({"prompt": prompt, "model": model, "seconds": seconds, "size": size});
+        let fields = fields.as_object().cloned().unwrap_or_default();
+        let durations = self.world.settings.openai_durations.as_deref();
+        let asked = openai::parse_create(&fields, durations)
+            .unwrap_or_else(|err| panic!("the simulator refused a video: {}", err.message));
+        match self
+            .world
+            .create(asked.into_task(None), tokio::time::Instant::now())
+        {
+            Ok(task) => task.id,
+            Err(refusal) => panic!("the simulator refused a video: {refusal:?}"),
         }
     }
 }
@@ -335,16 +389,36 @@ pub async fn start(settings: SimSettings) -> std::io::Result<RunningSim> {
     if let Some(path) = &settings.port_file {
         std::fs::write(path, addr.port().to_string())?;
     }
-    let world = Arc::new(World::new(settings));
+    // `--content-redirect` sends downloads to a second listener: another origin.
+    let other_origin = match settings.content_redirect {
+        true => Some(tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?),
+        false => None,
+    };
+    let other_addr = other_origin.as_ref().map(|l| l.local_addr()).transpose()?;
+    let world = Arc::new(World::new(settings).with_other_origin(other_addr));
     let (stop, stopped) = oneshot::channel::<()>();
+    let stopping = CancellationToken::new();
     let app = router(world.clone()).into_make_service_with_connect_info::<faults::Connection>();
+    let server =
+        axum::serve(listener, app).with_graceful_shutdown(stopping.clone().cancelled_owned());
     tokio::spawn(async move {
-        let server = axum::serve(listener, app).with_graceful_shutdown(async {
-            let _ = stopped.await;
-        });
         if let Err(err) = server.await {
             tracing::error!("the simulator stopped: {err}");
         }
+    });
+    if let Some(other_origin) = other_origin {
+        let app = openai::other_origin(world.clone());
+        let server = axum::serve(other_origin, app)
+            .with_graceful_shutdown(stopping.clone().cancelled_owned());
+        tokio::spawn(async move {
+            if let Err(err) = server.await {
+                tracing::error!("the simulator's other origin stopped: {err}");
+            }
+        });
+    }
+    tokio::spawn(async move {
+        let _ = stopped.await;
+        stopping.cancel();
     });
     Ok(RunningSim {
         addr,
@@ -410,3 +484,6 @@ fn router(world: Arc<World>) -> Router {
 async fn stats(axum::extract::State(world): axum::extract::State<Arc<World>>) -> axum::Json<Stats> {
     axum::Json(world.stats())
 }
+
+#[cfg(test)]
+mod tests;

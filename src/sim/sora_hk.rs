@@ -173,6 +173,7 @@ fn parse_create(body: &[u8]) -> Result<TaskRequest, String> {
         duration,
         shape: resolution,
         cost_cents: if is_pro { PRO_PRICE } else { NORMAL_PRICE },
+        model: None,
     })
 }
 

@@ -26,12 +26,12 @@ pub async fn stall(State(world): State<Arc<World>>, request: Request, next: Next
     if let Some(wait) = world.settings.status_retry_after
         && is_status_call(&request)
     {
-        return come_back_later(wait);
+        return come_back_later(wait, &request);
     }
     if let Some(wait) = world.settings.list_retry_after
         && is_list_call(&request)
     {
-        return come_back_later(wait);
+        return come_back_later(wait, &request);
     }
     match world.settings.trickle_status {
         Some(pause) if is_status_call(&request) => {
@@ -59,9 +59,16 @@ fn is_list_call(request: &Request) -> bool {
     request.method() == Method::GET && (path == "/v1/tasks" || path == "/v1/videos")
 }
 
-/// A 429 in the Sora.hk envelope that asks the client to wait `wait` before asking again.
-fn come_back_later(wait: Duration) -> Response {
-    let body = serde_json::json!({"code": 429, "message": "too many requests; come back later", "data": null});
+/// A 429 in the dialect's shape (OpenAI's error, or the Sora.hk envelope) that asks the
+/// client to wait `wait` before asking again.
+fn come_back_later(wait: Duration, request: &Request) -> Response {
+    let message = "too many requests; come back later";
+    let body = match request.uri().path().starts_with("/v1/videos") {
+        true => {
+            serde_json::json!({"error": {"message": message, "type": "requests", "param": null, "code": "rate_limit_exceeded"}})
+        }
+        false => serde_json::json!({"code": 429, "message": message, "data": null}),
+    };
     let mut response = (StatusCode::TOO_MANY_REQUESTS, axum::Json(body)).into_response();
     super::faults::set_retry_after(&mut response, wait);
     response

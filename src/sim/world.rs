@@ -21,6 +21,9 @@ pub struct TaskRequest {
     /// `horizontal`/`vertical` (Sora.hk) or a pixel size like `1280x720` (OpenAI).
     pub shape: String,
     pub cost_cents: i64,
+    /// The OpenAI model asked for (`sora-2`, a dated snapshot…); `None` for a Sora.hk
+    /// task. Each dialect lists only its own tasks.
+    pub model: Option<String>,
 }
 
 /// Where a task is in its life, as of one moment.
@@ -71,7 +74,7 @@ impl Task {
     }
 
     /// When the provider stops working on it (finished or failed).
-    fn ends_at(&self) -> Instant {
+    pub fn ends_at(&self) -> Instant {
         if self.failure.is_some() {
             self.created + self.generation.mul_f64(0.4)
         } else {
@@ -118,10 +121,37 @@ pub struct Stats {
     /// The shortest time between two creates that made a task, in seconds: how a client
     /// staggers its creates (`None` before the second).
     pub closest_creates_seconds: Option<f64>,
+    /// OpenAI calls whose key came in an `api-key` header (Azure's shape) instead of
+    /// `Authorization: Bearer`.
+    pub api_key_header_calls: u64,
+    /// OpenAI creates that made a task and carried an `input_reference`, and the last such
+    /// reference: what proves a client sent the file.
+    pub reference_creates: u64,
+    pub last_reference: Option<ReferenceSeen>,
+    /// Content downloads refused because the video had expired (`--expire-after`).
+    pub expired_downloads: u64,
+    /// `--content-redirect`: requests that reached the other origin, and those of them
+    /// that carried a key (an `Authorization` or `api-key` header) there.
+    pub redirected_requests: u64,
+    pub redirected_with_key: u64,
+}
+
+/// An `input_reference` as the simulator received it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReferenceSeen {
+    /// `file` (a multipart file part), `data_url` or `url` (JSON).
+    pub how: String,
+    /// The image's size and SHA-256 (hex); none for a URL the simulator does not fetch.
+    pub bytes: Option<u64>,
+    pub sha256: Option<String>,
+    /// Its pixel size as `WxH`, read from its header.
+    pub pixels: Option<String>,
 }
 
 pub struct World {
     pub settings: SimSettings,
+    /// `--content-redirect`: the second listener downloads are sent to.
+    pub other_origin: Option<std::net::SocketAddr>,
     /// How far the simulator's clock is ahead of the machine's, in milliseconds.
     clock_skew_ms: AtomicI64,
     inner: Mutex<Inner>,
@@ -154,6 +184,7 @@ impl World {
             .seed
             .map_or_else(fastrand::Rng::new, fastrand::Rng::with_seed);
         World {
+            other_origin: None,
             clock_skew_ms: AtomicI64::new((settings.clock_skew * 1000.0) as i64),
             settings,
             inner: Mutex::new(Inner {
@@ -166,6 +197,13 @@ impl World {
                 answers_lost: HashSet::new(),
                 last_create: None,
             }),
+        }
+    }
+
+    pub fn with_other_origin(self, other_origin: Option<std::net::SocketAddr>) -> Self {
+        World {
+            other_origin,
+            ..self
         }
     }
 
@@ -222,17 +260,37 @@ impl World {
         self.lock().stats.clone()
     }
 
-    /// Whether a request carries the accepted key; a refusal is counted.
+    /// Whether a request carries the accepted key as `Authorization: Bearer`; a refusal
+    /// is counted.
     pub fn admits(&self, headers: &axum::http::HeaderMap) -> bool {
-        let given = headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer "));
-        let admitted = given == Some(self.settings.api_key.as_str());
+        let admitted = self.bearer_matches(headers);
         if !admitted {
             self.count(|stats| stats.unauthorized += 1);
         }
         admitted
+    }
+
+    /// [`World::admits`], or the key in an `api-key` header as Azure OpenAI takes it
+    /// (counted apart, so a test can tell which one a client sent).
+    pub fn admits_bearer_or_api_key(&self, headers: &axum::http::HeaderMap) -> bool {
+        if self.bearer_matches(headers) {
+            return true;
+        }
+        let given = headers.get("api-key").and_then(|value| value.to_str().ok());
+        let admitted = given == Some(self.settings.api_key.as_str());
+        self.count(|stats| match admitted {
+            true => stats.api_key_header_calls += 1,
+            false => stats.unauthorized += 1,
+        });
+        admitted
+    }
+
+    fn bearer_matches(&self, headers: &axum::http::HeaderMap) -> bool {
+        let given = headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer "));
+        given == Some(self.settings.api_key.as_str())
     }
 
     /// The cost the API reports for a task: `--task-cost` when set, else its price.
@@ -305,7 +363,7 @@ impl World {
         if request.is_pro {
             seconds *= PRO_SLOWDOWN;
         }
-        let failure = if request.prompt.contains("FORBIDDEN") {
+        let failure = if request.prompt.contains(FORBIDDEN_MARK) {
             Some(CONTENT_POLICY_MESSAGE.to_string())
         } else if inner.rng.f64() < self.settings.fail_rate {
             Some("generation failed: the upstream model returned no video".to_string())
@@ -352,26 +410,33 @@ impl World {
         Some(task)
     }
 
-    /// The tasks, newest first: one page of them and the total. Tasks younger than
-    /// `--list-lag` are not listed yet.
+    /// The Sora.hk tasks, newest first: one page of them and the total.
     pub fn page(&self, page: usize, page_size: usize) -> (Vec<Task>, usize) {
+        let listed = self.listed(false);
+        let total = listed.len();
+        let tasks = listed
+            .into_iter()
+            .skip(page.saturating_sub(1) * page_size)
+            .take(page_size)
+            .collect();
+        (tasks, total)
+    }
+
+    /// One dialect's tasks (OpenAI's or Sora.hk's), newest first. Tasks younger than
+    /// `--list-lag` are not listed yet.
+    pub fn listed(&self, openai: bool) -> Vec<Task> {
         let inner = self.lock();
         let lag = self.settings.list_lag.unwrap_or_default();
         let now = Instant::now();
-        let listed: Vec<&Task> = inner
+        inner
             .order
             .iter()
             .rev()
             .filter_map(|id| inner.tasks.get(id))
+            .filter(|task| task.request.model.is_some() == openai)
             .filter(|task| now.saturating_duration_since(task.created) >= lag)
-            .collect();
-        let tasks = listed
-            .iter()
-            .skip(page.saturating_sub(1) * page_size)
-            .take(page_size)
-            .map(|task| (*task).clone())
-            .collect();
-        (tasks, listed.len())
+            .cloned()
+            .collect()
     }
 
     /// Notes a download of a task's video; true when this one must stop halfway.
@@ -393,6 +458,10 @@ impl World {
 /// made and billed (as `--ambiguous-answer` says), whatever `--ambiguous-rate` is: tests
 /// use it for a lost create at a known moment.
 pub const LOST_ANSWER_MARK: &str = "LOST-ANSWER";
+
+/// A prompt containing this fails at 40% of its generation time: a content-policy
+/// failure (Sora.hk) or `moderation_blocked` (OpenAI).
+pub const FORBIDDEN_MARK: &str = "FORBIDDEN";
 
 /// Pro tasks take this many times longer than normal ones.
 pub const PRO_SLOWDOWN: f64 = 1.5;
