@@ -54,7 +54,7 @@ async fn create(sim: &RunningSim, prompt: &str) -> String {
 }
 
 async fn wait_for_end(sim: &RunningSim, id: &str) -> Value {
-    for _ in 0..100 {
+    for _ in 0..200 {
         let (_, answer) = call(sim, "GET", &format!("/tasks/{id}"), None).await;
         let status = answer["data"]["status"]
             .as_str()
@@ -70,8 +70,10 @@ async fn wait_for_end(sim: &RunningSim, id: &str) -> Value {
 
 #[tokio::test]
 async fn a_task_goes_from_pending_to_a_downloadable_video() {
+    // Long enough that a busy machine's delays (tens of ms) stay far inside each phase:
+    // pending for the first 0.5 s, then processing, with 50% at 2.5 s.
     let sim = start(SimSettings {
-        gen_seconds: GenSeconds(1.0, 1.0),
+        gen_seconds: GenSeconds(5.0, 5.0),
         ..SimSettings::default()
     });
     let (_, created) = call(
@@ -86,7 +88,7 @@ async fn a_task_goes_from_pending_to_a_downloadable_video() {
     let id = created["data"]["task_id"].as_str().unwrap().to_string();
     let (_, early) = call(&sim, "GET", &format!("/tasks/{id}"), None).await;
     assert_eq!(early["data"]["status"], "pending", "{early}");
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
     let (_, middle) = call(&sim, "GET", &format!("/tasks/{id}"), None).await;
     assert_eq!(middle["data"]["status"], "processing", "{middle}");
     let progress = middle["data"]["progress"].as_u64().unwrap();
