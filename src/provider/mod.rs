@@ -3,6 +3,7 @@
 //! dialect.
 
 pub mod clock;
+pub mod openai;
 mod recent;
 pub mod sora_hk;
 pub mod untrusted;

@@ -18,7 +18,7 @@ use super::{
 use crate::config::ApiKey;
 use crate::storyboard::Segment;
 
-mod answer;
+pub(super) mod answer;
 
 use answer::{
     ambiguous, malformed, request_id_of, transport_error, unusable_id, unwrap_envelope, video_link,
@@ -298,7 +298,7 @@ fn recent_task(item: &Value, redact: &Redactor) -> Option<RecentTask> {
 
 /// A listed shape as `horizontal` or `vertical`, whatever the list calls it; `None` for a
 /// shape this does not know.
-fn orientation(shape: &str) -> Option<String> {
+pub(super) fn orientation(shape: &str) -> Option<String> {
     let shape = shape.trim().to_ascii_lowercase();
     let (wide, tall) = match shape.split_once(['x', ':', '*']) {
         Some((a, b)) => (a.trim().parse::<u32>().ok()?, b.trim().parse::<u32>().ok()?),
@@ -318,7 +318,7 @@ fn orientation(shape: &str) -> Option<String> {
 /// A timestamp as seconds, milliseconds or RFC 3339 text (`Z` or a `+08:00` offset), in
 /// unix milliseconds. Text without a zone is no moment at all (its zone could be any of
 /// 26 hours): `None`, so the search treats the task as of unknown age rather than guess.
-fn unix_ms(value: &Value) -> Option<u64> {
+pub(super) fn unix_ms(value: &Value) -> Option<u64> {
     if let Some(number) = flexible_number(value) {
         // Anything below this is seconds (it is the year 2286 in milliseconds' terms).
         return Some(if number < 1e10 {
@@ -358,7 +358,7 @@ fn zone_of(text: &str) -> Option<(&str, i64)> {
 }
 
 /// A string or number field as text (ids arrive as either).
-fn text_field(data: &Value, field: &str) -> Option<String> {
+pub(super) fn text_field(data: &Value, field: &str) -> Option<String> {
     match &data[field] {
         Value::String(text) if !text.is_empty() => Some(text.clone()),
         Value::Number(number) => Some(number.to_string()),

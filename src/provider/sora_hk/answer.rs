@@ -19,7 +19,7 @@ struct Envelope {
     data: Value,
 }
 
-pub(super) fn ambiguous(err: &reqwest::Error, redact: &Redactor) -> ProviderError {
+pub(in crate::provider) fn ambiguous(err: &reqwest::Error, redact: &Redactor) -> ProviderError {
     ProviderError::Ambiguous {
         message: redact.error_chain(err),
         retry_after: None,
@@ -27,7 +27,7 @@ pub(super) fn ambiguous(err: &reqwest::Error, redact: &Redactor) -> ProviderErro
 }
 
 /// Why a task id from the provider cannot be used (see `Redactor::task_id`).
-pub(super) fn unusable_id(raw: &str, why: &str) -> String {
+pub(in crate::provider) fn unusable_id(raw: &str, why: &str) -> String {
     format!(
         "the provider's task id \"{}\" cannot be used: {why}",
         crate::ui::escaped(raw, 60)
@@ -36,7 +36,12 @@ pub(super) fn unusable_id(raw: &str, why: &str) -> String {
 
 /// An answer without a field the call needs. The excerpt is redacted whole (field names
 /// too): the answer's fields the dialect uses as they are may hold what must not print.
-pub(super) fn malformed(call: &str, field: &str, data: &Value, redact: &Redactor) -> ProviderError {
+pub(in crate::provider) fn malformed(
+    call: &str,
+    field: &str,
+    data: &Value,
+    redact: &Redactor,
+) -> ProviderError {
     ProviderError::Transient {
         message: format!(
             "the provider's {call} answer has no usable \"{field}\": {}",
@@ -85,7 +90,10 @@ fn unsigned_part(link: &str) -> &str {
 }
 
 /// A failure before any answer arrived.
-pub(super) fn transport_error(err: &reqwest::Error, redact: &Redactor) -> ProviderError {
+pub(in crate::provider) fn transport_error(
+    err: &reqwest::Error,
+    redact: &Redactor,
+) -> ProviderError {
     // A connect timeout is a connect error too: nothing was sent.
     if err.is_connect() {
         return ProviderError::Unreachable {
@@ -104,7 +112,7 @@ pub(super) fn transport_error(err: &reqwest::Error, redact: &Redactor) -> Provid
 }
 
 /// The provider's id for one request, which its support asks for.
-pub(super) fn request_id_of(response: &Response, redact: &Redactor) -> Option<String> {
+pub(in crate::provider) fn request_id_of(response: &Response, redact: &Redactor) -> Option<String> {
     response
         .headers()
         .get("x-request-id")
