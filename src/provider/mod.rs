@@ -181,6 +181,18 @@ fn request_id_note(request_id: &Option<String>) -> String {
 /// provider, a user agent naming the tool, proxies from HTTP_PROXY/HTTPS_PROXY, and
 /// `timeout` as the longest silence on a connection.
 pub fn http_client(timeout: Duration) -> reqwest::Client {
+    client(timeout, false)
+}
+
+/// [`http_client`], except that a redirect to another origin (scheme, host, port) than
+/// the request's is refused: for calls whose key travels in a header that reqwest keeps
+/// across redirects (Azure's `api-key`; it drops only `Authorization` and cookies), so
+/// the key never reaches another host.
+pub fn same_origin_http_client(timeout: Duration) -> reqwest::Client {
+    client(timeout, true)
+}
+
+fn client(timeout: Duration, same_origin: bool) -> reqwest::Client {
     static CRYPTO: Once = Once::new();
     CRYPTO.call_once(|| {
         // Fails only if another provider was installed first, which is just as good.
@@ -193,8 +205,14 @@ pub fn http_client(timeout: Duration) -> reqwest::Client {
         // connection that stops sending is dead whatever it carries. API calls add a
         // total deadline of their own (`SoraHk`), so a trickled answer ends too.
         .read_timeout(timeout)
-        .redirect(reqwest::redirect::Policy::custom(|attempt| {
-            match crate::download::redirect_refusal(attempt.previous(), attempt.url()) {
+        .redirect(reqwest::redirect::Policy::custom(move |attempt| {
+            let first = attempt.previous().first().map(url::Url::origin);
+            let elsewhere = same_origin && first.is_some_and(|at| at != attempt.url().origin());
+            let refusal = match elsewhere {
+                true => Some("a redirect to another origin, which must not get the API key"),
+                false => crate::download::redirect_refusal(attempt.previous(), attempt.url()),
+            };
+            match refusal {
                 Some(why) => attempt.error(why),
                 None => attempt.follow(),
             }

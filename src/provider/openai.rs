@@ -94,6 +94,9 @@ pub struct OpenAi {
 
 impl OpenAi {
     /// `deadline`: the longest one API call may take in all (`--request-timeout`).
+    /// With [`AuthHeader::ApiKey`], calls go through a client of their own that follows no
+    /// redirect to another origin (`same_origin_http_client`, idle timeout `deadline`):
+    /// reqwest drops `Authorization` on such redirects, but keeps an `api-key` header.
     pub fn new(
         http: reqwest::Client,
         base_url: &Url,
@@ -105,6 +108,10 @@ impl OpenAi {
         let mut public = base_url.clone();
         let _ = public.set_username("");
         let _ = public.set_password(None);
+        let http = match options.auth {
+            AuthHeader::Authorization => http,
+            AuthHeader::ApiKey => super::same_origin_http_client(deadline),
+        };
         OpenAi {
             http,
             base: base_url.as_str().trim_end_matches('/').to_string(),

@@ -101,6 +101,36 @@ async fn final_status(client: &OpenAi, id: &str) -> TaskStatus {
 /// A server that answers every request with `answer` and sends each request's head and
 /// body (as text) down the channel: for what the simulator does not show.
 async fn capturing(answer: &'static str) -> (String, mpsc::UnboundedReceiver<String>) {
+    serve(move |_| {
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
+             Connection: close\r\n\r\n{answer}",
+            answer.len()
+        )
+    })
+    .await
+}
+
+/// A server that redirects every request to the same path under `to`.
+async fn redirecting(to: &str) -> String {
+    let to = to.to_string();
+    let (base, _requests) = serve(move |request| {
+        let path = request.split(' ').nth(1).unwrap_or("/");
+        let path = path.strip_prefix("/v1").unwrap_or(path);
+        format!(
+            "HTTP/1.1 302 Found\r\nLocation: {to}{path}\r\nContent-Length: 0\r\n\
+             Connection: close\r\n\r\n"
+        )
+    })
+    .await;
+    base
+}
+
+/// A loopback server at `http://…/v1` that answers each request with `reply(request)` and
+/// sends the request (head and body, as text) down the channel.
+async fn serve(
+    reply: impl Fn(&str) -> String + Send + 'static,
+) -> (String, mpsc::UnboundedReceiver<String>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (seen, requests) = mpsc::unbounded_channel();
@@ -117,14 +147,10 @@ async fn capturing(answer: &'static str) -> (String, mpsc::UnboundedReceiver<Str
                 }
                 request.extend_from_slice(&buffer[..read]);
             }
-            let _ = seen.send(String::from_utf8_lossy(&request).into_owned());
-            let reply = format!(
-                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
-                 Connection: close\r\n\r\n{answer}",
-                answer.len()
-            );
-            let _ = socket.write_all(reply.as_bytes()).await;
+            let request = String::from_utf8_lossy(&request).into_owned();
+            let _ = socket.write_all(reply(&request).as_bytes()).await;
             let _ = socket.shutdown().await;
+            let _ = seen.send(request);
         }
     });
     (format!("http://{addr}/v1"), requests)

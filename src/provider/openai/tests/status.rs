@@ -262,3 +262,51 @@ async fn expired_content_is_a_final_download_failure_not_a_retry_loop() {
     );
     assert!(!error.retryable(), "{error}");
 }
+
+#[tokio::test]
+async fn an_api_key_header_never_follows_a_redirect_to_another_origin() {
+    let (elsewhere, mut requests) = capturing(r#"{"id": "video_1", "status": "queued"}"#).await;
+    let base = redirecting(&elsewhere).await;
+    let azure = Options {
+        auth: AuthHeader::ApiKey,
+        ..Options::default()
+    };
+    let refused = client_at(&base, azure).video("video_1").await.unwrap_err();
+    assert!(
+        matches!(&refused, ProviderError::Transient { message, .. } if message.contains("another origin")),
+        "{refused:?}"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(requests.try_recv().is_err(), "the other origin was called");
+    // A Bearer key is dropped on the way (by reqwest), so that redirect is followed.
+    let status = client_at(&base, Options::default()).video("video_1").await;
+    assert_eq!(status.unwrap().phase, TaskPhase::Queued);
+    let request = requests.recv().await.unwrap().to_ascii_lowercase();
+    assert!(!request.contains("authorization"), "{request}");
+}
+
+#[tokio::test]
+async fn the_same_origin_client_keeps_an_api_key_from_a_content_redirect() {
+    let sim = start(SimSettings {
+        content_redirect: true,
+        ..quick()
+    })
+    .await;
+    let client = client(&sim);
+    let accepted = client.create(&segment("a fox", 4)).await.unwrap();
+    let TaskPhase::Completed { video_url } = final_status(&client, &accepted.task_id).await.phase
+    else {
+        panic!("not completed")
+    };
+    let answer = crate::provider::same_origin_http_client(Duration::from_secs(5))
+        .get(video_url)
+        .header("api-key", KEY)
+        .send()
+        .await;
+    assert!(answer.is_err_and(|err| err.is_redirect()));
+    assert_eq!(
+        sim.stats().redirected_requests,
+        0,
+        "the other origin was not called"
+    );
+}
