@@ -231,7 +231,13 @@ impl OpenAi {
         let poll_after = answer::poll_hint(response.headers());
         let video = answer::read(response, &self.redact, Some(task_id)).await?;
         let content = format!("{}/videos/{segment}/content", self.public_base);
-        let phase = answer::phase(&video, &content, &self.redact)?;
+        let provider_now_ms = self.clock.offset_ms().map(|offset| {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |since| since.as_millis() as u64);
+            now.saturating_add_signed(offset)
+        });
+        let phase = answer::phase(&video, &content, &self.redact, provider_now_ms)?;
         Ok(TaskStatus {
             phase,
             poll_after,

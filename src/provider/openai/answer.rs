@@ -66,6 +66,8 @@ pub async fn read(
     let quota = [said("code"), said("type")].contains(&Some("insufficient_quota"));
     Err(match status {
         StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => ProviderError::Unauthorized { message },
+        // OpenAI says 429 `insufficient_quota`; gateways that sell credits say 402.
+        StatusCode::PAYMENT_REQUIRED => ProviderError::OutOfMoney { message },
         StatusCode::TOO_MANY_REQUESTS if quota => ProviderError::OutOfMoney { message },
         StatusCode::TOO_MANY_REQUESTS => ProviderError::RateLimited {
             retry_after: wait,
@@ -128,14 +130,27 @@ pub fn poll_hint(headers: &HeaderMap) -> Option<Duration> {
 
 /// A video object's status, normalised: OpenAI's `queued | in_progress | completed |
 /// failed` and the gateways' `pending | processing | succeeded | cancelled | expired`.
-/// A completed video is fetched from `content` (its `/content` URL), with the key.
-pub fn phase(video: &Value, content: &str, redact: &Redactor) -> Result<TaskPhase, ProviderError> {
+/// A completed video is fetched from `content` (its `/content` URL), with the key, unless
+/// its `expires_at` has passed by [`EXPIRY_MARGIN_MS`] on the provider's clock
+/// (`provider_now_ms`, when known): its content is gone then, and a download could only
+/// fail.
+pub fn phase(
+    video: &Value,
+    content: &str,
+    redact: &Redactor,
+    provider_now_ms: Option<u64>,
+) -> Result<TaskPhase, ProviderError> {
     let status = video["status"].as_str().unwrap_or_default();
+    let expires_ms = unix_ms(&video["expires_at"]);
+    let gone = expires_ms
+        .zip(provider_now_ms)
+        .is_some_and(|(expires, now)| expires.saturating_add(EXPIRY_MARGIN_MS) < now);
     Ok(match status.trim().to_ascii_lowercase().as_str() {
         "queued" | "pending" | "submitted" => TaskPhase::Queued,
         "in_progress" | "processing" | "running" => TaskPhase::Running {
             progress: flexible_number(&video["progress"]).map(|p| p.clamp(0.0, 100.0) as u8),
         },
+        "completed" | "succeeded" | "success" if gone => expired(expires_ms),
         "completed" | "succeeded" | "success" => TaskPhase::Completed {
             video_url: Url::parse(content)
                 .map_err(|_| malformed("/videos/{id}", "id", video, redact))?,
@@ -147,13 +162,26 @@ pub fn phase(video: &Value, content: &str, redact: &Redactor) -> Result<TaskPhas
             message: failure(video, "the provider cancelled the video"),
         },
         // Only a finished video expires: its content is gone, so no download can succeed.
-        "expired" => TaskPhase::Failed {
-            message: "the provider reports the video expired: its content was deleted before \
-                      it was downloaded (OpenAI keeps videos about an hour; download promptly)"
-                .to_string(),
-        },
+        "expired" => expired(expires_ms),
         _ => return Err(malformed("/videos/{id}", "status", video, redact)),
     })
+}
+
+/// How long past its `expires_at` a completed video is taken for gone: a wrong verdict
+/// loses a paid video, a late one costs a download that fails.
+pub const EXPIRY_MARGIN_MS: u64 = 60_000;
+
+/// The final failure of a video whose content expired (at `expires_ms`, when known).
+fn expired(expires_ms: Option<u64>) -> TaskPhase {
+    let when = expires_ms
+        .and_then(|ms| std::time::UNIX_EPOCH.checked_add(Duration::from_millis(ms)))
+        .map(|at| format!(" at {}", humantime::format_rfc3339_seconds(at)))
+        .unwrap_or_default();
+    TaskPhase::Failed {
+        message: format!(
+            "the video expired at the provider{when} before it was downloaded: its content              is deleted and cannot be fetched any more (OpenAI keeps videos for a limited              time; a rerun soon after completion downloads them)"
+        ),
+    }
 }
 
 /// A failed video's reason: the provider's `error.message` and `error.code` (e.g.
@@ -246,7 +274,7 @@ mod tests {
     const CONTENT: &str = "http://api.test/v1/videos/v1/content";
 
     fn phase_of(video: Value) -> TaskPhase {
-        phase(&video, CONTENT, &Redactor::default()).unwrap()
+        phase(&video, CONTENT, &Redactor::default(), None).unwrap()
     }
 
     #[test]
@@ -278,8 +306,33 @@ mod tests {
             matches!(&expired, TaskPhase::Failed { message } if message.contains("expired")),
             "{expired:?}"
         );
-        let unknown = phase(&json!({"status": "weird"}), CONTENT, &Redactor::default());
+        let unknown = phase(
+            &json!({"status": "weird"}),
+            CONTENT,
+            &Redactor::default(),
+            None,
+        );
         assert!(matches!(unknown, Err(ProviderError::Transient { .. })));
+    }
+
+    #[test]
+    fn a_completed_video_past_its_expiry_is_a_failure_naming_it() {
+        let video = json!({"status": "completed", "expires_at": 1_795_676_400});
+        let at = |now_ms| phase(&video, CONTENT, &Redactor::default(), now_ms).unwrap();
+        let expiry_ms = 1_795_676_400_000;
+        assert!(
+            matches!(at(None), TaskPhase::Completed { .. }),
+            "no clock, no verdict"
+        );
+        let within_margin = at(Some(expiry_ms + EXPIRY_MARGIN_MS));
+        assert!(matches!(within_margin, TaskPhase::Completed { .. }));
+        let TaskPhase::Failed { message } = at(Some(expiry_ms + EXPIRY_MARGIN_MS + 1)) else {
+            panic!("still downloadable")
+        };
+        assert!(
+            message.contains("expired at the provider at 2026-11-26T07:00:00Z"),
+            "{message}"
+        );
     }
 
     #[test]
@@ -292,6 +345,87 @@ mod tests {
         assert!(message.starts_with("Blocked."), "{message}");
         assert!(message.ends_with("(moderation_blocked)"), "{message}");
         assert!(!message.chars().any(char::is_control), "{message:?}");
+    }
+
+    /// What `read` makes of an answer with this status, body and headers.
+    async fn class_of(status: u16, body: &str, headers: &[(&str, &str)]) -> ProviderError {
+        let mut answer = axum::http::Response::builder().status(status);
+        for (name, value) in headers {
+            answer = answer.header(*name, *value);
+        }
+        let answer = Response::from(answer.body(body.to_string()).unwrap());
+        let redact = Redactor::new(["sk-secret-key-0123456789".to_string()]);
+        read(answer, &redact, None).await.unwrap_err()
+    }
+
+    fn error(kind: &str, message: &str) -> String {
+        json!({"error": {"message": message, "type": kind, "code": kind}}).to_string()
+    }
+
+    #[tokio::test]
+    async fn each_error_answer_maps_to_the_class_the_engine_acts_on() {
+        use ProviderError as E;
+        let refused = class_of(400, &error("invalid_request_error", "Bad size."), &[]).await;
+        assert!(
+            matches!(&refused, E::Rejected { message, .. } if message == "HTTP 400: Bad size."),
+            "{refused:?}"
+        );
+        for status in [401, 403] {
+            let echoed = error("invalid_api_key", "Bad key sk-secret-key-0123456789");
+            let err = class_of(status, &echoed, &[]).await;
+            assert!(
+                matches!(&err, E::Unauthorized { message } if message.ends_with("Bad key [redacted]")),
+                "{err:?}"
+            );
+        }
+        let broke = class_of(429, &error("insufficient_quota", "Quota."), &[]).await;
+        assert!(matches!(broke, E::OutOfMoney { .. }), "{broke:?}");
+        let broke = class_of(402, "{}", &[]).await;
+        assert!(matches!(broke, E::OutOfMoney { .. }), "{broke:?}");
+        let busy = class_of(
+            429,
+            &error("requests", "Slow."),
+            &[("retry-after-ms", "1500")],
+        )
+        .await;
+        assert!(
+            matches!(busy, E::RateLimited { retry_after: Some(wait), .. } if wait == Duration::from_millis(1500)),
+            "{busy:?}"
+        );
+        let later = class_of(503, "", &[("retry-after", "3")]).await;
+        assert!(matches!(later, E::RateLimited { .. }), "{later:?}");
+        let page = "<html><title>502 Bad Gateway</title></html>";
+        for (status, body) in [(408, ""), (409, ""), (500, "{}"), (502, page), (503, "")] {
+            let err = class_of(status, body, &[]).await;
+            assert!(matches!(err, E::Transient { .. }), "{status}: {err:?}");
+        }
+        let no_list = class_of(404, "", &[]).await;
+        assert!(matches!(no_list, E::Rejected { .. }), "{no_list:?}");
+    }
+
+    #[test]
+    fn a_create_error_that_may_stand_for_a_billed_video_is_ambiguous() {
+        let wait = Some(Duration::from_secs(2));
+        let transient = ProviderError::Transient {
+            message: "HTTP 502".to_string(),
+            request_id: None,
+        };
+        let err = create_error(transient, StatusCode::BAD_GATEWAY, wait);
+        assert!(
+            matches!(err, ProviderError::Ambiguous { retry_after, .. } if retry_after == wait),
+            "{err:?}"
+        );
+        let limited = || ProviderError::RateLimited {
+            retry_after: wait,
+            request_id: None,
+        };
+        let err = create_error(limited(), StatusCode::SERVICE_UNAVAILABLE, wait);
+        assert!(matches!(err, ProviderError::Ambiguous { .. }), "{err:?}");
+        let err = create_error(limited(), StatusCode::TOO_MANY_REQUESTS, wait);
+        assert!(
+            matches!(err, ProviderError::RateLimited { .. }),
+            "not created: {err:?}"
+        );
     }
 
     #[test]
