@@ -231,18 +231,21 @@ impl OpenAi {
         let poll_after = answer::poll_hint(response.headers());
         let video = answer::read(response, &self.redact, Some(task_id)).await?;
         let content = format!("{}/videos/{segment}/content", self.public_base);
-        let provider_now_ms = self.clock.offset_ms().map(|offset| {
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |since| since.as_millis() as u64);
-            now.saturating_add_signed(offset)
-        });
-        let phase = answer::phase(&video, &content, &self.redact, provider_now_ms)?;
+        let phase = answer::phase(&video, &content, &self.redact, self.provider_now_ms())?;
         Ok(TaskStatus {
             phase,
             poll_after,
             raw: self.redact.json_to_keep(video),
         })
+    }
+
+    /// Now on the provider's clock, in unix milliseconds, once an answer's `Date` told it.
+    fn provider_now_ms(&self) -> Option<u64> {
+        let offset = self.clock.offset_ms()?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| since.as_millis() as u64);
+        Some(now.saturating_add_signed(offset))
     }
 
     /// One page (1-based) of `GET /videos?order=desc`, newest first (see `cursor`).

@@ -217,8 +217,13 @@ pub fn page(
         .iter()
         .filter_map(|item| recent_task(item, redact))
         .collect();
-    let next = text_field(listed, "last_id")
-        .or_else(|| items.last().and_then(|item| text_field(item, "id")));
+    // The last entry's own id first: ids come through `Redactor::json` as they are, while
+    // `last_id` is redacted like any text (a short proxy password inside an id would
+    // break it).
+    let next = items
+        .last()
+        .and_then(|item| text_field(item, "id"))
+        .or_else(|| text_field(listed, "last_id"));
     let page = RecentPage {
         unreadable: items.len() - tasks.len(),
         tasks,
@@ -438,6 +443,21 @@ mod tests {
         assert_eq!(poll_hint(&headers), Some(LONGEST_RETRY_AFTER));
         headers.insert("openai-poll-after-ms", "-5".parse().unwrap());
         assert_eq!(poll_hint(&headers), None);
+    }
+
+    #[test]
+    fn the_next_page_starts_after_the_last_listed_id_as_the_provider_wrote_it() {
+        let redact = Redactor::new(["abcd".to_string()]);
+        let listed = json!({"data": [{"id": "video_abcd1", "prompt": "p"}],
+            "last_id": "video_abcd1", "has_more": true});
+        let (page, next) = page(&redact.json(listed), &redact).unwrap();
+        assert_eq!(page.tasks.len(), 1);
+        assert_eq!(next.as_deref(), Some("video_abcd1"), "not redacted");
+        let unknown_shape = json!({"videos": []});
+        assert!(
+            super::page(&unknown_shape, &redact).is_err(),
+            "no \"no videos\""
+        );
     }
 
     #[test]
