@@ -1,13 +1,12 @@
-//! What a batch will cost before it runs: prices from the flags, from the provider's
-//! `GET /pricing`, or the documented defaults, and the balance to compare against.
-//! Pricing rule: per task, as the provider documents it (a pro job costs `pro_cents`
-//! whatever its length).
+//! What a batch will cost before it runs: the provider's price model (its
+//! `Capabilities`), at prices from the flags, from the provider's own answer, or its
+//! documented ones, and the balance to compare against. Every job is priced by
+//! `PriceModel::price_of`: the dry run, the plan's tally and budget mode alike.
 
 use futures_util::future::BoxFuture;
 use serde::Serialize;
 
-use crate::plan::Prices;
-use crate::provider::{Provider, ProviderError};
+use crate::provider::{Capabilities, PriceModel, Prices, Provider, ProviderError};
 
 /// Where the prices of an estimate came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -53,7 +52,8 @@ pub struct PriceSettings {
 /// Everything a cost estimate needs.
 #[derive(Debug, Clone)]
 pub struct Quote {
-    pub prices: Prices,
+    /// The provider's price model, at the prices resolved.
+    pub prices: PriceModel,
     pub source: PriceSource,
     pub currency: String,
     pub balance_cents: Option<i64>,
@@ -63,11 +63,16 @@ pub struct Quote {
     pub key_refused: Option<String>,
 }
 
-/// Resolves prices: settings first, then the provider (when there is a key), then the
-/// documented defaults. Asks for the balance too when it can. Never fails: a provider that
-/// cannot be asked becomes a warning. The dry run prices with it, and so does a run whose
-/// balance refused a job (see `engine::budget`).
-pub async fn quote(settings: PriceSettings, provider: Option<&dyn Provider>) -> Quote {
+/// Resolves prices in the model `capabilities` declare: settings first, then the provider
+/// (when there is a key and it says its prices), then the documented ones. Asks for the
+/// balance too when it can. Never fails: a provider that cannot be asked becomes a
+/// warning. The dry run prices with it, and so does a run whose balance refused a job
+/// (see `engine::budget`).
+pub async fn quote(
+    settings: PriceSettings,
+    capabilities: &Capabilities,
+    provider: Option<&dyn Provider>,
+) -> Quote {
     let needs_pricing = settings.normal_cents.is_none() || settings.pro_cents.is_none();
     let (pricing, balance) = match provider {
         Some(provider) if needs_pricing => {
@@ -99,12 +104,11 @@ pub async fn quote(settings: PriceSettings, provider: Option<&dyn Provider>) -> 
         }
         None => None,
     };
-    let base = fetched
-        .as_ref()
-        .map_or(Prices::DOCUMENTED, |pricing| Prices {
-            normal_cents: pricing.normal_cents,
-            pro_cents: pricing.pro_cents,
-        });
+    let model = capabilities.price_model;
+    let base = fetched.as_ref().map_or(model.prices(), |pricing| Prices {
+        normal_cents: pricing.normal_cents,
+        pro_cents: pricing.pro_cents,
+    });
     let source = match (settings.normal_cents, settings.pro_cents, &fetched) {
         (Some(_), Some(_), _) => PriceSource::Settings,
         (None, None, Some(_)) => PriceSource::Provider,
@@ -113,10 +117,10 @@ pub async fn quote(settings: PriceSettings, provider: Option<&dyn Provider>) -> 
         _ => PriceSource::Mixed,
     };
     Quote {
-        prices: Prices {
+        prices: model.at(Prices {
             normal_cents: settings.normal_cents.unwrap_or(base.normal_cents),
             pro_cents: settings.pro_cents.unwrap_or(base.pro_cents),
-        },
+        }),
         source,
         currency: fetched.map_or_else(|| "USD".to_string(), |pricing| pricing.currency),
         balance_cents,
@@ -166,29 +170,32 @@ mod tests {
         assert_eq!(money(300, "CNY"), "3.00 CNY");
     }
 
+    use crate::provider::sora_hk::CAPABILITIES;
+
     #[tokio::test]
     async fn without_a_provider_settings_then_defaults_apply() {
-        let quote = quote(PriceSettings::default(), None).await;
-        assert_eq!(quote.prices, Prices::DOCUMENTED);
+        let quote = quote(PriceSettings::default(), &CAPABILITIES, None).await;
+        assert_eq!(quote.prices, CAPABILITIES.price_model);
         assert_eq!(quote.source, PriceSource::Default);
         assert_eq!(quote.balance_cents, None);
         let settings = PriceSettings {
             normal_cents: Some(5),
             pro_cents: None,
         };
-        let quote = super::quote(settings, None).await;
+        let quote = super::quote(settings, &CAPABILITIES, None).await;
         assert_eq!(
             quote.prices,
-            Prices {
+            PriceModel::PerTask(Prices {
                 normal_cents: 5,
                 pro_cents: 30
-            }
+            })
         );
         assert_eq!(quote.source, PriceSource::Mixed);
         let both = PriceSettings {
             normal_cents: Some(5),
             pro_cents: Some(50),
         };
-        assert_eq!(super::quote(both, None).await.source, PriceSource::Settings);
+        let quote = super::quote(both, &CAPABILITIES, None).await;
+        assert_eq!(quote.source, PriceSource::Settings);
     }
 }

@@ -11,8 +11,9 @@ use serde::Serialize;
 use unicode_width::UnicodeWidthStr;
 
 use crate::engine::ExtraTake;
-use crate::plan::{Plan, Prices, Tally};
+use crate::plan::{Plan, Tally};
 use crate::pricing::{PriceSource, Quote, money};
+use crate::provider::{PriceUnit, Prices};
 use crate::storyboard::Problem;
 use crate::ui::{counted, plural, printable};
 
@@ -31,7 +32,9 @@ pub struct PlanReport {
     pub estimated_cost_cents: u64,
     pub price_source: PriceSource,
     pub balance_cents: Option<i64>,
+    /// Per normal and pro job, or per second of their video: `price_unit` says which.
     pub prices: Prices,
+    pub price_unit: PriceUnit,
     pub currency: String,
     pub storyboards: Vec<StoryboardLine>,
     /// Storyboards left out because they are invalid (only with --skip-invalid).
@@ -119,7 +122,8 @@ impl PlanReport {
             estimated_cost_cents: total.cost_cents,
             price_source: quote.source,
             balance_cents: quote.balance_cents,
-            prices: quote.prices,
+            prices: quote.prices.prices(),
+            price_unit: quote.prices.unit(),
             currency: quote.currency.clone(),
             storyboards,
             invalid_storyboards: plan
@@ -215,11 +219,19 @@ impl PlanReport {
                 cost(tally.cost_cents)
             );
         }
+        let (normal, pro) = (self.prices.normal_cents, self.prices.pro_cents);
+        let (normal, pro) = (cost(u64::from(normal)), cost(u64::from(pro)));
+        let prices = match self.price_unit {
+            PriceUnit::Task => {
+                format!("{normal} per normal job, {pro} per pro job, charged per task")
+            }
+            PriceUnit::Second => format!(
+                "{normal} per second of normal video, {pro} per second of pro video, charged per second"
+            ),
+        };
         let _ = writeln!(
             out,
-            "\nPrices: {} per normal job, {} per pro job, charged per task ({}).",
-            cost(u64::from(self.prices.normal_cents)),
-            cost(u64::from(self.prices.pro_cents)),
+            "\nPrices: {prices} ({}).",
             self.price_source.describe()
         );
         if let Some(balance) = self.balance_cents {

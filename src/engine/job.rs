@@ -5,26 +5,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
 use super::gate::Permit;
 use super::outcome::{Failure, JobOutcome};
 use super::reconcile::Since;
+use super::task::{Owned, not_started, round};
 use super::{Context, JobSpec, StopReason, unix_ms};
 use crate::engine::breaker::FailureClass;
 use crate::journal::{Event, Outcome, Stage};
 use crate::provider::{Accepted, ProviderError};
-
-/// A task at the provider that this job owns.
-pub(super) struct Owned {
-    pub task_id: String,
-    pub cost_cents: Option<i64>,
-    /// When it was submitted (unix ms), for the poll schedule and the sidecar.
-    pub submitted_ms: u64,
-    /// Held from submission until the provider says the task has finished.
-    pub permit: Option<Permit>,
-}
 
 /// Where to pick a job up, from what the journal says about it.
 enum Start {
@@ -371,22 +361,4 @@ async fn refused(ctx: &Context, job: &JobSpec, error: ProviderError) -> JobOutco
             JobOutcome::Failed(Failure::Rejected, other.to_string())
         }
     }
-}
-
-pub(super) fn not_started(ctx: &Context) -> JobOutcome {
-    JobOutcome::NotStarted(
-        ctx.stop_reason()
-            .map_or_else(|| "stopped".to_string(), |r| r.short()),
-    )
-}
-
-/// Durations in messages, to the millisecond at most.
-pub(super) fn round(duration: Duration) -> Duration {
-    Duration::from_millis(duration.as_millis() as u64)
-}
-
-/// How long ago a unix-ms moment was, as a tokio instant (for the poll schedule).
-pub(super) fn instant_of(at_ms: u64) -> Instant {
-    let ago = Duration::from_millis(unix_ms().saturating_sub(at_ms));
-    Instant::now().checked_sub(ago).unwrap_or_else(Instant::now)
 }
