@@ -75,10 +75,16 @@ pub async fn quote(
 ) -> Quote {
     let needs_pricing = settings.normal_cents.is_none() || settings.pro_cents.is_none();
     let (pricing, balance) = match provider {
-        Some(provider) if needs_pricing => {
-            tokio::join!(asked(provider.pricing()), asked(provider.balance()))
+        Some(provider) => {
+            let pricing = (needs_pricing && capabilities.live_prices)
+                .then(|| provider.pricing())
+                .flatten();
+            let balance = capabilities
+                .has_balance
+                .then(|| provider.balance())
+                .flatten();
+            tokio::join!(asked(pricing), asked(balance))
         }
-        Some(provider) => (None, asked(provider.balance()).await),
         None => (None, None),
     };
     let mut warnings = Vec::new();

@@ -470,41 +470,4 @@ fn seconds(total: u64) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use crate::engine::{BalanceShortfall, Summary, UnfitJob};
-
-    fn unfit(segment: u32, price_cents: u64) -> UnfitJob {
-        UnfitJob {
-            storyboard: "ep1/storyboard.json".to_string(),
-            segment,
-            version: 1,
-            price_cents,
-        }
-    }
-
-    #[test]
-    fn many_jobs_that_did_not_fit_the_balance_are_counted_and_the_first_few_named() {
-        let jobs: Vec<UnfitJob> = (1..=8).map(|segment| unfit(segment, 30)).collect();
-        let summary = Summary {
-            jobs_total: 9,
-            done: 1,
-            not_started: 8,
-            balance_shortfall: Some(BalanceShortfall {
-                balance_cents: Some(2),
-                currency: "USD".to_string(),
-                needed_cents: 240,
-                jobs,
-            }),
-            ..Summary::default()
-        };
-        let text = super::summary_text(&summary);
-        assert!(
-            text.contains("8 jobs did not fit the provider's balance ($0.02 left); together they cost $2.40: top up your account and run again to make them."),
-            "{text}"
-        );
-        assert!(text.contains("  did not fit: ep1/storyboard.json segment 5 v1 ($0.30)\n"));
-        assert!(!text.contains("segment 6 v1"), "five are named: {text}");
-        assert!(text.contains("… and 3 more"), "{text}");
-        assert!(!text.contains("not submitted"), "the line says it: {text}");
-    }
-}
+mod tests;

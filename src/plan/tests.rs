@@ -160,6 +160,15 @@ fn tallies_count_only_work_to_do() {
         }
     );
     assert_eq!(total.total(), 5);
+    // Priced per second of video instead: the same jobs, the provider's other model.
+    let per_second = crate::provider::PriceModel::PerSecond(crate::provider::Prices {
+        normal_cents: 10,
+        pro_cents: 30,
+    });
+    let (each, total) = plan.tallies(&per_second);
+    assert_eq!(each[0].cost_cents, 10 * 10 + 30 * 25);
+    assert_eq!(each[1].cost_cents, 2 * 10 * 15);
+    assert_eq!(total.cost_cents, 100 + 750 + 300);
 }
 
 #[test]
