@@ -27,17 +27,22 @@ pub enum PriceSource {
 }
 
 impl PriceSource {
-    pub fn describe(self) -> &'static str {
-        match self {
-            PriceSource::Settings => "from --price-normal/--price-pro",
-            PriceSource::Provider => "from the provider's GET /pricing",
-            PriceSource::Default => {
-                "the provider's documented prices; set SORA_API_KEY to ask for current ones"
+    /// Where the prices came from, in the words of the provider `capabilities` describe.
+    pub fn describe(self, capabilities: &Capabilities) -> String {
+        match (self, capabilities.live_prices) {
+            (PriceSource::Settings, _) => "from --price-normal/--price-pro".to_string(),
+            (PriceSource::Provider, call) => {
+                format!("from the provider's {}", call.unwrap_or("price list"))
             }
-            PriceSource::Unanswered => {
-                "the provider's documented prices: the provider did not answer when asked for current ones"
-            }
-            PriceSource::Mixed => "partly from --price-normal/--price-pro",
+            (PriceSource::Default, Some(_)) => format!(
+                "the provider's documented prices; set {} to ask for current ones",
+                capabilities.key_variable
+            ),
+            (PriceSource::Default, None) => "the provider's documented prices".to_string(),
+            (PriceSource::Unanswered, _) => "the provider's documented prices: the provider did \
+                                             not answer when asked for current ones"
+                .to_string(),
+            (PriceSource::Mixed, _) => "partly from --price-normal/--price-pro".to_string(),
         }
     }
 }
@@ -55,6 +60,8 @@ pub struct Quote {
     /// The provider's price model, at the prices resolved.
     pub prices: PriceModel,
     pub source: PriceSource,
+    /// Where the prices came from, as the plan's text says it.
+    pub source_text: String,
     pub currency: String,
     pub balance_cents: Option<i64>,
     /// Provider calls that failed; the estimate falls back and says so.
@@ -76,7 +83,7 @@ pub async fn quote(
     let needs_pricing = settings.normal_cents.is_none() || settings.pro_cents.is_none();
     let (pricing, balance) = match provider {
         Some(provider) => {
-            let pricing = (needs_pricing && capabilities.live_prices)
+            let pricing = (needs_pricing && capabilities.live_prices.is_some())
                 .then(|| provider.pricing())
                 .flatten();
             let balance = capabilities
@@ -128,6 +135,7 @@ pub async fn quote(
             pro_cents: settings.pro_cents.unwrap_or(base.pro_cents),
         }),
         source,
+        source_text: source.describe(capabilities),
         currency: fetched.map_or_else(|| "USD".to_string(), |pricing| pricing.currency),
         balance_cents,
         warnings,
@@ -203,5 +211,26 @@ mod tests {
         };
         let quote = super::quote(both, &CAPABILITIES, None).await;
         assert_eq!(quote.source, PriceSource::Settings);
+    }
+
+    #[test]
+    fn where_prices_came_from_is_said_in_the_providers_words() {
+        assert_eq!(
+            PriceSource::Default.describe(&CAPABILITIES),
+            "the provider's documented prices; set SORA_API_KEY to ask for current ones"
+        );
+        assert_eq!(
+            PriceSource::Provider.describe(&CAPABILITIES),
+            "from the provider's GET /pricing"
+        );
+        let no_price_call = Capabilities {
+            live_prices: None,
+            ..CAPABILITIES
+        };
+        assert_eq!(
+            PriceSource::Default.describe(&no_price_call),
+            "the provider's documented prices",
+            "no key would tell more"
+        );
     }
 }

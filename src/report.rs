@@ -31,6 +31,9 @@ pub struct PlanReport {
     pub video_seconds: u64,
     pub estimated_cost_cents: u64,
     pub price_source: PriceSource,
+    /// `price_source` in words, for the text.
+    #[serde(skip)]
+    pub price_source_text: String,
     pub balance_cents: Option<i64>,
     /// Per normal and pro job, or per second of their video: `price_unit` says which.
     pub prices: Prices,
@@ -121,6 +124,7 @@ impl PlanReport {
             video_seconds: total.video_seconds,
             estimated_cost_cents: total.cost_cents,
             price_source: quote.source,
+            price_source_text: quote.source_text.clone(),
             balance_cents: quote.balance_cents,
             prices: quote.prices.prices(),
             price_unit: quote.prices.unit(),
@@ -229,11 +233,7 @@ impl PlanReport {
                 "{normal} per second of normal video, {pro} per second of pro video, charged per second"
             ),
         };
-        let _ = writeln!(
-            out,
-            "\nPrices: {prices} ({}).",
-            self.price_source.describe()
-        );
+        let _ = writeln!(out, "\nPrices: {prices} ({}).", self.price_source_text);
         if let Some(balance) = self.balance_cents {
             let _ = writeln!(out, "Balance: {}.", money(balance, &self.currency));
         }

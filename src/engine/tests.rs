@@ -28,7 +28,7 @@ const NO_LIST: Capabilities = Capabilities {
         normal_cents: 10,
         pro_cents: 30,
     }),
-    live_prices: false,
+    live_prices: None,
     has_balance: false,
     ..SORA_HK
 };

@@ -27,14 +27,17 @@ pub struct Capabilities {
     pub sizes: PerMode<&'static [&'static str]>,
     /// How a job's price is reckoned, at its documented prices.
     pub price_model: PriceModel,
-    /// It says its current prices (`Provider::pricing`).
-    pub live_prices: bool,
+    /// The call that says its current prices (`Provider::pricing`), as messages name it
+    /// (e.g. `GET /pricing`); `None`: it has none, its documented prices apply.
+    pub live_prices: Option<&'static str>,
     /// It says the account's balance (`Provider::balance`).
     pub has_balance: bool,
     /// Its video downloads need the API key (`Provider::download_auth`).
     pub download_needs_key: bool,
     /// The longest prompt it takes, in characters.
     pub max_prompt_chars: usize,
+    /// The environment variable its API key is read from, as messages name it.
+    pub key_variable: &'static str,
 }
 
 impl Capabilities {

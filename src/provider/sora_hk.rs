@@ -393,10 +393,11 @@ pub const CAPABILITIES: Capabilities = Capabilities {
         normal_cents: 3,
         pro_cents: 30,
     }),
-    live_prices: true,
+    live_prices: Some("GET /pricing"),
     has_balance: true,
     download_needs_key: false,
     max_prompt_chars: crate::storyboard::DEFAULT_MAX_PROMPT_CHARS,
+    key_variable: "SORA_API_KEY",
 };
 
 impl Provider for SoraHk {

@@ -48,6 +48,7 @@ fn the_plan_names_the_price_unit_in_text_and_json() {
     let quote = |model| Quote {
         prices: model,
         source: PriceSource::Settings,
+        source_text: "from --price-normal/--price-pro".to_string(),
         currency: "USD".to_string(),
         balance_cents: None,
         warnings: Vec::new(),

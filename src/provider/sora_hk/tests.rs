@@ -333,7 +333,7 @@ async fn its_capabilities_say_what_its_calls_do() {
     let client = client(&sim);
     let said = client.capabilities();
     assert_eq!(said, &CAPABILITIES);
-    assert_eq!(said.live_prices, client.pricing().is_some());
+    assert_eq!(said.live_prices.is_some(), client.pricing().is_some());
     assert_eq!(said.has_balance, client.balance().is_some());
     let video = Url::parse("https://cdn.example/v.mp4").unwrap();
     assert_eq!(
