@@ -235,10 +235,13 @@ async fn create_once(
             message,
             retry_after,
         }) => {
-            warn!(
-                "{}: {message}; looking for the task at the provider before trying again",
-                job.key
-            );
+            // Without a task list, `find` says at once that the outcome stays unknown.
+            if ctx.provider.capabilities().lists_tasks {
+                warn!(
+                    "{}: {message}; looking for the task at the provider before trying again",
+                    job.key
+                );
+            }
             // This run's clock holds for this run's create, once an answer has told it.
             let since_now = || since.with_clock_of_this_run(ctx.provider.clock_offset_ms());
             if let Some(accepted) = super::reconcile::find(ctx, job, since_now()).await? {

@@ -397,7 +397,7 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     has_balance: true,
     download_needs_key: false,
     max_prompt_chars: crate::storyboard::DEFAULT_MAX_PROMPT_CHARS,
-    key_variable: "SORA_API_KEY",
+    key_variable: crate::config::API_KEY_VAR,
 };
 
 impl Provider for SoraHk {
