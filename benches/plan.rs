@@ -7,7 +7,6 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use sora_batch::plan::{self, Layout, OutputMode};
-use sora_batch::storyboard::SegmentSettings;
 
 const FILES: usize = 1_000;
 const SEGMENTS_PER_FILE: usize = 100;
@@ -66,7 +65,7 @@ fn main() {
         output_dir: root.path().join("output"),
         mode: OutputMode::Centralized,
     };
-    let settings = SegmentSettings::with_gen_count(2);
+    let settings = sora_batch::provider::sora_hk::CAPABILITIES.segment_settings(2);
 
     let mut runs = Vec::new();
     for _ in 0..5 {

@@ -105,6 +105,16 @@ impl ProviderKind {
             ProviderKind::Simulator => crate::provider::sora_hk::SIMULATOR_NAME,
         }
     }
+
+    /// What this provider can do, known without a connection (a dry run without a key
+    /// still validates and prices with it). The simulator stands in for Sora.hk.
+    pub fn capabilities(self) -> &'static crate::provider::Capabilities {
+        match self {
+            ProviderKind::SoraHk | ProviderKind::Simulator => {
+                &crate::provider::sora_hk::CAPABILITIES
+            }
+        }
+    }
 }
 
 impl Cli {
@@ -228,6 +238,14 @@ fn exit_with(err: clap::Error) -> ! {
 }
 
 impl RunArgs {
+    /// What validation checks segments against: the chosen provider's lengths and prompt
+    /// limit, and `--gen-count`.
+    pub fn segment_settings(&self) -> crate::storyboard::SegmentSettings {
+        self.provider
+            .capabilities()
+            .segment_settings(self.gen_count)
+    }
+
     /// Which videos on disk make a job done for this run.
     pub fn finished(&self) -> crate::plan::Finished {
         crate::plan::Finished {

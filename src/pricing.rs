@@ -1,13 +1,12 @@
-//! What a batch will cost before it runs: prices from the flags, from the provider's
-//! `GET /pricing`, or the documented defaults, and the balance to compare against.
-//! Pricing rule: per task, as the provider documents it (a pro job costs `pro_cents`
-//! whatever its length).
+//! What a batch will cost before it runs: the provider's price model (its
+//! `Capabilities`), at prices from the flags, from the provider's own answer, or its
+//! documented ones, and the balance to compare against. Every job is priced by
+//! `PriceModel::price_of`: the dry run, the plan's tally and budget mode alike.
 
 use futures_util::future::BoxFuture;
 use serde::Serialize;
 
-use crate::plan::Prices;
-use crate::provider::{Provider, ProviderError};
+use crate::provider::{Capabilities, PriceModel, Prices, Provider, ProviderError};
 
 /// Where the prices of an estimate came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -28,17 +27,22 @@ pub enum PriceSource {
 }
 
 impl PriceSource {
-    pub fn describe(self) -> &'static str {
-        match self {
-            PriceSource::Settings => "from --price-normal/--price-pro",
-            PriceSource::Provider => "from the provider's GET /pricing",
-            PriceSource::Default => {
-                "the provider's documented prices; set SORA_API_KEY to ask for current ones"
+    /// Where the prices came from, in the words of the provider `capabilities` describe.
+    pub fn describe(self, capabilities: &Capabilities) -> String {
+        match (self, capabilities.live_prices) {
+            (PriceSource::Settings, _) => "from --price-normal/--price-pro".to_string(),
+            (PriceSource::Provider, call) => {
+                format!("from the provider's {}", call.unwrap_or("price list"))
             }
-            PriceSource::Unanswered => {
-                "the provider's documented prices: the provider did not answer when asked for current ones"
-            }
-            PriceSource::Mixed => "partly from --price-normal/--price-pro",
+            (PriceSource::Default, Some(_)) => format!(
+                "the provider's documented prices; set {} to ask for current ones",
+                capabilities.key_variable
+            ),
+            (PriceSource::Default, None) => "the provider's documented prices".to_string(),
+            (PriceSource::Unanswered, _) => "the provider's documented prices: the provider did \
+                                             not answer when asked for current ones"
+                .to_string(),
+            (PriceSource::Mixed, _) => "partly from --price-normal/--price-pro".to_string(),
         }
     }
 }
@@ -53,8 +57,11 @@ pub struct PriceSettings {
 /// Everything a cost estimate needs.
 #[derive(Debug, Clone)]
 pub struct Quote {
-    pub prices: Prices,
+    /// The provider's price model, at the prices resolved.
+    pub prices: PriceModel,
     pub source: PriceSource,
+    /// Where the prices came from, as the plan's text says it.
+    pub source_text: String,
     pub currency: String,
     pub balance_cents: Option<i64>,
     /// Provider calls that failed; the estimate falls back and says so.
@@ -63,17 +70,28 @@ pub struct Quote {
     pub key_refused: Option<String>,
 }
 
-/// Resolves prices: settings first, then the provider (when there is a key), then the
-/// documented defaults. Asks for the balance too when it can. Never fails: a provider that
-/// cannot be asked becomes a warning. The dry run prices with it, and so does a run whose
-/// balance refused a job (see `engine::budget`).
-pub async fn quote(settings: PriceSettings, provider: Option<&dyn Provider>) -> Quote {
+/// Resolves prices in the model `capabilities` declare: settings first, then the provider
+/// (when there is a key and it says its prices), then the documented ones. Asks for the
+/// balance too when it can. Never fails: a provider that cannot be asked becomes a
+/// warning. The dry run prices with it, and so does a run whose balance refused a job
+/// (see `engine::budget`).
+pub async fn quote(
+    settings: PriceSettings,
+    capabilities: &Capabilities,
+    provider: Option<&dyn Provider>,
+) -> Quote {
     let needs_pricing = settings.normal_cents.is_none() || settings.pro_cents.is_none();
     let (pricing, balance) = match provider {
-        Some(provider) if needs_pricing => {
-            tokio::join!(asked(provider.pricing()), asked(provider.balance()))
+        Some(provider) => {
+            let pricing = (needs_pricing && capabilities.live_prices.is_some())
+                .then(|| provider.pricing())
+                .flatten();
+            let balance = capabilities
+                .has_balance
+                .then(|| provider.balance())
+                .flatten();
+            tokio::join!(asked(pricing), asked(balance))
         }
-        Some(provider) => (None, asked(provider.balance()).await),
         None => (None, None),
     };
     let mut warnings = Vec::new();
@@ -99,12 +117,11 @@ pub async fn quote(settings: PriceSettings, provider: Option<&dyn Provider>) -> 
         }
         None => None,
     };
-    let base = fetched
-        .as_ref()
-        .map_or(Prices::DOCUMENTED, |pricing| Prices {
-            normal_cents: pricing.normal_cents,
-            pro_cents: pricing.pro_cents,
-        });
+    let model = capabilities.price_model;
+    let base = fetched.as_ref().map_or(model.prices(), |pricing| Prices {
+        normal_cents: pricing.normal_cents,
+        pro_cents: pricing.pro_cents,
+    });
     let source = match (settings.normal_cents, settings.pro_cents, &fetched) {
         (Some(_), Some(_), _) => PriceSource::Settings,
         (None, None, Some(_)) => PriceSource::Provider,
@@ -113,11 +130,12 @@ pub async fn quote(settings: PriceSettings, provider: Option<&dyn Provider>) -> 
         _ => PriceSource::Mixed,
     };
     Quote {
-        prices: Prices {
+        prices: model.at(Prices {
             normal_cents: settings.normal_cents.unwrap_or(base.normal_cents),
             pro_cents: settings.pro_cents.unwrap_or(base.pro_cents),
-        },
+        }),
         source,
+        source_text: source.describe(capabilities),
         currency: fetched.map_or_else(|| "USD".to_string(), |pricing| pricing.currency),
         balance_cents,
         warnings,
@@ -166,29 +184,53 @@ mod tests {
         assert_eq!(money(300, "CNY"), "3.00 CNY");
     }
 
+    use crate::provider::sora_hk::CAPABILITIES;
+
     #[tokio::test]
     async fn without_a_provider_settings_then_defaults_apply() {
-        let quote = quote(PriceSettings::default(), None).await;
-        assert_eq!(quote.prices, Prices::DOCUMENTED);
+        let quote = quote(PriceSettings::default(), &CAPABILITIES, None).await;
+        assert_eq!(quote.prices, CAPABILITIES.price_model);
         assert_eq!(quote.source, PriceSource::Default);
         assert_eq!(quote.balance_cents, None);
         let settings = PriceSettings {
             normal_cents: Some(5),
             pro_cents: None,
         };
-        let quote = super::quote(settings, None).await;
+        let quote = super::quote(settings, &CAPABILITIES, None).await;
         assert_eq!(
             quote.prices,
-            Prices {
+            PriceModel::PerTask(Prices {
                 normal_cents: 5,
                 pro_cents: 30
-            }
+            })
         );
         assert_eq!(quote.source, PriceSource::Mixed);
         let both = PriceSettings {
             normal_cents: Some(5),
             pro_cents: Some(50),
         };
-        assert_eq!(super::quote(both, None).await.source, PriceSource::Settings);
+        let quote = super::quote(both, &CAPABILITIES, None).await;
+        assert_eq!(quote.source, PriceSource::Settings);
+    }
+
+    #[test]
+    fn where_prices_came_from_is_said_in_the_providers_words() {
+        assert_eq!(
+            PriceSource::Default.describe(&CAPABILITIES),
+            "the provider's documented prices; set SORA_API_KEY to ask for current ones"
+        );
+        assert_eq!(
+            PriceSource::Provider.describe(&CAPABILITIES),
+            "from the provider's GET /pricing"
+        );
+        let no_price_call = Capabilities {
+            live_prices: None,
+            ..CAPABILITIES
+        };
+        assert_eq!(
+            PriceSource::Default.describe(&no_price_call),
+            "the provider's documented prices",
+            "no key would tell more"
+        );
     }
 }

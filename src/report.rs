@@ -11,8 +11,9 @@ use serde::Serialize;
 use unicode_width::UnicodeWidthStr;
 
 use crate::engine::ExtraTake;
-use crate::plan::{Plan, Prices, Tally};
+use crate::plan::{Plan, Tally};
 use crate::pricing::{PriceSource, Quote, money};
+use crate::provider::{PriceUnit, Prices};
 use crate::storyboard::Problem;
 use crate::ui::{counted, plural, printable};
 
@@ -30,8 +31,13 @@ pub struct PlanReport {
     pub video_seconds: u64,
     pub estimated_cost_cents: u64,
     pub price_source: PriceSource,
+    /// `price_source` in words, for the text.
+    #[serde(skip)]
+    pub price_source_text: String,
     pub balance_cents: Option<i64>,
+    /// Per normal and pro job, or per second of their video: `price_unit` says which.
     pub prices: Prices,
+    pub price_unit: PriceUnit,
     pub currency: String,
     pub storyboards: Vec<StoryboardLine>,
     /// Storyboards left out because they are invalid (only with --skip-invalid).
@@ -118,8 +124,10 @@ impl PlanReport {
             video_seconds: total.video_seconds,
             estimated_cost_cents: total.cost_cents,
             price_source: quote.source,
+            price_source_text: quote.source_text.clone(),
             balance_cents: quote.balance_cents,
-            prices: quote.prices,
+            prices: quote.prices.prices(),
+            price_unit: quote.prices.unit(),
             currency: quote.currency.clone(),
             storyboards,
             invalid_storyboards: plan
@@ -215,13 +223,17 @@ impl PlanReport {
                 cost(tally.cost_cents)
             );
         }
-        let _ = writeln!(
-            out,
-            "\nPrices: {} per normal job, {} per pro job, charged per task ({}).",
-            cost(u64::from(self.prices.normal_cents)),
-            cost(u64::from(self.prices.pro_cents)),
-            self.price_source.describe()
-        );
+        let (normal, pro) = (self.prices.normal_cents, self.prices.pro_cents);
+        let (normal, pro) = (cost(u64::from(normal)), cost(u64::from(pro)));
+        let prices = match self.price_unit {
+            PriceUnit::Task => {
+                format!("{normal} per normal job, {pro} per pro job, charged per task")
+            }
+            PriceUnit::Second => format!(
+                "{normal} per second of normal video, {pro} per second of pro video, charged per second"
+            ),
+        };
+        let _ = writeln!(out, "\nPrices: {prices} ({}).", self.price_source_text);
         if let Some(balance) = self.balance_cents {
             let _ = writeln!(out, "Balance: {}.", money(balance, &self.currency));
         }
@@ -458,41 +470,4 @@ fn seconds(total: u64) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use crate::engine::{BalanceShortfall, Summary, UnfitJob};
-
-    fn unfit(segment: u32, price_cents: u64) -> UnfitJob {
-        UnfitJob {
-            storyboard: "ep1/storyboard.json".to_string(),
-            segment,
-            version: 1,
-            price_cents,
-        }
-    }
-
-    #[test]
-    fn many_jobs_that_did_not_fit_the_balance_are_counted_and_the_first_few_named() {
-        let jobs: Vec<UnfitJob> = (1..=8).map(|segment| unfit(segment, 30)).collect();
-        let summary = Summary {
-            jobs_total: 9,
-            done: 1,
-            not_started: 8,
-            balance_shortfall: Some(BalanceShortfall {
-                balance_cents: Some(2),
-                currency: "USD".to_string(),
-                needed_cents: 240,
-                jobs,
-            }),
-            ..Summary::default()
-        };
-        let text = super::summary_text(&summary);
-        assert!(
-            text.contains("8 jobs did not fit the provider's balance ($0.02 left); together they cost $2.40: top up your account and run again to make them."),
-            "{text}"
-        );
-        assert!(text.contains("  did not fit: ep1/storyboard.json segment 5 v1 ($0.30)\n"));
-        assert!(!text.contains("segment 6 v1"), "five are named: {text}");
-        assert!(text.contains("… and 3 more"), "{text}");
-        assert!(!text.contains("not submitted"), "the line says it: {text}");
-    }
-}
+mod tests;

@@ -18,7 +18,6 @@ use crate::engine::{self, Batch, EngineSettings, ExtraTake, JobSpec, StopReason,
 use crate::journal::{JobKey, Journal, JournalState};
 use crate::lock::{OutputLocks, StateLock};
 use crate::plan::{self, JobState, Layout, Plan, storyboard_key};
-use crate::provider::Provider;
 use crate::report;
 use crate::ui::{Stream, emit};
 
@@ -31,10 +30,9 @@ pub(super) async fn generate(
     args: &RunArgs,
     connection: Connection,
 ) -> Result<Exit, AppError> {
-    let Some(client) = connection.client.clone() else {
+    let Some(provider) = connection.client.clone() else {
         return Err(AppError::NoKey);
     };
-    let provider: Arc<dyn Provider> = Arc::new(client);
     let skipped = skipped_storyboards(&plan);
     let Prepared {
         jobs,

@@ -7,6 +7,7 @@ mod preflight;
 mod retry;
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use tracing::{error, warn};
 
@@ -14,10 +15,10 @@ use crate::cli::{Cli, Command, ProviderKind, RunArgs};
 use crate::config::{ApiKey, ConfigError};
 use crate::plan::{self, Layout, Plan, PlanError};
 use crate::pricing::{self, PriceSettings};
-use crate::provider::{self, Redactor, sora_hk::SoraHk};
+use crate::provider::{self, Provider, Redactor, sora_hk::SoraHk};
 use crate::report::{PlanReport, ProblemLine};
 use crate::sim::{self, SimSettings};
-use crate::storyboard::{self, SegmentSettings};
+use crate::storyboard;
 use crate::ui::{Stream, counted, emit, plural};
 
 /// The process exit status, as documented in the README.
@@ -116,7 +117,11 @@ pub async fn run(cli: Cli) -> Result<Exit, AppError> {
     }
     match cli.command {
         Some(Command::Schema) => {
-            emit(Stream::Stdout, &format!("{}\n", storyboard::schema_json()))?;
+            let settings = cli.run.segment_settings();
+            emit(
+                Stream::Stdout,
+                &format!("{}\n", storyboard::schema_json(&settings)),
+            )?;
             Ok(Exit::Success)
         }
         Some(Command::Simulate(settings)) => simulate(*settings).await,
@@ -155,7 +160,8 @@ async fn simulate(settings: SimSettings) -> Result<Exit, AppError> {
 /// The provider a run talks to, and the in-process simulator behind it when
 /// `--provider simulator` asked for one (it lives as long as this value).
 struct Connection {
-    client: Option<SoraHk>,
+    /// `None` without an API key: a dry run still validates and prices.
+    client: Option<Arc<dyn Provider>>,
     /// The API's address, for messages.
     shown_url: String,
     http: reqwest::Client,
@@ -181,7 +187,7 @@ async fn connect(args: &RunArgs) -> Result<Connection, AppError> {
         let client =
             SoraHk::new(http.clone(), &base, key, redact, args.request_timeout).simulated();
         return Ok(Connection {
-            client: Some(client),
+            client: Some(Arc::new(client)),
             shown_url: format!("{} (the built-in simulator)", simulator.base_url()),
             http,
             _simulator: Some(simulator),
@@ -191,13 +197,14 @@ async fn connect(args: &RunArgs) -> Result<Connection, AppError> {
     let redact = Redactor::for_run(key.as_ref(), &args.base_url);
     let shown_url = redact.redact(args.base_url.as_str());
     let client = key.map(|key| {
-        SoraHk::new(
+        let client = SoraHk::new(
             http.clone(),
             &args.base_url,
             key,
             redact,
             args.request_timeout,
-        )
+        );
+        Arc::new(client) as Arc<dyn Provider>
     });
     Ok(Connection {
         client,
@@ -213,11 +220,7 @@ async fn run_batch(args: &RunArgs) -> Result<Exit, AppError> {
         output_dir: args.output_dir.clone(),
         mode: args.output_mode,
     };
-    let settings = SegmentSettings {
-        gen_count: args.gen_count,
-        max_prompt_chars: max_prompt_chars(args.provider),
-    };
-    let plan = plan::build(&layout, settings, args.finished())?;
+    let plan = plan::build(&layout, args.segment_settings(), args.finished())?;
     for warning in &plan.warnings {
         warn!("{warning}");
     }
@@ -253,13 +256,6 @@ async fn run_batch(args: &RunArgs) -> Result<Exit, AppError> {
         return dry_run(&plan, extras, untrusted, args, &connection).await;
     }
     generate::generate(plan, &layout, args, connection).await
-}
-
-/// The longest prompt the chosen provider takes (the simulator stands in for Sora.hk).
-fn max_prompt_chars(provider: ProviderKind) -> usize {
-    match provider {
-        ProviderKind::SoraHk | ProviderKind::Simulator => provider::sora_hk::MAX_PROMPT_CHARS,
-    }
 }
 
 /// Prints every problem, one line each; refuses to go on unless --skip-invalid.
@@ -323,11 +319,8 @@ async fn dry_run(
         normal_cents: args.price_normal,
         pro_cents: args.price_pro,
     };
-    let provider = connection
-        .client
-        .as_ref()
-        .map(|client| client as &dyn provider::Provider);
-    let quote = pricing::quote(prices, provider).await;
+    let provider = connection.client.as_deref();
+    let quote = pricing::quote(prices, args.provider.capabilities(), provider).await;
     let report = PlanReport::new(plan, &quote)
         .with_extra_takes(extras)
         .untrusted_because(untrusted);

@@ -15,8 +15,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::OnceCell;
 use tracing::warn;
 
-use crate::plan::Prices;
 use crate::pricing::{self, PriceSettings, money};
+use crate::provider::PriceModel;
 use crate::provider::Provider;
 use crate::storyboard::Segment;
 
@@ -78,7 +78,7 @@ impl Rule {
 
 /// What the first balance refusal learnt: the prices, and the rule from then on.
 struct Switched {
-    prices: Prices,
+    prices: PriceModel,
     currency: String,
     rule: Mutex<Rule>,
 }
@@ -122,7 +122,8 @@ impl Budget {
     async fn switched(&self, provider: &dyn Provider) -> &Switched {
         self.switched
             .get_or_init(|| async {
-                let quote = pricing::quote(self.settings, Some(provider)).await;
+                let capabilities = provider.capabilities();
+                let quote = pricing::quote(self.settings, capabilities, Some(provider)).await;
                 for warning in &quote.warnings {
                     warn!("{warning}");
                 }
@@ -139,7 +140,7 @@ impl Budget {
     pub async fn refused(&self, provider: &dyn Provider, segment: &Segment) -> u64 {
         let first = !self.refused.swap(true, Ordering::AcqRel);
         let switched = self.switched(provider).await;
-        let price = switched.prices.per_job(segment);
+        let price = switched.prices.price_of(segment);
         let mut rule = locked(&switched.rule);
         rule.refused(price);
         if first {
@@ -160,7 +161,7 @@ impl Budget {
         if !self.active() {
             return None;
         }
-        Some(self.switched(provider).await.prices.per_job(segment))
+        Some(self.switched(provider).await.prices.price_of(segment))
     }
 
     /// Whether a job may be sent now, without counting it (the feeder's check).
@@ -169,7 +170,7 @@ impl Budget {
             return Ok(());
         }
         let switched = self.switched(provider).await;
-        let price = switched.prices.per_job(segment);
+        let price = switched.prices.price_of(segment);
         match locked(&switched.rule).fits(price) {
             true => Ok(()),
             false => Err(price),
@@ -188,7 +189,7 @@ impl Budget {
             return Ok(Reservation { taken: None });
         }
         let switched = self.switched(provider).await;
-        let price = switched.prices.per_job(segment);
+        let price = switched.prices.price_of(segment);
         if locked(&switched.rule).take(price) {
             Ok(Reservation {
                 taken: Some((&switched.rule, price)),
@@ -301,6 +302,9 @@ mod tests {
     impl Provider for Balance {
         fn name(&self) -> &'static str {
             "balance-only"
+        }
+        fn capabilities(&self) -> &'static crate::provider::Capabilities {
+            &crate::provider::sora_hk::CAPABILITIES
         }
         fn submit<'a>(
             &'a self,

@@ -8,8 +8,8 @@ use std::sync::atomic::Ordering;
 use serde_json::{Value, json};
 use tracing::{info, warn};
 
-use super::job::Owned;
 use super::outcome::{Failure, JobOutcome};
+use super::task::Owned;
 use super::{Context, JobSpec, StopReason, unix_ms};
 use crate::download::{self, DownloadError, Fetched, Source};
 use crate::journal::Event;
@@ -137,7 +137,7 @@ async fn transfer(
         warn!(
             "{}: download interrupted ({error}); resuming in {}",
             job.key,
-            humantime::format_duration(super::job::round(delay))
+            humantime::format_duration(super::task::round(delay))
         );
         tokio::select! {
             () = tokio::time::sleep(delay) => {}

@@ -5,26 +5,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
 use super::gate::Permit;
 use super::outcome::{Failure, JobOutcome};
 use super::reconcile::Since;
+use super::task::{Owned, not_started, round};
 use super::{Context, JobSpec, StopReason, unix_ms};
 use crate::engine::breaker::FailureClass;
 use crate::journal::{Event, Outcome, Stage};
 use crate::provider::{Accepted, ProviderError};
-
-/// A task at the provider that this job owns.
-pub(super) struct Owned {
-    pub task_id: String,
-    pub cost_cents: Option<i64>,
-    /// When it was submitted (unix ms), for the poll schedule and the sidecar.
-    pub submitted_ms: u64,
-    /// Held from submission until the provider says the task has finished.
-    pub permit: Option<Permit>,
-}
 
 /// Where to pick a job up, from what the journal says about it.
 enum Start {
@@ -245,10 +235,13 @@ async fn create_once(
             message,
             retry_after,
         }) => {
-            warn!(
-                "{}: {message}; looking for the task at the provider before trying again",
-                job.key
-            );
+            // Without a task list, `find` says at once that the outcome stays unknown.
+            if ctx.provider.capabilities().lists_tasks {
+                warn!(
+                    "{}: {message}; looking for the task at the provider before trying again",
+                    job.key
+                );
+            }
             // This run's clock holds for this run's create, once an answer has told it.
             let since_now = || since.with_clock_of_this_run(ctx.provider.clock_offset_ms());
             if let Some(accepted) = super::reconcile::find(ctx, job, since_now()).await? {
@@ -371,22 +364,4 @@ async fn refused(ctx: &Context, job: &JobSpec, error: ProviderError) -> JobOutco
             JobOutcome::Failed(Failure::Rejected, other.to_string())
         }
     }
-}
-
-pub(super) fn not_started(ctx: &Context) -> JobOutcome {
-    JobOutcome::NotStarted(
-        ctx.stop_reason()
-            .map_or_else(|| "stopped".to_string(), |r| r.short()),
-    )
-}
-
-/// Durations in messages, to the millisecond at most.
-pub(super) fn round(duration: Duration) -> Duration {
-    Duration::from_millis(duration.as_millis() as u64)
-}
-
-/// How long ago a unix-ms moment was, as a tokio instant (for the poll schedule).
-pub(super) fn instant_of(at_ms: u64) -> Instant {
-    let ago = Duration::from_millis(unix_ms().saturating_sub(at_ms));
-    Instant::now().checked_sub(ago).unwrap_or_else(Instant::now)
 }

@@ -5,7 +5,8 @@
 //! refuses a job does not stop it: the jobs that fit go on (`budget`).
 //!
 //! One job's life is in `job` (submit), `reconcile` (lost creates), `wait` (polling) and
-//! `fetch` (download); the rules for how many may be in flight are in `breaker` and `gate`.
+//! `fetch` (download), which share what `task` holds (the owned task and its helpers);
+//! the rules for how many may be in flight are in `breaker` and `gate`.
 
 pub mod backoff;
 pub mod breaker;
@@ -20,6 +21,7 @@ mod owners;
 pub mod poll;
 mod reach;
 mod reconcile;
+mod task;
 mod wait;
 
 use std::collections::VecDeque;
@@ -192,7 +194,7 @@ pub async fn run(mut batch: Batch) -> Summary {
             match admit(&ctx, &mut running, &mut summary, &mut record).await {
                 Some(permit) => Some(permit),
                 None => {
-                    record(&mut summary, &job, job::not_started(&ctx));
+                    record(&mut summary, &job, task::not_started(&ctx));
                     continue;
                 }
             }
@@ -343,3 +345,6 @@ pub fn unix_ms() -> u64 {
         .unwrap_or_default()
         .as_millis() as u64
 }
+
+#[cfg(test)]
+mod tests;

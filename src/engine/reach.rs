@@ -170,6 +170,10 @@ impl<P: Provider + ?Sized> Provider for Watched<P> {
         self.inner.name()
     }
 
+    fn capabilities(&self) -> &'static crate::provider::Capabilities {
+        self.inner.capabilities()
+    }
+
     fn submit<'a>(
         &'a self,
         segment: &'a Segment,

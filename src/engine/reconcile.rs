@@ -6,15 +6,16 @@
 //! Three answers: found (adopt it), certainly absent (the job may be submitted again), or
 //! unknown: the list could not be read back far enough, an entry could not be read, or
 //! two tasks (or two of our requests) fit. Unknown is never a reason to pay again: the job
-//! is left for a later run, unless `--resubmit-lost` says to submit it anyway.
+//! is left for a later run, unless `--resubmit-lost` says to submit it anyway. A provider
+//! that cannot list its tasks (its `Capabilities`) always answers unknown.
 
 use std::collections::HashSet;
 use std::time::Duration;
 
 use tracing::{info, warn};
 
-use super::job::{Owned, not_started};
 use super::outcome::JobOutcome;
+use super::task::{Owned, not_started};
 use super::{Context, JobSpec, unix_ms};
 use crate::journal::{Event, Submission};
 use crate::provider::{Accepted, ListShape, Match, ProviderError, RecentTask};
@@ -135,6 +136,14 @@ pub(super) async fn find(
     job: &JobSpec,
     since: Since,
 ) -> Result<Option<Accepted>, JobOutcome> {
+    let capabilities = ctx.provider.capabilities();
+    if !capabilities.lists_tasks {
+        let why = format!(
+            "{} cannot list its tasks, so the task cannot be looked for",
+            capabilities.name
+        );
+        return unknown(ctx, job, &why);
+    }
     // A list that keeps asking to come back later (`Retry-After`, up to an hour a time)
     // must not hold the run for hours: the search ends by the poll timeout, unknown.
     let started = tokio::time::Instant::now();

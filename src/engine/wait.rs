@@ -5,9 +5,9 @@
 use serde_json::Value;
 use tracing::{debug, warn};
 
-use super::job::{Owned, instant_of, round};
 use super::outcome::{Failure, JobOutcome};
 use super::poll::PollSchedule;
+use super::task::{Owned, instant_of, round};
 use super::{Context, JobSpec, StopReason, unix_ms};
 use crate::journal::{Event, Outcome};
 use crate::provider::{ProviderError, TaskPhase};

@@ -16,6 +16,7 @@ use serde::Serialize;
 pub use discover::is_storyboard_name;
 pub use layout::{Layout, OutputMode, storyboard_key, tidy};
 
+use crate::provider::PriceModel;
 use crate::sidecar;
 use crate::storyboard::{self, Location, Problem, Segment, SegmentSettings};
 
@@ -245,29 +246,6 @@ pub fn state_on_disk(video: &Path, fingerprint: &str, finished: Finished) -> Job
     }
 }
 
-/// Prices per task, in cents.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Prices {
-    pub normal_cents: u32,
-    pub pro_cents: u32,
-}
-
-impl Prices {
-    /// The provider's documented prices (`GET /pricing`): 3 cents normal, 30 cents pro.
-    pub const DOCUMENTED: Prices = Prices {
-        normal_cents: 3,
-        pro_cents: 30,
-    };
-
-    pub fn per_job(&self, segment: &Segment) -> u64 {
-        u64::from(if segment.is_pro {
-            self.pro_cents
-        } else {
-            self.normal_cents
-        })
-    }
-}
-
 /// Job counts, seconds of video and cost, for a storyboard or a whole plan.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Tally {
@@ -287,7 +265,7 @@ impl Tally {
         self.new + self.changed + self.done + self.in_flight + self.failed_before
     }
 
-    fn add(&mut self, job: &Job, prices: &Prices) {
+    fn add(&mut self, job: &Job, prices: &PriceModel) {
         match job.state {
             JobState::New => self.new += 1,
             JobState::Changed => self.changed += 1,
@@ -296,13 +274,13 @@ impl Tally {
             JobState::FailedBefore => return self.failed_before += 1,
         }
         self.video_seconds += u64::from(job.segment.duration_seconds);
-        self.cost_cents += prices.per_job(&job.segment);
+        self.cost_cents += prices.price_of(&job.segment);
     }
 }
 
 impl Plan {
     /// One tally per planned storyboard, and the total.
-    pub fn tallies(&self, prices: &Prices) -> (Vec<Tally>, Tally) {
+    pub fn tallies(&self, prices: &PriceModel) -> (Vec<Tally>, Tally) {
         let mut each = vec![Tally::default(); self.storyboards.len()];
         let mut total = Tally::default();
         for job in &self.jobs {

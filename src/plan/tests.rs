@@ -3,7 +3,7 @@ use std::path::Path;
 
 use super::*;
 
-const SETTINGS: SegmentSettings = SegmentSettings::with_gen_count(2);
+const SETTINGS: SegmentSettings = crate::provider::sora_hk::CAPABILITIES.segment_settings(2);
 
 fn write(path: &Path, text: &str) {
     fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -122,7 +122,7 @@ fn tallies_count_only_work_to_do() {
         &format!(r#"{{"fingerprint": "{}"}}"#, done.fingerprint),
     );
     let plan = build(&layout, SETTINGS, Finished::default()).unwrap();
-    let (each, total) = plan.tallies(&Prices::DOCUMENTED);
+    let (each, total) = plan.tallies(&crate::provider::sora_hk::CAPABILITIES.price_model);
     assert_eq!(
         each[0],
         Tally {
@@ -160,6 +160,15 @@ fn tallies_count_only_work_to_do() {
         }
     );
     assert_eq!(total.total(), 5);
+    // Priced per second of video instead: the same jobs, the provider's other model.
+    let per_second = crate::provider::PriceModel::PerSecond(crate::provider::Prices {
+        normal_cents: 10,
+        pro_cents: 30,
+    });
+    let (each, total) = plan.tallies(&per_second);
+    assert_eq!(each[0].cost_cents, 10 * 10 + 30 * 25);
+    assert_eq!(each[1].cost_cents, 2 * 10 * 15);
+    assert_eq!(total.cost_cents, 100 + 750 + 300);
 }
 
 #[test]
@@ -299,7 +308,7 @@ fn an_input_asking_for_more_jobs_than_a_run_plans_is_refused_before_they_are_mad
     write(&layout.input_dir.join("storyboard_b.json"), &storyboard);
     let err = build(
         &layout,
-        SegmentSettings::with_gen_count(100),
+        crate::provider::sora_hk::CAPABILITIES.segment_settings(100),
         Finished::default(),
     )
     .unwrap_err();

@@ -1,7 +1,8 @@
-//! Talking to video-generation APIs: the [`Provider`] trait the engine drives, the error
-//! classes every dialect maps its answers to, and the HTTP client they share. One file per
-//! dialect.
+//! Talking to video-generation APIs: the [`Provider`] trait the engine drives, the
+//! [`Capabilities`] each dialect declares, the error classes every dialect maps its answers
+//! to, and the HTTP client they share. One file per dialect.
 
+pub mod capabilities;
 pub mod clock;
 pub mod openai;
 mod recent;
@@ -16,6 +17,7 @@ use serde_json::Value;
 
 use crate::storyboard::Segment;
 
+pub use capabilities::{Capabilities, ImageInput, PerMode, PriceModel, PriceUnit, Prices};
 pub use recent::{ListShape, Match, RecentPage, RecentTask};
 pub use untrusted::{Cost, Redactor};
 
@@ -25,6 +27,10 @@ pub trait Provider: Send + Sync {
     /// A short name for logs, the journal and sidecars, e.g. `sora-hk`.
     fn name(&self) -> &'static str;
 
+    /// What the provider can do: its dialect's constant. Required, so a wrapper cannot
+    /// forget to pass it on.
+    fn capabilities(&self) -> &'static Capabilities;
+
     /// Creates (and pays for) one generation.
     fn submit<'a>(&'a self, segment: &'a Segment)
     -> BoxFuture<'a, Result<Accepted, ProviderError>>;
@@ -33,7 +39,8 @@ pub trait Provider: Send + Sync {
     fn status<'a>(&'a self, task_id: &'a str) -> BoxFuture<'a, Result<TaskStatus, ProviderError>>;
 
     /// One page (1-based) of the account's tasks, newest first: how an ambiguous create is
-    /// found again. An empty page is the end of the list.
+    /// found again. An empty page is the end of the list. Called only when
+    /// [`Capabilities::lists_tasks`] says the provider can.
     fn recent(&self, page: u32) -> BoxFuture<'_, Result<RecentPage, ProviderError>>;
 
     /// The provider's clock minus ours, in milliseconds, as its latest answer's `Date`
@@ -48,19 +55,21 @@ pub trait Provider: Send + Sync {
     /// links point there too (see `download::is_local`).
     fn api_is_local(&self) -> bool;
 
-    /// What a task costs now, when the provider can say (`None`: it has no such call).
+    /// What a task costs now, in the unit of its [`PriceModel`], when the provider can say
+    /// (`None`: it has no such call; [`Capabilities::live_prices`] says the same).
     fn pricing(&self) -> Option<BoxFuture<'_, Result<Pricing, ProviderError>>> {
         None
     }
 
     /// The account's balance in cents, when the provider can say (`None`: it has no such
-    /// call). It already reflects what the tasks accepted so far cost.
+    /// call; [`Capabilities::has_balance`] says the same). It already reflects what the
+    /// tasks accepted so far cost.
     fn balance(&self) -> Option<BoxFuture<'_, Result<i64, ProviderError>>> {
         None
     }
 }
 
-/// What a task costs, in cents of `currency`.
+/// The provider's current prices, in cents of `currency`, in its price model's unit.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pricing {
     pub normal_cents: u32,

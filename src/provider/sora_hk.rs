@@ -12,11 +12,11 @@ use serde_json::json;
 use super::clock::ProviderClock;
 use super::untrusted::{self, Cost, Redactor};
 use super::{
-    Accepted, Pricing, Provider, ProviderError, RecentPage, RecentTask, TaskPhase, TaskStatus,
-    flexible_number, retry_after,
+    Accepted, Capabilities, ImageInput, PerMode, PriceModel, Prices, Pricing, Provider,
+    ProviderError, RecentPage, RecentTask, TaskPhase, TaskStatus, flexible_number, retry_after,
 };
 use crate::config::ApiKey;
-use crate::storyboard::Segment;
+use crate::storyboard::{Durations, Segment};
 
 pub(super) mod answer;
 
@@ -372,13 +372,41 @@ pub const NAME: &str = "sora-hk";
 /// The name the built-in simulator records instead (`--provider simulator`).
 pub const SIMULATOR_NAME: &str = "simulator";
 
-/// The longest prompt sent to Sora.hk, in characters: its documentation states no limit,
-/// so the default one.
-pub const MAX_PROMPT_CHARS: usize = crate::storyboard::DEFAULT_MAX_PROMPT_CHARS;
+/// What Sora.hk can do (PROTOCOLS.md section 1). Its documentation states no prompt limit,
+/// so the default one applies; a pro task costs the same whatever its length.
+pub const CAPABILITIES: Capabilities = Capabilities {
+    name: NAME,
+    lists_tasks: true,
+    image_inputs: &[ImageInput::PublicUrl],
+    durations: Durations {
+        provider: NAME,
+        normal: &[10, 15],
+        pro: &[10, 15, 25],
+        default: 10,
+    },
+    sizes: PerMode {
+        normal: &[],
+        pro: &[],
+    },
+    // Its documented `GET /pricing` answer.
+    price_model: PriceModel::PerTask(Prices {
+        normal_cents: 3,
+        pro_cents: 30,
+    }),
+    live_prices: Some("GET /pricing"),
+    has_balance: true,
+    download_needs_key: false,
+    max_prompt_chars: crate::storyboard::DEFAULT_MAX_PROMPT_CHARS,
+    key_variable: crate::config::API_KEY_VAR,
+};
 
 impl Provider for SoraHk {
     fn name(&self) -> &'static str {
         self.name
+    }
+
+    fn capabilities(&self) -> &'static Capabilities {
+        &CAPABILITIES
     }
 
     fn submit<'a>(

@@ -10,10 +10,10 @@ use serde_json::{Map, Value};
 
 use super::decode::Parsed;
 use super::duplicates;
-use super::spec::{self, Fallback, Field, Presence, TOP_KEYS, is_comment, or_list};
+use super::spec::{Fallback, Field, Presence, TOP_KEYS, is_comment};
 use super::suggest::{suggest, unknown_key};
 use super::values::{self, Checked, describe, expected};
-use super::{Location, NORMAL_DURATIONS, Problem, Resolution, Segment, SegmentSettings};
+use super::{Location, Problem, Resolution, Segment, SegmentSettings};
 
 /// The optional fields as one level of a file (a segment, or its `defaults`) sets them,
 /// by [`Field`].
@@ -156,11 +156,7 @@ fn check_segment(
     problems: &mut Problems,
 ) -> Option<Segment> {
     let (index, location) = identify(map, position, first_use, problems);
-    let prompt = match values::required(
-        Field::PromptText,
-        map.get("prompt_text"),
-        settings.max_prompt_chars,
-    ) {
+    let prompt = match values::required(Field::PromptText, map.get("prompt_text"), &settings) {
         Ok(Checked::Text(prompt)) => Some(prompt),
         Ok(_) => None,
         Err(message) => {
@@ -234,7 +230,7 @@ impl Resolved<'_> {
         match fallback {
             Fallback::Nothing => None,
             Fallback::Flag(flag) => Some(Checked::Flag(*flag)),
-            Fallback::Number(number) => Some(Checked::Number(*number)),
+            Fallback::Duration => Some(Checked::Number(self.settings.durations.default)),
             Fallback::Resolution(resolution) => Some(Checked::Resolution(*resolution)),
             Fallback::Setting(_) => Some(Checked::Number(self.settings.gen_count)),
         }
@@ -267,20 +263,17 @@ impl Resolved<'_> {
         matches!(self.value(Field::IsPro), Some(Checked::Flag(true)))
     }
 
-    /// The rule between fields ([`spec::needs_pro`]), broken: the message says so.
+    /// The rule between fields (a length one mode offers needs that mode), broken: the
+    /// message says so.
     fn pro_problem(&self) -> Option<String> {
         let seconds = self.number(Field::DurationSeconds);
-        if self.is_pro() || !spec::needs_pro(seconds) {
-            return None;
-        }
         let origin = match self.own.get(Field::DurationSeconds) {
             None => " (from \"defaults\")",
             Some(_) => "",
         };
-        Some(format!(
-            "{seconds}{origin} needs \"is_pro\": true (normal mode allows {})",
-            or_list(&NORMAL_DURATIONS)
-        ))
+        self.settings
+            .durations
+            .mode_problem(seconds, self.is_pro(), origin)
     }
 
     fn into_segment(self, index: u32, prompt: String) -> Segment {
@@ -339,7 +332,7 @@ fn read_layer(
             }
             continue;
         }
-        match values::check(&field.spec().kind, value, settings.max_prompt_chars) {
+        match values::check(&field.spec().kind, value, &settings) {
             Ok(checked) => layer.0[field as usize] = checked,
             Err(message) => problems.add(location, Some(key), message),
         }
@@ -349,9 +342,5 @@ fn read_layer(
 
 /// A segment's number, or why it has none.
 pub(super) fn read_index(value: Option<&Value>) -> Result<u32, String> {
-    match values::required(Field::SegmentIndex, value, usize::MAX)? {
-        Checked::Number(index) => Ok(index),
-        // A whole number's check gives a number; this only keeps the match total.
-        _ => Err("expected a whole number from 1 up".to_string()),
-    }
+    values::required_number(Field::SegmentIndex, value)
 }

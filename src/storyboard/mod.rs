@@ -7,6 +7,7 @@
 
 mod decode;
 mod duplicates;
+mod durations;
 mod fields;
 mod read;
 mod schema;
@@ -21,6 +22,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+pub use durations::Durations;
 pub use read::MAX_FILE_BYTES;
 pub use schema::schema_json;
 pub use text::DEFAULT_MAX_PROMPT_CHARS;
@@ -123,11 +125,7 @@ pub fn hex(bytes: &[u8]) -> String {
         })
 }
 
-/// Durations (seconds) each mode offers.
-pub const NORMAL_DURATIONS: [u32; 2] = [10, 15];
-pub const PRO_DURATIONS: [u32; 3] = [10, 15, 25];
-/// Built-in defaults, used when neither the segment, the file nor the settings choose.
-pub const DEFAULT_DURATION: u32 = 10;
+/// The most versions of one segment.
 pub const MAX_GEN_COUNT: u32 = 100;
 
 /// Where in a file a problem is.
@@ -182,24 +180,17 @@ impl fmt::Display for Problem {
     }
 }
 
-/// What the run's settings contribute to segments (the third layer of resolution).
+/// What the run's settings contribute to segments (the third layer of resolution), and
+/// what the chosen provider allows: the format is the same for every provider, its
+/// allowed values are a parameter of checking (see `provider::Capabilities`).
 #[derive(Debug, Clone, Copy)]
 pub struct SegmentSettings {
     pub gen_count: u32,
     /// The longest prompt the provider takes, in characters.
     pub max_prompt_chars: usize,
+    /// The video lengths the provider offers.
+    pub durations: Durations,
 }
-
-impl SegmentSettings {
-    /// `gen_count` versions per segment, and the default prompt limit.
-    pub const fn with_gen_count(gen_count: u32) -> SegmentSettings {
-        SegmentSettings {
-            gen_count,
-            max_prompt_chars: DEFAULT_MAX_PROMPT_CHARS,
-        }
-    }
-}
-
 /// Reads and checks one storyboard. `shown_as` is the path used in messages.
 pub fn load(
     path: &Path,

@@ -67,7 +67,7 @@ pub(super) fn read_at_most(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::storyboard::{Location, SegmentSettings, load};
+    use crate::storyboard::{Location, load};
 
     #[test]
     fn a_storyboard_over_the_size_limit_is_refused_naming_file_and_limit() {
@@ -77,7 +77,12 @@ mod tests {
         let file = File::create(&path).unwrap();
         file.set_len(MAX_FILE_BYTES + 1).unwrap();
         let shown = Path::new("input/storyboard.json");
-        let problems = load(&path, shown, SegmentSettings::with_gen_count(1)).unwrap_err();
+        let problems = load(
+            &path,
+            shown,
+            crate::provider::sora_hk::CAPABILITIES.segment_settings(1),
+        )
+        .unwrap_err();
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert_eq!(problems[0].location, Location::File);
         let line = problems[0].to_string();

@@ -1,21 +1,29 @@
 //! The JSON Schema of the storyboard format (`sora-batch schema`), so editors check
 //! storyboards while they are written. It is derived from spec.rs, the description the
 //! checks use too: each field's type, allowed values, default and documentation, and the
-//! rule that the longest durations need pro mode, as a conditional on the whole file.
+//! rule that the lengths only pro mode offers need it, as a conditional on the whole file.
+//! The lengths and the prompt limit are the chosen provider's (`SegmentSettings`).
 
 use serde_json::{Map, Value, json};
 
-use super::spec::{
-    Allowed, FILE_DOC, Fallback, Field, Kind, Presence, TOP_KEYS, or_list, pro_only_durations,
-};
-use super::{NORMAL_DURATIONS, Resolution, text};
+use super::spec::{Allowed, FILE_DOC, Fallback, Field, Kind, Presence, TOP_KEYS, or_list};
+use super::{Durations, Resolution, SegmentSettings, text};
 
-/// The schema as pretty-printed JSON.
-pub fn schema_json() -> String {
-    serde_json::to_string_pretty(&schema()).expect("a schema always serializes")
+/// The schema as pretty-printed JSON, for a provider's lengths and prompt limit.
+pub fn schema_json(settings: &SegmentSettings) -> String {
+    serde_json::to_string_pretty(&schema(settings)).expect("a schema always serializes")
 }
 
-fn schema() -> Value {
+fn schema(settings: &SegmentSettings) -> Value {
+    let mut schema = file_schema(settings);
+    // A provider that offers the same lengths in both modes has no rule between them.
+    if !settings.durations.pro_only().is_empty() {
+        schema = with(schema, json!({"allOf": [pro_rule(&settings.durations)]}));
+    }
+    schema
+}
+
+fn file_schema(settings: &SegmentSettings) -> Value {
     let doc = |key: &str| {
         TOP_KEYS
             .iter()
@@ -43,12 +51,12 @@ fn schema() -> Value {
         "required": ["segments"],
         "patternProperties": comments(),
         "additionalProperties": false,
-        "allOf": [pro_rule()],
         "$defs": {
-            "segment": level(Field::ALL.to_vec(), "One shot of the storyboard."),
+            "segment": level(Field::ALL.to_vec(), "One shot of the storyboard.", settings),
             "defaults": level(
                 Field::ALL.into_iter().filter(|f| f.has_default()).collect(),
                 "The optional segment fields, as the file's defaults.",
+                settings,
             ),
         },
     })
@@ -60,10 +68,10 @@ fn comments() -> Value {
 }
 
 /// A segment, or `defaults`: an object of `fields` and comments, and nothing else.
-fn level(fields: Vec<Field>, description: &str) -> Value {
+fn level(fields: Vec<Field>, description: &str, settings: &SegmentSettings) -> Value {
     let properties: Map<String, Value> = fields
         .iter()
-        .map(|field| (field.name().to_string(), field_schema(*field)))
+        .map(|field| (field.name().to_string(), field_schema(*field, settings)))
         .collect();
     let required: Vec<&str> = fields
         .iter()
@@ -82,7 +90,7 @@ fn level(fields: Vec<Field>, description: &str) -> Value {
 
 /// One field: its type and allowed values from its kind, `null` ("not set") when it is
 /// optional, its default and its documentation.
-fn field_schema(field: Field) -> Value {
+fn field_schema(field: Field, settings: &SegmentSettings) -> Value {
     let spec = field.spec();
     let optional = field.has_default();
     let of_type = |name: &str| match optional {
@@ -103,15 +111,16 @@ fn field_schema(field: Field) -> Value {
             Allowed::Between(min, max) => {
                 with(of_type("integer"), json!({"minimum": min, "maximum": max}))
             }
-            Allowed::OneOf(values) => {
-                description.push_str(&format!(" Allowed: {}.", or_list(values)));
-                one_of(values.iter().map(|v| json!(v)).collect())
-            }
         },
+        Kind::Duration => {
+            let values = settings.durations.all();
+            description.push_str(&format!(" Allowed: {}.", or_list(&values)));
+            one_of(values.iter().map(|v| json!(v)).collect())
+        }
         Kind::Flag => of_type("boolean"),
         Kind::Text => of_type("string"),
         Kind::Prompt => {
-            let limit = super::DEFAULT_MAX_PROMPT_CHARS;
+            let limit = settings.max_prompt_chars;
             description.push_str(&format!(" At most {limit} characters."));
             let rules =
                 json!({"minLength": 1, "maxLength": limit, "pattern": text::prompt_pattern()});
@@ -133,13 +142,13 @@ fn field_schema(field: Field) -> Value {
         }
     };
     if field == Field::DurationSeconds {
-        description.push_str(&pro_rule_doc());
+        description.push_str(&pro_rule_doc(&settings.durations));
     }
     if let Presence::Optional { fallback } = &spec.presence {
         let default = match fallback {
             Fallback::Nothing => None,
             Fallback::Flag(flag) => Some(json!(flag)),
-            Fallback::Number(number) => Some(json!(number)),
+            Fallback::Duration => Some(json!(settings.durations.default)),
             Fallback::Resolution(resolution) => Some(json!(resolution.as_str())),
             Fallback::Setting(setting) => {
                 description.push_str(&format!(" Default: {setting}."));
@@ -163,14 +172,17 @@ fn with(mut base: Value, more: Value) -> Value {
 }
 
 /// The rule as the duration's documentation states it, with where editors show it.
-fn pro_rule_doc() -> String {
+fn pro_rule_doc(durations: &Durations) -> String {
+    if durations.pro_only().is_empty() {
+        return String::new();
+    }
     format!(
         " {} needs \"is_pro\": true, set on the segment or in `defaults` (the segment's own \
          \"is_pro\", even false, wins); normal mode allows {}. Editors mark a missing or \
          false \"is_pro\" on the segment rather than this field: the schema checks the rule \
          on the whole file, the one place that sees both the segment and `defaults`.",
-        or_list(&pro_only_durations()),
-        or_list(&NORMAL_DURATIONS)
+        or_list(&durations.pro_only()),
+        or_list(durations.normal)
     )
 }
 
@@ -178,10 +190,10 @@ fn pro_rule_doc() -> String {
 /// over `defaults`, and `null` means "not set"; the rule depends on both levels, so it
 /// sits at the top: one branch per combination of what `defaults` sets, each asking of
 /// every segment "if its duration is pro-only, it is pro".
-fn pro_rule() -> Value {
+fn pro_rule(durations: &Durations) -> Value {
     const PRO: &str = "is_pro";
     const DURATION: &str = "duration_seconds";
-    let pro_only = json!({"enum": pro_only_durations()});
+    let pro_only = json!({"enum": durations.pro_only()});
     let is_true = json!({"const": true});
     let in_defaults = |key: &str, value: &Value| json!({"required": ["defaults"], "properties": {"defaults": sets(key, value)}});
     let segments = |pro_from_defaults: bool, long_from_defaults: bool| {
@@ -203,7 +215,7 @@ fn pro_rule() -> Value {
     json!({
         "description": format!(
             "duration_seconds {} needs \"is_pro\": true, from the segment or else from `defaults`.",
-            or_list(&pro_only_durations())
+            or_list(&durations.pro_only())
         ),
         "if": in_defaults(PRO, &is_true),
         "then": by_duration(true),

@@ -1,10 +1,11 @@
 //! The one description of the storyboard format: every key, where it may appear, its JSON
 //! type, the values it allows (from the constants the checks use), its default, its
-//! documentation, and the one rule between keys (25 seconds needs pro mode). The checks
+//! documentation, and the one rule between keys (a length only pro mode offers needs
+//! `is_pro`; the lengths are the provider's, see durations.rs). The checks
 //! (fields.rs, values.rs) and the JSON Schema (schema.rs) are both derived from it, so
 //! they cannot disagree about what a field is.
 
-use super::{DEFAULT_DURATION, MAX_GEN_COUNT, NORMAL_DURATIONS, PRO_DURATIONS, Resolution};
+use super::{MAX_GEN_COUNT, Resolution};
 
 /// Every key a segment may have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +37,9 @@ pub(super) enum Kind {
     Prompt,
     /// An http(s) link to an image, or blank for none (text.rs, fields.rs).
     Link,
+    /// A video length the provider offers in either mode (its `Durations`, a setting of
+    /// the check); which mode offers it is the rule between fields.
+    Duration,
     /// One of [`Resolution::ALL`], by name.
     Resolution,
 }
@@ -46,8 +50,6 @@ pub(super) enum Allowed {
     From(u32),
     /// `min` to `max`, both included.
     Between(u32, u32),
-    /// Exactly these.
-    OneOf(&'static [u32]),
 }
 
 impl Allowed {
@@ -55,7 +57,6 @@ impl Allowed {
         match self {
             Allowed::From(min) => number >= *min,
             Allowed::Between(min, max) => (*min..=*max).contains(&number),
-            Allowed::OneOf(values) => values.contains(&number),
         }
     }
 }
@@ -72,7 +73,8 @@ pub(super) enum Presence {
 pub(super) enum Fallback {
     Nothing,
     Flag(bool),
-    Number(u32),
+    /// The provider's length for a segment that sets none (`Durations::default`).
+    Duration,
     Resolution(Resolution),
     /// The run's setting (`--gen-count`); the text says which, for the documentation.
     Setting(&'static str),
@@ -162,21 +164,11 @@ const SPECS: [Spec; 8] = [
     },
     Spec {
         name: "duration_seconds",
-        kind: Kind::Whole {
-            what: "a number of seconds",
-            allowed: Allowed::OneOf(&PRO_DURATIONS),
-            refused: |n| {
-                format!(
-                    "{n} is not offered (normal mode allows {}; pro mode allows {})",
-                    or_list(&NORMAL_DURATIONS),
-                    or_list(&PRO_DURATIONS)
-                )
-            },
-        },
+        kind: Kind::Duration,
         presence: Presence::Optional {
-            fallback: Fallback::Number(DEFAULT_DURATION),
+            fallback: Fallback::Duration,
         },
-        doc: "Video length in seconds.",
+        doc: "Video length in seconds; which lengths are allowed depends on the provider.",
     },
     Spec {
         name: "resolution",
@@ -236,20 +228,6 @@ pub(super) const FILE_DOC: &str = "A sora-batch storyboard: the segments (shots)
 /// Keys that start with `_` are comments, anywhere in the file.
 pub(super) fn is_comment(key: &str) -> bool {
     key.starts_with('_')
-}
-
-/// The rule between fields: a duration only pro mode offers needs `"is_pro": true`, which
-/// a segment sets itself or takes from `defaults` (its own value, even `false`, wins).
-pub(super) fn needs_pro(seconds: u32) -> bool {
-    PRO_DURATIONS.contains(&seconds) && !NORMAL_DURATIONS.contains(&seconds)
-}
-
-/// The durations [`needs_pro`] is true of.
-pub(super) fn pro_only_durations() -> Vec<u32> {
-    PRO_DURATIONS
-        .into_iter()
-        .filter(|s| needs_pro(*s))
-        .collect()
 }
 
 /// `10, 15 or 25`.

@@ -4,9 +4,9 @@
 
 use serde_json::Value;
 
-use super::Resolution;
-use super::spec::{Allowed, Field, Kind, Presence, or_list};
+use super::spec::{Field, Kind, Presence, or_list};
 use super::text;
+use super::{Resolution, SegmentSettings};
 
 /// A value that passed its field's checks.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,17 +21,45 @@ pub(super) enum Checked {
 pub(super) fn required(
     field: Field,
     value: Option<&Value>,
-    max_prompt_chars: usize,
+    settings: &SegmentSettings,
 ) -> Result<Checked, String> {
-    let missing = match field.spec().presence {
-        Presence::Required { missing } => missing,
-        Presence::Optional { .. } => "missing",
-    };
+    let missing = missing(field);
     match value {
         None | Some(Value::Null) => Err(missing.to_string()),
         Some(value) => {
-            check(&field.spec().kind, value, max_prompt_chars)?.ok_or_else(|| missing.to_string())
+            check(&field.spec().kind, value, settings)?.ok_or_else(|| missing.to_string())
         }
+    }
+}
+
+/// Checks the value of a whole-number field a segment must have (its number), which
+/// needs none of the run's settings.
+pub(super) fn required_number(field: Field, value: Option<&Value>) -> Result<u32, String> {
+    let missing = missing(field);
+    match (&field.spec().kind, value) {
+        (_, None | Some(Value::Null)) => Err(missing.to_string()),
+        (
+            Kind::Whole {
+                what,
+                allowed,
+                refused,
+            },
+            Some(value),
+        ) => {
+            let number = whole_number(value, what)?;
+            match allowed.contains(number) {
+                true => Ok(number),
+                false => Err(refused(number)),
+            }
+        }
+        (_, Some(_)) => Err("expected a whole number".to_string()),
+    }
+}
+
+fn missing(field: Field) -> &'static str {
+    match field.spec().presence {
+        Presence::Required { missing } => missing,
+        Presence::Optional { .. } => "missing",
     }
 }
 
@@ -39,7 +67,7 @@ pub(super) fn required(
 pub(super) fn check(
     kind: &Kind,
     value: &Value,
-    max_prompt_chars: usize,
+    settings: &SegmentSettings,
 ) -> Result<Option<Checked>, String> {
     if value.is_null() {
         return Ok(None);
@@ -50,15 +78,20 @@ pub(super) fn check(
             allowed,
             refused,
         } => {
-            let what = match allowed {
-                Allowed::OneOf(values) => format!("{what} ({})", or_list(values)),
-                _ => what.to_string(),
-            };
-            let number = whole_number(value, &what)?;
+            let number = whole_number(value, what)?;
             if !allowed.contains(number) {
                 return Err(refused(number));
             }
             Checked::Number(number)
+        }
+        Kind::Duration => {
+            let durations = &settings.durations;
+            let what = format!("a number of seconds ({})", or_list(&durations.all()));
+            let seconds = whole_number(value, &what)?;
+            if !durations.offers(seconds) {
+                return Err(durations.refused(seconds));
+            }
+            Checked::Number(seconds)
         }
         Kind::Flag => Checked::Flag(
             value
@@ -68,7 +101,7 @@ pub(super) fn check(
         Kind::Text => Checked::Text(text_of(value)?.to_string()),
         Kind::Prompt => {
             let prompt = text_of(value)?;
-            text::check_prompt(prompt, max_prompt_chars)?;
+            text::check_prompt(prompt, settings.max_prompt_chars)?;
             Checked::Text(prompt.to_string())
         }
         Kind::Link => return link(value),

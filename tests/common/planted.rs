@@ -10,7 +10,6 @@ use std::io::Write;
 use serde_json::{Value, json};
 use sora_batch::journal::JobKey;
 use sora_batch::plan::{self, Layout, OutputMode};
-use sora_batch::storyboard::SegmentSettings;
 
 use super::Project;
 use super::batch::output_dir;
@@ -22,7 +21,7 @@ pub fn job_key(project: &Project, storyboard: &str, segment: u32, version: u32) 
         output_dir: output_dir(project),
         mode: OutputMode::Centralized,
     };
-    let settings = SegmentSettings::with_gen_count(version);
+    let settings = sora_batch::provider::sora_hk::CAPABILITIES.segment_settings(version);
     let plan =
         plan::build(&layout, settings, plan::Finished::default()).expect("the input folder exists");
     let job = plan
@@ -98,7 +97,7 @@ pub fn all_jobs(project: &Project, gen_count: u32) -> Vec<(JobKey, String)> {
         output_dir: output_dir(project),
         mode: OutputMode::Centralized,
     };
-    let settings = SegmentSettings::with_gen_count(gen_count);
+    let settings = sora_batch::provider::sora_hk::CAPABILITIES.segment_settings(gen_count);
     let plan =
         plan::build(&layout, settings, plan::Finished::default()).expect("the input folder exists");
     plan.jobs

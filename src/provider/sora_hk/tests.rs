@@ -326,3 +326,28 @@ async fn a_404_in_the_text_of_a_refusal_is_no_unknown_task() {
     let err = canned_client(&base).task("t1").await.unwrap_err();
     assert!(matches!(err, ProviderError::UnknownTask { .. }), "{err:?}");
 }
+
+#[tokio::test]
+async fn its_capabilities_say_what_its_calls_do() {
+    let sim = start(SimSettings::default()).await;
+    let client = client(&sim);
+    let said = client.capabilities();
+    assert_eq!(said, &CAPABILITIES);
+    assert_eq!(said.live_prices.is_some(), client.pricing().is_some());
+    assert_eq!(said.has_balance, client.balance().is_some());
+    let video = Url::parse("https://cdn.example/v.mp4").unwrap();
+    assert_eq!(
+        said.download_needs_key,
+        client.download_auth(&video).is_some()
+    );
+    assert!(said.lists_tasks, "GET /tasks finds a lost create again");
+    // The documented `GET /pricing` answer is the price model's.
+    let pricing = client.pricing().unwrap().await.unwrap();
+    assert_eq!(
+        said.price_model,
+        PriceModel::PerTask(Prices {
+            normal_cents: pricing.normal_cents,
+            pro_cents: pricing.pro_cents,
+        })
+    );
+}

@@ -2,6 +2,7 @@
 //! `strict` holds the rules against hostile or careless input (duplicate keys, invisible
 //! and control characters, oversized prompts, malformed links).
 
+mod durations;
 mod schema;
 mod strict;
 
@@ -11,7 +12,8 @@ use super::spec::Field;
 use super::suggest::suggest;
 use super::{Location, Resolution, Segment, SegmentSettings, decode, fields};
 
-pub(super) const SETTINGS: SegmentSettings = SegmentSettings::with_gen_count(2);
+pub(super) const SETTINGS: SegmentSettings =
+    crate::provider::sora_hk::CAPABILITIES.segment_settings(2);
 
 pub(super) fn check_bytes(bytes: &[u8]) -> Result<Vec<Segment>, Vec<String>> {
     let file = Path::new("input/story.json");
@@ -96,8 +98,12 @@ fn segment_overrides_defaults_which_override_settings() {
 fn settings_gen_count_applies_when_file_is_silent() {
     let parsed =
         decode::decode(br#"{"segments": [{"segment_index": 1, "prompt_text": "a"}]}"#).unwrap();
-    let got =
-        fields::check_file(&parsed, Path::new("f"), SegmentSettings::with_gen_count(5)).unwrap();
+    let got = fields::check_file(
+        &parsed,
+        Path::new("f"),
+        crate::provider::sora_hk::CAPABILITIES.segment_settings(5),
+    )
+    .unwrap();
     assert_eq!(got[0].gen_count, 5);
 }
 
@@ -163,7 +169,12 @@ fn unoffered_duration_lists_both_modes() {
     let got = single(
         r#"{"segments": [{"segment_index": 1, "prompt_text": "a", "duration_seconds": 20}]}"#,
     );
-    assert!(got.ends_with("duration_seconds: 20 is not offered (normal mode allows 10 or 15; pro mode allows 10, 15 or 25)"), "{got}");
+    assert!(
+        got.ends_with(
+            "duration_seconds: 20 is not allowed; sora-hk allows 10 or 15 (25 with is_pro)"
+        ),
+        "{got}"
+    );
 }
 
 #[test]

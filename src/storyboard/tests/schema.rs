@@ -208,7 +208,8 @@ fn corpus() -> Vec<(&'static str, String, Verdict)> {
 
 /// Every case whose outcome differs from its verdict, described.
 fn disagreements(cases: Vec<(&'static str, String, Verdict)>) -> Vec<String> {
-    let schema: Value = serde_json::from_str(&crate::storyboard::schema_json()).unwrap();
+    let schema: Value =
+        serde_json::from_str(&crate::storyboard::schema_json(&super::SETTINGS)).unwrap();
     if let Err(error) = jsonschema::meta::validate(&schema) {
         return vec![format!("the schema is not a valid JSON Schema: {error}")];
     }
@@ -251,7 +252,7 @@ fn the_schema_refuses_25_seconds_without_pro_in_the_segment_or_through_defaults(
 #[test]
 fn schema_documents_exactly_the_checked_fields() {
     let schema: serde_json::Value =
-        serde_json::from_str(&crate::storyboard::schema_json()).unwrap();
+        serde_json::from_str(&crate::storyboard::schema_json(&super::SETTINGS)).unwrap();
     let names = |def: &str| -> Vec<String> {
         let mut keys: Vec<String> = schema["$defs"][def]["properties"]
             .as_object()
@@ -297,7 +298,8 @@ fn every_field_is_described_once_under_its_own_name() {
 
 #[test]
 fn the_schema_defaults_are_what_a_minimal_segment_resolves_to() {
-    let schema: Value = serde_json::from_str(&crate::storyboard::schema_json()).unwrap();
+    let schema: Value =
+        serde_json::from_str(&crate::storyboard::schema_json(&super::SETTINGS)).unwrap();
     let properties = schema["$defs"]["segment"]["properties"]
         .as_object()
         .unwrap();

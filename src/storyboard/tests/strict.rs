@@ -67,8 +67,9 @@ fn duplicates_in_defaults_and_nested_values_are_named_and_listed_with_other_prob
         "{got:#?}"
     );
     assert!(
-        got.iter().any(|line| line
-            .starts_with("input/story.json: segment 3: duration_seconds: 7 is not offered")),
+        got.iter().any(|line| line.starts_with(
+            "input/story.json: segment 3: duration_seconds: 7 is not allowed; sora-hk allows"
+        )),
         "{got:#?}"
     );
 }
@@ -250,7 +251,7 @@ fn an_image_url_with_invisible_characters_is_refused() {
 #[test]
 fn the_schema_states_the_prompt_limit() {
     let schema: serde_json::Value =
-        serde_json::from_str(&crate::storyboard::schema_json()).unwrap();
+        serde_json::from_str(&crate::storyboard::schema_json(&super::SETTINGS)).unwrap();
     let text = schema.to_string();
     let limit = crate::storyboard::DEFAULT_MAX_PROMPT_CHARS;
     assert!(text.contains(&format!("\"maxLength\":{limit}")), "{text}");
@@ -312,7 +313,8 @@ fn a_schema_key_for_editors_is_accepted_and_in_the_schema() {
             "segments": [{"segment_index": 1, "prompt_text": "a lighthouse"}]}"#,
     );
     assert_eq!(got.len(), 1);
-    let schema: serde_json::Value = serde_json::from_str(&super::super::schema_json()).unwrap();
+    let schema: serde_json::Value =
+        serde_json::from_str(&super::super::schema_json(&super::SETTINGS)).unwrap();
     let kinds = schema["properties"]["$schema"]["type"].to_string();
     assert!(kinds.contains("string"), "{schema}");
 }

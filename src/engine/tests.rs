@@ -1,0 +1,153 @@
+//! The engine driven against a provider that cannot list its tasks: what its
+//! `Capabilities` say, not its name, decides what a lost create becomes.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+
+use super::*;
+use crate::journal::Journal;
+use crate::provider::sora_hk::CAPABILITIES as SORA_HK;
+use crate::provider::{
+    Accepted, Capabilities, PriceModel, Prices, ProviderError, RecentPage, TaskStatus,
+};
+
+/// A provider with no task list, every create of which loses its answer.
+#[derive(Default)]
+struct NoList {
+    creates: AtomicU32,
+    lists: AtomicU32,
+}
+
+const NO_LIST: Capabilities = Capabilities {
+    name: "no-list",
+    lists_tasks: false,
+    price_model: PriceModel::PerSecond(Prices {
+        normal_cents: 10,
+        pro_cents: 30,
+    }),
+    live_prices: None,
+    has_balance: false,
+    ..SORA_HK
+};
+
+impl Provider for NoList {
+    fn name(&self) -> &'static str {
+        "no-list"
+    }
+    fn capabilities(&self) -> &'static Capabilities {
+        &NO_LIST
+    }
+    fn submit<'a>(&'a self, _: &'a Segment) -> BoxFuture<'a, Result<Accepted, ProviderError>> {
+        self.creates.fetch_add(1, Ordering::SeqCst);
+        Box::pin(async {
+            Err(ProviderError::Ambiguous {
+                message: "the connection broke after the request was sent".to_string(),
+                retry_after: None,
+            })
+        })
+    }
+    fn status<'a>(&'a self, _: &'a str) -> BoxFuture<'a, Result<TaskStatus, ProviderError>> {
+        unreachable!("no task was ever accepted")
+    }
+    fn recent(&self, _: u32) -> BoxFuture<'_, Result<RecentPage, ProviderError>> {
+        // What a provider without a list would seem to say: nothing.
+        self.lists.fetch_add(1, Ordering::SeqCst);
+        Box::pin(async { Ok(RecentPage::default()) })
+    }
+    fn clock_offset_ms(&self) -> Option<i64> {
+        None
+    }
+    fn download_auth(&self, _: &url::Url) -> Option<String> {
+        None
+    }
+    fn api_is_local(&self) -> bool {
+        true
+    }
+}
+
+fn settings() -> EngineSettings {
+    EngineSettings {
+        breaker: breaker::BreakerSettings::default(),
+        poll: poll::PollSettings::default(),
+        backoff: backoff::BackoffPolicy::default(),
+        download_workers: 1,
+        max_video_bytes: 1 << 20,
+        resubmit_lost: false,
+        retry_failed: false,
+        max_server_errors: 10,
+        stagger: Duration::ZERO,
+        lost_create_wait: Duration::from_millis(10),
+        request_timeout: Duration::from_secs(5),
+        give_up_after: Duration::from_secs(900),
+        prices: crate::pricing::PriceSettings::default(),
+    }
+}
+
+fn job(output: &Path) -> JobSpec {
+    let segment = Arc::new(Segment::example("a lighthouse at dusk"));
+    let fingerprint: Arc<str> = segment.fingerprint().into();
+    JobSpec {
+        key: JobKey {
+            storyboard: "storyboard.json".to_string(),
+            segment: segment.index,
+            version: 1,
+            fingerprint: fingerprint.to_string(),
+        },
+        segment,
+        fingerprint,
+        video: output.join("Segment_1").join("v1.mp4"),
+        state: JobState::New,
+        provider: "no-list",
+        extra: false,
+    }
+}
+
+async fn run_once(provider: Arc<NoList>, state_dir: &Path, output: &Path) -> Summary {
+    let (journal, earlier) = Journal::open(state_dir).expect("the journal opens");
+    run(Batch {
+        jobs: vec![job(output)],
+        provider,
+        journal: Arc::new(journal),
+        earlier,
+        http: crate::provider::http_client(Duration::from_secs(5)),
+        settings: settings(),
+        quiet: true,
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_provider_without_a_task_list_leaves_a_lost_create_unresolved_and_never_resubmits() {
+    let dir = tempfile::tempdir().unwrap();
+    let (state_dir, output) = (dir.path().join("state"), dir.path().join("out"));
+    let provider = Arc::new(NoList::default());
+    let first = run_once(provider.clone(), &state_dir, &output).await;
+    assert_eq!(
+        provider.creates.load(Ordering::SeqCst),
+        1,
+        "one create only"
+    );
+    assert_eq!(
+        provider.lists.load(Ordering::SeqCst),
+        0,
+        "it has no list to read"
+    );
+    assert_eq!(first.unresolved.len(), 1, "{first:?}");
+    let message = &first.unresolved[0].message;
+    assert!(
+        message.contains("no-list cannot list its tasks") && message.contains("--resubmit-lost"),
+        "{message}"
+    );
+    // The next run finds the `submitting` record and still does not pay again.
+    let again = run_once(provider.clone(), &state_dir, &output).await;
+    assert_eq!(
+        provider.creates.load(Ordering::SeqCst),
+        1,
+        "never resubmitted"
+    );
+    assert_eq!(provider.lists.load(Ordering::SeqCst), 0);
+    assert_eq!(again.unresolved.len(), 1, "{again:?}");
+}

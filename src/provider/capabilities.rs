@@ -1,0 +1,187 @@
+//! What a provider can do, declared once per dialect as a constant: whether it lists its
+//! tasks, which reference images it takes, its durations and sizes per mode, its price
+//! model, whether it reports prices and a balance, whether downloads need the key, its
+//! prompt limit. Validation, the dry run and the engine read this description, never the
+//! dialect's name; it is known without a connection (`cli::ProviderKind::capabilities`),
+//! so a dry run without a key still validates and prices.
+
+use serde::Serialize;
+
+use crate::storyboard::{Durations, Segment, SegmentSettings};
+
+/// A dialect's description of itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Capabilities {
+    /// The dialect, as messages about what it allows name it (e.g. `sora-hk`).
+    pub name: &'static str,
+    /// It can list the account's recent tasks (`Provider::recent`), so a create whose
+    /// answer was lost can be found again. Without it, such a create's outcome stays
+    /// unknown and the job is never submitted again by itself (`engine::reconcile`).
+    pub lists_tasks: bool,
+    /// How it takes a reference image.
+    pub image_inputs: &'static [ImageInput],
+    /// The video lengths it offers, with and without `is_pro`.
+    pub durations: Durations,
+    /// The frame sizes it offers per mode (`WIDTHxHEIGHT`); empty: it has no size
+    /// parameter, and `resolution` alone picks the frame.
+    pub sizes: PerMode<&'static [&'static str]>,
+    /// How a job's price is reckoned, at its documented prices.
+    pub price_model: PriceModel,
+    /// The call that says its current prices (`Provider::pricing`), as messages name it
+    /// (e.g. `GET /pricing`); `None`: it has none, its documented prices apply.
+    pub live_prices: Option<&'static str>,
+    /// It says the account's balance (`Provider::balance`).
+    pub has_balance: bool,
+    /// Its video downloads need the API key (`Provider::download_auth`).
+    pub download_needs_key: bool,
+    /// The longest prompt it takes, in characters.
+    pub max_prompt_chars: usize,
+    /// The environment variable its API key is read from, as messages name it.
+    pub key_variable: &'static str,
+}
+
+impl Capabilities {
+    /// What validation needs from the provider, with the run's `gen_count`.
+    pub const fn segment_settings(&self, gen_count: u32) -> SegmentSettings {
+        SegmentSettings {
+            gen_count,
+            max_prompt_chars: self.max_prompt_chars,
+            durations: self.durations,
+        }
+    }
+}
+
+/// How a provider takes a reference image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageInput {
+    /// A public http(s) link it fetches itself.
+    PublicUrl,
+    /// The file's bytes, uploaded with the create (a multipart part).
+    UploadedFile,
+    /// The bytes inline as a `data:` URL.
+    DataUrl,
+}
+
+/// One value for each mode: normal, and `"is_pro": true` (a dialect maps the modes to
+/// its models, e.g. `sora-2` and `sora-2-pro`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PerMode<T> {
+    pub normal: T,
+    pub pro: T,
+}
+
+impl<T: Copy> PerMode<T> {
+    /// The value for a segment's mode.
+    pub fn of(&self, segment: &Segment) -> T {
+        match segment.is_pro {
+            true => self.pro,
+            false => self.normal,
+        }
+    }
+}
+
+/// Prices per mode, in cents: per task or per second of video, as the [`PriceModel`]
+/// says. Field names are a public interface (the dry run's `--json` `prices`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Prices {
+    pub normal_cents: u32,
+    pub pro_cents: u32,
+}
+
+impl Prices {
+    fn of(&self, segment: &Segment) -> u64 {
+        let mode = PerMode {
+            normal: self.normal_cents,
+            pro: self.pro_cents,
+        };
+        u64::from(mode.of(segment))
+    }
+}
+
+/// How a job's price is reckoned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PriceModel {
+    /// A price per task, whatever its length (Sora.hk).
+    PerTask(Prices),
+    /// A price per second of video (OpenAI).
+    PerSecond(Prices),
+}
+
+impl PriceModel {
+    /// What one job of `segment` costs, in cents.
+    pub fn price_of(&self, segment: &Segment) -> u64 {
+        match self {
+            PriceModel::PerTask(prices) => prices.of(segment),
+            PriceModel::PerSecond(prices) => {
+                prices.of(segment) * u64::from(segment.duration_seconds)
+            }
+        }
+    }
+
+    /// The prices, in the model's unit.
+    pub fn prices(&self) -> Prices {
+        match self {
+            PriceModel::PerTask(prices) | PriceModel::PerSecond(prices) => *prices,
+        }
+    }
+
+    /// The same model at other prices (the user's, or the provider's current ones).
+    pub fn at(&self, prices: Prices) -> PriceModel {
+        match self {
+            PriceModel::PerTask(_) => PriceModel::PerTask(prices),
+            PriceModel::PerSecond(_) => PriceModel::PerSecond(prices),
+        }
+    }
+
+    /// The unit, as the dry run's `--json` names it: `task` or `second`.
+    pub fn unit(&self) -> PriceUnit {
+        match self {
+            PriceModel::PerTask(_) => PriceUnit::Task,
+            PriceModel::PerSecond(_) => PriceUnit::Second,
+        }
+    }
+}
+
+/// What a price is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PriceUnit {
+    Task,
+    Second,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn segment(is_pro: bool, duration_seconds: u32) -> Segment {
+        let mut segment = Segment::example("a lake");
+        segment.is_pro = is_pro;
+        segment.duration_seconds = duration_seconds;
+        segment
+    }
+
+    #[test]
+    fn price_of_a_task_ignores_its_length_and_price_per_second_multiplies_it() {
+        let prices = Prices {
+            normal_cents: 3,
+            pro_cents: 30,
+        };
+        let per_task = PriceModel::PerTask(prices);
+        assert_eq!(per_task.price_of(&segment(false, 10)), 3);
+        assert_eq!(per_task.price_of(&segment(false, 15)), 3);
+        assert_eq!(per_task.price_of(&segment(true, 25)), 30);
+        let per_second = PriceModel::PerSecond(Prices {
+            normal_cents: 10,
+            pro_cents: 30,
+        });
+        assert_eq!(per_second.price_of(&segment(false, 4)), 40);
+        assert_eq!(per_second.price_of(&segment(false, 12)), 120);
+        assert_eq!(per_second.price_of(&segment(true, 8)), 240);
+        assert_eq!(per_second.unit(), PriceUnit::Second);
+        assert_eq!(
+            per_task.at(per_second.prices()),
+            PriceModel::PerTask(per_second.prices())
+        );
+    }
+}

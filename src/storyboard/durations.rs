@@ -1,0 +1,99 @@
+//! The video lengths a provider offers, as a parameter of checking: the storyboard format
+//! is the same for every provider, but which `duration_seconds` it allows, with and
+//! without `is_pro`, and the length of a segment that sets none, are the provider's
+//! (declared in its `provider::Capabilities`). Messages name the provider and its values.
+
+use super::spec::or_list;
+
+/// The lengths (seconds) one provider offers, per mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Durations {
+    /// The provider, as messages about what it allows name it (e.g. `sora-hk`).
+    pub provider: &'static str,
+    /// Without `is_pro`.
+    pub normal: &'static [u32],
+    /// With `"is_pro": true`.
+    pub pro: &'static [u32],
+    /// The length of a segment that sets none (neither it nor `defaults`).
+    pub default: u32,
+}
+
+impl Durations {
+    /// Every length offered in either mode, ascending.
+    pub fn all(&self) -> Vec<u32> {
+        let mut all: Vec<u32> = self.normal.iter().chain(self.pro).copied().collect();
+        all.sort_unstable();
+        all.dedup();
+        all
+    }
+
+    /// Whether either mode offers `seconds`.
+    pub fn offers(&self, seconds: u32) -> bool {
+        self.normal.contains(&seconds) || self.pro.contains(&seconds)
+    }
+
+    /// Offered with `"is_pro": true` only.
+    pub fn pro_only(&self) -> Vec<u32> {
+        self.all()
+            .into_iter()
+            .filter(|s| !self.normal.contains(s))
+            .collect()
+    }
+
+    /// Offered without `is_pro` only.
+    pub fn normal_only(&self) -> Vec<u32> {
+        self.all()
+            .into_iter()
+            .filter(|s| !self.pro.contains(s))
+            .collect()
+    }
+
+    /// Why a length neither mode offers is refused, naming what the provider allows:
+    /// `15 is not allowed; sora-hk allows 10 or 15 (25 with is_pro)`.
+    pub fn refused(&self, seconds: u32) -> String {
+        format!("{seconds} is not allowed; {}", self.allowed())
+    }
+
+    /// What the provider allows: `sora-hk allows 10 or 15 (25 with is_pro)`.
+    pub fn allowed(&self) -> String {
+        let provider = self.provider;
+        let pro_only = self.pro_only();
+        if !self.normal_only().is_empty() {
+            return format!(
+                "{provider} allows {} without is_pro and {} with \"is_pro\": true",
+                or_list(self.normal),
+                or_list(self.pro)
+            );
+        }
+        match pro_only.as_slice() {
+            [] => format!("{provider} allows {}", or_list(self.normal)),
+            more => format!(
+                "{provider} allows {} ({} with is_pro)",
+                or_list(self.normal),
+                or_list(more)
+            ),
+        }
+    }
+
+    /// The rule between `duration_seconds` and `is_pro`, broken: why, naming what the
+    /// mode allows. `origin` says where the length came from (`" (from \"defaults\")"`).
+    pub fn mode_problem(&self, seconds: u32, is_pro: bool, origin: &str) -> Option<String> {
+        let (offered, other) = match is_pro {
+            true => (self.pro, self.normal),
+            false => (self.normal, self.pro),
+        };
+        if offered.contains(&seconds) || !other.contains(&seconds) {
+            return None;
+        }
+        Some(match is_pro {
+            false => format!(
+                "{seconds}{origin} needs \"is_pro\": true (normal mode allows {})",
+                or_list(self.normal)
+            ),
+            true => format!(
+                "{seconds}{origin} is not offered with \"is_pro\": true (pro mode allows {})",
+                or_list(self.pro)
+            ),
+        })
+    }
+}
