@@ -18,13 +18,14 @@ use reqwest::header::{HeaderName, HeaderValue};
 use reqwest::{RequestBuilder, StatusCode};
 use url::Url;
 
+use super::capabilities::{Capabilities, ImageInput, PerMode, PriceModel, Prices};
 use super::clock::ProviderClock;
 use super::sora_hk::answer::{ambiguous, malformed, transport_error, unusable_id};
 use super::sora_hk::text_field;
 use super::untrusted::{self, Cost, Redactor};
 use super::{Accepted, Provider, ProviderError, RecentPage, TaskStatus, retry_after};
 use crate::config::ApiKey;
-use crate::storyboard::Segment;
+use crate::storyboard::{Durations, Segment};
 
 mod answer;
 mod cursor;
@@ -287,9 +288,46 @@ impl OpenAi {
     }
 }
 
+/// What the OpenAI Videos API offers (PROTOCOLS.md section 2): `sora-2` and `sora-2-pro`
+/// at 4, 8 or 12 seconds (4 when unset), priced per second of video, with a task list
+/// (`GET /videos`) but no price or balance call, and content downloads that need the key.
+pub const CAPABILITIES: Capabilities = Capabilities {
+    name: NAME,
+    lists_tasks: true,
+    image_inputs: &[
+        ImageInput::UploadedFile,
+        ImageInput::DataUrl,
+        ImageInput::PublicUrl,
+    ],
+    durations: Durations {
+        provider: NAME,
+        normal: &[4, 8, 12],
+        pro: &[4, 8, 12],
+        default: 4,
+    },
+    sizes: PerMode {
+        normal: &["1280x720", "720x1280"],
+        pro: &["1280x720", "720x1280", "1792x1024", "1024x1792"],
+    },
+    // sora-2 and sora-2-pro at 720p; the larger pro sizes cost 50 cents a second.
+    price_model: PriceModel::PerSecond(Prices {
+        normal_cents: 10,
+        pro_cents: 30,
+    }),
+    live_prices: None,
+    has_balance: false,
+    download_needs_key: true,
+    max_prompt_chars: crate::storyboard::DEFAULT_MAX_PROMPT_CHARS,
+    key_variable: "OPENAI_API_KEY",
+};
+
 impl Provider for OpenAi {
     fn name(&self) -> &'static str {
         NAME
+    }
+
+    fn capabilities(&self) -> &'static Capabilities {
+        &CAPABILITIES
     }
 
     fn submit<'a>(

@@ -277,3 +277,35 @@ async fn an_image_link_in_a_multipart_create_is_refused_before_anything_is_sent(
         "nothing sent"
     );
 }
+
+/// The declaration validation and the dry run read is the API's truth: every length it
+/// declares, in both modes, is taken, billed at the declared per-second price; a length it
+/// does not declare is refused.
+#[tokio::test]
+async fn its_capabilities_are_what_the_api_takes_and_bills() {
+    let sim = start(quick()).await;
+    let client = client(&sim);
+    let mut expected = 0;
+    for is_pro in [false, true] {
+        for seconds in CAPABILITIES.durations.all() {
+            let mut shot = segment("a declared length", seconds);
+            shot.is_pro = is_pro;
+            client
+                .submit(&shot)
+                .await
+                .expect("a declared length is taken");
+            expected += CAPABILITIES.price_model.price_of(&shot) as i64;
+        }
+    }
+    assert_eq!(sim.stats().billed_cents, expected);
+    let undeclared = (1..=30)
+        .find(|s| !CAPABILITIES.durations.offers(*s))
+        .unwrap();
+    let refused = client
+        .submit(&segment("an undeclared length", undeclared))
+        .await;
+    assert!(
+        matches!(refused, Err(ProviderError::Rejected { .. })),
+        "{refused:?}"
+    );
+}
