@@ -17,6 +17,7 @@ pub use generate::Generate;
 pub use range::{InRange, count_in, duration_in, probability};
 
 use crate::plan::OutputMode;
+use crate::provider::openai::{AuthHeader, RequestFormat};
 use crate::storyboard::MAX_GEN_COUNT;
 use range::{hours, ms, secs};
 
@@ -43,8 +44,9 @@ const PRICE_HINT: &str = "prices are whole cents: 3 means $0.03";
 
 const AFTER_HELP: &str = "\
 Environment:
-  SORA_API_KEY             The provider's API key, read from the environment or .env only
-                           (never a flag, so it stays out of shell history and ps)
+  SORA_API_KEY             The API key of --provider sora-hk, read from the environment or
+                           .env only (never a flag, so it stays out of shell history and ps)
+  OPENAI_API_KEY           The API key of --provider openai, read the same way
   HTTP_PROXY, HTTPS_PROXY  Proxy for API calls and downloads
   .env                     In the working directory: NAME=value lines, below the environment
 
@@ -54,6 +56,8 @@ settings, 75 another run holds the state folder, 130 interrupted (rerun to resum
 Examples:
   sora-batch --provider simulator      Try the whole pipeline offline, for free
   sora-batch --dry-run                 Price the storyboards in ./input; spends nothing
+  sora-batch --provider openai         Generate through OpenAI (OPENAI_API_KEY), or a gateway
+                                       with --base-url https://my-gateway.example/v1
   sora-batch --input-dir ./episodes    Generate every new or edited segment
   sora-batch schema > storyboard.schema.json";
 
@@ -90,9 +94,12 @@ pub enum Command {
 /// Which API the batch talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ProviderKind {
-    /// The Sora.hk task API at --base-url
+    /// The Sora.hk task API (SORA_API_KEY)
     #[value(name = "sora-hk")]
     SoraHk,
+    /// The OpenAI Videos API, or a gateway or Azure OpenAI serving its shape (OPENAI_API_KEY)
+    #[value(name = "openai")]
+    OpenAi,
     /// A simulator started inside this process: the whole pipeline, offline and free
     Simulator,
 }
@@ -102,6 +109,7 @@ impl ProviderKind {
     pub fn name(self) -> &'static str {
         match self {
             ProviderKind::SoraHk => crate::provider::sora_hk::NAME,
+            ProviderKind::OpenAi => crate::provider::openai::NAME,
             ProviderKind::Simulator => crate::provider::sora_hk::SIMULATOR_NAME,
         }
     }
@@ -113,6 +121,25 @@ impl ProviderKind {
             ProviderKind::SoraHk | ProviderKind::Simulator => {
                 &crate::provider::sora_hk::CAPABILITIES
             }
+            ProviderKind::OpenAi => &crate::provider::openai::CAPABILITIES,
+        }
+    }
+
+    /// The name `--provider` takes.
+    pub fn name_as_typed(self) -> String {
+        use clap::ValueEnum;
+        self.to_possible_value()
+            .map(|value| value.get_name().to_string())
+            .unwrap_or_default()
+    }
+
+    /// The API's address unless `--base-url` says another.
+    pub fn default_base_url(self) -> &'static str {
+        match self {
+            ProviderKind::SoraHk | ProviderKind::Simulator => {
+                crate::provider::sora_hk::DEFAULT_BASE_URL
+            }
+            ProviderKind::OpenAi => crate::provider::openai::DEFAULT_BASE_URL,
         }
     }
 }
@@ -140,6 +167,7 @@ impl Cli {
             );
             exit_with(Cli::command().error(clap::error::ErrorKind::ArgumentConflict, message));
         }
+        check_provider_flags(&matches, &cli.run);
         if cli.run.provider == ProviderKind::Simulator {
             let defaulted = |id: &str| {
                 matches.value_source(id) == Some(clap::parser::ValueSource::DefaultValue)
@@ -187,6 +215,41 @@ impl Cli {
         }
         let default = || self.run.default_log_file();
         Some(self.run.log_file.clone().unwrap_or_else(default))
+    }
+}
+
+/// Why an image_url link is refused under openai's default multipart creates.
+const MULTIPART_LINK: &str = "openai's default --request-format multipart carries a \
+    reference image only as an uploaded file; use --request-format json \
+    (SORA_REQUEST_FORMAT=json), which sends the link as input_reference";
+
+/// A flag of the OpenAI dialect given with another provider is a usage error, not a
+/// warning: it says how the key is sent or how creates look, and a run that quietly did
+/// otherwise (a key meant for Azure's api-key header sent as Bearer) would fail late or,
+/// worse, send what the user did not mean to.
+fn check_provider_flags(matches: &clap::ArgMatches, run: &RunArgs) {
+    if run.provider == ProviderKind::OpenAi {
+        return;
+    }
+    for (id, flag, variable) in [
+        ("auth_header", "--auth-header", "SORA_AUTH_HEADER"),
+        ("request_format", "--request-format", "SORA_REQUEST_FORMAT"),
+    ] {
+        let Some(source) = matches.value_source(id) else {
+            continue;
+        };
+        let given = match source {
+            clap::parser::ValueSource::EnvVariable => {
+                format!("{variable} (set in the environment or .env)")
+            }
+            _ => flag.to_string(),
+        };
+        let message = format!(
+            "{given} applies only to --provider openai, not to --provider {}; remove it, or \
+             add --provider openai",
+            run.provider.name_as_typed()
+        );
+        exit_with(Cli::command().error(clap::error::ErrorKind::ArgumentConflict, message));
     }
 }
 
@@ -241,9 +304,34 @@ impl RunArgs {
     /// What validation checks segments against: the chosen provider's lengths and prompt
     /// limit, and `--gen-count`.
     pub fn segment_settings(&self) -> crate::storyboard::SegmentSettings {
-        self.provider
+        let mut settings = self
+            .provider
             .capabilities()
-            .segment_settings(self.gen_count)
+            .segment_settings(self.gen_count);
+        if let Some(lengths) = self.durations {
+            settings.durations = settings.durations.only(lengths);
+        }
+        if self.provider == ProviderKind::OpenAi
+            && self.openai_options().format == RequestFormat::Multipart
+        {
+            settings.image_url_refused = Some(MULTIPART_LINK);
+        }
+        settings
+    }
+
+    /// The API's address: `--base-url`, else the provider's own.
+    pub fn api_url(&self) -> url::Url {
+        self.base_url.clone().unwrap_or_else(|| {
+            url::Url::parse(self.provider.default_base_url()).expect("a default URL parses")
+        })
+    }
+
+    /// The OpenAI dialect's settings: `--auth-header` and `--request-format`.
+    pub fn openai_options(&self) -> crate::provider::openai::Options {
+        crate::provider::openai::Options {
+            auth: self.auth_header.unwrap_or_default(),
+            format: self.request_format.unwrap_or_default(),
+        }
     }
 
     /// Which videos on disk make a job done for this run.
@@ -260,7 +348,7 @@ impl RunArgs {
     pub fn state_dir(&self) -> PathBuf {
         let name = match self.provider {
             ProviderKind::Simulator => ".sora-batch-simulator",
-            ProviderKind::SoraHk => ".sora-batch",
+            ProviderKind::SoraHk | ProviderKind::OpenAi => ".sora-batch",
         };
         self.state_dir
             .clone()
@@ -365,7 +453,8 @@ pub struct RunArgs {
     )]
     pub dry_run: bool,
 
-    /// The API to use; `simulator` runs the batch offline against a built-in fake provider
+    /// The API to use: sora-hk, openai (OpenAI, its gateways, Azure OpenAI), or simulator
+    /// (offline, against a built-in fake provider)
     #[arg(
         long,
         env = "SORA_PROVIDER",
@@ -376,20 +465,57 @@ pub struct RunArgs {
     )]
     pub provider: ProviderKind,
 
-    /// The provider's API address
+    /// The provider's API address [default: https://api.sora.hk/v1 for sora-hk,
+    /// https://api.openai.com/v1 for openai]
     #[arg(
         long,
         env = "SORA_BASE_URL",
         hide_env_values = true,
         value_name = "URL",
-        default_value = "https://api.sora.hk/v1",
         value_parser = base_url::ApiUrl,
         help_heading = "Provider"
     )]
-    pub base_url: url::Url,
+    pub base_url: Option<url::Url>,
 
-    /// Price of a normal job in cents [default: the provider's /pricing when SORA_API_KEY is
-    /// set, else 3]
+    /// openai only: the header that carries the key: authorization (Bearer, as OpenAI and
+    /// the gateways take it) or api-key (Azure OpenAI) [default: authorization]
+    #[arg(
+        long,
+        env = "SORA_AUTH_HEADER",
+        hide_env_values = true,
+        value_name = "HEADER",
+        help_heading = "Provider"
+    )]
+    pub auth_header: Option<AuthHeader>,
+
+    /// openai only: how creates are sent: multipart (as the official SDK sends them) or json
+    /// (for gateways that want JSON; the only way to send an image_url link)
+    /// [default: multipart]
+    #[arg(
+        long,
+        env = "SORA_REQUEST_FORMAT",
+        hide_env_values = true,
+        value_name = "FORMAT",
+        help_heading = "Provider"
+    )]
+    pub request_format: Option<RequestFormat>,
+
+    /// The video lengths in seconds the provider accepts, in both modes, instead of its
+    /// documented ones (e.g. 10,15 for a gateway with other lengths); validation and the
+    /// schema check duration_seconds against them
+    #[arg(
+        long,
+        env = "SORA_DURATIONS",
+        hide_env_values = true,
+        value_name = "LIST",
+        value_parser = parse_durations,
+        help_heading = "Provider"
+    )]
+    pub durations: Option<&'static [u32]>,
+
+    /// Price of a normal job in cents, per task (sora-hk) or per second of video (openai)
+    /// [default: sora-hk's GET /pricing when its key is set, else the documented price: 3
+    /// per task (sora-hk), 10 per second (openai)]
     #[arg(
         long,
         env = "SORA_PRICE_NORMAL",
@@ -400,8 +526,9 @@ pub struct RunArgs {
     )]
     pub price_normal: Option<u32>,
 
-    /// Price of a pro job in cents [default: the provider's /pricing when SORA_API_KEY is set,
-    /// else 30]
+    /// Price of a pro job in cents, as --price-normal [default: sora-hk's GET /pricing when
+    /// its key is set, else the documented price: 30 per task (sora-hk), 30 per second
+    /// (openai)]
     #[arg(
         long,
         env = "SORA_PRICE_PRO",
@@ -585,6 +712,31 @@ pub struct RunArgs {
     pub color: crate::ui::ColorWhen,
 }
 
+/// The longest video length `--durations` takes, in seconds: an hour is far beyond any
+/// provider's, and keeps per-second prices within range.
+const MAX_DURATION_SECONDS: u32 = 3600;
+
+/// `--durations`: seconds separated by commas, e.g. `10,15`. The list is leaked once, at
+/// parsing, to be the `'static` slice validation's `Durations` holds like a dialect's own.
+fn parse_durations(text: &str) -> Result<&'static [u32], String> {
+    const EXAMPLE: &str = "write the lengths in seconds separated by commas, e.g. 10,15";
+    let mut lengths = Vec::new();
+    for part in text.split(',').map(str::trim) {
+        match part.parse::<u32>() {
+            Ok(seconds) if (1..=MAX_DURATION_SECONDS).contains(&seconds) => lengths.push(seconds),
+            _ => {
+                return Err(format!(
+                    "\"{}\" is not a length between 1 and {MAX_DURATION_SECONDS} seconds; {EXAMPLE}",
+                    crate::ui::escaped(part, 40)
+                ));
+            }
+        }
+    }
+    lengths.sort_unstable();
+    lengths.dedup();
+    Ok(Box::leak(lengths.into_boxed_slice()))
+}
+
 /// A size as people write it (`4GiB`, `500MB`, `1.5 GiB`, plain bytes).
 fn parse_size(text: &str) -> Option<u64> {
     text.parse::<bytesize::ByteSize>()
@@ -631,6 +783,51 @@ mod tests {
     }
 
     #[test]
+    fn durations_read_as_a_comma_list_and_bad_lengths_are_named() {
+        assert_eq!(parse_durations("15, 10,15"), Ok(&[10, 15][..]));
+        for bad in ["", "10,", "ten", "0", "3601", "-4"] {
+            let message = parse_durations(bad).unwrap_err();
+            assert!(message.contains("e.g. 10,15"), "{bad:?}: {message}");
+        }
+    }
+
+    #[test]
+    fn each_provider_has_its_own_address_key_variable_and_lengths() {
+        let parsed = |args: &[&str]| {
+            let mut all = vec!["sora-batch"];
+            all.extend_from_slice(args);
+            Cli::try_parse_from(all).unwrap().run
+        };
+        let openai = parsed(&["--provider", "openai"]);
+        assert_eq!(openai.api_url().as_str(), "https://api.openai.com/v1");
+        assert_eq!(
+            openai.provider.capabilities().key_variable,
+            "OPENAI_API_KEY"
+        );
+        assert_eq!(openai.segment_settings().durations.all(), [4, 8, 12]);
+        assert!(openai.segment_settings().image_url_refused.is_some());
+        let json = parsed(&["--provider", "openai", "--request-format", "json"]);
+        assert_eq!(json.segment_settings().image_url_refused, None);
+        let sora = parsed(&["--durations", "10,15"]);
+        assert_eq!(sora.api_url().as_str(), "https://api.sora.hk/v1");
+        assert_eq!(sora.provider.capabilities().key_variable, "SORA_API_KEY");
+        let settings = sora.segment_settings();
+        assert_eq!(
+            (settings.durations.normal, settings.durations.pro),
+            (&[10, 15][..], &[10, 15][..])
+        );
+        assert_eq!(settings.image_url_refused, None);
+        let gateway = parsed(&["--provider", "openai", "--durations", "10,15"]);
+        assert_eq!(
+            gateway.segment_settings().durations.default,
+            10,
+            "4 is not offered"
+        );
+        let own = parsed(&["--provider", "openai", "--durations", "8,4"]);
+        assert_eq!(own.segment_settings().durations.default, 4);
+    }
+
+    #[test]
     fn every_option_has_a_variable_documented_in_env_example() {
         let example = include_str!("../.env.example");
         let command = Cli::command();
@@ -650,5 +847,6 @@ mod tests {
             );
         }
         assert!(example.contains("SORA_API_KEY="));
+        assert!(example.contains("OPENAI_API_KEY="));
     }
 }

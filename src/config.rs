@@ -20,14 +20,18 @@ pub enum ConfigError {
     DotEnvLine { path: PathBuf, line: Option<usize> },
     #[error("{path}: cannot read it: {reason}")]
     DotEnvRead { path: PathBuf, reason: String },
-    #[error("{API_KEY_VAR} is not valid text; set it to the key the provider gave you")]
-    KeyNotText,
+    #[error("{variable} is not valid text; set it to the key the provider gave you")]
+    KeyNotText { variable: &'static str },
     #[error(
-        "{API_KEY_VAR} holds {what} at character {position}, which cannot be sent in an HTTP \
+        "{variable} holds {what} at character {position}, which cannot be sent in an HTTP \
          header; set it to the key exactly as the provider gave it, on one line (look in .env \
          for a stray quote, space or pasted second line)"
     )]
-    KeyNotHeader { what: &'static str, position: usize },
+    KeyNotHeader {
+        variable: &'static str,
+        what: &'static str,
+        position: usize,
+    },
 }
 
 /// Loads `.env` from the working directory (not its parents) into the environment,
@@ -82,24 +86,25 @@ impl ApiKey {
         ApiKey(SecretString::from(key.trim()))
     }
 
-    /// The key from the environment (or `.env`, once loaded); `None` when unset or blank.
-    pub fn from_env() -> Result<Option<ApiKey>, ConfigError> {
-        match std::env::var(API_KEY_VAR) {
+    /// The key in `variable` (the provider's: `Capabilities::key_variable`) of the
+    /// environment (or `.env`, once loaded); `None` when unset or blank.
+    pub fn from_env(variable: &'static str) -> Result<Option<ApiKey>, ConfigError> {
+        match std::env::var(variable) {
             Ok(key) if key.trim().is_empty() => Ok(None),
             Ok(key) => {
                 let key = ApiKey::new(&key);
-                key.check_header()?;
+                key.check_header(variable)?;
                 Ok(Some(key))
             }
             Err(std::env::VarError::NotPresent) => Ok(None),
-            Err(std::env::VarError::NotUnicode(_)) => Err(ConfigError::KeyNotText),
+            Err(std::env::VarError::NotUnicode(_)) => Err(ConfigError::KeyNotText { variable }),
         }
     }
 
     /// Refuses a key that cannot go into the Authorization header (reqwest would fail to
     /// build every request, after the batch had started): only visible ASCII. Names what
     /// and where, never the key.
-    fn check_header(&self) -> Result<(), ConfigError> {
+    fn check_header(&self, variable: &'static str) -> Result<(), ConfigError> {
         let Some((index, c)) = self
             .expose()
             .chars()
@@ -115,6 +120,7 @@ impl ApiKey {
             _ => "a non-ASCII character",
         };
         Err(ConfigError::KeyNotHeader {
+            variable,
             what,
             position: index + 1,
         })

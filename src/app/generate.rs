@@ -31,7 +31,9 @@ pub(super) async fn generate(
     connection: Connection,
 ) -> Result<Exit, AppError> {
     let Some(provider) = connection.client.clone() else {
-        return Err(AppError::NoKey);
+        return Err(AppError::NoKey {
+            variable: args.provider.capabilities().key_variable,
+        });
     };
     let skipped = skipped_storyboards(&plan);
     let Prepared {

@@ -15,7 +15,7 @@ use crate::cli::{Cli, Command, ProviderKind, RunArgs};
 use crate::config::{ApiKey, ConfigError};
 use crate::plan::{self, Layout, Plan, PlanError};
 use crate::pricing::{self, PriceSettings};
-use crate::provider::{self, Provider, Redactor, sora_hk::SoraHk};
+use crate::provider::{self, Provider, Redactor, openai::OpenAi, sora_hk::SoraHk};
 use crate::report::{PlanReport, ProblemLine};
 use crate::sim::{self, SimSettings};
 use crate::storyboard;
@@ -56,10 +56,11 @@ pub enum AppError {
     },
     #[error("cannot start the provider simulator: {0}")]
     Simulator(String),
+    /// `variable`: the one the chosen provider reads (`Capabilities::key_variable`).
     #[error(
-        "SORA_API_KEY is not set; put your key in .env or the environment (or try the offline demo: --provider simulator)"
+        "{variable} is not set; put your key in .env or the environment (or try the offline demo: --provider simulator)"
     )]
-    NoKey,
+    NoKey { variable: &'static str },
     #[error(transparent)]
     Lock(#[from] crate::lock::LockError),
     #[error(transparent)]
@@ -146,6 +147,7 @@ async fn simulate(settings: SimSettings) -> Result<Exit, AppError> {
         &format!(
             "simulator listening on {url} (API key {key})\n\
              try: SORA_BASE_URL={url} SORA_API_KEY={key} sora-batch\n\
+             or:  OPENAI_API_KEY={key} sora-batch --provider openai --base-url {url}\n\
              counters: curl http://{}/__stats; stop with Ctrl+C\n",
             sim.addr
         ),
@@ -193,18 +195,22 @@ async fn connect(args: &RunArgs) -> Result<Connection, AppError> {
             _simulator: Some(simulator),
         });
     }
-    let key = ApiKey::from_env()?;
-    let redact = Redactor::for_run(key.as_ref(), &args.base_url);
-    let shown_url = redact.redact(args.base_url.as_str());
+    let key = ApiKey::from_env(args.provider.capabilities().key_variable)?;
+    let base = args.api_url();
+    let redact = Redactor::for_run(key.as_ref(), &base);
+    let shown_url = redact.redact(base.as_str());
     let client = key.map(|key| {
-        let client = SoraHk::new(
-            http.clone(),
-            &args.base_url,
-            key,
-            redact,
-            args.request_timeout,
-        );
-        Arc::new(client) as Arc<dyn Provider>
+        let (http, deadline) = (http.clone(), args.request_timeout);
+        match args.provider {
+            ProviderKind::OpenAi => {
+                let options = args.openai_options();
+                let client = OpenAi::new(http, &base, key, redact, deadline, options);
+                Arc::new(client) as Arc<dyn Provider>
+            }
+            ProviderKind::SoraHk | ProviderKind::Simulator => {
+                Arc::new(SoraHk::new(http, &base, key, redact, deadline)) as Arc<dyn Provider>
+            }
+        }
     });
     Ok(Connection {
         client,

@@ -153,7 +153,9 @@ impl DownloadError {
 
 fn status_advice(status: u16) -> &'static str {
     match status {
-        401 => "the provider refused the API key; check SORA_API_KEY",
+        401 => {
+            "the provider refused the API key; check SORA_API_KEY (OPENAI_API_KEY with --provider openai)"
+        }
         403 | 410 => {
             "the link has probably expired; ask the provider for the task again to get a fresh one"
         }

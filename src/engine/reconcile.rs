@@ -169,8 +169,8 @@ pub(super) async fn find(
             }
             Ok(Search::Absent) => return Ok(None),
             Ok(Search::Unknown(why)) => return unknown(ctx, job, &why),
-            Err(ProviderError::Unauthorized { message }) => {
-                ctx.stop_run(super::StopReason::Unauthorized(message));
+            Err(error @ ProviderError::Unauthorized { .. }) => {
+                ctx.stop_run(super::StopReason::Unauthorized(error.to_string()));
                 return Err(not_started(ctx));
             }
             Err(error) => error,

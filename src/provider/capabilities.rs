@@ -47,6 +47,7 @@ impl Capabilities {
             gen_count,
             max_prompt_chars: self.max_prompt_chars,
             durations: self.durations,
+            image_url_refused: None,
         }
     }
 }

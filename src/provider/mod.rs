@@ -149,9 +149,13 @@ pub enum ProviderError {
     /// goes on with the jobs that do (see `engine::budget`).
     #[error("the provider's balance is too low: {message}; top up your account")]
     OutOfMoney { message: String },
-    /// HTTP 401 or an in-body 401: the key is wrong or disabled.
-    #[error("the provider refused the API key ({message}); check SORA_API_KEY")]
-    Unauthorized { message: String },
+    /// HTTP 401 or an in-body 401: the key is wrong or disabled. `variable`: where the
+    /// key was read from (the dialect's `Capabilities::key_variable`), the place to fix it.
+    #[error("the provider refused the API key ({message}); check {variable}")]
+    Unauthorized {
+        message: String,
+        variable: &'static str,
+    },
     /// A create whose request left but whose answer never arrived or was a server error
     /// (any 5xx): the provider may have created (and billed) the task. Never retried
     /// before the task is looked for.

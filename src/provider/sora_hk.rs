@@ -366,6 +366,9 @@ pub(super) fn text_field(data: &Value, field: &str) -> Option<String> {
     }
 }
 
+/// Sora.hk's address.
+pub const DEFAULT_BASE_URL: &str = "https://api.sora.hk/v1";
+
 /// The dialect's name in logs, the journal and sidecars.
 pub const NAME: &str = "sora-hk";
 

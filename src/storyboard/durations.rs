@@ -19,6 +19,22 @@ pub struct Durations {
 }
 
 impl Durations {
+    /// These lengths in both modes instead (`--durations`), for a gateway that offers
+    /// other lengths; a segment that sets none gets the provider's default if still
+    /// offered, else the shortest.
+    pub fn only(self, lengths: &'static [u32]) -> Durations {
+        let default = match lengths.contains(&self.default) {
+            true => self.default,
+            false => lengths.first().copied().unwrap_or(self.default),
+        };
+        Durations {
+            provider: self.provider,
+            normal: lengths,
+            pro: lengths,
+            default,
+        }
+    }
+
     /// Every length offered in either mode, ascending.
     pub fn all(&self) -> Vec<u32> {
         let mut all: Vec<u32> = self.normal.iter().chain(self.pro).copied().collect();

@@ -174,6 +174,9 @@ fn check_segment(
     if let Some(message) = fields.pro_problem() {
         problems.add(&location, Some("duration_seconds"), message);
     }
+    if let Some(message) = fields.image_url_problem() {
+        problems.add(&location, Some("image_url"), message);
+    }
     Some(fields.into_segment(index?, prompt?))
 }
 
@@ -274,6 +277,17 @@ impl Resolved<'_> {
         self.settings
             .durations
             .mode_problem(seconds, self.is_pro(), origin)
+    }
+
+    /// An image_url the run's settings cannot send (`SegmentSettings::image_url_refused`).
+    fn image_url_problem(&self) -> Option<String> {
+        let why = self.settings.image_url_refused?;
+        self.text(Field::ImageUrl)?;
+        let origin = match self.own.get(Field::ImageUrl) {
+            None => " (from \"defaults\")",
+            Some(_) => "",
+        };
+        Some(format!("this link{origin} cannot be sent: {why}"))
     }
 
     fn into_segment(self, index: u32, prompt: String) -> Segment {

@@ -190,6 +190,9 @@ pub struct SegmentSettings {
     pub max_prompt_chars: usize,
     /// The video lengths the provider offers.
     pub durations: Durations,
+    /// Why an `image_url` cannot be sent with the run's settings, with the fix; `None`:
+    /// it can.
+    pub image_url_refused: Option<&'static str>,
 }
 /// Reads and checks one storyboard. `shown_as` is the path used in messages.
 pub fn load(

@@ -15,8 +15,12 @@ use assert_cmd::Command;
 /// Every variable sora-batch reads; removed so the developer's own settings cannot leak in.
 const SETTINGS_VARS: &[&str] = &[
     "SORA_API_KEY",
+    "OPENAI_API_KEY",
     "SORA_BASE_URL",
     "SORA_PROVIDER",
+    "SORA_AUTH_HEADER",
+    "SORA_REQUEST_FORMAT",
+    "SORA_DURATIONS",
     "SORA_INPUT_DIR",
     "SORA_OUTPUT_DIR",
     "SORA_OUTPUT_MODE",

@@ -65,7 +65,10 @@ pub async fn read(
     };
     let quota = [said("code"), said("type")].contains(&Some("insufficient_quota"));
     Err(match status {
-        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => ProviderError::Unauthorized { message },
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => ProviderError::Unauthorized {
+            message,
+            variable: super::CAPABILITIES.key_variable,
+        },
         // OpenAI says 429 `insufficient_quota`; gateways that sell credits say 402.
         StatusCode::PAYMENT_REQUIRED => ProviderError::OutOfMoney { message },
         StatusCode::TOO_MANY_REQUESTS if quota => ProviderError::OutOfMoney { message },
@@ -379,7 +382,7 @@ mod tests {
             let echoed = error("invalid_api_key", "Bad key sk-secret-key-0123456789");
             let err = class_of(status, &echoed, &[]).await;
             assert!(
-                matches!(&err, E::Unauthorized { message } if message.ends_with("Bad key [redacted]")),
+                matches!(&err, E::Unauthorized { message, .. } if message.ends_with("Bad key [redacted]")),
                 "{err:?}"
             );
         }

@@ -147,6 +147,7 @@ pub(super) async fn unwrap_envelope(
         StatusCode::UNAUTHORIZED => {
             return Err(ProviderError::Unauthorized {
                 message: "HTTP 401".to_string(),
+                variable: crate::config::API_KEY_VAR,
             });
         }
         // A 503 that says when to come back is a rate limit in all but name.
@@ -197,7 +198,10 @@ pub(super) async fn unwrap_envelope(
     }
     match code {
         200 | 0 if status.is_success() => Ok(redact.json(envelope.data)),
-        401 => Err(ProviderError::Unauthorized { message }),
+        401 => Err(ProviderError::Unauthorized {
+            message,
+            variable: crate::config::API_KEY_VAR,
+        }),
         429 => Err(ProviderError::RateLimited {
             retry_after: wait,
             request_id,

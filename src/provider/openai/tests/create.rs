@@ -145,7 +145,7 @@ async fn a_wrong_key_stops_the_run_without_printing_the_key() {
         client.video("video_1").await.unwrap_err(),
         client.list(1).await.unwrap_err(),
     ] {
-        let ProviderError::Unauthorized { message } = &error else {
+        let ProviderError::Unauthorized { message, .. } = &error else {
             panic!("{error:?}")
         };
         assert!(message.contains("HTTP 401: Incorrect API key"), "{message}");
