@@ -242,6 +242,20 @@ fn openai_durations_override_lets_a_gateways_own_lengths_through() {
     assert_eq!(code, 0, "{err}\n{summary}");
     assert_all_videos(&project, 2, None, &err);
     assert_billed_once_per_version(&sim, 2, 1, &err);
+    // A length the setting does not list is refused naming the setting, not the provider.
+    project.write(
+        "input/other/storyboard.json",
+        r#"{"segments": [{"segment_index": 1, "prompt_text": "a gateway shot 3", "duration_seconds": 8}]}"#,
+    );
+    let (code, _, err) = run(&project, &sim, &["--durations", "10,15", "--dry-run"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(
+            "duration_seconds: 8 is not allowed; --durations (SORA_DURATIONS) allows 10 or 15"
+        ),
+        "{err}"
+    );
+    std::fs::remove_dir_all(project.path().join("input/other")).unwrap();
     // A segment without a length gets the shortest listed, not the provider's 4.
     let sidecar: Value = serde_json::from_slice(
         &std::fs::read(output_dir(&project).join("storyboard/Segment_2/2_v1.json")).unwrap(),
@@ -368,4 +382,57 @@ fn openai_only_flags_with_another_provider_are_a_usage_error() {
         "{}",
         stderr_of(&variable)
     );
+}
+
+#[test]
+fn openai_a_gateway_that_echoes_the_key_never_gets_it_into_any_output_or_file() {
+    const KEY: &str = "sk-openai-echoed-secret-42";
+    let sim = simulator(SimSettings {
+        api_key: KEY.to_string(),
+        echo_key: true,
+        fault_rate: 0.25,
+        ..SimSettings::default()
+    });
+    let project = Project::new();
+    let board = storyboard("beacon", 4).replacen("beacon shot 1", "beacon FORBIDDEN shot", 1);
+    project.write("input/storyboard.json", &board);
+    let output = openai(&project, &sim)
+        .env("OPENAI_API_KEY", KEY)
+        .args([
+            "--auth-header",
+            "api-key",
+            "--report",
+            "report.json",
+            "--verbose",
+        ])
+        .output()
+        .expect("it runs");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "the moderated job fails: {stderr}"
+    );
+    let stats = sim.stats();
+    assert!(
+        stats.faults > 0,
+        "the echoing answers should have been met: {stats:?}"
+    );
+    assert!(
+        !stdout.contains(KEY) && !stderr.contains(KEY),
+        "{stdout}\n{stderr}"
+    );
+    let files = common::batch::walk(project.path());
+    assert!(files.iter().any(|file| file.ends_with("report.json")));
+    for file in files {
+        let text = String::from_utf8_lossy(&std::fs::read(&file).unwrap()).to_string();
+        assert!(
+            !text.contains(KEY),
+            "{} holds the key:\n{text}",
+            file.display()
+        );
+    }
 }

@@ -21,14 +21,15 @@ pub struct Durations {
 impl Durations {
     /// These lengths in both modes instead (`--durations`), for a gateway that offers
     /// other lengths; a segment that sets none gets the provider's default if still
-    /// offered, else the shortest.
+    /// offered, else the shortest. Messages then name the setting, not the provider: a
+    /// value left in `.env` is found where it lives.
     pub fn only(self, lengths: &'static [u32]) -> Durations {
         let default = match lengths.contains(&self.default) {
             true => self.default,
             false => lengths.first().copied().unwrap_or(self.default),
         };
         Durations {
-            provider: self.provider,
+            provider: "--durations (SORA_DURATIONS)",
             normal: lengths,
             pro: lengths,
             default,
