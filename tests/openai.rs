@@ -436,3 +436,37 @@ fn openai_a_gateway_that_echoes_the_key_never_gets_it_into_any_output_or_file() 
         );
     }
 }
+
+/// With `--durations` making a request valid for both, the same job's fingerprint is the
+/// same under either provider: a task left at Sora.hk is neither followed up at OpenAI
+/// (its id means nothing there) nor paid for again.
+#[cfg(unix)]
+#[test]
+fn openai_a_task_left_at_sora_hk_is_neither_followed_up_nor_paid_again_at_openai() {
+    let sim = simulator(SimSettings {
+        gen_seconds: GenSeconds(2.0, 3.0),
+        openai_durations: Some(vec![10, 15]),
+        ..SimSettings::default()
+    });
+    let project = Project::new();
+    project.write("input/storyboard.json", &storyboard("switch", 2));
+    let child = common::batch::spawn(&project, &sim, &[]);
+    common::batch::kill_when(child, &project, "every job submitted", || {
+        sim.stats().creates >= 4
+    });
+    let (code, summary, err) = run(&project, &sim, &["--durations", "10,15"]);
+    assert_eq!(code, 1, "{err}\n{summary}");
+    assert_eq!(sim.stats().creates, 4, "paid again at openai: {err}");
+    assert_eq!(summary["left_in_flight"], 4, "{summary}");
+    let message = summary["unresolved"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("is at the provider sora-hk")
+            && message.contains("run with --provider sora-hk to collect it"),
+        "{message}"
+    );
+    // Sora.hk's run collects them, paying nothing more.
+    let (code, summary, err) = common::batch::run(&project, &sim, &[]);
+    assert_eq!(code, 0, "{err}\n{summary}");
+    assert_all_videos(&project, 4, None, &err);
+    assert_billed_once_per_version(&sim, 2, 2, &err);
+}

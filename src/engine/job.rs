@@ -21,7 +21,11 @@ enum Start {
     Fresh,
     Reconcile(Since),
     Poll(Owned),
-    FailedBefore { message: String },
+    FailedBefore {
+        message: String,
+    },
+    /// At another provider (an earlier run's `--provider`): not this run's to follow up.
+    Elsewhere(String),
 }
 
 pub(super) async fn run(ctx: Arc<Context>, job: JobSpec, permit: Option<Permit>) -> JobOutcome {
@@ -33,6 +37,7 @@ pub(super) async fn run(ctx: Arc<Context>, job: JobSpec, permit: Option<Permit>)
             Start::FailedBefore { message } => {
                 return JobOutcome::Failed(Failure::FailedBefore, message);
             }
+            Start::Elsewhere(message) => return JobOutcome::Unresolved(message),
             Start::Poll(task) => task,
             Start::Reconcile(since) => match super::reconcile::adopt(&ctx, &job, since).await {
                 Ok(Some(task)) => task,
@@ -92,6 +97,23 @@ fn start_of(ctx: &Context, job: &JobSpec) -> Start {
     let Some(record) = ctx.earlier.get(&job.key) else {
         return Start::Fresh;
     };
+    // A task id means nothing to another provider, and its list cannot show a lost create
+    // made there: following it up here would lose it, or pay for the video again.
+    if record.is_in_flight()
+        && let Some(elsewhere) = record
+            .provider()
+            .filter(|name| *name != ctx.provider.name())
+    {
+        let task = record
+            .task_id()
+            .map(|id| format!(" ({id})"))
+            .unwrap_or_default();
+        return Start::Elsewhere(format!(
+            "an earlier run's task for it{task} is at the provider {elsewhere}, not {}; not \
+             submitted again: run with --provider {elsewhere} to collect it",
+            ctx.provider.name()
+        ));
+    }
     let owned = |task_id: &str, at_ms: u64| Owned {
         task_id: task_id.to_string(),
         cost_cents: record.cost_cents(),
