@@ -43,6 +43,7 @@ fn main() {
         .expect("a runtime");
     let http = sora_batch::provider::http_client(Duration::from_secs(60));
     let url = runtime.block_on(finished_video(&http, &sim.base_url()));
+    let downloads = download::Http::new(Duration::from_secs(60));
     // Same folder, same disk for both; removed with everything in it at the end.
     let dir = tempfile::tempdir().expect("a temporary folder");
     let (theirs, ours) = (dir.path().join("curl.mp4"), dir.path().join("ours.mp4"));
@@ -52,7 +53,7 @@ fn main() {
     for _ in 0..RUNS {
         curl = curl.min(run_curl(&url, &theirs, false));
         curl_synced = curl_synced.min(run_curl(&url, &theirs, true));
-        let (took, grew) = run_ours(&runtime, &http, &url, &ours);
+        let (took, grew) = run_ours(&runtime, &downloads, &url, &ours);
         fastest = fastest.min(took);
         growth = growth.max(grew);
     }
@@ -119,14 +120,14 @@ fn run_curl(url: &str, dest: &Path, synced: bool) -> Duration {
 /// One `download_once` to `dest`; its wall time and the growth of resident memory (bytes).
 fn run_ours(
     runtime: &tokio::runtime::Runtime,
-    http: &reqwest::Client,
+    http: &download::Http,
     url: &str,
     dest: &Path,
 ) -> (Duration, u64) {
     settle(dest);
     let source = Source {
         url: url.parse().expect("a valid URL"),
-        bearer: None,
+        auth: None,
         owner: "bench".to_string(),
         max_bytes: u64::MAX,
         local_links: true,

@@ -35,6 +35,17 @@ pub enum DownloadError {
         detail: String,
         retry_after: Option<Duration>,
     },
+    /// The provider no longer has the video (its asset expired: OpenAI keeps content for a
+    /// limited time after completion). No attempt, now or in a later run, can fetch it.
+    #[error(
+        "the video at {url} has expired at the provider (HTTP {status}, {code}): its content \
+         is no longer available and no later attempt can download it"
+    )]
+    Expired {
+        url: String,
+        status: u16,
+        code: String,
+    },
     /// The body ended without an error, but not at the size the server announced.
     #[error(
         "the download of {url} ended at {got} bytes where the server announced {expected}; \
@@ -133,6 +144,7 @@ impl DownloadError {
                 matches!(status, 408 | 429) || (500..600).contains(status)
             }
             DownloadError::NotMp4 { .. }
+            | DownloadError::Expired { .. }
             | DownloadError::DiskFull { .. }
             | DownloadError::RefusedLink { .. }
             | DownloadError::TooLarge { .. }

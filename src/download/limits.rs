@@ -16,25 +16,28 @@ use crate::durable::parent_dir;
 /// Refuses a link that is not `http(s)`, or that points at this machine or a private
 /// network when the API does not (`source.local_links`).
 pub(super) fn check_link(source: &Source) -> Result<(), DownloadError> {
-    let url = &source.url;
-    let refused = |reason: &str| {
-        Err(DownloadError::RefusedLink {
-            url: shown(url),
-            reason: reason.to_string(),
-        })
-    };
+    check_url(&source.url, source.local_links).map_err(|reason| DownloadError::RefusedLink {
+        url: shown(&source.url),
+        reason: reason.to_string(),
+    })
+}
+
+/// Why `url` (the first link or any hop after it) is not fetched, if it is not:
+/// `check_link`'s rules.
+pub(super) fn check_url(url: &Url, local_links: bool) -> Result<(), &'static str> {
     if !matches!(url.scheme(), "http" | "https") {
-        return refused("only http and https links are downloaded");
+        return Err("only http and https links are downloaded");
     }
-    if !source.local_links && is_local(url) {
-        return refused(
+    if !local_links && is_local(url) {
+        return Err(
             "it points at this machine or a private network, while the provider's API does not",
         );
     }
     Ok(())
 }
 
-/// Most redirects followed for one request (reqwest's own default).
+/// Most redirects followed for one request (reqwest's own default), by API calls and
+/// downloads alike.
 const MOST_REDIRECTS: usize = 10;
 
 /// Why a redirect to `next` (after `previous`) is not followed, if it is not: a link that

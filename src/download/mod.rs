@@ -9,8 +9,10 @@
 //! sidecars and reports use, and `set_aside`, which keeps a replaced video beside its
 //! successor.
 
+mod auth;
 mod error;
 mod files;
+mod hops;
 mod limits;
 mod mp4;
 pub mod origin;
@@ -21,20 +23,21 @@ use std::fmt;
 use std::io;
 use std::path::Path;
 
-use reqwest::header::{IF_RANGE, RANGE};
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tracing::warn;
 use url::Url;
 
+pub use auth::DownloadAuth;
 pub use error::DownloadError;
 pub(crate) use files::{open_regular, remove_entry};
 pub use files::{set_aside, tmp_path, write_atomically};
+pub use hops::Http;
 pub use limits::{is_local, redirect_refusal};
 
 use error::io_failure;
 use origin::Origin;
-use resume::{Plan, Resume};
+use resume::Plan;
 use sink::Sink;
 
 use crate::provider;
@@ -47,8 +50,9 @@ const BUFFER: usize = 256 * 1024;
 #[derive(Clone)]
 pub struct Source {
     pub url: Url,
-    /// API key for content URLs that need one (OpenAI); never printed.
-    pub bearer: Option<String>,
+    /// The header content URLs need (OpenAI's key), sent only to the API's own origin,
+    /// whichever hop of a redirect that is; never printed.
+    pub auth: Option<DownloadAuth>,
     /// Who the download is for (the engine passes the provider's task id): a partial file
     /// recorded for another owner is discarded, never resumed.
     pub owner: String,
@@ -63,7 +67,7 @@ impl fmt::Debug for Source {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Source")
             .field("url", &shown(&self.url))
-            .field("bearer", &self.bearer.as_ref().map(|_| "****"))
+            .field("auth", &self.auth)
             .field("owner", &self.owner)
             .field("max_bytes", &self.max_bytes)
             .field("local_links", &self.local_links)
@@ -114,7 +118,7 @@ pub type BeforePublish<'a> = &'a (dyn Fn(&Fetched) -> io::Result<()> + Send + Sy
 /// there were). `before_publish` runs once the file is complete and verified, just before
 /// it takes its final name; if it fails, the `.tmp` stays for the next attempt.
 pub async fn download_once(
-    http: &reqwest::Client,
+    http: &Http,
     source: &Source,
     dest: &Path,
     on_bytes: &(dyn Fn(u64) + Send + Sync),
@@ -123,7 +127,7 @@ pub async fn download_once(
     limits::check_link(source)?;
     let mut resume = resume::leftover(dest, &source.owner).await?;
     loop {
-        let response = request(http, source, resume.as_ref()).await?;
+        let response = hops::get(http, source, resume.as_ref()).await?;
         let (sink, etag, offset) = match resume::plan(&response, resume.take(), source)? {
             Plan::Fresh(origin) => {
                 limits::check_size(source, dest, origin.total, 0)?;
@@ -138,6 +142,7 @@ pub async fn download_once(
                 let fetched = finish(dest, None, resume.origin.etag, resume.have).await?;
                 return publish(dest, fetched, before_publish).await;
             }
+            Plan::Refused => return Err(status_error(response, source).await),
             Plan::StartOver(why) => {
                 let tmp = tmp_path(dest);
                 warn!("{} is discarded: {why}; starting over", tmp.display());
@@ -160,44 +165,22 @@ async fn start(dest: &Path, origin: &Origin) -> Result<Sink, DownloadError> {
     Sink::create(dest, origin.total).await
 }
 
-async fn request(
-    http: &reqwest::Client,
-    source: &Source,
-    resume: Option<&Resume>,
-) -> Result<reqwest::Response, DownloadError> {
-    let mut request = http.get(source.url.clone());
-    if let Some(token) = &source.bearer {
-        request = request.bearer_auth(token);
-    }
-    if let Some(resume) = resume {
-        request = request.header(RANGE, format!("bytes={}-", resume.have));
-        // RFC 9110 forbids weak validators in If-Range. Without a strong one the answer's
-        // ETag and size are still checked against the record before anything is appended.
-        let validator = resume.origin.etag.as_deref();
-        if let Some(etag) = validator.filter(|tag| !tag.starts_with("W/")) {
-            request = request.header(IF_RANGE, etag);
-        }
-    }
-    request.send().await.map_err(|err| {
-        let url = shown(&source.url);
-        // A refused redirect (see `limits`) stays refused: no retry can help.
-        match err.is_redirect() {
-            true => DownloadError::RefusedLink {
-                url,
-                reason: describe(err),
-            },
-            false => DownloadError::Unreachable {
-                url,
-                message: describe(err),
-            },
-        }
-    })
-}
-
-/// Names the status by its reason phrase. The body is not read: a misbehaving server
-/// could send gigabytes of it.
-pub(super) fn status_error(response: &reqwest::Response, source: &Source) -> DownloadError {
+/// Names the status by its reason phrase. Of the body only the first `ERROR_BODY_BYTES`
+/// are read, for the provider's error code (a misbehaving server could send gigabytes):
+/// a 404 or 410 whose code says the video expired is [`DownloadError::Expired`].
+async fn status_error(response: reqwest::Response, source: &Source) -> DownloadError {
     let status = response.status();
+    let retry_after = provider::retry_after(response.headers());
+    if matches!(status.as_u16(), 404 | 410) {
+        let body = error_body(response).await;
+        if let Some(code) = expiry_code(&body) {
+            return DownloadError::Expired {
+                url: shown(&source.url),
+                status: status.as_u16(),
+                code,
+            };
+        }
+    }
     DownloadError::Status {
         url: shown(&source.url),
         status: status.as_u16(),
@@ -205,8 +188,33 @@ pub(super) fn status_error(response: &reqwest::Response, source: &Source) -> Dow
             .canonical_reason()
             .unwrap_or("unknown status")
             .to_string(),
-        retry_after: provider::retry_after(response.headers()),
+        retry_after,
     }
+}
+
+/// How much of an error answer's body is read: OpenAI's error objects are a few hundred
+/// bytes.
+const ERROR_BODY_BYTES: usize = 4 * 1024;
+
+/// The first `ERROR_BODY_BYTES` of a body (fewer if it breaks off).
+async fn error_body(mut response: reqwest::Response) -> Vec<u8> {
+    let mut body = Vec::new();
+    while body.len() < ERROR_BODY_BYTES {
+        match response.chunk().await {
+            Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    body.truncate(ERROR_BODY_BYTES);
+    body
+}
+
+/// The error code of an OpenAI-shaped error body (`{"error": {"code": "video_expired"}}`)
+/// when it says the video expired.
+fn expiry_code(body: &[u8]) -> Option<String> {
+    let body: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let code = body.get("error")?.get("code")?.as_str()?;
+    (code == "video_expired").then(|| code.to_string())
 }
 
 /// A reqwest error with its causes ("error sending request: connection refused"), and

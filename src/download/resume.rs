@@ -14,7 +14,7 @@ use tracing::warn;
 use super::error::io_failure;
 use super::files::{self, Found};
 use super::origin::{self, Origin};
-use super::{DownloadError, Source, discard, remove_quietly, shown, status_error, tmp_path};
+use super::{DownloadError, Source, discard, remove_quietly, shown, tmp_path};
 
 /// A partial file that may be continued: `have` bytes of the file `origin` describes.
 #[derive(Debug)]
@@ -86,6 +86,8 @@ pub(super) enum Plan {
     Append { resume: Resume, total: Option<u64> },
     /// 416, and the `.tmp` is already the whole file.
     Complete(Resume),
+    /// An error status (or one that fits nothing asked): the download fails with it.
+    Refused,
     /// The answer does not prove the `.tmp` is the start of this file (the text says
     /// why): discard it and ask for everything.
     StartOver(String),
@@ -151,7 +153,7 @@ pub(super) fn plan(
                 }
             })
         }
-        _ => Err(status_error(response, source)),
+        _ => Ok(Plan::Refused),
     }
 }
 

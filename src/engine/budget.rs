@@ -327,7 +327,7 @@ mod tests {
         fn clock_offset_ms(&self) -> Option<i64> {
             None
         }
-        fn download_auth(&self, _: &url::Url) -> Option<String> {
+        fn download_auth(&self) -> Option<crate::download::DownloadAuth> {
             None
         }
         fn api_is_local(&self) -> bool {

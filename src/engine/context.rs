@@ -168,7 +168,7 @@ pub(super) struct Context {
     pub journal: Arc<Journal>,
     /// The journal as it was when the run started: where each job picks up.
     pub earlier: JournalState,
-    pub http: reqwest::Client,
+    pub http: crate::download::Http,
     pub downloads: Semaphore,
     pub settings: EngineSettings,
     /// What the balance still pays for, once it has refused a job.
@@ -216,7 +216,9 @@ impl Context {
             gate: Gate::new(batch.settings.breaker.clone()),
             journal: batch.journal.clone(),
             earlier,
-            http: batch.http.clone(),
+            // Not `batch.http`: a download follows its redirects by hand, so the key
+            // goes only where it belongs (see `download::Http`).
+            http: crate::download::Http::new(batch.settings.request_timeout),
             downloads: Semaphore::new(batch.settings.download_workers.max(1)),
             settings: batch.settings.clone(),
             budget: Budget::new(batch.settings.prices),

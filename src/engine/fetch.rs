@@ -12,7 +12,7 @@ use super::outcome::{Failure, JobOutcome};
 use super::task::Owned;
 use super::{Context, JobSpec, StopReason, unix_ms};
 use crate::download::{self, DownloadError, Fetched, Source};
-use crate::journal::Event;
+use crate::journal::{Event, Outcome};
 use crate::plan::JobState;
 
 /// Attempts at one download before the job fails (a rerun resumes it).
@@ -93,7 +93,7 @@ async fn transfer(
     // run) left at the same path is discarded rather than resumed.
     let source = Source {
         url: url.clone(),
-        bearer: ctx.provider.download_auth(url),
+        auth: ctx.provider.download_auth(),
         owner: task.task_id.clone(),
         max_bytes: ctx.settings.max_video_bytes,
         local_links: ctx.provider.api_is_local(),
@@ -119,6 +119,9 @@ async fn transfer(
         if let DownloadError::DiskFull { .. } | DownloadError::NoRoom { .. } = &error {
             ctx.stop_run(StopReason::DiskFull(error.to_string()));
             return Err(JobOutcome::Failed(Failure::Download, error.to_string()));
+        }
+        if let DownloadError::Expired { .. } = &error {
+            return Err(expired(ctx, job, task, &error));
         }
         if !error.retryable() || attempt >= DOWNLOAD_ATTEMPTS {
             warn!(
@@ -146,6 +149,37 @@ async fn transfer(
             }
         }
     }
+}
+
+/// The provider no longer has the task's video: the job fails for good. The journal
+/// records the task as failed, so a later run does not ask for it again in vain: like any
+/// failed job, it is generated again (and paid for again) only when its segment is edited
+/// or `--retry-failed` lists it.
+fn expired(ctx: &Context, job: &JobSpec, task: &Owned, error: &DownloadError) -> JobOutcome {
+    warn!(
+        "{}: the video of task {} expired before it was downloaded",
+        job.key, task.task_id
+    );
+    let event = Event::Finished {
+        at_ms: unix_ms(),
+        task_id: task.task_id.clone(),
+        outcome: Outcome::Failed {
+            message: format!(
+                "its video expired at the provider before it was downloaded ({error})"
+            ),
+        },
+    };
+    if let Err(err) = ctx.journal.append(&job.key, &event) {
+        warn!("{}: {err}", job.key);
+    }
+    JobOutcome::Failed(
+        Failure::Download,
+        format!(
+            "{error} (task {}; a rerun cannot download it either: generating it again pays \
+             again; edit the segment, or rerun with --retry-failed and the failed-jobs file)",
+            task.task_id
+        ),
+    )
 }
 
 /// What `settle_done` reads back from a sidecar.

@@ -193,8 +193,8 @@ impl<P: Provider + ?Sized> Provider for Watched<P> {
         self.inner.clock_offset_ms()
     }
 
-    fn download_auth(&self, url: &url::Url) -> Option<String> {
-        self.inner.download_auth(url)
+    fn download_auth(&self) -> Option<crate::download::DownloadAuth> {
+        self.inner.download_auth()
     }
 
     fn api_is_local(&self) -> bool {

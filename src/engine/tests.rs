@@ -60,7 +60,7 @@ impl Provider for NoList {
     fn clock_offset_ms(&self) -> Option<i64> {
         None
     }
-    fn download_auth(&self, _: &url::Url) -> Option<String> {
+    fn download_auth(&self) -> Option<crate::download::DownloadAuth> {
         None
     }
     fn api_is_local(&self) -> bool {
@@ -150,4 +150,73 @@ async fn a_provider_without_a_task_list_leaves_a_lost_create_unresolved_and_neve
     );
     assert_eq!(provider.lists.load(Ordering::SeqCst), 0);
     assert_eq!(again.unresolved.len(), 1, "{again:?}");
+}
+
+/// The OpenAI dialect against the simulator, whose videos expire 1 ms after completing.
+fn openai_at(sim: &crate::sim::RunningSim) -> Arc<crate::provider::openai::OpenAi> {
+    let base = url::Url::parse(&sim.base_url()).unwrap();
+    Arc::new(crate::provider::openai::OpenAi::new(
+        crate::provider::http_client(Duration::from_secs(5)),
+        &base,
+        crate::config::ApiKey::new(crate::sim::DEFAULT_KEY),
+        crate::provider::Redactor::new([crate::sim::DEFAULT_KEY.to_string()]),
+        Duration::from_secs(5),
+        crate::provider::openai::Options::default(),
+    ))
+}
+
+#[tokio::test]
+async fn expired_content_fails_the_job_for_good_naming_the_expiry_and_the_way_to_regenerate() {
+    let sim = crate::sim::start(crate::sim::SimSettings {
+        gen_seconds: crate::sim::GenSeconds(0.1, 0.1),
+        expire_after: Some(Duration::from_millis(1)),
+        seed: Some(3),
+        ..crate::sim::SimSettings::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (state_dir, output) = (dir.path().join("state"), dir.path().join("out"));
+    let mut settings = settings();
+    settings.poll.first_delay = Duration::from_millis(300);
+    settings.poll.interval = Duration::from_millis(50);
+    let mut job = job(&output);
+    job.segment = Arc::new(Segment {
+        duration_seconds: 4,
+        ..(*job.segment).clone()
+    });
+    job.provider = "openai";
+    let run_once = |settings: EngineSettings| {
+        let (journal, earlier) = Journal::open(&state_dir).expect("the journal opens");
+        run(Batch {
+            jobs: vec![job.clone()],
+            provider: openai_at(&sim),
+            journal: Arc::new(journal),
+            earlier,
+            http: crate::provider::http_client(Duration::from_secs(5)),
+            settings,
+            quiet: true,
+        })
+    };
+    let first = run_once(settings.clone()).await;
+    assert_eq!(first.failures.len(), 1, "{first:?}");
+    let message = &first.failures[0].message;
+    for said in ["expired", "a rerun cannot download it", "--retry-failed"] {
+        assert!(message.contains(said), "{said:?} in {message}");
+    }
+    assert!(!message.contains("without paying again"), "{message}");
+    let stats = sim.stats();
+    assert_eq!(
+        (stats.creates, stats.expired_downloads),
+        (1, 1),
+        "no retry loop"
+    );
+
+    // A rerun neither asks for the gone video again nor pays for a new one unasked.
+    let second = run_once(settings).await;
+    assert_eq!(second.failures.len(), 1, "{second:?}");
+    assert!(second.failures[0].message.contains("expired"), "{second:?}");
+    let stats = sim.stats();
+    assert_eq!((stats.creates, stats.expired_downloads), (1, 1));
+    assert!(!job.video.exists());
 }

@@ -47,9 +47,10 @@ pub trait Provider: Send + Sync {
     /// said (see [`clock`]); `None` until an answer has said.
     fn clock_offset_ms(&self) -> Option<i64>;
 
-    /// The header value that downloads from `url` need, if any (OpenAI's content URLs
-    /// want the key; CDN links do not).
-    fn download_auth(&self, url: &url::Url) -> Option<String>;
+    /// The header that downloads need (OpenAI's content URLs want the key), bound to the
+    /// API's own origin: the downloader attaches it only to requests there, at every hop
+    /// of a redirect (see `download::DownloadAuth`). `None`: the links need no key.
+    fn download_auth(&self) -> Option<crate::download::DownloadAuth>;
 
     /// Whether the API is on this machine or a private network: only then may its video
     /// links point there too (see `download::is_local`).
@@ -190,9 +191,10 @@ fn request_id_note(request_id: &Option<String>) -> String {
         .unwrap_or_default()
 }
 
-/// The HTTP client every provider call and download goes through: rustls with the ring
-/// provider, a user agent naming the tool, proxies from HTTP_PROXY/HTTPS_PROXY, and
-/// `timeout` as the longest silence on a connection.
+/// The HTTP client provider calls go through: rustls with the ring provider, a user
+/// agent naming the tool, proxies from HTTP_PROXY/HTTPS_PROXY, and `timeout` as the
+/// longest silence on a connection. (Downloads use `download::Http`, which follows
+/// redirects by hand.)
 pub fn http_client(timeout: Duration) -> reqwest::Client {
     client(timeout, false)
 }
@@ -205,7 +207,10 @@ pub fn same_origin_http_client(timeout: Duration) -> reqwest::Client {
     client(timeout, true)
 }
 
-fn client(timeout: Duration, same_origin: bool) -> reqwest::Client {
+/// What every client of sora-batch shares: the TLS backend, a user agent naming the
+/// tool, proxies from the environment, and `timeout` as the longest silence on a
+/// connection. Downloads build theirs from it too (`download::Http`).
+pub(crate) fn client_builder(timeout: Duration) -> reqwest::ClientBuilder {
     static CRYPTO: Once = Once::new();
     CRYPTO.call_once(|| {
         // Fails only if another provider was installed first, which is just as good.
@@ -218,6 +223,10 @@ fn client(timeout: Duration, same_origin: bool) -> reqwest::Client {
         // connection that stops sending is dead whatever it carries. API calls add a
         // total deadline of their own (`SoraHk`), so a trickled answer ends too.
         .read_timeout(timeout)
+}
+
+fn client(timeout: Duration, same_origin: bool) -> reqwest::Client {
+    client_builder(timeout)
         .redirect(reqwest::redirect::Policy::custom(move |attempt| {
             let first = attempt.previous().first().map(url::Url::origin);
             let elsewhere = same_origin && first.is_some_and(|at| at != attempt.url().origin());

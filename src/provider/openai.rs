@@ -25,6 +25,7 @@ use super::sora_hk::text_field;
 use super::untrusted::{self, Cost, Redactor};
 use super::{Accepted, Provider, ProviderError, RecentPage, TaskStatus, retry_after};
 use crate::config::ApiKey;
+use crate::download::DownloadAuth;
 use crate::storyboard::{Durations, Segment};
 
 mod answer;
@@ -48,6 +49,9 @@ pub enum AuthHeader {
     /// `api-key: <key>`, as Azure OpenAI takes its keys.
     ApiKey,
 }
+
+/// Azure OpenAI's key header (`AuthHeader::ApiKey`).
+const API_KEY_HEADER: &str = "api-key";
 
 /// How a create's fields are sent.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -139,7 +143,7 @@ impl OpenAi {
             AuthHeader::ApiKey => match HeaderValue::from_str(self.key.expose()) {
                 Ok(mut value) => {
                     value.set_sensitive(true);
-                    request.header(HeaderName::from_static("api-key"), value)
+                    request.header(HeaderName::from_static(API_KEY_HEADER), value)
                 }
                 // `ApiKey::check_header` refuses such keys before any client is made.
                 Err(_) => request,
@@ -281,10 +285,17 @@ impl OpenAi {
         answer::page(&listed, &self.redact)
     }
 
-    /// The key, for a download from `url`: only on the API's own origin (scheme, host and
-    /// port), never for a link elsewhere.
-    pub fn key_for(&self, url: &Url) -> Option<String> {
-        (url.origin() == self.origin).then(|| self.key.expose().to_string())
+    /// The key as downloads send it, in the header this client's calls use, for the
+    /// API's own origin (scheme, host and port) only.
+    pub fn content_auth(&self) -> Option<DownloadAuth> {
+        let key = self.key.expose();
+        let origin = self.origin.clone();
+        match self.options.auth {
+            AuthHeader::Authorization => DownloadAuth::bearer(key, origin),
+            AuthHeader::ApiKey => {
+                DownloadAuth::header(HeaderName::from_static(API_KEY_HEADER), key, origin)
+            }
+        }
     }
 }
 
@@ -349,8 +360,8 @@ impl Provider for OpenAi {
         self.clock.offset_ms()
     }
 
-    fn download_auth(&self, url: &Url) -> Option<String> {
-        self.key_for(url)
+    fn download_auth(&self) -> Option<DownloadAuth> {
+        self.content_auth()
     }
 
     fn api_is_local(&self) -> bool {

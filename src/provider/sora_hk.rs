@@ -431,7 +431,7 @@ impl Provider for SoraHk {
         self.clock.offset_ms()
     }
 
-    fn download_auth(&self, _url: &Url) -> Option<String> {
+    fn download_auth(&self) -> Option<crate::download::DownloadAuth> {
         None
     }
 

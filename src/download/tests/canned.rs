@@ -11,8 +11,16 @@ use super::*;
 
 /// A server that answers the n-th request with `answers[n]` (the last one for every
 /// request after that), and the requests it received, lowercased.
-async fn canned_server(answers: Vec<Vec<u8>>) -> (Url, Arc<Mutex<Vec<String>>>) {
+pub(super) async fn canned_server(answers: Vec<Vec<u8>>) -> (Url, Arc<Mutex<Vec<String>>>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    serve(listener, answers)
+}
+
+/// [`canned_server`] on a listener bound already (so that its address can be in answers).
+pub(super) fn serve(
+    listener: tokio::net::TcpListener,
+    answers: Vec<Vec<u8>>,
+) -> (Url, Arc<Mutex<Vec<String>>>) {
     let addr = listener.local_addr().unwrap();
     let requests = Arc::new(Mutex::new(Vec::new()));
     let seen = requests.clone();
@@ -39,7 +47,7 @@ async fn canned_server(answers: Vec<Vec<u8>>) -> (Url, Arc<Mutex<Vec<String>>>) 
     (url, requests)
 }
 
-fn answer(status: &str, headers: &str, body: &[u8]) -> Vec<u8> {
+pub(super) fn answer(status: &str, headers: &str, body: &[u8]) -> Vec<u8> {
     let mut bytes = format!(
         "HTTP/1.1 {status}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
@@ -80,7 +88,7 @@ async fn server_errors_are_retryable_and_carry_retry_after() {
 }
 
 /// A partial file of `video`'s first `have` bytes, recorded as version "v1" of task `t`.
-fn plant_v1(dest: &Path, video: &[u8], have: usize) {
+pub(super) fn plant_v1(dest: &Path, video: &[u8], have: usize) {
     let record = Origin::new("t", Some("\"v1\"".to_string()), Some(video.len() as u64));
     plant(dest, &video[..have], Some(record));
 }
@@ -187,7 +195,7 @@ async fn an_expired_link_is_final_and_neither_key_nor_signature_is_shown() {
     let dest = folder.path().join("a.mp4");
     plant_v1(&dest, &small_mp4(1, 5_000), 7);
     let mut with_key = source(&url, "t");
-    with_key.bearer = Some("sk-very-secret".to_string());
+    with_key.auth = DownloadAuth::bearer("sk-very-secret", url.origin());
     let err = download(&with_key, &dest).await.0.unwrap_err();
     assert!(!err.retryable());
     let shown = format!("{err} {err:?} {with_key:?}");

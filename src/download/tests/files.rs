@@ -93,7 +93,10 @@ fn set_aside_keeps_every_old_version() {
 fn sources_never_print_their_key() {
     let source = Source {
         url: Url::parse("https://cdn.example/v.mp4?sig=abc").unwrap(),
-        bearer: Some("sk-live-123".to_string()),
+        auth: DownloadAuth::bearer(
+            "sk-live-123",
+            Url::parse("https://api.example").unwrap().origin(),
+        ),
         owner: "task-1".to_string(),
         max_bytes: u64::MAX,
         local_links: false,

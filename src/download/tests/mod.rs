@@ -1,12 +1,14 @@
 //! Tests of the download module: against the provider simulator over loopback
 //! (`simulated`: cuts, resumes, versions, other tasks' partial files, links), against a
 //! canned raw server for answers the simulator never gives (`canned`: error pages, hostile
-//! ranges and lengths), the MP4 check (`mp4`) and the file helpers (`files`). This file
+//! ranges and lengths), redirects followed by hand (`redirects`: where the key goes, which
+//! hops are refused), the MP4 check (`mp4`) and the file helpers (`files`). This file
 //! holds what they share.
 
 mod canned;
 mod files;
 mod mp4;
+mod redirects;
 mod simulated;
 
 use std::path::Path;
@@ -86,7 +88,7 @@ async fn fetched_separately(url: &Url) -> (Vec<u8>, String) {
 fn source(url: &Url, owner: &str) -> Source {
     Source {
         url: url.clone(),
-        bearer: None,
+        auth: None,
         owner: owner.to_string(),
         max_bytes: u64::MAX,
         local_links: true,
@@ -99,7 +101,8 @@ async fn download(source: &Source, dest: &Path) -> (Result<Fetched, DownloadErro
     let count = |delta| {
         seen.fetch_add(delta, Ordering::Relaxed);
     };
-    let result = download_once(&client(), source, dest, &count, &|_| Ok(())).await;
+    let http = Http::new(Duration::from_secs(10));
+    let result = download_once(&http, source, dest, &count, &|_| Ok(())).await;
     (result, seen.into_inner())
 }
 

@@ -182,7 +182,10 @@ fn expired(expires_ms: Option<u64>) -> TaskPhase {
         .unwrap_or_default();
     TaskPhase::Failed {
         message: format!(
-            "the video expired at the provider{when} before it was downloaded: its content              is deleted and cannot be fetched any more (OpenAI keeps videos for a limited              time; a rerun soon after completion downloads them)"
+            "the video expired at the provider{when} before it was downloaded: its content \
+             is deleted (OpenAI keeps videos for a limited time), and a rerun cannot \
+             download it either; generating it again pays again: edit the segment, or rerun \
+             with --retry-failed"
         ),
     }
 }
@@ -341,6 +344,10 @@ mod tests {
             message.contains("expired at the provider at 2026-11-26T07:00:00Z"),
             "{message}"
         );
+        for said in ["a rerun cannot download it", "--retry-failed"] {
+            assert!(message.contains(said), "{said:?} in {message}");
+        }
+        assert!(!message.contains("  "), "a run of spaces in {message:?}");
     }
 
     #[test]

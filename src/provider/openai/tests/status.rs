@@ -162,16 +162,25 @@ async fn an_unknown_video_is_unknown_and_an_id_stays_one_path_segment() {
 }
 
 #[test]
-fn the_key_goes_only_to_the_apis_own_origin() {
-    let client = client_at("https://user:pw@api.example.com/v1", Options::default());
-    let key = |url: &str| client.download_auth(&Url::parse(url).unwrap());
+fn the_key_goes_only_to_the_apis_own_origin_in_the_header_the_calls_use() {
+    let header = |options: Options, url: &str| {
+        let client = client_at("https://user:pw@api.example.com/v1", options);
+        let auth = client.download_auth().expect("content links need the key");
+        let url = Url::parse(url).unwrap();
+        auth.for_url(&url)
+            .map(|(name, value)| format!("{name}: {}", value.to_str().unwrap()))
+    };
+    let azure = Options {
+        auth: AuthHeader::ApiKey,
+        ..Options::default()
+    };
+    let content = "https://api.example.com/v1/videos/v1/content";
+    let bearer = format!("authorization: Bearer {KEY}");
+    assert_eq!(header(Options::default(), content), Some(bearer.clone()));
+    assert_eq!(header(azure, content), Some(format!("api-key: {KEY}")));
     assert_eq!(
-        key("https://api.example.com/v1/videos/v1/content").as_deref(),
-        Some(KEY)
-    );
-    assert_eq!(
-        key("https://api.example.com:443/other").as_deref(),
-        Some(KEY)
+        header(Options::default(), "https://api.example.com:443/other"),
+        Some(bearer)
     );
     for elsewhere in [
         "http://api.example.com/v1/videos/v1/content",
@@ -180,7 +189,8 @@ fn the_key_goes_only_to_the_apis_own_origin() {
         "https://api.example.com.evil.test/v1/videos/v1/content",
         "https://example.com/v1/videos/v1/content",
     ] {
-        assert_eq!(key(elsewhere), None, "{elsewhere}");
+        assert_eq!(header(Options::default(), elsewhere), None, "{elsewhere}");
+        assert_eq!(header(azure, elsewhere), None, "{elsewhere}");
     }
 }
 
@@ -194,10 +204,8 @@ async fn the_content_link_carries_no_password_from_the_base_url() {
     };
     assert_eq!((video_url.username(), video_url.password()), ("", None));
     assert!(video_url.as_str().ends_with("/v1/videos/video_1/content"));
-    assert!(
-        client.download_auth(&video_url).is_some(),
-        "the same origin"
-    );
+    let auth = client.download_auth().unwrap();
+    assert!(auth.for_url(&video_url).is_some(), "the same origin");
 }
 
 /// Downloads a completed video's content link as the engine does, with the key the
@@ -210,7 +218,7 @@ async fn download(client: &OpenAi) -> Result<u64, DownloadError> {
     };
     let dir = tempfile::tempdir().unwrap();
     let source = Source {
-        bearer: client.download_auth(&video_url),
+        auth: client.download_auth(),
         url: video_url,
         owner: accepted.task_id,
         max_bytes: 1 << 30,
@@ -220,7 +228,7 @@ async fn download(client: &OpenAi) -> Result<u64, DownloadError> {
     tokio::time::sleep(Duration::from_millis(5)).await;
     let dest = dir.path().join("video.mp4");
     let fetched = download::download_once(
-        &http_client(Duration::from_secs(5)),
+        &download::Http::new(Duration::from_secs(5)),
         &source,
         &dest,
         &|_| {},
@@ -249,7 +257,32 @@ async fn the_content_is_downloaded_with_the_key_and_a_redirect_elsewhere_gets_no
 }
 
 #[tokio::test]
-async fn expired_content_is_a_final_download_failure_not_a_retry_loop() {
+async fn an_api_key_download_is_redirected_elsewhere_without_the_key() {
+    let azure = Options {
+        auth: AuthHeader::ApiKey,
+        ..Options::default()
+    };
+    let sim = start(quick()).await;
+    assert!(download(&client_at(&sim.base_url(), azure)).await.unwrap() > 0);
+    let sim = start(SimSettings {
+        content_redirect: true,
+        ..quick()
+    })
+    .await;
+    assert!(download(&client_at(&sim.base_url(), azure)).await.unwrap() > 0);
+    let stats = sim.stats();
+    assert_eq!(
+        stats.redirected_requests, 1,
+        "the content was served elsewhere"
+    );
+    assert_eq!(
+        stats.redirected_with_key, 0,
+        "the api-key header stayed home"
+    );
+}
+
+#[tokio::test]
+async fn expired_content_is_a_final_failure_naming_the_expiry_not_a_retry_loop() {
     let sim = start(SimSettings {
         expire_after: Some(Duration::from_millis(1)),
         ..quick()
@@ -257,10 +290,13 @@ async fn expired_content_is_a_final_download_failure_not_a_retry_loop() {
     .await;
     let error = download(&client(&sim)).await.unwrap_err();
     assert!(
-        matches!(error, DownloadError::Status { status: 404, .. }),
+        matches!(&error, DownloadError::Expired { status: 404, code, .. } if code == "video_expired"),
         "{error:?}"
     );
     assert!(!error.retryable(), "{error}");
+    let message = error.to_string();
+    assert!(message.contains("has expired at the provider"), "{message}");
+    assert_eq!(sim.stats().expired_downloads, 1, "asked once");
 }
 
 #[tokio::test]
