@@ -286,11 +286,13 @@ fn openai_api_key_header_runs_deliver_videos_with_the_key_in_api_key() {
     assert_all_videos(&project, 4, None, &err);
     assert_billed_once_per_version(&sim, 2, 2, &err);
     let stats = sim.stats();
-    // Every create and status call at least; downloads are the downloader's business.
+    // Every create, status call and download, none of them refused (a download that
+    // sent the key as Bearer instead would be refused by an Azure endpoint).
     assert!(
-        stats.api_key_header_calls >= stats.creates + stats.polls,
+        stats.api_key_header_calls >= stats.creates + stats.polls + stats.downloads,
         "{stats:?}"
     );
+    assert_eq!(stats.unauthorized, 0, "{stats:?}");
 }
 
 #[test]

@@ -59,7 +59,6 @@ pub(super) async fn generate(
         provider,
         journal: journal.clone(),
         earlier,
-        http: connection.http.clone(),
         settings: engine_settings(args),
         quiet: args.quiet || args.json,
     };

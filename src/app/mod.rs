@@ -166,7 +166,6 @@ struct Connection {
     client: Option<Arc<dyn Provider>>,
     /// The API's address, for messages.
     shown_url: String,
-    http: reqwest::Client,
     _simulator: Option<sim::RunningSim>,
 }
 
@@ -186,12 +185,10 @@ async fn connect(args: &RunArgs) -> Result<Connection, AppError> {
         let base = url::Url::parse(&simulator.base_url()).expect("the simulator's URL parses");
         let key = ApiKey::new(sim::DEFAULT_KEY);
         let redact = Redactor::for_run(Some(&key), &base);
-        let client =
-            SoraHk::new(http.clone(), &base, key, redact, args.request_timeout).simulated();
+        let client = SoraHk::new(http, &base, key, redact, args.request_timeout).simulated();
         return Ok(Connection {
             client: Some(Arc::new(client)),
             shown_url: format!("{} (the built-in simulator)", simulator.base_url()),
-            http,
             _simulator: Some(simulator),
         });
     }
@@ -200,7 +197,7 @@ async fn connect(args: &RunArgs) -> Result<Connection, AppError> {
     let redact = Redactor::for_run(key.as_ref(), &base);
     let shown_url = redact.redact(base.as_str());
     let client = key.map(|key| {
-        let (http, deadline) = (http.clone(), args.request_timeout);
+        let deadline = args.request_timeout;
         match args.provider {
             ProviderKind::OpenAi => {
                 let options = args.openai_options();
@@ -215,7 +212,6 @@ async fn connect(args: &RunArgs) -> Result<Connection, AppError> {
     Ok(Connection {
         client,
         shown_url,
-        http,
         _simulator: None,
     })
 }

@@ -216,8 +216,8 @@ impl Context {
             gate: Gate::new(batch.settings.breaker.clone()),
             journal: batch.journal.clone(),
             earlier,
-            // Not `batch.http`: a download follows its redirects by hand, so the key
-            // goes only where it belongs (see `download::Http`).
+            // Downloads have a client of their own: it follows redirects by hand, so the
+            // key goes only where it belongs (see `download::Http`).
             http: crate::download::Http::new(batch.settings.request_timeout),
             downloads: Semaphore::new(batch.settings.download_workers.max(1)),
             settings: batch.settings.clone(),

@@ -98,9 +98,6 @@ pub struct Batch {
     pub journal: Arc<Journal>,
     /// The journal as it was read at the start: where each job picks up.
     pub earlier: JournalState,
-    /// The client of API calls (downloads use one of their own, `download::Http`, built
-    /// with the same `--request-timeout`).
-    pub http: reqwest::Client,
     pub settings: EngineSettings,
     pub quiet: bool,
 }

@@ -112,7 +112,6 @@ async fn run_once(provider: Arc<NoList>, state_dir: &Path, output: &Path) -> Sum
         provider,
         journal: Arc::new(journal),
         earlier,
-        http: crate::provider::http_client(Duration::from_secs(5)),
         settings: settings(),
         quiet: true,
     })
@@ -193,7 +192,6 @@ async fn expired_content_fails_the_job_for_good_naming_the_expiry_and_the_way_to
             provider: openai_at(&sim),
             journal: Arc::new(journal),
             earlier,
-            http: crate::provider::http_client(Duration::from_secs(5)),
             settings,
             quiet: true,
         })
