@@ -54,6 +54,17 @@ pub struct PriceSettings {
     pub pro_cents: Option<u32>,
 }
 
+impl PriceSettings {
+    /// `model` at these prices where set, its own (documented) prices elsewhere.
+    pub fn applied_to(&self, model: PriceModel) -> PriceModel {
+        let base = model.prices();
+        model.at(Prices {
+            normal_cents: self.normal_cents.unwrap_or(base.normal_cents),
+            pro_cents: self.pro_cents.unwrap_or(base.pro_cents),
+        })
+    }
+}
+
 /// Everything a cost estimate needs.
 #[derive(Debug, Clone)]
 pub struct Quote {

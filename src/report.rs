@@ -300,7 +300,11 @@ pub fn summary_text(summary: &crate::engine::Summary) -> String {
     );
     let unknown = match summary.unknown_cost_tasks {
         0 => String::new(),
-        tasks => format!(" and {} of unknown cost", counted(tasks, "task")),
+        tasks => format!(
+            " and {} of unknown cost (about {} at the run's prices)",
+            counted(tasks, "task"),
+            money(summary.unknown_cost_estimate_cents as i64, "USD")
+        ),
     };
     let biller = if summary.simulated {
         "Billed by the simulator (simulated money: nothing was spent)"

@@ -88,6 +88,13 @@ fn openai_a_20_job_batch_of_4_8_and_12_seconds_delivers_every_video_billed_once(
     assert_billed_once_per_version(&sim, 10, 2, &err);
     // The provider billed per second what the dry run estimated from the documented prices.
     assert_eq!(sim.stats().billed_cents, estimate, "{err}");
+    // OpenAI never says what a task cost: the summary says what they come to at the
+    // run's prices, rather than a bare "$0.00".
+    assert_eq!(summary["unknown_cost_tasks"], 20, "{summary}");
+    assert_eq!(
+        summary["unknown_cost_estimate_cents"], estimate,
+        "{summary}"
+    );
     let sidecar: Value = serde_json::from_slice(
         &std::fs::read(output_dir(&project).join("storyboard/Segment_3/3_v1.json")).unwrap(),
     )

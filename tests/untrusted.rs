@@ -106,10 +106,14 @@ fn implausible_costs_are_unknown_in_the_summary_never_negative_or_wrapped() {
         assert_eq!(code, 0, "{err}");
         assert_eq!(summary["billed_cents"], 0, "{reported}: {summary}");
         assert_eq!(summary["unknown_cost_tasks"], 2, "{reported}: {summary}");
+        // Two normal tasks at the documented 3 cents: an estimate beside them, not a bill.
         assert!(
-            err.contains("Billed by the provider: $0.00 and 2 tasks of unknown cost;"),
+            err.contains(
+                "Billed by the provider: $0.00 and 2 tasks of unknown cost (about $0.06 at the run's prices);"
+            ),
             "{reported}:\n{err}"
         );
+        assert_eq!(summary["unknown_cost_estimate_cents"], 6, "{summary}");
         let warnings: Vec<&str> = err
             .lines()
             .filter(|line| line.contains(&format!("reports a cost of {said},")))

@@ -114,6 +114,9 @@ pub struct Counters {
     pub downloaded_bytes: AtomicU64,
     billed_cents: AtomicI64,
     unknown_costs: AtomicU64,
+    /// What the tasks of unknown cost come to at the run's prices (`--price-*`, else the
+    /// provider's documented ones): an estimate, never added to what was billed.
+    unknown_costs_estimate: AtomicU64,
 }
 
 impl Counters {
@@ -126,8 +129,15 @@ impl Counters {
 
     /// Counts a task the provider accepted (or that was found again after a lost answer)
     /// at the cost it reports. A cost it does not state, or states implausibly, is counted
-    /// as unknown, never as 0 or as the nonsense it said; the sum saturates.
-    pub fn add_billed(&self, accepted: &Accepted) {
+    /// as unknown, never as 0 or as the nonsense it said, and `estimate` (its price at the
+    /// run's prices) is added to the estimate of such tasks; the sums saturate.
+    pub fn add_billed(&self, accepted: &Accepted, estimate: u64) {
+        if !matches!(accepted.cost_cents, Cost::Cents(_)) {
+            let add = |sum: u64| Some(sum.saturating_add(estimate));
+            let _ =
+                self.unknown_costs_estimate
+                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, add);
+        }
         match &accepted.cost_cents {
             Cost::Cents(cents) => {
                 let add = |sum: i64| Some(sum.saturating_add(*cents));
@@ -157,6 +167,11 @@ impl Counters {
     /// Tasks whose cost the provider did not report plausibly.
     pub fn unknown_costs(&self) -> u64 {
         self.unknown_costs.load(Ordering::Relaxed)
+    }
+
+    /// Those tasks at the run's prices.
+    pub fn unknown_costs_estimate(&self) -> u64 {
+        self.unknown_costs_estimate.load(Ordering::Relaxed)
     }
 }
 
@@ -197,6 +212,13 @@ fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Context {
+    /// What a job of `segment` costs at the run's prices: for tasks whose cost the
+    /// provider does not say (see [`Counters::add_billed`]).
+    pub fn estimated_price(&self, segment: &Segment) -> u64 {
+        let model = self.provider.capabilities().price_model;
+        self.settings.prices.applied_to(model).price_of(segment)
+    }
+
     pub fn new(batch: &Batch, jobs: &[JobSpec], earlier: JournalState) -> Self {
         let mut requests: Vec<(Arc<str>, Arc<Segment>)> = jobs
             .iter()

@@ -354,7 +354,8 @@ fn accept(
     if let Some(permit) = &permit {
         permit.submitted(after_retries);
     }
-    ctx.counters.add_billed(&accepted);
+    ctx.counters
+        .add_billed(&accepted, ctx.estimated_price(&job.segment));
     info!("{}: submitted as task {}", job.key, accepted.task_id);
     Owned {
         task_id: accepted.task_id,

@@ -228,6 +228,7 @@ pub async fn run(mut batch: Batch) -> Summary {
     summary.stopped_because = summary.stop.as_ref().map(|reason| reason.to_string());
     summary.billed_cents = ctx.counters.billed();
     summary.unknown_cost_tasks = ctx.counters.unknown_costs();
+    summary.unknown_cost_estimate_cents = ctx.counters.unknown_costs_estimate();
     summary.set_wall_time(started.elapsed());
     summary
 }

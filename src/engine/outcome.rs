@@ -128,6 +128,9 @@ pub struct Summary {
     /// Tasks submitted (or found again) whose cost the provider did not report, or
     /// reported as something no task costs: not in `billed_cents`.
     pub unknown_cost_tasks: u64,
+    /// Those tasks at the run's prices (`--price-*`, else the provider's documented ones):
+    /// what they probably cost, since the provider did not say.
+    pub unknown_cost_estimate_cents: u64,
     pub bytes_downloaded: u64,
     pub wall_seconds: f64,
     pub interrupted: bool,

@@ -118,7 +118,8 @@ pub(super) async fn adopt(
         cost_cents: accepted.cost_cents.cents(),
     };
     ctx.record(&job.key, &event)?;
-    ctx.counters.add_billed(&accepted);
+    ctx.counters
+        .add_billed(&accepted, ctx.estimated_price(&job.segment));
     Ok(Some(Owned {
         task_id: accepted.task_id,
         cost_cents: accepted.cost_cents.cents(),
