@@ -132,6 +132,7 @@ pub async fn quote(
     let base = fetched.as_ref().map_or(model.prices(), |pricing| Prices {
         normal_cents: pricing.normal_cents,
         pro_cents: pricing.pro_cents,
+        ..model.prices()
     });
     let source = match (settings.normal_cents, settings.pro_cents, &fetched) {
         (Some(_), Some(_), _) => PriceSource::Settings,
@@ -144,6 +145,7 @@ pub async fn quote(
         prices: model.at(Prices {
             normal_cents: settings.normal_cents.unwrap_or(base.normal_cents),
             pro_cents: settings.pro_cents.unwrap_or(base.pro_cents),
+            ..base
         }),
         source,
         source_text: source.describe(capabilities),
@@ -212,7 +214,8 @@ mod tests {
             quote.prices,
             PriceModel::PerTask(Prices {
                 normal_cents: 5,
-                pro_cents: 30
+                pro_cents: 30,
+                pro_large_cents: None,
             })
         );
         assert_eq!(quote.source, PriceSource::Mixed);

@@ -225,12 +225,18 @@ impl PlanReport {
         }
         let (normal, pro) = (self.prices.normal_cents, self.prices.pro_cents);
         let (normal, pro) = (cost(u64::from(normal)), cost(u64::from(pro)));
+        let large = self
+            .prices
+            .pro_large_cents
+            .map_or_else(String::new, |large| {
+                format!(" ({} larger than 720p)", cost(u64::from(large)))
+            });
         let prices = match self.price_unit {
             PriceUnit::Task => {
-                format!("{normal} per normal job, {pro} per pro job, charged per task")
+                format!("{normal} per normal job, {pro}{large} per pro job, charged per task")
             }
             PriceUnit::Second => format!(
-                "{normal} per second of normal video, {pro} per second of pro video, charged per second"
+                "{normal} per second of normal video, {pro}{large} per second of pro video, charged per second"
             ),
         };
         let _ = writeln!(out, "\nPrices: {prices} ({}).", self.price_source_text);

@@ -107,6 +107,8 @@ fn done_and_changed_jobs_are_not_priced_again() {
         resolution: sora_batch::storyboard::Resolution::Horizontal,
         gen_count: 3,
         director_intent: None,
+        model: None,
+        size: None,
     }
     .fingerprint();
     project.write("output/storyboard/Segment_1/1_v1.mp4", "video");

@@ -104,6 +104,54 @@ fn openai_a_20_job_batch_of_4_8_and_12_seconds_delivers_every_video_billed_once(
 }
 
 #[test]
+fn openai_a_1792x1024_pro_segment_is_delivered_and_billed_50_cents_a_second_as_priced() {
+    let sim = simulator(SimSettings {
+        ambiguous_rate: 0.3,
+        ..SimSettings::default()
+    });
+    let project = Project::new();
+    // Pro by `is_pro`, and by a dated pro model whose answer is lost (found in the list
+    // by its size); and a 720p pro segment beside them, at 30 cents.
+    let storyboard = format!(
+        r#"{{"defaults": {{"duration_seconds": 8, "gen_count": 1}}, "segments": [
+            {{"segment_index": 1, "prompt_text": "dunes wide", "is_pro": true, "size": "1792x1024"}},
+            {{"segment_index": 2, "prompt_text": "dunes {LOST_ANSWER_MARK} tall",
+              "model": "sora-2-pro-2025-10-06", "size": "1024x1792"}},
+            {{"segment_index": 3, "prompt_text": "dunes close", "is_pro": true}}]}}"#
+    );
+    project.write("input/storyboard.json", &storyboard);
+    let dry = project
+        .sora()
+        .args(["--provider", "openai", "--dry-run", "--json"])
+        .assert()
+        .code(0);
+    let plan: Value = serde_json::from_slice(&dry.get_output().stdout).unwrap();
+    let estimate = plan["estimated_cost_cents"].as_i64().unwrap();
+    assert_eq!(estimate, 2 * 8 * 50 + 8 * 30, "{plan}");
+    assert_eq!(plan["prices"]["pro_large_cents"], 50, "{plan}");
+
+    let (code, summary, err) = run(&project, &sim, &[]);
+    assert_eq!(code, 0, "{err}\n{summary}");
+    assert_all_videos(&project, 3, None, &err);
+    assert_billed_once_per_version(&sim, 3, 1, &err);
+    assert_eq!(sim.stats().billed_cents, estimate, "{err}");
+    let sidecar = |n: u32| -> Value {
+        let path = output_dir(&project).join(format!("storyboard/Segment_{n}/{n}_v1.json"));
+        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+    };
+    let wide = sidecar(1);
+    assert_eq!(wide["provider_status"]["size"], "1792x1024", "{wide}");
+    assert_eq!(wide["provider_status"]["model"], "sora-2-pro", "{wide}");
+    assert_eq!(wide["size"], "1792x1024", "{wide}");
+    let tall = sidecar(2);
+    assert_eq!(tall["provider_status"]["size"], "1024x1792", "{tall}");
+    assert_eq!(
+        tall["provider_status"]["model"], "sora-2-pro-2025-10-06",
+        "{tall}"
+    );
+}
+
+#[test]
 fn openai_rate_limits_with_retry_after_ms_are_waited_out() {
     let sim = simulator(SimSettings {
         capacity: Some(2),

@@ -79,6 +79,8 @@ fn extra_job(
         },
         gen_count: 1,
         director_intent: None,
+        model: request.and_then(|r| r.model.clone()),
+        size: request.and_then(|r| r.size.clone()),
     };
     let folder = layout.storyboard_dir(Path::new(&key.storyboard));
     Some(JobSpec {
@@ -129,6 +131,8 @@ mod tests {
             duration_seconds: 25,
             resolution: "vertical".to_string(),
             image_url: None,
+            model: None,
+            size: None,
         });
         state.apply(
             key,

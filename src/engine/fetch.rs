@@ -315,6 +315,8 @@ fn write_sidecar(
         "is_pro": segment.is_pro,
         "duration_seconds": segment.duration_seconds,
         "resolution": segment.resolution.as_str(),
+        "model": segment.model,
+        "size": segment.size,
         "cost_cents": task.cost_cents,
         "bytes": fetched.bytes,
         "sha256": fetched.sha256,

@@ -78,6 +78,8 @@ impl JobSpec {
             duration_seconds: segment.duration_seconds,
             resolution: segment.resolution.as_str().to_string(),
             image_url: segment.image_url.clone(),
+            model: segment.model.clone(),
+            size: segment.size.clone(),
         }
     }
 }

@@ -27,6 +27,7 @@ const NO_LIST: Capabilities = Capabilities {
     price_model: PriceModel::PerSecond(Prices {
         normal_cents: 10,
         pro_cents: 30,
+        pro_large_cents: None,
     }),
     live_prices: None,
     has_balance: false,

@@ -146,6 +146,12 @@ pub struct Request {
     /// `horizontal` or `vertical`.
     pub resolution: String,
     pub image_url: Option<String>,
+    /// The storyboard's `model` and `size`, when set (a lost create is looked for by
+    /// them); absent in journals written before they existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -164,6 +164,8 @@ fn a_submitting_keeps_the_providers_clock_and_request_through_retries_and_compac
         duration_seconds: 25,
         resolution: "vertical".to_string(),
         image_url: Some("https://example.com/ref.png".to_string()),
+        model: Some("sora-2-pro-2025".to_string()),
+        size: Some("1024x1792".to_string()),
     };
     let with = |at_ms, clock_offset_ms| Event::Submitting {
         at_ms,

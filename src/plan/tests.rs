@@ -164,6 +164,7 @@ fn tallies_count_only_work_to_do() {
     let per_second = crate::provider::PriceModel::PerSecond(crate::provider::Prices {
         normal_cents: 10,
         pro_cents: 30,
+        pro_large_cents: None,
     });
     let (each, total) = plan.tallies(&per_second);
     assert_eq!(each[0].cost_cents, 10 * 10 + 30 * 25);

@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use crate::storyboard::{Durations, Segment, SegmentSettings};
+use crate::storyboard::{Durations, Segment, SegmentSettings, Sizes};
 
 /// A dialect's description of itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +48,10 @@ impl Capabilities {
             max_prompt_chars: self.max_prompt_chars,
             durations: self.durations,
             image_url_refused: None,
+            sizes: Sizes {
+                normal: self.sizes.normal,
+                pro: self.sizes.pro,
+            },
         }
     }
 }
@@ -87,16 +91,36 @@ impl<T: Copy> PerMode<T> {
 pub struct Prices {
     pub normal_cents: u32,
     pub pro_cents: u32,
+    /// Pro at a size larger than 720p (OpenAI's `1792x1024`, `1024x1792`); `None`: the
+    /// pro price.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pro_large_cents: Option<u32>,
 }
+
+/// The most pixels a frame has at the base price (720p: 1280x720).
+const BASE_PIXELS: u64 = 1280 * 720;
 
 impl Prices {
     fn of(&self, segment: &Segment) -> u64 {
+        let pro = match (self.pro_large_cents, is_large(segment)) {
+            (Some(large), true) => large,
+            _ => self.pro_cents,
+        };
         let mode = PerMode {
             normal: self.normal_cents,
-            pro: self.pro_cents,
+            pro,
         };
         u64::from(mode.of(segment))
     }
+}
+
+/// Whether a segment's `size` is larger than 720p.
+fn is_large(segment: &Segment) -> bool {
+    let pixels = segment.size.as_deref().and_then(|size| {
+        let (width, height) = size.split_once('x')?;
+        Some(width.parse::<u64>().ok()? * height.parse::<u64>().ok()?)
+    });
+    pixels.is_some_and(|pixels| pixels > BASE_PIXELS)
 }
 
 /// How a job's price is reckoned.
@@ -167,6 +191,7 @@ mod tests {
         let prices = Prices {
             normal_cents: 3,
             pro_cents: 30,
+            pro_large_cents: None,
         };
         let per_task = PriceModel::PerTask(prices);
         assert_eq!(per_task.price_of(&segment(false, 10)), 3);
@@ -175,6 +200,7 @@ mod tests {
         let per_second = PriceModel::PerSecond(Prices {
             normal_cents: 10,
             pro_cents: 30,
+            pro_large_cents: None,
         });
         assert_eq!(per_second.price_of(&segment(false, 4)), 40);
         assert_eq!(per_second.price_of(&segment(false, 12)), 120);
@@ -184,5 +210,21 @@ mod tests {
             per_task.at(per_second.prices()),
             PriceModel::PerTask(per_second.prices())
         );
+    }
+
+    #[test]
+    fn price_of_pro_at_a_size_larger_than_720p_is_the_large_price() {
+        let openai = crate::provider::openai::CAPABILITIES.price_model;
+        let sized = |is_pro, size: &str| Segment {
+            size: Some(size.to_string()),
+            ..segment(is_pro, 8)
+        };
+        assert_eq!(openai.price_of(&sized(true, "1792x1024")), 400);
+        assert_eq!(openai.price_of(&sized(true, "1024x1792")), 400);
+        assert_eq!(openai.price_of(&sized(true, "720x1280")), 240);
+        assert_eq!(openai.price_of(&segment(true, 8)), 240);
+        assert_eq!(openai.price_of(&sized(false, "1280x720")), 80);
+        let sora_hk = crate::provider::sora_hk::CAPABILITIES.price_model;
+        assert_eq!(sora_hk.price_of(&sized(true, "1792x1024")), 30);
     }
 }

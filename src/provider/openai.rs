@@ -324,6 +324,7 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     price_model: PriceModel::PerSecond(Prices {
         normal_cents: 10,
         pro_cents: 30,
+        pro_large_cents: Some(50),
     }),
     live_prices: None,
     has_balance: false,

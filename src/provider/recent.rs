@@ -101,6 +101,17 @@ const CUT_EVIDENCE: usize = 3;
 /// and treating `shot 5` as a possible start of `shot 50` would stall every search.
 const SHORTEST_CUT: usize = 16;
 
+/// Whether a listed frame (an orientation, or a size the dialect keeps as it is) can be
+/// the segment's: its `size` when set (or that size's orientation), else its resolution.
+fn shape_agrees(listed: &str, segment: &Segment) -> bool {
+    match &segment.size {
+        None => listed == segment.resolution.as_str(),
+        Some(size) => {
+            listed == size || super::sora_hk::orientation(size).as_deref() == Some(listed)
+        }
+    }
+}
+
 impl RecentTask {
     /// Whether this task could be the answer to a create for `segment`: the same prompt
     /// (or its start, when the list cuts prompts: see [`ListShape`]), and no field the
@@ -113,7 +124,7 @@ impl RecentTask {
             && self
                 .resolution
                 .as_deref()
-                .is_none_or(|shape| shape == segment.resolution.as_str())
+                .is_none_or(|shape| shape_agrees(shape, segment))
             && self
                 .image_url
                 .as_ref()
@@ -162,6 +173,32 @@ mod tests {
             image_url: Some(None),
             cost_cents: Cost::Cents(3),
         }
+    }
+
+    #[test]
+    fn a_lost_task_at_a_segments_own_size_matches_it_and_no_other() {
+        let large = Segment {
+            is_pro: true,
+            size: Some("1792x1024".to_string()),
+            ..segment()
+        };
+        let listed_large = RecentTask {
+            is_pro: Some(true),
+            resolution: Some("1792x1024".to_string()),
+            ..listed()
+        };
+        let shape = ListShape::default();
+        assert_eq!(listed_large.matches(&large, &shape), Match::Exact);
+        let pro = Segment {
+            is_pro: true,
+            ..segment()
+        };
+        assert_eq!(listed_large.matches(&pro, &shape), Match::No);
+        let tall = Segment {
+            size: Some("1024x1792".to_string()),
+            ..large
+        };
+        assert_eq!(listed_large.matches(&tall, &shape), Match::No);
     }
 
     #[test]

@@ -395,6 +395,7 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     price_model: PriceModel::PerTask(Prices {
         normal_cents: 3,
         pro_cents: 30,
+        pro_large_cents: None,
     }),
     live_prices: Some("GET /pricing"),
     has_balance: true,

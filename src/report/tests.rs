@@ -44,6 +44,7 @@ fn the_plan_names_the_price_unit_in_text_and_json() {
     let prices = Prices {
         normal_cents: 10,
         pro_cents: 30,
+        pro_large_cents: None,
     };
     let quote = |model| Quote {
         prices: model,

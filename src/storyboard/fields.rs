@@ -13,7 +13,7 @@ use super::duplicates;
 use super::spec::{Fallback, Field, Presence, TOP_KEYS, is_comment};
 use super::suggest::{suggest, unknown_key};
 use super::values::{self, Checked, describe, expected};
-use super::{Location, Problem, Resolution, Segment, SegmentSettings};
+use super::{Location, Problem, Resolution, Segment, SegmentSettings, model_is_pro};
 
 /// The optional fields as one level of a file (a segment, or its `defaults`) sets them,
 /// by [`Field`].
@@ -177,6 +177,12 @@ fn check_segment(
     if let Some(message) = fields.image_url_problem() {
         problems.add(&location, Some("image_url"), message);
     }
+    if let Some(message) = fields.model_problem() {
+        problems.add(&location, Some("model"), message);
+    }
+    if let Some(message) = fields.size_problem() {
+        problems.add(&location, Some("size"), message);
+    }
     Some(fields.into_segment(index?, prompt?))
 }
 
@@ -262,8 +268,68 @@ impl Resolved<'_> {
         }
     }
 
+    /// Pro mode: `is_pro`, or a model whose name says pro (`sora-2-pro…`).
     fn is_pro(&self) -> bool {
+        let pro_model = self.model().as_deref().and_then(model_is_pro) == Some(true);
+        pro_model || self.is_pro_set()
+    }
+
+    fn is_pro_set(&self) -> bool {
         matches!(self.value(Field::IsPro), Some(Checked::Flag(true)))
+    }
+
+    /// A model known not to be pro (`sora-2`) with `is_pro`: the request would say one
+    /// mode and the price, lengths and task search the other.
+    fn model_problem(&self) -> Option<String> {
+        let model = self.model()?;
+        if !(self.is_pro_set() && model_is_pro(&model) == Some(false)) {
+            return None;
+        }
+        let origin = match self.own.get(Field::Model) {
+            None => " (from \"defaults\")",
+            Some(_) => "",
+        };
+        Some(format!(
+            "\"{model}\"{origin} is not a pro model, but \"is_pro\" is true; use a \
+             sora-2-pro model, or set \"is_pro\": false"
+        ))
+    }
+
+    /// The model to send, if set and not blank.
+    fn model(&self) -> Option<String> {
+        self.text(Field::Model)
+            .filter(|model| !model.trim().is_empty())
+    }
+
+    /// A size the provider does not offer in the segment's mode: the message names the
+    /// sizes it does offer, or `resolution` when it has none.
+    fn size_problem(&self) -> Option<String> {
+        let size = self.text(Field::Size)?;
+        let origin = match self.own.get(Field::Size) {
+            None => " (from \"defaults\")",
+            Some(_) => "",
+        };
+        let sizes = self.settings.sizes;
+        let name = self.settings.durations.provider;
+        if sizes.all().is_empty() {
+            return Some(format!(
+                "\"{size}\"{origin}: {name} has no size parameter; remove \"size\" and use \"resolution\" (\"horizontal\" or \"vertical\")"
+            ));
+        }
+        let offered = sizes.of(self.is_pro());
+        if offered.contains(&size.as_str()) {
+            return None;
+        }
+        let list = offered.join(", ");
+        Some(match !self.is_pro() && sizes.pro.contains(&size.as_str()) {
+            true => format!(
+                "\"{size}\"{origin} needs \"is_pro\": true (or a sora-2-pro model); {name} \
+                 offers {list} without it"
+            ),
+            false => {
+                format!("\"{size}\"{origin} is not a size {name} offers here (allowed: {list})")
+            }
+        })
     }
 
     /// The rule between fields (a length one mode offers needs that mode), broken: the
@@ -300,6 +366,8 @@ impl Resolved<'_> {
             resolution: self.resolution(),
             gen_count: self.number(Field::GenCount),
             director_intent: self.text(Field::DirectorIntent),
+            model: self.model(),
+            size: self.text(Field::Size),
         }
     }
 }

@@ -69,6 +69,25 @@ pub struct Segment {
     pub gen_count: u32,
     /// Notes for humans; never sent to the API, so not part of the fingerprint.
     pub director_intent: Option<String>,
+    /// The model name to send instead of the one `is_pro` picks (gateways name their
+    /// own). A `sora-2-pro…` model makes the segment pro (`is_pro` is then true).
+    pub model: Option<String>,
+    /// The frame size (`WIDTHxHEIGHT`) to send instead of the one `resolution` picks; one
+    /// of the provider's sizes for the segment's mode.
+    pub size: Option<String>,
+}
+
+/// Whether a model name is pro: `sora-2-pro…` is, other `sora-2…` are not; a name this
+/// does not know (a gateway's own) says nothing.
+pub fn model_is_pro(model: &str) -> Option<bool> {
+    let model = model.trim().to_ascii_lowercase();
+    if model.starts_with("sora-2-pro") {
+        Some(true)
+    } else if model.starts_with("sora-2") {
+        Some(false)
+    } else {
+        None
+    }
 }
 
 /// The request parameters of a segment, in a fixed order: hashing this is the fingerprint.
@@ -79,6 +98,12 @@ struct FingerprintInput<'a> {
     is_pro: bool,
     duration_seconds: u32,
     resolution: Resolution,
+    // Absent when unset, so a segment without them keeps the fingerprint it had before
+    // these fields existed (its earlier runs are not generated again).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    model: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    size: Option<&'a str>,
 }
 
 impl Segment {
@@ -95,6 +120,8 @@ impl Segment {
             resolution: Resolution::Horizontal,
             gen_count: 1,
             director_intent: None,
+            model: None,
+            size: None,
         }
     }
 
@@ -108,6 +135,8 @@ impl Segment {
             is_pro: self.is_pro,
             duration_seconds: self.duration_seconds,
             resolution: self.resolution,
+            model: self.model.as_deref(),
+            size: self.size.as_deref(),
         };
         let bytes = serde_json::to_vec(&input).expect("serializing plain fields cannot fail");
         hex(&Sha256::digest(&bytes))
@@ -193,6 +222,33 @@ pub struct SegmentSettings {
     /// Why an `image_url` cannot be sent with the run's settings, with the fix; `None`:
     /// it can.
     pub image_url_refused: Option<&'static str>,
+    /// The frame sizes the provider offers per mode.
+    pub sizes: Sizes,
+}
+
+/// The frame sizes (`WIDTHxHEIGHT`) a provider offers, without and with `is_pro`; both
+/// empty: it has no size parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sizes {
+    pub normal: &'static [&'static str],
+    pub pro: &'static [&'static str],
+}
+
+impl Sizes {
+    /// Every size offered in either mode, each once, normal ones first.
+    pub fn all(&self) -> Vec<&'static str> {
+        let mut all = self.normal.to_vec();
+        all.extend(self.pro.iter().filter(|size| !self.normal.contains(size)));
+        all
+    }
+
+    /// The sizes offered in a mode.
+    pub fn of(&self, is_pro: bool) -> &'static [&'static str] {
+        match is_pro {
+            true => self.pro,
+            false => self.normal,
+        }
+    }
 }
 /// Reads and checks one storyboard. `shown_as` is the path used in messages.
 pub fn load(

@@ -140,6 +140,14 @@ fn field_schema(field: Field, settings: &SegmentSettings) -> Value {
             description.push_str(&format!(" Allowed: {}.", allowed.join(" or ")));
             with(one_of(names.to_vec()), json!({"enumDescriptions": ratios}))
         }
+        Kind::Size => {
+            let sizes = settings.sizes.all();
+            match sizes.is_empty() {
+                true => description.push_str(" This provider has none: only null is allowed."),
+                false => description.push_str(&format!(" Allowed: {}.", sizes.join(", "))),
+            }
+            one_of(sizes.iter().map(|size| json!(size)).collect())
+        }
     };
     if field == Field::DurationSeconds {
         description.push_str(&pro_rule_doc(&settings.durations));

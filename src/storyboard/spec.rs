@@ -18,6 +18,8 @@ pub(super) enum Field {
     Resolution,
     GenCount,
     DirectorIntent,
+    Model,
+    Size,
 }
 
 /// What a field's value must be: its JSON type and the values or range it allows.
@@ -42,6 +44,9 @@ pub(super) enum Kind {
     Duration,
     /// One of [`Resolution::ALL`], by name.
     Resolution,
+    /// A frame size `WIDTHxHEIGHT`; which sizes the provider offers in the segment's
+    /// mode is a rule between fields (fields.rs).
+    Size,
 }
 
 /// The whole numbers a [`Kind::Whole`] field allows.
@@ -91,7 +96,7 @@ pub(super) struct Spec {
 }
 
 impl Field {
-    pub(super) const ALL: [Field; 8] = [
+    pub(super) const ALL: [Field; 10] = [
         Field::SegmentIndex,
         Field::PromptText,
         Field::ImageUrl,
@@ -100,6 +105,8 @@ impl Field {
         Field::Resolution,
         Field::GenCount,
         Field::DirectorIntent,
+        Field::Model,
+        Field::Size,
     ];
 
     pub(super) fn spec(self) -> &'static Spec {
@@ -121,7 +128,7 @@ impl Field {
 }
 
 /// In the order of [`Field::ALL`] (a unit test checks).
-const SPECS: [Spec; 8] = [
+const SPECS: [Spec; 10] = [
     Spec {
         name: "segment_index",
         kind: Kind::Whole {
@@ -199,6 +206,22 @@ const SPECS: [Spec; 8] = [
             fallback: Fallback::Nothing,
         },
         doc: "Notes for humans about the shot's purpose; never sent to the API.",
+    },
+    Spec {
+        name: "model",
+        kind: Kind::Text,
+        presence: Presence::Optional {
+            fallback: Fallback::Nothing,
+        },
+        doc: "The model name to send (OpenAI dialect), instead of `sora-2` or, with               `is_pro`, `sora-2-pro`; for gateways that name their models otherwise. A               name starting with `sora-2-pro` makes the segment pro (its lengths, sizes               and prices); any other name leaves that to `is_pro`.",
+    },
+    Spec {
+        name: "size",
+        kind: Kind::Size,
+        presence: Presence::Optional {
+            fallback: Fallback::Nothing,
+        },
+        doc: "The frame size in pixels, `WIDTHxHEIGHT` (e.g. `1792x1024`), instead of the               one `resolution` picks (`1280x720` or `720x1280`); one of the sizes the               provider offers in the segment's mode (OpenAI: the larger sizes are pro               only). Providers without a size parameter (sora-hk) refuse it: use               `resolution`.",
     },
 ];
 

@@ -106,6 +106,7 @@ pub(super) fn check(
         }
         Kind::Link => return link(value),
         Kind::Resolution => Checked::Resolution(resolution(value)?),
+        Kind::Size => Checked::Text(size(value)?),
     };
     Ok(Some(checked))
 }
@@ -165,6 +166,21 @@ fn resolution(value: &Value) -> Result<Resolution, String> {
         ),
         None => format!("{} is not a resolution (allowed: {allowed})", quote(text)),
     })
+}
+
+/// `WIDTHxHEIGHT` in pixels (which sizes are offered is checked with the mode).
+fn size(value: &Value) -> Result<String, String> {
+    let what = "a size like \"1280x720\" (width x height in pixels)";
+    let text = value.as_str().ok_or_else(|| expected(what, value))?;
+    let shaped = text.split_once('x').is_some_and(|(width, height)| {
+        [width, height]
+            .iter()
+            .all(|n| !n.is_empty() && !n.starts_with('0') && n.bytes().all(|b| b.is_ascii_digit()))
+    });
+    match shaped {
+        true => Ok(text.to_string()),
+        false => Err(format!("{} is not {what}", quote(text))),
+    }
 }
 
 /// A non-negative integer that fits in u32; `what` describes the expectation.

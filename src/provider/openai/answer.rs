@@ -17,6 +17,7 @@ use crate::provider::{
     LONGEST_RETRY_AFTER, MAX_ANSWER_BYTES, ProviderError, RecentPage, RecentTask, TaskPhase,
     capped_body, flexible_number, retry_after,
 };
+use crate::storyboard::model_is_pro;
 
 /// Maps an answer to its JSON body (redacted as `Redactor::json` does), or to the error
 /// class its HTTP status says. `task`: the video a status call asks about, which a 404
@@ -254,22 +255,10 @@ pub fn recent_task(item: &Value, redact: &Redactor) -> Option<RecentTask> {
     })
 }
 
-/// Whether a listed model is pro: `sora-2-pro…` is, other `sora-2…` are not; a name this
-/// does not know says nothing.
-fn model_is_pro(model: &str) -> Option<bool> {
-    let model = model.trim().to_ascii_lowercase();
-    if model.starts_with("sora-2-pro") {
-        Some(true)
-    } else if model.starts_with("sora-2") {
-        Some(false)
-    } else {
-        None
-    }
-}
-
-/// A listed size as the request's resolution: the two sizes a create sends read as
-/// `horizontal`/`vertical`; pro's larger sizes, which no create of this client sends, are
-/// kept as they are (so they differ from any request); anything else as its orientation.
+/// A listed size as the request's resolution: the two 720p sizes read as
+/// `horizontal`/`vertical`; pro's larger sizes, sent only by a segment whose `size` asks
+/// for them, are kept as they are (`RecentTask::matches` compares them with that size);
+/// anything else as its orientation.
 fn listed_shape(size: &str) -> Option<String> {
     match size.trim() {
         large @ ("1792x1024" | "1024x1792") => Some(large.to_string()),

@@ -1,5 +1,6 @@
-//! What a create sends: a segment as OpenAI's fields (`model` from `is_pro`, `seconds` as
-//! a string, `size` from the resolution, the prompt), as a multipart form or a JSON body.
+//! What a create sends: a segment as OpenAI's fields (`model` from `is_pro` or the
+//! segment's `model`, `seconds` as a string, `size` from the resolution or the segment's
+//! `size`, the prompt), as a multipart form or a JSON body.
 //!
 //! A reference image given as an http(s) URL goes in JSON as `input_reference:
 //! {"image_url": URL}`, the shape the API takes for links. A multipart create can carry an
@@ -14,30 +15,33 @@ use super::RequestFormat;
 use crate::provider::ProviderError;
 use crate::storyboard::{Resolution, Segment};
 
-/// The model a segment asks for.
-pub fn model_of(segment: &Segment) -> &'static str {
-    if segment.is_pro {
-        "sora-2-pro"
-    } else {
-        "sora-2"
+/// The model a segment asks for: its `model` field, else `sora-2-pro` or `sora-2` by
+/// its mode.
+pub fn model_of(segment: &Segment) -> &str {
+    match (&segment.model, segment.is_pro) {
+        (Some(model), _) => model,
+        (None, true) => "sora-2-pro",
+        (None, false) => "sora-2",
     }
 }
 
-/// The size (width x height in pixels) a resolution asks for.
-pub fn size_of(resolution: Resolution) -> &'static str {
-    match resolution {
-        Resolution::Horizontal => "1280x720",
-        Resolution::Vertical => "720x1280",
+/// The size (width x height in pixels) a segment asks for: its `size` field (checked
+/// against the sizes this dialect offers), else the one its resolution picks.
+pub fn size_of(segment: &Segment) -> &str {
+    match (&segment.size, segment.resolution) {
+        (Some(size), _) => size,
+        (None, Resolution::Horizontal) => "1280x720",
+        (None, Resolution::Vertical) => "720x1280",
     }
 }
 
 /// One create's fields.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Create {
-    pub model: &'static str,
+    pub model: String,
     pub prompt: String,
     pub seconds: String,
-    pub size: &'static str,
+    pub size: String,
     /// A reference image's URL (JSON creates only).
     pub image_url: Option<String>,
 }
@@ -59,10 +63,10 @@ impl Create {
             });
         }
         Ok(Create {
-            model: model_of(segment),
+            model: model_of(segment).to_string(),
             prompt: segment.prompt.clone(),
             seconds: segment.duration_seconds.to_string(),
-            size: size_of(segment.resolution),
+            size: size_of(segment).to_string(),
             image_url: segment.image_url.clone(),
         })
     }
@@ -83,10 +87,10 @@ impl Create {
     /// The multipart form (never with an image URL: see [`Create::of`]).
     pub fn form(&self) -> Form {
         Form::new()
-            .text("model", self.model)
+            .text("model", self.model.clone())
             .text("prompt", self.prompt.clone())
             .text("seconds", self.seconds.clone())
-            .text("size", self.size)
+            .text("size", self.size.clone())
     }
 }
 
@@ -114,7 +118,27 @@ mod tests {
             ..segment()
         };
         let create = Create::of(&pro_vertical, RequestFormat::Multipart).unwrap();
-        assert_eq!((create.model, create.size), ("sora-2-pro", "720x1280"));
+        assert_eq!((&*create.model, &*create.size), ("sora-2-pro", "720x1280"));
+    }
+
+    #[test]
+    fn a_segments_model_and_size_override_the_ones_its_mode_and_resolution_pick() {
+        let large = Segment {
+            is_pro: true,
+            model: Some("sora-2-pro-2025-10-06".to_string()),
+            size: Some("1792x1024".to_string()),
+            ..segment()
+        };
+        let create = Create::of(&large, RequestFormat::Json).unwrap();
+        assert_eq!(
+            (&*create.model, &*create.size),
+            ("sora-2-pro-2025-10-06", "1792x1024")
+        );
+        let gateway = Segment {
+            model: Some("my-sora".to_string()),
+            ..segment()
+        };
+        assert_eq!(model_of(&gateway), "my-sora");
     }
 
     #[test]

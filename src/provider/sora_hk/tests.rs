@@ -48,6 +48,8 @@ fn segment(duration_seconds: u32) -> Segment {
         resolution: Resolution::Horizontal,
         gen_count: 1,
         director_intent: None,
+        model: None,
+        size: None,
     }
 }
 
@@ -344,6 +346,7 @@ async fn its_capabilities_say_what_its_calls_do() {
         PriceModel::PerTask(Prices {
             normal_cents: pricing.normal_cents,
             pro_cents: pricing.pro_cents,
+            pro_large_cents: None,
         })
     );
 }

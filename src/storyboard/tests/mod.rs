@@ -4,6 +4,7 @@
 
 mod durations;
 mod schema;
+mod sizes;
 mod strict;
 
 use std::path::Path;
@@ -64,6 +65,8 @@ fn minimal_segment_gets_built_in_defaults() {
             resolution: Resolution::Horizontal,
             gen_count: 2,
             director_intent: None,
+            model: None,
+            size: None,
         }]
     );
 }

@@ -4,8 +4,10 @@
 
 use serde_json::Value;
 
+use std::path::Path;
+
 use super::super::spec::Field;
-use super::check;
+use super::super::{SegmentSettings, decode, fields};
 
 /// What the schema and the checks make of a storyboard.
 enum Verdict {
@@ -203,13 +205,89 @@ fn corpus() -> Vec<(&'static str, String, Verdict)> {
             OnlyChecksRefuse("the pattern checks the scheme and the characters; whether the address parses is for the URL parser")),
     ];
     cases.extend(pro_duration_cases());
+    cases.extend([
+        (
+            "model on sora-hk (free text)",
+            segment(r#""model": "anything""#),
+            GOOD,
+        ),
+        ("size null on sora-hk", segment(r#""size": null"#), GOOD),
+        (
+            "size on sora-hk, which has none",
+            segment(r#""size": "1280x720""#),
+            BAD,
+        ),
+        (
+            "size in defaults on sora-hk",
+            with_defaults(r#""size": "1280x720""#, ""),
+            BAD,
+        ),
+    ]);
     cases
+}
+
+/// The `model` and `size` fields against OpenAI's sizes.
+fn openai_size_cases() -> Vec<(&'static str, String, Verdict)> {
+    const PRO_FROM_MODEL: &str =
+        "the mode comes from is_pro or a model name's prefix, either possibly from defaults";
+    vec![
+        ("720p size", segment(r#""size": "720x1280""#), GOOD),
+        (
+            "large size with pro",
+            segment(r#""size": "1792x1024", "is_pro": true"#),
+            GOOD,
+        ),
+        (
+            "large size, pro model",
+            segment(r#""size": "1024x1792", "model": "sora-2-pro""#),
+            GOOD,
+        ),
+        (
+            "large size in defaults, pro",
+            with_defaults(r#""size": "1792x1024""#, r#""is_pro": true"#),
+            GOOD,
+        ),
+        ("a gateway's model", segment(r#""model": "my-sora""#), GOOD),
+        (
+            "size not offered",
+            segment(r#""size": "1920x1080", "is_pro": true"#),
+            BAD,
+        ),
+        (
+            "size with a capital X",
+            segment(r#""size": "1280X720""#),
+            BAD,
+        ),
+        ("size a number", segment(r#""size": 1280"#), BAD),
+        ("model a number", segment(r#""model": 2"#), BAD),
+        (
+            "large size without pro",
+            segment(r#""size": "1792x1024""#),
+            OnlyChecksRefuse(PRO_FROM_MODEL),
+        ),
+        (
+            "sora-2 with is_pro",
+            segment(r#""model": "sora-2", "is_pro": true"#),
+            OnlyChecksRefuse(PRO_FROM_MODEL),
+        ),
+    ]
 }
 
 /// Every case whose outcome differs from its verdict, described.
 fn disagreements(cases: Vec<(&'static str, String, Verdict)>) -> Vec<String> {
-    let schema: Value =
-        serde_json::from_str(&crate::storyboard::schema_json(&super::SETTINGS)).unwrap();
+    disagreements_with(super::SETTINGS, cases)
+}
+
+/// [`disagreements`] with a provider's settings.
+fn disagreements_with(
+    settings: SegmentSettings,
+    cases: Vec<(&'static str, String, Verdict)>,
+) -> Vec<String> {
+    let check = |json: &str| {
+        let parsed = decode::decode(json.as_bytes()).expect("valid JSON");
+        fields::check_file(&parsed, Path::new("f.json"), settings)
+    };
+    let schema: Value = serde_json::from_str(&crate::storyboard::schema_json(&settings)).unwrap();
     if let Err(error) = jsonschema::meta::validate(&schema) {
         return vec![format!("the schema is not a valid JSON Schema: {error}")];
     }
@@ -240,6 +318,13 @@ fn disagreements(cases: Vec<(&'static str, String, Verdict)>) -> Vec<String> {
 #[test]
 fn the_schema_and_the_checks_agree_on_good_and_bad_storyboards() {
     let wrong = disagreements(corpus());
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+#[test]
+fn the_schema_and_the_checks_agree_on_openai_sizes_and_models() {
+    let openai = crate::provider::openai::CAPABILITIES.segment_settings(1);
+    let wrong = disagreements_with(openai, openai_size_cases());
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
 
@@ -288,7 +373,9 @@ fn every_field_is_described_once_under_its_own_name() {
             "duration_seconds",
             "resolution",
             "gen_count",
-            "director_intent"
+            "director_intent",
+            "model",
+            "size"
         ]
     );
     for field in Field::ALL {

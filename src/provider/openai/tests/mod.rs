@@ -71,6 +71,8 @@ fn segment(prompt: &str, seconds: u32) -> Segment {
         resolution: Resolution::Horizontal,
         gen_count: 1,
         director_intent: None,
+        model: None,
+        size: None,
     }
 }
 
