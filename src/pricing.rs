@@ -58,10 +58,16 @@ impl PriceSettings {
     /// `model` at these prices where set, its own (documented) prices elsewhere.
     pub fn applied_to(&self, model: PriceModel) -> PriceModel {
         let base = model.prices();
-        model.at(Prices {
+        model.at(self.applied_to_prices(base))
+    }
+
+    /// `base` with these prices where set (the larger sizes' price stays `base`'s).
+    fn applied_to_prices(&self, base: Prices) -> Prices {
+        Prices {
             normal_cents: self.normal_cents.unwrap_or(base.normal_cents),
             pro_cents: self.pro_cents.unwrap_or(base.pro_cents),
-        })
+            ..base
+        }
     }
 }
 
@@ -142,11 +148,7 @@ pub async fn quote(
         _ => PriceSource::Mixed,
     };
     Quote {
-        prices: model.at(Prices {
-            normal_cents: settings.normal_cents.unwrap_or(base.normal_cents),
-            pro_cents: settings.pro_cents.unwrap_or(base.pro_cents),
-            ..base
-        }),
+        prices: model.at(settings.applied_to_prices(base)),
         source,
         source_text: source.describe(capabilities),
         currency: fetched.map_or_else(|| "USD".to_string(), |pricing| pricing.currency),
