@@ -54,6 +54,20 @@ fn bar_rows(screen: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// After a run: no bar row is left on the screen, and the terminal echoes again.
+fn assert_left_as_found(terminal: &Terminal, screen: &[String]) {
+    let left = bar_rows(screen);
+    assert!(
+        left.is_empty(),
+        "{left:?} left on the screen:\n{}",
+        screen.join("\n")
+    );
+    assert!(
+        terminal.echoes(),
+        "the terminal no longer echoes what is typed"
+    );
+}
+
 fn jobs_row(screen: &[String]) -> Option<&String> {
     screen
         .iter()
@@ -108,16 +122,7 @@ fn after_ctrl_c_no_progress_bar_is_left_on_the_screen() {
         "{}",
         screen.join("\n")
     );
-    let left = bar_rows(&screen);
-    assert!(
-        left.is_empty(),
-        "{left:?} left on the screen:\n{}",
-        screen.join("\n")
-    );
-    assert!(
-        terminal.echoes(),
-        "the terminal no longer echoes what is typed"
-    );
+    assert_left_as_found(&terminal, &screen);
 }
 
 #[test]
@@ -148,14 +153,5 @@ fn after_a_second_ctrl_c_no_progress_bar_is_left_on_the_screen() {
         "{}",
         screen.join("\n")
     );
-    let left = bar_rows(&screen);
-    assert!(
-        left.is_empty(),
-        "{left:?} left on the screen:\n{}",
-        screen.join("\n")
-    );
-    assert!(
-        terminal.echoes(),
-        "the terminal no longer echoes what is typed"
-    );
+    assert_left_as_found(&terminal, &screen);
 }

@@ -8,7 +8,6 @@ use serde_json::json;
 use super::*;
 use crate::provider::http_client;
 use crate::sim::{self, GenSeconds, RunningSim, SimSettings};
-use crate::storyboard::Resolution;
 
 const KEY: &str = "sk-test-3c0ffee-d1s71nct1ve";
 
@@ -40,16 +39,8 @@ fn client_with_deadline(sim: &RunningSim, deadline: Duration) -> SoraHk {
 
 fn segment(duration_seconds: u32) -> Segment {
     Segment {
-        index: 1,
-        prompt: "a red fox".to_string(),
-        image_url: None,
-        is_pro: false,
         duration_seconds,
-        resolution: Resolution::Horizontal,
-        gen_count: 1,
-        director_intent: None,
-        model: None,
-        size: None,
+        ..Segment::example("a red fox")
     }
 }
 

@@ -63,16 +63,8 @@ fn json_client(sim: &RunningSim) -> OpenAi {
 
 fn segment(prompt: &str, seconds: u32) -> Segment {
     Segment {
-        index: 1,
-        prompt: prompt.to_string(),
-        image_url: None,
-        is_pro: false,
         duration_seconds: seconds,
-        resolution: Resolution::Horizontal,
-        gen_count: 1,
-        director_intent: None,
-        model: None,
-        size: None,
+        ..Segment::example(prompt)
     }
 }
 
