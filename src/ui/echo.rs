@@ -25,11 +25,24 @@ pub fn hold() {
     if unsafe { libc::tcgetattr(libc::STDERR_FILENO, &mut settings) } != 0 {
         return;
     }
-    let mut quiet = settings;
-    quiet.c_lflag &= !libc::ECHO;
-    if set(&quiet) {
+    if let Some(quiet) = without_echo(&settings)
+        && set(&quiet)
+    {
         *saved = Some(settings);
     }
+}
+
+/// `settings` with echo off; `None` when echo is off already, as another run in the same
+/// terminal left it while its bars show: saving that state and restoring it at our end
+/// would leave the terminal silent after both runs.
+#[cfg(unix)]
+fn without_echo(settings: &libc::termios) -> Option<libc::termios> {
+    if settings.c_lflag & libc::ECHO == 0 {
+        return None;
+    }
+    let mut quiet = *settings;
+    quiet.c_lflag &= !libc::ECHO;
+    Some(quiet)
 }
 
 /// Gives the terminal its echo back.
@@ -63,3 +76,18 @@ pub fn hold() {}
 
 #[cfg(not(unix))]
 pub fn release() {}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::without_echo;
+
+    #[test]
+    fn a_terminal_already_silent_is_left_alone_so_it_is_never_restored_silent() {
+        // SAFETY: a zeroed termios is a valid value (all flags off).
+        let mut settings: libc::termios = unsafe { std::mem::zeroed() };
+        assert!(without_echo(&settings).is_none());
+        settings.c_lflag = libc::ECHO | libc::ICANON;
+        let quiet = without_echo(&settings).unwrap();
+        assert_eq!(quiet.c_lflag, libc::ICANON);
+    }
+}
