@@ -10,6 +10,7 @@ use clap::{ArgAction, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 mod base_url;
 mod generate;
+mod images;
 mod origin;
 mod range;
 
@@ -314,8 +315,9 @@ impl RunArgs {
         if self.provider == ProviderKind::OpenAi
             && self.openai_options().format == RequestFormat::Multipart
         {
-            settings.image_url_refused = Some(MULTIPART_LINK);
+            settings.images.link_refused = Some(MULTIPART_LINK);
         }
+        settings.images = self.images.applied_to(settings.images);
         settings
     }
 
@@ -499,6 +501,9 @@ pub struct RunArgs {
         help_heading = "Provider"
     )]
     pub request_format: Option<RequestFormat>,
+
+    #[command(flatten)]
+    pub images: images::ImageArgs,
 
     /// The video lengths in seconds the provider accepts, in both modes, instead of its
     /// documented ones (e.g. 10,15 for a gateway with other lengths); validation and the
@@ -805,9 +810,9 @@ mod tests {
             "OPENAI_API_KEY"
         );
         assert_eq!(openai.segment_settings().durations.all(), [4, 8, 12]);
-        assert!(openai.segment_settings().image_url_refused.is_some());
+        assert!(openai.segment_settings().images.link_refused.is_some());
         let json = parsed(&["--provider", "openai", "--request-format", "json"]);
-        assert_eq!(json.segment_settings().image_url_refused, None);
+        assert_eq!(json.segment_settings().images.link_refused, None);
         let sora = parsed(&["--durations", "10,15"]);
         assert_eq!(sora.api_url().as_str(), "https://api.sora.hk/v1");
         assert_eq!(sora.provider.capabilities().key_variable, "SORA_API_KEY");
@@ -816,7 +821,7 @@ mod tests {
             (settings.durations.normal, settings.durations.pro),
             (&[10, 15][..], &[10, 15][..])
         );
-        assert_eq!(settings.image_url_refused, None);
+        assert_eq!(settings.images.link_refused, None);
         let gateway = parsed(&["--provider", "openai", "--durations", "10,15"]);
         assert_eq!(
             gateway.segment_settings().durations.default,

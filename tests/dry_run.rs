@@ -109,6 +109,7 @@ fn done_and_changed_jobs_are_not_priced_again() {
         director_intent: None,
         model: None,
         size: None,
+        image_file: None,
     }
     .fingerprint();
     project.write("output/storyboard/Segment_1/1_v1.mp4", "video");

@@ -81,6 +81,8 @@ fn extra_job(
         director_intent: None,
         model: request.and_then(|r| r.model.clone()),
         size: request.and_then(|r| r.size.clone()),
+        // An earlier run's image is not known by its file; such a job is only collected.
+        image_file: None,
     };
     let folder = layout.storyboard_dir(Path::new(&key.storyboard));
     Some(JobSpec {

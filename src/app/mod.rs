@@ -323,7 +323,9 @@ async fn dry_run(
     };
     let provider = connection.client.as_deref();
     let quote = pricing::quote(prices, args.provider.capabilities(), provider).await;
+    let images = crate::report::image_lines(plan, args.segment_settings().images);
     let report = PlanReport::new(plan, &quote)
+        .with_reference_images(images)
         .with_extra_takes(extras)
         .untrusted_because(untrusted);
     if args.json {

@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use crate::storyboard::{Durations, Segment, SegmentSettings, Sizes};
+use crate::storyboard::{Durations, ImageRules, Segment, SegmentSettings, Sizes};
 
 /// A dialect's description of itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,6 +20,8 @@ pub struct Capabilities {
     pub lists_tasks: bool,
     /// How it takes a reference image.
     pub image_inputs: &'static [ImageInput],
+    /// It takes a reference image only at the video's frame size.
+    pub image_must_match_frame: bool,
     /// The video lengths it offers, with and without `is_pro`.
     pub durations: Durations,
     /// The frame sizes it offers per mode (`WIDTHxHEIGHT`); empty: it has no size
@@ -47,11 +49,40 @@ impl Capabilities {
             gen_count,
             max_prompt_chars: self.max_prompt_chars,
             durations: self.durations,
-            image_url_refused: None,
+            images: self.image_rules(),
             sizes: Sizes {
                 normal: self.sizes.normal,
                 pro: self.sizes.pro,
             },
+        }
+    }
+}
+
+/// Why a provider that only fetches links cannot take a file on disk, with the fixes.
+const FILES_NEED_A_HOST: &str = "this provider fetches reference images from public links: \
+    upload the image and write its https:// link, or pass --image-host-cmd CMD (a command \
+    that uploads a file and prints its link)";
+
+impl Capabilities {
+    /// What it does with reference images, before the run's flags change it.
+    pub const fn image_rules(&self) -> ImageRules {
+        let mut takes_files = false;
+        let mut at = 0;
+        while at < self.image_inputs.len() {
+            takes_files |= matches!(
+                self.image_inputs[at],
+                ImageInput::UploadedFile | ImageInput::DataUrl
+            );
+            at += 1;
+        }
+        ImageRules {
+            link_refused: None,
+            file_refused: match takes_files {
+                true => None,
+                false => Some(FILES_NEED_A_HOST),
+            },
+            must_match_frame: self.image_must_match_frame,
+            fit: false,
         }
     }
 }

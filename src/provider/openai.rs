@@ -175,8 +175,8 @@ impl OpenAi {
         let create = request::Create::of(segment, self.options.format)?;
         let request = self.call(reqwest::Method::POST, "/videos");
         let request = match self.options.format {
-            RequestFormat::Json => request.json(&create.json()),
-            RequestFormat::Multipart => request.multipart(create.form()),
+            RequestFormat::Json => request.json(&create.json().await?),
+            RequestFormat::Multipart => request.multipart(create.form().await?),
         };
         let response = match request.send().await {
             Ok(response) => response,
@@ -310,6 +310,7 @@ pub const CAPABILITIES: Capabilities = Capabilities {
         ImageInput::DataUrl,
         ImageInput::PublicUrl,
     ],
+    image_must_match_frame: true,
     durations: Durations {
         provider: NAME,
         normal: &[4, 8, 12],

@@ -381,6 +381,7 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     name: NAME,
     lists_tasks: true,
     image_inputs: &[ImageInput::PublicUrl],
+    image_must_match_frame: false,
     durations: Durations {
         provider: NAME,
         normal: &[10, 15],

@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 
 use super::decode::Parsed;
 use super::duplicates;
+use super::images::is_link;
 use super::spec::{Fallback, Field, Presence, TOP_KEYS, is_comment};
 use super::suggest::{suggest, unknown_key};
 use super::values::{self, Checked, describe, expected};
@@ -43,12 +44,13 @@ impl Problems<'_> {
     }
 }
 
-/// Checks a parsed storyboard and resolves its segments.
+/// Checks a parsed storyboard and resolves its segments: those without a problem, and
+/// every problem found.
 pub(super) fn check_file(
     parsed: &Parsed,
     file: &Path,
     settings: SegmentSettings,
-) -> Result<Vec<Segment>, Vec<Problem>> {
+) -> (Vec<Segment>, Vec<Problem>) {
     let mut problems = Problems {
         file,
         list: Vec::new(),
@@ -68,7 +70,7 @@ pub(super) fn check_file(
             describe(value)
         );
         problems.add(&Location::File, None, message);
-        return Err(problems.list);
+        return (Vec::new(), problems.list);
     };
     check_top_keys(top, &mut problems);
     let defaults = match top.get("defaults") {
@@ -106,11 +108,7 @@ pub(super) fn check_file(
             resolved.extend(segment);
         }
     }
-    if problems.list.is_empty() {
-        Ok(resolved)
-    } else {
-        Err(problems.list)
-    }
+    (resolved, problems.list)
 }
 
 /// Flags unknown keys at the top level, and a `$schema` that is not text.
@@ -345,10 +343,11 @@ impl Resolved<'_> {
             .mode_problem(seconds, self.is_pro(), origin)
     }
 
-    /// An image_url the run's settings cannot send (`SegmentSettings::image_url_refused`).
+    /// An image link the run's settings cannot send (`ImageRules::link_refused`); files
+    /// are checked against the disk later (images.rs).
     fn image_url_problem(&self) -> Option<String> {
-        let why = self.settings.image_url_refused?;
-        self.text(Field::ImageUrl)?;
+        let why = self.settings.images.link_refused?;
+        self.text(Field::ImageUrl).filter(|text| is_link(text))?;
         let origin = match self.own.get(Field::ImageUrl) {
             None => " (from \"defaults\")",
             Some(_) => "",
@@ -368,6 +367,7 @@ impl Resolved<'_> {
             director_intent: self.text(Field::DirectorIntent),
             model: self.model(),
             size: self.text(Field::Size),
+            image_file: None,
         }
     }
 }

@@ -9,6 +9,7 @@ mod decode;
 mod duplicates;
 mod durations;
 mod fields;
+mod images;
 mod read;
 mod schema;
 mod spec;
@@ -23,6 +24,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 pub use durations::Durations;
+pub use images::{ImageFormat, ImageRules, LocalImage, MAX_IMAGE_BYTES};
 pub use read::MAX_FILE_BYTES;
 pub use schema::schema_json;
 pub use text::DEFAULT_MAX_PROMPT_CHARS;
@@ -55,6 +57,15 @@ impl Resolution {
             Resolution::Vertical => "vertical",
         }
     }
+
+    /// The 720p frame of this orientation (`WIDTHxHEIGHT`): what a segment without a
+    /// `size` asks for.
+    pub fn frame_size(self) -> &'static str {
+        match self {
+            Resolution::Horizontal => "1280x720",
+            Resolution::Vertical => "720x1280",
+        }
+    }
 }
 
 /// One segment with every field resolved: what the engine turns into `gen_count` jobs.
@@ -62,7 +73,11 @@ impl Resolution {
 pub struct Segment {
     pub index: u32,
     pub prompt: String,
+    /// A reference image's link: the storyboard's own, or where `--image-host-cmd` put
+    /// the `image_file`.
     pub image_url: Option<String>,
+    /// A reference image on disk (an `image_url` that is a path), checked when read.
+    pub image_file: Option<LocalImage>,
     pub is_pro: bool,
     pub duration_seconds: u32,
     pub resolution: Resolution,
@@ -104,6 +119,10 @@ struct FingerprintInput<'a> {
     model: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     size: Option<&'a str>,
+    /// A reference image on disk, by its content: where it is (or is hosted) does not
+    /// change the video.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image_sha256: Option<&'a str>,
 }
 
 impl Segment {
@@ -122,21 +141,30 @@ impl Segment {
             director_intent: None,
             model: None,
             size: None,
+            image_file: None,
         }
+    }
+
+    /// The frame size (`WIDTHxHEIGHT`) the segment asks for: its `size`, else the 720p
+    /// frame of its resolution.
+    pub fn frame_size(&self) -> &str {
+        self.size.as_deref().unwrap_or(self.resolution.frame_size())
     }
 
     /// A hash of everything the API receives for this segment: two segments with the same
     /// fingerprint produce interchangeable videos, and an edit that changes the request
     /// changes the fingerprint.
     pub fn fingerprint(&self) -> String {
+        let image_sha256 = self.image_file.as_ref().map(|image| image.sha256.as_str());
         let input = FingerprintInput {
             prompt: &self.prompt,
-            image_url: self.image_url.as_deref(),
+            image_url: self.image_url.as_deref().filter(|_| image_sha256.is_none()),
             is_pro: self.is_pro,
             duration_seconds: self.duration_seconds,
             resolution: self.resolution,
             model: self.model.as_deref(),
             size: self.size.as_deref(),
+            image_sha256,
         };
         let bytes = serde_json::to_vec(&input).expect("serializing plain fields cannot fail");
         hex(&Sha256::digest(&bytes))
@@ -219,9 +247,8 @@ pub struct SegmentSettings {
     pub max_prompt_chars: usize,
     /// The video lengths the provider offers.
     pub durations: Durations,
-    /// Why an `image_url` cannot be sent with the run's settings, with the fix; `None`:
-    /// it can.
-    pub image_url_refused: Option<&'static str>,
+    /// What the run can do with reference images (links, files on disk).
+    pub images: ImageRules,
     /// The frame sizes the provider offers per mode.
     pub sizes: Sizes,
 }
@@ -267,7 +294,18 @@ pub fn load(
     let bytes = read::read_storyboard(path).map_err(|message| problem(Location::File, message))?;
     let parsed =
         decode::decode(&bytes).map_err(|(location, message)| problem(location, message))?;
-    fields::check_file(&parsed, shown_as, settings)
+    let (mut segments, mut problems) = fields::check_file(&parsed, shown_as, settings);
+    let folder = path.parent().unwrap_or(Path::new("."));
+    problems.extend(images::attach(
+        &mut segments,
+        folder,
+        shown_as,
+        settings.images,
+    ));
+    match problems.is_empty() {
+        true => Ok(segments),
+        false => Err(problems),
+    }
 }
 
 #[cfg(test)]

@@ -25,7 +25,7 @@ pub(super) fn read_storyboard(path: &Path) -> Result<Vec<u8>, String> {
 
 /// Opens for reading; on Unix without blocking, so a FIFO put in the file's place since
 /// the scan is refused by the type check instead of hanging the run.
-fn open_without_waiting(path: &Path) -> io::Result<File> {
+pub(super) fn open_without_waiting(path: &Path) -> io::Result<File> {
     let mut options = OpenOptions::new();
     options.read(true);
     #[cfg(unix)]

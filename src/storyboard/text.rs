@@ -47,6 +47,17 @@ pub(super) fn link_problem(text: &str) -> Option<String> {
     })
 }
 
+/// Why a path to an image file cannot be used as written: a control or invisible
+/// character, or spaces around it (never part of a name anyone means); `None`: it can.
+pub(super) fn path_problem(text: &str) -> Option<String> {
+    if text.trim() != text {
+        return Some("starts or ends with spaces; write the path without them".to_string());
+    }
+    first_unwanted(text, |c| c.is_control() || (is_invisible(c) && c != ' ')).map(|found| {
+        format!("contains {found}; a file path cannot hold control or invisible characters")
+    })
+}
+
 /// `the control character U+0000 at character 5 (and 2 more)`: the first character
 /// `unwanted` matches, named and placed (1-based, in characters).
 fn first_unwanted(text: &str, unwanted: impl Fn(char) -> bool) -> Option<String> {
@@ -79,7 +90,7 @@ fn code(c: char) -> String {
 /// marks, invisible operators, fillers, variation selectors, tags and the other format
 /// controls (Unicode's default-ignorable code points, interlinear annotation marks and
 /// Egyptian hieroglyph format controls).
-fn is_invisible(c: char) -> bool {
+pub(super) fn is_invisible(c: char) -> bool {
     c.is_whitespace() || within(SHOW_NOTHING, c)
 }
 
@@ -121,6 +132,19 @@ pub(super) const WHITE_SPACE: &[(char, char)] = &[
     ('\u{3000}', '\u{3000}'),
 ];
 
+/// [`WHITE_SPACE`] but the plain space, which a path may hold inside; checked alike.
+const NOT_SPACE_WHITE: &[(char, char)] = &[
+    ('\u{0009}', '\u{000D}'),
+    ('\u{0085}', '\u{0085}'),
+    ('\u{00A0}', '\u{00A0}'),
+    ('\u{1680}', '\u{1680}'),
+    ('\u{2000}', '\u{200A}'),
+    ('\u{2028}', '\u{2029}'),
+    ('\u{202F}', '\u{202F}'),
+    ('\u{205F}', '\u{205F}'),
+    ('\u{3000}', '\u{3000}'),
+];
+
 /// `char::is_control` (Unicode's Cc) as ranges; checked like [`WHITE_SPACE`].
 pub(super) const CONTROL: &[(char, char)] = &[('\u{0000}', '\u{001F}'), ('\u{007F}', '\u{009F}')];
 
@@ -144,13 +168,16 @@ pub(super) fn prompt_pattern() -> String {
     format!("^[^{control}]*[^{visible}][^{control}]*$")
 }
 
-/// The JSON Schema `pattern` of an image link: blank (no image), or an http(s) scheme
-/// followed by characters [`link_problem`] allows. Whether the rest is a web address with
-/// a host is for the URL parser; a pattern would only approximate it.
+/// The JSON Schema `pattern` of an `image_url`: blank (no image), an http(s) scheme
+/// followed by characters [`link_problem`] allows, or a path as [`path_problem`] allows
+/// it. Whether a link has a host, and whether a path is really a link of another scheme,
+/// is for the URL parser; a pattern would only approximate it.
 pub(super) fn link_pattern() -> String {
     let blank = class(&[WHITE_SPACE]);
     let unwanted = class(&[CONTROL, WHITE_SPACE, SHOW_NOTHING]);
-    format!("^(?:[{blank}]*|[Hh][Tt][Tt][Pp][Ss]?:[^{unwanted}]+)$")
+    let inside = class(&[CONTROL, NOT_SPACE_WHITE, SHOW_NOTHING]);
+    let path = format!("[^{unwanted}](?:[^{inside}]*[^{unwanted}])?");
+    format!("^(?:[{blank}]*|[Hh][Tt][Tt][Pp][Ss]?:[^{unwanted}]+|{path})$")
 }
 
 /// The inside of a regular expression's character class holding `sets`, in the escapes
@@ -180,6 +207,8 @@ mod tests {
         for c in (0..=0x10FFFF).filter_map(char::from_u32) {
             assert_eq!(within(WHITE_SPACE, c), c.is_whitespace(), "{c:?}");
             assert_eq!(within(CONTROL, c), c.is_control(), "{c:?}");
+            let inside_path = c.is_whitespace() && c != ' ';
+            assert_eq!(within(NOT_SPACE_WHITE, c), inside_path, "{c:?}");
             let prompt_control = c.is_control() && c != '\n' && c != '\t';
             assert_eq!(within(PROMPT_CONTROL, c), prompt_control, "{c:?}");
         }

@@ -5,8 +5,8 @@
 use serde_json::Value;
 
 use super::spec::{Field, Kind, Presence, or_list};
-use super::text;
 use super::{Resolution, SegmentSettings};
+use super::{images, text};
 
 /// A value that passed its field's checks.
 #[derive(Debug, Clone, PartialEq)]
@@ -115,31 +115,46 @@ fn text_of(value: &Value) -> Result<&str, String> {
     value.as_str().ok_or_else(|| expected("text", value))
 }
 
-/// An http(s) link, or nothing: `""` is accepted as "no image" (the reference tool's
-/// template used it).
+/// An http(s) link, a path to an image file (checked against the disk later, by
+/// images.rs), or nothing: `""` is accepted as "no image" (the reference tool's template
+/// used it).
 fn link(value: &Value) -> Result<Option<Checked>, String> {
     let text = value
         .as_str()
-        .ok_or_else(|| expected("an http(s) link", value))?;
+        .ok_or_else(|| expected("an http(s) link or an image file's path", value))?;
     if text.trim().is_empty() {
         return Ok(None);
+    }
+    if !images::is_link(text) {
+        return image_path(text).map(|()| Some(Checked::Text(text.to_string())));
     }
     if let Some(problem) = text::link_problem(text) {
         return Err(format!("{} {problem}", quote(text)));
     }
     match url::Url::parse(text) {
-        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
-            Ok(Some(Checked::Text(text.to_string())))
-        }
-        Ok(url) => Err(format!(
-            "{} is a {}: link; the provider fetches the image itself, so use an http:// or https:// link",
-            quote(text),
-            url.scheme()
-        )),
-        Err(_) => Err(format!(
+        Ok(url) if url.host().is_some() => Ok(Some(Checked::Text(text.to_string()))),
+        _ => Err(format!(
             "{} is not a web address; use an http:// or https:// link to the image",
             quote(text)
         )),
+    }
+}
+
+/// A path to an image on disk: no control or invisible characters, and not a link of
+/// another kind (`file:`, `data:`, …), which no provider fetches. A one-letter scheme is a
+/// Windows drive (`C:\frames\a.png`).
+fn image_path(text: &str) -> Result<(), String> {
+    if let Some(problem) = text::path_problem(text) {
+        return Err(format!("{} {problem}", quote(text)));
+    }
+    match url::Url::parse(text) {
+        Ok(url) if url.scheme().len() > 1 => Err(format!(
+            "{} is a {}: link; use an http:// or https:// link, or the image file's path \
+             (relative to the storyboard's folder, or absolute)",
+            quote(text),
+            url.scheme()
+        )),
+        _ => Ok(()),
     }
 }
 

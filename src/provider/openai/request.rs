@@ -6,14 +6,17 @@
 //! {"image_url": URL}`, the shape the API takes for links. A multipart create can carry an
 //! image only as a file part, and the API does not fetch a URL sent as a text part: such
 //! a create is refused here, before anything is sent or paid for, naming the fix
-//! (`--request-format json`). Local image files, sent as the file part, come later.
+//! (`--request-format json`). An image on disk goes as the `input_reference` file part,
+//! or in JSON as a data URL; its bytes are read at the create, and an image changed since
+//! the storyboard was read is refused (what is sent is what the fingerprint says).
 
-use reqwest::multipart::Form;
+use base64::Engine;
+use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 
 use super::RequestFormat;
 use crate::provider::ProviderError;
-use crate::storyboard::{Resolution, Segment};
+use crate::storyboard::{LocalImage, Segment};
 
 /// The model a segment asks for: its `model` field, else `sora-2-pro` or `sora-2` by
 /// its mode.
@@ -28,11 +31,16 @@ pub fn model_of(segment: &Segment) -> &str {
 /// The size (width x height in pixels) a segment asks for: its `size` field (checked
 /// against the sizes this dialect offers), else the one its resolution picks.
 pub fn size_of(segment: &Segment) -> &str {
-    match (&segment.size, segment.resolution) {
-        (Some(size), _) => size,
-        (None, Resolution::Horizontal) => "1280x720",
-        (None, Resolution::Vertical) => "720x1280",
-    }
+    segment.frame_size()
+}
+
+/// A create's reference image.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reference {
+    /// A link the API fetches (JSON creates only).
+    Link(String),
+    /// A file on disk, sent as its bytes.
+    File(LocalImage),
 }
 
 /// One create's fields.
@@ -42,14 +50,18 @@ pub struct Create {
     pub prompt: String,
     pub seconds: String,
     pub size: String,
-    /// A reference image's URL (JSON creates only).
-    pub image_url: Option<String>,
+    pub reference: Option<Reference>,
 }
 
 impl Create {
     /// The fields for `segment`, or why it cannot be sent in `format`.
     pub fn of(segment: &Segment, format: RequestFormat) -> Result<Create, ProviderError> {
-        if let (Some(image_url), RequestFormat::Multipart) = (&segment.image_url, format) {
+        let reference = match (&segment.image_file, &segment.image_url) {
+            (Some(file), _) => Some(Reference::File(file.clone())),
+            (None, Some(link)) => Some(Reference::Link(link.clone())),
+            (None, None) => None,
+        };
+        if let (Some(Reference::Link(image_url)), RequestFormat::Multipart) = (&reference, format) {
             return Err(ProviderError::Rejected {
                 message: format!(
                     "segment {} has the image_url \"{}\", but a multipart create (the \
@@ -67,36 +79,85 @@ impl Create {
             prompt: segment.prompt.clone(),
             seconds: segment.duration_seconds.to_string(),
             size: size_of(segment).to_string(),
-            image_url: segment.image_url.clone(),
+            reference,
         })
     }
 
-    pub fn json(&self) -> Value {
+    /// The JSON body; an image on disk goes as a data URL.
+    pub async fn json(&self) -> Result<Value, ProviderError> {
         let mut body = json!({
             "model": self.model,
             "prompt": self.prompt,
             "seconds": self.seconds,
             "size": self.size,
         });
-        if let Some(image_url) = &self.image_url {
-            body["input_reference"] = json!({ "image_url": image_url });
-        }
-        body
+        let image_url = match &self.reference {
+            None => return Ok(body),
+            Some(Reference::Link(link)) => link.clone(),
+            Some(Reference::File(image)) => {
+                let bytes = bytes_of(image).await?;
+                let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
+                format!("data:{};base64,{encoded}", image.format.mime())
+            }
+        };
+        body["input_reference"] = json!({ "image_url": image_url });
+        Ok(body)
     }
 
-    /// The multipart form (never with an image URL: see [`Create::of`]).
-    pub fn form(&self) -> Form {
-        Form::new()
+    /// The multipart form, an image on disk as the `input_reference` file part (never
+    /// with an image link: see [`Create::of`]).
+    pub async fn form(&self) -> Result<Form, ProviderError> {
+        let form = Form::new()
             .text("model", self.model.clone())
             .text("prompt", self.prompt.clone())
             .text("seconds", self.seconds.clone())
-            .text("size", self.size.clone())
+            .text("size", self.size.clone());
+        let Some(Reference::File(image)) = &self.reference else {
+            return Ok(form);
+        };
+        let part = Part::bytes(bytes_of(image).await?)
+            .file_name(upload_name(image))
+            .mime_str(image.format.mime())
+            .expect("a known media type parses");
+        Ok(form.part("input_reference", part))
     }
+}
+
+/// The image's bytes as checked, read off the runtime's threads; a change since is a
+/// refusal naming the file (nothing was sent).
+async fn bytes_of(image: &LocalImage) -> Result<Vec<u8>, ProviderError> {
+    let owned = image.clone();
+    let read = tokio::task::spawn_blocking(move || owned.read_unchanged())
+        .await
+        .unwrap_or_else(|err| Err(format!("reading it failed: {err}")));
+    read.map_err(|why| ProviderError::Rejected {
+        message: format!(
+            "the reference image \"{}\" was not sent: {why}",
+            crate::ui::escaped(&image.written, 100)
+        ),
+        request_id: None,
+    })
+}
+
+/// The name the file part declares: the file's own name, which the API sees, never the
+/// folders above it (they may say more about the user than the video needs).
+fn upload_name(image: &LocalImage) -> String {
+    let name = image.path.file_name().map(|name| name.to_string_lossy());
+    let extension = match image.format {
+        crate::storyboard::ImageFormat::Png => "png",
+        crate::storyboard::ImageFormat::Jpeg => "jpg",
+        crate::storyboard::ImageFormat::Webp => "webp",
+    };
+    name.map_or_else(
+        || format!("reference.{extension}"),
+        |name| name.into_owned(),
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::storyboard::Resolution;
 
     fn segment() -> Segment {
         Segment {
@@ -105,11 +166,11 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_segment_becomes_openai_fields() {
+    #[tokio::test]
+    async fn a_segment_becomes_openai_fields() {
         let create = Create::of(&segment(), RequestFormat::Json).unwrap();
         assert_eq!(
-            create.json(),
+            create.json().await.unwrap(),
             json!({"model": "sora-2", "prompt": "a red fox", "seconds": "8", "size": "1280x720"})
         );
         let pro_vertical = Segment {
@@ -141,13 +202,17 @@ mod tests {
         assert_eq!(model_of(&gateway), "my-sora");
     }
 
-    #[test]
-    fn an_image_link_goes_as_image_url_in_json_and_is_refused_in_multipart() {
+    #[tokio::test]
+    async fn an_image_link_goes_as_image_url_in_json_and_is_refused_in_multipart() {
         let with_image = Segment {
             image_url: Some("https://example.com/first.png".to_string()),
             ..segment()
         };
-        let json = Create::of(&with_image, RequestFormat::Json).unwrap().json();
+        let json = Create::of(&with_image, RequestFormat::Json)
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         assert_eq!(
             json["input_reference"],
             json!({"image_url": "https://example.com/first.png"})
@@ -156,6 +221,40 @@ mod tests {
         assert!(
             matches!(&refused, ProviderError::Rejected { message, .. }
                 if message.contains("--request-format json") && message.contains("segment 1")),
+            "{refused:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_image_on_disk_goes_in_json_as_a_data_url_of_its_bytes_and_type() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("first.jpg");
+        std::fs::write(&path, b"jpeg bytes").unwrap();
+        let image = LocalImage {
+            written: "first.jpg".to_string(),
+            path,
+            format: crate::storyboard::ImageFormat::Jpeg,
+            width: 1280,
+            height: 720,
+            bytes: 10,
+            sha256: crate::storyboard::hex(&<sha2::Sha256 as sha2::Digest>::digest(b"jpeg bytes")),
+        };
+        let with_file = Segment {
+            image_file: Some(image.clone()),
+            ..segment()
+        };
+        let create = Create::of(&with_file, RequestFormat::Json).unwrap();
+        let json = create.json().await.unwrap();
+        assert_eq!(
+            json["input_reference"],
+            json!({"image_url": "data:image/jpeg;base64,anBlZyBieXRlcw=="})
+        );
+        assert!(Create::of(&with_file, RequestFormat::Multipart).is_ok());
+        std::fs::write(&image.path, b"other bytes").unwrap();
+        let refused = create.json().await.unwrap_err();
+        assert!(
+            matches!(&refused, ProviderError::Rejected { message, .. }
+                if message.starts_with("the reference image \"first.jpg\" was not sent: it changed")),
             "{refused:?}"
         );
     }

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::super::{Durations, Segment, SegmentSettings, decode, fields, schema_json};
+use super::super::{Durations, Segment, SegmentSettings, decode, schema_json};
 use super::SETTINGS;
 
 /// The problems of `json` checked against another provider's lengths.
@@ -13,7 +13,7 @@ fn problems_with(durations: Durations, json: &str) -> Result<Vec<Segment>, Vec<S
         ..SETTINGS
     };
     let parsed = decode::decode(json.as_bytes()).expect("valid JSON");
-    fields::check_file(&parsed, Path::new("f.json"), settings)
+    super::checked(&parsed, Path::new("f.json"), settings)
         .map_err(|problems| problems.iter().map(ToString::to_string).collect())
 }
 

@@ -3,6 +3,7 @@
 //! and control characters, oversized prompts, malformed links).
 
 mod durations;
+mod images;
 mod schema;
 mod sizes;
 mod strict;
@@ -15,6 +16,18 @@ use super::{Location, Resolution, Segment, SegmentSettings, decode, fields};
 
 pub(super) const SETTINGS: SegmentSettings =
     crate::provider::sora_hk::CAPABILITIES.segment_settings(2);
+
+/// The text-level checks as `load` sees them: the segments, or every problem.
+pub(super) fn checked(
+    parsed: &decode::Parsed,
+    file: &Path,
+    settings: SegmentSettings,
+) -> Result<Vec<Segment>, Vec<super::Problem>> {
+    match fields::check_file(parsed, file, settings) {
+        (segments, problems) if problems.is_empty() => Ok(segments),
+        (_, problems) => Err(problems),
+    }
+}
 
 pub(super) fn check_bytes(bytes: &[u8]) -> Result<Vec<Segment>, Vec<String>> {
     let file = Path::new("input/story.json");
@@ -29,7 +42,7 @@ pub(super) fn check_bytes(bytes: &[u8]) -> Result<Vec<Segment>, Vec<String>> {
             .to_string(),
         ]
     })?;
-    fields::check_file(&parsed, file, SETTINGS)
+    checked(&parsed, file, SETTINGS)
         .map_err(|problems| problems.iter().map(ToString::to_string).collect())
 }
 
@@ -67,6 +80,7 @@ fn minimal_segment_gets_built_in_defaults() {
             director_intent: None,
             model: None,
             size: None,
+            image_file: None,
         }]
     );
 }
@@ -101,7 +115,7 @@ fn segment_overrides_defaults_which_override_settings() {
 fn settings_gen_count_applies_when_file_is_silent() {
     let parsed =
         decode::decode(br#"{"segments": [{"segment_index": 1, "prompt_text": "a"}]}"#).unwrap();
-    let got = fields::check_file(
+    let got = checked(
         &parsed,
         Path::new("f"),
         crate::provider::sora_hk::CAPABILITIES.segment_settings(5),
@@ -261,22 +275,51 @@ fn a_duplicate_index_names_the_offending_segment_by_position_and_the_first() {
 }
 
 #[test]
-fn image_url_must_be_a_web_link() {
-    let not_url = single(
-        r#"{"segments": [{"segment_index": 1, "prompt_text": "a", "image_url": "cat.png"}]}"#,
-    );
-    assert!(not_url.ends_with(r#"image_url: "cat.png" is not a web address; use an http:// or https:// link to the image"#), "{not_url}");
-    let file_url = single(
-        r#"{"segments": [{"segment_index": 1, "prompt_text": "a", "image_url": "file:///tmp/cat.png"}]}"#,
-    );
+fn image_url_is_a_web_link_or_a_path_but_no_other_kind_of_link() {
+    let image = |value: &str| {
+        let value = serde_json::to_string(value).unwrap();
+        check_bytes(
+            format!(r#"{{"segments": [{{"segment_index": 1, "prompt_text": "a", "image_url": {value}}}]}}"#)
+                .as_bytes(),
+        )
+    };
+    for path in [
+        "cat.png",
+        "frames/my first frame.png",
+        "/tmp/cat.png",
+        r"C:\frames\a.png",
+    ] {
+        let got = image(path).unwrap_or_else(|problems| panic!("{path}: {problems:?}"));
+        assert_eq!(
+            got[0].image_url.as_deref(),
+            Some(path),
+            "checked on disk later"
+        );
+    }
+    let file_url = image("file:///tmp/cat.png").unwrap_err();
     assert!(
-        file_url.contains(r#""file:///tmp/cat.png" is a file: link"#),
-        "{file_url}"
+        file_url[0].ends_with(r#""file:///tmp/cat.png" is a file: link; use an http:// or https:// link, or the image file's path (relative to the storyboard's folder, or absolute)"#),
+        "{file_url:?}"
+    );
+    let data_url = image("data:image/png;base64,iVBORw0KGgo=").unwrap_err();
+    assert!(data_url[0].contains("is a data: link"), "{data_url:?}");
+    let no_host = image("https://").unwrap_err();
+    assert!(
+        no_host[0].ends_with(
+            r#""https://" is not a web address; use an http:// or https:// link to the image"#
+        ),
+        "{no_host:?}"
+    );
+    let padded = image(" cat.png").unwrap_err();
+    assert!(
+        padded[0]
+            .ends_with(r#"" cat.png" starts or ends with spaces; write the path without them"#),
+        "{padded:?}"
     );
     let number =
         single(r#"{"segments": [{"segment_index": 1, "prompt_text": "a", "image_url": 7}]}"#);
     assert!(
-        number.ends_with("image_url: expected an http(s) link, found 7"),
+        number.ends_with("image_url: expected an http(s) link or an image file's path, found 7"),
         "{number}"
     );
 }

@@ -7,7 +7,7 @@ use serde_json::Value;
 use std::path::Path;
 
 use super::super::spec::Field;
-use super::super::{SegmentSettings, decode, fields};
+use super::super::{SegmentSettings, decode};
 
 /// What the schema and the checks make of a storyboard.
 enum Verdict {
@@ -185,9 +185,11 @@ fn corpus() -> Vec<(&'static str, String, Verdict)> {
         ("resolution number", segment(r#""resolution": 1"#), BAD),
         ("director_intent a list", segment(r#""director_intent": ["x"]"#), BAD),
         ("image link a number", segment(r#""image_url": 7"#), BAD),
-        ("image without a scheme", link("cat.png"), BAD),
-        ("image on disk", link("file:///tmp/cat.png"), BAD),
-        ("image link with a space", link("https://x.test/a b.png"), BAD),
+        ("image on disk", link("cat.png"), GOOD),
+        ("image on disk, a path with spaces", link("my frames/first frame.png"), GOOD),
+        ("image on disk, a Windows path", link(r"C:\frames\a.png"), GOOD),
+        ("image path padded with spaces", link("cat.png "), BAD),
+        ("image path with a tab", link("cat\t.png"), BAD),
         ("image link with a zero-width space", link("https://x.test/a\u{200B}.png"), BAD),
         ("image link padded with spaces", link(" https://x.test/a.png"), BAD),
         // What a schema cannot say.
@@ -199,6 +201,10 @@ fn corpus() -> Vec<(&'static str, String, Verdict)> {
             OnlyChecksRefuse("JSON Schema counts 2.0 an integer; sora-batch asks for 2")),
         ("25.0 s with pro", segment(r#""duration_seconds": 25.0, "is_pro": true"#),
             OnlyChecksRefuse("JSON Schema's enum finds 25.0 equal to 25; sora-batch asks for 25")),
+        ("a file: link", link("file:///tmp/cat.png"),
+            OnlyChecksRefuse("to a pattern without lookahead, a link of another scheme reads as a path")),
+        ("an http link with a space", link("https://x.test/a b.png"),
+            OnlyChecksRefuse("to a pattern without lookahead, a link with a space reads as a path")),
         ("an http link without a host", link("https://"),
             OnlyChecksRefuse("the pattern checks the scheme and the characters; whether a host follows is for the URL parser")),
         ("an http link with a broken address", link("https://[::1"),
@@ -285,7 +291,7 @@ fn disagreements_with(
 ) -> Vec<String> {
     let check = |json: &str| {
         let parsed = decode::decode(json.as_bytes()).expect("valid JSON");
-        fields::check_file(&parsed, Path::new("f.json"), settings)
+        super::checked(&parsed, Path::new("f.json"), settings)
     };
     let schema: Value = serde_json::from_str(&crate::storyboard::schema_json(&settings)).unwrap();
     if let Err(error) = jsonschema::meta::validate(&schema) {

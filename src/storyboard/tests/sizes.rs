@@ -4,11 +4,11 @@
 
 use std::path::Path;
 
-use super::super::{Segment, SegmentSettings, decode, fields};
+use super::super::{Segment, SegmentSettings, decode};
 
 fn check_with(settings: SegmentSettings, json: &str) -> Result<Vec<Segment>, Vec<String>> {
     let parsed = decode::decode(json.as_bytes()).expect("valid JSON");
-    fields::check_file(&parsed, Path::new("f.json"), settings)
+    super::checked(&parsed, Path::new("f.json"), settings)
         .map_err(|problems| problems.iter().map(ToString::to_string).collect())
 }
 

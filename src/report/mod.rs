@@ -3,6 +3,8 @@
 //! message in the text is `printable`: a file name or provider message cannot drive the
 //! terminal or start a line of its own.
 
+mod images;
+
 use std::fmt::Write;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -16,6 +18,7 @@ use crate::pricing::{PriceSource, Quote, money};
 use crate::provider::{PriceUnit, Prices};
 use crate::storyboard::Problem;
 use crate::ui::{counted, plural, printable};
+pub use images::{ImageLine, image_lines};
 
 /// The dry run's answer. Field names are a public interface (`--json`): add, never rename.
 #[derive(Debug, Serialize)]
@@ -45,6 +48,8 @@ pub struct PlanReport {
     /// Paid tasks of earlier runs that no storyboard asks for any more: the next run
     /// collects them beside the planned takes, at no cost.
     pub extra_takes: Vec<ExtraTake>,
+    /// The reference images on disk the plan's segments use, each once.
+    pub reference_images: Vec<ImageLine>,
     pub warnings: Vec<String>,
     /// Why the estimate cannot be trusted, when it cannot (the journal could not be read,
     /// so jobs already paid for may be priced as new); the dry run then exits 2.
@@ -139,6 +144,7 @@ impl PlanReport {
                 })
                 .collect(),
             extra_takes: Vec::new(),
+            reference_images: Vec::new(),
             warnings,
             estimate_untrusted: None,
         }
@@ -147,6 +153,11 @@ impl PlanReport {
     /// Marks the estimate as not to be trusted, and why.
     pub fn untrusted_because(mut self, reason: Option<String>) -> Self {
         self.estimate_untrusted = reason;
+        self
+    }
+
+    pub fn with_reference_images(mut self, lines: Vec<ImageLine>) -> Self {
+        self.reference_images = lines;
         self
     }
 
@@ -239,6 +250,7 @@ impl PlanReport {
                 "{normal} per second of normal video, {pro}{large} per second of pro video, charged per second"
             ),
         };
+        out.push_str(&images::images_text(&self.reference_images));
         let _ = writeln!(out, "\nPrices: {prices} ({}).", self.price_source_text);
         if let Some(balance) = self.balance_cents {
             let _ = writeln!(out, "Balance: {}.", money(balance, &self.currency));

@@ -1,0 +1,246 @@
+//! Reference images on disk: an `image_url` that is a path, not a link. It is resolved
+//! against the storyboard's folder, must be a PNG, JPEG or WebP file (read from its
+//! header, whatever its name says), and is described by its pixel size and SHA-256. The
+//! hash is part of the job's fingerprint, so editing the image generates the job again.
+//! Whether the provider can take a file, and at which pixel size, is the run's
+//! [`ImageRules`].
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, BufReader, Read, Seek};
+use std::path::{Path, PathBuf};
+
+use indicatif::HumanBytes;
+use sha2::{Digest, Sha256};
+
+use super::{Location, Problem, Segment, hex, read, text};
+
+/// The largest reference image read (50 MiB): far above what any provider takes, and a
+/// video or archive named by mistake is refused before it is hashed or uploaded.
+pub const MAX_IMAGE_BYTES: u64 = 50 * 1024 * 1024;
+
+/// What the run can do with a reference image, from the provider and the run's flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ImageRules {
+    /// Why a link cannot be sent, with the fix; `None`: it can.
+    pub link_refused: Option<&'static str>,
+    /// Why a file on disk cannot be sent, with the fix; `None`: it can.
+    pub file_refused: Option<&'static str>,
+    /// The provider takes an image only at the video's frame size (OpenAI's rule).
+    pub must_match_frame: bool,
+    /// `--fit-images`: an image of another size is letterboxed to the frame instead.
+    pub fit: bool,
+}
+
+/// The image formats providers take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageFormat {
+    Png,
+    Jpeg,
+    Webp,
+}
+
+impl ImageFormat {
+    /// The media type an upload declares.
+    pub fn mime(self) -> &'static str {
+        match self {
+            ImageFormat::Png => "image/png",
+            ImageFormat::Jpeg => "image/jpeg",
+            ImageFormat::Webp => "image/webp",
+        }
+    }
+
+    /// As messages and the plan name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ImageFormat::Png => "PNG",
+            ImageFormat::Jpeg => "JPEG",
+            ImageFormat::Webp => "WebP",
+        }
+    }
+}
+
+/// A reference image file, as checked when the storyboard was read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalImage {
+    /// The path as the storyboard writes it.
+    pub written: String,
+    /// Where it is: a relative path resolved against the storyboard's folder.
+    pub path: PathBuf,
+    pub format: ImageFormat,
+    pub width: u32,
+    pub height: u32,
+    pub bytes: u64,
+    /// Lower-case hex SHA-256 of the file's bytes.
+    pub sha256: String,
+}
+
+impl LocalImage {
+    /// Its size in pixels, as `WIDTHxHEIGHT`.
+    pub fn pixels(&self) -> String {
+        format!("{}x{}", self.width, self.height)
+    }
+
+    /// The file's bytes as they were checked; a file changed (or gone) since is an
+    /// error, so what is sent is always what the fingerprint says.
+    pub fn read_unchanged(&self) -> Result<Vec<u8>, String> {
+        let file = read::open_without_waiting(&self.path)
+            .map_err(|err| format!("cannot read it any more: {err}"))?;
+        let bytes = read::read_at_most(file, 0, MAX_IMAGE_BYTES)?;
+        if hex(&Sha256::digest(&bytes)) != self.sha256 {
+            return Err("it changed since the run started; run again to use the new image".into());
+        }
+        Ok(bytes)
+    }
+}
+
+/// Whether an `image_url` value is a web link rather than a path on disk; characters a
+/// link may not hold before the scheme do not make it a path (the link's check names them).
+pub fn is_link(text: &str) -> bool {
+    let start = text.trim_start_matches(|c: char| c.is_control() || text::is_invisible(c));
+    let scheme = start.get(..8).unwrap_or(start).to_ascii_lowercase();
+    scheme.starts_with("http://") || scheme.starts_with("https://")
+}
+
+/// Turns each segment's `image_url` that is a path into its [`LocalImage`], checking it
+/// under `rules`; `dir` is the storyboard's folder, `shown_dir` that folder as messages
+/// show it. Each distinct path is read once.
+pub(super) fn attach(
+    segments: &mut [Segment],
+    dir: &Path,
+    shown_file: &Path,
+    rules: ImageRules,
+) -> Vec<Problem> {
+    let shown_dir = shown_file.parent().unwrap_or(Path::new(""));
+    let mut seen: HashMap<String, Result<LocalImage, String>> = HashMap::new();
+    let mut problems = Vec::new();
+    for segment in segments {
+        let Some(written) = segment.image_url.take_if(|text| !is_link(text)) else {
+            continue;
+        };
+        let inspected = seen
+            .entry(written.clone())
+            .or_insert_with(|| inspect(&written, dir, shown_dir));
+        let checked = match (rules.file_refused, inspected) {
+            (Some(why), _) => Err(format!("{} is a file on disk; {why}", quoted(&written))),
+            (None, Err(message)) => Err(message.clone()),
+            (None, Ok(image)) => fits(image, segment, rules).map(|()| image.clone()),
+        };
+        match checked {
+            Ok(image) => segment.image_file = Some(image),
+            Err(message) => problems.push(Problem {
+                file: shown_file.to_path_buf(),
+                location: Location::Segment {
+                    index: segment.index,
+                },
+                field: Some("image_url".to_string()),
+                message,
+            }),
+        }
+    }
+    problems
+}
+
+/// Whether an image can go with `segment` at its pixel size.
+fn fits(image: &LocalImage, segment: &Segment, rules: ImageRules) -> Result<(), String> {
+    let frame = segment.frame_size();
+    if !rules.must_match_frame || rules.fit || image.pixels() == frame {
+        return Ok(());
+    }
+    Err(format!(
+        "{} is {} pixels, but this provider takes a reference image only at the video's \
+         size, {frame}; resize it, or pass --fit-images to send a letterboxed copy",
+        quoted(&image.written),
+        image.pixels()
+    ))
+}
+
+/// Reads a path's header and hash; the message says what is wrong and where it looked.
+fn inspect(written: &str, dir: &Path, shown_dir: &Path) -> Result<LocalImage, String> {
+    let path = dir.join(written);
+    let shown = quoted(written);
+    let looked = shown_dir.join(written);
+    let file = read::open_without_waiting(&path).map_err(|err| match err.kind() {
+        io::ErrorKind::NotFound => format!(
+            "{shown} is not a link, and there is no file at {}; write an http(s) link, or \
+             a path relative to the storyboard's folder (or an absolute one)",
+            looked.display()
+        ),
+        _ => format!("cannot read {shown} ({}): {err}", looked.display()),
+    })?;
+    let meta = file
+        .metadata()
+        .map_err(|err| format!("cannot read {shown}: {err}"))?;
+    if !meta.is_file() {
+        return Err(format!(
+            "{shown} ({}) is not a regular file; a reference image must be a PNG, JPEG or WebP file",
+            looked.display()
+        ));
+    }
+    if meta.len() > MAX_IMAGE_BYTES {
+        return Err(format!(
+            "{shown} is {}, over the {} limit for a reference image",
+            HumanBytes(meta.len()),
+            HumanBytes(MAX_IMAGE_BYTES)
+        ));
+    }
+    let mut reader = BufReader::new(file);
+    let format = format_of(&mut reader).ok_or_else(|| {
+        format!("{shown} is not a PNG, JPEG or WebP image (read from its first bytes)")
+    })?;
+    let size = imagesize::reader_size(&mut reader).map_err(|_| {
+        format!(
+            "{shown} is a {} file whose size cannot be read; it may be damaged",
+            format.name()
+        )
+    })?;
+    let (sha256, bytes) = hash(&mut reader).map_err(|err| format!("cannot read {shown}: {err}"))?;
+    Ok(LocalImage {
+        written: written.to_string(),
+        path,
+        format,
+        width: u32::try_from(size.width).unwrap_or(u32::MAX),
+        height: u32::try_from(size.height).unwrap_or(u32::MAX),
+        bytes,
+        sha256,
+    })
+}
+
+fn format_of(reader: &mut BufReader<File>) -> Option<ImageFormat> {
+    let found = match imagesize::reader_type(&mut *reader).ok()? {
+        imagesize::ImageType::Png => ImageFormat::Png,
+        imagesize::ImageType::Jpeg => ImageFormat::Jpeg,
+        imagesize::ImageType::Webp => ImageFormat::Webp,
+        _ => return None,
+    };
+    reader.rewind().ok()?;
+    Some(found)
+}
+
+/// The SHA-256 of the whole file and its length, read from the start in pieces, never
+/// past the size limit (a file growing while read is cut there, and then refused).
+fn hash(reader: &mut BufReader<File>) -> io::Result<(String, u64)> {
+    reader.rewind()?;
+    let mut hasher = Sha256::new();
+    let mut limited = reader.take(MAX_IMAGE_BYTES + 1);
+    let mut buffer = [0u8; 64 * 1024];
+    let mut total = 0u64;
+    loop {
+        let read = limited.read(&mut buffer)?;
+        if read == 0 {
+            break;
+        }
+        total += read as u64;
+        hasher.update(&buffer[..read]);
+    }
+    if total > MAX_IMAGE_BYTES {
+        return Err(io::Error::other(
+            "it grew past the size limit while it was read",
+        ));
+    }
+    Ok((hex(&hasher.finalize()), total))
+}
+
+fn quoted(written: &str) -> String {
+    format!("\"{}\"", crate::ui::escaped(written, 100))
+}
