@@ -43,6 +43,8 @@ pub(super) async fn generate(
         state_dir,
         locks: _locks,
     } = prepare(plan, layout, args, provider.name())?;
+    let mut jobs = jobs;
+    super::images::prepare(&mut jobs, &state_dir, args).await?;
     let to_do = jobs
         .iter()
         .filter(|job| job.state != JobState::Done)

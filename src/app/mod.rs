@@ -3,6 +3,7 @@
 
 mod extras;
 mod generate;
+mod images;
 mod preflight;
 mod retry;
 
@@ -69,6 +70,8 @@ pub enum AppError {
     Journal(#[from] crate::journal::JournalError),
     #[error(transparent)]
     Preflight(#[from] preflight::PreflightError),
+    #[error(transparent)]
+    Images(#[from] images::ImageError),
     #[error("{path}: cannot read this failed-jobs file: {reason}")]
     RetryFile {
         path: std::path::PathBuf,
