@@ -10,42 +10,10 @@ use common::batch::{
     FAST, RUN_TIMEOUT, assert_all_videos, assert_billed_once_per_version, assert_videos_as_served,
     output_dir, storyboard,
 };
+use common::openai::{openai, run, simulator};
 use common::stderr_of;
 use serde_json::Value;
-use sora_batch::sim::{
-    self, FORBIDDEN_MARK, GenSeconds, LOST_ANSWER_MARK, RunningSim, SimSettings,
-};
-
-fn simulator(settings: SimSettings) -> RunningSim {
-    sim::start_on_thread(SimSettings {
-        gen_seconds: GenSeconds(0.2, 0.6),
-        seed: Some(12),
-        ..settings
-    })
-    .expect("the simulator starts")
-}
-
-/// The binary with `--provider openai` at the simulator, its key in OPENAI_API_KEY, and the
-/// engine's fast timings.
-fn openai(project: &Project, sim: &RunningSim) -> assert_cmd::Command {
-    let mut command = project.sora();
-    command
-        .env("OPENAI_API_KEY", sim::DEFAULT_KEY)
-        .args(["--provider", "openai", "--base-url", &sim.base_url()])
-        .args(FAST)
-        .args(["--lost-create-wait", "200ms"])
-        .timeout(RUN_TIMEOUT);
-    command
-}
-
-/// Runs it to its end: exit code, the `--json` summary, stderr.
-fn run(project: &Project, sim: &RunningSim, args: &[&str]) -> (i32, Value, String) {
-    let output = openai(project, sim).args(args).output().expect("it runs");
-    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
-    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
-    let summary = serde_json::from_str(&stdout).unwrap_or(Value::Null);
-    (output.status.code().unwrap_or(-1), summary, stderr)
-}
+use sora_batch::sim::{self, FORBIDDEN_MARK, GenSeconds, LOST_ANSWER_MARK, SimSettings};
 
 /// A storyboard whose segments cycle through 4, 8 and 12 seconds, every third one pro.
 fn four_eight_twelve(tag: &str, segments: u32) -> String {

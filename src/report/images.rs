@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::Serialize;
+use unicode_width::UnicodeWidthStr;
 
 use crate::plan::Plan;
 use crate::storyboard::ImageRules;
@@ -64,15 +65,20 @@ pub fn images_text(lines: &[ImageLine]) -> String {
     if lines.is_empty() {
         return String::new();
     }
+    let shown: Vec<String> = lines
+        .iter()
+        .map(|line| crate::ui::printable(line.path.display()))
+        .collect();
+    let width = shown.iter().map(|path| path.width()).max().unwrap_or(0);
     let mut out = String::from("\nReference images on disk:\n");
-    for line in lines {
+    for (line, path) in lines.iter().zip(&shown) {
         let fitted = match line.letterboxed_to.as_slice() {
             [] => String::new(),
             sizes => format!(", letterboxed to {}", sizes.join(" and ")),
         };
+        let padding = " ".repeat(width - path.width());
         out.push_str(&format!(
-            "  {}  {} {}x{}, {}{fitted}\n",
-            crate::ui::printable(line.path.display()),
+            "  {path}{padding}  {} {}x{}, {}{fitted}\n",
             line.format,
             line.width,
             line.height,

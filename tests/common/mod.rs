@@ -3,6 +3,8 @@
 #![allow(dead_code)] // each test file uses its own subset
 
 pub mod batch;
+pub mod images;
+pub mod openai;
 pub mod planted;
 #[cfg(unix)]
 pub mod terminal;

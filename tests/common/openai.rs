@@ -1,0 +1,40 @@
+//! The binary with `--provider openai` against the simulator's OpenAI side, as the
+//! OpenAI tests run it.
+
+use serde_json::Value;
+use sora_batch::sim::{self, GenSeconds, RunningSim, SimSettings};
+
+use super::Project;
+use super::batch::{FAST, RUN_TIMEOUT};
+
+/// The simulator with short generation times and a fixed seed.
+pub fn simulator(settings: SimSettings) -> RunningSim {
+    sim::start_on_thread(SimSettings {
+        gen_seconds: GenSeconds(0.2, 0.6),
+        seed: Some(12),
+        ..settings
+    })
+    .expect("the simulator starts")
+}
+
+/// The binary with `--provider openai` at the simulator, its key in OPENAI_API_KEY, and the
+/// engine's fast timings.
+pub fn openai(project: &Project, sim: &RunningSim) -> assert_cmd::Command {
+    let mut command = project.sora();
+    command
+        .env("OPENAI_API_KEY", sim::DEFAULT_KEY)
+        .args(["--provider", "openai", "--base-url", &sim.base_url()])
+        .args(FAST)
+        .args(["--lost-create-wait", "200ms"])
+        .timeout(RUN_TIMEOUT);
+    command
+}
+
+/// Runs it to its end: exit code, the `--json` summary, stderr.
+pub fn run(project: &Project, sim: &RunningSim, args: &[&str]) -> (i32, Value, String) {
+    let output = openai(project, sim).args(args).output().expect("it runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    let summary = serde_json::from_str(&stdout).unwrap_or(Value::Null);
+    (output.status.code().unwrap_or(-1), summary, stderr)
+}
