@@ -158,7 +158,8 @@ const SPECS: [Spec; 10] = [
         },
         doc: "A reference image the video starts from: an http:// or https:// link (the \
               provider fetches it), without spaces, line breaks, control or invisible \
-              characters. Empty or absent: text only.",
+              characters; or a PNG, JPEG or WebP file's path, relative to the storyboard's \
+              folder or absolute. Empty or absent: text only.",
     },
     Spec {
         name: "is_pro",
