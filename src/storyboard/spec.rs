@@ -214,7 +214,10 @@ const SPECS: [Spec; 10] = [
         presence: Presence::Optional {
             fallback: Fallback::Nothing,
         },
-        doc: "The model name to send (OpenAI dialect), instead of `sora-2` or, with               `is_pro`, `sora-2-pro`; for gateways that name their models otherwise. A               name starting with `sora-2-pro` makes the segment pro (its lengths, sizes               and prices); any other name leaves that to `is_pro`.",
+        doc: "The model name to send (OpenAI dialect), instead of `sora-2` or, with \
+              `is_pro`, `sora-2-pro`; for gateways that name their models otherwise. A \
+              name starting with `sora-2-pro` makes the segment pro (its lengths, sizes \
+              and prices); any other name leaves that to `is_pro`.",
     },
     Spec {
         name: "size",
@@ -222,7 +225,11 @@ const SPECS: [Spec; 10] = [
         presence: Presence::Optional {
             fallback: Fallback::Nothing,
         },
-        doc: "The frame size in pixels, `WIDTHxHEIGHT` (e.g. `1792x1024`), instead of the               one `resolution` picks (`1280x720` or `720x1280`); one of the sizes the               provider offers in the segment's mode (OpenAI: the larger sizes are pro               only). Providers without a size parameter (sora-hk) refuse it: use               `resolution`.",
+        doc: "The frame size in pixels, `WIDTHxHEIGHT` (e.g. `1792x1024`), instead of the \
+              one `resolution` picks (`1280x720` or `720x1280`); one of the sizes the \
+              provider offers in the segment's mode (OpenAI: the larger sizes are pro \
+              only). Providers without a size parameter (sora-hk) refuse it: use \
+              `resolution`.",
     },
 ];
 

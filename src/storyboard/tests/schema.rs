@@ -429,3 +429,34 @@ fn a_schema_key_that_is_not_text_is_a_problem_and_a_bare_schema_key_is_suggested
         r#"input/story.json: schema: unknown field; did you mean "$schema"?"#
     );
 }
+
+#[test]
+fn every_description_reads_as_one_line_of_prose() {
+    fn descriptions(value: &Value, out: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                for (key, inner) in map {
+                    match (key.as_str(), inner) {
+                        ("description", Value::String(text)) => out.push(text.clone()),
+                        _ => descriptions(inner, out),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|item| descriptions(item, out)),
+            _ => {}
+        }
+    }
+    let schema: Value = serde_json::from_str(&crate::storyboard::schema_json(
+        &crate::provider::openai::CAPABILITIES.segment_settings(1),
+    ))
+    .unwrap();
+    let mut found = Vec::new();
+    descriptions(&schema, &mut found);
+    assert!(found.len() > 10, "{found:?}");
+    for text in found {
+        assert!(
+            !text.contains("  ") && !text.contains('\n'),
+            "a line break or run of spaces left in: {text:?}"
+        );
+    }
+}
