@@ -110,6 +110,8 @@ fn done_and_changed_jobs_are_not_priced_again() {
         model: None,
         size: None,
         image_file: None,
+        remix_of: None,
+        characters: Vec::new(),
     }
     .fingerprint();
     project.write("output/storyboard/Segment_1/1_v1.mp4", "video");

@@ -83,6 +83,8 @@ fn extra_job(
         size: request.and_then(|r| r.size.clone()),
         // An earlier run's image is not known by its file; such a job is only collected.
         image_file: None,
+        remix_of: None,
+        characters: Vec::new(),
     };
     let folder = layout.storyboard_dir(Path::new(&key.storyboard));
     Some(JobSpec {

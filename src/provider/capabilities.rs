@@ -22,6 +22,10 @@ pub struct Capabilities {
     pub image_inputs: &'static [ImageInput],
     /// It takes a reference image only at the video's frame size.
     pub image_must_match_frame: bool,
+    /// It can remix a finished video (`remix_of`).
+    pub remix: bool,
+    /// It takes character references (`characters`).
+    pub characters: bool,
     /// The video lengths it offers, with and without `is_pro`.
     pub durations: Durations,
     /// The frame sizes it offers per mode (`WIDTHxHEIGHT`); empty: it has no size
@@ -50,6 +54,14 @@ impl Capabilities {
             max_prompt_chars: self.max_prompt_chars,
             durations: self.durations,
             images: self.image_rules(),
+            remix_refused: match self.remix {
+                true => None,
+                false => Some(NO_REMIX),
+            },
+            characters_refused: match self.characters {
+                true => None,
+                false => Some(NO_CHARACTERS),
+            },
             sizes: Sizes {
                 normal: self.sizes.normal,
                 pro: self.sizes.pro,
@@ -57,6 +69,14 @@ impl Capabilities {
         }
     }
 }
+
+/// Why a provider without remixing refuses `remix_of`, naming those with it.
+const NO_REMIX: &str = "this provider cannot remix videos; the providers that can: \
+    --provider openai or draw";
+
+/// Why a provider without character references refuses `characters`.
+const NO_CHARACTERS: &str = "this provider takes no character references; the provider \
+    that does: --provider draw";
 
 /// Why a provider that only fetches links cannot take a file on disk, with the fixes.
 const FILES_NEED_A_HOST: &str = "this provider fetches reference images from public links: \

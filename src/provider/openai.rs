@@ -311,6 +311,9 @@ pub const CAPABILITIES: Capabilities = Capabilities {
         ImageInput::PublicUrl,
     ],
     image_must_match_frame: true,
+    // Until the create sends it (POST /videos/{id}/remix).
+    remix: false,
+    characters: false,
     durations: Durations {
         provider: NAME,
         normal: &[4, 8, 12],

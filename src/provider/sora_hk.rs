@@ -382,6 +382,8 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     lists_tasks: true,
     image_inputs: &[ImageInput::PublicUrl],
     image_must_match_frame: false,
+    remix: false,
+    characters: false,
     durations: Durations {
         provider: NAME,
         normal: &[10, 15],

@@ -9,12 +9,12 @@ use std::path::Path;
 use serde_json::{Map, Value};
 
 use super::decode::Parsed;
-use super::duplicates;
 use super::images::is_link;
 use super::spec::{Fallback, Field, Presence, TOP_KEYS, is_comment};
 use super::suggest::{suggest, unknown_key};
 use super::values::{self, Checked, describe, expected};
 use super::{Location, Problem, Resolution, Segment, SegmentSettings, model_is_pro};
+use super::{continuity, duplicates};
 
 /// The optional fields as one level of a file (a segment, or its `defaults`) sets them,
 /// by [`Field`].
@@ -108,6 +108,8 @@ pub(super) fn check_file(
             resolved.extend(segment);
         }
     }
+    let (resolved, chains) = continuity::check_takes(resolved, file);
+    problems.list.extend(chains);
     (resolved, problems.list)
 }
 
@@ -180,6 +182,14 @@ fn check_segment(
     }
     if let Some(message) = fields.size_problem() {
         problems.add(&location, Some("size"), message);
+    }
+    for (field, refused) in [
+        (Field::RemixOf, settings.remix_refused),
+        (Field::Characters, settings.characters_refused),
+    ] {
+        if let (Some(why), Some(_)) = (refused, fields.value(field)) {
+            problems.add(&location, Some(field.name()), why);
+        }
     }
     Some(fields.into_segment(index?, prompt?))
 }
@@ -368,6 +378,14 @@ impl Resolved<'_> {
             model: self.model(),
             size: self.text(Field::Size),
             image_file: None,
+            remix_of: match self.value(Field::RemixOf) {
+                Some(Checked::Remix(remix)) => Some(remix),
+                _ => None,
+            },
+            characters: match self.value(Field::Characters) {
+                Some(Checked::Characters(characters)) => characters,
+                _ => Vec::new(),
+            },
         }
     }
 }

@@ -5,6 +5,7 @@
 //! Resolution order for a segment's optional fields: the segment itself, then the file's
 //! `defaults`, then the run's settings (only `gen_count` has one), then the built-in default.
 
+mod continuity;
 mod decode;
 mod duplicates;
 mod durations;
@@ -23,6 +24,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+pub use continuity::{Character, MAX_CHARACTERS, RemixOf};
 pub use durations::Durations;
 pub use images::{ImageFormat, ImageRules, LocalImage, MAX_IMAGE_BYTES};
 pub use read::MAX_FILE_BYTES;
@@ -78,6 +80,10 @@ pub struct Segment {
     pub image_url: Option<String>,
     /// A reference image on disk (an `image_url` that is a path), checked when read.
     pub image_file: Option<LocalImage>,
+    /// The video this shot remixes (continuity.rs).
+    pub remix_of: Option<RemixOf>,
+    /// Character references, for providers that take them.
+    pub characters: Vec<Character>,
     pub is_pro: bool,
     pub duration_seconds: u32,
     pub resolution: Resolution,
@@ -123,6 +129,10 @@ struct FingerprintInput<'a> {
     /// change the video.
     #[serde(skip_serializing_if = "Option::is_none")]
     image_sha256: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    remix_of: Option<String>,
+    #[serde(skip_serializing_if = "<[Character]>::is_empty")]
+    characters: &'a [Character],
 }
 
 impl Segment {
@@ -142,6 +152,8 @@ impl Segment {
             model: None,
             size: None,
             image_file: None,
+            remix_of: None,
+            characters: Vec::new(),
         }
     }
 
@@ -165,6 +177,8 @@ impl Segment {
             model: self.model.as_deref(),
             size: self.size.as_deref(),
             image_sha256,
+            remix_of: self.remix_of.as_ref().map(RemixOf::fingerprinted),
+            characters: &self.characters,
         };
         let bytes = serde_json::to_vec(&input).expect("serializing plain fields cannot fail");
         hex(&Sha256::digest(&bytes))
@@ -249,6 +263,10 @@ pub struct SegmentSettings {
     pub durations: Durations,
     /// What the run can do with reference images (links, files on disk).
     pub images: ImageRules,
+    /// Why `remix_of` cannot be sent to the provider, with the fix; `None`: it can.
+    pub remix_refused: Option<&'static str>,
+    /// Why `characters` cannot be sent to the provider, with the fix; `None`: it can.
+    pub characters_refused: Option<&'static str>,
     /// The frame sizes the provider offers per mode.
     pub sizes: Sizes,
 }
@@ -302,6 +320,8 @@ pub fn load(
         shown_as,
         settings.images,
     ));
+    // After the images: a source's fingerprint holds its image's hash.
+    continuity::set_sources(&mut segments);
     match problems.is_empty() {
         true => Ok(segments),
         false => Err(problems),

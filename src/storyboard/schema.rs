@@ -7,7 +7,7 @@
 use serde_json::{Map, Value, json};
 
 use super::spec::{Allowed, FILE_DOC, Fallback, Field, Kind, Presence, TOP_KEYS, or_list};
-use super::{Durations, Resolution, SegmentSettings, text};
+use super::{Durations, Resolution, SegmentSettings, continuity, text};
 
 /// The schema as pretty-printed JSON, for a provider's lengths and prompt limit.
 pub fn schema_json(settings: &SegmentSettings) -> String {
@@ -148,6 +148,38 @@ fn field_schema(field: Field, settings: &SegmentSettings) -> Value {
             }
             one_of(sizes.iter().map(|size| json!(size)).collect())
         }
+        Kind::Remix | Kind::Characters if refused(field, settings).is_some() => {
+            description.push_str(" This provider refuses it: only null is allowed.");
+            json!({"type": "null"})
+        }
+        Kind::Remix => {
+            let take = json!({
+                "type": "object",
+                "properties": {
+                    "segment": {"type": "integer", "minimum": 1, "maximum": u32::MAX},
+                    "version": {"type": ["integer", "null"], "minimum": 1, "maximum": u32::MAX},
+                },
+                "required": ["segment"],
+                "additionalProperties": false,
+            });
+            let id = json!({"type": "string", "pattern": continuity::ID_PATTERN});
+            json!({"anyOf": [id, take, {"type": "null"}]})
+        }
+        Kind::Characters => {
+            let character = json!({
+                "type": "object",
+                "properties": {
+                    "url": {"type": "string", "pattern": text::web_link_pattern()},
+                    "timestamps": {"type": "string", "pattern": continuity::SECONDS_RANGE_PATTERN},
+                },
+                "required": ["url", "timestamps"],
+                "additionalProperties": false,
+            });
+            with(
+                of_type("array"),
+                json!({"maxItems": continuity::MAX_CHARACTERS, "items": character}),
+            )
+        }
     };
     if field == Field::DurationSeconds {
         description.push_str(&pro_rule_doc(&settings.durations));
@@ -169,6 +201,15 @@ fn field_schema(field: Field, settings: &SegmentSettings) -> Value {
         }
     }
     with(schema, json!({"description": description}))
+}
+
+/// Why the provider refuses a field it cannot send, if it does.
+fn refused(field: Field, settings: &SegmentSettings) -> Option<&'static str> {
+    match field {
+        Field::RemixOf => settings.remix_refused,
+        Field::Characters => settings.characters_refused,
+        _ => None,
+    }
 }
 
 /// `base` with the keys of `more` added.

@@ -20,6 +20,8 @@ pub(super) enum Field {
     DirectorIntent,
     Model,
     Size,
+    RemixOf,
+    Characters,
 }
 
 /// What a field's value must be: its JSON type and the values or range it allows.
@@ -47,6 +49,10 @@ pub(super) enum Kind {
     /// A frame size `WIDTHxHEIGHT`; which sizes the provider offers in the segment's
     /// mode is a rule between fields (fields.rs).
     Size,
+    /// A provider's video id, or `{"segment": N, "version": V}` (continuity.rs).
+    Remix,
+    /// A list of `{"url": LINK, "timestamps": "START,END"}` (continuity.rs).
+    Characters,
 }
 
 /// The whole numbers a [`Kind::Whole`] field allows.
@@ -96,7 +102,7 @@ pub(super) struct Spec {
 }
 
 impl Field {
-    pub(super) const ALL: [Field; 10] = [
+    pub(super) const ALL: [Field; 12] = [
         Field::SegmentIndex,
         Field::PromptText,
         Field::ImageUrl,
@@ -107,6 +113,8 @@ impl Field {
         Field::DirectorIntent,
         Field::Model,
         Field::Size,
+        Field::RemixOf,
+        Field::Characters,
     ];
 
     pub(super) fn spec(self) -> &'static Spec {
@@ -128,7 +136,7 @@ impl Field {
 }
 
 /// In the order of [`Field::ALL`] (a unit test checks).
-const SPECS: [Spec; 10] = [
+const SPECS: [Spec; 12] = [
     Spec {
         name: "segment_index",
         kind: Kind::Whole {
@@ -230,6 +238,27 @@ const SPECS: [Spec; 10] = [
               provider offers in the segment's mode (OpenAI: the larger sizes are pro \
               only). Providers without a size parameter (sora-hk) refuse it: use \
               `resolution`.",
+    },
+    Spec {
+        name: "remix_of",
+        kind: Kind::Remix,
+        presence: Presence::Optional {
+            fallback: Fallback::Nothing,
+        },
+        doc: "Make this shot a remix of another video: the provider's id for a video made \
+              elsewhere (`\"video_68d7…\"`, `\"s_68e8…\"`), or a take of this storyboard, \
+              `{\"segment\": 3, \"version\": 1}`, which is then generated first and remixed \
+              once done. Providers without remixing (sora-hk) refuse it.",
+    },
+    Spec {
+        name: "characters",
+        kind: Kind::Characters,
+        presence: Presence::Optional {
+            fallback: Fallback::Nothing,
+        },
+        doc: "Character references for providers that take them (draw): a list of \
+              `{\"url\": LINK to a video of the character, \"timestamps\": \"START,END\"}` \
+              in seconds, e.g. `\"0,3\"`. Other providers refuse it.",
     },
 ];
 

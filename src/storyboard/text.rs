@@ -177,7 +177,18 @@ pub(super) fn link_pattern() -> String {
     let unwanted = class(&[CONTROL, WHITE_SPACE, SHOW_NOTHING]);
     let inside = class(&[CONTROL, NOT_SPACE_WHITE, SHOW_NOTHING]);
     let path = format!("[^{unwanted}](?:[^{inside}]*[^{unwanted}])?");
-    format!("^(?:[{blank}]*|[Hh][Tt][Tt][Pp][Ss]?:[^{unwanted}]+|{path})$")
+    format!("^(?:[{blank}]*|{}|{path})$", web_link())
+}
+
+/// The JSON Schema `pattern` of a web link alone (a character's video).
+pub(super) fn web_link_pattern() -> String {
+    format!("^{}$", web_link())
+}
+
+/// An http(s) scheme followed by characters [`link_problem`] allows.
+fn web_link() -> String {
+    let unwanted = class(&[CONTROL, WHITE_SPACE, SHOW_NOTHING]);
+    format!("[Hh][Tt][Tt][Pp][Ss]?:[^{unwanted}]+")
 }
 
 /// The inside of a regular expression's character class holding `sets`, in the escapes

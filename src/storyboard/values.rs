@@ -4,6 +4,7 @@
 
 use serde_json::Value;
 
+use super::continuity::{self, Character, RemixOf};
 use super::spec::{Field, Kind, Presence, or_list};
 use super::{Resolution, SegmentSettings};
 use super::{images, text};
@@ -15,6 +16,8 @@ pub(super) enum Checked {
     Flag(bool),
     Text(String),
     Resolution(Resolution),
+    Remix(RemixOf),
+    Characters(Vec<Character>),
 }
 
 /// Checks the value of a field a segment must have; `None` (absent) and `null` are missing.
@@ -107,6 +110,8 @@ pub(super) fn check(
         Kind::Link => return link(value),
         Kind::Resolution => Checked::Resolution(resolution(value)?),
         Kind::Size => Checked::Text(size(value)?),
+        Kind::Remix => Checked::Remix(continuity::remix_of(value)?),
+        Kind::Characters => Checked::Characters(continuity::characters(value)?),
     };
     Ok(Some(checked))
 }
@@ -199,7 +204,7 @@ fn size(value: &Value) -> Result<String, String> {
 }
 
 /// A non-negative integer that fits in u32; `what` describes the expectation.
-fn whole_number(value: &Value, what: &str) -> Result<u32, String> {
+pub(super) fn whole_number(value: &Value, what: &str) -> Result<u32, String> {
     if let Some(number) = value.as_u64() {
         return u32::try_from(number).map_err(|_| format!("{number} is too large"));
     }
@@ -233,7 +238,7 @@ pub(super) fn describe(value: &Value) -> String {
 }
 
 /// A string for a message: JSON-quoted, and cut short when long.
-fn quote(text: &str) -> String {
+pub(super) fn quote(text: &str) -> String {
     const LIMIT: usize = 60;
     if text.chars().count() <= LIMIT {
         return serde_json::to_string(text).expect("a string always serializes");

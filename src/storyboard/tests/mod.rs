@@ -2,6 +2,7 @@
 //! `strict` holds the rules against hostile or careless input (duplicate keys, invisible
 //! and control characters, oversized prompts, malformed links).
 
+mod continuity;
 mod durations;
 mod images;
 mod schema;
@@ -30,6 +31,14 @@ pub(super) fn checked(
 }
 
 pub(super) fn check_bytes(bytes: &[u8]) -> Result<Vec<Segment>, Vec<String>> {
+    check_bytes_with(bytes, SETTINGS)
+}
+
+/// [`check_bytes`] for a provider's settings.
+pub(super) fn check_bytes_with(
+    bytes: &[u8],
+    settings: SegmentSettings,
+) -> Result<Vec<Segment>, Vec<String>> {
     let file = Path::new("input/story.json");
     let parsed = decode::decode(bytes).map_err(|(location, message)| {
         vec![
@@ -42,8 +51,10 @@ pub(super) fn check_bytes(bytes: &[u8]) -> Result<Vec<Segment>, Vec<String>> {
             .to_string(),
         ]
     })?;
-    checked(&parsed, file, SETTINGS)
-        .map_err(|problems| problems.iter().map(ToString::to_string).collect())
+    let mut segments = checked(&parsed, file, settings)
+        .map_err(|problems| problems.iter().map(ToString::to_string).collect::<Vec<_>>())?;
+    super::continuity::set_sources(&mut segments);
+    Ok(segments)
 }
 
 pub(super) fn check(json: &str) -> Result<Vec<Segment>, Vec<String>> {
@@ -81,6 +92,8 @@ fn minimal_segment_gets_built_in_defaults() {
             model: None,
             size: None,
             image_file: None,
+            remix_of: None,
+            characters: Vec::new(),
         }]
     );
 }

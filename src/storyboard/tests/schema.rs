@@ -280,6 +280,145 @@ fn openai_size_cases() -> Vec<(&'static str, String, Verdict)> {
 }
 
 /// Every case whose outcome differs from its verdict, described.
+/// A storyboard of two segments, the second with `extra` fields.
+fn second(extra: &str) -> String {
+    format!(
+        r#"{{"segments": [{{"segment_index": 1, "prompt_text": "a", "gen_count": 2}}, {{"segment_index": 2, "prompt_text": "b", {extra}}}]}}"#
+    )
+}
+
+/// `remix_of` and `characters` for a provider that takes both.
+fn continuity_cases() -> Vec<(&'static str, String, Verdict)> {
+    const WHOLE_FILE: &str =
+        "which segments a file has, and where chains lead, is the whole file's business";
+    vec![
+        (
+            "remix of a video id",
+            second(r#""remix_of": "video_68d7512d07848190""#),
+            GOOD,
+        ),
+        (
+            "remix of a Sora share id",
+            second(r#""remix_of": "s_68e8:a.b-c""#),
+            GOOD,
+        ),
+        (
+            "remix of a take",
+            second(r#""remix_of": {"segment": 1, "version": 2}"#),
+            GOOD,
+        ),
+        (
+            "remix of a take, version unset",
+            second(r#""remix_of": {"segment": 1}"#),
+            GOOD,
+        ),
+        (
+            "remix of a take, version null",
+            second(r#""remix_of": {"segment": 1, "version": null}"#),
+            GOOD,
+        ),
+        ("remix_of null", second(r#""remix_of": null"#), GOOD),
+        (
+            "remix id with a slash",
+            second(r#""remix_of": "../etc/passwd""#),
+            BAD,
+        ),
+        (
+            "remix id with a query",
+            second(r#""remix_of": "video_1?x=1""#),
+            BAD,
+        ),
+        ("remix id empty", second(r#""remix_of": """#), BAD),
+        ("remix id a number", second(r#""remix_of": 12"#), BAD),
+        (
+            "remix take without segment",
+            second(r#""remix_of": {"version": 1}"#),
+            BAD,
+        ),
+        (
+            "remix take version 0",
+            second(r#""remix_of": {"segment": 1, "version": 0}"#),
+            BAD,
+        ),
+        (
+            "remix take with another key",
+            second(r#""remix_of": {"segment": 1, "take": 1}"#),
+            BAD,
+        ),
+        (
+            "remix id of dots",
+            second(r#""remix_of": "..""#),
+            OnlyChecksRefuse("a pattern without lookahead cannot refuse a name of only dots"),
+        ),
+        (
+            "remix of a missing segment",
+            second(r#""remix_of": {"segment": 9}"#),
+            OnlyChecksRefuse(WHOLE_FILE),
+        ),
+        (
+            "remix of a version past gen_count",
+            second(r#""remix_of": {"segment": 1, "version": 3}"#),
+            OnlyChecksRefuse(WHOLE_FILE),
+        ),
+        (
+            "remix of itself",
+            second(r#""remix_of": {"segment": 2}"#),
+            OnlyChecksRefuse(WHOLE_FILE),
+        ),
+        (
+            "characters",
+            second(r#""characters": [{"url": "https://x.test/c.mp4", "timestamps": "0,3"}]"#),
+            GOOD,
+        ),
+        (
+            "characters with fractions",
+            second(r#""characters": [{"url": "https://x.test/c.mp4", "timestamps": "1.5, 4"}]"#),
+            GOOD,
+        ),
+        ("characters empty", second(r#""characters": []"#), GOOD),
+        (
+            "character a path",
+            second(r#""characters": [{"url": "c.mp4", "timestamps": "0,3"}]"#),
+            BAD,
+        ),
+        (
+            "character without timestamps",
+            second(r#""characters": [{"url": "https://x.test/c.mp4"}]"#),
+            BAD,
+        ),
+        (
+            "character timestamps a word",
+            second(r#""characters": [{"url": "https://x.test/c.mp4", "timestamps": "start"}]"#),
+            BAD,
+        ),
+        (
+            "character with another key",
+            second(
+                r#""characters": [{"url": "https://x.test/c.mp4", "timestamps": "0,3", "name": "x"}]"#,
+            ),
+            BAD,
+        ),
+        (
+            "characters not a list",
+            second(r#""characters": {"url": "https://x.test/c.mp4"}"#),
+            BAD,
+        ),
+        (
+            "eleven characters",
+            second(&format!(
+                r#""characters": [{}]"#,
+                vec![r#"{"url": "https://x.test/c.mp4", "timestamps": "0,3"}"#; 11].join(",")
+            )),
+            BAD,
+        ),
+        (
+            "character timestamps backwards",
+            second(r#""characters": [{"url": "https://x.test/c.mp4", "timestamps": "3,1"}]"#),
+            OnlyChecksRefuse("a pattern cannot compare two numbers"),
+        ),
+    ]
+}
+
 fn disagreements(cases: Vec<(&'static str, String, Verdict)>) -> Vec<String> {
     disagreements_with(super::SETTINGS, cases)
 }
@@ -324,6 +463,25 @@ fn disagreements_with(
 #[test]
 fn the_schema_and_the_checks_agree_on_good_and_bad_storyboards() {
     let wrong = disagreements(corpus());
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+#[test]
+fn the_schema_and_the_checks_agree_on_remixes_and_characters() {
+    let takes_both = SegmentSettings {
+        remix_refused: None,
+        characters_refused: None,
+        ..super::SETTINGS
+    };
+    let wrong = disagreements_with(takes_both, continuity_cases());
+    assert!(wrong.is_empty(), "{wrong:#?}");
+    // Refused by the provider: the schema allows only null.
+    let refused = vec![
+        ("remix on sora-hk", second(r#""remix_of": "video_1""#), BAD),
+        ("characters on sora-hk", second(r#""characters": []"#), BAD),
+        ("remix null on sora-hk", second(r#""remix_of": null"#), GOOD),
+    ];
+    let wrong = disagreements(refused);
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
 
@@ -381,7 +539,9 @@ fn every_field_is_described_once_under_its_own_name() {
             "gen_count",
             "director_intent",
             "model",
-            "size"
+            "size",
+            "remix_of",
+            "characters"
         ]
     );
     for field in Field::ALL {
