@@ -1,0 +1,85 @@
+//! Usage errors found after clap's parse (a flag that does not apply to the chosen
+//! provider), and how every usage error is printed: escaped, naming the variable a bad
+//! value came from.
+
+use clap::CommandFactory;
+
+use super::origin;
+use super::{Cli, ProviderKind, RunArgs};
+
+/// A flag of the OpenAI dialect given with another provider is a usage error, not a
+/// warning: it says how the key is sent or how creates look, and a run that quietly did
+/// otherwise (a key meant for Azure's api-key header sent as Bearer) would fail late or,
+/// worse, send what the user did not mean to.
+pub(super) fn check_provider_flags(matches: &clap::ArgMatches, run: &RunArgs) {
+    if run.provider == ProviderKind::OpenAi {
+        return;
+    }
+    for (id, flag, variable) in [
+        ("auth_header", "--auth-header", "SORA_AUTH_HEADER"),
+        ("request_format", "--request-format", "SORA_REQUEST_FORMAT"),
+    ] {
+        let Some(source) = matches.value_source(id) else {
+            continue;
+        };
+        let given = match source {
+            clap::parser::ValueSource::EnvVariable => {
+                format!("{variable} (set in the environment or .env)")
+            }
+            _ => flag.to_string(),
+        };
+        let message = format!(
+            "{given} applies only to --provider openai, not to --provider {}; remove it, or \
+             add --provider openai",
+            run.provider.name_as_typed()
+        );
+        exit_with(Cli::command().error(clap::error::ErrorKind::ArgumentConflict, message));
+    }
+}
+
+/// Prints clap's message and exits as clap would, with the text escaped: a value from the
+/// environment or `.env`, or an argument typed, may hold a terminal escape or a line
+/// break, and clap quotes it as it is. Help and version go out untouched.
+pub(super) fn exit_with(err: clap::Error) -> ! {
+    use crate::ui::{is_unprintable, printable};
+    use clap::error::{ContextKind, ContextValue};
+    if !err.use_stderr() {
+        err.exit();
+    }
+    let context = |kind| err.get(kind);
+    // clap's rendering drops the escape codes but keeps the line breaks: say it again.
+    if let (Some(ContextValue::String(value)), Some(ContextValue::String(arg))) = (
+        context(ContextKind::InvalidValue),
+        context(ContextKind::InvalidArg),
+    ) && value.chars().any(is_unprintable)
+    {
+        eprintln!("error: invalid value \"{}\" for '{arg}'", printable(value));
+        if let Some(ContextValue::Strings(valid)) = context(ContextKind::ValidValue) {
+            eprintln!("  [possible values: {}]", valid.join(", "));
+        }
+        std::process::exit(err.exit_code());
+    }
+    // Any other text the user typed (an unknown argument or subcommand): said on one line.
+    let typed = err.context().find_map(|(_, value)| match value {
+        ContextValue::String(text) if text.chars().any(is_unprintable) => Some(text),
+        _ => None,
+    });
+    if let Some(typed) = typed {
+        let kind = err.kind().as_str().unwrap_or("invalid argument");
+        eprintln!("error: {kind}: \"{}\"", printable(typed));
+        eprintln!("\nFor more information, try '--help'.");
+        std::process::exit(err.exit_code());
+    }
+    for line in err.render().to_string().lines() {
+        eprintln!("{}", printable(line));
+    }
+    // A value the user never typed is fixed where it lives: name its variable.
+    let command = Cli::command();
+    if let Some(ContextValue::String(shown)) = context(ContextKind::InvalidArg)
+        && let Some(arg) = origin::arg_named(&command, shown)
+        && let Some(variable) = origin::variable_of(arg)
+    {
+        eprintln!("note: the value comes from {variable}");
+    }
+    std::process::exit(err.exit_code());
+}
