@@ -54,6 +54,15 @@ impl RunArgs {
         }
     }
 
+    /// The prices the user set: `--price-normal`, `--price-pro`, `--price-pro-large`.
+    pub fn price_settings(&self) -> crate::pricing::PriceSettings {
+        crate::pricing::PriceSettings {
+            normal_cents: self.price_normal,
+            pro_cents: self.price_pro,
+            pro_large_cents: self.price_pro_large,
+        }
+    }
+
     /// Which videos on disk make a job done for this run.
     pub fn finished(&self) -> crate::plan::Finished {
         crate::plan::Finished {
@@ -258,6 +267,19 @@ pub struct RunArgs {
         help_heading = "Provider"
     )]
     pub price_pro: Option<u32>,
+
+    /// Price of a pro job at a size larger than 720p (1792x1024, 1024x1792), in cents per
+    /// second; openai only (sora-hk charges pro the same at every size) [default: the
+    /// documented 50 per second]
+    #[arg(
+        long,
+        env = "SORA_PRICE_PRO_LARGE",
+        hide_env_values = true,
+        value_name = "CENTS",
+        value_parser = count_in(0, MAX_PRICE_CENTS).with_hint(PRICE_HINT),
+        help_heading = "Provider"
+    )]
+    pub price_pro_large: Option<u32>,
 
     /// Most jobs in flight at the provider at once (the breaker's normal limit)
     #[arg(long, env = "MAX_CONCURRENT_TASKS", hide_env_values = true, value_name = "N",

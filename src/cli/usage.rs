@@ -2,23 +2,44 @@
 //! provider), and how every usage error is printed: escaped, naming the variable a bad
 //! value came from.
 
-use clap::CommandFactory;
+use clap::{CommandFactory, ValueEnum};
 
 use super::origin;
 use super::{Cli, ProviderKind, RunArgs};
 
-/// A flag of the OpenAI dialect given with another provider is a usage error, not a
-/// warning: it says how the key is sent or how creates look, and a run that quietly did
-/// otherwise (a key meant for Azure's api-key header sent as Bearer) would fail late or,
-/// worse, send what the user did not mean to.
+/// A flag given with a provider it does not apply to is a usage error, not a warning. The
+/// OpenAI dialect's say how the key is sent or how creates look, and a run that quietly
+/// did otherwise (a key meant for Azure's api-key header sent as Bearer) would fail late
+/// or, worse, send what the user did not mean to; a price the provider's model has no
+/// place for would leave an estimate the user believes follows it.
 pub(super) fn check_provider_flags(matches: &clap::ArgMatches, run: &RunArgs) {
-    if run.provider == ProviderKind::OpenAi {
-        return;
-    }
-    for (id, flag, variable) in [
-        ("auth_header", "--auth-header", "SORA_AUTH_HEADER"),
-        ("request_format", "--request-format", "SORA_REQUEST_FORMAT"),
-    ] {
+    let openai = |kind| kind == ProviderKind::OpenAi;
+    let has_large_price = |kind: ProviderKind| {
+        kind.capabilities()
+            .price_model
+            .prices()
+            .pro_large_cents
+            .is_some()
+    };
+    let flags: [(&str, &str, &str, &dyn Fn(ProviderKind) -> bool); 3] = [
+        ("auth_header", "--auth-header", "SORA_AUTH_HEADER", &openai),
+        (
+            "request_format",
+            "--request-format",
+            "SORA_REQUEST_FORMAT",
+            &openai,
+        ),
+        (
+            "price_pro_large",
+            "--price-pro-large",
+            "SORA_PRICE_PRO_LARGE",
+            &has_large_price,
+        ),
+    ];
+    for (id, flag, variable, applies) in flags {
+        if applies(run.provider) {
+            continue;
+        }
         let Some(source) = matches.value_source(id) else {
             continue;
         };
@@ -28,9 +49,15 @@ pub(super) fn check_provider_flags(matches: &clap::ArgMatches, run: &RunArgs) {
             }
             _ => flag.to_string(),
         };
+        let providers = ProviderKind::value_variants()
+            .iter()
+            .filter(|kind| applies(**kind))
+            .map(|kind| format!("--provider {}", kind.name_as_typed()))
+            .collect::<Vec<_>>()
+            .join(" or ");
         let message = format!(
-            "{given} applies only to --provider openai, not to --provider {}; remove it, or \
-             add --provider openai",
+            "{given} applies only to {providers}, not to --provider {}; remove it, or add \
+             {providers}",
             run.provider.name_as_typed()
         );
         exit_with(Cli::command().error(clap::error::ErrorKind::ArgumentConflict, message));
