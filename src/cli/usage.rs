@@ -7,36 +7,61 @@ use clap::{CommandFactory, ValueEnum};
 use super::origin;
 use super::{Cli, ProviderKind, RunArgs};
 
+/// A flag that applies to some providers only.
+struct ProviderFlag {
+    id: &'static str,
+    flag: &'static str,
+    variable: &'static str,
+    applies: fn(ProviderKind) -> bool,
+}
+
+const PROVIDER_FLAGS: [ProviderFlag; 3] = [
+    ProviderFlag {
+        id: "auth_header",
+        flag: "--auth-header",
+        variable: "SORA_AUTH_HEADER",
+        applies: is_openai,
+    },
+    ProviderFlag {
+        id: "request_format",
+        flag: "--request-format",
+        variable: "SORA_REQUEST_FORMAT",
+        applies: is_openai,
+    },
+    ProviderFlag {
+        id: "price_pro_large",
+        flag: "--price-pro-large",
+        variable: "SORA_PRICE_PRO_LARGE",
+        applies: has_large_price,
+    },
+];
+
+fn is_openai(kind: ProviderKind) -> bool {
+    kind == ProviderKind::OpenAi
+}
+
+/// Its price model has a price for pro at the larger sizes.
+fn has_large_price(kind: ProviderKind) -> bool {
+    kind.capabilities()
+        .price_model
+        .prices()
+        .pro_large_cents
+        .is_some()
+}
+
 /// A flag given with a provider it does not apply to is a usage error, not a warning. The
 /// OpenAI dialect's say how the key is sent or how creates look, and a run that quietly
 /// did otherwise (a key meant for Azure's api-key header sent as Bearer) would fail late
 /// or, worse, send what the user did not mean to; a price the provider's model has no
 /// place for would leave an estimate the user believes follows it.
 pub(super) fn check_provider_flags(matches: &clap::ArgMatches, run: &RunArgs) {
-    let openai = |kind| kind == ProviderKind::OpenAi;
-    let has_large_price = |kind: ProviderKind| {
-        kind.capabilities()
-            .price_model
-            .prices()
-            .pro_large_cents
-            .is_some()
-    };
-    let flags: [(&str, &str, &str, &dyn Fn(ProviderKind) -> bool); 3] = [
-        ("auth_header", "--auth-header", "SORA_AUTH_HEADER", &openai),
-        (
-            "request_format",
-            "--request-format",
-            "SORA_REQUEST_FORMAT",
-            &openai,
-        ),
-        (
-            "price_pro_large",
-            "--price-pro-large",
-            "SORA_PRICE_PRO_LARGE",
-            &has_large_price,
-        ),
-    ];
-    for (id, flag, variable, applies) in flags {
+    for ProviderFlag {
+        id,
+        flag,
+        variable,
+        applies,
+    } in PROVIDER_FLAGS
+    {
         if applies(run.provider) {
             continue;
         }
