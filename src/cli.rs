@@ -23,7 +23,7 @@ pub use provider::ProviderKind;
 pub use range::{InRange, count_in, duration_in, probability};
 pub use run_args::RunArgs;
 
-use usage::{check_provider_flags, exit_with};
+use usage::{check_provider_flags, check_subcommand_flags, exit_with};
 
 /// Where `--provider simulator` puts its videos unless told otherwise.
 pub const SIMULATOR_OUTPUT_DIR: &str = "./output-simulator";
@@ -54,7 +54,6 @@ Examples:
     about = "Turn folders of storyboard JSON files into finished videos through paid video-generation APIs.",
     long_about = None,
     after_help = AFTER_HELP,
-    args_conflicts_with_subcommands = true,
     max_term_width = 100
 )]
 pub struct Cli {
@@ -100,6 +99,7 @@ impl Cli {
             );
             exit_with(Cli::command().error(clap::error::ErrorKind::ArgumentConflict, message));
         }
+        check_subcommand_flags(&matches);
         check_provider_flags(&matches, &cli.run);
         if cli.run.provider == ProviderKind::Simulator {
             let defaulted = |id: &str| {

@@ -727,3 +727,111 @@ fn price_pro_large_is_refused_for_a_provider_without_a_larger_sizes_price() {
         "{err}"
     );
 }
+
+/// The lengths every `duration_seconds` of a schema allows (the storyboard's defaults and
+/// each segment's), each as a list.
+fn schema_durations(schema: &Value) -> Vec<Value> {
+    let mut found = Vec::new();
+    let mut stack = vec![schema];
+    while let Some(value) = stack.pop() {
+        match value {
+            Value::Object(map) => {
+                if let Some(allowed) = map.get("duration_seconds").and_then(|d| d.get("enum")) {
+                    found.push(allowed.clone());
+                }
+                stack.extend(map.values());
+            }
+            Value::Array(items) => stack.extend(items),
+            _ => {}
+        }
+    }
+    found
+}
+
+#[test]
+fn schema_follows_provider_and_durations_given_before_or_after_it() {
+    let project = Project::new();
+    let schema_of = |args: &[&str]| -> Value {
+        let out = stdout_of(project.sora().args(args).assert().success());
+        serde_json::from_str(&out).unwrap_or_else(|err| panic!("{args:?}: not JSON ({err})"))
+    };
+    let openai = serde_json::json!([4, 8, 12, null]);
+    for args in [
+        &["--provider", "openai", "schema"][..],
+        &["schema", "--provider", "openai"],
+        &["--provider=openai", "schema"],
+    ] {
+        let found = schema_durations(&schema_of(args));
+        assert!(!found.is_empty(), "{args:?}: no duration_seconds");
+        assert!(
+            found.iter().all(|allowed| *allowed == openai),
+            "{args:?}: {found:?}"
+        );
+    }
+    let sora_hk = schema_durations(&schema_of(&["schema"]));
+    assert!(!sora_hk.contains(&openai), "{sora_hk:?}");
+    let gateway = serde_json::json!([10, 15, null]);
+    for args in [
+        &["--provider", "openai", "--durations", "15,10", "schema"][..],
+        &["schema", "--durations", "10,15", "--provider", "openai"],
+    ] {
+        let found = schema_durations(&schema_of(args));
+        assert!(
+            found.iter().all(|allowed| *allowed == gateway),
+            "{args:?}: {found:?}"
+        );
+    }
+}
+
+#[test]
+fn run_flags_a_subcommand_has_no_use_for_are_refused_by_name() {
+    let project = Project::new();
+    for (args, flag, subcommand) in [
+        (&["--dry-run", "schema"][..], "--dry-run", "schema"),
+        (
+            &["--provider", "openai", "--input-dir", "x", "schema"],
+            "--input-dir",
+            "schema",
+        ),
+        (&["--generate", "man", "schema"], "--generate", "schema"),
+        (
+            &["--provider", "openai", "simulate"],
+            "--provider",
+            "simulate",
+        ),
+        (
+            &["simulate", "--durations", "10,15"],
+            "--durations",
+            "simulate",
+        ),
+        (
+            &["--max-workers", "3", "simulate"],
+            "--max-workers",
+            "simulate",
+        ),
+    ] {
+        let assert = project.sora().args(args).assert().code(2);
+        let err = stderr_of(&assert);
+        assert!(
+            err.contains(&format!(
+                "{flag} does not apply to `sora-batch {subcommand}`"
+            )),
+            "{args:?}: {err}"
+        );
+    }
+    // After the subcommand, clap itself refuses what the subcommand does not define.
+    let assert = project
+        .sora()
+        .args(["schema", "--dry-run"])
+        .assert()
+        .code(2);
+    assert!(stderr_of(&assert).contains("--dry-run"));
+    // Settings from the environment are the run's: a subcommand leaves them alone.
+    project
+        .sora()
+        .env("SORA_DRY_RUN", "1")
+        .env("MAX_CONCURRENT_TASKS", "3")
+        .arg("schema")
+        .assert()
+        .success();
+}

@@ -186,6 +186,7 @@ pub struct RunArgs {
     /// (offline, against a built-in fake provider)
     #[arg(
         long,
+        global = true,
         env = "SORA_PROVIDER",
         hide_env_values = true,
         value_name = "NAME",
@@ -234,6 +235,7 @@ pub struct RunArgs {
     /// schema check duration_seconds against them
     #[arg(
         long,
+        global = true,
         env = "SORA_DURATIONS",
         hide_env_values = true,
         value_name = "LIST",

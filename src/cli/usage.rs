@@ -1,5 +1,5 @@
 //! Usage errors found after clap's parse (a flag that does not apply to the chosen
-//! provider), and how every usage error is printed: escaped, naming the variable a bad
+//! provider or subcommand), and how every usage error is printed: escaped, naming the variable a bad
 //! value came from.
 
 use clap::{CommandFactory, ValueEnum};
@@ -87,6 +87,55 @@ pub(super) fn check_provider_flags(matches: &clap::ArgMatches, run: &RunArgs) {
         );
         exit_with(Cli::command().error(clap::error::ErrorKind::ArgumentConflict, message));
     }
+}
+
+/// The run's settings each subcommand takes: the schema is shaped by the provider's
+/// lengths and sizes; the simulator serves both dialects, with options of its own.
+fn taken_by(subcommand: &str) -> &'static [&'static str] {
+    match subcommand {
+        "schema" => &["provider", "durations"],
+        _ => &[],
+    }
+}
+
+/// A run's flag typed with a subcommand that has no use for it is refused, wherever it
+/// stands: clap lets the run's flags stand before a subcommand (so that `--provider openai
+/// schema` works), and those the subcommand takes are global (so that `schema --provider
+/// openai` works too, and `simulate --provider openai` would otherwise be taken silently).
+/// Settings from the environment or `.env` are left alone: they are the run's.
+pub(super) fn check_subcommand_flags(matches: &clap::ArgMatches) {
+    let Some((name, _)) = matches.subcommand() else {
+        return;
+    };
+    let taken = taken_by(name);
+    let mut command = Cli::command();
+    let refused = command.get_arguments().find(|arg| {
+        let id = arg.get_id().as_str();
+        !taken.contains(&id)
+            && matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine)
+    });
+    let Some(arg) = refused else {
+        return;
+    };
+    let shown = match arg.get_long() {
+        Some(long) => format!("--{long}"),
+        None => "the input folder given as an argument".to_string(),
+    };
+    let takes = match taken {
+        [] => "it takes only its own options".to_string(),
+        ids => {
+            let flags: Vec<String> = ids.iter().map(|id| format!("--{id}")).collect();
+            format!(
+                "of the run's settings it takes only {}",
+                flags.join(" and ")
+            )
+        }
+    };
+    let message = format!(
+        "{shown} does not apply to `sora-batch {name}`: {takes} (see sora-batch {name} \
+         --help); remove it"
+    );
+    exit_with(command.error(clap::error::ErrorKind::ArgumentConflict, message));
 }
 
 /// Prints clap's message and exits as clap would, with the text escaped: a value from the
