@@ -12,7 +12,7 @@ use crate::provider::{Capabilities, PriceModel, Prices, Provider, ProviderError}
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PriceSource {
-    /// --price-normal and --price-pro (or their environment variables).
+    /// The price flags (or their environment variables): every price the model has.
     Settings,
     /// The provider's `GET /pricing`.
     Provider,
@@ -22,15 +22,19 @@ pub enum PriceSource {
     /// warning says why). The same prices as `Default`, and so in JSON.
     #[serde(rename = "default")]
     Unanswered,
-    /// One price from the settings, the other from the provider or the defaults.
+    /// Some prices from the settings, the others from the provider or the defaults.
     Mixed,
 }
 
 impl PriceSource {
     /// Where the prices came from, in the words of the provider `capabilities` describe.
     pub fn describe(self, capabilities: &Capabilities) -> String {
+        let flags = match capabilities.price_model.prices().pro_large_cents {
+            Some(_) => "--price-normal/--price-pro/--price-pro-large",
+            None => "--price-normal/--price-pro",
+        };
         match (self, capabilities.live_prices) {
-            (PriceSource::Settings, _) => "from --price-normal/--price-pro".to_string(),
+            (PriceSource::Settings, _) => format!("from {flags}"),
             (PriceSource::Provider, call) => {
                 format!("from the provider's {}", call.unwrap_or("price list"))
             }
@@ -42,7 +46,7 @@ impl PriceSource {
             (PriceSource::Unanswered, _) => "the provider's documented prices: the provider did \
                                              not answer when asked for current ones"
                 .to_string(),
-            (PriceSource::Mixed, _) => "partly from --price-normal/--price-pro".to_string(),
+            (PriceSource::Mixed, _) => format!("partly from {flags}"),
         }
     }
 }
@@ -52,6 +56,9 @@ impl PriceSource {
 pub struct PriceSettings {
     pub normal_cents: Option<u32>,
     pub pro_cents: Option<u32>,
+    /// Pro at the larger sizes; only a model with such a price (`Prices::pro_large_cents`)
+    /// uses it.
+    pub pro_large_cents: Option<u32>,
 }
 
 impl PriceSettings {
@@ -61,12 +68,32 @@ impl PriceSettings {
         model.at(self.applied_to_prices(base))
     }
 
-    /// `base` with these prices where set (the larger sizes' price stays `base`'s).
+    /// `base` with these prices where set. A model without a larger sizes' price charges
+    /// pro the same at every size, and keeps doing so.
     fn applied_to_prices(&self, base: Prices) -> Prices {
         Prices {
             normal_cents: self.normal_cents.unwrap_or(base.normal_cents),
             pro_cents: self.pro_cents.unwrap_or(base.pro_cents),
-            ..base
+            pro_large_cents: base
+                .pro_large_cents
+                .map(|documented| self.pro_large_cents.unwrap_or(documented)),
+        }
+    }
+
+    /// Where prices come from when these are set and the provider said `fetched` (when
+    /// asked: `asked`), for a model whose prices are `base`.
+    fn source(&self, base: Prices, fetched: bool, asked: bool) -> PriceSource {
+        let large_set = base.pro_large_cents.is_none() || self.pro_large_cents.is_some();
+        let all_set = self.normal_cents.is_some() && self.pro_cents.is_some() && large_set;
+        let none_set = self.normal_cents.is_none()
+            && self.pro_cents.is_none()
+            && self.pro_large_cents.is_none();
+        match (all_set, none_set) {
+            (true, _) => PriceSource::Settings,
+            (false, true) if fetched => PriceSource::Provider,
+            (false, true) if asked => PriceSource::Unanswered,
+            (false, true) => PriceSource::Default,
+            (false, false) => PriceSource::Mixed,
         }
     }
 }
@@ -140,13 +167,7 @@ pub async fn quote(
         pro_cents: pricing.pro_cents,
         ..model.prices()
     });
-    let source = match (settings.normal_cents, settings.pro_cents, &fetched) {
-        (Some(_), Some(_), _) => PriceSource::Settings,
-        (None, None, Some(_)) => PriceSource::Provider,
-        (None, None, None) if pricing_asked => PriceSource::Unanswered,
-        (None, None, None) => PriceSource::Default,
-        _ => PriceSource::Mixed,
-    };
+    let source = settings.source(model.prices(), fetched.is_some(), pricing_asked);
     Quote {
         prices: model.at(settings.applied_to_prices(base)),
         source,
@@ -209,7 +230,7 @@ mod tests {
         assert_eq!(quote.balance_cents, None);
         let settings = PriceSettings {
             normal_cents: Some(5),
-            pro_cents: None,
+            ..PriceSettings::default()
         };
         let quote = super::quote(settings, &CAPABILITIES, None).await;
         assert_eq!(
@@ -224,9 +245,30 @@ mod tests {
         let both = PriceSettings {
             normal_cents: Some(5),
             pro_cents: Some(50),
+            pro_large_cents: None,
         };
         let quote = super::quote(both, &CAPABILITIES, None).await;
         assert_eq!(quote.source, PriceSource::Settings);
+    }
+
+    #[test]
+    fn a_larger_sizes_price_applies_only_to_a_model_that_has_one() {
+        let large = PriceSettings {
+            pro_large_cents: Some(70),
+            ..PriceSettings::default()
+        };
+        let openai = crate::provider::openai::CAPABILITIES.price_model;
+        assert_eq!(large.applied_to(openai).prices().pro_large_cents, Some(70));
+        assert_eq!(
+            PriceSettings::default()
+                .applied_to(openai)
+                .prices()
+                .pro_large_cents,
+            Some(50)
+        );
+        // Sora.hk charges pro the same at every size: no larger sizes' price appears.
+        let sora_hk = CAPABILITIES.price_model;
+        assert_eq!(large.applied_to(sora_hk), sora_hk);
     }
 
     #[test]

@@ -638,3 +638,203 @@ fn a_dry_run_with_retry_failed_does_not_take_unlisted_jobs_in_flight_for_extra_t
     // Segment 2 is a planned job the run does not touch, not a task no storyboard wants.
     assert_eq!(plan["extra_takes"], serde_json::json!([]), "{plan}");
 }
+
+#[test]
+fn price_pro_large_prices_openai_pro_segments_larger_than_720p() {
+    let project = Project::new();
+    project.write(
+        "input/storyboard.json",
+        r#"{"defaults": {"duration_seconds": 8, "gen_count": 1}, "segments": [
+            {"segment_index": 1, "prompt_text": "dunes wide", "is_pro": true, "size": "1792x1024"},
+            {"segment_index": 2, "prompt_text": "dunes close", "is_pro": true}]}"#,
+    );
+    let priced = |args: &[&str], env: Option<&str>| {
+        let mut command = project.sora();
+        if let Some(cents) = env {
+            command.env("SORA_PRICE_PRO_LARGE", cents);
+        }
+        let assert = command
+            .args(["--provider", "openai", "--dry-run", "--json"])
+            .args(args)
+            .assert()
+            .success();
+        let text = stderr_of(&assert);
+        let plan: Value = serde_json::from_str(&stdout_of(assert)).unwrap();
+        (plan, text)
+    };
+    // The documented 50¢/s for the large segment, 30¢/s for the 720p one.
+    let (plan, text) = priced(&[], None);
+    assert_eq!(plan["estimated_cost_cents"], 8 * 50 + 8 * 30, "{plan}");
+    assert_eq!(plan["prices"]["pro_large_cents"], 50, "{plan}");
+    assert_eq!(plan["price_source"], "default", "{plan}");
+    assert!(text.contains("$0.50 larger than 720p"), "{text}");
+    // The flag's 70¢/s × 8 seconds, the 720p pro segment still at 30.
+    let (plan, text) = priced(&["--price-pro-large", "70"], None);
+    assert_eq!(plan["estimated_cost_cents"], 8 * 70 + 8 * 30, "{plan}");
+    assert_eq!(plan["prices"]["pro_large_cents"], 70, "{plan}");
+    assert_eq!(plan["price_source"], "mixed", "{plan}");
+    assert!(text.contains("$0.70 larger than 720p"), "{text}");
+    assert!(
+        text.contains("partly from --price-normal/--price-pro/--price-pro-large"),
+        "{text}"
+    );
+    let (plan, _) = priced(&[], Some("70"));
+    assert_eq!(plan["estimated_cost_cents"], 8 * 70 + 8 * 30, "{plan}");
+    // Every price set: they all come from the settings.
+    let all = [
+        "--price-normal",
+        "10",
+        "--price-pro",
+        "20",
+        "--price-pro-large",
+        "40",
+    ];
+    let (plan, _) = priced(&all, None);
+    assert_eq!(plan["estimated_cost_cents"], 8 * 40 + 8 * 20, "{plan}");
+    assert_eq!(plan["price_source"], "settings", "{plan}");
+}
+
+#[test]
+fn price_pro_large_is_refused_for_a_provider_without_a_larger_sizes_price() {
+    let project = Project::new();
+    project.write("input/storyboard.json", EPISODE);
+    for provider in ["sora-hk", "simulator"] {
+        let assert = project
+            .sora()
+            .args([
+                "--provider",
+                provider,
+                "--dry-run",
+                "--price-pro-large",
+                "70",
+            ])
+            .assert()
+            .code(2);
+        let err = stderr_of(&assert);
+        assert!(
+            err.contains(&format!(
+                "--price-pro-large applies only to --provider openai, not to --provider {provider}"
+            )),
+            "{err}"
+        );
+    }
+    let assert = project
+        .sora()
+        .env("SORA_PRICE_PRO_LARGE", "70")
+        .arg("--dry-run")
+        .assert()
+        .code(2);
+    let err = stderr_of(&assert);
+    assert!(
+        err.contains("SORA_PRICE_PRO_LARGE (set in the environment or .env) applies only to --provider openai"),
+        "{err}"
+    );
+}
+
+/// The lengths every `duration_seconds` of a schema allows (the storyboard's defaults and
+/// each segment's), each as a list.
+fn schema_durations(schema: &Value) -> Vec<Value> {
+    let mut found = Vec::new();
+    let mut stack = vec![schema];
+    while let Some(value) = stack.pop() {
+        match value {
+            Value::Object(map) => {
+                if let Some(allowed) = map.get("duration_seconds").and_then(|d| d.get("enum")) {
+                    found.push(allowed.clone());
+                }
+                stack.extend(map.values());
+            }
+            Value::Array(items) => stack.extend(items),
+            _ => {}
+        }
+    }
+    found
+}
+
+#[test]
+fn schema_follows_provider_and_durations_given_before_or_after_it() {
+    let project = Project::new();
+    let schema_of = |args: &[&str]| -> Value {
+        let out = stdout_of(project.sora().args(args).assert().success());
+        serde_json::from_str(&out).unwrap_or_else(|err| panic!("{args:?}: not JSON ({err})"))
+    };
+    let openai = serde_json::json!([4, 8, 12, null]);
+    for args in [
+        &["--provider", "openai", "schema"][..],
+        &["schema", "--provider", "openai"],
+        &["--provider=openai", "schema"],
+    ] {
+        let found = schema_durations(&schema_of(args));
+        assert!(!found.is_empty(), "{args:?}: no duration_seconds");
+        assert!(
+            found.iter().all(|allowed| *allowed == openai),
+            "{args:?}: {found:?}"
+        );
+    }
+    let sora_hk = schema_durations(&schema_of(&["schema"]));
+    assert!(!sora_hk.contains(&openai), "{sora_hk:?}");
+    let gateway = serde_json::json!([10, 15, null]);
+    for args in [
+        &["--provider", "openai", "--durations", "15,10", "schema"][..],
+        &["schema", "--durations", "10,15", "--provider", "openai"],
+    ] {
+        let found = schema_durations(&schema_of(args));
+        assert!(
+            found.iter().all(|allowed| *allowed == gateway),
+            "{args:?}: {found:?}"
+        );
+    }
+}
+
+#[test]
+fn run_flags_a_subcommand_has_no_use_for_are_refused_by_name() {
+    let project = Project::new();
+    for (args, flag, subcommand) in [
+        (&["--dry-run", "schema"][..], "--dry-run", "schema"),
+        (
+            &["--provider", "openai", "--input-dir", "x", "schema"],
+            "--input-dir",
+            "schema",
+        ),
+        (&["--generate", "man", "schema"], "--generate", "schema"),
+        (
+            &["--provider", "openai", "simulate"],
+            "--provider",
+            "simulate",
+        ),
+        (
+            &["simulate", "--durations", "10,15"],
+            "--durations",
+            "simulate",
+        ),
+        (
+            &["--max-workers", "3", "simulate"],
+            "--max-workers",
+            "simulate",
+        ),
+    ] {
+        let assert = project.sora().args(args).assert().code(2);
+        let err = stderr_of(&assert);
+        assert!(
+            err.contains(&format!(
+                "{flag} does not apply to `sora-batch {subcommand}`"
+            )),
+            "{args:?}: {err}"
+        );
+    }
+    // After the subcommand, clap itself refuses what the subcommand does not define.
+    let assert = project
+        .sora()
+        .args(["schema", "--dry-run"])
+        .assert()
+        .code(2);
+    assert!(stderr_of(&assert).contains("--dry-run"));
+    // Settings from the environment are the run's: a subcommand leaves them alone.
+    project
+        .sora()
+        .env("SORA_DRY_RUN", "1")
+        .env("MAX_CONCURRENT_TASKS", "3")
+        .arg("schema")
+        .assert()
+        .success();
+}

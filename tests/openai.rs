@@ -120,6 +120,34 @@ fn openai_a_1792x1024_pro_segment_is_delivered_and_billed_50_cents_a_second_as_p
 }
 
 #[test]
+fn openai_a_run_counts_its_unknown_costs_at_the_price_pro_large_its_dry_run_used() {
+    let sim = simulator(SimSettings::default());
+    let project = Project::new();
+    project.write(
+        "input/storyboard.json",
+        r#"{"defaults": {"duration_seconds": 8, "gen_count": 1}, "segments": [
+            {"segment_index": 1, "prompt_text": "dunes wide", "is_pro": true, "size": "1792x1024"}]}"#,
+    );
+    let price = ["--price-pro-large", "70"];
+    let dry = project
+        .sora()
+        .args(["--provider", "openai", "--dry-run", "--json"])
+        .args(price)
+        .assert()
+        .code(0);
+    let plan: Value = serde_json::from_slice(&dry.get_output().stdout).unwrap();
+    assert_eq!(plan["estimated_cost_cents"], 8 * 70, "{plan}");
+
+    let (code, summary, err) = run(&project, &sim, &price);
+    assert_eq!(code, 0, "{err}\n{summary}");
+    assert_eq!(summary["unknown_cost_tasks"], 1, "{summary}");
+    assert_eq!(
+        summary["unknown_cost_estimate_cents"], plan["estimated_cost_cents"],
+        "{summary}"
+    );
+}
+
+#[test]
 fn openai_rate_limits_with_retry_after_ms_are_waited_out() {
     let sim = simulator(SimSettings {
         capacity: Some(2),

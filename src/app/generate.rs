@@ -292,10 +292,7 @@ fn engine_settings(args: &RunArgs) -> EngineSettings {
         lost_create_wait: args.lost_create_wait,
         request_timeout: args.request_timeout,
         give_up_after: args.give_up_after,
-        prices: crate::pricing::PriceSettings {
-            normal_cents: args.price_normal,
-            pro_cents: args.price_pro,
-        },
+        prices: args.price_settings(),
     }
 }
 

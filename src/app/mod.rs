@@ -15,7 +15,7 @@ use tracing::{error, warn};
 use crate::cli::{Cli, Command, ProviderKind, RunArgs};
 use crate::config::{ApiKey, ConfigError};
 use crate::plan::{self, Layout, Plan, PlanError};
-use crate::pricing::{self, PriceSettings};
+use crate::pricing;
 use crate::provider::{self, Provider, Redactor, openai::OpenAi, sora_hk::SoraHk};
 use crate::report::{PlanReport, ProblemLine};
 use crate::sim::{self, SimSettings};
@@ -320,12 +320,9 @@ async fn dry_run(
     args: &RunArgs,
     connection: &Connection,
 ) -> Result<Exit, AppError> {
-    let prices = PriceSettings {
-        normal_cents: args.price_normal,
-        pro_cents: args.price_pro,
-    };
     let provider = connection.client.as_deref();
-    let quote = pricing::quote(prices, args.provider.capabilities(), provider).await;
+    let capabilities = args.provider.capabilities();
+    let quote = pricing::quote(args.price_settings(), capabilities, provider).await;
     let images = crate::report::image_lines(plan, args.segment_settings().images);
     let report = PlanReport::new(plan, &quote)
         .with_reference_images(images)

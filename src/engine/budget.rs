@@ -344,6 +344,7 @@ mod tests {
         let budget = Budget::new(PriceSettings {
             normal_cents: Some(3),
             pro_cents: Some(30),
+            pro_large_cents: None,
         });
         let provider = Balance(7);
         let normal = Segment::example("a lake");

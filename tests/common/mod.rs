@@ -34,6 +34,7 @@ const SETTINGS_VARS: &[&str] = &[
     "SORA_DRY_RUN",
     "SORA_PRICE_NORMAL",
     "SORA_PRICE_PRO",
+    "SORA_PRICE_PRO_LARGE",
     "SORA_JSON",
     "SORA_VERBOSE",
     "SORA_QUIET",

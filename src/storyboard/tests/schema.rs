@@ -407,7 +407,7 @@ fn continuity_cases() -> Vec<(&'static str, String, Verdict)> {
             "eleven characters",
             second(&format!(
                 r#""characters": [{}]"#,
-                vec![r#"{"url": "https://x.test/c.mp4", "timestamps": "0,3"}"#; 11].join(",")
+                [r#"{"url": "https://x.test/c.mp4", "timestamps": "0,3"}"#; 11].join(",")
             )),
             BAD,
         ),

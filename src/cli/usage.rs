@@ -1,0 +1,186 @@
+//! Usage errors found after clap's parse (a flag that does not apply to the chosen
+//! provider or subcommand), and how every usage error is printed: escaped, naming the variable a bad
+//! value came from.
+
+use clap::{CommandFactory, ValueEnum};
+
+use super::origin;
+use super::{Cli, ProviderKind, RunArgs};
+
+/// A flag that applies to some providers only.
+struct ProviderFlag {
+    id: &'static str,
+    flag: &'static str,
+    variable: &'static str,
+    applies: fn(ProviderKind) -> bool,
+}
+
+const PROVIDER_FLAGS: [ProviderFlag; 3] = [
+    ProviderFlag {
+        id: "auth_header",
+        flag: "--auth-header",
+        variable: "SORA_AUTH_HEADER",
+        applies: is_openai,
+    },
+    ProviderFlag {
+        id: "request_format",
+        flag: "--request-format",
+        variable: "SORA_REQUEST_FORMAT",
+        applies: is_openai,
+    },
+    ProviderFlag {
+        id: "price_pro_large",
+        flag: "--price-pro-large",
+        variable: "SORA_PRICE_PRO_LARGE",
+        applies: has_large_price,
+    },
+];
+
+fn is_openai(kind: ProviderKind) -> bool {
+    kind == ProviderKind::OpenAi
+}
+
+/// Its price model has a price for pro at the larger sizes.
+fn has_large_price(kind: ProviderKind) -> bool {
+    kind.capabilities()
+        .price_model
+        .prices()
+        .pro_large_cents
+        .is_some()
+}
+
+/// A flag given with a provider it does not apply to is a usage error, not a warning. The
+/// OpenAI dialect's say how the key is sent or how creates look, and a run that quietly
+/// did otherwise (a key meant for Azure's api-key header sent as Bearer) would fail late
+/// or, worse, send what the user did not mean to; a price the provider's model has no
+/// place for would leave an estimate the user believes follows it.
+pub(super) fn check_provider_flags(matches: &clap::ArgMatches, run: &RunArgs) {
+    for ProviderFlag {
+        id,
+        flag,
+        variable,
+        applies,
+    } in PROVIDER_FLAGS
+    {
+        if applies(run.provider) {
+            continue;
+        }
+        let Some(source) = matches.value_source(id) else {
+            continue;
+        };
+        let given = match source {
+            clap::parser::ValueSource::EnvVariable => {
+                format!("{variable} (set in the environment or .env)")
+            }
+            _ => flag.to_string(),
+        };
+        let providers = ProviderKind::value_variants()
+            .iter()
+            .filter(|kind| applies(**kind))
+            .map(|kind| format!("--provider {}", kind.name_as_typed()))
+            .collect::<Vec<_>>()
+            .join(" or ");
+        let message = format!(
+            "{given} applies only to {providers}, not to --provider {}; remove it, or add \
+             {providers}",
+            run.provider.name_as_typed()
+        );
+        exit_with(Cli::command().error(clap::error::ErrorKind::ArgumentConflict, message));
+    }
+}
+
+/// The run's settings each subcommand takes: the schema is shaped by the provider's
+/// lengths and sizes; the simulator serves both dialects, with options of its own.
+fn taken_by(subcommand: &str) -> &'static [&'static str] {
+    match subcommand {
+        "schema" => &["provider", "durations"],
+        _ => &[],
+    }
+}
+
+/// A run's flag typed with a subcommand that has no use for it is refused, wherever it
+/// stands: clap lets the run's flags stand before a subcommand (so that `--provider openai
+/// schema` works), and those the subcommand takes are global (so that `schema --provider
+/// openai` works too, and `simulate --provider openai` would otherwise be taken silently).
+/// Settings from the environment or `.env` are left alone: they are the run's.
+pub(super) fn check_subcommand_flags(matches: &clap::ArgMatches) {
+    let Some((name, _)) = matches.subcommand() else {
+        return;
+    };
+    let taken = taken_by(name);
+    let mut command = Cli::command();
+    let refused = command.get_arguments().find(|arg| {
+        let id = arg.get_id().as_str();
+        !taken.contains(&id)
+            && matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine)
+    });
+    let Some(arg) = refused else {
+        return;
+    };
+    let shown = match arg.get_long() {
+        Some(long) => format!("--{long}"),
+        None => "the input folder given as an argument".to_string(),
+    };
+    let takes = match taken {
+        [] => "it takes only its own options".to_string(),
+        ids => {
+            let flags: Vec<String> = ids.iter().map(|id| format!("--{id}")).collect();
+            format!(
+                "of the run's settings it takes only {}",
+                flags.join(" and ")
+            )
+        }
+    };
+    let message = format!(
+        "{shown} does not apply to `sora-batch {name}`: {takes} (see sora-batch {name} \
+         --help); remove it"
+    );
+    exit_with(command.error(clap::error::ErrorKind::ArgumentConflict, message));
+}
+
+/// Prints clap's message and exits as clap would, with the text escaped: a value from the
+/// environment or `.env`, or an argument typed, may hold a terminal escape or a line
+/// break, and clap quotes it as it is. Help and version go out untouched.
+pub(super) fn exit_with(err: clap::Error) -> ! {
+    use crate::ui::{is_unprintable, printable};
+    use clap::error::{ContextKind, ContextValue};
+    if !err.use_stderr() {
+        err.exit();
+    }
+    let context = |kind| err.get(kind);
+    // clap's rendering drops the escape codes but keeps the line breaks: say it again.
+    if let (Some(ContextValue::String(value)), Some(ContextValue::String(arg))) = (
+        context(ContextKind::InvalidValue),
+        context(ContextKind::InvalidArg),
+    ) && value.chars().any(is_unprintable)
+    {
+        eprintln!("error: invalid value \"{}\" for '{arg}'", printable(value));
+        if let Some(ContextValue::Strings(valid)) = context(ContextKind::ValidValue) {
+            eprintln!("  [possible values: {}]", valid.join(", "));
+        }
+        std::process::exit(err.exit_code());
+    }
+    // Any other text the user typed (an unknown argument or subcommand): said on one line.
+    let typed = err.context().find_map(|(_, value)| match value {
+        ContextValue::String(text) if text.chars().any(is_unprintable) => Some(text),
+        _ => None,
+    });
+    if let Some(typed) = typed {
+        let kind = err.kind().as_str().unwrap_or("invalid argument");
+        eprintln!("error: {kind}: \"{}\"", printable(typed));
+        eprintln!("\nFor more information, try '--help'.");
+        std::process::exit(err.exit_code());
+    }
+    for line in err.render().to_string().lines() {
+        eprintln!("{}", printable(line));
+    }
+    // A value the user never typed is fixed where it lives: name its variable.
+    let command = Cli::command();
+    if let Some(ContextValue::String(shown)) = context(ContextKind::InvalidArg)
+        && let Some(arg) = origin::arg_named(&command, shown)
+        && let Some(variable) = origin::variable_of(arg)
+    {
+        eprintln!("note: the value comes from {variable}");
+    }
+    std::process::exit(err.exit_code());
+}
