@@ -140,8 +140,8 @@ pub async fn inject(
     let mut response = if world.roll(world.settings.fault_rate) {
         world.count(|stats| stats.faults += 1);
         let echo = echoed(&world, request.headers(), "");
-        let openai = request.uri().path().starts_with("/v1/videos");
-        injected_fault(&world, &connection, &echo, openai)
+        let shape = Shape::of(request.uri().path());
+        injected_fault(&world, &connection, &echo, shape)
     } else {
         next.run(request).await
     };
@@ -175,12 +175,49 @@ pub fn echoed(world: &World, headers: &HeaderMap, message: &str) -> String {
     format!("{message} (you sent {quoted}) \x1b]0;owned\x07\x1b[2J\x1b[31m")
 }
 
+/// The error shape of the dialect a path belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// `{"code", "message", "data"}`.
+    SoraHk,
+    /// `{"error": {message, type, param, code}}`.
+    OpenAi,
+    /// `{"code", "msg", "data"}`.
+    Draw,
+}
+
+impl Shape {
+    pub fn of(path: &str) -> Shape {
+        if path.starts_with("/v1/videos") {
+            Shape::OpenAi
+        } else if ["/v1/video/", "/v1/draw/", "/client/"]
+            .iter()
+            .any(|prefix| path.starts_with(prefix))
+        {
+            Shape::Draw
+        } else {
+            Shape::SoraHk
+        }
+    }
+
+    /// An error body in this shape; `code` is the OpenAI error code, or the envelope's.
+    pub fn error(self, code: i64, openai_code: &str, message: &str) -> serde_json::Value {
+        match self {
+            Shape::OpenAi => {
+                serde_json::json!({"error": {"message": message, "type": openai_code, "param": null, "code": openai_code}})
+            }
+            Shape::SoraHk => serde_json::json!({"code": code, "message": message, "data": null}),
+            Shape::Draw => serde_json::json!({"code": code, "msg": message, "data": null}),
+        }
+    }
+}
+
 /// One injected failure; `echo` is added to the text of those that have one, and a 500
-/// on the OpenAI side is in OpenAI's error shape.
-fn injected_fault(world: &World, connection: &Connection, echo: &str, openai: bool) -> Response {
+/// is in the dialect's error shape.
+fn injected_fault(world: &World, connection: &Connection, echo: &str, shape: Shape) -> Response {
     match world.pick(4) {
         0 => bad_gateway_page(echo),
-        1 => server_error(echo, openai),
+        1 => server_error(echo, shape),
         2 => unavailable(echo),
         _ => {
             connection.kill();
@@ -202,14 +239,12 @@ fn bad_gateway_page(echo: &str) -> Response {
     response
 }
 
-fn server_error(echo: &str, openai: bool) -> Response {
+fn server_error(echo: &str, shape: Shape) -> Response {
     let message = format!("internal server error{echo}");
-    let body = match openai {
-        true => {
-            serde_json::json!({"error": {"message": message, "type": "server_error", "param": null, "code": null}})
-        }
-        false => serde_json::json!({"code": 500, "message": message, "data": null}),
-    };
+    let mut body = shape.error(500, "server_error", &message);
+    if shape == Shape::OpenAi {
+        body["error"]["code"] = serde_json::Value::Null;
+    }
     (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response()
 }
 

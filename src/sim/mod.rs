@@ -2,21 +2,24 @@
 //! Sora.hk task API, the OpenAI Videos API and a CDN for the videos, over loopback, with
 //! knobs that inject the faults real providers show. Tests and the offline demo use it.
 //!
-//! Layout: `world` holds the tasks and counters, `sora_hk` and `openai` speak the two
-//! dialects, `video` serves the bytes (Range, ETag, truncation, throttling), and `faults`
+//! Layout: `world` holds the tasks and counters, `sora_hk`, `openai` and `draw` speak the
+//! three dialects (`hosts` serves them on the draw API's two hosts, either of which can be
+//! down), `video` serves the bytes (Range, ETag, truncation, throttling), and `faults`
 //! drops connections and answers with server errors on demand; `stall` keeps clients
 //! waiting (no answer at all, or one trickled a byte at a time); `hostile` sends answers
 //! that never end, lie about their size or point videos elsewhere.
 
+mod draw;
 mod faults;
 mod hostile;
+mod hosts;
 mod openai;
+mod running;
 mod sora_hk;
 mod stall;
 mod video;
 mod world;
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -28,6 +31,11 @@ use clap::Args;
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
+pub use draw::{
+    DownHow, DrawSettings, DrawStats, Host, LARGE_PRICE, RemixSeen, ResultPath, SMALL_PRICE,
+    Spelling,
+};
+pub use running::RunningSim;
 pub use sora_hk::{NORMAL_PRICE, PRO_PRICE};
 pub use video::Video;
 pub use world::{CONTENT_POLICY_MESSAGE, FORBIDDEN_MARK, LOST_ANSWER_MARK, ReferenceSeen, Stats};
@@ -209,6 +217,9 @@ pub struct SimSettings {
     /// (another port of 127.0.0.1), which counts the requests that arrive there with a key
     #[arg(long)]
     pub content_redirect: bool,
+
+    #[command(flatten)]
+    pub draw: DrawSettings,
 }
 
 /// The answer `--endless-body` makes endless.
@@ -270,6 +281,7 @@ impl Default for SimSettings {
             openai_poll_after_ms: None,
             expire_after: None,
             content_redirect: false,
+            draw: DrawSettings::default(),
         }
     }
 }
@@ -308,84 +320,12 @@ impl FromStr for GenSeconds {
     }
 }
 
-/// A running simulator. Dropping it stops the server.
-pub struct RunningSim {
-    pub addr: SocketAddr,
-    world: Arc<World>,
-    stop: Option<oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl RunningSim {
-    /// The base URL of both APIs, e.g. `http://127.0.0.1:8790/v1`.
-    pub fn base_url(&self) -> String {
-        format!("http://{}/v1", self.addr)
-    }
-
-    /// The counters, read directly (the same numbers `GET /__stats` answers).
-    pub fn stats(&self) -> Stats {
-        self.world.stats()
-    }
-
-    /// Sets how far the simulator's clock is ahead of this machine's (negative: behind):
-    /// what a client whose clock is changed between runs sees.
-    pub fn set_clock_skew(&self, seconds: f64) {
-        self.world.set_clock_skew(seconds);
-    }
-
-    /// Creates a task as another client of the same account would (billed, listed), and
-    /// returns its id.
-    pub fn create_task(&self, prompt: &str) -> String {
-        let request = world::TaskRequest {
-            prompt: prompt.to_string(),
-            image_url: None,
-            is_pro: false,
-            duration: 10,
-            shape: "horizontal".to_string(),
-            cost_cents: sora_hk::NORMAL_PRICE,
-            model: None,
-        };
-        match self.world.create(request, tokio::time::Instant::now()) {
-            Ok(task) => task.id,
-            Err(refusal) => panic!("the simulator refused a task: {refusal:?}"),
-        }
-    }
-
-    /// Creates a video through the OpenAI side as another client of the same account
-    /// would (checked, billed, listed), and returns its id. `seconds` and `size` as the
-    /// API takes them (`"8"`, `"1280x720"`).
-    pub fn create_video(&self, prompt: &str, model: &str, seconds: &str, size: &str) -> String {
-        let fields =
-            serde_json::json!({"prompt": prompt, "model": model, "seconds": seconds, "size": size});
-        let fields = fields.as_object().cloned().unwrap_or_default();
-        let durations = self.world.settings.openai_durations.as_deref();
-        let asked = openai::parse_create(&fields, durations)
-            .unwrap_or_else(|err| panic!("the simulator refused a video: {}", err.message));
-        match self
-            .world
-            .create(asked.into_task(None), tokio::time::Instant::now())
-        {
-            Ok(task) => task.id,
-            Err(refusal) => panic!("the simulator refused a video: {refusal:?}"),
-        }
-    }
-}
-
-impl Drop for RunningSim {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
 /// Starts the simulator on the current tokio runtime.
 pub async fn start(settings: SimSettings) -> std::io::Result<RunningSim> {
     let listener = faults::KillableListener::bind(settings.port).await?;
     let addr = axum::serve::Listener::local_addr(&listener)?.peer;
+    let domestic = faults::KillableListener::bind(settings.draw.domestic_port.unwrap_or(0)).await?;
+    let domestic_addr = axum::serve::Listener::local_addr(&domestic)?.peer;
     if let Some(path) = &settings.port_file {
         std::fs::write(path, addr.port().to_string())?;
     }
@@ -398,14 +338,21 @@ pub async fn start(settings: SimSettings) -> std::io::Result<RunningSim> {
     let world = Arc::new(World::new(settings).with_other_origin(other_addr));
     let (stop, stopped) = oneshot::channel::<()>();
     let stopping = CancellationToken::new();
-    let app = router(world.clone()).into_make_service_with_connect_info::<faults::Connection>();
-    let server =
-        axum::serve(listener, app).with_graceful_shutdown(stopping.clone().cancelled_owned());
-    tokio::spawn(async move {
-        if let Err(err) = server.await {
-            tracing::error!("the simulator stopped: {err}");
-        }
-    });
+    let app = router(world.clone());
+    hosts::keep(
+        Host::Overseas,
+        listener,
+        world.clone(),
+        app.clone(),
+        stopping.clone(),
+    )?;
+    hosts::keep(
+        Host::Domestic,
+        domestic,
+        world.clone(),
+        app,
+        stopping.clone(),
+    )?;
     if let Some(other_origin) = other_origin {
         let app = openai::other_origin(world.clone());
         let server = axum::serve(other_origin, app)
@@ -422,6 +369,7 @@ pub async fn start(settings: SimSettings) -> std::io::Result<RunningSim> {
     });
     Ok(RunningSim {
         addr,
+        domestic: domestic_addr,
         world,
         stop: Some(stop),
         thread: None,
@@ -445,7 +393,7 @@ pub fn start_on_thread(settings: SimSettings) -> std::io::Result<RunningSim> {
         runtime.block_on(async move {
             match start(settings).await {
                 Ok(sim) => {
-                    let _ = ready.send(Ok((sim.addr, sim.world.clone())));
+                    let _ = ready.send(Ok((sim.addr, sim.domestic, sim.world.clone())));
                     // Runs until the handle is dropped (or its sender with it).
                     let _ = stopped.await;
                     drop(sim);
@@ -454,11 +402,12 @@ pub fn start_on_thread(settings: SimSettings) -> std::io::Result<RunningSim> {
             }
         });
     });
-    let (addr, world) = started
+    let (addr, domestic, world) = started
         .recv()
         .map_err(|_| std::io::Error::other("the simulator thread died while starting"))??;
     Ok(RunningSim {
         addr,
+        domestic,
         world,
         stop: Some(stop),
         thread: Some(thread),
@@ -467,7 +416,13 @@ pub fn start_on_thread(settings: SimSettings) -> std::io::Result<RunningSim> {
 
 fn router(world: Arc<World>) -> Router {
     Router::new()
-        .nest("/v1", sora_hk::routes().merge(openai::routes()))
+        .nest(
+            "/v1",
+            sora_hk::routes()
+                .merge(openai::routes())
+                .merge(draw::routes()),
+        )
+        .merge(draw::client_routes())
         .layer(axum::middleware::from_fn_with_state(
             world.clone(),
             faults::inject,

@@ -15,7 +15,7 @@ use tokio::time::Instant;
 
 use super::faults::{self, Connection};
 use super::hostile;
-use super::world::{Phase, Refusal, Task, TaskRequest, World};
+use super::world::{Dialect, Phase, Refusal, Task, TaskRequest, World};
 use super::{AmbiguousAnswer, EndlessBody};
 
 /// Prices in cents per task, as `GET /pricing` documents them.
@@ -167,6 +167,7 @@ fn parse_create(body: &[u8]) -> Result<TaskRequest, String> {
         return Err(format!("image_url must be an http(s) URL, not {url}"));
     }
     Ok(TaskRequest {
+        dialect: Dialect::SoraHk,
         prompt,
         image_url: image_url.map(str::to_string),
         is_pro,

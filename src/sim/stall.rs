@@ -42,15 +42,18 @@ pub async fn stall(State(world): State<Arc<World>>, request: Request, next: Next
     }
 }
 
-/// `GET /v1/tasks/{id}` (Sora.hk) or `GET /v1/videos/{id}` (OpenAI): a status call, not a
-/// list, a balance or a video's content.
+/// `GET /v1/tasks/{id}` (Sora.hk), `GET /v1/videos/{id}` (OpenAI) or `POST
+/// /v1/draw/result` and `/v1/video/result` (draw): a status call, not a list, a balance or
+/// a video's content.
 fn is_status_call(request: &Request) -> bool {
     let path = request.uri().path();
     let id_under = |prefix: &str| {
         path.strip_prefix(prefix)
             .is_some_and(|rest| !rest.is_empty() && !rest.contains('/'))
     };
-    request.method() == Method::GET && (id_under("/v1/tasks/") || id_under("/v1/videos/"))
+    let draw = request.method() == Method::POST
+        && (path == "/v1/draw/result" || path == "/v1/video/result");
+    draw || request.method() == Method::GET && (id_under("/v1/tasks/") || id_under("/v1/videos/"))
 }
 
 /// `GET /v1/tasks` (Sora.hk) or `GET /v1/videos` (OpenAI): the account's task list.
@@ -59,16 +62,15 @@ fn is_list_call(request: &Request) -> bool {
     request.method() == Method::GET && (path == "/v1/tasks" || path == "/v1/videos")
 }
 
-/// A 429 in the dialect's shape (OpenAI's error, or the Sora.hk envelope) that asks the
-/// client to wait `wait` before asking again.
+/// A 429 in the dialect's shape (OpenAI's error, or the Sora.hk or draw envelope) that
+/// asks the client to wait `wait` before asking again.
 fn come_back_later(wait: Duration, request: &Request) -> Response {
     let message = "too many requests; come back later";
-    let body = match request.uri().path().starts_with("/v1/videos") {
-        true => {
-            serde_json::json!({"error": {"message": message, "type": "requests", "param": null, "code": "rate_limit_exceeded"}})
-        }
-        false => serde_json::json!({"code": 429, "message": message, "data": null}),
-    };
+    let shape = super::faults::Shape::of(request.uri().path());
+    let mut body = shape.error(429, "rate_limit_exceeded", message);
+    if shape == super::faults::Shape::OpenAi {
+        body["error"]["type"] = serde_json::json!("requests");
+    }
     let mut response = (StatusCode::TOO_MANY_REQUESTS, axum::Json(body)).into_response();
     super::faults::set_retry_after(&mut response, wait);
     response

@@ -10,19 +10,30 @@ use serde::Serialize;
 use tokio::time::Instant;
 
 use super::SimSettings;
+use super::draw::{DrawStats, Ledger};
+use super::hosts::Switch;
 
-/// What a client asked for, in the terms both dialects share.
+/// Which API a task was made through: each dialect lists and describes only its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    SoraHk,
+    OpenAi,
+    Draw,
+}
+
+/// What a client asked for, in the terms every dialect shares.
 #[derive(Debug, Clone)]
 pub struct TaskRequest {
+    pub dialect: Dialect,
     pub prompt: String,
     pub image_url: Option<String>,
     pub is_pro: bool,
     pub duration: u32,
-    /// `horizontal`/`vertical` (Sora.hk) or a pixel size like `1280x720` (OpenAI).
+    /// `horizontal`/`vertical` (Sora.hk), a pixel size like `1280x720` (OpenAI) or an
+    /// aspect ratio like `16:9` (draw).
     pub shape: String,
     pub cost_cents: i64,
-    /// The OpenAI model asked for (`sora-2`, a dated snapshot…); `None` for a Sora.hk
-    /// task. Each dialect lists only its own tasks.
+    /// The model asked for (`sora-2`, a dated snapshot…); `None` for a Sora.hk task.
     pub model: Option<String>,
 }
 
@@ -134,6 +145,8 @@ pub struct Stats {
     /// that carried a key (an `Authorization` or `api-key` header) there.
     pub redirected_requests: u64,
     pub redirected_with_key: u64,
+    /// The draw side's own counters.
+    pub draw: DrawStats,
 }
 
 /// An `input_reference` as the simulator received it.
@@ -150,6 +163,10 @@ pub struct ReferenceSeen {
 
 pub struct World {
     pub settings: SimSettings,
+    /// The draw side's credits and pids.
+    pub draw: Ledger,
+    /// Which of the two hosts is down.
+    pub hosts: Switch,
     /// `--content-redirect`: the second listener downloads are sent to.
     pub other_origin: Option<std::net::SocketAddr>,
     /// How far the simulator's clock is ahead of the machine's, in milliseconds.
@@ -185,6 +202,8 @@ impl World {
             .map_or_else(fastrand::Rng::new, fastrand::Rng::with_seed);
         World {
             other_origin: None,
+            draw: Ledger::default(),
+            hosts: Switch::new(&settings.draw),
             clock_skew_ms: AtomicI64::new((settings.clock_skew * 1000.0) as i64),
             settings,
             inner: Mutex::new(Inner {
@@ -257,7 +276,9 @@ impl World {
     }
 
     pub fn stats(&self) -> Stats {
-        self.lock().stats.clone()
+        let mut stats = self.lock().stats.clone();
+        stats.draw.credits_refunded = self.draw.refunded(Instant::now());
+        stats
     }
 
     /// Whether a request carries the accepted key as `Authorization: Bearer`; a refusal
@@ -391,6 +412,14 @@ impl World {
         }
     }
 
+    /// Makes a task fail (at 40% of its time, as others do) with `message`; the task.
+    pub fn set_failure(&self, id: &str, message: String) -> Option<Task> {
+        let mut inner = self.lock();
+        let task = inner.tasks.get_mut(id)?;
+        task.failure = Some(message);
+        Some(task.clone())
+    }
+
     pub fn task(&self, id: &str) -> Option<Task> {
         self.lock().tasks.get(id).cloned()
     }
@@ -412,7 +441,7 @@ impl World {
 
     /// The Sora.hk tasks, newest first: one page of them and the total.
     pub fn page(&self, page: usize, page_size: usize) -> (Vec<Task>, usize) {
-        let listed = self.listed(false);
+        let listed = self.listed(Dialect::SoraHk);
         let total = listed.len();
         let tasks = listed
             .into_iter()
@@ -422,9 +451,9 @@ impl World {
         (tasks, total)
     }
 
-    /// One dialect's tasks (OpenAI's or Sora.hk's), newest first. Tasks younger than
+    /// One dialect's tasks, newest first. Tasks younger than
     /// `--list-lag` are not listed yet.
-    pub fn listed(&self, openai: bool) -> Vec<Task> {
+    pub fn listed(&self, dialect: Dialect) -> Vec<Task> {
         let inner = self.lock();
         let lag = self.settings.list_lag.unwrap_or_default();
         let now = Instant::now();
@@ -433,7 +462,7 @@ impl World {
             .iter()
             .rev()
             .filter_map(|id| inner.tasks.get(id))
-            .filter(|task| task.request.model.is_some() == openai)
+            .filter(|task| task.request.dialect == dialect)
             .filter(|task| now.saturating_duration_since(task.created) >= lag)
             .cloned()
             .collect()

@@ -16,7 +16,7 @@ use tokio::time::Instant;
 use super::object::expired;
 use super::{ApiError, refuse_key, unknown_video};
 use crate::sim::video;
-use crate::sim::world::{Phase, World};
+use crate::sim::world::{Dialect, Phase, World};
 
 pub async fn content(
     State(world): State<Arc<World>>,
@@ -27,7 +27,10 @@ pub async fn content(
         return refusal;
     }
     let now = Instant::now();
-    let Some(task) = world.task(&id).filter(|task| task.request.model.is_some()) else {
+    let Some(task) = world
+        .task(&id)
+        .filter(|task| task.request.dialect == Dialect::OpenAi)
+    else {
         return unknown_video(&id).answer(&world, &headers);
     };
     if task.phase(now) != Phase::Completed {

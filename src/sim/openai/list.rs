@@ -17,7 +17,7 @@ use tokio::time::Instant;
 
 use super::object::describe;
 use super::{ApiError, refuse_key};
-use crate::sim::world::World;
+use crate::sim::world::{Dialect, World};
 
 const DEFAULT_LIMIT: usize = 20;
 const MOST_LIMIT: usize = 100;
@@ -50,7 +50,7 @@ fn page(
     headers: &HeaderMap,
 ) -> Result<Value, ApiError> {
     let Query(query) = query.map_err(|err| ApiError::bad_request(err.body_text()))?;
-    let mut videos = world.listed(true);
+    let mut videos = world.listed(Dialect::OpenAi);
     match query.order.as_deref() {
         None | Some("desc") => {}
         Some("asc") => videos.reverse(),

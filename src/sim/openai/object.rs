@@ -16,7 +16,7 @@ use super::{refuse_key, unknown_video};
 use crate::sim::EndlessBody;
 use crate::sim::faults;
 use crate::sim::hostile;
-use crate::sim::world::{CONTENT_POLICY_MESSAGE, Phase, Task, World};
+use crate::sim::world::{CONTENT_POLICY_MESSAGE, Dialect, Phase, Task, World};
 
 /// What `expires_at` says when `--expire-after` is not set (the content never expires).
 const NOMINAL_LIFETIME: Duration = Duration::from_secs(3600);
@@ -106,7 +106,7 @@ pub async fn status(
     let now = Instant::now();
     let Some(task) = world
         .poll(&id, now)
-        .filter(|task| task.request.model.is_some())
+        .filter(|task| task.request.dialect == Dialect::OpenAi)
     else {
         return unknown_video(&id).answer(&world, &headers);
     };

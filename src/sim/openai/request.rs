@@ -6,7 +6,7 @@
 use serde_json::{Map, Value};
 
 use super::ApiError;
-use crate::sim::world::{ReferenceSeen, TaskRequest};
+use crate::sim::world::{Dialect, ReferenceSeen, TaskRequest};
 
 /// Cents per second of video: `sora-2`, `sora-2-pro` at 720p, and pro at its larger sizes.
 pub const NORMAL_CENTS_PER_SECOND: i64 = 10;
@@ -41,6 +41,7 @@ impl Asked {
     /// The task to make, with how its reference image came (if it had one).
     pub fn into_task(self, reference: Option<&ReferenceSeen>) -> TaskRequest {
         TaskRequest {
+            dialect: Dialect::OpenAi,
             cost_cents: self.cost_cents(),
             image_url: reference.map(|seen| seen.how.clone()),
             is_pro: self.is_pro,
