@@ -37,8 +37,9 @@ impl ImageArgs {
     /// `rules`, the provider's, as these flags change them.
     pub fn applied_to(&self, mut rules: ImageRules) -> ImageRules {
         rules.fit |= self.fit_images;
-        if self.image_host_cmd.is_some() {
+        if self.image_host_cmd.is_some() && rules.file_refused.is_some() {
             rules.file_refused = None;
+            rules.hosted = true;
         }
         rules
     }

@@ -29,6 +29,8 @@ const QUOTED_CHARS: usize = 300;
 /// The command as the user gave it, split.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HostCommand {
+    /// As given, for messages.
+    text: String,
     program: String,
     args: Vec<String>,
 }
@@ -72,6 +74,7 @@ impl HostCommand {
         }
         let program = words.remove(0);
         Ok(HostCommand {
+            text: text.trim().to_string(),
             program,
             args: words,
         })
@@ -82,9 +85,14 @@ impl HostCommand {
         &self.args
     }
 
-    /// The program, as messages name the command.
+    #[cfg(test)]
     pub fn program(&self) -> &str {
         &self.program
+    }
+
+    /// The command as the user gave it.
+    pub fn text(&self) -> &str {
+        &self.text
     }
 
     /// Runs it on `image` and returns the link it printed; the variables in `hidden` are

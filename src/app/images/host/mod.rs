@@ -28,15 +28,15 @@ use command::{Failure, HOST_TIMEOUT, HostCommand};
 /// Why the images could not be given links; nothing has been submitted.
 #[derive(Debug, thiserror::Error)]
 pub enum HostError {
-    #[error("--image-host-cmd: {0}")]
-    BadCommand(String),
+    #[error("--image-host-cmd \"{command}\": {reason}")]
+    BadCommand { command: String, reason: String },
     #[error(
-        "{image}: the image host command \"{program}\" (--image-host-cmd) {failure}; nothing \
-         was submitted"
+        "{image}: the image host command (--image-host-cmd \"{command}\") {failure}; \
+         nothing was submitted"
     )]
     Upload {
         image: String,
-        program: String,
+        command: String,
         failure: Failure,
     },
     #[error("{image}: {reason}; nothing was submitted")]
@@ -70,7 +70,10 @@ pub(super) async fn prepare(
     if images.is_empty() {
         return Ok(());
     }
-    let command = HostCommand::parse(text).map_err(HostError::BadCommand)?;
+    let command = HostCommand::parse(text).map_err(|reason| HostError::BadCommand {
+        command: crate::ui::escaped(text, 200),
+        reason,
+    })?;
     let links = host_all(&command, &images, state_dir).await?;
     set_links(jobs, &links);
     Ok(())
@@ -142,7 +145,7 @@ async fn upload(
         .await
         .map_err(|failure| HostError::Upload {
             image: shown(image),
-            program: crate::ui::escaped(command.program(), 100),
+            command: crate::ui::escaped(command.text(), 200),
             failure,
         })
 }
@@ -184,5 +187,6 @@ fn set_links(jobs: &mut [JobSpec], links: &HashMap<String, String>) {
 
 /// The image as messages name it: its path (relative ones from where the run started).
 fn shown(image: &LocalImage) -> String {
-    format!("\"{}\"", crate::ui::printable(image.path.display()))
+    let path = crate::plan::tidy(&image.path);
+    format!("\"{}\"", crate::ui::printable(path.display()))
 }
