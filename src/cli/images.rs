@@ -20,9 +20,11 @@ pub struct ImageArgs {
     )]
     pub fit_images: bool,
 
-    /// A command that uploads a reference image on disk and prints its public link, for
-    /// providers that fetch links (sora-hk); run once per distinct image (by SHA-256), the
-    /// file's path as its last argument, e.g. "rclone-upload --public"
+    /// A command that uploads a reference image on disk and prints its public link as its
+    /// last line of output, for providers that fetch links (sora-hk); split into words as a
+    /// shell would but run without a shell or the API keys, once per distinct image (by
+    /// SHA-256, links kept in the state folder), the file's absolute path appended as its
+    /// last argument, at most 5 minutes each, e.g. "rclone-upload --public"
     #[arg(
         long,
         env = "SORA_IMAGE_HOST_CMD",
