@@ -20,9 +20,11 @@ pub struct ImageArgs {
     )]
     pub fit_images: bool,
 
-    /// A command that uploads a reference image on disk and prints its public link, for
-    /// providers that fetch links (sora-hk); run once per distinct image (by SHA-256), the
-    /// file's path as its last argument, e.g. "rclone-upload --public"
+    /// A command that uploads a reference image on disk and prints its public link as its
+    /// last line of output, for providers that fetch links (sora-hk); split into words as a
+    /// shell would but run without a shell or the API keys, once per distinct image (by
+    /// SHA-256, links kept in the state folder), the file's absolute path appended as its
+    /// last argument, at most 5 minutes each, e.g. "rclone-upload --public"
     #[arg(
         long,
         env = "SORA_IMAGE_HOST_CMD",
@@ -37,8 +39,9 @@ impl ImageArgs {
     /// `rules`, the provider's, as these flags change them.
     pub fn applied_to(&self, mut rules: ImageRules) -> ImageRules {
         rules.fit |= self.fit_images;
-        if self.image_host_cmd.is_some() {
+        if self.image_host_cmd.is_some() && rules.file_refused.is_some() {
             rules.file_refused = None;
+            rules.hosted = true;
         }
         rules
     }

@@ -103,6 +103,7 @@ impl Capabilities {
             },
             must_match_frame: self.image_must_match_frame,
             fit: false,
+            hosted: false,
         }
     }
 }

@@ -24,6 +24,9 @@ pub struct ImageLine {
     /// The video sizes (`WIDTHxHEIGHT`) a letterboxed copy is made for; empty: the file
     /// is sent as it is.
     pub letterboxed_to: Vec<String>,
+    /// Uploaded by `--image-host-cmd` before the first create (unless an earlier run
+    /// did), and its link sent.
+    pub hosted: bool,
 }
 
 /// Every image file of the plan's jobs, by path, under `rules`.
@@ -47,6 +50,7 @@ pub fn image_lines(plan: &Plan, rules: ImageRules) -> Vec<ImageLine> {
             bytes: image.bytes,
             sha256: image.sha256.clone(),
             letterboxed_to: Vec::new(),
+            hosted: rules.hosted,
         });
         let frame = job.segment.frame_size();
         if rules.fit
@@ -83,6 +87,18 @@ pub fn images_text(lines: &[ImageLine]) -> String {
             line.width,
             line.height,
             indicatif::HumanBytes(line.bytes)
+        ));
+    }
+    let hosted: std::collections::BTreeSet<&str> = lines
+        .iter()
+        .filter(|line| line.hosted)
+        .map(|line| line.sha256.as_str())
+        .collect();
+    if !hosted.is_empty() {
+        out.push_str(&format!(
+            "  {} to upload with --image-host-cmd before the first create (once each; a \
+             link an earlier run got is used again)\n",
+            crate::ui::counted(hosted.len() as u64, "image")
         ));
     }
     out

@@ -105,6 +105,9 @@ pub struct Stats {
     /// Tasks created and billed, in total and per prompt.
     pub creates: u64,
     pub creates_by_prompt: BTreeMap<String, u64>,
+    /// Tasks created with a reference image link, per link: what proves which link a
+    /// client sent.
+    pub creates_by_image_url: BTreeMap<String, u64>,
     pub billed_cents: i64,
     /// Creates refused: 429 at capacity, 1012 out of balance, 1001 bad parameter, 401.
     pub rate_limited: u64,
@@ -365,6 +368,9 @@ impl World {
             .creates_by_prompt
             .entry(task.request.prompt.clone())
             .or_default() += 1;
+        if let Some(link) = &task.request.image_url {
+            *stats.creates_by_image_url.entry(link.clone()).or_default() += 1;
+        }
         stats.max_active = stats.max_active.max(active.len() as u64 + 1);
         stats.generation_seconds += task.generation.as_secs_f64();
         if let Some(last) = inner.last_create {

@@ -30,6 +30,9 @@ pub struct ImageRules {
     pub must_match_frame: bool,
     /// `--fit-images`: an image of another size is letterboxed to the frame instead.
     pub fit: bool,
+    /// `--image-host-cmd` where files are refused: each file is uploaded by the command
+    /// and its link sent instead.
+    pub hosted: bool,
 }
 
 /// The image formats providers take.

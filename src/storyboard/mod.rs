@@ -30,6 +30,7 @@ pub use images::{ImageFormat, ImageRules, LocalImage, MAX_IMAGE_BYTES};
 pub use read::MAX_FILE_BYTES;
 pub use schema::schema_json;
 pub use text::DEFAULT_MAX_PROMPT_CHARS;
+pub use values::check_web_link;
 
 /// Frame orientation, as the Sora.hk API names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]

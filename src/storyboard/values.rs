@@ -133,11 +133,24 @@ fn link(value: &Value) -> Result<Option<Checked>, String> {
     if !images::is_link(text) {
         return image_path(text).map(|()| Some(Checked::Text(text.to_string())));
     }
+    check_web_link(text).map(|()| Some(Checked::Text(text.to_string())))
+}
+
+/// Whether `text` is a link a provider can fetch as written: `http://` or `https://`
+/// with a host, without the characters [`text::link_problem`] names. `Err` says why
+/// not, quoting it.
+pub fn check_web_link(text: &str) -> Result<(), String> {
+    if !images::is_link(text) {
+        return Err(format!(
+            "{} is not an http:// or https:// link",
+            quote(text)
+        ));
+    }
     if let Some(problem) = text::link_problem(text) {
         return Err(format!("{} {problem}", quote(text)));
     }
     match url::Url::parse(text) {
-        Ok(url) if url.host().is_some() => Ok(Some(Checked::Text(text.to_string()))),
+        Ok(url) if url.host().is_some() => Ok(()),
         _ => Err(format!(
             "{} is not a web address; use an http:// or https:// link to the image",
             quote(text)
