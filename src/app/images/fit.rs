@@ -63,10 +63,7 @@ pub(super) fn prepare(
     // By the segment a job had, kept alive so its address is not reused: the jobs of one
     // segment (its versions) keep sharing one.
     let mut rebuilt: HashMap<*const Segment, (Arc<Segment>, Arc<Segment>)> = HashMap::new();
-    for job in jobs
-        .iter_mut()
-        .filter(|job| job.state != JobState::Done && !job.extra)
-    {
+    for job in jobs.iter_mut().filter(|job| may_create(job)) {
         if let Some((_, fitted)) = rebuilt.get(&Arc::as_ptr(&job.segment)) {
             job.segment = fitted.clone();
             continue;
@@ -92,6 +89,13 @@ pub(super) fn prepare(
         rebuilt.insert(Arc::as_ptr(&original), (original, fitted));
     }
     Ok(())
+}
+
+/// Whether this run may send a create for the job: not when its video is done, when it
+/// failed before (sent again only with `--retry-failed`, which plans it anew), or when it
+/// is an extra take. A job in flight may be: a create whose answer was lost is sent again.
+fn may_create(job: &JobSpec) -> bool {
+    !job.extra && !matches!(job.state, JobState::Done | JobState::FailedBefore)
 }
 
 /// The segment's image on disk and the video's frame, when their pixel sizes differ.

@@ -151,14 +151,16 @@ fn upload_name(image: &LocalImage, sent: ImageFormat) -> String {
         ImageFormat::Webp => "webp",
     };
     let name = match image.fitted {
-        None => image.path.file_name(),
-        Some(_) => image.path.file_stem(),
+        None => image
+            .path
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned()),
+        Some(_) => image
+            .path
+            .file_stem()
+            .map(|stem| format!("{}.{extension}", stem.to_string_lossy())),
     };
-    match (name.map(|name| name.to_string_lossy()), &image.fitted) {
-        (None, _) => format!("reference.{extension}"),
-        (Some(name), None) => name.into_owned(),
-        (Some(stem), Some(_)) => format!("{stem}.{extension}"),
-    }
+    name.unwrap_or_else(|| format!("reference.{extension}"))
 }
 
 #[cfg(test)]

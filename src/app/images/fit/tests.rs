@@ -61,18 +61,21 @@ fn job(segment: &Arc<Segment>, version: u32, state: JobState) -> JobSpec {
     }
 }
 
-/// A 1024x1024 image's segment, its versions 1 and 2 to submit, 3 done, 4 an extra take.
+/// An image's segment: versions 1, 2 and 3 may be submitted (new, changed, in flight),
+/// 4 is done, 5 failed before, 6 is an extra take.
 fn jobs_of(image: LocalImage) -> Vec<JobSpec> {
     let segment = Arc::new(Segment {
         image_file: Some(image),
         ..Segment::example("a kite")
     });
-    let mut extra = job(&segment, 4, JobState::New);
+    let mut extra = job(&segment, 6, JobState::New);
     extra.extra = true;
     vec![
         job(&segment, 1, JobState::New),
         job(&segment, 2, JobState::Changed),
-        job(&segment, 3, JobState::Done),
+        job(&segment, 3, JobState::InFlight),
+        job(&segment, 4, JobState::Done),
+        job(&segment, 5, JobState::FailedBefore),
         extra,
     ]
 }
@@ -117,10 +120,13 @@ fn fit_jobs_to_submit_share_one_letterboxed_copy_keeping_the_originals_fingerpri
     assert_eq!(record.trim(), copy.sha256);
     let decoded = image::load_from_memory_with_format(&bytes, Encoded::Png).unwrap();
     assert_eq!((decoded.width(), decoded.height()), (1280, 720));
-    // The versions still share one segment; the done job and the extra take are untouched.
+    // The versions still share one segment; the jobs this run sends no create for keep
+    // theirs.
     assert!(Arc::ptr_eq(&jobs[0].segment, &jobs[1].segment));
-    assert_eq!(fitted(&jobs[2]), None);
-    assert_eq!(fitted(&jobs[3]), None);
+    assert!(Arc::ptr_eq(&jobs[0].segment, &jobs[2].segment));
+    for untouched in &jobs[3..] {
+        assert_eq!(fitted(untouched), None, "{:?}", untouched.key);
+    }
     // What the job is stays the original image: same fingerprint, same hash.
     for (job, before) in jobs.iter().zip(&fingerprints) {
         assert_eq!(&job.fingerprint, before);
