@@ -76,6 +76,17 @@ pub struct LocalImage {
     pub bytes: u64,
     /// Lower-case hex SHA-256 of the file's bytes.
     pub sha256: String,
+    /// `--fit-images`: the letterboxed copy sent instead of the file; the job's
+    /// fingerprint still holds the file's own hash.
+    pub fitted: Option<FittedCopy>,
+}
+
+/// A PNG copy of a [`LocalImage`] letterboxed to a video's frame, in the state folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FittedCopy {
+    pub path: PathBuf,
+    /// Lower-case hex SHA-256 of the copy's bytes, as it was made or checked.
+    pub sha256: String,
 }
 
 impl LocalImage {
@@ -87,14 +98,39 @@ impl LocalImage {
     /// The file's bytes as they were checked; a file changed (or gone) since is an
     /// error, so what is sent is always what the fingerprint says.
     pub fn read_unchanged(&self) -> Result<Vec<u8>, String> {
-        let file = read::open_without_waiting(&self.path)
-            .map_err(|err| format!("cannot read it any more: {err}"))?;
-        let bytes = read::read_at_most(file, 0, MAX_IMAGE_BYTES)?;
-        if hex(&Sha256::digest(&bytes)) != self.sha256 {
+        let (bytes, sha256) =
+            read_hashed(&self.path).map_err(|err| format!("cannot read it any more: {err}"))?;
+        if sha256 != self.sha256 {
             return Err("it changed since the run started; run again to use the new image".into());
         }
         Ok(bytes)
     }
+
+    /// What a create sends, and its format: the letterboxed copy when there is one, else
+    /// the file; either checked unchanged, as [`LocalImage::read_unchanged`] does.
+    pub fn read_to_send(&self) -> Result<(Vec<u8>, ImageFormat), String> {
+        let Some(copy) = &self.fitted else {
+            return Ok((self.read_unchanged()?, self.format));
+        };
+        let copy_shown = crate::ui::printable(copy.path.display());
+        let (bytes, sha256) = read_hashed(&copy.path)
+            .map_err(|err| format!("cannot read its letterboxed copy {copy_shown}: {err}"))?;
+        if sha256 != copy.sha256 {
+            return Err(format!(
+                "its letterboxed copy {copy_shown} changed since it was made; run again to \
+                 make it anew"
+            ));
+        }
+        Ok((bytes, ImageFormat::Png))
+    }
+}
+
+/// A file's bytes (at most [`MAX_IMAGE_BYTES`]) and their lower-case hex SHA-256.
+pub fn read_hashed(path: &Path) -> Result<(Vec<u8>, String), String> {
+    let file = read::open_without_waiting(path).map_err(|err| err.to_string())?;
+    let bytes = read::read_at_most(file, 0, MAX_IMAGE_BYTES)?;
+    let sha256 = hex(&Sha256::digest(&bytes));
+    Ok((bytes, sha256))
 }
 
 /// Whether an `image_url` value is a web link rather than a path on disk; characters a
@@ -206,6 +242,7 @@ fn inspect(written: &str, dir: &Path, shown_dir: &Path) -> Result<LocalImage, St
         height: u32::try_from(size.height).unwrap_or(u32::MAX),
         bytes,
         sha256,
+        fitted: None,
     })
 }
 

@@ -26,7 +26,9 @@ use sha2::{Digest, Sha256};
 
 pub use continuity::{Character, MAX_CHARACTERS, RemixOf};
 pub use durations::Durations;
-pub use images::{ImageFormat, ImageRules, LocalImage, MAX_IMAGE_BYTES};
+pub use images::{
+    FittedCopy, ImageFormat, ImageRules, LocalImage, MAX_IMAGE_BYTES, read_hashed as read_image,
+};
 pub use read::MAX_FILE_BYTES;
 pub use schema::schema_json;
 pub use text::DEFAULT_MAX_PROMPT_CHARS;

@@ -1,17 +1,188 @@
-//! `--fit-images`: (to be written) letterboxed copies in the state folder.
+//! `--fit-images`: a reference image on disk whose pixel size is not its video's (which
+//! OpenAI refuses) is sent as a letterboxed PNG copy kept in the state folder,
+//! `images/<SHA-256 of the image>-<WxH>.png`; the user's file is only read.
+//!
+//! Beside each copy, `<copy>.sha256` records the copy's own hash, written after the copy
+//! (both atomically). A rerun reuses a copy only when its bytes still hash to that record:
+//! no decoding or encoding again, and a copy damaged or edited since, or one whose record
+//! a crash left unwritten, is made anew rather than sent. The hash also goes with the job
+//! ([`FittedCopy`]), so a copy changed after this check is refused at the create. The
+//! job's fingerprint stays the original's hash: the copy is how it is sent, not what.
 
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use sha2::{Digest, Sha256};
+use tracing::{debug, info};
+
+use super::letterbox::{self, LetterboxError};
 use crate::cli::RunArgs;
 use crate::engine::JobSpec;
+use crate::plan::JobState;
+use crate::storyboard::{FittedCopy, LocalImage, Segment, hex};
 
+/// The copies' folder, in the state folder.
+pub const FOLDER: &str = "images";
+
+/// Why an image could not be made ready; nothing has been submitted.
 #[derive(Debug, thiserror::Error)]
-pub enum FitError {}
+pub enum FitError {
+    #[error("the reference image {image} was not letterboxed: {why}")]
+    Unreadable { image: String, why: String },
+    #[error("the reference image {image} cannot be letterboxed to {frame}: {source}; {fix}")]
+    Letterbox {
+        image: String,
+        frame: String,
+        source: LetterboxError,
+        fix: String,
+    },
+    #[error(
+        "the letterboxed copy of the reference image {image} cannot be written: {source}; \
+         free some space or make the state folder writable, then run again"
+    )]
+    Write {
+        image: String,
+        source: std::io::Error,
+    },
+}
 
+/// Points each job still to be submitted whose image must be fitted at its copy, making
+/// the copies that are missing; one copy per image and frame size.
 pub(super) fn prepare(
-    _jobs: &mut [JobSpec],
-    _state_dir: &Path,
-    _args: &RunArgs,
+    jobs: &mut [JobSpec],
+    state_dir: &Path,
+    args: &RunArgs,
 ) -> Result<(), FitError> {
+    let rules = args.segment_settings().images;
+    if !(rules.fit && rules.must_match_frame) {
+        return Ok(());
+    }
+    let folder = state_dir.join(FOLDER);
+    let mut copies: HashMap<(String, String), FittedCopy> = HashMap::new();
+    // By the segment a job had, kept alive so its address is not reused: the jobs of one
+    // segment (its versions) keep sharing one.
+    let mut rebuilt: HashMap<*const Segment, (Arc<Segment>, Arc<Segment>)> = HashMap::new();
+    for job in jobs.iter_mut().filter(|job| may_create(job)) {
+        if let Some((_, fitted)) = rebuilt.get(&Arc::as_ptr(&job.segment)) {
+            job.segment = fitted.clone();
+            continue;
+        }
+        let Some((image, frame)) = needs_fitting(&job.segment) else {
+            continue;
+        };
+        let key = (image.sha256.clone(), job.segment.frame_size().to_string());
+        let copy = match copies.get(&key) {
+            Some(copy) => copy.clone(),
+            None => {
+                let copy = copy_for(image, frame, &folder)?;
+                copies.insert(key, copy.clone());
+                copy
+            }
+        };
+        let mut segment = Segment::clone(&job.segment);
+        if let Some(image) = &mut segment.image_file {
+            image.fitted = Some(copy);
+        }
+        let fitted = Arc::new(segment);
+        let original = std::mem::replace(&mut job.segment, fitted.clone());
+        rebuilt.insert(Arc::as_ptr(&original), (original, fitted));
+    }
     Ok(())
 }
+
+/// Whether this run may send a create for the job: not when its video is done, when it
+/// failed before (sent again only with `--retry-failed`, which plans it anew), or when it
+/// is an extra take. A job in flight may be: a create whose answer was lost is sent again.
+fn may_create(job: &JobSpec) -> bool {
+    !job.extra && !matches!(job.state, JobState::Done | JobState::FailedBefore)
+}
+
+/// The segment's image on disk and the video's frame, when their pixel sizes differ.
+fn needs_fitting(segment: &Segment) -> Option<(&LocalImage, (u32, u32))> {
+    let image = segment.image_file.as_ref()?;
+    let frame = pixels_of(segment.frame_size())?;
+    (frame != (image.width, image.height)).then_some((image, frame))
+}
+
+/// The copy of `image` at `frame` in `folder`: the one there if it checks, else made now.
+fn copy_for(
+    image: &LocalImage,
+    (width, height): (u32, u32),
+    folder: &Path,
+) -> Result<FittedCopy, FitError> {
+    let frame = format!("{width}x{height}");
+    let path = folder.join(format!("{}-{frame}.png", image.sha256));
+    let shown = shown(image);
+    if let Some(sha256) = checked_copy(&path) {
+        debug!(
+            "reusing the letterboxed copy of {shown}: {}",
+            path.display()
+        );
+        return Ok(FittedCopy { path, sha256 });
+    }
+    let bytes = image.read_unchanged().map_err(|why| FitError::Unreadable {
+        image: shown.clone(),
+        why,
+    })?;
+    let png = letterbox::letterbox(&bytes, (width, height)).map_err(|source| {
+        let fix = match source {
+            LetterboxError::TooLarge { .. } => format!("resize it to {frame} yourself"),
+            _ => format!("save it again as PNG, JPEG or WebP, or resize it to {frame} yourself"),
+        };
+        FitError::Letterbox {
+            image: shown.clone(),
+            frame: frame.clone(),
+            source,
+            fix,
+        }
+    })?;
+    let sha256 = hex(&Sha256::digest(&png));
+    let write = |source| FitError::Write {
+        image: shown.clone(),
+        source,
+    };
+    std::fs::create_dir_all(folder).map_err(write)?;
+    crate::download::write_atomically(&path, &png).map_err(write)?;
+    crate::download::write_atomically(&record_of(&path), format!("{sha256}\n").as_bytes())
+        .map_err(write)?;
+    info!(
+        "letterboxed the reference image {shown} ({}) to {frame}: {}",
+        image.pixels(),
+        path.display()
+    );
+    Ok(FittedCopy { path, sha256 })
+}
+
+/// The hash of the copy at `path` when its bytes match the hash recorded beside it.
+fn checked_copy(path: &Path) -> Option<String> {
+    let (record, _) = crate::storyboard::read_image(&record_of(path)).ok()?;
+    let recorded = String::from_utf8(record).ok()?;
+    let (_, sha256) = crate::storyboard::read_image(path).ok()?;
+    (sha256 == recorded.trim()).then_some(sha256)
+}
+
+/// Where a copy's hash is recorded: `<copy>.sha256`.
+fn record_of(copy: &Path) -> PathBuf {
+    let mut name = copy.as_os_str().to_os_string();
+    name.push(".sha256");
+    PathBuf::from(name)
+}
+
+/// `"1280x720"` as numbers (a frame size was checked when the storyboard was read).
+fn pixels_of(frame: &str) -> Option<(u32, u32)> {
+    let (width, height) = frame.split_once('x')?;
+    Some((width.parse().ok()?, height.parse().ok()?))
+}
+
+/// The image as messages name it: the path the storyboard writes, and where it is.
+fn shown(image: &LocalImage) -> String {
+    format!(
+        "\"{}\" ({})",
+        crate::ui::escaped(&image.written, 100),
+        crate::ui::printable(image.path.display())
+    )
+}
+
+#[cfg(test)]
+mod tests;

@@ -5,6 +5,7 @@
 
 mod fit;
 mod host;
+mod letterbox;
 
 use std::path::Path;
 

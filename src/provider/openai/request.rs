@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use super::RequestFormat;
 use crate::provider::ProviderError;
-use crate::storyboard::{LocalImage, Segment};
+use crate::storyboard::{ImageFormat, LocalImage, Segment};
 
 /// The model a segment asks for: its `model` field, else `sora-2-pro` or `sora-2` by
 /// its mode.
@@ -95,9 +95,9 @@ impl Create {
             None => return Ok(body),
             Some(Reference::Link(link)) => link.clone(),
             Some(Reference::File(image)) => {
-                let bytes = bytes_of(image).await?;
+                let (bytes, format) = bytes_of(image).await?;
                 let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
-                format!("data:{};base64,{encoded}", image.format.mime())
+                format!("data:{};base64,{encoded}", format.mime())
             }
         };
         body["input_reference"] = json!({ "image_url": image_url });
@@ -115,19 +115,21 @@ impl Create {
         let Some(Reference::File(image)) = &self.reference else {
             return Ok(form);
         };
-        let part = Part::bytes(bytes_of(image).await?)
-            .file_name(upload_name(image))
-            .mime_str(image.format.mime())
+        let (bytes, format) = bytes_of(image).await?;
+        let part = Part::bytes(bytes)
+            .file_name(upload_name(image, format))
+            .mime_str(format.mime())
             .expect("a known media type parses");
         Ok(form.part("input_reference", part))
     }
 }
 
-/// The image's bytes as checked, read off the runtime's threads; a change since is a
-/// refusal naming the file (nothing was sent).
-async fn bytes_of(image: &LocalImage) -> Result<Vec<u8>, ProviderError> {
+/// What is sent for the image (its letterboxed copy under `--fit-images`) and its format,
+/// as checked, read off the runtime's threads; a change since is a refusal naming the
+/// file (nothing was sent).
+async fn bytes_of(image: &LocalImage) -> Result<(Vec<u8>, ImageFormat), ProviderError> {
     let owned = image.clone();
-    let read = tokio::task::spawn_blocking(move || owned.read_unchanged())
+    let read = tokio::task::spawn_blocking(move || owned.read_to_send())
         .await
         .unwrap_or_else(|err| Err(format!("reading it failed: {err}")));
     read.map_err(|why| ProviderError::Rejected {
@@ -140,18 +142,25 @@ async fn bytes_of(image: &LocalImage) -> Result<Vec<u8>, ProviderError> {
 }
 
 /// The name the file part declares: the file's own name, which the API sees, never the
-/// folders above it (they may say more about the user than the video needs).
-fn upload_name(image: &LocalImage) -> String {
-    let name = image.path.file_name().map(|name| name.to_string_lossy());
-    let extension = match image.format {
-        crate::storyboard::ImageFormat::Png => "png",
-        crate::storyboard::ImageFormat::Jpeg => "jpg",
-        crate::storyboard::ImageFormat::Webp => "webp",
+/// folders above it (they may say more about the user than the video needs); a
+/// letterboxed copy keeps the file's stem with `.png`.
+fn upload_name(image: &LocalImage, sent: ImageFormat) -> String {
+    let extension = match sent {
+        ImageFormat::Png => "png",
+        ImageFormat::Jpeg => "jpg",
+        ImageFormat::Webp => "webp",
     };
-    name.map_or_else(
-        || format!("reference.{extension}"),
-        |name| name.into_owned(),
-    )
+    let name = match image.fitted {
+        None => image
+            .path
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned()),
+        Some(_) => image
+            .path
+            .file_stem()
+            .map(|stem| format!("{}.{extension}", stem.to_string_lossy())),
+    };
+    name.unwrap_or_else(|| format!("reference.{extension}"))
 }
 
 #[cfg(test)]
@@ -233,11 +242,12 @@ mod tests {
         let image = LocalImage {
             written: "first.jpg".to_string(),
             path,
-            format: crate::storyboard::ImageFormat::Jpeg,
+            format: ImageFormat::Jpeg,
             width: 1280,
             height: 720,
             bytes: 10,
             sha256: crate::storyboard::hex(&<sha2::Sha256 as sha2::Digest>::digest(b"jpeg bytes")),
+            fitted: None,
         };
         let with_file = Segment {
             image_file: Some(image.clone()),
@@ -255,6 +265,46 @@ mod tests {
         assert!(
             matches!(&refused, ProviderError::Rejected { message, .. }
                 if message.starts_with("the reference image \"first.jpg\" was not sent: it changed")),
+            "{refused:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_letterboxed_copy_is_sent_as_png_instead_of_the_file_and_checked_unchanged() {
+        let dir = tempfile::tempdir().unwrap();
+        let digest =
+            |bytes: &[u8]| crate::storyboard::hex(&<sha2::Sha256 as sha2::Digest>::digest(bytes));
+        let (original, copy) = (dir.path().join("first.jpg"), dir.path().join("copy.png"));
+        std::fs::write(&original, b"jpeg bytes").unwrap();
+        std::fs::write(&copy, b"png bytes").unwrap();
+        let image = LocalImage {
+            written: "first.jpg".to_string(),
+            path: original,
+            format: ImageFormat::Jpeg,
+            width: 1024,
+            height: 1024,
+            bytes: 10,
+            sha256: digest(b"jpeg bytes"),
+            fitted: Some(crate::storyboard::FittedCopy {
+                path: copy.clone(),
+                sha256: digest(b"png bytes"),
+            }),
+        };
+        let with_file = Segment {
+            image_file: Some(image.clone()),
+            ..segment()
+        };
+        let create = Create::of(&with_file, RequestFormat::Json).unwrap();
+        assert_eq!(
+            create.json().await.unwrap()["input_reference"],
+            json!({"image_url": "data:image/png;base64,cG5nIGJ5dGVz"})
+        );
+        assert_eq!(upload_name(&image, ImageFormat::Png), "first.png");
+        std::fs::write(&copy, b"other bytes").unwrap();
+        let refused = create.json().await.unwrap_err();
+        assert!(
+            matches!(&refused, ProviderError::Rejected { message, .. }
+                if message.contains("\"first.jpg\" was not sent: its letterboxed copy")),
             "{refused:?}"
         );
     }

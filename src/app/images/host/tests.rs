@@ -291,6 +291,7 @@ fn image(path: &Path, sha256: &str) -> LocalImage {
         height: 1,
         bytes: 1,
         sha256: sha256.to_string(),
+        fitted: None,
     }
 }
 
