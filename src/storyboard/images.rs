@@ -128,7 +128,7 @@ impl LocalImage {
 /// A file's bytes (at most [`MAX_IMAGE_BYTES`]) and their lower-case hex SHA-256.
 pub fn read_hashed(path: &Path) -> Result<(Vec<u8>, String), String> {
     let file = read::open_without_waiting(path).map_err(|err| err.to_string())?;
-    let bytes = read::read_at_most(file, 0, MAX_IMAGE_BYTES)?;
+    let bytes = read::read_at_most(file, 0, MAX_IMAGE_BYTES, "for a reference image")?;
     let sha256 = hex(&Sha256::digest(&bytes));
     Ok((bytes, sha256))
 }

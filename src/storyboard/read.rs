@@ -20,8 +20,11 @@ pub(super) fn read_storyboard(path: &Path) -> Result<Vec<u8>, String> {
     if !meta.is_file() {
         return Err("is not a regular file any more; a storyboard must be a file".to_string());
     }
-    read_at_most(file, meta.len(), MAX_FILE_BYTES)
+    read_at_most(file, meta.len(), MAX_FILE_BYTES, STORYBOARD_LIMIT)
 }
+
+/// What the storyboard's size limit is, and the fix, as the refusal says it.
+const STORYBOARD_LIMIT: &str = "for a storyboard; split it into several storyboard files";
 
 /// Opens for reading; on Unix without blocking, so a FIFO put in the file's place since
 /// the scan is refused by the type check instead of hanging the run.
@@ -35,14 +38,16 @@ pub(super) fn open_without_waiting(path: &Path) -> io::Result<File> {
 
 /// Reads `source` whole when it holds at most `limit` bytes. `declared` (the file's size)
 /// refuses a large file without reading it; the read itself stops one byte past `limit`.
+/// `limit_of` says what the limit is for, and the fix.
 pub(super) fn read_at_most(
     source: impl Read,
     declared: u64,
     limit: u64,
+    limit_of: &str,
 ) -> Result<Vec<u8>, String> {
     let too_large = |size: &str| {
         format!(
-            "the file is {size}, over the {} limit for a storyboard; split it into several storyboard files",
+            "the file is {size}, over the {} limit {limit_of}",
             HumanBytes(limit)
         )
     };
@@ -97,15 +102,20 @@ mod tests {
     #[test]
     fn a_source_longer_than_it_said_stops_at_the_limit() {
         // An endless source that declared itself small: the read ends just past the limit.
-        let err = read_at_most(io::repeat(b' '), 10, 1024).unwrap_err();
+        let err = read_at_most(io::repeat(b' '), 10, 1024, STORYBOARD_LIMIT).unwrap_err();
         assert_eq!(
             err,
             "the file is larger than it was when opened, over the 1.00 KiB limit for a storyboard; \
              split it into several storyboard files"
         );
-        assert_eq!(read_at_most(&b"{}"[..], 2, 1024).unwrap(), b"{}");
         assert_eq!(
-            read_at_most(&[b' '; 1024][..], 1024, 1024).unwrap().len(),
+            read_at_most(&b"{}"[..], 2, 1024, STORYBOARD_LIMIT).unwrap(),
+            b"{}"
+        );
+        assert_eq!(
+            read_at_most(&[b' '; 1024][..], 1024, 1024, STORYBOARD_LIMIT)
+                .unwrap()
+                .len(),
             1024
         );
     }
