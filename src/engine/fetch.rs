@@ -10,21 +10,17 @@ use tracing::{info, warn};
 
 use super::outcome::{Failure, JobOutcome};
 use super::task::Owned;
+use super::wait::Finished;
 use super::{Context, JobSpec, StopReason, unix_ms};
 use crate::download::{self, DownloadError, Fetched, Source};
 use crate::journal::{Event, Outcome};
 use crate::plan::JobState;
+use crate::storyboard::RemixOf;
 
 /// Attempts at one download before the job fails (a rerun resumes it).
 const DOWNLOAD_ATTEMPTS: u32 = 8;
 
-pub(super) async fn fetch(
-    ctx: &Context,
-    job: &JobSpec,
-    task: Owned,
-    url: url::Url,
-    final_status: Option<Value>,
-) -> JobOutcome {
+pub(super) async fn fetch(ctx: &Context, job: &JobSpec, finished: Finished) -> JobOutcome {
     // Once interrupted, queued downloads are left for the next run (the journal says the
     // video is ready), and running ones stop where they are: the `.tmp` and its origin
     // record stay, so the next run resumes it. Ctrl+C ends the run within seconds.
@@ -33,11 +29,11 @@ pub(super) async fn fetch(
         () = ctx.interrupt.cancelled() => None,
     };
     let Some(_slot) = slot else {
-        return JobOutcome::LeftInFlight(task.task_id);
+        return JobOutcome::LeftInFlight(finished.task.task_id);
     };
     ctx.counters.downloading.fetch_add(1, Ordering::Relaxed);
     let result = tokio::select! {
-        result = transfer(ctx, job, &task, &url, final_status.as_ref()) => Some(result),
+        result = transfer(ctx, job, &finished) => Some(result),
         () = ctx.interrupt.cancelled() => None,
     };
     ctx.counters.downloading.fetch_sub(1, Ordering::Relaxed);
@@ -46,7 +42,7 @@ pub(super) async fn fetch(
         Some(Err(outcome)) => return outcome,
         None => {
             info!("{}: download stopped; the next run resumes it", job.key);
-            return JobOutcome::LeftInFlight(task.task_id);
+            return JobOutcome::LeftInFlight(finished.task.task_id);
         }
     };
     let event = Event::Downloaded {
@@ -72,10 +68,9 @@ pub(super) async fn fetch(
 async fn transfer(
     ctx: &Context,
     job: &JobSpec,
-    task: &Owned,
-    url: &url::Url,
-    final_status: Option<&Value>,
+    finished: &Finished,
 ) -> Result<Fetched, JobOutcome> {
+    let (task, url) = (&finished.task, &finished.video_url);
     set_aside_old_video(job)?;
     // Durably: a power cut must not lose the folder a published video's name lives in.
     if let Some(folder) = job.video.parent().map(std::path::Path::to_path_buf)
@@ -109,7 +104,7 @@ async fn transfer(
         attempt += 1;
         // The sidecar is written before the video takes its name, so a crash in between
         // leaves a complete `.tmp` that the next run finishes without downloading again.
-        let sidecar = |fetched: &Fetched| write_sidecar(job, task, url, fetched, final_status);
+        let sidecar = |fetched: &Fetched| write_sidecar(job, finished, fetched);
         let fetching = download::download_once(&ctx.http, &source, &job.video, &on_bytes, &sidecar);
         let error = match fetching.await {
             Ok(fetched) => return Ok(fetched),
@@ -286,19 +281,12 @@ fn set_aside_old_video(job: &JobSpec) -> Result<(), JobOutcome> {
     }
 }
 
-fn write_sidecar(
-    job: &JobSpec,
-    task: &Owned,
-    url: &url::Url,
-    fetched: &Fetched,
-    final_status: Option<&Value>,
-) -> std::io::Result<()> {
+fn write_sidecar(job: &JobSpec, finished: &Finished, fetched: &Fetched) -> std::io::Result<()> {
     let segment = &job.segment;
+    let (task, url) = (&finished.task, &finished.video_url);
     // A signed link's query is a credential of sorts: kept out of the sidecar.
-    let mut final_status = final_status.cloned();
-    if let Some(link) = final_status
-        .as_mut()
-        .and_then(|status| status.get_mut("video_url"))
+    let mut final_status = finished.raw.clone();
+    if let Some(link) = final_status.get_mut("video_url")
         && let Some(parsed) = link.as_str().and_then(|text| url::Url::parse(text).ok())
     {
         *link = Value::String(download::unsigned(&parsed));
@@ -307,11 +295,14 @@ fn write_sidecar(
         "fingerprint": &*job.fingerprint,
         "provider": job.provider,
         "task_id": task.task_id,
+        "remix_id": finished.remix_id,
         "storyboard": job.key.storyboard,
         "segment_index": segment.index,
         "version": job.key.version,
         "prompt": segment.prompt,
         "image_url": segment.image_url,
+        "image_sha256": segment.image_file.as_ref().map(|image| &image.sha256),
+        "remix_of": segment.remix_of.as_ref().and_then(RemixOf::target),
         "is_pro": segment.is_pro,
         "duration_seconds": segment.duration_seconds,
         "resolution": segment.resolution.as_str(),

@@ -62,9 +62,7 @@ pub(super) async fn run(ctx: Arc<Context>, job: JobSpec, permit: Option<Permit>)
             },
         };
         match super::wait::until_finished(&ctx, &job, owned).await {
-            Ok((task, url, raw)) => {
-                return super::fetch::fetch(&ctx, &job, task, url, Some(raw)).await;
-            }
+            Ok(finished) => return super::fetch::fetch(&ctx, &job, finished).await,
             Err(super::wait::Ended::Outcome(outcome)) => return outcome,
             Err(super::wait::Ended::Lost) => continue,
         }

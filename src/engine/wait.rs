@@ -19,11 +19,21 @@ pub(super) enum Ended {
     Lost,
 }
 
+/// A task the provider says is done.
+pub(super) struct Finished {
+    pub task: Owned,
+    pub video_url: url::Url,
+    /// What a later remix of the video names (`TaskPhase::Completed::remix_id`).
+    pub remix_id: Option<String>,
+    /// The answer that said so, for the sidecar.
+    pub raw: Value,
+}
+
 pub(super) async fn until_finished(
     ctx: &Context,
     job: &JobSpec,
     mut task: Owned,
-) -> Result<(Owned, url::Url, Value), Ended> {
+) -> Result<Finished, Ended> {
     let submitted = instant_of(task.submitted_ms);
     // The timeout counts from this run's first look: a task resumed long after its
     // submission (a rerun the next day) still gets its status calls, and its video.
@@ -92,12 +102,20 @@ pub(super) async fn until_finished(
         last_error = None;
         poll_after = status.poll_after;
         match status.phase {
-            TaskPhase::Completed { video_url } => {
+            TaskPhase::Completed {
+                video_url,
+                remix_id,
+            } => {
                 task.permit = None;
                 ctx.eta().ended(&job.key, tokio::time::Instant::now());
                 let outcome = Outcome::completed(&video_url);
                 finished(ctx, job, &task, outcome);
-                return Ok((task, video_url, status.raw));
+                return Ok(Finished {
+                    task,
+                    video_url,
+                    remix_id,
+                    raw: status.raw,
+                });
             }
             TaskPhase::Failed { message } => {
                 task.permit = None;

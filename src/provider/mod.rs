@@ -100,9 +100,18 @@ pub struct TaskStatus {
 #[derive(Debug, Clone, PartialEq)]
 pub enum TaskPhase {
     Queued,
-    Running { progress: Option<u8> },
-    Completed { video_url: url::Url },
-    Failed { message: String },
+    Running {
+        progress: Option<u8>,
+    },
+    /// Done: the video is at `video_url`. `remix_id` is what a later remix of it names,
+    /// when the provider remixes (OpenAI: the video's id; draw: the result's `pid`).
+    Completed {
+        video_url: url::Url,
+        remix_id: Option<String>,
+    },
+    Failed {
+        message: String,
+    },
 }
 
 impl TaskPhase {

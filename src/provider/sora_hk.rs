@@ -226,6 +226,7 @@ impl SoraHk {
             },
             "completed" | "succeeded" | "success" => TaskPhase::Completed {
                 video_url: video_link(&data, &self.redact)?,
+                remix_id: None,
             },
             "failed" | "error" => TaskPhase::Failed {
                 message: text_field(&data, "error_msg").map_or_else(

@@ -158,6 +158,7 @@ pub fn phase(
         "completed" | "succeeded" | "success" => TaskPhase::Completed {
             video_url: Url::parse(content)
                 .map_err(|_| malformed("/videos/{id}", "id", video, redact))?,
+            remix_id: text_field(video, "id"),
         },
         "failed" | "error" => TaskPhase::Failed {
             message: failure(video, "the provider gave no reason"),
@@ -292,7 +293,8 @@ mod tests {
             assert_eq!(
                 phase_of(json!({"status": completed})),
                 TaskPhase::Completed {
-                    video_url: Url::parse(CONTENT).unwrap()
+                    video_url: Url::parse(CONTENT).unwrap(),
+                    remix_id: None,
                 }
             );
         }

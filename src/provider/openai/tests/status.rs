@@ -18,7 +18,8 @@ async fn a_completed_video_is_fetched_from_its_content_link() {
     assert_eq!(
         done.phase,
         TaskPhase::Completed {
-            video_url: Url::parse(&expected).unwrap()
+            video_url: Url::parse(&expected).unwrap(),
+            remix_id: Some(accepted.task_id.clone()),
         }
     );
     assert_eq!(
@@ -199,7 +200,8 @@ async fn the_content_link_carries_no_password_from_the_base_url() {
     let (base, _requests) = capturing(r#"{"id": "video_1", "status": "completed"}"#).await;
     let base = base.replace("http://", "http://someone:s3cr3t-pa55@");
     let client = client_at(&base, Options::default());
-    let TaskPhase::Completed { video_url } = client.video("video_1").await.unwrap().phase else {
+    let TaskPhase::Completed { video_url, .. } = client.video("video_1").await.unwrap().phase
+    else {
         panic!("not completed")
     };
     assert_eq!((video_url.username(), video_url.password()), ("", None));
@@ -212,7 +214,8 @@ async fn the_content_link_carries_no_password_from_the_base_url() {
 /// dialect gives for it.
 async fn download(client: &OpenAi) -> Result<u64, DownloadError> {
     let accepted = client.create(&segment("a fox", 4)).await.unwrap();
-    let TaskPhase::Completed { video_url } = final_status(client, &accepted.task_id).await.phase
+    let TaskPhase::Completed { video_url, .. } =
+        final_status(client, &accepted.task_id).await.phase
     else {
         panic!("not completed")
     };
@@ -330,7 +333,8 @@ async fn the_same_origin_client_keeps_an_api_key_from_a_content_redirect() {
     .await;
     let client = client(&sim);
     let accepted = client.create(&segment("a fox", 4)).await.unwrap();
-    let TaskPhase::Completed { video_url } = final_status(&client, &accepted.task_id).await.phase
+    let TaskPhase::Completed { video_url, .. } =
+        final_status(&client, &accepted.task_id).await.phase
     else {
         panic!("not completed")
     };
