@@ -163,7 +163,7 @@ fn a_failing_host_command_stops_the_run_before_any_create() {
     let (code, summary, err) = run(&project, &sim, &["--image-host-cmd", "sh fail.sh"]);
     assert_eq!(code, 2, "{err}\n{summary}");
     assert!(
-        err.contains(r#""input/story/frames/first.png": the image host command (--image-host-cmd "sh fail.sh") failed (exit status: 4); it printed nothing on its standard output, and "quota exceeded for bucket pics" on its error output. Run it by hand on this file to see why; nothing was submitted"#),
+        err.contains(r#""frames/first.png" (input/story/frames/first.png): the image host command (--image-host-cmd "sh fail.sh") failed (exit status: 4); it printed nothing on its standard output, and "quota exceeded for bucket pics" on its error output. Run it by hand on this file to see why; nothing was submitted"#),
         "{err}"
     );
     assert_eq!(sim.stats().creates, 0);

@@ -90,6 +90,16 @@ pub struct FittedCopy {
 }
 
 impl LocalImage {
+    /// The image as messages name it: the path the storyboard writes and, when that is
+    /// not the same, where it is (relative to where the run started).
+    pub fn shown(&self) -> String {
+        let at = crate::ui::printable(crate::plan::tidy(&self.path).display());
+        match at == self.written {
+            true => quoted(&self.written),
+            false => format!("{} ({at})", quoted(&self.written)),
+        }
+    }
+
     /// Its size in pixels, as `WIDTHxHEIGHT`.
     pub fn pixels(&self) -> String {
         format!("{}x{}", self.width, self.height)

@@ -113,7 +113,7 @@ fn copy_for(
 ) -> Result<FittedCopy, FitError> {
     let frame = format!("{width}x{height}");
     let path = folder.join(format!("{}-{frame}.png", image.sha256));
-    let shown = shown(image);
+    let shown = image.shown();
     if let Some(sha256) = checked_copy(&path) {
         debug!(
             "reusing the letterboxed copy of {shown}: {}",
@@ -173,15 +173,6 @@ fn record_of(copy: &Path) -> PathBuf {
 fn pixels_of(frame: &str) -> Option<(u32, u32)> {
     let (width, height) = frame.split_once('x')?;
     Some((width.parse().ok()?, height.parse().ok()?))
-}
-
-/// The image as messages name it: the path the storyboard writes, and where it is.
-fn shown(image: &LocalImage) -> String {
-    format!(
-        "\"{}\" ({})",
-        crate::ui::escaped(&image.written, 100),
-        crate::ui::printable(image.path.display())
-    )
 }
 
 #[cfg(test)]

@@ -116,7 +116,7 @@ async fn host_all(
                     path: crate::ui::printable(cache.path().display()),
                     reason: err.to_string(),
                 })?;
-                info!("{} hosted at {link}", shown(image));
+                info!("{} hosted at {link}", image.shown());
                 link
             }
         };
@@ -135,7 +135,7 @@ async fn upload(
     image
         .read_unchanged()
         .map_err(|reason| HostError::Changed {
-            image: shown(image),
+            image: image.shown(),
             reason,
         })?;
     // Absolute, so it never reads as an option and the command may change folders.
@@ -144,7 +144,7 @@ async fn upload(
         .host(&path, hidden, HOST_TIMEOUT)
         .await
         .map_err(|failure| HostError::Upload {
-            image: shown(image),
+            image: image.shown(),
             command: crate::ui::escaped(command.text(), 200),
             failure,
         })
@@ -183,10 +183,4 @@ fn set_links(jobs: &mut [JobSpec], links: &HashMap<String, String>) {
         });
         job.segment = segment.clone();
     }
-}
-
-/// The image as messages name it: its path (relative ones from where the run started).
-fn shown(image: &LocalImage) -> String {
-    let path = crate::plan::tidy(&image.path);
-    format!("\"{}\"", crate::ui::printable(path.display()))
 }
