@@ -153,6 +153,13 @@ pub(super) async fn submit(
     job: &JobSpec,
     mut permit: Option<Permit>,
 ) -> Result<Owned, JobOutcome> {
+    // A remix sent without its source's id would be a new video, paid for and wrong.
+    if let Some(remix) = &job.segment.remix_of
+        && remix.target().is_none()
+    {
+        let message = "not submitted: the id of the take it remixes is not known";
+        return Err(JobOutcome::Failed(Failure::Source, message.to_string()));
+    }
     let mut attempt: u32 = 0;
     let mut server_errors: u32 = 0;
     loop {

@@ -11,6 +11,7 @@
 pub mod backoff;
 pub mod breaker;
 pub mod budget;
+mod chain;
 mod context;
 mod eta;
 mod fetch;
@@ -24,6 +25,7 @@ mod reconcile;
 mod task;
 mod wait;
 
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -43,6 +45,7 @@ use crate::journal::{JobKey, Journal, JournalState};
 use crate::plan::JobState;
 use crate::provider::Provider;
 use crate::storyboard::Segment;
+use chain::Chains;
 use context::Context;
 
 /// One job as the engine sees it.
@@ -116,6 +119,8 @@ pub async fn run(mut batch: Batch) -> Summary {
         .into_iter()
         .map(|job| fetch::settle_done(&ctx, job))
         .collect();
+    let (chains, startable) = Chains::new(&ctx, batch_jobs);
+    let chains = RefCell::new(chains);
     let signals = tokio::spawn(context::watch_signals(ctx.clone()));
     let reach = tokio::spawn(context::watch_reach(ctx.clone()));
     let progress = tokio::spawn(context::show_progress(ctx.clone(), total, batch.quiet));
@@ -125,6 +130,9 @@ pub async fn run(mut batch: Batch) -> Summary {
     };
     let mut unfit: Vec<UnfitJob> = Vec::new();
     let mut record = |summary: &mut Summary, job: &JobSpec, outcome: JobOutcome| {
+        chains
+            .borrow_mut()
+            .ended(ctx.provider.name(), job, &outcome);
         ctx.counters.count(&outcome);
         ctx.eta().forget(&job.key);
         if let JobOutcome::Failed(failure, message) = &outcome {
@@ -161,9 +169,34 @@ pub async fn run(mut batch: Batch) -> Summary {
     };
     let mut running: JoinSet<(JobSpec, JobOutcome)> = JoinSet::new();
     let most_alive = most_alive(&ctx.settings);
-    let mut queue: VecDeque<JobSpec> = in_start_order(&ctx, batch_jobs).into();
+    let mut queue: VecDeque<JobSpec> = in_start_order(&ctx, startable, &chains.borrow()).into();
     let mut cheapest_first = false;
-    while let Some(job) = queue.pop_front() {
+    loop {
+        // Remixes whose source ended: released ones go first, the others end with it.
+        loop {
+            let ended = chains.borrow_mut().take_ended();
+            if ended.is_empty() {
+                break;
+            }
+            for (job, outcome) in ended {
+                record(&mut summary, &job, outcome);
+            }
+        }
+        let released = chains.borrow_mut().take_ready();
+        for job in released.into_iter().rev() {
+            queue.push_front(job);
+        }
+        let Some(job) = queue.pop_front() else {
+            // Nothing to start: wait for a job to end while remixes wait for theirs.
+            let waiting = chains.borrow().waiting();
+            if waiting > 0
+                && let Some(joined) = running.join_next().await
+            {
+                collect(joined, &mut summary, &mut record);
+                continue;
+            }
+            break;
+        };
         if job.state == JobState::Done {
             record(&mut summary, &job, JobOutcome::Skipped);
             continue;
@@ -220,6 +253,12 @@ pub async fn run(mut batch: Batch) -> Summary {
     while let Some(joined) = running.join_next().await {
         collect(joined, &mut summary, &mut record);
     }
+    let never_released = chains
+        .borrow_mut()
+        .abandon("its source take was not finished");
+    for (job, outcome) in never_released {
+        record(&mut summary, &job, outcome);
+    }
     signals.abort();
     reach.abort();
     ctx.finish_progress();
@@ -272,10 +311,17 @@ fn collect(
 }
 
 /// Jobs already at the provider (from an earlier run) go first: they cost nothing more
-/// and their videos are the closest to done. Then pro jobs, the slow ones: started early,
-/// they do not leave the provider's capacity idle at the end waiting for one long job.
-fn in_start_order(ctx: &Context, mut jobs: Vec<JobSpec>) -> Vec<JobSpec> {
-    jobs.sort_by_key(|job| (!ctx.resumes(job), !job.segment.is_pro));
+/// and their videos are the closest to done. Then the sources of remixes, which hold
+/// their chains up, then pro jobs, the slow ones: started early, they do not leave the
+/// provider's capacity idle at the end waiting for one long job.
+fn in_start_order(ctx: &Context, mut jobs: Vec<JobSpec>, chains: &Chains) -> Vec<JobSpec> {
+    jobs.sort_by_key(|job| {
+        (
+            !ctx.resumes(job),
+            !chains.is_source(job),
+            !job.segment.is_pro,
+        )
+    });
     let resumed = jobs.iter().filter(|job| ctx.resumes(job)).count();
     if resumed > 0 {
         info!(

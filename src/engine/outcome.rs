@@ -50,6 +50,8 @@ pub enum Failure {
     Journal,
     /// A bug in sora-batch.
     Internal,
+    /// A remix whose source take did not finish (or gave no id to remix).
+    Source,
 }
 
 impl Failure {
@@ -64,6 +66,7 @@ impl Failure {
             Failure::Download => "download failed",
             Failure::Journal => "journal not writable",
             Failure::Internal => "internal error",
+            Failure::Source => "its source take did not finish",
         }
     }
 }

@@ -76,7 +76,7 @@ async fn draw_error_status_gives_envelope_errors_their_http_status() {
 #[tokio::test]
 async fn without_webhook_the_answer_is_a_stream_of_data_lines_ending_in_the_final_state() {
     let sim = start(SimSettings {
-        gen_seconds: GenSeconds(1.0, 1.0),
+        gen_seconds: GenSeconds(4.0, 4.0),
         ..SimSettings::default()
     });
     let streamed = |shut_progress: bool| {

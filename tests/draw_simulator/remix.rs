@@ -42,7 +42,7 @@ async fn a_chain_of_remixes_of_finished_videos_succeeds_and_is_recorded_in_order
 #[tokio::test]
 async fn a_remix_of_an_unknown_or_unfinished_video_fails_and_is_refunded() {
     let sim = start(SimSettings {
-        gen_seconds: GenSeconds(0.5, 0.5),
+        gen_seconds: GenSeconds(3.0, 3.0),
         ..SimSettings::default()
     });
     let unknown = created(&sim, &remix("made up", "s_0123456789abcdef")).await;

@@ -8,7 +8,7 @@ use super::*;
 #[tokio::test]
 async fn the_standard_spelling_goes_running_then_succeeded_with_a_url_and_pid() {
     let sim = start(SimSettings {
-        gen_seconds: GenSeconds(1.0, 1.0),
+        gen_seconds: GenSeconds(4.0, 4.0),
         ..SimSettings::default()
     });
     let id = created(&sim, &ask("lighthouse")).await;
@@ -44,7 +44,7 @@ async fn the_standard_spelling_goes_running_then_succeeded_with_a_url_and_pid() 
 #[tokio::test]
 async fn the_reseller_spelling_names_result_url_pid_and_credits_refunded() {
     let sim = start(SimSettings {
-        gen_seconds: GenSeconds(1.0, 1.0),
+        gen_seconds: GenSeconds(4.0, 4.0),
         draw: DrawSettings {
             draw_spelling: sim::Spelling::Reseller,
             ..DrawSettings::default()
@@ -113,8 +113,10 @@ async fn draw_result_path_leaves_only_one_path_and_the_other_answers_404() {
 
 #[tokio::test]
 async fn failed_tasks_give_their_credits_back() {
+    // Failing after seconds: the credits are read before any refund.
     let sim = start(SimSettings {
         fail_rate: 1.0,
+        gen_seconds: GenSeconds(4.0, 4.0),
         ..drawing(DrawSettings {
             draw_credits: Some(100),
             ..DrawSettings::default()

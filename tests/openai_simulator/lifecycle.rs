@@ -13,15 +13,16 @@ async fn content(sim: &RunningSim, id: &str) -> reqwest::Response {
 
 #[tokio::test]
 async fn a_video_goes_queued_in_progress_completed_and_its_content_is_served() {
+    // Seconds apart, so a busy machine's delays cannot move a check into another phase.
     let sim = start(SimSettings {
-        gen_seconds: GenSeconds(1.0, 1.0),
+        gen_seconds: GenSeconds(4.0, 4.0),
         ..SimSettings::default()
     });
     let id = created(&sim, json!({"prompt": "dunes"})).await;
     assert_eq!(video(&sim, &id).await["status"], "queued");
     let early = content(&sim, &id).await;
     assert_eq!(early.status(), StatusCode::BAD_REQUEST);
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
     let middle = video(&sim, &id).await;
     assert_eq!(middle["status"], "in_progress", "{middle}");
     assert!(
@@ -47,13 +48,13 @@ async fn a_video_goes_queued_in_progress_completed_and_its_content_is_served() {
 async fn gateway_statuses_name_every_state_as_gateways_do() {
     let sim = start(SimSettings {
         gateway_statuses: true,
-        gen_seconds: GenSeconds(1.0, 1.0),
+        gen_seconds: GenSeconds(4.0, 4.0),
         expire_after: Some(Duration::from_millis(300)),
         ..SimSettings::default()
     });
     let id = created(&sim, json!({"prompt": "pier"})).await;
     assert_eq!(video(&sim, &id).await["status"], "pending");
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(video(&sim, &id).await["status"], "processing");
     assert_eq!(wait_for_end(&sim, &id).await["status"], "succeeded");
     tokio::time::sleep(Duration::from_millis(350)).await;
