@@ -4,6 +4,7 @@
 //! terminal or start a line of its own.
 
 mod images;
+mod remixes;
 
 use std::fmt::Write;
 use std::path::PathBuf;
@@ -19,6 +20,7 @@ use crate::provider::{PriceUnit, Prices};
 use crate::storyboard::Problem;
 use crate::ui::{counted, plural, printable};
 pub use images::{ImageLine, image_lines};
+pub use remixes::{RemixLine, remix_lines};
 
 /// The dry run's answer. Field names are a public interface (`--json`): add, never rename.
 #[derive(Debug, Serialize)]
@@ -50,6 +52,8 @@ pub struct PlanReport {
     pub extra_takes: Vec<ExtraTake>,
     /// The reference images on disk the plan's segments use, each once.
     pub reference_images: Vec<ImageLine>,
+    /// The segments that remix a take or a video, and what.
+    pub remixes: Vec<RemixLine>,
     pub warnings: Vec<String>,
     /// Why the estimate cannot be trusted, when it cannot (the journal could not be read,
     /// so jobs already paid for may be priced as new); the dry run then exits 2.
@@ -145,6 +149,7 @@ impl PlanReport {
                 .collect(),
             extra_takes: Vec::new(),
             reference_images: Vec::new(),
+            remixes: remixes::remix_lines(plan),
             warnings,
             estimate_untrusted: None,
         }
@@ -251,6 +256,7 @@ impl PlanReport {
             ),
         };
         out.push_str(&images::images_text(&self.reference_images));
+        out.push_str(&remixes::remixes_text(&self.remixes));
         let _ = writeln!(out, "\nPrices: {prices} ({}).", self.price_source_text);
         if let Some(balance) = self.balance_cents {
             let _ = writeln!(out, "Balance: {}.", money(balance, &self.currency));
