@@ -8,6 +8,7 @@ mod common;
 use std::path::PathBuf;
 
 use common::Project;
+use common::images::png;
 use common::batch::{
     FAST, RUN_TIMEOUT, assert_all_videos, assert_billed_once_per_version, output_dir, run, walk,
 };
@@ -21,15 +22,6 @@ fn simulator() -> RunningSim {
         ..SimSettings::default()
     })
     .expect("the simulator starts")
-}
-
-/// The first bytes of a PNG of `width` x `height`: all a header reader needs.
-fn png(width: u32, height: u32) -> Vec<u8> {
-    let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
-    bytes.extend(width.to_be_bytes());
-    bytes.extend(height.to_be_bytes());
-    bytes.extend([8, 6, 0, 0, 0, 0, 0, 0, 0]);
-    bytes
 }
 
 /// `input/story/storyboard.json` with `segments` segments (`<tag> shot N`) sharing the
