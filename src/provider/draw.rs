@@ -27,11 +27,13 @@ use crate::storyboard::{Durations, Segment};
 
 mod answer;
 mod hosts;
+mod options;
 mod request;
 #[cfg(test)]
 mod tests;
 
 pub use hosts::{DOMESTIC_URL, HostMode, Hosts, OVERSEAS_URL};
+pub use options::{DrawSize, ResultPath};
 pub use request::DEFAULT_SIZE;
 
 /// The dialect's name in logs, the journal and sidecars.
@@ -44,62 +46,6 @@ pub const KEY_VARIABLE: &str = "DRAW_API_KEY";
 const CREATE_PATH: &str = "/v1/video/sora-video";
 /// The key's credits.
 const CREDITS_PATH: &str = "/client/openapi/getAPIKeyCredits";
-
-/// `--result-path`: which call says where a task stands.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum ResultPath {
-    /// `/v1/draw/result`, and `/v1/video/result` where that one is not served (HTTP 404).
-    #[default]
-    Auto,
-    /// `POST /v1/draw/result`, as GrsAI documents it.
-    Draw,
-    /// `POST /v1/video/result`, as some deployments and forks serve it.
-    Video,
-}
-
-impl ResultPath {
-    fn path(self) -> &'static str {
-        match self {
-            ResultPath::Video => "/v1/video/result",
-            ResultPath::Draw | ResultPath::Auto => "/v1/draw/result",
-        }
-    }
-
-    fn from_code(code: u8) -> ResultPath {
-        match code {
-            1 => ResultPath::Draw,
-            2 => ResultPath::Video,
-            _ => ResultPath::Auto,
-        }
-    }
-
-    fn code(self) -> u8 {
-        match self {
-            ResultPath::Auto => 0,
-            ResultPath::Draw => 1,
-            ResultPath::Video => 2,
-        }
-    }
-}
-
-/// `--draw-size`: the size of a segment that sets none.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum DrawSize {
-    /// 720p.
-    #[default]
-    Small,
-    /// Larger than 720p, at the large price.
-    Large,
-}
-
-impl DrawSize {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DrawSize::Small => "small",
-            DrawSize::Large => "large",
-        }
-    }
-}
 
 /// A client for one key at the draw API's hosts.
 #[derive(Clone)]
