@@ -8,6 +8,9 @@ use serde::Serialize;
 
 use crate::provider::{Capabilities, PriceModel, Prices, Provider, ProviderError};
 
+/// The currency of a provider that prices in whole credits (`Capabilities::currency`).
+pub const CREDITS: &str = "credits";
+
 /// Where the prices of an estimate came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -172,7 +175,10 @@ pub async fn quote(
         prices: model.at(settings.applied_to_prices(base)),
         source,
         source_text: source.describe(capabilities),
-        currency: fetched.map_or_else(|| "USD".to_string(), |pricing| pricing.currency),
+        currency: fetched.map_or_else(
+            || capabilities.currency.to_string(),
+            |pricing| pricing.currency,
+        ),
         balance_cents,
         warnings,
         key_refused,
@@ -197,8 +203,12 @@ fn refused_key<T>(result: &Option<Result<T, ProviderError>>) -> Option<String> {
     }
 }
 
-/// `$1.23` for US dollars, `1.23 EUR` for anything else.
+/// `$1.23` for US dollars, `40 credits` for credits (whole ones: the "cents" of a
+/// provider that counts in credits are its credits), `1.23 EUR` for anything else.
 pub fn money(cents: i64, currency: &str) -> String {
+    if currency == CREDITS {
+        return format!("{cents} {CREDITS}");
+    }
     let sign = if cents < 0 { "-" } else { "" };
     let (whole, rest) = (cents.unsigned_abs() / 100, cents.unsigned_abs() % 100);
     if currency.eq_ignore_ascii_case("USD") {
@@ -218,6 +228,7 @@ mod tests {
         assert_eq!(money(1234, "usd"), "$12.34");
         assert_eq!(money(-5, "USD"), "-$0.05");
         assert_eq!(money(300, "CNY"), "3.00 CNY");
+        assert_eq!(money(300, CREDITS), "300 credits");
     }
 
     use crate::provider::sora_hk::CAPABILITIES;

@@ -66,6 +66,7 @@ pub(super) async fn generate(
     };
     let mut summary = engine::run(batch).await;
     summary.simulated = args.provider == crate::cli::ProviderKind::Simulator;
+    summary.currency = args.provider.capabilities().currency.to_string();
     summary.skipped_storyboards = skipped;
     // The state folder is no longer ours: write nothing more in it.
     let state_gone = matches!(summary.stop, Some(StopReason::JournalRemoved(_)));
@@ -200,15 +201,18 @@ fn job_key(plan: &Plan, job: &crate::plan::Job) -> JobKey {
 /// For the dry run: the jobs an earlier run left at the provider, which the next run
 /// collects without paying again, and the extra takes it will collect (paid tasks no
 /// storyboard asks for any more). Jobs that failed at the provider before are marked so
-/// (a run does not submit them again) unless `retry_failed`. An unreadable journal marks
+/// (a run does not submit them again) unless `retry_failed`, and so are lost creates a
+/// provider without a task list cannot look up (unknown outcomes). An unreadable journal marks
 /// nothing: the caller says the estimate cannot be trusted (a real run stops on it).
 pub(super) fn mark_in_flight(
     plan: &mut Plan,
     layout: &Layout,
     state_dir: &Path,
     retry_failed: bool,
-    provider: &'static str,
+    provider: crate::cli::ProviderKind,
 ) -> Result<Vec<ExtraTake>, crate::journal::JournalError> {
+    let lists_tasks = provider.capabilities().lists_tasks;
+    let provider = provider.name();
     let earlier = match Journal::read(state_dir)? {
         earlier if !earlier.is_empty() => earlier,
         _ => return Ok(Vec::new()),
@@ -218,7 +222,9 @@ pub(super) fn mark_in_flight(
         let Some(record) = earlier.get(key).filter(|_| job.state != JobState::Done) else {
             continue;
         };
-        if record.is_in_flight() {
+        if record.is_in_flight() && record.task_id().is_none() && !lists_tasks {
+            job.state = JobState::UnknownOutcome;
+        } else if record.is_in_flight() {
             job.state = JobState::InFlight;
         } else if record.failed_at_provider() && !retry_failed {
             job.state = JobState::FailedBefore;

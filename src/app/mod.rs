@@ -16,7 +16,7 @@ use crate::cli::{Cli, Command, ProviderKind, RunArgs};
 use crate::config::{ApiKey, ConfigError};
 use crate::plan::{self, Layout, Plan, PlanError};
 use crate::pricing;
-use crate::provider::{self, Provider, Redactor, openai::OpenAi, sora_hk::SoraHk};
+use crate::provider::{self, Provider, Redactor, draw::Draw, openai::OpenAi, sora_hk::SoraHk};
 use crate::report::{PlanReport, ProblemLine};
 use crate::sim::{self, SimSettings};
 use crate::storyboard;
@@ -55,6 +55,9 @@ pub enum AppError {
         problems: usize,
         valid: usize,
     },
+    /// Settings that contradict each other (the message names them and the fix).
+    #[error("{0}")]
+    Settings(String),
     #[error("cannot start the provider simulator: {0}")]
     Simulator(String),
     /// `variable`: the one the chosen provider reads (`Capabilities::key_variable`).
@@ -199,6 +202,9 @@ async fn connect(args: &RunArgs) -> Result<Connection, AppError> {
         });
     }
     let key = ApiKey::from_env(args.provider.capabilities().key_variable)?;
+    if args.provider == ProviderKind::Draw {
+        return connect_draw(args, http, key);
+    }
     let base = args.api_url();
     let redact = Redactor::for_run(key.as_ref(), &base);
     let shown_url = redact.redact(base.as_str());
@@ -210,10 +216,32 @@ async fn connect(args: &RunArgs) -> Result<Connection, AppError> {
                 let client = OpenAi::new(http, &base, key, redact, deadline, options);
                 Arc::new(client) as Arc<dyn Provider>
             }
-            ProviderKind::SoraHk | ProviderKind::Simulator => {
+            ProviderKind::SoraHk | ProviderKind::Simulator | ProviderKind::Draw => {
                 Arc::new(SoraHk::new(http, &base, key, redact, deadline)) as Arc<dyn Provider>
             }
         }
+    });
+    Ok(Connection {
+        client,
+        shown_url,
+        _simulator: None,
+    })
+}
+
+/// The draw API at the hosts `--host-mode`, `--base-url` and `--fallback-url` name.
+fn connect_draw(
+    args: &RunArgs,
+    http: reqwest::Client,
+    key: Option<ApiKey>,
+) -> Result<Connection, AppError> {
+    let hosts = args.draw_hosts().map_err(AppError::Settings)?;
+    let first = url::Url::parse(hosts.first()).expect("a checked host parses");
+    let redact = Redactor::for_run(key.as_ref(), &first);
+    let shown_url = redact.redact(&hosts.shown());
+    let client = key.map(|key| {
+        let path = args.result_path.unwrap_or_default();
+        let draw = Draw::new(http, hosts, key, redact, args.request_timeout, path);
+        Arc::new(draw) as Arc<dyn Provider>
     });
     Ok(Connection {
         client,
@@ -247,7 +275,7 @@ async fn run_batch(args: &RunArgs) -> Result<Exit, AppError> {
         let marked = match crate::lock::check_state_dir(&state_dir) {
             Err(err) => Err(untrusted_estimate(&err)),
             Ok(()) => {
-                let provider = args.provider.name();
+                let provider = args.provider;
                 generate::mark_in_flight(&mut plan, &layout, &state_dir, retry_failed, provider)
                     .map_err(|err| untrusted_estimate(&err))
             }

@@ -10,6 +10,10 @@ pub enum ProviderKind {
     /// The OpenAI Videos API, or a gateway or Azure OpenAI serving its shape (OPENAI_API_KEY)
     #[value(name = "openai")]
     OpenAi,
+    /// The Sora2 "draw" API of GrsAI and its resellers, as Sora2 Web Studio calls it
+    /// (DRAW_API_KEY)
+    #[value(name = "draw")]
+    Draw,
     /// A simulator started inside this process: the whole pipeline, offline and free
     Simulator,
 }
@@ -20,6 +24,7 @@ impl ProviderKind {
         match self {
             ProviderKind::SoraHk => crate::provider::sora_hk::NAME,
             ProviderKind::OpenAi => crate::provider::openai::NAME,
+            ProviderKind::Draw => crate::provider::draw::NAME,
             ProviderKind::Simulator => crate::provider::sora_hk::SIMULATOR_NAME,
         }
     }
@@ -32,6 +37,7 @@ impl ProviderKind {
                 &crate::provider::sora_hk::CAPABILITIES
             }
             ProviderKind::OpenAi => &crate::provider::openai::CAPABILITIES,
+            ProviderKind::Draw => &crate::provider::draw::CAPABILITIES,
         }
     }
 
@@ -50,6 +56,8 @@ impl ProviderKind {
                 crate::provider::sora_hk::DEFAULT_BASE_URL
             }
             ProviderKind::OpenAi => crate::provider::openai::DEFAULT_BASE_URL,
+            // Its first host under the default --host-mode auto (see `draw::Hosts`).
+            ProviderKind::Draw => crate::provider::draw::DOMESTIC_URL,
         }
     }
 }

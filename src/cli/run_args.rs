@@ -12,6 +12,7 @@ use super::provider::ProviderKind;
 use super::range::count_in;
 use super::values::*;
 use crate::plan::OutputMode;
+use crate::provider::draw::{DrawSize, HostMode, ResultPath};
 use crate::provider::openai::{AuthHeader, RequestFormat};
 use crate::storyboard::MAX_GEN_COUNT;
 
@@ -36,8 +37,21 @@ impl RunArgs {
         {
             settings.images.link_refused = Some(MULTIPART_LINK);
         }
+        if self.provider == ProviderKind::Draw {
+            settings.sizes.default = Some(self.draw_size.unwrap_or_default().as_str());
+        }
         settings.images = self.images.applied_to(settings.images);
         settings
+    }
+
+    /// The draw API's hosts: `--host-mode`, with `--base-url` and `--fallback-url` in
+    /// place of the documented ones; why not, when they contradict each other.
+    pub fn draw_hosts(&self) -> Result<crate::provider::draw::Hosts, String> {
+        crate::provider::draw::Hosts::resolve(
+            self.host_mode.unwrap_or_default(),
+            self.base_url.as_ref(),
+            self.fallback_url.as_ref(),
+        )
     }
 
     /// The API's address: `--base-url`, else the provider's own.
@@ -78,7 +92,7 @@ impl RunArgs {
     pub fn state_dir(&self) -> PathBuf {
         let name = match self.provider {
             ProviderKind::Simulator => ".sora-batch-simulator",
-            ProviderKind::SoraHk | ProviderKind::OpenAi => ".sora-batch",
+            ProviderKind::SoraHk | ProviderKind::OpenAi | ProviderKind::Draw => ".sora-batch",
         };
         self.state_dir
             .clone()
@@ -183,8 +197,9 @@ pub struct RunArgs {
     )]
     pub dry_run: bool,
 
-    /// The API to use: sora-hk, openai (OpenAI, its gateways, Azure OpenAI), or simulator
-    /// (offline, against a built-in fake provider)
+    /// The API to use: sora-hk, openai (OpenAI, its gateways, Azure OpenAI), draw (GrsAI's
+    /// Sora2 API and its resellers), or simulator (offline, against a built-in fake
+    /// provider)
     #[arg(
         long,
         global = true,
@@ -197,7 +212,8 @@ pub struct RunArgs {
     pub provider: ProviderKind,
 
     /// The provider's API address [default: https://api.sora.hk/v1 for sora-hk,
-    /// https://api.openai.com/v1 for openai]
+    /// https://api.openai.com/v1 for openai; for draw, the host's root that --host-mode
+    /// picks]
     #[arg(
         long,
         env = "SORA_BASE_URL",
@@ -231,6 +247,54 @@ pub struct RunArgs {
     )]
     pub request_format: Option<RequestFormat>,
 
+    /// draw only: which of the API's two hosts calls go to: auto (the domestic host, and
+    /// the overseas one when it cannot be reached), domestic (grsai.dakka.com.cn) or
+    /// overseas (grsaiapi.com); --base-url replaces the first [default: auto]
+    #[arg(
+        long,
+        env = "DRAW_HOST_MODE",
+        hide_env_values = true,
+        value_name = "MODE",
+        help_heading = "Provider"
+    )]
+    pub host_mode: Option<HostMode>,
+
+    /// draw only: the host --host-mode auto falls back to when the first cannot be reached
+    /// (the host's root, like --base-url) [default: the overseas host, unless --base-url
+    /// is set: then none]
+    #[arg(
+        long,
+        env = "DRAW_FALLBACK_URL",
+        hide_env_values = true,
+        value_name = "URL",
+        value_parser = base_url::ApiUrl,
+        help_heading = "Provider"
+    )]
+    pub fallback_url: Option<url::Url>,
+
+    /// draw only: the call that says where a task stands: draw (POST /v1/draw/result),
+    /// video (POST /v1/video/result, as some deployments serve it) or auto (draw, then
+    /// video where draw's is not served) [default: auto]
+    #[arg(
+        long,
+        env = "DRAW_RESULT_PATH",
+        hide_env_values = true,
+        value_name = "PATH",
+        help_heading = "Provider"
+    )]
+    pub result_path: Option<ResultPath>,
+
+    /// draw only: the size of a segment that sets no "size": small (720p) or large
+    /// [default: small]
+    #[arg(
+        long,
+        env = "DRAW_SIZE",
+        hide_env_values = true,
+        value_name = "SIZE",
+        help_heading = "Provider"
+    )]
+    pub draw_size: Option<DrawSize>,
+
     #[command(flatten)]
     pub images: super::images::ImageArgs,
 
@@ -248,9 +312,10 @@ pub struct RunArgs {
     )]
     pub durations: Option<&'static [u32]>,
 
-    /// Price of a normal job in cents, per task (sora-hk) or per second of video (openai)
-    /// [default: sora-hk's GET /pricing when its key is set, else the documented price: 3
-    /// per task (sora-hk), 10 per second (openai)]
+    /// Price of a normal job in cents, per task (sora-hk) or per second of video (openai);
+    /// for draw, credits per small task [default: sora-hk's GET /pricing when its key is
+    /// set, else the documented price: 3 per task (sora-hk), 10 per second (openai), 40
+    /// credits (draw)]
     #[arg(
         long,
         env = "SORA_PRICE_NORMAL",
@@ -261,9 +326,9 @@ pub struct RunArgs {
     )]
     pub price_normal: Option<u32>,
 
-    /// Price of a pro job in cents, as --price-normal [default: sora-hk's GET /pricing when
-    /// its key is set, else the documented price: 30 per task (sora-hk), 30 per second
-    /// (openai)]
+    /// Price of a pro job in cents, as --price-normal; for draw, credits per large task
+    /// [default: sora-hk's GET /pricing when its key is set, else the documented price: 30
+    /// per task (sora-hk), 30 per second (openai), 120 credits (draw)]
     #[arg(
         long,
         env = "SORA_PRICE_PRO",

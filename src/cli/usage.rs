@@ -15,7 +15,7 @@ struct ProviderFlag {
     applies: fn(ProviderKind) -> bool,
 }
 
-const PROVIDER_FLAGS: [ProviderFlag; 3] = [
+const PROVIDER_FLAGS: [ProviderFlag; 7] = [
     ProviderFlag {
         id: "auth_header",
         flag: "--auth-header",
@@ -29,6 +29,30 @@ const PROVIDER_FLAGS: [ProviderFlag; 3] = [
         applies: is_openai,
     },
     ProviderFlag {
+        id: "host_mode",
+        flag: "--host-mode",
+        variable: "DRAW_HOST_MODE",
+        applies: is_draw,
+    },
+    ProviderFlag {
+        id: "fallback_url",
+        flag: "--fallback-url",
+        variable: "DRAW_FALLBACK_URL",
+        applies: is_draw,
+    },
+    ProviderFlag {
+        id: "result_path",
+        flag: "--result-path",
+        variable: "DRAW_RESULT_PATH",
+        applies: is_draw,
+    },
+    ProviderFlag {
+        id: "draw_size",
+        flag: "--draw-size",
+        variable: "DRAW_SIZE",
+        applies: is_draw,
+    },
+    ProviderFlag {
         id: "price_pro_large",
         flag: "--price-pro-large",
         variable: "SORA_PRICE_PRO_LARGE",
@@ -38,6 +62,10 @@ const PROVIDER_FLAGS: [ProviderFlag; 3] = [
 
 fn is_openai(kind: ProviderKind) -> bool {
     kind == ProviderKind::OpenAi
+}
+
+fn is_draw(kind: ProviderKind) -> bool {
+    kind == ProviderKind::Draw
 }
 
 /// Its price model has a price for pro at the larger sizes.

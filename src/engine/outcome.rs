@@ -155,6 +155,9 @@ pub struct Summary {
     pub extra_takes: Vec<ExtraTake>,
     /// The run was the built-in simulator's: its money and videos are simulated.
     pub simulated: bool,
+    /// What `billed_cents` and `unknown_cost_estimate_cents` count in: `USD` (cents) or
+    /// the provider's `credits` (see `Capabilities::currency`).
+    pub currency: String,
     /// Invalid storyboards `--skip-invalid` left out: none of their jobs ran.
     pub skipped_storyboards: Vec<SkippedStoryboard>,
 }

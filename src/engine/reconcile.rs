@@ -212,7 +212,26 @@ fn unknown(ctx: &Context, job: &JobSpec, why: &str) -> Result<Option<Accepted>, 
         );
         return Ok(None);
     }
-    Err(unresolved(job, why))
+    match ctx.provider.capabilities().lists_tasks {
+        true => Err(unresolved(job, why)),
+        false => Err(unknown_outcome(job, why)),
+    }
+}
+
+/// A lost create at a provider that cannot list its tasks: no later run can tell either,
+/// so the message says so rather than promise another look.
+fn unknown_outcome(job: &JobSpec, why: &str) -> JobOutcome {
+    let message = format!(
+        "its create call had no usable answer ({why}): unknown outcome at the provider (billed \
+         or not, sora-batch cannot tell, now or later); not submitted again, which could pay \
+         twice{}",
+        match job.extra {
+            true => "",
+            false => ": --resubmit-lost submits it anyway",
+        }
+    );
+    warn!("{}: {message}", job.key);
+    JobOutcome::Unresolved(message)
 }
 
 fn unresolved(job: &JobSpec, why: &str) -> JobOutcome {

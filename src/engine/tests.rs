@@ -24,11 +24,13 @@ struct NoList {
 const NO_LIST: Capabilities = Capabilities {
     name: "no-list",
     lists_tasks: false,
+    default_size: None,
     price_model: PriceModel::PerSecond(Prices {
         normal_cents: 10,
         pro_cents: 30,
         pro_large_cents: None,
     }),
+    currency: "USD",
     live_prices: None,
     has_balance: false,
     ..SORA_HK

@@ -37,6 +37,10 @@ pub enum JobState {
     /// Failed at the provider in an earlier run (the journal says so): not submitted again
     /// unless the segment is edited or `--retry-failed` asks, so it is not priced.
     FailedBefore,
+    /// An earlier run's create got no usable answer, and the provider cannot list its tasks
+    /// (`Capabilities::lists_tasks`), so whether it made (and billed) a task is unknown:
+    /// not submitted again unless `--resubmit-lost`, so it is not priced.
+    UnknownOutcome,
 }
 
 /// One version of one segment: a single paid generation.
@@ -254,6 +258,7 @@ pub struct Tally {
     pub done: u64,
     pub in_flight: u64,
     pub failed_before: u64,
+    pub unknown_outcome: u64,
     /// Seconds of video to generate (new and changed jobs).
     pub video_seconds: u64,
     /// Estimated cost of the new and changed jobs, in cents.
@@ -262,7 +267,12 @@ pub struct Tally {
 
 impl Tally {
     pub fn total(&self) -> u64 {
-        self.new + self.changed + self.done + self.in_flight + self.failed_before
+        self.new
+            + self.changed
+            + self.done
+            + self.in_flight
+            + self.failed_before
+            + self.unknown_outcome
     }
 
     fn add(&mut self, job: &Job, prices: &PriceModel) {
@@ -272,6 +282,7 @@ impl Tally {
             JobState::Done => return self.done += 1,
             JobState::InFlight => return self.in_flight += 1,
             JobState::FailedBefore => return self.failed_before += 1,
+            JobState::UnknownOutcome => return self.unknown_outcome += 1,
         }
         self.video_seconds += u64::from(job.segment.duration_seconds);
         self.cost_cents += prices.price_of(&job.segment);

@@ -131,6 +131,7 @@ fn tallies_count_only_work_to_do() {
             done: 1,
             in_flight: 0,
             failed_before: 0,
+            unknown_outcome: 0,
             video_seconds: 10 + 25,
             cost_cents: 3 + 30
         }
@@ -143,6 +144,7 @@ fn tallies_count_only_work_to_do() {
             done: 0,
             in_flight: 0,
             failed_before: 0,
+            unknown_outcome: 0,
             video_seconds: 30,
             cost_cents: 6
         }
@@ -155,6 +157,7 @@ fn tallies_count_only_work_to_do() {
             done: 1,
             in_flight: 0,
             failed_before: 0,
+            unknown_outcome: 0,
             video_seconds: 65,
             cost_cents: 39
         }

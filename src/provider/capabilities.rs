@@ -31,8 +31,14 @@ pub struct Capabilities {
     /// The frame sizes it offers per mode (`WIDTHxHEIGHT`); empty: it has no size
     /// parameter, and `resolution` alone picks the frame.
     pub sizes: PerMode<&'static [&'static str]>,
+    /// The frame size a segment that sets no `size` gets, when the provider's sizes are
+    /// not pixel sizes `resolution` can pick (draw's `small`/`large`); `None`: none.
+    pub default_size: Option<&'static str>,
     /// How a job's price is reckoned, at its documented prices.
     pub price_model: PriceModel,
+    /// What its prices and balance are counted in: `USD` (in cents), or `credits` (whole
+    /// credits, which the price fields' "cents" then hold).
+    pub currency: &'static str,
     /// The call that says its current prices (`Provider::pricing`), as messages name it
     /// (e.g. `GET /pricing`); `None`: it has none, its documented prices apply.
     pub live_prices: Option<&'static str>,
@@ -65,6 +71,7 @@ impl Capabilities {
             sizes: Sizes {
                 normal: self.sizes.normal,
                 pro: self.sizes.pro,
+                default: self.default_size,
             },
         }
     }
@@ -166,14 +173,20 @@ impl Prices {
     }
 }
 
-/// Whether a segment's `size` is larger than 720p.
+/// Whether a segment's `size` is larger than 720p: more pixels, or draw's `large`.
 fn is_large(segment: &Segment) -> bool {
+    if segment.size.as_deref() == Some(LARGE) {
+        return true;
+    }
     let pixels = segment.size.as_deref().and_then(|size| {
         let (width, height) = size.split_once('x')?;
         Some(width.parse::<u64>().ok()? * height.parse::<u64>().ok()?)
     });
     pixels.is_some_and(|pixels| pixels > BASE_PIXELS)
 }
+
+/// The size name of the draw API's larger videos.
+const LARGE: &str = "large";
 
 /// How a job's price is reckoned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -182,6 +195,9 @@ pub enum PriceModel {
     PerTask(Prices),
     /// A price per second of video (OpenAI).
     PerSecond(Prices),
+    /// A price per task by its size, whatever its mode or length (the draw API):
+    /// `normal_cents` for a 720p (`small`) video, `pro_cents` for a larger one (`large`).
+    PerTaskBySize(Prices),
 }
 
 impl PriceModel {
@@ -192,13 +208,19 @@ impl PriceModel {
             PriceModel::PerSecond(prices) => {
                 prices.of(segment) * u64::from(segment.duration_seconds)
             }
+            PriceModel::PerTaskBySize(prices) => u64::from(match is_large(segment) {
+                true => prices.pro_cents,
+                false => prices.normal_cents,
+            }),
         }
     }
 
     /// The prices, in the model's unit.
     pub fn prices(&self) -> Prices {
         match self {
-            PriceModel::PerTask(prices) | PriceModel::PerSecond(prices) => *prices,
+            PriceModel::PerTask(prices)
+            | PriceModel::PerSecond(prices)
+            | PriceModel::PerTaskBySize(prices) => *prices,
         }
     }
 
@@ -207,14 +229,24 @@ impl PriceModel {
         match self {
             PriceModel::PerTask(_) => PriceModel::PerTask(prices),
             PriceModel::PerSecond(_) => PriceModel::PerSecond(prices),
+            PriceModel::PerTaskBySize(_) => PriceModel::PerTaskBySize(prices),
         }
     }
 
     /// The unit, as the dry run's `--json` names it: `task` or `second`.
     pub fn unit(&self) -> PriceUnit {
         match self {
-            PriceModel::PerTask(_) => PriceUnit::Task,
+            PriceModel::PerTask(_) | PriceModel::PerTaskBySize(_) => PriceUnit::Task,
             PriceModel::PerSecond(_) => PriceUnit::Second,
+        }
+    }
+
+    /// What its two prices are for, as the plan's text names them: `normal job` and `pro
+    /// job`, or `small video` and `large video`.
+    pub fn tiers(&self) -> (&'static str, &'static str) {
+        match self {
+            PriceModel::PerTaskBySize(_) => ("small (720p) video", "large video"),
+            PriceModel::PerTask(_) | PriceModel::PerSecond(_) => ("normal job", "pro job"),
         }
     }
 }

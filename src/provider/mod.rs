@@ -4,6 +4,7 @@
 
 pub mod capabilities;
 pub mod clock;
+pub mod draw;
 pub mod openai;
 mod recent;
 pub mod sora_hk;

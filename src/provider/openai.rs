@@ -325,11 +325,13 @@ pub const CAPABILITIES: Capabilities = Capabilities {
         pro: &["1280x720", "720x1280", "1792x1024", "1024x1792"],
     },
     // sora-2 and sora-2-pro at 720p; the larger pro sizes cost 50 cents a second.
+    default_size: None,
     price_model: PriceModel::PerSecond(Prices {
         normal_cents: 10,
         pro_cents: 30,
         pro_large_cents: Some(50),
     }),
+    currency: "USD",
     live_prices: None,
     has_balance: false,
     download_needs_key: true,

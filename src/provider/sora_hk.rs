@@ -396,11 +396,13 @@ pub const CAPABILITIES: Capabilities = Capabilities {
         pro: &[],
     },
     // Its documented `GET /pricing` answer.
+    default_size: None,
     price_model: PriceModel::PerTask(Prices {
         normal_cents: 3,
         pro_cents: 30,
         pro_large_cents: None,
     }),
+    currency: "USD",
     live_prices: Some("GET /pricing"),
     has_balance: true,
     download_needs_key: false,

@@ -33,6 +33,9 @@ pub struct PlanReport {
     pub jobs_in_flight: u64,
     /// Failed at the provider in an earlier run: not submitted again, not priced.
     pub jobs_failed: u64,
+    /// An earlier run's create got no answer and the provider cannot list its tasks:
+    /// whether it was made and billed is unknown; not submitted again, not priced.
+    pub jobs_unknown_outcome: u64,
     pub video_seconds: u64,
     pub estimated_cost_cents: u64,
     pub price_source: PriceSource,
@@ -43,6 +46,9 @@ pub struct PlanReport {
     /// Per normal and pro job, or per second of their video: `price_unit` says which.
     pub prices: Prices,
     pub price_unit: PriceUnit,
+    /// What the two prices are for, as the text names them (`PriceModel::tiers`).
+    #[serde(skip)]
+    pub price_tiers: (&'static str, &'static str),
     pub currency: String,
     pub storyboards: Vec<StoryboardLine>,
     /// Storyboards left out because they are invalid (only with --skip-invalid).
@@ -130,6 +136,7 @@ impl PlanReport {
             jobs_done: total.done,
             jobs_in_flight: total.in_flight,
             jobs_failed: total.failed_before,
+            jobs_unknown_outcome: total.unknown_outcome,
             video_seconds: total.video_seconds,
             estimated_cost_cents: total.cost_cents,
             price_source: quote.source,
@@ -137,6 +144,7 @@ impl PlanReport {
             balance_cents: quote.balance_cents,
             prices: quote.prices.prices(),
             price_unit: quote.prices.unit(),
+            price_tiers: quote.prices.tiers(),
             currency: quote.currency.clone(),
             storyboards,
             invalid_storyboards: plan
@@ -180,6 +188,7 @@ impl PlanReport {
             done: self.jobs_done,
             in_flight: self.jobs_in_flight,
             failed_before: self.jobs_failed,
+            unknown_outcome: self.jobs_unknown_outcome,
             video_seconds: self.video_seconds,
             cost_cents: self.estimated_cost_cents,
         };
@@ -197,6 +206,7 @@ impl PlanReport {
                     done: line.jobs_done,
                     in_flight: line.jobs_in_flight,
                     failed_before: line.jobs_failed,
+                    unknown_outcome: 0,
                     video_seconds: line.video_seconds,
                     cost_cents: line.estimated_cost_cents,
                 };
@@ -247,9 +257,10 @@ impl PlanReport {
             .map_or_else(String::new, |large| {
                 format!(" ({} larger than 720p)", cost(u64::from(large)))
             });
+        let (normal_tier, pro_tier) = self.price_tiers;
         let prices = match self.price_unit {
             PriceUnit::Task => {
-                format!("{normal} per normal job, {pro}{large} per pro job, charged per task")
+                format!("{normal} per {normal_tier}, {pro}{large} per {pro_tier}, charged per task")
             }
             PriceUnit::Second => format!(
                 "{normal} per second of normal video, {pro}{large} per second of pro video, charged per second"
@@ -288,11 +299,20 @@ impl PlanReport {
                 counted(self.jobs_failed, "job")
             );
         }
+        if self.jobs_unknown_outcome > 0 {
+            let n = self.jobs_unknown_outcome;
+            let _ = writeln!(
+                out,
+                "{} had a create in an earlier run with no usable answer, and this provider cannot list its tasks: unknown outcome at the provider (billed or not, sora-batch cannot tell); not submitted again and not priced (--resubmit-lost submits {} anyway, which may pay twice).",
+                counted(n, "job"),
+                plural(n, "it", "them")
+            );
+        }
         extra_takes_text(&mut out, &self.extra_takes, "the next run collects");
         if self.jobs_new + self.jobs_changed == 0 {
             out.push_str(if self.jobs_total == 0 {
                 "Nothing to generate: no storyboard asks for a video.\n"
-            } else if self.jobs_in_flight + self.jobs_failed == 0 {
+            } else if self.jobs_in_flight + self.jobs_failed + self.jobs_unknown_outcome == 0 {
                 "Nothing to generate: every video is done.\n"
             } else {
                 "Nothing new to pay for.\n"
@@ -309,6 +329,10 @@ impl PlanReport {
 /// The end-of-run summary for people: counts, money, failures and what to do next.
 pub fn summary_text(summary: &crate::engine::Summary) -> String {
     let mut out = String::new();
+    let currency = match summary.currency.as_str() {
+        "" => "USD",
+        currency => currency,
+    };
     let took = seconds(summary.wall_seconds.round() as u64);
     let _ = writeln!(
         out,
@@ -327,7 +351,7 @@ pub fn summary_text(summary: &crate::engine::Summary) -> String {
         tasks => format!(
             " and {} of unknown cost (about {} at the run's prices)",
             counted(tasks, "task"),
-            money(summary.unknown_cost_estimate_cents as i64, "USD")
+            money(summary.unknown_cost_estimate_cents as i64, currency)
         ),
     };
     let biller = if summary.simulated {
@@ -338,7 +362,7 @@ pub fn summary_text(summary: &crate::engine::Summary) -> String {
     let _ = writeln!(
         out,
         "{biller}: {}{unknown}; downloaded {}.",
-        money(summary.billed_cents, "USD"),
+        money(summary.billed_cents, currency),
         indicatif::HumanBytes(summary.bytes_downloaded)
     );
     if let Some(reason) = &summary.stopped_because {

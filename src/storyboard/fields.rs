@@ -376,7 +376,9 @@ impl Resolved<'_> {
             gen_count: self.number(Field::GenCount),
             director_intent: self.text(Field::DirectorIntent),
             model: self.model(),
-            size: self.text(Field::Size),
+            size: self
+                .text(Field::Size)
+                .or_else(|| self.settings.sizes.default.map(str::to_string)),
             image_file: None,
             remix_of: match self.value(Field::RemixOf) {
                 Some(Checked::Remix(remix)) => Some(remix),

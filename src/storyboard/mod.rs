@@ -280,6 +280,9 @@ pub struct SegmentSettings {
 pub struct Sizes {
     pub normal: &'static [&'static str],
     pub pro: &'static [&'static str],
+    /// The size a segment that sets none gets (draw's `small`/`large`, which `resolution`
+    /// cannot pick); `None`: it gets none, and `resolution` picks its frame.
+    pub default: Option<&'static str>,
 }
 
 impl Sizes {

@@ -201,15 +201,18 @@ fn resolution(value: &Value) -> Result<Resolution, String> {
     })
 }
 
-/// `WIDTHxHEIGHT` in pixels (which sizes are offered is checked with the mode).
+/// `WIDTHxHEIGHT` in pixels, or a size's name (the draw API's `small`, `large`); which
+/// sizes are offered is checked with the mode and the provider.
 fn size(value: &Value) -> Result<String, String> {
-    let what = "a size like \"1280x720\" (width x height in pixels)";
+    let what = "a size like \"1280x720\" (width x height in pixels) or \"small\"";
     let text = value.as_str().ok_or_else(|| expected(what, value))?;
-    let shaped = text.split_once('x').is_some_and(|(width, height)| {
-        [width, height]
-            .iter()
-            .all(|n| !n.is_empty() && !n.starts_with('0') && n.bytes().all(|b| b.is_ascii_digit()))
-    });
+    let named = (1..=16).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_lowercase());
+    let shaped = named
+        || text.split_once('x').is_some_and(|(width, height)| {
+            [width, height].iter().all(|n| {
+                !n.is_empty() && !n.starts_with('0') && n.bytes().all(|b| b.is_ascii_digit())
+            })
+        });
     match shaped {
         true => Ok(text.to_string()),
         false => Err(format!("{} is not {what}", quote(text))),

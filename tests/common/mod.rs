@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test file uses its own subset
 
 pub mod batch;
+pub mod draw;
 pub mod images;
 pub mod openai;
 pub mod planted;
@@ -18,6 +19,11 @@ use assert_cmd::Command;
 const SETTINGS_VARS: &[&str] = &[
     "SORA_API_KEY",
     "OPENAI_API_KEY",
+    "DRAW_API_KEY",
+    "DRAW_HOST_MODE",
+    "DRAW_FALLBACK_URL",
+    "DRAW_RESULT_PATH",
+    "DRAW_SIZE",
     "SORA_BASE_URL",
     "SORA_PROVIDER",
     "SORA_AUTH_HEADER",

@@ -53,7 +53,10 @@ pub(in crate::provider) fn malformed(
 
 /// A completed task's video link, if it is an absolute URL free of secrets and of a
 /// plausible length.
-pub(super) fn video_link(data: &Value, redact: &Redactor) -> Result<Url, ProviderError> {
+pub(in crate::provider) fn video_link(
+    data: &Value,
+    redact: &Redactor,
+) -> Result<Url, ProviderError> {
     let Some(text) = data["video_url"]
         .as_str()
         .filter(|text| !text.is_empty() && !redact.holds_key(text))

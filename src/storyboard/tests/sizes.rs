@@ -39,11 +39,11 @@ fn a_size_is_checked_against_the_providers_sizes_for_the_segments_mode() {
             r#"f.json: segment 1: size: "1920x1080" is not a size openai offers here (allowed: 1280x720, 720x1280, 1792x1024, 1024x1792)"#
         ]
     );
-    let shape = openai(&one(r#""size": "big""#)).unwrap_err();
+    let shape = openai(&one(r#""size": "1280X720""#)).unwrap_err();
     assert_eq!(
         shape,
         [
-            r#"f.json: segment 1: size: "big" is not a size like "1280x720" (width x height in pixels)"#
+            r#"f.json: segment 1: size: "1280X720" is not a size like "1280x720" (width x height in pixels) or "small""#
         ]
     );
     let pro = openai(&one(r#""size": "1024x1792", "is_pro": true"#)).unwrap();

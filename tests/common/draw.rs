@@ -1,0 +1,54 @@
+//! The binary with `--provider draw` against the simulator's draw side, as the draw tests
+//! run it: the domestic host first (`--base-url`) and the overseas one to fall back to
+//! (`--fallback-url`), as `--host-mode auto` has them.
+
+use serde_json::Value;
+use sora_batch::sim::{self, GenSeconds, Host, RunningSim, SimSettings};
+
+use super::Project;
+use super::batch::{FAST, RUN_TIMEOUT};
+
+/// The simulator with short generation times and a fixed seed.
+pub fn simulator(settings: SimSettings) -> RunningSim {
+    sim::start_on_thread(SimSettings {
+        gen_seconds: GenSeconds(0.2, 0.6),
+        seed: Some(13),
+        ..settings
+    })
+    .expect("the simulator starts")
+}
+
+/// The binary with `--provider draw` at the simulator's two hosts, its key in
+/// DRAW_API_KEY, and the engine's fast timings.
+pub fn draw(project: &Project, sim: &RunningSim) -> assert_cmd::Command {
+    let mut command = project.sora();
+    command
+        .env("DRAW_API_KEY", sim::DEFAULT_KEY)
+        .args(["--provider", "draw"])
+        .args(["--base-url", &sim.draw_url(Host::Domestic)])
+        .args(["--fallback-url", &sim.draw_url(Host::Overseas)])
+        .args(FAST)
+        .args(["--lost-create-wait", "200ms"])
+        .timeout(RUN_TIMEOUT);
+    command
+}
+
+/// Runs it to its end: exit code, the `--json` summary, stderr.
+pub fn run(project: &Project, sim: &RunningSim, args: &[&str]) -> (i32, Value, String) {
+    let output = draw(project, sim).args(args).output().expect("it runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    let summary = serde_json::from_str(&stdout).unwrap_or(Value::Null);
+    (output.status.code().unwrap_or(-1), summary, stderr)
+}
+
+/// The sidecar of `video` (e.g. `storyboard/Segment_1/1_v1.mp4`) under output/.
+pub fn sidecar(project: &Project, video: &str) -> Value {
+    let path = project
+        .path()
+        .join("output")
+        .join(video)
+        .with_extension("json");
+    serde_json::from_slice(&std::fs::read(&path).unwrap_or_else(|err| panic!("{path:?}: {err}")))
+        .unwrap()
+}
