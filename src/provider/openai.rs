@@ -1,9 +1,9 @@
 //! The OpenAI Videos API (PROTOCOLS.md section 2), as OpenAI serves it and as the
 //! OpenAI-compatible gateways and Azure OpenAI copy it: the calls sora-batch makes and the
 //! client's settings (which header carries the key, multipart or JSON creates). What a
-//! create sends is `request`, and a remix's `remix`; how an answer maps to a result or an error class is
-//! `answer`; how the page-numbered task list the engine asks for is read from OpenAI's
-//! cursor-paged list is `cursor`.
+//! create sends is `request`, and a remix's `remix`; how an answer maps to a result or an
+//! error class is `answer`; how the page-numbered task list the engine asks for is read
+//! from OpenAI's cursor-paged list is `cursor`.
 //!
 //! Costs: OpenAI's answers never say what a video cost, and gateways charge prices of
 //! their own, so creates and listed tasks report their cost as unstated: a price is the
