@@ -24,6 +24,9 @@ pub struct Capabilities {
     pub image_must_match_frame: bool,
     /// It can remix a finished video (`remix_of`).
     pub remix: bool,
+    /// A remix can carry a reference image too (`image_url` with `remix_of`); only
+    /// meaningful with `remix`.
+    pub remix_takes_image: bool,
     /// It takes character references (`characters`).
     pub characters: bool,
     /// The video lengths it offers, with and without `is_pro`.
@@ -64,6 +67,10 @@ impl Capabilities {
                 true => None,
                 false => Some(NO_REMIX),
             },
+            remix_image_refused: match self.remix && !self.remix_takes_image {
+                true => Some(NO_REMIX_IMAGE),
+                false => None,
+            },
             characters_refused: match self.characters {
                 true => None,
                 false => Some(NO_CHARACTERS),
@@ -80,6 +87,11 @@ impl Capabilities {
 /// Why a provider without remixing refuses `remix_of`, naming those with it.
 const NO_REMIX: &str = "this provider cannot remix videos; the providers that can: \
     --provider openai or draw";
+
+/// Why a provider whose remixes keep their source's frames refuses an image with one.
+const NO_REMIX_IMAGE: &str = "a remix keeps its source video's frames and takes no \
+    reference image here; remove \"image_url\", or \"remix_of\" to make a new video from \
+    the image";
 
 /// Why a provider without character references refuses `characters`.
 const NO_CHARACTERS: &str = "this provider takes no character references; the provider \

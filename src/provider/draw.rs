@@ -302,6 +302,7 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     image_inputs: &[ImageInput::PublicUrl],
     image_must_match_frame: false,
     remix: true,
+    remix_takes_image: true,
     characters: true,
     durations: Durations {
         provider: NAME,

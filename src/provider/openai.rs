@@ -1,9 +1,9 @@
 //! The OpenAI Videos API (PROTOCOLS.md section 2), as OpenAI serves it and as the
 //! OpenAI-compatible gateways and Azure OpenAI copy it: the calls sora-batch makes and the
 //! client's settings (which header carries the key, multipart or JSON creates). What a
-//! create sends is `request`; how an answer maps to a result or an error class is
-//! `answer`; how the page-numbered task list the engine asks for is read from OpenAI's
-//! cursor-paged list is `cursor`.
+//! create sends is `request`, and a remix's `remix`; how an answer maps to a result or an
+//! error class is `answer`; how the page-numbered task list the engine asks for is read
+//! from OpenAI's cursor-paged list is `cursor`.
 //!
 //! Costs: OpenAI's answers never say what a video cost, and gateways charge prices of
 //! their own, so creates and listed tasks report their cost as unstated: a price is the
@@ -30,6 +30,7 @@ use crate::storyboard::{Durations, Segment};
 
 mod answer;
 mod cursor;
+mod remix;
 mod request;
 
 pub use request::{model_of, size_of};
@@ -171,12 +172,16 @@ impl OpenAi {
     /// [`ProviderError::Ambiguous`], and so is any server error or timeout status: the
     /// service, or one behind a gateway, may have created (and billed) the video before
     /// failing to say so.
+    ///
+    /// A segment with `remix_of` is sent as `POST /videos/{target}/remix` (see `remix`),
+    /// answered and looked for like a create; its 404 is about the source video.
     pub async fn create(&self, segment: &Segment) -> Result<Accepted, ProviderError> {
-        let create = request::Create::of(segment, self.options.format)?;
-        let request = self.call(reqwest::Method::POST, "/videos");
-        let request = match self.options.format {
-            RequestFormat::Json => request.json(&create.json().await?),
-            RequestFormat::Multipart => request.multipart(create.form().await?),
+        let remix = remix::Remix::of(segment, &self.redact)?;
+        let request = match &remix {
+            Some(remix) => self
+                .call(reqwest::Method::POST, &remix.path())
+                .json(&remix.body()),
+            None => self.create_request(segment).await?,
         };
         let response = match request.send().await {
             Ok(response) => response,
@@ -189,7 +194,10 @@ impl OpenAi {
         self.clock.observe(response.headers());
         let status = response.status();
         if status == StatusCode::NOT_FOUND {
-            return Err(self.no_api());
+            return Err(match &remix {
+                Some(remix) => self.no_source(segment, remix),
+                None => self.no_api(),
+            });
         }
         let wait = retry_after(response.headers());
         let video = answer::read(response, &self.redact, None)
@@ -215,6 +223,33 @@ impl OpenAi {
             task_id,
             cost_cents: Cost::Unstated,
         })
+    }
+
+    /// `POST /videos` with the segment's fields, in the configured format.
+    async fn create_request(&self, segment: &Segment) -> Result<RequestBuilder, ProviderError> {
+        let create = request::Create::of(segment, self.options.format)?;
+        let request = self.call(reqwest::Method::POST, "/videos");
+        Ok(match self.options.format {
+            RequestFormat::Json => request.json(&create.json().await?),
+            RequestFormat::Multipart => request.multipart(create.form().await?),
+        })
+    }
+
+    /// A remix answered 404: the provider does not know the source video (or there is no
+    /// API here at all); either way nothing was made, and sending it again cannot help.
+    fn no_source(&self, segment: &Segment, remix: &remix::Remix) -> ProviderError {
+        let base = self.redact.redact(&self.public_base);
+        ProviderError::Rejected {
+            message: format!(
+                "segment {}'s remix_of: the provider knows no video \"{}\" (POST \
+                 {base}{} answered HTTP 404); check that remix_of names a video of this \
+                 account at this address (--base-url)",
+                segment.index,
+                crate::ui::escaped(&remix.target, 60),
+                remix.path()
+            ),
+            request_id: None,
+        }
     }
 
     /// `GET /videos/{id}`, with the server's `openai-poll-after-ms` hint.
@@ -311,8 +346,9 @@ pub const CAPABILITIES: Capabilities = Capabilities {
         ImageInput::PublicUrl,
     ],
     image_must_match_frame: true,
-    // Until the create sends it (POST /videos/{id}/remix).
-    remix: false,
+    // POST /videos/{id}/remix: the source's model, size and length, no image.
+    remix: true,
+    remix_takes_image: false,
     characters: false,
     durations: Durations {
         provider: NAME,

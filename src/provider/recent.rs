@@ -4,7 +4,7 @@
 //! cannot be ruled out is never ruled out.
 
 use super::Cost;
-use crate::storyboard::Segment;
+use crate::storyboard::{RemixOf, Segment};
 
 /// One page of the provider's task list.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -92,6 +92,8 @@ pub struct RecentTask {
     pub image_url: Option<Option<String>>,
     /// What it cost, as the list says.
     pub cost_cents: Cost,
+    /// The video it remixes, when the list says: `Some(None)` means it says "none".
+    pub remixed_from: Option<Option<String>>,
 }
 
 /// Different prompts at one length that show a list cuts prompts there.
@@ -115,16 +117,21 @@ fn shape_agrees(listed: &str, segment: &Segment) -> bool {
 impl RecentTask {
     /// Whether this task could be the answer to a create for `segment`: the same prompt
     /// (or its start, when the list cuts prompts: see [`ListShape`]), and no field the
-    /// provider shows says otherwise.
+    /// provider shows says otherwise. A remix is known by its source instead of its mode,
+    /// length and frame, which are the source's, not the segment's.
     pub fn matches(&self, segment: &Segment, shape: &ListShape) -> Match {
-        let fields_agree = self.is_pro.is_none_or(|is_pro| is_pro == segment.is_pro)
-            && self
-                .duration_seconds
-                .is_none_or(|seconds| seconds == segment.duration_seconds)
-            && self
-                .resolution
-                .as_deref()
-                .is_none_or(|shape| shape_agrees(shape, segment))
+        let remix_of = segment.remix_of.as_ref().map(RemixOf::target);
+        let own_fields_agree = remix_of.is_some()
+            || self.is_pro.is_none_or(|is_pro| is_pro == segment.is_pro)
+                && self
+                    .duration_seconds
+                    .is_none_or(|seconds| seconds == segment.duration_seconds)
+                && self
+                    .resolution
+                    .as_deref()
+                    .is_none_or(|shape| shape_agrees(shape, segment));
+        let fields_agree = own_fields_agree
+            && self.source_agrees(remix_of)
             && self
                 .image_url
                 .as_ref()
@@ -154,6 +161,22 @@ impl RecentTask {
     }
 }
 
+impl RecentTask {
+    /// Whether the video this task remixes (if the list says) can be the request's:
+    /// none for a plain create (`remix_of` `None`); for a remix, its target, or any
+    /// video while the target is not known (`Some(None)`).
+    fn source_agrees(&self, remix_of: Option<Option<&str>>) -> bool {
+        let Some(listed) = &self.remixed_from else {
+            return true;
+        };
+        match (listed.as_deref(), remix_of) {
+            (None, None) => true,
+            (Some(_), None) | (None, Some(_)) => false,
+            (Some(listed), Some(target)) => target.is_none_or(|target| target == listed),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,6 +195,7 @@ mod tests {
             resolution: Some("horizontal".to_string()),
             image_url: Some(None),
             cost_cents: Cost::Cents(3),
+            remixed_from: Some(None),
         }
     }
 
@@ -199,6 +223,62 @@ mod tests {
             ..large
         };
         assert_eq!(listed_large.matches(&tall, &shape), Match::No);
+    }
+
+    #[test]
+    fn a_lost_remix_matches_by_its_source_not_by_the_sources_length_or_frame() {
+        let remix = |target: Option<&str>| Segment {
+            remix_of: Some(match target {
+                Some(id) => RemixOf::Video(id.to_string()),
+                None => RemixOf::Take {
+                    segment: 1,
+                    version: 1,
+                    source: "f".to_string(),
+                    target: None,
+                },
+            }),
+            ..segment()
+        };
+        // The source's length, mode and frame, not the segment's.
+        let listed_remix = |source: Option<&str>| RecentTask {
+            is_pro: Some(true),
+            duration_seconds: Some(12),
+            resolution: Some("1792x1024".to_string()),
+            remixed_from: Some(source.map(str::to_string)),
+            ..listed()
+        };
+        let shape = ListShape::default();
+        let of_v1 = listed_remix(Some("video_1"));
+        assert_eq!(of_v1.matches(&remix(Some("video_1")), &shape), Match::Exact);
+        assert_eq!(of_v1.matches(&remix(Some("video_2")), &shape), Match::No);
+        assert_eq!(
+            of_v1.matches(&remix(None), &shape),
+            Match::Exact,
+            "a take whose id is not known yet cannot rule a source out"
+        );
+        assert_eq!(
+            of_v1.matches(&segment(), &shape),
+            Match::No,
+            "a remix is no create"
+        );
+        assert_eq!(
+            listed_remix(None).matches(&remix(Some("video_1")), &shape),
+            Match::No,
+            "a plain video is no remix"
+        );
+        let silent = RecentTask {
+            remixed_from: None,
+            ..listed_remix(None)
+        };
+        assert_eq!(
+            silent.matches(&remix(Some("video_1")), &shape),
+            Match::Exact
+        );
+        assert_eq!(
+            silent.matches(&segment(), &shape),
+            Match::No,
+            "a plain create's own fields still count"
+        );
     }
 
     #[test]

@@ -294,6 +294,8 @@ fn recent_task(item: &Value, redact: &Redactor) -> Option<RecentTask> {
                 .map(str::to_string)
         }),
         cost_cents: Cost::from_provider(&item["cost"]),
+        // Sora.hk does not remix.
+        remixed_from: None,
     })
 }
 
@@ -384,6 +386,7 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     image_inputs: &[ImageInput::PublicUrl],
     image_must_match_frame: false,
     remix: false,
+    remix_takes_image: false,
     characters: false,
     durations: Durations {
         provider: NAME,

@@ -73,6 +73,7 @@ impl RunningSim {
             shape: "horizontal".to_string(),
             cost_cents: sora_hk::NORMAL_PRICE,
             model: None,
+            remixed_from: None,
         };
         match self.world.create(request, tokio::time::Instant::now()) {
             Ok(task) => task.id,

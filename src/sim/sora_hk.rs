@@ -175,6 +175,7 @@ fn parse_create(body: &[u8]) -> Result<TaskRequest, String> {
         shape: resolution,
         cost_cents: if is_pro { PRO_PRICE } else { NORMAL_PRICE },
         model: None,
+        remixed_from: None,
     })
 }
 

@@ -12,6 +12,7 @@ use tokio::time::Instant;
 use super::SimSettings;
 use super::draw::{DrawStats, Ledger};
 use super::hosts::Switch;
+use super::openai::OpenAiRemix;
 
 /// Which API a task was made through: each dialect lists and describes only its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +36,8 @@ pub struct TaskRequest {
     pub cost_cents: i64,
     /// The model asked for (`sora-2`, a dated snapshot…); `None` for a Sora.hk task.
     pub model: Option<String>,
+    /// The OpenAI video this one remixes (`POST /videos/{id}/remix`).
+    pub remixed_from: Option<String>,
 }
 
 /// Where a task is in its life, as of one moment.
@@ -148,6 +151,8 @@ pub struct Stats {
     /// that carried a key (an `Authorization` or `api-key` header) there.
     pub redirected_requests: u64,
     pub redirected_with_key: u64,
+    /// Every OpenAI remix that made a video, in the order they arrived.
+    pub openai_remixes: Vec<OpenAiRemix>,
     /// The draw side's own counters.
     pub draw: DrawStats,
 }

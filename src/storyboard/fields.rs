@@ -177,6 +177,9 @@ fn check_segment(
     if let Some(message) = fields.image_url_problem() {
         problems.add(&location, Some("image_url"), message);
     }
+    if let Some(message) = fields.remix_image_problem() {
+        problems.add(&location, Some("image_url"), message);
+    }
     if let Some(message) = fields.model_problem() {
         problems.add(&location, Some("model"), message);
     }
@@ -351,6 +354,22 @@ impl Resolved<'_> {
         self.settings
             .durations
             .mode_problem(seconds, self.is_pro(), origin)
+    }
+
+    /// An image with a remix, for a provider whose remixes take none: the message names
+    /// both fields and where the image came from.
+    fn remix_image_problem(&self) -> Option<String> {
+        let why = self.settings.remix_image_refused?;
+        self.value(Field::RemixOf)?;
+        self.text(Field::ImageUrl)?;
+        let origin = match self.own.get(Field::ImageUrl) {
+            None => " (from \"defaults\")",
+            Some(_) => "",
+        };
+        Some(format!(
+            "\"image_url\"{origin} cannot go with \"remix_of\" on {}: {why}",
+            self.settings.durations.provider
+        ))
     }
 
     /// An image link the run's settings cannot send (`ImageRules::link_refused`); files

@@ -268,6 +268,9 @@ pub struct SegmentSettings {
     pub images: ImageRules,
     /// Why `remix_of` cannot be sent to the provider, with the fix; `None`: it can.
     pub remix_refused: Option<&'static str>,
+    /// Why `image_url` cannot go with `remix_of` (the provider's remixes take no image),
+    /// with the fix; `None`: it can.
+    pub remix_image_refused: Option<&'static str>,
     /// Why `characters` cannot be sent to the provider, with the fix; `None`: it can.
     pub characters_refused: Option<&'static str>,
     /// The frame sizes the provider offers per mode.

@@ -1,12 +1,13 @@
 //! The simulator's OpenAI Videos side, spoken to with a real HTTP client over loopback:
 //! the video object, validation and prices (`create`), reference images (`reference`),
-//! the list (`list`), statuses, expiry and the content redirect (`lifecycle`), each knob
-//! checked through status codes, bodies and `/__stats`.
+//! remixes (`remix`), the list (`list`), statuses, expiry and the content redirect
+//! (`lifecycle`), each knob checked through status codes, bodies and `/__stats`.
 
 mod create;
 mod lifecycle;
 mod list;
 mod reference;
+mod remix;
 
 use std::time::Duration;
 

@@ -253,6 +253,10 @@ pub fn recent_task(item: &Value, redact: &Redactor) -> Option<RecentTask> {
         resolution: item["size"].as_str().and_then(listed_shape),
         image_url: None,
         cost_cents: Cost::Unstated,
+        remixed_from: match item.get("remixed_from_video_id") {
+            Some(Value::Null) => Some(None),
+            _ => text_field(item, "remixed_from_video_id").map(Some),
+        },
     })
 }
 

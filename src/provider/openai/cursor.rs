@@ -105,6 +105,7 @@ mod tests {
                 resolution: None,
                 image_url: None,
                 cost_cents: Cost::Unstated,
+                remixed_from: None,
             })
             .collect();
         let next = tasks.last().map(|task| task.task_id.clone());

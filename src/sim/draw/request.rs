@@ -49,6 +49,7 @@ impl DrawAsk {
             shape: self.aspect_ratio.clone(),
             cost_cents: 0,
             model: Some(MODEL.to_string()),
+            remixed_from: None,
         }
     }
 }

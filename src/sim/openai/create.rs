@@ -18,7 +18,7 @@ use super::request::{self, Asked};
 use super::{ApiError, refuse_key};
 use crate::sim::faults::{self, Connection};
 use crate::sim::hostile;
-use crate::sim::world::{ReferenceSeen, Refusal, World};
+use crate::sim::world::{ReferenceSeen, Refusal, Task, World};
 use crate::sim::{AmbiguousAnswer, EndlessBody};
 
 pub async fn create(
@@ -41,21 +41,34 @@ pub async fn create(
         }
     };
     let now = Instant::now();
-    match world.create(asked.into_task(seen.as_ref()), now) {
+    let created = world.create(asked.into_task(seen.as_ref()), now);
+    if let (Ok(_), Some(seen)) = (&created, seen) {
+        world.count(|stats| {
+            stats.reference_creates += 1;
+            stats.last_reference = Some(seen);
+        });
+    }
+    answer(&world, &headers, &connection, created, now)
+}
+
+/// The answer to a create (or a remix, which is billed as one) that `World::create`
+/// made or refused: the video object, or the faults a billed create can meet.
+pub fn answer(
+    world: &World,
+    headers: &HeaderMap,
+    connection: &Connection,
+    created: Result<Task, Refusal>,
+    now: Instant,
+) -> Response {
+    match created {
         Ok(task) => {
-            if let Some(seen) = seen {
-                world.count(|stats| {
-                    stats.reference_creates += 1;
-                    stats.last_reference = Some(seen);
-                });
-            }
-            if let Some(endless) = hostile::endless_answer(&world, EndlessBody::Create) {
+            if let Some(endless) = hostile::endless_answer(world, EndlessBody::Create) {
                 return endless;
             }
             if world.loses_answer(&task) {
-                return lost_answer(&world, &headers, &connection);
+                return lost_answer(world, headers, connection);
             }
-            Json(describe(&world, &task, &headers, now)).into_response()
+            Json(describe(world, &task, headers, now)).into_response()
         }
         Err(Refusal::AtCapacity { retry_after }) => {
             let busy = ApiError {
@@ -65,7 +78,7 @@ pub async fn create(
                 param: None,
                 message: "Too many concurrent video generations. Try again later.".to_string(),
             };
-            let mut response = busy.answer(&world, &headers);
+            let mut response = busy.answer(world, headers);
             faults::set_retry_after(&mut response, retry_after);
             response
         }
@@ -77,12 +90,12 @@ pub async fn create(
             message: "You exceeded your current quota, please check your plan and billing details."
                 .to_string(),
         }
-        .answer(&world, &headers),
+        .answer(world, headers),
     }
 }
 
 /// A create's fields and its reference image, as read.
-type Read = (Map<String, Value>, Option<Reference>);
+pub type Read = (Map<String, Value>, Option<Reference>);
 
 fn checked(
     world: &World,
@@ -96,7 +109,7 @@ fn checked(
 }
 
 /// The fields of a JSON or multipart create, the reference image taken out.
-async fn read(request: Request, world: &Arc<World>) -> Result<Read, ApiError> {
+pub async fn read(request: Request, world: &Arc<World>) -> Result<Read, ApiError> {
     let is_multipart = request
         .headers()
         .get(header::CONTENT_TYPE)

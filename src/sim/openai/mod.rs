@@ -1,15 +1,16 @@
 //! The OpenAI Videos API as PROTOCOLS.md section 2 describes it, answering errors as
 //! `{"error": {message, type, param, code}}`: `create` (`POST /videos`, JSON or multipart)
 //! with its checks in `request` and its image in `reference`; `object` (the video object
-//! and `GET /videos/{id}`); `list` (`GET /videos`); `content` (the bytes, their expiry,
-//! and the redirect to another origin). The key is taken as `Authorization: Bearer` or in
-//! an `api-key` header, as Azure OpenAI takes it.
+//! and `GET /videos/{id}`); `remix` (`POST /videos/{id}/remix`); `list` (`GET /videos`);
+//! `content` (the bytes, their expiry, and the redirect to another origin). The key is
+//! taken as `Authorization: Bearer` or in an `api-key` header, as Azure OpenAI takes it.
 
 mod content;
 mod create;
 mod list;
 mod object;
 mod reference;
+mod remix;
 mod request;
 
 use std::sync::Arc;
@@ -24,6 +25,7 @@ use super::faults;
 use super::world::World;
 
 pub use content::other_origin;
+pub use remix::OpenAiRemix;
 pub use request::parse as parse_create;
 
 pub fn routes() -> Router<Arc<World>> {
@@ -31,6 +33,7 @@ pub fn routes() -> Router<Arc<World>> {
         .route("/videos", post(create::create).get(list::list))
         .route("/videos/{id}", get(object::status))
         .route("/videos/{id}/content", get(content::content))
+        .route("/videos/{id}/remix", post(remix::remix))
 }
 
 /// An error answer in OpenAI's shape.

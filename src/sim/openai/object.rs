@@ -85,7 +85,7 @@ pub fn describe(world: &World, task: &Task, headers: &HeaderMap, now: Instant) -
         "seconds": task.request.duration.to_string(),
         "size": task.request.shape,
         "prompt": task.request.prompt,
-        "remixed_from_video_id": null,
+        "remixed_from_video_id": task.request.remixed_from,
         "error": error,
     })
 }

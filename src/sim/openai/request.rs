@@ -49,6 +49,7 @@ impl Asked {
             prompt: self.prompt,
             shape: self.size,
             model: Some(self.model),
+            remixed_from: None,
         }
     }
 
@@ -61,11 +62,7 @@ impl Asked {
 
 /// Checks a create's fields; `durations` is `--openai-durations`.
 pub fn parse(fields: &Map<String, Value>, durations: Option<&[u32]>) -> Result<Asked, ApiError> {
-    let prompt = text(fields, "prompt")?.map(|prompt| prompt.trim().to_string());
-    let prompt = prompt.filter(|prompt| !prompt.is_empty()).ok_or_else(|| {
-        let message = "Missing required parameter: 'prompt'.".to_string();
-        ApiError::invalid("prompt", "missing_required_parameter", message)
-    })?;
+    let prompt = prompt(fields)?;
     let model = text(fields, "model")?.unwrap_or_else(|| "sora-2".to_string());
     let is_pro = model_is_pro(&model).ok_or_else(|| {
         let message = format!(
@@ -108,6 +105,15 @@ pub fn parse(fields: &Map<String, Value>, durations: Option<&[u32]>) -> Result<A
         is_pro,
         seconds,
         size,
+    })
+}
+
+/// The prompt, which every create and remix needs.
+pub fn prompt(fields: &Map<String, Value>) -> Result<String, ApiError> {
+    let prompt = text(fields, "prompt")?.map(|prompt| prompt.trim().to_string());
+    prompt.filter(|prompt| !prompt.is_empty()).ok_or_else(|| {
+        let message = "Missing required parameter: 'prompt'.".to_string();
+        ApiError::invalid("prompt", "missing_required_parameter", message)
     })
 }
 

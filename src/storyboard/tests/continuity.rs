@@ -151,3 +151,31 @@ fn editing_a_source_shot_changes_the_fingerprints_of_the_chain_after_it() {
         "a remix is another request"
     );
 }
+
+#[test]
+fn an_image_with_a_remix_is_refused_naming_both_where_remixes_take_no_image() {
+    let openai = crate::provider::openai::CAPABILITIES.segment_settings(1);
+    let json = br#"{"defaults": {"image_url": "https://x.test/d.png"}, "segments": [
+        {"segment_index": 1, "prompt_text": "a", "remix_of": "video_1", "image_url": "https://x.test/a.png"},
+        {"segment_index": 2, "prompt_text": "b", "remix_of": {"segment": 1}},
+        {"segment_index": 3, "prompt_text": "c"}]}"#;
+    let got = check_bytes_with(json, openai).unwrap_err();
+    let why = "a remix keeps its source video's frames and takes no reference image here; \
+               remove \"image_url\", or \"remix_of\" to make a new video from the image";
+    assert_eq!(
+        got,
+        [
+            format!(
+                "input/story.json: segment 1: image_url: \"image_url\" cannot go with \"remix_of\" on openai: {why}"
+            ),
+            format!(
+                "input/story.json: segment 2: image_url: \"image_url\" (from \"defaults\") cannot go with \"remix_of\" on openai: {why}"
+            ),
+        ]
+    );
+    let draw_like = SegmentSettings {
+        remix_image_refused: None,
+        ..openai
+    };
+    assert!(check_bytes_with(json, draw_like).is_ok());
+}

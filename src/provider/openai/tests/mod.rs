@@ -1,10 +1,12 @@
 //! The OpenAI dialect driven directly against the simulator's OpenAI side over loopback
 //! (`create`: the two request formats, the key header, every error class; `status`:
 //! statuses, hints, failures, downloads; `list`: the cursor-paged list the lost-create
-//! search reads), and against a canned server where the request itself is checked.
+//! search reads; `remix`: remixes), and against a canned server where the request
+//! itself is checked.
 
 mod create;
 mod list;
+mod remix;
 mod status;
 
 use std::time::Duration;
