@@ -36,6 +36,11 @@ impl PriceSource {
             Some(_) => "--price-normal/--price-pro/--price-pro-large",
             None => "--price-normal/--price-pro",
         };
+        if !capabilities.prices_documented && matches!(self, PriceSource::Default) {
+            return format!(
+                "assumed prices: the provider publishes none; set {flags} to your plan's"
+            );
+        }
         match (self, capabilities.live_prices) {
             (PriceSource::Settings, _) => format!("from {flags}"),
             (PriceSource::Provider, call) => {
@@ -300,6 +305,15 @@ mod tests {
             PriceSource::Default.describe(&no_price_call),
             "the provider's documented prices",
             "no key would tell more"
+        );
+        let draw = &crate::provider::draw::CAPABILITIES;
+        assert_eq!(
+            PriceSource::Default.describe(draw),
+            "assumed prices: the provider publishes none; set --price-normal/--price-pro to your plan's"
+        );
+        assert_eq!(
+            PriceSource::Settings.describe(draw),
+            "from --price-normal/--price-pro"
         );
     }
 }

@@ -39,6 +39,9 @@ pub struct Capabilities {
     pub default_size: Option<&'static str>,
     /// How a job's price is reckoned, at its documented prices.
     pub price_model: PriceModel,
+    /// The provider publishes those prices; `false`: they are a guess at a typical plan,
+    /// and the dry run asks for the user's own.
+    pub prices_documented: bool,
     /// What its prices and balance are counted in: `USD` (in cents), or `credits` (whole
     /// credits, which the price fields' "cents" then hold).
     pub currency: &'static str,

@@ -320,6 +320,7 @@ pub const CAPABILITIES: Capabilities = Capabilities {
         pro_cents: 120,
         pro_large_cents: None,
     }),
+    prices_documented: false,
     currency: crate::pricing::CREDITS,
     live_prices: None,
     has_balance: true,

@@ -367,6 +367,7 @@ pub const CAPABILITIES: Capabilities = Capabilities {
         pro_cents: 30,
         pro_large_cents: Some(50),
     }),
+    prices_documented: true,
     currency: "USD",
     live_prices: None,
     has_balance: false,

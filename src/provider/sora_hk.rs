@@ -405,6 +405,7 @@ pub const CAPABILITIES: Capabilities = Capabilities {
         pro_cents: 30,
         pro_large_cents: None,
     }),
+    prices_documented: true,
     currency: "USD",
     live_prices: Some("GET /pricing"),
     has_balance: true,
