@@ -385,6 +385,28 @@ fn draw_a_remix_of_a_video_made_elsewhere_reaches_the_api_as_its_remix_target() 
 }
 
 #[test]
+fn draw_character_references_reach_the_api_with_the_create() {
+    let sim = simulator(SimSettings::default());
+    let project = Project::new();
+    project.write(
+        "input/storyboard.json",
+        r#"{"defaults": {"gen_count": 1}, "segments": [
+            {"segment_index": 1, "prompt_text": "two friends at the pier",
+             "characters": [{"url": "https://cdn.example/ana.mp4", "timestamps": "0,3"},
+                            {"url": "https://cdn.example/ben.mp4", "timestamps": "1.5,4"}]},
+            {"segment_index": 2, "prompt_text": "the empty pier"}]}"#,
+    );
+    let (code, summary, err) = run(&project, &sim, &[]);
+    assert_eq!(code, 0, "{err}\n{summary}");
+    let draw = sim.stats().draw;
+    assert_eq!(
+        (draw.creates, draw.character_creates, draw.characters),
+        (2, 1, 2),
+        "{err}"
+    );
+}
+
+#[test]
 fn draw_only_flags_are_refused_with_another_provider() {
     let project = Project::new();
     let output = project
