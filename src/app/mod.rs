@@ -148,16 +148,18 @@ async fn simulate(settings: SimSettings) -> Result<Exit, AppError> {
         _ => AppError::Simulator(err.to_string()),
     })?;
     let url = sim.base_url();
+    let (domestic, overseas) = (
+        sim.draw_url(sim::Host::Domestic),
+        sim.draw_url(sim::Host::Overseas),
+    );
     emit(
         Stream::Stdout,
         &format!(
             "simulator listening on {url} (API key {key})\n\
              try: SORA_BASE_URL={url} SORA_API_KEY={key} sora-batch\n\
              or:  OPENAI_API_KEY={key} sora-batch --provider openai --base-url {url}\n\
-             draw API hosts: overseas {}, domestic {}\n\
+             or:  DRAW_API_KEY={key} sora-batch --provider draw --base-url {domestic} --fallback-url {overseas}\n\
              counters: curl http://{}/__stats; stop with Ctrl+C\n",
-            sim.draw_url(sim::Host::Overseas),
-            sim.draw_url(sim::Host::Domestic),
             sim.addr
         ),
     )?;
