@@ -133,11 +133,7 @@ mod openai {
             ..SimSettings::default()
         });
         let project = project("a red kite rises over the dunes");
-        let child = project
-            .sora_process()
-            .env("OPENAI_API_KEY", sim::DEFAULT_KEY)
-            .args(["--provider", "openai", "--base-url", &sim.base_url()])
-            .args(common::batch::FAST)
+        let child = common::openai::process(&project, &sim)
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
@@ -164,24 +160,23 @@ mod draw {
     use super::*;
     use common::draw::{run, simulator};
 
-    #[test]
-    fn a_three_shot_chain_runs_in_order_on_draw_naming_each_pid() {
-        let sim = simulator(SimSettings::default());
+    fn project() -> Project {
         let project = Project::new();
         let storyboard = chain("a red kite rises over the dunes").replace("DURATION", "10");
         project.write("input/storyboard.json", &storyboard);
-        let (code, summary, err) = run(&project, &sim, &[]);
-        assert_eq!(code, 0, "{err}\n{summary}");
-        assert_all_videos(&project, 3, None, &err);
-        let stats = sim.stats();
-        assert_eq!(stats.draw.creates, 3, "{err}");
+        project
+    }
+
+    /// Each remix named the pid of the shot before it, in order, and was taken.
+    fn assert_chained(project: &Project, sim: &sim::RunningSim, note: &str) {
         let pid = |segment| {
-            sidecar(&project, segment)["remix_id"]
+            sidecar(project, segment)["remix_id"]
                 .as_str()
                 .unwrap()
                 .to_string()
         };
-        let seen: Vec<(String, String, bool)> = stats
+        let seen: Vec<(String, String, bool)> = sim
+            .stats()
             .draw
             .remixes
             .iter()
@@ -193,7 +188,49 @@ mod draw {
                 (pid(1), "the kite at noon".to_string(), true),
                 (pid(2), "the kite drifts out to sea".to_string(), true)
             ],
-            "{err}"
+            "{note}"
         );
+    }
+
+    #[test]
+    fn a_three_shot_chain_runs_in_order_on_draw_naming_each_pid() {
+        let sim = simulator(SimSettings::default());
+        let project = project();
+        let (code, summary, err) = run(&project, &sim, &[]);
+        assert_eq!(code, 0, "{err}\n{summary}");
+        assert_all_videos(&project, 3, None, &err);
+        assert_eq!(sim.stats().draw.creates, 3, "{err}");
+        assert_chained(&project, &sim, &err);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_run_killed_mid_chain_on_draw_is_resumed_without_paying_twice() {
+        let sim = simulator(SimSettings {
+            gen_seconds: sim::GenSeconds(1.0, 1.5),
+            ..SimSettings::default()
+        });
+        let project = project();
+        let child = common::draw::process(&project, &sim)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("the binary starts");
+        // Killed once the journal holds shot 2's task: draw cannot look a lost create up,
+        // so the kill comes after the answer is safe, as a crash mid-generation would.
+        let journal = output_dir(&project).join(".sora-batch/journal.jsonl");
+        let submitted =
+            |line: &str| line.contains(r#""event":"submitted""#) && line.contains(r#""segment":2"#);
+        common::batch::kill_when(child, &project, "shot 2 is submitted", || {
+            std::fs::read_to_string(&journal).is_ok_and(|text| text.lines().any(submitted))
+        });
+        assert_eq!(sim.stats().draw.creates, 2);
+        let (code, summary, err) = run(&project, &sim, &[]);
+        assert_eq!(code, 0, "{err}\n{summary}");
+        assert_all_videos(&project, 3, None, &err);
+        let creates = sim.stats().draw.creates;
+        assert_eq!(creates, 3, "shot 2 was followed up, not paid again: {err}");
+        assert_chained(&project, &sim, &err);
     }
 }

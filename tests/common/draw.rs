@@ -21,15 +21,21 @@ pub fn simulator(settings: SimSettings) -> RunningSim {
 /// The binary with `--provider draw` at the simulator's two hosts, its key in
 /// DRAW_API_KEY, and the engine's fast timings.
 pub fn draw(project: &Project, sim: &RunningSim) -> assert_cmd::Command {
-    let mut command = project.sora();
+    let mut command = assert_cmd::Command::from_std(process(project, sim));
+    command.timeout(RUN_TIMEOUT);
+    command
+}
+
+/// [`draw`] as a process to spawn (and kill).
+pub fn process(project: &Project, sim: &RunningSim) -> std::process::Command {
+    let mut command = project.sora_process();
     command
         .env("DRAW_API_KEY", sim::DEFAULT_KEY)
         .args(["--provider", "draw"])
         .args(["--base-url", &sim.draw_url(Host::Domestic)])
         .args(["--fallback-url", &sim.draw_url(Host::Overseas)])
         .args(FAST)
-        .args(["--lost-create-wait", "200ms"])
-        .timeout(RUN_TIMEOUT);
+        .args(["--lost-create-wait", "200ms"]);
     command
 }
 

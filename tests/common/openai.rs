@@ -20,13 +20,19 @@ pub fn simulator(settings: SimSettings) -> RunningSim {
 /// The binary with `--provider openai` at the simulator, its key in OPENAI_API_KEY, and the
 /// engine's fast timings.
 pub fn openai(project: &Project, sim: &RunningSim) -> assert_cmd::Command {
-    let mut command = project.sora();
+    let mut command = assert_cmd::Command::from_std(process(project, sim));
+    command.timeout(RUN_TIMEOUT);
+    command
+}
+
+/// [`openai`] as a process to spawn (and kill).
+pub fn process(project: &Project, sim: &RunningSim) -> std::process::Command {
+    let mut command = project.sora_process();
     command
         .env("OPENAI_API_KEY", sim::DEFAULT_KEY)
         .args(["--provider", "openai", "--base-url", &sim.base_url()])
         .args(FAST)
-        .args(["--lost-create-wait", "200ms"])
-        .timeout(RUN_TIMEOUT);
+        .args(["--lost-create-wait", "200ms"]);
     command
 }
 
