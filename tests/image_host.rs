@@ -8,10 +8,10 @@ mod common;
 use std::path::PathBuf;
 
 use common::Project;
-use common::images::png;
 use common::batch::{
     FAST, RUN_TIMEOUT, assert_all_videos, assert_billed_once_per_version, output_dir, run, walk,
 };
+use common::images::png;
 use serde_json::Value;
 use sora_batch::sim::{self, GenSeconds, LOST_ANSWER_MARK, RunningSim, SimSettings};
 

@@ -152,9 +152,11 @@ async fn simulate(settings: SimSettings) -> Result<Exit, AppError> {
              try: SORA_BASE_URL={url} SORA_API_KEY={key} sora-batch\n\
              or:  OPENAI_API_KEY={key} sora-batch --provider openai --base-url {url}\n\
              draw API hosts: overseas {}, domestic {}\n\
+             chat completions (sora2api style): POST {}\n\
              counters: curl http://{}/__stats; stop with Ctrl+C\n",
             sim.draw_url(sim::Host::Overseas),
             sim.draw_url(sim::Host::Domestic),
+            sim.chat_url(),
             sim.addr
         ),
     )?;

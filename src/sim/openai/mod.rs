@@ -24,6 +24,7 @@ use super::faults;
 use super::world::World;
 
 pub use content::other_origin;
+pub use reference::Reference;
 pub use request::parse as parse_create;
 
 pub fn routes() -> Router<Arc<World>> {
