@@ -180,7 +180,7 @@ pub fn echoed(world: &World, headers: &HeaderMap, message: &str) -> String {
 pub enum Shape {
     /// `{"code", "message", "data"}`.
     SoraHk,
-    /// `{"error": {message, type, param, code}}`.
+    /// `{"error": {message, type, param, code}}` (OpenAI, and chat gateways).
     OpenAi,
     /// `{"code", "msg", "data"}`.
     Draw,
@@ -188,7 +188,10 @@ pub enum Shape {
 
 impl Shape {
     pub fn of(path: &str) -> Shape {
-        if path.starts_with("/v1/videos") {
+        if ["/v1/videos", "/v1/chat/", "/v1/generation/"]
+            .iter()
+            .any(|prefix| path.starts_with(prefix))
+        {
             Shape::OpenAi
         } else if ["/v1/video/", "/v1/draw/", "/client/"]
             .iter()

@@ -1,14 +1,16 @@
 //! The local provider simulator (`sora-batch simulate`, and `--provider simulator`): the
-//! Sora.hk task API, the OpenAI Videos API and a CDN for the videos, over loopback, with
-//! knobs that inject the faults real providers show. Tests and the offline demo use it.
+//! Sora.hk task API, the OpenAI Videos API, the Sora2 "draw" API, chat-completions
+//! gateways and a CDN for the videos, over loopback, with knobs that inject the faults
+//! real providers show. Tests and the offline demo use it.
 //!
-//! Layout: `world` holds the tasks and counters, `sora_hk`, `openai` and `draw` speak the
-//! three dialects (`hosts` serves them on the draw API's two hosts, either of which can be
+//! Layout: `world` holds the tasks and counters, `sora_hk`, `openai`, `draw` and `chat`
+//! speak the four dialects (`hosts` serves them on the draw API's two hosts, either of which can be
 //! down), `video` serves the bytes (Range, ETag, truncation, throttling), and `faults`
 //! drops connections and answers with server errors on demand; `stall` keeps clients
 //! waiting (no answer at all, or one trickled a byte at a time); `hostile` sends answers
 //! that never end, lie about their size or point videos elsewhere.
 
+mod chat;
 mod draw;
 mod faults;
 mod hostile;
@@ -31,6 +33,11 @@ use clap::Args;
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
+pub use chat::{
+    AVAILABILITY_MESSAGE, CHAT_CENTS_PER_SECOND, CHAT_PRO_CENTS_PER_SECOND,
+    CHAT_PRO_HD_CENTS_PER_SECOND, ChatSettings, ChatStats, CutHow, FAILURE_PREFIX, ResultShape,
+    ShapeChoice,
+};
 pub use draw::{
     DownHow, DrawSettings, DrawStats, Host, LARGE_PRICE, RemixSeen, ResultPath, SMALL_PRICE,
     Spelling,
@@ -220,6 +227,9 @@ pub struct SimSettings {
 
     #[command(flatten)]
     pub draw: DrawSettings,
+
+    #[command(flatten)]
+    pub chat: ChatSettings,
 }
 
 /// The answer `--endless-body` makes endless.
@@ -282,6 +292,7 @@ impl Default for SimSettings {
             expire_after: None,
             content_redirect: false,
             draw: DrawSettings::default(),
+            chat: ChatSettings::default(),
         }
     }
 }
@@ -420,7 +431,8 @@ fn router(world: Arc<World>) -> Router {
             "/v1",
             sora_hk::routes()
                 .merge(openai::routes())
-                .merge(draw::routes()),
+                .merge(draw::routes())
+                .merge(chat::routes()),
         )
         .merge(draw::client_routes())
         .layer(axum::middleware::from_fn_with_state(

@@ -27,6 +27,11 @@ impl RunningSim {
         format!("http://{}/v1", self.addr)
     }
 
+    /// The chat-completions endpoint, e.g. `http://127.0.0.1:8790/v1/chat/completions`.
+    pub fn chat_url(&self) -> String {
+        format!("{}/chat/completions", self.base_url())
+    }
+
     /// The root of one of the draw API's hosts, e.g. `http://127.0.0.1:8790`: its paths
     /// (`/v1/video/sora-video`, `/v1/draw/result`, `/client/...`) hang from it.
     pub fn draw_url(&self, host: Host) -> String {

@@ -42,9 +42,9 @@ pub async fn stall(State(world): State<Arc<World>>, request: Request, next: Next
     }
 }
 
-/// `GET /v1/tasks/{id}` (Sora.hk), `GET /v1/videos/{id}` (OpenAI) or `POST
-/// /v1/draw/result` and `/v1/video/result` (draw): a status call, not a list, a balance or
-/// a video's content.
+/// `GET /v1/tasks/{id}` (Sora.hk), `GET /v1/videos/{id}` (OpenAI), `POST
+/// /v1/draw/result` and `/v1/video/result` (draw) or `GET /v1/generation/{id}` (chat): a
+/// status call, not a list, a balance or a video's content.
 fn is_status_call(request: &Request) -> bool {
     let path = request.uri().path();
     let id_under = |prefix: &str| {
@@ -53,7 +53,10 @@ fn is_status_call(request: &Request) -> bool {
     };
     let draw = request.method() == Method::POST
         && (path == "/v1/draw/result" || path == "/v1/video/result");
-    draw || request.method() == Method::GET && (id_under("/v1/tasks/") || id_under("/v1/videos/"))
+    let by_id = ["/v1/tasks/", "/v1/videos/", "/v1/generation/"]
+        .iter()
+        .any(|prefix| id_under(prefix));
+    draw || request.method() == Method::GET && by_id
 }
 
 /// `GET /v1/tasks` (Sora.hk) or `GET /v1/videos` (OpenAI): the account's task list.

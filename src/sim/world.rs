@@ -10,6 +10,7 @@ use serde::Serialize;
 use tokio::time::Instant;
 
 use super::SimSettings;
+use super::chat::{ChatBook, ChatStats};
 use super::draw::{DrawStats, Ledger};
 use super::hosts::Switch;
 use super::openai::OpenAiRemix;
@@ -20,6 +21,7 @@ pub enum Dialect {
     SoraHk,
     OpenAi,
     Draw,
+    Chat,
 }
 
 /// What a client asked for, in the terms every dialect shares.
@@ -30,8 +32,8 @@ pub struct TaskRequest {
     pub image_url: Option<String>,
     pub is_pro: bool,
     pub duration: u32,
-    /// `horizontal`/`vertical` (Sora.hk), a pixel size like `1280x720` (OpenAI) or an
-    /// aspect ratio like `16:9` (draw).
+    /// `horizontal`/`vertical` (Sora.hk), a pixel size like `1280x720` (OpenAI), an
+    /// aspect ratio like `16:9` (draw) or `landscape`/`portrait` (chat).
     pub shape: String,
     pub cost_cents: i64,
     /// The model asked for (`sora-2`, a dated snapshot…); `None` for a Sora.hk task.
@@ -155,6 +157,8 @@ pub struct Stats {
     pub openai_remixes: Vec<OpenAiRemix>,
     /// The draw side's own counters.
     pub draw: DrawStats,
+    /// The chat side's own counters.
+    pub chat: ChatStats,
 }
 
 /// An `input_reference` as the simulator received it.
@@ -173,6 +177,8 @@ pub struct World {
     pub settings: SimSettings,
     /// The draw side's credits and pids.
     pub draw: Ledger,
+    /// The chat side's result shapes.
+    pub chat: ChatBook,
     /// Which of the two hosts is down.
     pub hosts: Switch,
     /// `--content-redirect`: the second listener downloads are sent to.
@@ -211,6 +217,7 @@ impl World {
         World {
             other_origin: None,
             draw: Ledger::default(),
+            chat: ChatBook::default(),
             hosts: Switch::new(&settings.draw),
             clock_skew_ms: AtomicI64::new((settings.clock_skew * 1000.0) as i64),
             settings,
@@ -277,6 +284,12 @@ impl World {
         } else {
             SystemTime::now() - magnitude
         }
+    }
+
+    /// [`World::system_now`] in whole seconds since the Unix epoch.
+    pub fn unix_seconds(&self) -> u64 {
+        let since = self.system_now().duration_since(UNIX_EPOCH);
+        since.unwrap_or_default().as_secs()
     }
 
     pub fn count(&self, update: impl FnOnce(&mut Stats)) {

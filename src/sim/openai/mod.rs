@@ -25,6 +25,7 @@ use super::faults;
 use super::world::World;
 
 pub use content::other_origin;
+pub use reference::Reference;
 pub use remix::OpenAiRemix;
 pub use request::parse as parse_create;
 

@@ -53,6 +53,22 @@ impl Reference {
 
     /// What the simulator saw, once the image is known to fit a video of `pixels`.
     pub fn check(&self, pixels: (u32, u32)) -> Result<ReferenceSeen, ApiError> {
+        let seen = self.seen()?;
+        let Some(size) = &seen.pixels else {
+            return Ok(seen);
+        };
+        let (want_width, want_height) = pixels;
+        if *size != format!("{want_width}x{want_height}") {
+            return Err(invalid(format!(
+                "Inpaint image must match the requested width and height: the image is {size}, the video {want_width}x{want_height}."
+            )));
+        }
+        Ok(seen)
+    }
+
+    /// What the simulator saw: how the image came, and for one it holds its size, SHA-256
+    /// and pixel size, once it is known to be a PNG, JPEG or WebP.
+    pub fn seen(&self) -> Result<ReferenceSeen, ApiError> {
         let (how, bytes) = match self {
             Reference::Elsewhere { how } => {
                 return Ok(ReferenceSeen {
@@ -72,18 +88,11 @@ impl Reference {
         let size = size.ok_or_else(|| {
             invalid("Invalid file format for 'input_reference'. Supported formats are image/jpeg, image/png and image/webp.".to_string())
         })?;
-        let (width, height) = (size.width as u32, size.height as u32);
-        if (width, height) != pixels {
-            let (want_width, want_height) = pixels;
-            return Err(invalid(format!(
-                "Inpaint image must match the requested width and height: the image is {width}x{height}, the video {want_width}x{want_height}."
-            )));
-        }
         Ok(ReferenceSeen {
             how: how.to_string(),
             bytes: Some(bytes.len() as u64),
             sha256: Some(crate::storyboard::hex(&Sha256::digest(bytes))),
-            pixels: Some(format!("{width}x{height}")),
+            pixels: Some(format!("{}x{}", size.width, size.height)),
         })
     }
 }
