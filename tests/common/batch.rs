@@ -51,15 +51,19 @@ pub fn run_with_key(
     key: &str,
     args: &[&str],
 ) -> (i32, Value, String) {
-    let output = project
-        .sora()
+    let mut command = project.sora();
+    command
         .env("SORA_API_KEY", key)
         .env("SORA_BASE_URL", sim.base_url())
         .args(FAST)
         .args(args)
-        .timeout(RUN_TIMEOUT)
-        .output()
-        .expect("the binary runs");
+        .timeout(RUN_TIMEOUT);
+    to_the_end(command)
+}
+
+/// Runs `command` to its end: exit code, the `--json` summary (null without one), stderr.
+pub fn to_the_end(mut command: assert_cmd::Command) -> (i32, Value, String) {
+    let output = command.output().expect("the binary runs");
     let stdout = String::from_utf8_lossy(&output.stdout).to_string();
     let stderr = String::from_utf8_lossy(&output.stderr).to_string();
     let summary = serde_json::from_str(&stdout).unwrap_or(Value::Null);

@@ -5,7 +5,7 @@ use serde_json::Value;
 use sora_batch::sim::{self, GenSeconds, RunningSim, SimSettings};
 
 use super::Project;
-use super::batch::{FAST, RUN_TIMEOUT};
+use super::batch::{FAST, RUN_TIMEOUT, to_the_end};
 
 /// The simulator with short generation times and a fixed seed.
 pub fn simulator(settings: SimSettings) -> RunningSim {
@@ -38,9 +38,7 @@ pub fn process(project: &Project, sim: &RunningSim) -> std::process::Command {
 
 /// Runs it to its end: exit code, the `--json` summary, stderr.
 pub fn run(project: &Project, sim: &RunningSim, args: &[&str]) -> (i32, Value, String) {
-    let output = openai(project, sim).args(args).output().expect("it runs");
-    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
-    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
-    let summary = serde_json::from_str(&stdout).unwrap_or(Value::Null);
-    (output.status.code().unwrap_or(-1), summary, stderr)
+    let mut command = openai(project, sim);
+    command.args(args);
+    to_the_end(command)
 }
