@@ -143,6 +143,33 @@ pub fn read_hashed(path: &Path) -> Result<(Vec<u8>, String), String> {
     Ok((bytes, sha256))
 }
 
+#[cfg(test)]
+impl LocalImage {
+    /// `bytes` written at `path`, described as validation would describe a file of that
+    /// format and size (what tests of the senders start from).
+    pub(crate) fn written_at(
+        path: &Path,
+        bytes: &[u8],
+        format: ImageFormat,
+        (width, height): (u32, u32),
+    ) -> LocalImage {
+        std::fs::create_dir_all(path.parent().expect("a file's folder")).unwrap();
+        std::fs::write(path, bytes).unwrap();
+        LocalImage {
+            written: path
+                .file_name()
+                .map_or_else(String::new, |name| name.to_string_lossy().into_owned()),
+            path: path.to_path_buf(),
+            format,
+            width,
+            height,
+            bytes: bytes.len() as u64,
+            sha256: hex(&Sha256::digest(bytes)),
+            fitted: None,
+        }
+    }
+}
+
 /// Whether an `image_url` value is a web link rather than a path on disk; characters a
 /// link may not hold before the scheme do not make it a path (the link's check names them).
 pub fn is_link(text: &str) -> bool {

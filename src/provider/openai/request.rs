@@ -238,17 +238,7 @@ mod tests {
     async fn an_image_on_disk_goes_in_json_as_a_data_url_of_its_bytes_and_type() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("first.jpg");
-        std::fs::write(&path, b"jpeg bytes").unwrap();
-        let image = LocalImage {
-            written: "first.jpg".to_string(),
-            path,
-            format: ImageFormat::Jpeg,
-            width: 1280,
-            height: 720,
-            bytes: 10,
-            sha256: crate::storyboard::hex(&<sha2::Sha256 as sha2::Digest>::digest(b"jpeg bytes")),
-            fitted: None,
-        };
+        let image = LocalImage::written_at(&path, b"jpeg bytes", ImageFormat::Jpeg, (1280, 720));
         let with_file = Segment {
             image_file: Some(image.clone()),
             ..segment()
@@ -275,20 +265,13 @@ mod tests {
         let digest =
             |bytes: &[u8]| crate::storyboard::hex(&<sha2::Sha256 as sha2::Digest>::digest(bytes));
         let (original, copy) = (dir.path().join("first.jpg"), dir.path().join("copy.png"));
-        std::fs::write(&original, b"jpeg bytes").unwrap();
         std::fs::write(&copy, b"png bytes").unwrap();
         let image = LocalImage {
-            written: "first.jpg".to_string(),
-            path: original,
-            format: ImageFormat::Jpeg,
-            width: 1024,
-            height: 1024,
-            bytes: 10,
-            sha256: digest(b"jpeg bytes"),
             fitted: Some(crate::storyboard::FittedCopy {
                 path: copy.clone(),
                 sha256: digest(b"png bytes"),
             }),
+            ..LocalImage::written_at(&original, b"jpeg bytes", ImageFormat::Jpeg, (1024, 1024))
         };
         let with_file = Segment {
             image_file: Some(image.clone()),

@@ -28,19 +28,10 @@ fn png(width: u32, height: u32) -> Vec<u8> {
 }
 
 /// `bytes` written at `dir/frames/a.png`, described as validation describes it.
-fn image_at(dir: &Path, bytes: &[u8], (width, height): (u32, u32)) -> LocalImage {
-    let path = dir.join("frames/a.png");
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(&path, bytes).unwrap();
+fn image_at(dir: &Path, bytes: &[u8], size: (u32, u32)) -> LocalImage {
     LocalImage {
         written: "frames/a.png".to_string(),
-        path,
-        format: ImageFormat::Png,
-        width,
-        height,
-        bytes: bytes.len() as u64,
-        sha256: hex(&Sha256::digest(bytes)),
-        fitted: None,
+        ..LocalImage::written_at(&dir.join("frames/a.png"), bytes, ImageFormat::Png, size)
     }
 }
 
