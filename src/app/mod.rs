@@ -16,7 +16,9 @@ use crate::cli::{Cli, Command, ProviderKind, RunArgs};
 use crate::config::{ApiKey, ConfigError};
 use crate::plan::{self, Layout, Plan, PlanError};
 use crate::pricing;
-use crate::provider::{self, Provider, Redactor, draw::Draw, openai::OpenAi, sora_hk::SoraHk};
+use crate::provider::{
+    self, Provider, Redactor, chat::Chat, draw::Draw, openai::OpenAi, sora_hk::SoraHk,
+};
 use crate::report::{PlanReport, ProblemLine};
 use crate::sim::{self, SimSettings};
 use crate::storyboard;
@@ -209,6 +211,9 @@ async fn connect(args: &RunArgs) -> Result<Connection, AppError> {
     if args.provider == ProviderKind::Draw {
         return connect_draw(args, http, key);
     }
+    if args.provider == ProviderKind::Chat {
+        return connect_chat(args, key);
+    }
     let base = args.api_url();
     let redact = Redactor::for_run(key.as_ref(), &base);
     let shown_url = redact.redact(base.as_str());
@@ -220,7 +225,10 @@ async fn connect(args: &RunArgs) -> Result<Connection, AppError> {
                 let client = OpenAi::new(http, &base, key, redact, deadline, options);
                 Arc::new(client) as Arc<dyn Provider>
             }
-            ProviderKind::SoraHk | ProviderKind::Simulator | ProviderKind::Draw => {
+            ProviderKind::SoraHk
+            | ProviderKind::Simulator
+            | ProviderKind::Draw
+            | ProviderKind::Chat => {
                 Arc::new(SoraHk::new(http, &base, key, redact, deadline)) as Arc<dyn Provider>
             }
         }
@@ -246,6 +254,35 @@ fn connect_draw(
         let path = args.result_path.unwrap_or_default();
         let draw = Draw::new(http, hosts, key, redact, args.request_timeout, path);
         Arc::new(draw) as Arc<dyn Provider>
+    });
+    Ok(Connection {
+        client,
+        shown_url,
+        _simulator: None,
+    })
+}
+
+/// A chat gateway at `--base-url` (there is no public default), its streams read with a
+/// long idle timeout and no total one.
+fn connect_chat(args: &RunArgs, key: Option<ApiKey>) -> Result<Connection, AppError> {
+    let Some(base) = args.base_url.clone() else {
+        return Err(AppError::Settings(
+            "--provider chat needs --base-url (SORA_BASE_URL): the gateway's OpenAI-style \
+             address, ending in /v1 (e.g. http://localhost:8000/v1)"
+                .to_string(),
+        ));
+    };
+    let redact = Redactor::for_run(key.as_ref(), &base);
+    let shown_url = redact.redact(base.as_str());
+    let idle = provider::chat::IDLE_TIMEOUT.max(args.request_timeout);
+    let client = key.map(|key| {
+        let template = args
+            .chat_model_template
+            .clone()
+            .unwrap_or_else(|| provider::chat::DEFAULT_MODEL_TEMPLATE.to_string());
+        let http = provider::http_client(idle);
+        let chat = Chat::new(http, &base, key, redact, args.request_timeout, template);
+        Arc::new(chat) as Arc<dyn Provider>
     });
     Ok(Connection {
         client,

@@ -92,7 +92,10 @@ impl RunArgs {
     pub fn state_dir(&self) -> PathBuf {
         let name = match self.provider {
             ProviderKind::Simulator => ".sora-batch-simulator",
-            ProviderKind::SoraHk | ProviderKind::OpenAi | ProviderKind::Draw => ".sora-batch",
+            ProviderKind::SoraHk
+            | ProviderKind::OpenAi
+            | ProviderKind::Draw
+            | ProviderKind::Chat => ".sora-batch",
         };
         self.state_dir
             .clone()
@@ -294,6 +297,18 @@ pub struct RunArgs {
         help_heading = "Provider"
     )]
     pub draw_size: Option<DrawSize>,
+
+    /// chat only: how a segment's job is spelled as a model name ({pro}: "pro" or nothing,
+    /// {orientation}: landscape or portrait, {seconds}); a segment's "model" replaces it
+    /// [default: sora2{pro}-{orientation}-{seconds}s]
+    #[arg(
+        long,
+        env = "CHAT_MODEL_TEMPLATE",
+        hide_env_values = true,
+        value_name = "TEMPLATE",
+        help_heading = "Provider"
+    )]
+    pub chat_model_template: Option<String>,
 
     #[command(flatten)]
     pub images: super::images::ImageArgs,
