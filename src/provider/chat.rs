@@ -231,6 +231,7 @@ impl Chat {
 pub const CAPABILITIES: Capabilities = Capabilities {
     name: NAME,
     lists_tasks: false,
+    tasks_outlive_run: false,
     image_inputs: &[ImageInput::DataUrl],
     image_must_match_frame: false,
     remix: false,
