@@ -166,3 +166,47 @@ fn chat_without_a_base_url_says_which_flag_is_missing() {
     let text = common::stderr_of(&assert);
     assert!(text.contains("--base-url"), "{text}");
 }
+
+#[test]
+fn chat_with_generation_ids_a_cut_stream_is_followed_up_and_delivered_without_paying_again() {
+    let mut settings = SimSettings::default();
+    settings.chat.chat_generation_ids = true;
+    let sim = simulator(settings);
+    let project = Project::new();
+    let lost = format!("lighthouse {LOST_ANSWER_MARK} shot 2");
+    project.write(
+        "input/storyboard.json",
+        &format!(
+            r#"{{"defaults": {{"gen_count": 1}}, "segments": [
+                {{"segment_index": 1, "prompt_text": "lighthouse shot 1"}},
+                {{"segment_index": 2, "prompt_text": "{lost}"}}]}}"#
+        ),
+    );
+    let (code, summary, err) = run(&project, &sim, &["--chat-generation-ids"]);
+    assert_eq!(code, 0, "{err}\n{summary}");
+    assert_eq!(summary["done"], 2, "{summary}");
+    assert_all_videos(&project, 2, None, "chat generation ids");
+    let stats = sim.stats();
+    assert_eq!(stats.chat.stream_cuts, 1, "{:?}", stats.chat);
+    assert!(stats.chat.generation_calls >= 1, "{:?}", stats.chat);
+    assert_eq!(stats.creates_by_prompt.get(&lost), Some(&1));
+}
+
+#[test]
+fn chat_only_flags_are_refused_with_another_provider() {
+    let project = Project::new();
+    project.write("input/storyboard.json", &storyboard("harbor", 1));
+    for flag in [
+        &["--chat-generation-ids"][..],
+        &["--chat-model-template", "x-{seconds}s"],
+    ] {
+        let assert = project
+            .sora()
+            .args(["--dry-run"])
+            .args(flag)
+            .assert()
+            .code(2);
+        let text = common::stderr_of(&assert);
+        assert!(text.contains("--provider chat"), "{text}");
+    }
+}

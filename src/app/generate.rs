@@ -210,13 +210,12 @@ pub(super) fn mark_in_flight(
     state_dir: &Path,
     retry_failed: bool,
     provider: crate::cli::ProviderKind,
+    tasks_outlive_run: bool,
 ) -> Result<Vec<ExtraTake>, crate::journal::JournalError> {
-    let capabilities = provider.capabilities();
-    let lists_tasks = capabilities.lists_tasks;
+    let lists_tasks = provider.capabilities().lists_tasks;
     // Not yet finished, and its task cannot be asked about by this run either.
     let stream_gone = |record: &crate::journal::JobRecord| {
-        !capabilities.tasks_outlive_run
-            && matches!(record.stage(), crate::journal::Stage::Submitted { .. })
+        !tasks_outlive_run && matches!(record.stage(), crate::journal::Stage::Submitted { .. })
     };
     let provider = provider.name();
     let earlier = match Journal::read(state_dir)? {

@@ -281,7 +281,11 @@ fn connect_chat(args: &RunArgs, key: Option<ApiKey>) -> Result<Connection, AppEr
             .clone()
             .unwrap_or_else(|| provider::chat::DEFAULT_MODEL_TEMPLATE.to_string());
         let http = provider::http_client(idle);
-        let chat = Chat::new(http, &base, key, redact, args.request_timeout, template);
+        let options = provider::chat::Options {
+            template,
+            generation_ids: args.chat_generation_ids,
+        };
+        let chat = Chat::new(http, &base, key, redact, args.request_timeout, options);
         Arc::new(chat) as Arc<dyn Provider>
     });
     Ok(Connection {
@@ -317,8 +321,16 @@ async fn run_batch(args: &RunArgs) -> Result<Exit, AppError> {
             Err(err) => Err(untrusted_estimate(&err)),
             Ok(()) => {
                 let provider = args.provider;
-                generate::mark_in_flight(&mut plan, &layout, &state_dir, retry_failed, provider)
-                    .map_err(|err| untrusted_estimate(&err))
+                let outlive = args.tasks_outlive_run();
+                generate::mark_in_flight(
+                    &mut plan,
+                    &layout,
+                    &state_dir,
+                    retry_failed,
+                    provider,
+                    outlive,
+                )
+                .map_err(|err| untrusted_estimate(&err))
             }
         };
         let (extras, untrusted) = match marked {

@@ -15,7 +15,7 @@ struct ProviderFlag {
     applies: fn(ProviderKind) -> bool,
 }
 
-const PROVIDER_FLAGS: [ProviderFlag; 8] = [
+const PROVIDER_FLAGS: [ProviderFlag; 9] = [
     ProviderFlag {
         id: "auth_header",
         flag: "--auth-header",
@@ -56,6 +56,12 @@ const PROVIDER_FLAGS: [ProviderFlag; 8] = [
         id: "chat_model_template",
         flag: "--chat-model-template",
         variable: "CHAT_MODEL_TEMPLATE",
+        applies: is_chat,
+    },
+    ProviderFlag {
+        id: "chat_generation_ids",
+        flag: "--chat-generation-ids",
+        variable: "CHAT_GENERATION_IDS",
         applies: is_chat,
     },
     ProviderFlag {
@@ -103,7 +109,11 @@ pub(super) fn check_provider_flags(matches: &clap::ArgMatches, run: &RunArgs) {
         if applies(run.provider) {
             continue;
         }
-        let Some(source) = matches.value_source(id) else {
+        // A switch left off has a default value, not a given one.
+        let Some(source) = matches
+            .value_source(id)
+            .filter(|source| *source != clap::parser::ValueSource::DefaultValue)
+        else {
             continue;
         };
         let given = match source {

@@ -30,6 +30,7 @@ use super::{
 use crate::config::ApiKey;
 use crate::storyboard::{Durations, Segment};
 
+mod generation;
 mod reading;
 mod request;
 mod streams;
@@ -48,15 +49,26 @@ const TASK_PREFIX: &str = "chat_";
 /// The longest silence on a generation's stream: progress comes about every 30 s.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 
+/// The run's chat settings.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// `--chat-model-template`.
+    pub template: String,
+    /// `--chat-generation-ids`: the stream's id is the task id, `GET /generation/{id}`
+    /// says where it stands.
+    pub generation_ids: bool,
+}
+
 /// A client for one key at one gateway.
 pub struct Chat {
     http: reqwest::Client,
     /// `{base}/chat/completions`.
     endpoint: String,
+    /// `{base}/generation/`.
+    generations: String,
     key: ApiKey,
     redact: Redactor,
-    /// `--chat-model-template`.
-    template: String,
+    options: Options,
     /// How long the gateway may take to accept a request (`--request-timeout`).
     deadline: Duration,
     book: streams::Book,
@@ -72,14 +84,15 @@ impl Chat {
         key: ApiKey,
         redact: Redactor,
         deadline: Duration,
-        template: String,
+        options: Options,
     ) -> Self {
         Chat {
             http,
             endpoint: format!("{}/chat/completions", base.as_str().trim_end_matches('/')),
+            generations: format!("{}/generation/", base.as_str().trim_end_matches('/')),
             key,
             redact,
-            template,
+            options,
             deadline,
             book: streams::Book::default(),
             next_id: AtomicU64::new(0),
@@ -91,7 +104,7 @@ impl Chat {
     /// event); the stream is read on in the background.
     pub async fn create(&self, segment: &Segment) -> Result<Accepted, ProviderError> {
         let image = request::image(segment, &self.http, &self.redact).await?;
-        let body = request::body(segment, &self.template, image);
+        let body = request::body(segment, &self.options.template, image);
         let sent = self
             .http
             .post(&self.endpoint)
@@ -111,19 +124,34 @@ impl Chat {
         let redact = self.redact.clone();
         let mut events = streams::events(response, move |err| redact.error_chain(err));
         let first = match tokio::time::timeout(self.deadline, events.next()).await {
-            Ok(Some(Ok(event))) => reading::read(&event.data),
+            Ok(Some(Ok(event))) => event.data,
             Ok(Some(Err(err))) => return Err(self.ambiguous(format!("the stream broke: {err}"))),
             Ok(None) => return Err(self.ambiguous("the stream ended at once".into())),
             Err(_) => {
                 return Err(self.ambiguous("no event within --request-timeout".into()));
             }
         };
-        let task_id = self.new_task_id();
+        let task_id = match self.options.generation_ids {
+            true => self.generation_id(&first)?,
+            false => self.new_task_id(),
+        };
         tracing::debug!("chat create accepted; following its stream as {task_id}");
-        self.book.follow(task_id.clone(), first, events);
+        self.book
+            .follow(task_id.clone(), reading::read(&first), events);
         Ok(Accepted {
             task_id,
             cost_cents: Cost::Unstated,
+        })
+    }
+
+    /// The id the first chunk carries, which `GET /generation/{id}` knows.
+    fn generation_id(&self, first: &str) -> Result<String, ProviderError> {
+        let chunk: Value = serde_json::from_str(first).unwrap_or_default();
+        let raw = chunk["id"].as_str().unwrap_or_default();
+        self.redact.task_id(raw).map_err(|why| {
+            self.ambiguous(format!(
+                "--chat-generation-ids: the stream's first chunk carries no usable id ({why})"
+            ))
         })
     }
 
@@ -180,6 +208,17 @@ impl Chat {
                 request_id: None,
             },
         }
+    }
+
+    /// Where a job stands: its stream's book, else (with `--chat-generation-ids`, for a
+    /// stream that broke or an earlier run's) the gateway's generation record.
+    pub async fn status_of(&self, task_id: &str) -> Result<TaskStatus, ProviderError> {
+        let held = self.book.get(task_id);
+        let lost = matches!(held, None | Some(streams::Standing::Lost { .. }));
+        if lost && self.options.generation_ids {
+            return generation::status(self, task_id).await;
+        }
+        self.standing(task_id)
     }
 
     /// Where a job's stream stands.
@@ -279,7 +318,7 @@ impl Provider for Chat {
     }
 
     fn status<'a>(&'a self, task_id: &'a str) -> BoxFuture<'a, Result<TaskStatus, ProviderError>> {
-        Box::pin(async move { self.standing(task_id) })
+        Box::pin(self.status_of(task_id))
     }
 
     fn recent(&self, _page: u32) -> BoxFuture<'_, Result<RecentPage, ProviderError>> {

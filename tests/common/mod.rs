@@ -27,6 +27,7 @@ const SETTINGS_VARS: &[&str] = &[
     "DRAW_SIZE",
     "CHAT_API_KEY",
     "CHAT_MODEL_TEMPLATE",
+    "CHAT_GENERATION_IDS",
     "SORA_BASE_URL",
     "SORA_PROVIDER",
     "SORA_AUTH_HEADER",

@@ -50,7 +50,8 @@ pub fn read(data: &str) -> Said {
     {
         return said;
     }
-    match progress(&delta["reasoning_content"]) {
+    // Seed 004's status answer moves the progress text into `content`.
+    match progress(&delta["reasoning_content"]).or_else(|| progress(&delta["content"])) {
         Some(percent) => Said::Progress(percent),
         None => Said::Nothing,
     }
