@@ -210,3 +210,29 @@ fn chat_only_flags_are_refused_with_another_provider() {
         assert!(text.contains("--provider chat"), "{text}");
     }
 }
+
+#[test]
+fn chat_a_stream_that_ends_cleanly_without_a_link_is_an_unknown_outcome_too() {
+    let mut settings = SimSettings::default();
+    settings.chat.chat_cut_how = sora_batch::sim::CutHow::End;
+    let sim = simulator(settings);
+    let project = Project::new();
+    let lost = format!("lighthouse {LOST_ANSWER_MARK} shot 1");
+    project.write(
+        "input/storyboard.json",
+        &format!(
+            r#"{{"defaults": {{"gen_count": 1}}, "segments": [
+                {{"segment_index": 1, "prompt_text": "{lost}"}}]}}"#
+        ),
+    );
+    let (code, summary, err) = run(&project, &sim, &[]);
+    assert_eq!(code, 1, "{err}\n{summary}");
+    let unresolved = summary["unresolved"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(unresolved.len(), 1, "{summary}");
+    let message = unresolved[0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("ended without a video link"), "{message}");
+    assert_eq!(sim.stats().creates_by_prompt.get(&lost), Some(&1));
+}

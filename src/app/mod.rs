@@ -161,9 +161,8 @@ async fn simulate(settings: SimSettings) -> Result<Exit, AppError> {
              try: SORA_BASE_URL={url} SORA_API_KEY={key} sora-batch\n\
              or:  OPENAI_API_KEY={key} sora-batch --provider openai --base-url {url}\n\
              or:  DRAW_API_KEY={key} sora-batch --provider draw --base-url {domestic} --fallback-url {overseas}\n\
-             chat completions (sora2api style): POST {}\n\
+             or:  CHAT_API_KEY={key} sora-batch --provider chat --base-url {url}\n\
              counters: curl http://{}/__stats; stop with Ctrl+C\n",
-            sim.chat_url(),
             sim.addr
         ),
     )?;
