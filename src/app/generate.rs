@@ -210,8 +210,13 @@ pub(super) fn mark_in_flight(
     state_dir: &Path,
     retry_failed: bool,
     provider: crate::cli::ProviderKind,
+    tasks_outlive_run: bool,
 ) -> Result<Vec<ExtraTake>, crate::journal::JournalError> {
     let lists_tasks = provider.capabilities().lists_tasks;
+    // Not yet finished, and its task cannot be asked about by this run either.
+    let stream_gone = |record: &crate::journal::JobRecord| {
+        !tasks_outlive_run && matches!(record.stage(), crate::journal::Stage::Submitted { .. })
+    };
     let provider = provider.name();
     let earlier = match Journal::read(state_dir)? {
         earlier if !earlier.is_empty() => earlier,
@@ -222,7 +227,8 @@ pub(super) fn mark_in_flight(
         let Some(record) = earlier.get(key).filter(|_| job.state != JobState::Done) else {
             continue;
         };
-        if record.is_in_flight() && record.task_id().is_none() && !lists_tasks {
+        let unanswered = record.task_id().is_none() && !lists_tasks;
+        if record.is_in_flight() && (unanswered || stream_gone(record)) {
             job.state = JobState::UnknownOutcome;
         } else if record.is_in_flight() {
             job.state = JobState::InFlight;

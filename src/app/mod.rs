@@ -16,7 +16,9 @@ use crate::cli::{Cli, Command, ProviderKind, RunArgs};
 use crate::config::{ApiKey, ConfigError};
 use crate::plan::{self, Layout, Plan, PlanError};
 use crate::pricing;
-use crate::provider::{self, Provider, Redactor, draw::Draw, openai::OpenAi, sora_hk::SoraHk};
+use crate::provider::{
+    self, Provider, Redactor, chat::Chat, draw::Draw, openai::OpenAi, sora_hk::SoraHk,
+};
 use crate::report::{PlanReport, ProblemLine};
 use crate::sim::{self, SimSettings};
 use crate::storyboard;
@@ -159,9 +161,8 @@ async fn simulate(settings: SimSettings) -> Result<Exit, AppError> {
              try: SORA_BASE_URL={url} SORA_API_KEY={key} sora-batch\n\
              or:  OPENAI_API_KEY={key} sora-batch --provider openai --base-url {url}\n\
              or:  DRAW_API_KEY={key} sora-batch --provider draw --base-url {domestic} --fallback-url {overseas}\n\
-             chat completions (sora2api style): POST {}\n\
+             or:  CHAT_API_KEY={key} sora-batch --provider chat --base-url {url}\n\
              counters: curl http://{}/__stats; stop with Ctrl+C\n",
-            sim.chat_url(),
             sim.addr
         ),
     )?;
@@ -209,6 +210,9 @@ async fn connect(args: &RunArgs) -> Result<Connection, AppError> {
     if args.provider == ProviderKind::Draw {
         return connect_draw(args, http, key);
     }
+    if args.provider == ProviderKind::Chat {
+        return connect_chat(args, key);
+    }
     let base = args.api_url();
     let redact = Redactor::for_run(key.as_ref(), &base);
     let shown_url = redact.redact(base.as_str());
@@ -220,7 +224,10 @@ async fn connect(args: &RunArgs) -> Result<Connection, AppError> {
                 let client = OpenAi::new(http, &base, key, redact, deadline, options);
                 Arc::new(client) as Arc<dyn Provider>
             }
-            ProviderKind::SoraHk | ProviderKind::Simulator | ProviderKind::Draw => {
+            ProviderKind::SoraHk
+            | ProviderKind::Simulator
+            | ProviderKind::Draw
+            | ProviderKind::Chat => {
                 Arc::new(SoraHk::new(http, &base, key, redact, deadline)) as Arc<dyn Provider>
             }
         }
@@ -246,6 +253,39 @@ fn connect_draw(
         let path = args.result_path.unwrap_or_default();
         let draw = Draw::new(http, hosts, key, redact, args.request_timeout, path);
         Arc::new(draw) as Arc<dyn Provider>
+    });
+    Ok(Connection {
+        client,
+        shown_url,
+        _simulator: None,
+    })
+}
+
+/// A chat gateway at `--base-url` (there is no public default), its streams read with a
+/// long idle timeout and no total one.
+fn connect_chat(args: &RunArgs, key: Option<ApiKey>) -> Result<Connection, AppError> {
+    let Some(base) = args.base_url.clone() else {
+        return Err(AppError::Settings(
+            "--provider chat needs --base-url (SORA_BASE_URL): the gateway's OpenAI-style \
+             address, ending in /v1 (e.g. http://localhost:8000/v1)"
+                .to_string(),
+        ));
+    };
+    let redact = Redactor::for_run(key.as_ref(), &base);
+    let shown_url = redact.redact(base.as_str());
+    let idle = provider::chat::IDLE_TIMEOUT.max(args.request_timeout);
+    let client = key.map(|key| {
+        let template = args
+            .chat_model_template
+            .clone()
+            .unwrap_or_else(|| provider::chat::DEFAULT_MODEL_TEMPLATE.to_string());
+        let http = provider::http_client(idle);
+        let options = provider::chat::Options {
+            template,
+            generation_ids: args.chat_generation_ids,
+        };
+        let chat = Chat::new(http, &base, key, redact, args.request_timeout, options);
+        Arc::new(chat) as Arc<dyn Provider>
     });
     Ok(Connection {
         client,
@@ -280,8 +320,16 @@ async fn run_batch(args: &RunArgs) -> Result<Exit, AppError> {
             Err(err) => Err(untrusted_estimate(&err)),
             Ok(()) => {
                 let provider = args.provider;
-                generate::mark_in_flight(&mut plan, &layout, &state_dir, retry_failed, provider)
-                    .map_err(|err| untrusted_estimate(&err))
+                let outlive = args.tasks_outlive_run();
+                generate::mark_in_flight(
+                    &mut plan,
+                    &layout,
+                    &state_dir,
+                    retry_failed,
+                    provider,
+                    outlive,
+                )
+                .map_err(|err| untrusted_estimate(&err))
             }
         };
         let (extras, untrusted) = match marked {

@@ -14,6 +14,10 @@ pub enum ProviderKind {
     /// (DRAW_API_KEY)
     #[value(name = "draw")]
     Draw,
+    /// A chat-completions gateway selling Sora 2 (sora2api and its forks; CHAT_API_KEY,
+    /// --base-url required)
+    #[value(name = "chat")]
+    Chat,
     /// A simulator started inside this process: the whole pipeline, offline and free
     Simulator,
 }
@@ -25,6 +29,7 @@ impl ProviderKind {
             ProviderKind::SoraHk => crate::provider::sora_hk::NAME,
             ProviderKind::OpenAi => crate::provider::openai::NAME,
             ProviderKind::Draw => crate::provider::draw::NAME,
+            ProviderKind::Chat => crate::provider::chat::NAME,
             ProviderKind::Simulator => crate::provider::sora_hk::SIMULATOR_NAME,
         }
     }
@@ -38,6 +43,7 @@ impl ProviderKind {
             }
             ProviderKind::OpenAi => &crate::provider::openai::CAPABILITIES,
             ProviderKind::Draw => &crate::provider::draw::CAPABILITIES,
+            ProviderKind::Chat => &crate::provider::chat::CAPABILITIES,
         }
     }
 
@@ -58,6 +64,8 @@ impl ProviderKind {
             ProviderKind::OpenAi => crate::provider::openai::DEFAULT_BASE_URL,
             // Its first host under the default --host-mode auto (see `draw::Hosts`).
             ProviderKind::Draw => crate::provider::draw::DOMESTIC_URL,
+            // None in truth: `connect` refuses to start without --base-url.
+            ProviderKind::Chat => "http://localhost/v1",
         }
     }
 }

@@ -61,6 +61,13 @@ impl RunArgs {
         })
     }
 
+    /// Whether a later run can ask about a task this one accepted: the provider's
+    /// capability, or a chat gateway with `--chat-generation-ids`.
+    pub fn tasks_outlive_run(&self) -> bool {
+        self.provider.capabilities().tasks_outlive_run
+            || (self.provider == ProviderKind::Chat && self.chat_generation_ids)
+    }
+
     /// The OpenAI dialect's settings: `--auth-header` and `--request-format`.
     pub fn openai_options(&self) -> crate::provider::openai::Options {
         crate::provider::openai::Options {
@@ -92,7 +99,10 @@ impl RunArgs {
     pub fn state_dir(&self) -> PathBuf {
         let name = match self.provider {
             ProviderKind::Simulator => ".sora-batch-simulator",
-            ProviderKind::SoraHk | ProviderKind::OpenAi | ProviderKind::Draw => ".sora-batch",
+            ProviderKind::SoraHk
+            | ProviderKind::OpenAi
+            | ProviderKind::Draw
+            | ProviderKind::Chat => ".sora-batch",
         };
         self.state_dir
             .clone()
@@ -294,6 +304,31 @@ pub struct RunArgs {
         help_heading = "Provider"
     )]
     pub draw_size: Option<DrawSize>,
+
+    /// chat only: how a segment's job is spelled as a model name ({pro}: "pro" or nothing,
+    /// {orientation}: landscape or portrait, {seconds}); a segment's "model" replaces it
+    /// [default: sora2{pro}-{orientation}-{seconds}s]
+    #[arg(
+        long,
+        env = "CHAT_MODEL_TEMPLATE",
+        hide_env_values = true,
+        value_name = "TEMPLATE",
+        help_heading = "Provider"
+    )]
+    pub chat_model_template: Option<String>,
+
+    /// chat only: the gateway tells each generation's state at GET {base}/generation/{id}
+    /// for the id its stream's chunks carry (as seed 004's does): that id becomes the task
+    /// id, and a broken stream or a later run asks there instead of ending the job as an
+    /// unknown outcome
+    #[arg(
+        long,
+        env = "CHAT_GENERATION_IDS",
+        value_parser = BoolishValueParser::new(),
+        hide_env_values = true,
+        help_heading = "Provider"
+    )]
+    pub chat_generation_ids: bool,
 
     #[command(flatten)]
     pub images: super::images::ImageArgs,

@@ -15,7 +15,7 @@ struct ProviderFlag {
     applies: fn(ProviderKind) -> bool,
 }
 
-const PROVIDER_FLAGS: [ProviderFlag; 7] = [
+const PROVIDER_FLAGS: [ProviderFlag; 9] = [
     ProviderFlag {
         id: "auth_header",
         flag: "--auth-header",
@@ -53,6 +53,18 @@ const PROVIDER_FLAGS: [ProviderFlag; 7] = [
         applies: is_draw,
     },
     ProviderFlag {
+        id: "chat_model_template",
+        flag: "--chat-model-template",
+        variable: "CHAT_MODEL_TEMPLATE",
+        applies: is_chat,
+    },
+    ProviderFlag {
+        id: "chat_generation_ids",
+        flag: "--chat-generation-ids",
+        variable: "CHAT_GENERATION_IDS",
+        applies: is_chat,
+    },
+    ProviderFlag {
         id: "price_pro_large",
         flag: "--price-pro-large",
         variable: "SORA_PRICE_PRO_LARGE",
@@ -66,6 +78,10 @@ fn is_openai(kind: ProviderKind) -> bool {
 
 fn is_draw(kind: ProviderKind) -> bool {
     kind == ProviderKind::Draw
+}
+
+fn is_chat(kind: ProviderKind) -> bool {
+    kind == ProviderKind::Chat
 }
 
 /// Its price model has a price for pro at the larger sizes.
@@ -93,7 +109,11 @@ pub(super) fn check_provider_flags(matches: &clap::ArgMatches, run: &RunArgs) {
         if applies(run.provider) {
             continue;
         }
-        let Some(source) = matches.value_source(id) else {
+        // A switch left off has a default value, not a given one.
+        let Some(source) = matches
+            .value_source(id)
+            .filter(|source| *source != clap::parser::ValueSource::DefaultValue)
+        else {
             continue;
         };
         let given = match source {

@@ -183,7 +183,9 @@ fn status_error(ctx: &Context, job: &JobSpec, task: &Owned, error: ProviderError
                 task.task_id.clone(),
             )))
         }
-        ProviderError::UnknownTask { .. } if ctx.settings.resubmit_lost && !job.extra => {
+        ProviderError::UnknownTask { .. } | ProviderError::OutcomeUnknown { .. }
+            if ctx.settings.resubmit_lost && !job.extra =>
+        {
             warn!(
                 "{}: {error}; submitting it again (--resubmit-lost)",
                 job.key
@@ -196,6 +198,18 @@ fn status_error(ctx: &Context, job: &JobSpec, task: &Owned, error: ProviderError
                 return Some(Ended::Outcome(outcome));
             }
             Some(Ended::Lost)
+        }
+        ProviderError::OutcomeUnknown { message } => {
+            let message = format!(
+                "unknown outcome at the provider ({message}): billed or not, sora-batch cannot \
+                 tell, now or later; not submitted again, which could pay twice{}",
+                match job.extra {
+                    true => "",
+                    false => ": --resubmit-lost submits it anyway",
+                }
+            );
+            warn!("{}: {message}", job.key);
+            Some(Ended::Outcome(JobOutcome::Unresolved(message)))
         }
         ProviderError::UnknownTask { .. } => Some(Ended::Outcome(JobOutcome::Failed(
             Failure::Lost,

@@ -18,6 +18,10 @@ pub struct Capabilities {
     /// answer was lost can be found again. Without it, such a create's outcome stays
     /// unknown and the job is never submitted again by itself (`engine::reconcile`).
     pub lists_tasks: bool,
+    /// A task it accepted can be asked about by a later run (a task id it keeps). `false`
+    /// for a chat gateway, whose job lives in one stream of one process: a task an
+    /// earlier run left unfinished is an unknown outcome.
+    pub tasks_outlive_run: bool,
     /// How it takes a reference image.
     pub image_inputs: &'static [ImageInput],
     /// It takes a reference image only at the video's frame size.

@@ -299,6 +299,7 @@ fn create_error(err: ProviderError, status: StatusCode) -> ProviderError {
 pub const CAPABILITIES: Capabilities = Capabilities {
     name: NAME,
     lists_tasks: false,
+    tasks_outlive_run: true,
     image_inputs: &[ImageInput::PublicUrl],
     image_must_match_frame: false,
     remix: true,

@@ -3,6 +3,7 @@
 //! to, and the HTTP client they share. One file per dialect.
 
 pub mod capabilities;
+pub mod chat;
 pub mod clock;
 pub mod draw;
 pub mod openai;
@@ -175,6 +176,11 @@ pub enum ProviderError {
         message: String,
         retry_after: Option<Duration>,
     },
+    /// A task whose outcome no one can tell: a chat gateway's stream ended or broke
+    /// without a result, or belonged to an earlier run. It may be billed; the job is
+    /// never submitted again by itself (`--resubmit-lost` says to).
+    #[error("unknown outcome at the provider: {message}")]
+    OutcomeUnknown { message: String },
     /// The provider does not know this task (any more).
     #[error("the provider does not know task {task_id}{}", request_id_note(.request_id))]
     UnknownTask {

@@ -340,6 +340,7 @@ impl OpenAi {
 pub const CAPABILITIES: Capabilities = Capabilities {
     name: NAME,
     lists_tasks: true,
+    tasks_outlive_run: true,
     image_inputs: &[
         ImageInput::UploadedFile,
         ImageInput::DataUrl,

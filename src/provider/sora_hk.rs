@@ -383,6 +383,7 @@ pub const SIMULATOR_NAME: &str = "simulator";
 pub const CAPABILITIES: Capabilities = Capabilities {
     name: NAME,
     lists_tasks: true,
+    tasks_outlive_run: true,
     image_inputs: &[ImageInput::PublicUrl],
     image_must_match_frame: false,
     remix: false,

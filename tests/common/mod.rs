@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test file uses its own subset
 
 pub mod batch;
+pub mod chat;
 pub mod draw;
 pub mod images;
 pub mod openai;
@@ -24,6 +25,9 @@ const SETTINGS_VARS: &[&str] = &[
     "DRAW_FALLBACK_URL",
     "DRAW_RESULT_PATH",
     "DRAW_SIZE",
+    "CHAT_API_KEY",
+    "CHAT_MODEL_TEMPLATE",
+    "CHAT_GENERATION_IDS",
     "SORA_BASE_URL",
     "SORA_PROVIDER",
     "SORA_AUTH_HEADER",

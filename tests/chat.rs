@@ -1,0 +1,238 @@
+//! The real binary with `--provider chat` against the simulator's chat-completions side
+//! over 127.0.0.1: a batch delivered from each result shape, a failure with the gateway's
+//! reason, a stream cut after billing left as an unknown outcome (submitted again only
+//! with `--resubmit-lost`), a local reference image sent as a data URL, and a missing
+//! `--base-url` named.
+
+mod common;
+
+use common::Project;
+use common::batch::{assert_all_videos, sha256_hex, storyboard};
+use common::chat::{chat, run, simulator};
+use common::images::png;
+use sora_batch::sim::{CONTENT_POLICY_MESSAGE, FORBIDDEN_MARK, LOST_ANSWER_MARK, SimSettings};
+
+#[test]
+fn chat_a_batch_is_delivered_from_each_result_shape() {
+    let sim = simulator(SimSettings::default());
+    let project = Project::new();
+    project.write(
+        "input/storyboard.json",
+        r#"{"defaults": {"gen_count": 1}, "segments": [
+            {"segment_index": 1, "prompt_text": "harbor SHAPE-HTML"},
+            {"segment_index": 2, "prompt_text": "harbor SHAPE-JSON", "duration_seconds": 15},
+            {"segment_index": 3, "prompt_text": "harbor SHAPE-OUTPUT", "resolution": "vertical"}]}"#,
+    );
+    let (code, summary, err) = run(&project, &sim, &[]);
+    assert_eq!(code, 0, "{err}\n{summary}");
+    assert_eq!(summary["done"], 3, "{summary}");
+    assert_all_videos(&project, 3, None, "chat");
+    let stats = sim.stats();
+    assert_eq!(stats.chat.creates, 3, "{:?}", stats.chat);
+    for shape in ["html", "json", "output"] {
+        assert_eq!(stats.chat.results_by_shape.get(shape), Some(&1), "{shape}");
+    }
+    let models = &stats.chat.creates_by_model;
+    for model in [
+        "sora2-landscape-10s",
+        "sora2-landscape-15s",
+        "sora2-portrait-10s",
+    ] {
+        assert_eq!(models.get(model), Some(&1), "{model}: {models:?}");
+    }
+}
+
+#[test]
+fn chat_a_refused_generation_fails_with_the_gateways_reason() {
+    for error_chunk in [false, true] {
+        let mut settings = SimSettings::default();
+        settings.chat.chat_error_chunk = error_chunk;
+        let sim = simulator(settings);
+        let project = Project::new();
+        let forbidden = format!("harbor {FORBIDDEN_MARK} shot");
+        project.write(
+            "input/storyboard.json",
+            &format!(
+                r#"{{"defaults": {{"gen_count": 1}}, "segments": [
+                    {{"segment_index": 1, "prompt_text": "harbor shot"}},
+                    {{"segment_index": 2, "prompt_text": "{forbidden}"}}]}}"#
+            ),
+        );
+        let (code, summary, err) = run(&project, &sim, &[]);
+        assert_eq!(code, 1, "{err}\n{summary}");
+        assert_eq!(summary["done"], 1, "{summary}");
+        let text = summary.to_string();
+        assert!(
+            text.contains(CONTENT_POLICY_MESSAGE),
+            "error chunk {error_chunk}: {summary}"
+        );
+        let stats = sim.stats();
+        assert_eq!(stats.creates_by_prompt.get(&forbidden), Some(&1));
+        let sent = match error_chunk {
+            true => stats.chat.error_chunks,
+            false => stats.chat.failure_texts,
+        };
+        assert_eq!(sent, 1, "{:?}", stats.chat);
+    }
+}
+
+#[test]
+fn chat_a_stream_cut_after_billing_is_an_unknown_outcome_resubmitted_only_when_asked() {
+    let sim = simulator(SimSettings::default());
+    let project = Project::new();
+    let lost = format!("lighthouse {LOST_ANSWER_MARK} shot 2");
+    project.write(
+        "input/storyboard.json",
+        &format!(
+            r#"{{"defaults": {{"gen_count": 1}}, "segments": [
+                {{"segment_index": 1, "prompt_text": "lighthouse shot 1"}},
+                {{"segment_index": 2, "prompt_text": "{lost}"}}]}}"#
+        ),
+    );
+    let (code, summary, err) = run(&project, &sim, &[]);
+    assert_eq!(code, 1, "{err}\n{summary}");
+    assert_eq!(summary["done"], 1, "{summary}");
+    let unresolved = summary["unresolved"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(unresolved.len(), 1, "{summary}");
+    let message = unresolved[0]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("unknown outcome at the provider"),
+        "{message}"
+    );
+    assert!(message.contains("--resubmit-lost"), "{message}");
+    assert_eq!(sim.stats().chat.stream_cuts, 1);
+    assert_eq!(sim.stats().creates_by_prompt.get(&lost), Some(&1));
+
+    // A rerun cannot find it either, and pays nothing.
+    let (code, summary, err) = run(&project, &sim, &[]);
+    assert_eq!(code, 1, "{err}\n{summary}");
+    assert_eq!(
+        summary["unresolved"].as_array().map(Vec::len),
+        Some(1),
+        "{summary}"
+    );
+    assert_eq!(sim.stats().creates_by_prompt.get(&lost), Some(&1), "{err}");
+
+    let dry = chat(&project, &sim).args(["--dry-run"]).assert().code(0);
+    let plan: serde_json::Value = serde_json::from_slice(&dry.get_output().stdout).unwrap();
+    assert_eq!(plan["jobs_unknown_outcome"], 1, "{plan}");
+    assert_eq!(plan["jobs_new"], 0, "{plan}");
+
+    // Asked to, it pays again (the simulator cuts only the first stream).
+    let (code, summary, err) = run(&project, &sim, &["--resubmit-lost"]);
+    assert_eq!(code, 0, "{err}\n{summary}");
+    assert_eq!(sim.stats().creates_by_prompt.get(&lost), Some(&2), "{err}");
+    assert_all_videos(&project, 2, None, "chat resubmitted");
+}
+
+#[test]
+fn chat_a_local_reference_image_arrives_as_a_data_url() {
+    let sim = simulator(SimSettings::default());
+    let project = Project::new();
+    project.write(
+        "input/ep1/storyboard.json",
+        r#"{"defaults": {"gen_count": 1, "image_url": "frames/first.png"},
+            "segments": [{"segment_index": 1, "prompt_text": "the harbour at dawn"}]}"#,
+    );
+    let image = png(1280, 720);
+    let frames = project.path().join("input/ep1/frames");
+    std::fs::create_dir_all(&frames).unwrap();
+    std::fs::write(frames.join("first.png"), &image).unwrap();
+    let (code, summary, err) = run(&project, &sim, &[]);
+    assert_eq!(code, 0, "{err}\n{summary}");
+    let references = sim.stats().chat.references;
+    assert_eq!(references.len(), 1, "{references:?}");
+    assert_eq!(references[0].how, "data_url");
+    assert_eq!(
+        references[0].sha256.as_deref(),
+        Some(sha256_hex(&image).as_str())
+    );
+    assert_eq!(references[0].pixels.as_deref(), Some("1280x720"));
+}
+
+#[test]
+fn chat_without_a_base_url_says_which_flag_is_missing() {
+    let project = Project::new();
+    project.write("input/storyboard.json", &storyboard("harbor", 1));
+    let assert = project
+        .sora()
+        .env("CHAT_API_KEY", "sk-test")
+        .args(["--provider", "chat"])
+        .assert()
+        .failure();
+    let text = common::stderr_of(&assert);
+    assert!(text.contains("--base-url"), "{text}");
+}
+
+#[test]
+fn chat_with_generation_ids_a_cut_stream_is_followed_up_and_delivered_without_paying_again() {
+    let mut settings = SimSettings::default();
+    settings.chat.chat_generation_ids = true;
+    let sim = simulator(settings);
+    let project = Project::new();
+    let lost = format!("lighthouse {LOST_ANSWER_MARK} shot 2");
+    project.write(
+        "input/storyboard.json",
+        &format!(
+            r#"{{"defaults": {{"gen_count": 1}}, "segments": [
+                {{"segment_index": 1, "prompt_text": "lighthouse shot 1"}},
+                {{"segment_index": 2, "prompt_text": "{lost}"}}]}}"#
+        ),
+    );
+    let (code, summary, err) = run(&project, &sim, &["--chat-generation-ids"]);
+    assert_eq!(code, 0, "{err}\n{summary}");
+    assert_eq!(summary["done"], 2, "{summary}");
+    assert_all_videos(&project, 2, None, "chat generation ids");
+    let stats = sim.stats();
+    assert_eq!(stats.chat.stream_cuts, 1, "{:?}", stats.chat);
+    assert!(stats.chat.generation_calls >= 1, "{:?}", stats.chat);
+    assert_eq!(stats.creates_by_prompt.get(&lost), Some(&1));
+}
+
+#[test]
+fn chat_only_flags_are_refused_with_another_provider() {
+    let project = Project::new();
+    project.write("input/storyboard.json", &storyboard("harbor", 1));
+    for flag in [
+        &["--chat-generation-ids"][..],
+        &["--chat-model-template", "x-{seconds}s"],
+    ] {
+        let assert = project
+            .sora()
+            .args(["--dry-run"])
+            .args(flag)
+            .assert()
+            .code(2);
+        let text = common::stderr_of(&assert);
+        assert!(text.contains("--provider chat"), "{text}");
+    }
+}
+
+#[test]
+fn chat_a_stream_that_ends_cleanly_without_a_link_is_an_unknown_outcome_too() {
+    let mut settings = SimSettings::default();
+    settings.chat.chat_cut_how = sora_batch::sim::CutHow::End;
+    let sim = simulator(settings);
+    let project = Project::new();
+    let lost = format!("lighthouse {LOST_ANSWER_MARK} shot 1");
+    project.write(
+        "input/storyboard.json",
+        &format!(
+            r#"{{"defaults": {{"gen_count": 1}}, "segments": [
+                {{"segment_index": 1, "prompt_text": "{lost}"}}]}}"#
+        ),
+    );
+    let (code, summary, err) = run(&project, &sim, &[]);
+    assert_eq!(code, 1, "{err}\n{summary}");
+    let unresolved = summary["unresolved"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(unresolved.len(), 1, "{summary}");
+    let message = unresolved[0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("ended without a video link"), "{message}");
+    assert_eq!(sim.stats().creates_by_prompt.get(&lost), Some(&1));
+}

@@ -1,0 +1,40 @@
+//! The binary with `--provider chat` against the simulator's chat-completions side, as the
+//! chat tests run it: its key in CHAT_API_KEY, `--base-url` at the simulator's `/v1`.
+
+use serde_json::Value;
+use sora_batch::sim::{self, GenSeconds, RunningSim, SimSettings};
+
+use super::Project;
+use super::batch::{FAST, RUN_TIMEOUT};
+
+/// The simulator with short generation times, fast progress and a fixed seed.
+pub fn simulator(settings: SimSettings) -> RunningSim {
+    let mut settings = SimSettings {
+        gen_seconds: GenSeconds(0.2, 0.6),
+        seed: Some(13),
+        ..settings
+    };
+    settings.chat.chat_progress_every = std::time::Duration::from_millis(50);
+    sim::start_on_thread(settings).expect("the simulator starts")
+}
+
+/// The binary with `--provider chat` at the simulator, and the engine's fast timings.
+pub fn chat(project: &Project, sim: &RunningSim) -> assert_cmd::Command {
+    let mut command = project.sora();
+    command
+        .env("CHAT_API_KEY", sim::DEFAULT_KEY)
+        .args(["--provider", "chat"])
+        .args(["--base-url", &sim.base_url()])
+        .args(FAST)
+        .timeout(RUN_TIMEOUT);
+    command
+}
+
+/// Runs it to its end: exit code, the `--json` summary, stderr.
+pub fn run(project: &Project, sim: &RunningSim, args: &[&str]) -> (i32, Value, String) {
+    let output = chat(project, sim).args(args).output().expect("it runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    let summary = serde_json::from_str(&stdout).unwrap_or(Value::Null);
+    (output.status.code().unwrap_or(-1), summary, stderr)
+}
