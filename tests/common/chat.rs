@@ -32,9 +32,7 @@ pub fn chat(project: &Project, sim: &RunningSim) -> assert_cmd::Command {
 
 /// Runs it to its end: exit code, the `--json` summary, stderr.
 pub fn run(project: &Project, sim: &RunningSim, args: &[&str]) -> (i32, Value, String) {
-    let output = chat(project, sim).args(args).output().expect("it runs");
-    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
-    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
-    let summary = serde_json::from_str(&stdout).unwrap_or(Value::Null);
-    (output.status.code().unwrap_or(-1), summary, stderr)
+    let mut command = chat(project, sim);
+    command.args(args);
+    super::batch::to_the_end(command)
 }
