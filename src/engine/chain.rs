@@ -9,8 +9,6 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use serde::Deserialize;
-
 use super::outcome::{Failure, JobOutcome};
 use super::{Context, JobSpec, job};
 use crate::plan::JobState;
@@ -27,16 +25,6 @@ pub(super) struct Chains {
     ready: Vec<JobSpec>,
     /// Jobs that cannot be submitted, and how they end.
     ended: Vec<(JobSpec, JobOutcome)>,
-}
-
-/// The part of a sidecar a remix needs.
-#[derive(Deserialize)]
-struct Made {
-    fingerprint: String,
-    #[serde(default)]
-    provider: Option<String>,
-    #[serde(default)]
-    remix_id: Option<String>,
 }
 
 impl Chains {
@@ -175,12 +163,10 @@ fn unresolved_source(job: &JobSpec) -> Option<(Take, String)> {
     }
 }
 
-/// Where the source take's video is: beside the remix's own segment folder.
+/// Where the source take's video is: in the remix's own storyboard folder.
 fn source_video(job: &JobSpec, (_, segment, version): &Take) -> PathBuf {
     let folder = job.storyboard_folder().unwrap_or(Path::new(""));
-    folder
-        .join(format!("Segment_{segment}"))
-        .join(format!("{segment}_v{version}.mp4"))
+    crate::plan::video_path(folder, *segment, *version)
 }
 
 /// The provider's id for the video at `video`, when it is on disk, made from the request
@@ -189,12 +175,10 @@ fn made_id(provider: &str, video: &Path, fingerprint: &str) -> Option<String> {
     if !video.is_file() {
         return None;
     }
-    let bytes = std::fs::read(crate::sidecar::path_for(video)).ok()?;
-    let made: Made = serde_json::from_slice(&bytes).ok()?;
-    let same_provider = made.provider.as_deref() == Some(provider);
-    (made.fingerprint == fingerprint && same_provider)
-        .then_some(made.remix_id)
-        .flatten()
+    let recorded = crate::sidecar::recorded(video)?;
+    recorded
+        .remix_id_for(provider, fingerprint)
+        .map(str::to_string)
 }
 
 fn set_target(job: &mut JobSpec, id: String) {

@@ -43,18 +43,18 @@ impl Layout {
         }
     }
 
-    /// `<storyboard dir>/Segment_<index>/<index>_v<version>.mp4`
-    pub fn video_path(&self, storyboard_dir: &Path, index: u32, version: u32) -> PathBuf {
-        storyboard_dir
-            .join(format!("Segment_{index}"))
-            .join(format!("{index}_v{version}.mp4"))
-    }
-
     /// A storyboard's path as messages show it: the input folder as the user gave it, minus
     /// any `./`.
     pub fn shown_path(&self, relative: &Path) -> PathBuf {
         tidy(&self.input_dir.join(relative))
     }
+}
+
+/// `<storyboard dir>/Segment_<index>/<index>_v<version>.mp4`
+pub fn video_path(storyboard_dir: &Path, index: u32, version: u32) -> PathBuf {
+    storyboard_dir
+        .join(format!("Segment_{index}"))
+        .join(format!("{index}_v{version}.mp4"))
 }
 
 /// How the journal names a storyboard: its path relative to the input folder, with `/` on
@@ -99,7 +99,7 @@ mod tests {
         let dir = layout.storyboard_dir(Path::new("ep1/storyboard_a.json"));
         assert_eq!(dir, PathBuf::from("out/ep1/storyboard_a"));
         assert_eq!(
-            layout.video_path(&dir, 3, 2),
+            video_path(&dir, 3, 2),
             PathBuf::from("out/ep1/storyboard_a/Segment_3/3_v2.mp4")
         );
         let top = layout.storyboard_dir(Path::new("storyboard.json"));
@@ -112,7 +112,7 @@ mod tests {
         let dir = layout.storyboard_dir(Path::new("ep1/storyboard_a.json"));
         assert_eq!(tidy(&dir), PathBuf::from("input/ep1/storyboard_a_assets"));
         assert_eq!(
-            tidy(&layout.video_path(&dir, 1, 1)),
+            tidy(&video_path(&dir, 1, 1)),
             PathBuf::from("input/ep1/storyboard_a_assets/Segment_1/1_v1.mp4")
         );
     }

@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 pub use discover::is_storyboard_name;
-pub use layout::{Layout, OutputMode, storyboard_key, tidy};
+pub use layout::{Layout, OutputMode, storyboard_key, tidy, video_path};
 
 use crate::provider::PriceModel;
 use crate::sidecar;
@@ -173,12 +173,7 @@ pub fn build(
                     if planned.fetch_add(count, Ordering::Relaxed) + count > MAX_JOBS_PER_RUN {
                         return Vec::new();
                     }
-                    jobs_of(
-                        &layout.storyboard_dir(&relative),
-                        segments,
-                        layout,
-                        finished,
-                    )
+                    jobs_of(&layout.storyboard_dir(&relative), segments, finished)
                 },
             );
             (relative, shown, loaded)
@@ -208,7 +203,7 @@ pub fn build(
 }
 
 /// The jobs of one storyboard, with their state on disk (`storyboard` is set by the caller).
-fn jobs_of(dir: &Path, segments: Vec<Segment>, layout: &Layout, finished: Finished) -> Vec<Job> {
+fn jobs_of(dir: &Path, segments: Vec<Segment>, finished: Finished) -> Vec<Job> {
     // A storyboard without an output folder has nothing done: skip a stat per job.
     let anything_on_disk = dir.is_dir();
     let mut jobs = Vec::new();
@@ -216,7 +211,7 @@ fn jobs_of(dir: &Path, segments: Vec<Segment>, layout: &Layout, finished: Finish
         let fingerprint: Arc<str> = segment.fingerprint().into();
         let segment = Arc::new(segment);
         for version in 1..=segment.gen_count {
-            let video = layout.video_path(dir, segment.index, version);
+            let video = video_path(dir, segment.index, version);
             let state = if anything_on_disk {
                 state_on_disk(&video, &fingerprint, finished)
             } else {

@@ -322,13 +322,7 @@ impl Provider for Chat {
     }
 
     fn recent(&self, _page: u32) -> BoxFuture<'_, Result<RecentPage, ProviderError>> {
-        // Never called: `lists_tasks` is false. An empty page would read as "not there".
-        Box::pin(async {
-            Err(ProviderError::Transient {
-                message: "a chat gateway cannot list tasks".to_string(),
-                request_id: None,
-            })
-        })
+        super::no_task_list(NAME)
     }
 
     fn clock_offset_ms(&self) -> Option<i64> {

@@ -72,6 +72,20 @@ pub trait Provider: Send + Sync {
     }
 }
 
+/// What [`Provider::recent`] answers for a provider without a task list (`lists_tasks`
+/// false), which the engine never asks: an error, since an empty page would read as "the
+/// task is not there" and could pay for it again.
+pub fn no_task_list(
+    provider: &'static str,
+) -> BoxFuture<'static, Result<RecentPage, ProviderError>> {
+    Box::pin(async move {
+        Err(ProviderError::Transient {
+            message: format!("{provider} cannot list its tasks"),
+            request_id: None,
+        })
+    })
+}
+
 /// The provider's current prices, in cents of `currency`, in its price model's unit.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pricing {

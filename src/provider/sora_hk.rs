@@ -399,8 +399,8 @@ pub const CAPABILITIES: Capabilities = Capabilities {
         normal: &[],
         pro: &[],
     },
-    // Its documented `GET /pricing` answer.
     default_size: None,
+    // Its documented `GET /pricing` answer.
     price_model: PriceModel::PerTask(Prices {
         normal_cents: 3,
         pro_cents: 30,
