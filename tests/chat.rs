@@ -7,7 +7,9 @@
 mod common;
 
 use common::Project;
-use common::batch::{assert_all_videos, sha256_hex, storyboard};
+use common::batch::{
+    assert_all_videos, one_version_each, sha256_hex, storyboard, unresolved_messages,
+};
 use common::chat::{chat, run, simulator};
 use common::images::png;
 use sora_batch::sim::{CONTENT_POLICY_MESSAGE, FORBIDDEN_MARK, LOST_ANSWER_MARK, SimSettings};
@@ -52,11 +54,7 @@ fn chat_a_refused_generation_fails_with_the_gateways_reason() {
         let forbidden = format!("harbor {FORBIDDEN_MARK} shot");
         project.write(
             "input/storyboard.json",
-            &format!(
-                r#"{{"defaults": {{"gen_count": 1}}, "segments": [
-                    {{"segment_index": 1, "prompt_text": "harbor shot"}},
-                    {{"segment_index": 2, "prompt_text": "{forbidden}"}}]}}"#
-            ),
+            &one_version_each(&["harbor shot", &forbidden]),
         );
         let (code, summary, err) = run(&project, &sim, &[]);
         assert_eq!(code, 1, "{err}\n{summary}");
@@ -83,21 +81,14 @@ fn chat_a_stream_cut_after_billing_is_an_unknown_outcome_resubmitted_only_when_a
     let lost = format!("lighthouse {LOST_ANSWER_MARK} shot 2");
     project.write(
         "input/storyboard.json",
-        &format!(
-            r#"{{"defaults": {{"gen_count": 1}}, "segments": [
-                {{"segment_index": 1, "prompt_text": "lighthouse shot 1"}},
-                {{"segment_index": 2, "prompt_text": "{lost}"}}]}}"#
-        ),
+        &one_version_each(&["lighthouse shot 1", &lost]),
     );
     let (code, summary, err) = run(&project, &sim, &[]);
     assert_eq!(code, 1, "{err}\n{summary}");
     assert_eq!(summary["done"], 1, "{summary}");
-    let unresolved = summary["unresolved"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
+    let unresolved = unresolved_messages(&summary);
     assert_eq!(unresolved.len(), 1, "{summary}");
-    let message = unresolved[0]["message"].as_str().unwrap_or_default();
+    let message = &unresolved[0];
     assert!(
         message.contains("unknown outcome at the provider"),
         "{message}"
@@ -176,11 +167,7 @@ fn chat_with_generation_ids_a_cut_stream_is_followed_up_and_delivered_without_pa
     let lost = format!("lighthouse {LOST_ANSWER_MARK} shot 2");
     project.write(
         "input/storyboard.json",
-        &format!(
-            r#"{{"defaults": {{"gen_count": 1}}, "segments": [
-                {{"segment_index": 1, "prompt_text": "lighthouse shot 1"}},
-                {{"segment_index": 2, "prompt_text": "{lost}"}}]}}"#
-        ),
+        &one_version_each(&["lighthouse shot 1", &lost]),
     );
     let (code, summary, err) = run(&project, &sim, &["--chat-generation-ids"]);
     assert_eq!(code, 0, "{err}\n{summary}");
@@ -218,21 +205,12 @@ fn chat_a_stream_that_ends_cleanly_without_a_link_is_an_unknown_outcome_too() {
     let sim = simulator(settings);
     let project = Project::new();
     let lost = format!("lighthouse {LOST_ANSWER_MARK} shot 1");
-    project.write(
-        "input/storyboard.json",
-        &format!(
-            r#"{{"defaults": {{"gen_count": 1}}, "segments": [
-                {{"segment_index": 1, "prompt_text": "{lost}"}}]}}"#
-        ),
-    );
+    project.write("input/storyboard.json", &one_version_each(&[&lost]));
     let (code, summary, err) = run(&project, &sim, &[]);
     assert_eq!(code, 1, "{err}\n{summary}");
-    let unresolved = summary["unresolved"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
+    let unresolved = unresolved_messages(&summary);
     assert_eq!(unresolved.len(), 1, "{summary}");
-    let message = unresolved[0]["message"].as_str().unwrap_or_default();
+    let message = &unresolved[0];
     assert!(message.contains("ended without a video link"), "{message}");
     assert_eq!(sim.stats().creates_by_prompt.get(&lost), Some(&1));
 }

@@ -9,7 +9,10 @@ mod common;
 use std::time::Duration;
 
 use common::Project;
-use common::batch::{assert_all_videos, assert_billed_once_per_version, log_tail, storyboard};
+use common::batch::{
+    assert_all_videos, assert_billed_once_per_version, log_tail, one_version_each, storyboard,
+    unresolved_messages,
+};
 use common::draw::{draw, run, sidecar, simulator};
 use serde_json::Value;
 use sora_batch::sim::{
@@ -288,21 +291,14 @@ fn draw_lost_create_answers_are_unknown_outcomes_counted_apart_and_never_resubmi
     let lost = format!("lighthouse {LOST_ANSWER_MARK} shot 2");
     project.write(
         "input/storyboard.json",
-        &format!(
-            r#"{{"defaults": {{"gen_count": 1}}, "segments": [
-                {{"segment_index": 1, "prompt_text": "lighthouse shot 1"}},
-                {{"segment_index": 2, "prompt_text": "{lost}"}}]}}"#
-        ),
+        &one_version_each(&["lighthouse shot 1", &lost]),
     );
     let (code, summary, err) = run(&project, &sim, &[]);
     assert_eq!(code, 1, "{err}\n{summary}");
     assert_eq!(summary["done"], 1, "{summary}");
-    let unresolved = summary["unresolved"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
+    let unresolved = unresolved_messages(&summary);
     assert_eq!(unresolved.len(), 1, "{summary}");
-    let message = unresolved[0]["message"].as_str().unwrap_or_default();
+    let message = &unresolved[0];
     assert!(message.contains("draw cannot list its tasks"), "{message}");
     assert_eq!(sim.stats().creates_by_prompt.get(&lost), Some(&1));
 

@@ -39,6 +39,34 @@ pub fn storyboard(tag: &str, segments: u32) -> String {
     format!(r#"{{"segments": [{}]}}"#, list.join(","))
 }
 
+/// A storyboard of one version of each of `prompts`, numbered from 1.
+pub fn one_version_each(prompts: &[&str]) -> String {
+    let list: Vec<String> = prompts
+        .iter()
+        .zip(1..)
+        .map(|(prompt, n)| {
+            let prompt = serde_json::to_string(prompt).expect("text serializes");
+            format!(r#"{{"segment_index": {n}, "prompt_text": {prompt}}}"#)
+        })
+        .collect();
+    format!(
+        r#"{{"defaults": {{"gen_count": 1}}, "segments": [{}]}}"#,
+        list.join(",")
+    )
+}
+
+/// The messages of a `--json` summary's unresolved jobs.
+pub fn unresolved_messages(summary: &Value) -> Vec<String> {
+    let listed = summary["unresolved"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    listed
+        .iter()
+        .map(|job| job["message"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
 /// Runs the binary to its end: exit code, the `--json` summary, stderr.
 pub fn run(project: &Project, sim: &RunningSim, args: &[&str]) -> (i32, Value, String) {
     run_with_key(project, sim, sim::DEFAULT_KEY, args)
