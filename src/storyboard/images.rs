@@ -197,10 +197,12 @@ pub(super) fn attach(
         let inspected = seen
             .entry(written.clone())
             .or_insert_with(|| inspect(&written, dir, shown_dir));
-        let checked = match (rules.file_refused, inspected) {
-            (Some(why), _) => Err(format!("{} is a file on disk; {why}", quoted(&written))),
-            (None, Err(message)) => Err(message.clone()),
-            (None, Ok(image)) => fits(image, segment, rules).map(|()| image.clone()),
+        // What is wrong with the file comes first: "a file on disk" would mislead about
+        // a path that names none.
+        let checked = match (inspected, rules.file_refused) {
+            (Err(message), _) => Err(message.clone()),
+            (Ok(_), Some(why)) => Err(format!("{} is a file on disk; {why}", quoted(&written))),
+            (Ok(image), None) => fits(image, segment, rules).map(|()| image.clone()),
         };
         match checked {
             Ok(image) => segment.image_file = Some(image),

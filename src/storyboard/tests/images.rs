@@ -112,6 +112,16 @@ fn a_fifo_named_like_an_image_is_refused_without_waiting_for_a_writer() {
 }
 
 #[test]
+fn a_missing_file_is_named_missing_even_where_files_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let got = load_with(dir.path(), "fox.png", "", SETTINGS).unwrap_err();
+    assert!(
+        got[0].ends_with(r#"image_url: "fox.png" is not a link, and there is no file at input/story/fox.png; write an http(s) link, or a path relative to the storyboard's folder (or an absolute one)"#),
+        "{got:?}"
+    );
+}
+
+#[test]
 fn a_provider_that_fetches_links_refuses_a_file_naming_the_fixes() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("input/story")).unwrap();
