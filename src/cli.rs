@@ -34,7 +34,9 @@ Environment:
   SORA_API_KEY             The API key of --provider sora-hk, read from the environment or
                            .env only (never a flag, so it stays out of shell history and ps)
   OPENAI_API_KEY           The API key of --provider openai, read the same way
-  HTTP_PROXY, HTTPS_PROXY  Proxy for API calls and downloads
+  HTTP_PROXY, HTTPS_PROXY  Proxy for API calls and downloads (ALL_PROXY=socks5h://… for
+                           SOCKS5, NO_PROXY for exceptions; or PROXY_HOST, PROXY_PORT,
+                           PROXY_USER, PROXY_PASS as other Sora tools write it)
   .env                     In the working directory: NAME=value lines, below the environment
 
 Exit codes: 0 all done, 1 some jobs failed or were left unfinished, 2 invalid input or
@@ -73,6 +75,9 @@ pub struct Cli {
 pub enum Command {
     /// Print the JSON Schema of the storyboard format, for editors that validate JSON
     Schema,
+    /// Print each API key's balance (by its label, never the key) and the provider's prices;
+    /// exit 2 when a key is refused
+    Balance,
     /// Run the local provider simulator (Sora.hk and OpenAI Videos APIs) until Ctrl+C
     Simulate(Box<crate::sim::SimSettings>),
 }

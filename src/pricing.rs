@@ -203,7 +203,9 @@ async fn asked<T>(
 /// The provider's refusal of the key, if that is how a call ended.
 fn refused_key<T>(result: &Option<Result<T, ProviderError>>) -> Option<String> {
     match result {
-        Some(Err(err @ ProviderError::Unauthorized { .. })) => Some(err.to_string()),
+        Some(Err(
+            err @ (ProviderError::Unauthorized { .. } | ProviderError::ProxyRefused { .. }),
+        )) => Some(err.to_string()),
         _ => None,
     }
 }

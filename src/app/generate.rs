@@ -372,7 +372,9 @@ fn exit_for(summary: &Summary) -> Exit {
         + summary.skipped_storyboards.len() as u64;
     match &summary.stop {
         _ if summary.interrupted => Exit::Interrupted,
-        Some(StopReason::Unauthorized(_) | StopReason::NoApi(_)) => Exit::Invalid,
+        Some(StopReason::Unauthorized(_) | StopReason::NoApi(_) | StopReason::ProxyRefused(_)) => {
+            Exit::Invalid
+        }
         _ if unfinished > 0 => Exit::SomeFailed,
         _ => Exit::Success,
     }

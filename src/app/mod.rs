@@ -1,6 +1,7 @@
 //! The main job, from parsed flags to an exit status: plan the batch, report invalid
 //! storyboards, then price it (dry run) or run it (`generate`).
 
+mod balance;
 mod extras;
 mod generate;
 mod images;
@@ -77,6 +78,8 @@ pub enum AppError {
     Preflight(#[from] preflight::PreflightError),
     #[error(transparent)]
     Images(#[from] images::ImageError),
+    #[error(transparent)]
+    Proxy(#[from] crate::provider::proxy::ProxyError),
     #[error("{path}: cannot read this failed-jobs file: {reason}")]
     RetryFile {
         path: std::path::PathBuf,
@@ -133,6 +136,7 @@ pub async fn run(cli: Cli) -> Result<Exit, AppError> {
             )?;
             Ok(Exit::Success)
         }
+        Some(Command::Balance) => balance::balance(&cli.run).await,
         Some(Command::Simulate(settings)) => simulate(*settings).await,
         None => run_batch(&cli.run).await,
     }
@@ -187,6 +191,7 @@ struct Connection {
 const DEMO_GEN_SECONDS: sim::GenSeconds = sim::GenSeconds(2.0, 5.0);
 
 async fn connect(args: &RunArgs) -> Result<Connection, AppError> {
+    crate::provider::proxy::check()?;
     let http = provider::http_client(args.request_timeout);
     if args.provider == ProviderKind::Simulator {
         let settings = sim::SimSettings {

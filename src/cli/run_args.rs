@@ -225,6 +225,7 @@ pub struct RunArgs {
     /// https://api.openai.com/v1 for openai; for draw, the host's root that --host-mode
     /// picks]
     #[arg(
+        global = true,
         long,
         env = "SORA_BASE_URL",
         hide_env_values = true,
@@ -237,6 +238,7 @@ pub struct RunArgs {
     /// openai only: the header that carries the key: authorization (Bearer, as OpenAI and
     /// the gateways take it) or api-key (Azure OpenAI) [default: authorization]
     #[arg(
+        global = true,
         long,
         env = "SORA_AUTH_HEADER",
         hide_env_values = true,
@@ -261,6 +263,7 @@ pub struct RunArgs {
     /// the overseas one when it cannot be reached), domestic (grsai.dakka.com.cn) or
     /// overseas (grsaiapi.com); --base-url replaces the first [default: auto]
     #[arg(
+        global = true,
         long,
         env = "DRAW_HOST_MODE",
         hide_env_values = true,
@@ -273,6 +276,7 @@ pub struct RunArgs {
     /// (the host's root, like --base-url) [default: the overseas host, unless --base-url
     /// is set: then none]
     #[arg(
+        global = true,
         long,
         env = "DRAW_FALLBACK_URL",
         hide_env_values = true,
@@ -352,6 +356,7 @@ pub struct RunArgs {
     /// set, else the documented price: 3 per task (sora-hk), 10 per second (openai), 40
     /// credits (draw)]
     #[arg(
+        global = true,
         long,
         env = "SORA_PRICE_NORMAL",
         hide_env_values = true,
@@ -365,6 +370,7 @@ pub struct RunArgs {
     /// [default: sora-hk's GET /pricing when its key is set, else the documented price: 30
     /// per task (sora-hk), 30 per second (openai), 120 credits (draw)]
     #[arg(
+        global = true,
         long,
         env = "SORA_PRICE_PRO",
         hide_env_values = true,
@@ -378,6 +384,7 @@ pub struct RunArgs {
     /// second; openai only (sora-hk charges pro the same at every size) [default: the
     /// documented 50 per second]
     #[arg(
+        global = true,
         long,
         env = "SORA_PRICE_PRO_LARGE",
         hide_env_values = true,
@@ -442,7 +449,7 @@ pub struct RunArgs {
     pub max_video_bytes: u64,
 
     /// Timeout of one API call
-    #[arg(long, env = "SORA_REQUEST_TIMEOUT", hide_env_values = true, value_name = "TIME",
+    #[arg(global = true, long, env = "SORA_REQUEST_TIMEOUT", hide_env_values = true, value_name = "TIME",
         default_value = "60s", value_parser = REQUEST_TIMEOUT, help_heading = "Engine")]
     pub request_timeout: Duration,
 
@@ -514,6 +521,7 @@ pub struct RunArgs {
 
     /// Print machine-readable JSON on stdout; human text goes to stderr
     #[arg(
+        global = true,
         long,
         env = "SORA_JSON",
         value_parser = BoolishValueParser::new(),

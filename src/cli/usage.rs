@@ -142,6 +142,18 @@ pub(super) fn check_provider_flags(matches: &clap::ArgMatches, run: &RunArgs) {
 fn taken_by(subcommand: &str) -> &'static [&'static str] {
     match subcommand {
         "schema" => &["provider", "durations"],
+        "balance" => &[
+            "provider",
+            "base_url",
+            "auth_header",
+            "host_mode",
+            "fallback_url",
+            "request_timeout",
+            "price_normal",
+            "price_pro",
+            "price_pro_large",
+            "json",
+        ],
         _ => &[],
     }
 }

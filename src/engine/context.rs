@@ -24,7 +24,7 @@ use super::{Batch, JobSpec};
 use crate::journal::{Event, JobKey, Journal, JournalError, JournalState};
 use crate::pricing::PriceSettings;
 use crate::provider::untrusted::MAX_TASK_CENTS;
-use crate::provider::{Accepted, Cost, ListShape, Match, Provider, RecentTask};
+use crate::provider::{Accepted, Cost, ListShape, Match, Provider, ProviderError, RecentTask};
 use crate::storyboard::Segment;
 
 /// The engine's knobs, from the command line.
@@ -71,9 +71,23 @@ pub enum StopReason {
     Unreachable(String),
     /// The API address is wrong (the create endpoint is not there).
     NoApi(String),
+    /// The proxy refused its credentials.
+    ProxyRefused(String),
 }
 
 impl StopReason {
+    /// The stop a provider's answer calls for, if it is one whatever the job: a refused
+    /// key or proxy, or no API at the address.
+    pub fn for_error(error: &ProviderError) -> Option<StopReason> {
+        let message = error.to_string();
+        match error {
+            ProviderError::Unauthorized { .. } => Some(StopReason::Unauthorized(message)),
+            ProviderError::NoApi { .. } => Some(StopReason::NoApi(message)),
+            ProviderError::ProxyRefused { .. } => Some(StopReason::ProxyRefused(message)),
+            _ => None,
+        }
+    }
+
     /// What a job that never started says.
     pub fn short(&self) -> String {
         match self {
@@ -86,6 +100,7 @@ impl StopReason {
             }
             StopReason::Unreachable(_) => "not submitted: the provider could not be reached",
             StopReason::NoApi(_) => "not submitted: no provider API at --base-url",
+            StopReason::ProxyRefused(_) => "not submitted: the proxy refused its credentials",
         }
         .to_string()
     }
@@ -100,7 +115,8 @@ impl fmt::Display for StopReason {
             | StopReason::Journal(message)
             | StopReason::JournalRemoved(message)
             | StopReason::Unreachable(message)
-            | StopReason::NoApi(message) => f.write_str(message),
+            | StopReason::NoApi(message)
+            | StopReason::ProxyRefused(message) => f.write_str(message),
         }
     }
 }

@@ -379,12 +379,8 @@ async fn refused(ctx: &Context, job: &JobSpec, error: ProviderError) -> JobOutco
             let price_cents = ctx.budget.refused(&*ctx.provider, &job.segment).await;
             JobOutcome::DidNotFit { price_cents }
         }
-        ProviderError::Unauthorized { .. } => {
-            ctx.stop_run(StopReason::Unauthorized(error.to_string()));
-            not_started(ctx)
-        }
-        ProviderError::NoApi { .. } => {
-            ctx.stop_run(StopReason::NoApi(error.to_string()));
+        _ if let Some(stop) = StopReason::for_error(&error) => {
+            ctx.stop_run(stop);
             not_started(ctx)
         }
         other => {

@@ -170,8 +170,8 @@ pub(super) async fn find(
             }
             Ok(Search::Absent) => return Ok(None),
             Ok(Search::Unknown(why)) => return unknown(ctx, job, &why),
-            Err(error @ ProviderError::Unauthorized { .. }) => {
-                ctx.stop_run(super::StopReason::Unauthorized(error.to_string()));
+            Err(error) if let Some(stop) = super::StopReason::for_error(&error) => {
+                ctx.stop_run(stop);
                 return Err(not_started(ctx));
             }
             Err(error) => error,

@@ -177,8 +177,8 @@ fn finished(ctx: &Context, job: &JobSpec, task: &Owned, outcome: Outcome) {
 /// A failed status call: usually just a reason to ask again later.
 fn status_error(ctx: &Context, job: &JobSpec, task: &Owned, error: ProviderError) -> Option<Ended> {
     match error {
-        ProviderError::Unauthorized { .. } => {
-            ctx.stop_run(StopReason::Unauthorized(error.to_string()));
+        _ if let Some(stop) = StopReason::for_error(&error) => {
+            ctx.stop_run(stop);
             Some(Ended::Outcome(JobOutcome::LeftInFlight(
                 task.task_id.clone(),
             )))

@@ -174,6 +174,9 @@ impl Chat {
     /// that a server error may stand for a billed job.
     async fn refusal(&self, response: reqwest::Response) -> ProviderError {
         let status = response.status();
+        if let Err(refused) = super::proxy_refusal(status) {
+            return refused;
+        }
         let retry_after = super::retry_after(response.headers());
         let body = capped_body(response, MAX_ANSWER_BYTES)
             .await

@@ -7,6 +7,7 @@ pub mod chat;
 pub mod clock;
 pub mod draw;
 pub mod openai;
+pub mod proxy;
 mod recent;
 pub mod sora_hk;
 pub mod untrusted;
@@ -182,6 +183,13 @@ pub enum ProviderError {
         message: String,
         variable: &'static str,
     },
+    /// HTTP 407, or a tunnel the proxy would not open: the proxy refused its credentials.
+    /// Nothing reached the provider; the run stops, as for a refused key.
+    #[error(
+        "the proxy refused its credentials ({message}); check PROXY_USER and PROXY_PASS, or \
+         the user:password in HTTPS_PROXY, HTTP_PROXY or ALL_PROXY"
+    )]
+    ProxyRefused { message: String },
     /// A create whose request left but whose answer never arrived or was a server error
     /// (any 5xx): the provider may have created (and billed) the task. Never retried
     /// before the task is looked for.
@@ -221,8 +229,18 @@ fn request_id_note(request_id: &Option<String>) -> String {
         .unwrap_or_default()
 }
 
+/// HTTP 407 is the proxy's answer, not the provider's: its credentials were refused.
+pub(crate) fn proxy_refusal(status: reqwest::StatusCode) -> Result<(), ProviderError> {
+    match status {
+        reqwest::StatusCode::PROXY_AUTHENTICATION_REQUIRED => Err(ProviderError::ProxyRefused {
+            message: "HTTP 407".to_string(),
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// The HTTP client provider calls go through: rustls with the ring provider, a user
-/// agent naming the tool, proxies from HTTP_PROXY/HTTPS_PROXY, and `timeout` as the
+/// agent naming the tool, the proxy of the environment (see [`proxy`]), and `timeout` as the
 /// longest silence on a connection. (Downloads use `download::Http`, which follows
 /// redirects by hand.)
 pub fn http_client(timeout: Duration) -> reqwest::Client {
@@ -246,13 +264,14 @@ pub(crate) fn client_builder(timeout: Duration) -> reqwest::ClientBuilder {
         // Fails only if another provider was installed first, which is just as good.
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
-    reqwest::Client::builder()
+    let builder = reqwest::Client::builder()
         .user_agent(concat!("sora-batch/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(Duration::from_secs(10).min(timeout))
         // An idle timeout, not a total one: a 1 GB download may take long, but a
         // connection that stops sending is dead whatever it carries. API calls add a
         // total deadline of their own (`SoraHk`), so a trickled answer ends too.
-        .read_timeout(timeout)
+        .read_timeout(timeout);
+    proxy::apply(builder)
 }
 
 fn client(timeout: Duration, same_origin: bool) -> reqwest::Client {

@@ -13,6 +13,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use base64::Engine;
 use serde_json::Value;
 use url::Url;
 
@@ -51,6 +52,24 @@ const PROXY_VARS: &[&str] = &[
     "ALL_PROXY",
     "all_proxy",
 ];
+
+/// The forms a URL's password travels in: percent-encoded in the URL, plain in whatever
+/// a server echoes, and inside the Basic credentials `user:password` (base64) that HTTP
+/// proxies and servers receive. None without a password.
+fn credential_forms(url: &Url) -> Vec<String> {
+    let Some(encoded) = url.password() else {
+        return Vec::new();
+    };
+    let decode = |text: &str| {
+        percent_encoding::percent_decode_str(text)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    let plain = decode(encoded);
+    let basic = base64::engine::general_purpose::STANDARD
+        .encode(format!("{}:{plain}", decode(url.username())));
+    vec![encoded.to_string(), plain, basic]
+}
 
 /// The secrets of one run, to be cut out of everything the provider says.
 #[derive(Clone, Default)]
@@ -103,7 +122,8 @@ impl Redactor {
     }
 
     /// The secrets a run is configured with: the API key, the password of the base URL
-    /// (if it has one) and those of the proxy variables.
+    /// (if it has one) and those of the proxy variables (`PROXY_PASS` among them), in
+    /// every form they travel in (see [`credential_forms`]).
     pub fn for_run(key: Option<&ApiKey>, base_url: &Url) -> Self {
         Self::from_sources(key, base_url, |name| std::env::var(name).ok())
     }
@@ -125,16 +145,12 @@ impl Redactor {
                 };
                 Url::parse(&value).ok()
             });
+        // `PROXY_HOST`… as the URL they make (a bad setting is refused before any call).
+        let proxy_vars = super::proxy::from_vars(&env).ok().flatten();
         let passwords = std::iter::once(base_url.clone())
             .chain(proxies)
-            .filter_map(|url| url.password().map(str::to_string))
-            .flat_map(|encoded| {
-                // Percent-encoded in the URL, plain in whatever a server echoes.
-                let plain = percent_encoding::percent_decode_str(&encoded)
-                    .decode_utf8_lossy()
-                    .into_owned();
-                [encoded, plain]
-            });
+            .chain(proxy_vars)
+            .flat_map(|url| credential_forms(&url));
         let key = key.map(|key| key.expose().to_string());
         Redactor::new(key.into_iter().chain(passwords))
     }

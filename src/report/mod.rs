@@ -22,6 +22,29 @@ use crate::ui::{counted, plural, printable};
 pub use images::{ImageLine, image_lines};
 pub use remixes::{RemixLine, remix_lines};
 
+/// A provider's prices in words: `$0.10 per normal job, $0.50 per pro job, charged per
+/// task`. `tiers`: what the two prices are for (`PriceModel::tiers`).
+pub fn prices_text(
+    prices: &Prices,
+    unit: PriceUnit,
+    (normal_tier, pro_tier): (&str, &str),
+    currency: &str,
+) -> String {
+    let cost = |cents: u32| money(i64::from(cents), currency);
+    let (normal, pro) = (cost(prices.normal_cents), cost(prices.pro_cents));
+    let large = prices.pro_large_cents.map_or_else(String::new, |large| {
+        format!(" ({} larger than 720p)", cost(large))
+    });
+    match unit {
+        PriceUnit::Task => {
+            format!("{normal} per {normal_tier}, {pro}{large} per {pro_tier}, charged per task")
+        }
+        PriceUnit::Second => format!(
+            "{normal} per second of normal video, {pro}{large} per second of pro video, charged per second"
+        ),
+    }
+}
+
 /// The dry run's answer. Field names are a public interface (`--json`): add, never rename.
 #[derive(Debug, Serialize)]
 pub struct PlanReport {
@@ -249,23 +272,12 @@ impl PlanReport {
                 cost(tally.cost_cents)
             );
         }
-        let (normal, pro) = (self.prices.normal_cents, self.prices.pro_cents);
-        let (normal, pro) = (cost(u64::from(normal)), cost(u64::from(pro)));
-        let large = self
-            .prices
-            .pro_large_cents
-            .map_or_else(String::new, |large| {
-                format!(" ({} larger than 720p)", cost(u64::from(large)))
-            });
-        let (normal_tier, pro_tier) = self.price_tiers;
-        let prices = match self.price_unit {
-            PriceUnit::Task => {
-                format!("{normal} per {normal_tier}, {pro}{large} per {pro_tier}, charged per task")
-            }
-            PriceUnit::Second => format!(
-                "{normal} per second of normal video, {pro}{large} per second of pro video, charged per second"
-            ),
-        };
+        let prices = prices_text(
+            &self.prices,
+            self.price_unit,
+            self.price_tiers,
+            &self.currency,
+        );
         out.push_str(&images::images_text(&self.reference_images));
         out.push_str(&remixes::remixes_text(&self.remixes));
         let _ = writeln!(out, "\nPrices: {prices} ({}).", self.price_source_text);

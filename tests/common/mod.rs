@@ -8,6 +8,7 @@ pub mod draw;
 pub mod images;
 pub mod openai;
 pub mod planted;
+pub mod proxy;
 #[cfg(unix)]
 pub mod terminal;
 
@@ -74,6 +75,13 @@ const SETTINGS_VARS: &[&str] = &[
     "http_proxy",
     "https_proxy",
     "ALL_PROXY",
+    "all_proxy",
+    "NO_PROXY",
+    "no_proxy",
+    "PROXY_HOST",
+    "PROXY_PORT",
+    "PROXY_USER",
+    "PROXY_PASS",
 ];
 
 /// A scratch folder laid out like a user's project: `input/` and `output/`.

@@ -29,6 +29,7 @@ pub async fn status(chat: &Chat, task_id: &str) -> Result<TaskStatus, ProviderEr
             message: err.describe(&chat.redact),
             request_id: None,
         })?;
+    crate::provider::proxy_refusal(status)?;
     match status {
         StatusCode::OK => {}
         StatusCode::NOT_FOUND => {

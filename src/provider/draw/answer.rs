@@ -39,6 +39,7 @@ pub async fn read(response: Response, redact: &Redactor) -> Result<Reply, Provid
     let status = response.status();
     let request_id = request_id_of(&response, redact);
     let wait = retry_after(response.headers());
+    crate::provider::proxy_refusal(status)?;
     match status {
         StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
             return Err(ProviderError::Unauthorized {

@@ -31,6 +31,7 @@ pub async fn read(
     let status = response.status();
     let request_id = request_id_of(&response, redact);
     let wait = retry_after(response.headers());
+    crate::provider::proxy_refusal(status)?;
     if status == StatusCode::NOT_FOUND
         && let Some(task_id) = task
     {

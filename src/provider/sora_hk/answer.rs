@@ -99,9 +99,12 @@ pub(in crate::provider) fn transport_error(
 ) -> ProviderError {
     // A connect timeout is a connect error too: nothing was sent.
     if err.is_connect() {
-        return ProviderError::Unreachable {
-            message: redact.error_chain(err),
-        };
+        let message = redact.error_chain(err);
+        // hyper-util's words for an HTTPS tunnel the proxy refused with 407.
+        if message.contains("proxy authorization required") {
+            return ProviderError::ProxyRefused { message };
+        }
+        return ProviderError::Unreachable { message };
     }
     let what = if err.is_timeout() {
         "timed out"
@@ -146,6 +149,7 @@ pub(super) async fn unwrap_envelope(
     {
         return Err(unknown);
     }
+    crate::provider::proxy_refusal(status)?;
     match status {
         StatusCode::UNAUTHORIZED => {
             return Err(ProviderError::Unauthorized {

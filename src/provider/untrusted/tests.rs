@@ -9,6 +9,10 @@ fn redactor() -> Redactor {
     let env = |name: &str| match name {
         "HTTPS_PROXY" => Some("http://proxyuser:pr%2Fxy-secret@10.0.0.1:3128".to_string()),
         "all_proxy" => Some("socks-user:allsecret@10.0.0.2:1080".to_string()),
+        "PROXY_HOST" => Some("127.0.0.1".to_string()),
+        "PROXY_PORT" => Some("7890".to_string()),
+        "PROXY_USER" => Some("crew".to_string()),
+        "PROXY_PASS" => Some("seed/pass word".to_string()),
         _ => None,
     };
     Redactor::from_sources(Some(&ApiKey::new(KEY)), &base, env)
@@ -28,6 +32,11 @@ fn echoed_keys_and_passwords_are_redacted() {
         ("pr/xy-secret", "[redacted]"),
         ("pr%2Fxy-secret", "[redacted]"),
         ("allsecret", "[redacted]"),
+        ("seed/pass word", "[redacted]"),
+        ("seed%2Fpass%20word", "[redacted]"),
+        // Basic credentials: `crew:seed/pass word` and `proxyuser:pr/xy-secret`.
+        ("Basic Y3JldzpzZWVkL3Bhc3Mgd29yZA==", "Basic [redacted]"),
+        ("Basic cHJveHl1c2VyOnByL3h5LXNlY3JldA==", "Basic [redacted]"),
         // User names are not secrets.
         ("proxyuser", "proxyuser"),
     ] {

@@ -1,0 +1,183 @@
+//! `sora-batch balance`: what each configured key's account holds, and the provider's
+//! prices where it tells them. Keys are shown by their label, never their text. A key the
+//! provider refuses makes the command exit 2, so a script can check its keys before a
+//! night's batch.
+
+use std::fmt::Write;
+
+use serde::Serialize;
+
+use super::{AppError, Connection, Exit, connect};
+use crate::cli::RunArgs;
+use crate::pricing::{self, Quote, money};
+use crate::provider::{Provider, ProviderError};
+use crate::report::prices_text;
+use crate::ui::{Stream, emit, printable};
+
+/// The answer, as `--json` prints it. Field names are a public interface: add, never
+/// rename.
+#[derive(Debug, Serialize)]
+struct BalanceReport {
+    provider: &'static str,
+    api: String,
+    currency: String,
+    keys: Vec<KeyLine>,
+    /// The prices runs would use, and where they came from.
+    prices: crate::provider::Prices,
+    price_unit: crate::provider::PriceUnit,
+    price_source: pricing::PriceSource,
+    #[serde(skip)]
+    price_text: String,
+}
+
+#[derive(Debug, Serialize)]
+struct KeyLine {
+    /// The key's label (never the key).
+    label: String,
+    /// In cents of `currency` (credits for a provider counting in credits); `None` when
+    /// the provider has no balance call or did not answer.
+    balance_cents: Option<i64>,
+    /// Why the balance is not known: the key was refused, the provider did not answer,
+    /// or it has no balance call.
+    problem: Option<String>,
+    refused: bool,
+    /// The provider has a balance call, and it did not answer for this key.
+    #[serde(skip)]
+    unanswered: bool,
+}
+
+/// Asks every key's account, prints the answers, and exits 2 when a key was refused (1
+/// when a balance could not be read for another reason).
+pub(super) async fn balance(args: &RunArgs) -> Result<Exit, AppError> {
+    let connection = connect(args).await?;
+    let capabilities = args.provider.capabilities();
+    let keys = keys_of(&connection);
+    if keys.is_empty() {
+        return Err(AppError::NoKey {
+            variable: capabilities.key_variable,
+        });
+    }
+    let mut lines = Vec::new();
+    let mut priced: Option<Quote> = None;
+    for (label, provider) in keys {
+        let quote = pricing::quote(args.price_settings(), capabilities, Some(provider)).await;
+        let line = key_line(label, &quote, provider).await;
+        if priced.is_none() && !line.refused {
+            priced = Some(quote);
+        }
+        lines.push(line);
+    }
+    let quote = match priced {
+        Some(quote) => quote,
+        None => pricing::quote(args.price_settings(), capabilities, None).await,
+    };
+    let prices = quote.prices.prices();
+    let report = BalanceReport {
+        provider: args.provider.capabilities().name,
+        api: connection.shown_url.clone(),
+        price_text: format!(
+            "{} ({})",
+            prices_text(
+                &prices,
+                quote.prices.unit(),
+                quote.prices.tiers(),
+                &quote.currency
+            ),
+            quote.source_text
+        ),
+        currency: quote.currency,
+        keys: lines,
+        prices,
+        price_unit: quote.prices.unit(),
+        price_source: quote.source,
+    };
+    let text = match args.json {
+        true => format!(
+            "{}\n",
+            serde_json::to_string_pretty(&report).expect("serializes")
+        ),
+        false => report.text(),
+    };
+    emit(Stream::Stdout, &text)?;
+    Ok(report.exit())
+}
+
+/// The keys of a connection with the provider each speaks through, by label.
+fn keys_of(connection: &Connection) -> Vec<(String, &dyn Provider)> {
+    connection
+        .client
+        .as_deref()
+        .map(|provider| ("key".to_string(), provider))
+        .into_iter()
+        .collect()
+}
+
+/// One key's line: its balance, or why there is none. A provider without a balance call
+/// is asked for its task list instead (if it has one), so a refused key is still found.
+async fn key_line(label: String, quote: &Quote, provider: &dyn Provider) -> KeyLine {
+    let capabilities = provider.capabilities();
+    let mut refused = quote.key_refused.clone();
+    let ask_list = refused.is_none() && !capabilities.has_balance && capabilities.lists_tasks;
+    if ask_list
+        && let Err(err @ (ProviderError::Unauthorized { .. } | ProviderError::ProxyRefused { .. })) =
+            provider.recent(1).await
+    {
+        refused = Some(err.to_string());
+    }
+    let problem = match (&refused, quote.balance_cents) {
+        (Some(why), _) => Some(why.clone()),
+        (None, Some(_)) => None,
+        (None, None) if !capabilities.has_balance => Some(format!(
+            "{} does not tell an account's balance",
+            capabilities.name
+        )),
+        (None, None) => Some(
+            quote
+                .warnings
+                .iter()
+                .find(|warning| warning.contains("balance"))
+                .cloned()
+                .unwrap_or_else(|| "the provider did not say".to_string()),
+        ),
+    };
+    let balance_cents = quote.balance_cents.filter(|_| refused.is_none());
+    KeyLine {
+        label,
+        balance_cents,
+        problem,
+        refused: refused.is_some(),
+        unanswered: refused.is_none() && capabilities.has_balance && balance_cents.is_none(),
+    }
+}
+
+impl BalanceReport {
+    fn text(&self) -> String {
+        let mut out = format!("{} at {}:\n", self.provider, printable(&self.api));
+        let width = self
+            .keys
+            .iter()
+            .map(|key| key.label.len())
+            .max()
+            .unwrap_or(0);
+        for key in &self.keys {
+            let said = match (key.balance_cents, &key.problem) {
+                (Some(cents), _) => money(cents, &self.currency),
+                (None, Some(problem)) => format!("unknown: {}", printable(problem)),
+                (None, None) => "unknown".to_string(),
+            };
+            let _ = writeln!(out, "  {:width$}  {said}", key.label);
+        }
+        let _ = writeln!(out, "Prices: {}.", self.price_text);
+        out
+    }
+
+    fn exit(&self) -> Exit {
+        if self.keys.iter().any(|key| key.refused) {
+            Exit::Invalid
+        } else if self.keys.iter().any(|key| key.unanswered) {
+            Exit::SomeFailed
+        } else {
+            Exit::Success
+        }
+    }
+}
