@@ -78,6 +78,20 @@ pub enum Command {
     /// Print each API key's balance (by its label, never the key) and the provider's prices;
     /// exit 2 when a key is refused
     Balance,
+    /// Write the review page (review.html beside the state folder: output/review.html):
+    /// every take of every segment side by side, to pick the best
+    Review {
+        /// Open the page in the default browser
+        #[arg(long)]
+        open: bool,
+    },
+    /// Put each segment's picked take (v1 where none is picked) into
+    /// <storyboard>/selects/ as <NN>_<segment>.mp4, with an ffmpeg concat list selects.txt
+    Select {
+        /// The picks the review page saved [default: picks.json beside the review page]
+        #[arg(long, value_name = "FILE")]
+        picks: Option<std::path::PathBuf>,
+    },
     /// Run the local provider simulator (Sora.hk and OpenAI Videos APIs) until Ctrl+C
     Simulate(Box<crate::sim::SimSettings>),
 }

@@ -14,6 +14,7 @@ pub mod plan;
 pub mod pricing;
 pub mod provider;
 pub mod report;
+pub mod review;
 pub mod sidecar;
 pub mod sim;
 pub mod storyboard;

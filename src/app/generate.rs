@@ -80,6 +80,9 @@ pub(super) async fn generate(
     if !state_gone {
         write_failed_jobs(&mut summary, &state_dir);
     }
+    if !state_gone {
+        super::review::after_run(args);
+    }
     finish(&summary, args)?;
     Ok(exit_for(&summary))
 }

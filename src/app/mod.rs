@@ -7,6 +7,7 @@ mod generate;
 mod images;
 mod preflight;
 mod retry;
+mod review;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -85,6 +86,11 @@ pub enum AppError {
         path: std::path::PathBuf,
         reason: String,
     },
+    #[error("{}: {reason}", .path.display())]
+    Review {
+        path: std::path::PathBuf,
+        reason: String,
+    },
     #[error("cannot write the report {path}: {reason}")]
     Report {
         path: std::path::PathBuf,
@@ -137,6 +143,12 @@ pub async fn run(cli: Cli) -> Result<Exit, AppError> {
             Ok(Exit::Success)
         }
         Some(Command::Balance) => balance::balance(&cli.run).await,
+        Some(Command::Review { open }) => review::review(&cli.run, open),
+        Some(Command::Select { picks }) => {
+            let default =
+                || crate::review::page_path(&cli.run.state_dir()).with_file_name("picks.json");
+            review::select(&cli.run, &picks.unwrap_or_else(default))
+        }
         Some(Command::Simulate(settings)) => simulate(*settings).await,
         None => run_batch(&cli.run).await,
     }

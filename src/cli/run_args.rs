@@ -126,6 +126,7 @@ impl RunArgs {
 pub struct RunArgs {
     /// Folder scanned (recursively) for storyboard*.json files
     #[arg(
+        global = true,
         long,
         env = "SORA_INPUT_DIR",
         hide_env_values = true,
@@ -145,6 +146,7 @@ pub struct RunArgs {
 
     /// Folder that receives the videos in centralized mode
     #[arg(
+        global = true,
         long,
         env = "SORA_OUTPUT_DIR",
         hide_env_values = true,
@@ -156,6 +158,7 @@ pub struct RunArgs {
 
     /// Where videos go: under --output-dir, or beside each storyboard in <name>_assets/
     #[arg(
+        global = true,
         long,
         env = "SORA_OUTPUT_MODE",
         hide_env_values = true,
@@ -177,6 +180,7 @@ pub struct RunArgs {
 
     /// Versions generated per segment, unless a storyboard sets gen_count
     #[arg(
+        global = true,
         long,
         env = "GEN_COUNT_PER_SEGMENT",
         hide_env_values = true,
@@ -469,6 +473,7 @@ pub struct RunArgs {
     /// Folder of the run's journal and lock [default: <output-dir>/.sora-batch, or
     /// <input-dir>/.sora-batch in in_place mode]
     #[arg(
+        global = true,
         long,
         env = "SORA_STATE_DIR",
         hide_env_values = true,

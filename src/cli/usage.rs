@@ -142,6 +142,15 @@ pub(super) fn check_provider_flags(matches: &clap::ArgMatches, run: &RunArgs) {
 fn taken_by(subcommand: &str) -> &'static [&'static str] {
     match subcommand {
         "schema" => &["provider", "durations"],
+        "review" | "select" => &[
+            "provider",
+            "durations",
+            "input_dir",
+            "output_dir",
+            "output_mode",
+            "state_dir",
+            "gen_count",
+        ],
         "balance" => &[
             "provider",
             "base_url",

@@ -9,6 +9,7 @@ pub mod images;
 pub mod openai;
 pub mod planted;
 pub mod proxy;
+pub mod static_files;
 #[cfg(unix)]
 pub mod terminal;
 

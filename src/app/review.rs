@@ -1,0 +1,147 @@
+//! `sora-batch review` and `sora-batch select`, and the page a run writes at its end: the
+//! plan read again from disk (which takes are done, which failed or are still at the
+//! provider, from the sidecars and the journal), turned into `review.html`, or the picks
+//! into selects folders.
+
+use std::path::{Path, PathBuf};
+
+use tracing::{info, warn};
+
+use super::{AppError, Exit, generate};
+use crate::cli::RunArgs;
+use crate::journal::{Journal, JournalState};
+use crate::plan::{self, Layout, Plan};
+use crate::review::{self, Totals, picks};
+use crate::ui::{Stream, counted, emit, printable};
+
+/// The plan of `args` as the files and the journal say it is now.
+fn current_plan(args: &RunArgs) -> Result<(Plan, Layout, JournalState), AppError> {
+    let layout = Layout {
+        input_dir: args.input_dir.clone(),
+        output_dir: args.output_dir.clone(),
+        mode: args.output_mode,
+    };
+    let mut plan = plan::build(&layout, args.segment_settings(), args.finished())?;
+    let state_dir = args.state_dir();
+    let outlive = args.tasks_outlive_run();
+    // An unreadable journal only costs the page its failed and in-flight marks.
+    let marked = generate::mark_in_flight(
+        &mut plan,
+        &layout,
+        &state_dir,
+        false,
+        args.provider,
+        outlive,
+    );
+    let journal = match marked.and_then(|_| Journal::read(&state_dir)) {
+        Ok(journal) => journal,
+        Err(err) => {
+            warn!("the review page shows no failed or in-flight takes: {err}");
+            JournalState::default()
+        }
+    };
+    Ok((plan, layout, journal))
+}
+
+/// Writes the page of `args`'s plan; returns where, and what it counts.
+fn write_page(args: &RunArgs) -> Result<(PathBuf, Totals), AppError> {
+    let (plan, _, journal) = current_plan(args)?;
+    let page = review::page_path(&args.state_dir());
+    let currency = args.provider.capabilities().currency;
+    let (html, totals) = review::render(&plan, &journal, &page, currency);
+    review::write(&page, &html).map_err(|err| AppError::Review {
+        path: page.clone(),
+        reason: err.to_string(),
+    })?;
+    Ok((page, totals))
+}
+
+/// After a run: the page, when there is anything to look at. A page that cannot be
+/// written is a warning, never the run's failure.
+pub(super) fn after_run(args: &RunArgs) {
+    match write_page(args) {
+        Ok((page, totals)) if totals.done + totals.failed + totals.in_flight > 0 => {
+            info!(
+                "review every take at {}",
+                printable(plan::tidy(&page).display())
+            );
+        }
+        Ok((page, _)) => {
+            // Nothing made yet: no page to leave behind.
+            let _ = std::fs::remove_file(page);
+        }
+        Err(err) => warn!("{err}"),
+    }
+}
+
+/// `sora-batch review [--open]`.
+pub(super) fn review(args: &RunArgs, open: bool) -> Result<Exit, AppError> {
+    let (page, totals) = write_page(args)?;
+    emit(
+        Stream::Stdout,
+        &format!(
+            "{}: {} done, {} failed, {} in flight\n",
+            printable(plan::tidy(&page).display()),
+            counted(totals.done, "take"),
+            totals.failed,
+            totals.in_flight
+        ),
+    )?;
+    if open && let Err(err) = opener::open(&page) {
+        warn!(
+            "cannot open {} in a browser ({err}); open it by hand",
+            printable(page.display())
+        );
+    }
+    Ok(Exit::Success)
+}
+
+/// `sora-batch select --picks FILE`.
+pub(super) fn select(args: &RunArgs, picks_file: &Path) -> Result<Exit, AppError> {
+    let picks = picks::read(picks_file).map_err(|err| AppError::Settings(err.to_string()))?;
+    let (plan, layout, _) = current_plan(args)?;
+    let (selected, unmatched) =
+        picks::select(&plan, &layout, &picks).map_err(|err| AppError::Review {
+            path: picks_file.to_path_buf(),
+            reason: err.to_string(),
+        })?;
+    for pick in &unmatched {
+        warn!(
+            "{}: {} is no take of the storyboards in {}; left out",
+            printable(picks_file.display()),
+            printable(pick),
+            printable(args.input_dir.display())
+        );
+    }
+    let mut out = String::new();
+    let mut missing = false;
+    for board in &selected {
+        let placed = board.picked + board.by_default.len();
+        out.push_str(&format!(
+            "{}: {} in {}",
+            printable(&board.storyboard),
+            counted(placed as u64, "take"),
+            printable(plan::tidy(&board.folder).display())
+        ));
+        if !board.by_default.is_empty() {
+            let list: Vec<String> = board.by_default.iter().map(u32::to_string).collect();
+            let segments = crate::ui::plural(list.len() as u64, "segment", "segments");
+            out.push_str(&format!(
+                "; no pick for {segments} {}, so v1",
+                list.join(", ")
+            ));
+        }
+        for (segment, version) in &board.missing {
+            missing = true;
+            out.push_str(&format!(
+                "; segment {segment} left out: its v{version} is not on disk"
+            ));
+        }
+        out.push('\n');
+    }
+    emit(Stream::Stdout, &out)?;
+    Ok(match missing || !unmatched.is_empty() {
+        true => Exit::SomeFailed,
+        false => Exit::Success,
+    })
+}

@@ -1,0 +1,276 @@
+//! The review page's HTML: one self-contained file (its style and script inline, no font,
+//! script or image from anywhere else), rendered with `maud`, which escapes every value:
+//! a prompt holding `</script>` or `<img onerror>` is shown as text.
+
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+
+use super::takes::{Board, SegmentRow, Take, TakeStatus};
+use crate::pricing::money;
+
+const STYLE: &str = include_str!("review.css");
+const SCRIPT: &str = include_str!("review.js");
+
+/// The longest side a player gets on the page, in CSS pixels.
+const PLAYER_PX: u32 = 320;
+
+/// What the page's header counts.
+#[derive(Debug, Default, PartialEq)]
+pub struct Totals {
+    pub done: u64,
+    pub failed: u64,
+    pub in_flight: u64,
+    pub billed_cents: i64,
+}
+
+impl Totals {
+    pub fn of(boards: &[Board]) -> Totals {
+        let mut totals = Totals::default();
+        let takes = boards
+            .iter()
+            .flat_map(|board| &board.segments)
+            .flat_map(|segment| &segment.takes);
+        for take in takes {
+            match &take.status {
+                TakeStatus::Done { cost_cents, .. } => {
+                    totals.done += 1;
+                    totals.billed_cents += cost_cents.unwrap_or(0);
+                }
+                TakeStatus::Failed { .. } => totals.failed += 1,
+                TakeStatus::InFlight { .. } | TakeStatus::UnknownOutcome => totals.in_flight += 1,
+                TakeStatus::NotMade => {}
+            }
+        }
+        totals
+    }
+}
+
+/// The whole page. `currency`: what costs are counted in (`USD`, `credits`).
+pub fn render(boards: &[Board], currency: &str) -> String {
+    let totals = Totals::of(boards);
+    let page = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                // No icon to fetch: the page asks nothing of the network or the disk.
+                link rel="icon" href="data:,";
+                title { "Review: " (boards.len()) " storyboard" @if boards.len() != 1 { "s" } }
+                style { (PreEscaped(STYLE)) }
+            }
+            body {
+                header {
+                    h1 { "sora-batch review" }
+                    p.totals {
+                        (totals.done) " done · " (totals.failed) " failed · "
+                        (totals.in_flight) " in flight · billed " (money(totals.billed_cents, currency))
+                    }
+                    div.controls {
+                        label {
+                            "Show "
+                            select #filter {
+                                option value="all" { "every segment" }
+                                option value="failed" { "segments with a failed take" }
+                                option value="unreviewed" { "segments without a pick" }
+                            }
+                        }
+                        button #save-picks type="button" { "Save picks" }
+                        span #pick-count {}
+                        span #save-status role="status" {}
+                    }
+                }
+                main {
+                    @for (number, board) in boards.iter().enumerate() {
+                        (board_section(number, board, currency))
+                    }
+                    @if boards.is_empty() {
+                        p { "No storyboards in the input folder." }
+                    }
+                }
+                script { (PreEscaped(SCRIPT)) }
+            }
+        }
+    };
+    page.into_string()
+}
+
+fn board_section(number: usize, board: &Board, currency: &str) -> Markup {
+    html! {
+        section.board aria-labelledby=(format!("board-{number}")) {
+            h2 id=(format!("board-{number}")) { (board.shown) }
+            @for segment in &board.segments {
+                (segment_article(number, board, segment, currency))
+            }
+        }
+    }
+}
+
+fn segment_article(number: usize, board: &Board, segment: &SegmentRow, currency: &str) -> Markup {
+    let failed = segment
+        .takes
+        .iter()
+        .any(|take| matches!(take.status, TakeStatus::Failed { .. }));
+    let group = format!("pick-{number}-{}", segment.index);
+    let mode = if segment.is_pro { "pro" } else { "normal" };
+    html! {
+        article.segment data-storyboard=(board.key) data-segment=(segment.index)
+            data-failed=(failed) data-picked="false" {
+            div.meta {
+                h3 { "Segment " (segment.index) }
+                p.prompt { (segment.prompt) }
+                @if let Some(intent) = &segment.director_intent {
+                    p.intent { "Director's intent: " (intent) }
+                }
+                p.facts {
+                    (segment.duration_seconds) " s · " (mode) " · " (segment.resolution)
+                    " · " (segment.frame.0) "×" (segment.frame.1)
+                }
+            }
+            div.takes role="radiogroup" aria-label=(format!("Takes of segment {}", segment.index)) {
+                @for take in &segment.takes {
+                    (take_figure(take, segment, &group, currency))
+                }
+            }
+            @if !segment.superseded.is_empty() {
+                details.superseded {
+                    summary {
+                        (segment.superseded.len()) " earlier take"
+                        @if segment.superseded.len() != 1 { "s" }
+                        ", set aside when the segment was edited"
+                    }
+                    div.takes {
+                        @for video in &segment.superseded {
+                            figure.take {
+                                (player(video, segment.frame))
+                                figcaption.detail { (video.rsplit('/').next().unwrap_or(video)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn take_figure(take: &Take, segment: &SegmentRow, group: &str, currency: &str) -> Markup {
+    let status = take.status.word();
+    let (width, height) = player_size(segment.frame);
+    html! {
+        figure class=(format!("take status-{status}")) data-version=(take.version) {
+            @if matches!(take.status, TakeStatus::Done { .. }) {
+                (player(&take.video, segment.frame))
+            } @else {
+                div.placeholder style=(format!("width:{width}px;height:{height}px")) {
+                    "v" (take.version) ": " (status_words(&take.status))
+                }
+            }
+            figcaption {
+                span.status { (status_words(&take.status)) } " v" (take.version) " "
+                span.length {}
+                (take_details(&take.status, currency))
+                @if matches!(take.status, TakeStatus::Done { .. }) {
+                    br;
+                    label.pick {
+                        input.pick-input type="radio" name=(group) value=(take.version);
+                        "Pick v" (take.version)
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn take_details(status: &TakeStatus, currency: &str) -> Markup {
+    match status {
+        TakeStatus::Done {
+            bytes,
+            made_ms,
+            cost_cents,
+            task_id,
+        } => html! {
+            span.detail {
+                @if let Some(bytes) = bytes { " · " (bytesize::ByteSize(*bytes).display().si()) }
+                @if let Some(ms) = made_ms { " · made " (made_at(*ms)) }
+                @if let Some(cents) = cost_cents { " · " (money(*cents, currency)) }
+                @if let Some(task) = task_id { " · task " (task) }
+            }
+        },
+        TakeStatus::Failed { reason } => html! { p.reason { (reason) } },
+        TakeStatus::InFlight {
+            task_id: Some(task),
+        } => html! {
+            span.detail { " · task " (task) "; the next run collects it" }
+        },
+        TakeStatus::InFlight { task_id: None } => html! {
+            span.detail { " · the next run collects it" }
+        },
+        TakeStatus::UnknownOutcome => html! {
+            span.detail { " · its create got no answer; see the run's summary" }
+        },
+        TakeStatus::NotMade => html! {},
+    }
+}
+
+fn status_words(status: &TakeStatus) -> &'static str {
+    match status {
+        TakeStatus::Done { .. } => "done",
+        TakeStatus::Failed { .. } => "failed",
+        TakeStatus::InFlight { .. } => "in flight at the provider",
+        TakeStatus::UnknownOutcome => "unknown outcome",
+        TakeStatus::NotMade => "not made yet",
+    }
+}
+
+fn player(video: &str, frame: (u32, u32)) -> Markup {
+    let (width, height) = player_size(frame);
+    html! {
+        video controls preload="metadata" src=(link(video)) width=(width) height=(height) {}
+    }
+}
+
+/// The frame scaled so that its longest side is [`PLAYER_PX`].
+fn player_size((width, height): (u32, u32)) -> (u32, u32) {
+    let longest = width.max(height).max(1);
+    (
+        (width * PLAYER_PX / longest).max(1),
+        (height * PLAYER_PX / longest).max(1),
+    )
+}
+
+/// What cannot stand as it is in a URL path segment (non-ASCII is always encoded).
+const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'\'')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'[')
+    .add(b'\\')
+    .add(b']')
+    .add(b'^')
+    .add(b'`')
+    .add(b'{')
+    .add(b'|')
+    .add(b'}');
+
+/// A relative path as a URL path: each segment percent-encoded (`#`, `?`, `%` and spaces
+/// in a storyboard's name must not end or change the link).
+fn link(relative: &str) -> String {
+    relative
+        .split('/')
+        .map(|part| percent_encoding::utf8_percent_encode(part, PATH_SEGMENT).to_string())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// `2026-11-27 01:05 UTC`.
+fn made_at(unix_ms: u64) -> String {
+    let time = std::time::UNIX_EPOCH + std::time::Duration::from_millis(unix_ms);
+    let text = httpdate::fmt_http_date(time);
+    // `Fri, 27 Nov 2026 01:05:00 GMT`, shortened to what a reviewer needs.
+    text.get(5..22)
+        .map_or(text.clone(), |short| format!("{short} UTC"))
+}
