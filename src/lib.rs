@@ -8,6 +8,7 @@ pub mod config;
 pub mod download;
 pub mod durable;
 pub mod engine;
+pub mod i18n;
 pub mod journal;
 pub mod lock;
 pub mod plan;
@@ -19,3 +20,6 @@ pub mod sidecar;
 pub mod sim;
 pub mod storyboard;
 pub mod ui;
+
+// The catalogs of `i18n`, read at compile time.
+rust_i18n::i18n!("src/i18n/locales", fallback = "en");

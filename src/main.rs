@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use sora_batch::app::{self, Exit};
 use sora_batch::cli::Cli;
 use sora_batch::config;
+use sora_batch::i18n;
 use sora_batch::ui::{self, Verbosity};
 
 fn main() -> ExitCode {
@@ -21,6 +22,8 @@ fn main() -> ExitCode {
         return Exit::Invalid.into();
     }
     let cli = Cli::parse_args();
+    let env = |name: &str| std::env::var(name).ok();
+    i18n::set(i18n::choose(cli.run.lang, env, sys_locale::get_locale));
     let verbosity = match (cli.run.quiet, cli.run.verbose) {
         (true, _) => Verbosity::Quiet,
         (_, true) => Verbosity::Verbose,

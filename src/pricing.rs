@@ -6,6 +6,8 @@
 use futures_util::future::BoxFuture;
 use serde::Serialize;
 
+use crate::i18n::text;
+
 use crate::provider::{Capabilities, PriceModel, Prices, Provider, ProviderError};
 
 /// The currency of a provider that prices in whole credits (`Capabilities::currency`).
@@ -37,24 +39,21 @@ impl PriceSource {
             None => "--price-normal/--price-pro",
         };
         if !capabilities.prices_documented && matches!(self, PriceSource::Default) {
-            return format!(
-                "assumed prices: the provider publishes none; set {flags} to your plan's"
-            );
+            return text("price_source.assumed", &[("flags", &flags)]);
         }
         match (self, capabilities.live_prices) {
-            (PriceSource::Settings, _) => format!("from {flags}"),
-            (PriceSource::Provider, call) => {
-                format!("from the provider's {}", call.unwrap_or("price list"))
+            (PriceSource::Settings, _) => text("price_source.settings", &[("flags", &flags)]),
+            (PriceSource::Provider, Some(call)) => {
+                text("price_source.provider", &[("call", &call)])
             }
-            (PriceSource::Default, Some(_)) => format!(
-                "the provider's documented prices; set {} to ask for current ones",
-                capabilities.key_variable
-            ),
-            (PriceSource::Default, None) => "the provider's documented prices".to_string(),
-            (PriceSource::Unanswered, _) => "the provider's documented prices: the provider did \
-                                             not answer when asked for current ones"
-                .to_string(),
-            (PriceSource::Mixed, _) => format!("partly from {flags}"),
+            (PriceSource::Provider, None) => text("price_source.price_list", &[]),
+            (PriceSource::Default, Some(_)) => {
+                let variable = capabilities.key_variable;
+                text("price_source.documented_ask", &[("variable", &variable)])
+            }
+            (PriceSource::Default, None) => text("price_source.documented", &[]),
+            (PriceSource::Unanswered, _) => text("price_source.unanswered", &[]),
+            (PriceSource::Mixed, _) => text("price_source.mixed", &[("flags", &flags)]),
         }
     }
 }

@@ -571,4 +571,16 @@ pub struct RunArgs {
         help_heading = "Output"
     )]
     pub color: crate::ui::ColorWhen,
+
+    /// The language of the summary and the dry run's table: zh (简体中文) or en [default:
+    /// the system's: LC_ALL, LC_MESSAGES, LANG]; logs and JSON stay English
+    #[arg(
+        long,
+        global = true,
+        env = "SORA_LANG",
+        hide_env_values = true,
+        value_name = "LANG",
+        help_heading = "Output"
+    )]
+    pub lang: Option<crate::i18n::Lang>,
 }

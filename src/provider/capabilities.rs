@@ -264,8 +264,10 @@ impl PriceModel {
     /// job`, or `small video` and `large video`.
     pub fn tiers(&self) -> (&'static str, &'static str) {
         match self {
-            PriceModel::PerTaskBySize(_) => ("small (720p) video", "large video"),
-            PriceModel::PerTask(_) | PriceModel::PerSecond(_) => ("normal job", "pro job"),
+            PriceModel::PerTaskBySize(_) => ("tier.small_video", "tier.large_video"),
+            PriceModel::PerTask(_) | PriceModel::PerSecond(_) => {
+                ("tier.normal_job", "tier.pro_job")
+            }
         }
     }
 }

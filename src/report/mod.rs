@@ -6,7 +6,7 @@
 mod images;
 mod remixes;
 
-use std::fmt::Write;
+use std::fmt::Display;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -14,11 +14,12 @@ use serde::Serialize;
 use unicode_width::UnicodeWidthStr;
 
 use crate::engine::ExtraTake;
+use crate::i18n::{counted, text};
 use crate::plan::{Plan, Tally};
 use crate::pricing::{PriceSource, Quote, money};
 use crate::provider::{PriceUnit, Prices};
 use crate::storyboard::Problem;
-use crate::ui::{counted, plural, printable};
+use crate::ui::printable;
 pub use images::{ImageLine, image_lines};
 pub use remixes::{RemixLine, remix_lines};
 
@@ -33,16 +34,21 @@ pub fn prices_text(
     let cost = |cents: u32| money(i64::from(cents), currency);
     let (normal, pro) = (cost(prices.normal_cents), cost(prices.pro_cents));
     let large = prices.pro_large_cents.map_or_else(String::new, |large| {
-        format!(" ({} larger than 720p)", cost(large))
+        text("prices.large", &[("large", &cost(large))])
     });
-    match unit {
-        PriceUnit::Task => {
-            format!("{normal} per {normal_tier}, {pro}{large} per {pro_tier}, charged per task")
-        }
-        PriceUnit::Second => format!(
-            "{normal} per second of normal video, {pro}{large} per second of pro video, charged per second"
-        ),
-    }
+    let (normal_tier, pro_tier) = (text(normal_tier, &[]), text(pro_tier, &[]));
+    let key = match unit {
+        PriceUnit::Task => "prices.per_task",
+        PriceUnit::Second => "prices.per_second",
+    };
+    let args: [(&str, &dyn Display); 5] = [
+        ("normal", &normal),
+        ("pro", &pro),
+        ("large", &large),
+        ("normal_tier", &normal_tier),
+        ("pro_tier", &pro_tier),
+    ];
+    text(key, &args)
 }
 
 /// The dry run's answer. Field names are a public interface (`--json`): add, never rename.
@@ -215,10 +221,7 @@ impl PlanReport {
             video_seconds: self.video_seconds,
             cost_cents: self.estimated_cost_cents,
         };
-        let total_label = format!(
-            "total ({})",
-            counted(self.storyboards.len() as u64, "storyboard")
-        );
+        let total_label = counted("plan.total", self.storyboards.len() as u64, &[]);
         let mut rows: Vec<(String, Tally)> = self
             .storyboards
             .iter()
@@ -237,41 +240,21 @@ impl PlanReport {
             })
             .collect();
         rows.push((total_label, total));
-        // Padded by the width a terminal gives each name (CJK characters take two columns).
-        let width = rows
-            .iter()
-            .map(|(name, _)| name.width())
-            .max()
-            .unwrap_or(0)
-            .max("storyboard".len());
-        let padded = |name: &str| format!("{name}{}", " ".repeat(width - name.width()));
-        let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "{}  {:>5}  {:>7}  {:>9}  {:>6}  {:>5}  {:>9}  {:>9}",
-            padded("storyboard"),
-            "new",
-            "changed",
-            "in flight",
-            "failed",
-            "done",
-            "video",
-            "cost"
-        );
-        for (name, tally) in &rows {
-            let _ = writeln!(
-                out,
-                "{}  {:>5}  {:>7}  {:>9}  {:>6}  {:>5}  {:>9}  {:>9}",
-                padded(name),
-                tally.new,
-                tally.changed,
-                tally.in_flight,
-                tally.failed_before,
-                tally.done,
+        let header = COLUMNS.map(|(key, _)| text(key, &[]));
+        let mut table = vec![header];
+        for (name, tally) in rows {
+            table.push([
+                name,
+                tally.new.to_string(),
+                tally.changed.to_string(),
+                tally.in_flight.to_string(),
+                tally.failed_before.to_string(),
+                tally.done.to_string(),
                 seconds(tally.video_seconds),
-                cost(tally.cost_cents)
-            );
+                cost(tally.cost_cents),
+            ]);
         }
+        let mut out = table_text(&table);
         let prices = prices_text(
             &self.prices,
             self.price_unit,
@@ -280,65 +263,57 @@ impl PlanReport {
         );
         out.push_str(&images::images_text(&self.reference_images));
         out.push_str(&remixes::remixes_text(&self.remixes));
-        let _ = writeln!(out, "\nPrices: {prices} ({}).", self.price_source_text);
+        out.push('\n');
+        let source = &self.price_source_text;
+        line(
+            &mut out,
+            text("plan.prices", &[("prices", &prices), ("source", source)]),
+        );
         if let Some(balance) = self.balance_cents {
-            let _ = writeln!(out, "Balance: {}.", money(balance, &self.currency));
+            let balance = money(balance, &self.currency);
+            line(&mut out, text("plan.balance", &[("balance", &balance)]));
         }
         for warning in &self.warnings {
-            let _ = writeln!(out, "warning: {}", printable(warning));
-        }
-        if !self.invalid_storyboards.is_empty() {
-            let _ = writeln!(
-                out,
-                "Left out: {} (--skip-invalid).",
-                counted(self.invalid_storyboards.len() as u64, "invalid storyboard")
+            line(
+                &mut out,
+                text("plan.warning", &[("warning", &printable(warning))]),
             );
         }
-        if self.jobs_in_flight > 0 {
-            let n = self.jobs_in_flight;
-            let _ = writeln!(
-                out,
-                "{} from an earlier run {} still at the provider: not priced again; the next run collects {}.",
-                counted(n, "job"),
-                plural(n, "is", "are"),
-                plural(n, "it", "them")
-            );
+        let invalid = self.invalid_storyboards.len() as u64;
+        for (key, n) in [
+            ("plan.left_out", invalid),
+            ("plan.in_flight", self.jobs_in_flight),
+            ("plan.failed_before", self.jobs_failed),
+            ("plan.unknown_outcome", self.jobs_unknown_outcome),
+        ] {
+            if n > 0 {
+                line(&mut out, counted(key, n, &[]));
+            }
         }
-        if self.jobs_failed > 0 {
-            let _ = writeln!(
-                out,
-                "{} failed at the provider in an earlier run: not submitted again and not priced (edit the segment, or rerun with --retry-failed).",
-                counted(self.jobs_failed, "job")
-            );
-        }
-        if self.jobs_unknown_outcome > 0 {
-            let n = self.jobs_unknown_outcome;
-            let _ = writeln!(
-                out,
-                "{} had a create in an earlier run with no usable answer, and this provider cannot list its tasks: unknown outcome at the provider (billed or not, sora-batch cannot tell); not submitted again and not priced (--resubmit-lost submits {} anyway, which may pay twice).",
-                counted(n, "job"),
-                plural(n, "it", "them")
-            );
-        }
-        extra_takes_text(&mut out, &self.extra_takes, "the next run collects");
+        extra_takes_text(&mut out, &self.extra_takes, "extra.to_collect");
         if self.jobs_new + self.jobs_changed == 0 {
-            out.push_str(if self.jobs_total == 0 {
-                "Nothing to generate: no storyboard asks for a video.\n"
+            let key = if self.jobs_total == 0 {
+                "plan.nothing_asked"
             } else if self.jobs_in_flight + self.jobs_failed + self.jobs_unknown_outcome == 0 {
-                "Nothing to generate: every video is done.\n"
+                "plan.all_done"
             } else {
-                "Nothing new to pay for.\n"
-            });
+                "plan.nothing_new"
+            };
+            line(&mut out, text(key, &[]));
         }
         if let Some(reason) = &self.estimate_untrusted {
-            let _ = writeln!(out, "ESTIMATE NOT TRUSTWORTHY: {}", printable(reason));
+            line(
+                &mut out,
+                text("plan.untrusted", &[("reason", &printable(reason))]),
+            );
         }
-        out.push_str("Dry run: nothing was submitted.\n");
+        line(&mut out, text("plan.dry_run", &[]));
         out
     }
 }
 
-/// The end-of-run summary for people: counts, money, failures and what to do next.
+/// The end-of-run summary for people: counts, money, failures and what to do next, in
+/// the interface's language.
 pub fn summary_text(summary: &crate::engine::Summary) -> String {
     let mut out = String::new();
     let currency = match summary.currency.as_str() {
@@ -346,57 +321,51 @@ pub fn summary_text(summary: &crate::engine::Summary) -> String {
         currency => currency,
     };
     let took = seconds(summary.wall_seconds.round() as u64);
-    let _ = writeln!(
-        out,
-        "{} in {took}: {} done, {} skipped (already done), {} failed.",
-        if summary.interrupted {
-            "Interrupted"
-        } else {
-            "Finished"
-        },
-        summary.done,
-        summary.skipped,
-        summary.failed
-    );
+    let headline = if summary.interrupted {
+        "summary.interrupted"
+    } else {
+        "summary.finished"
+    };
+    let counts: [(&str, &dyn Display); 4] = [
+        ("took", &took),
+        ("done", &summary.done),
+        ("skipped", &summary.skipped),
+        ("failed", &summary.failed),
+    ];
+    line(&mut out, text(headline, &counts));
     let unknown = match summary.unknown_cost_tasks {
         0 => String::new(),
-        tasks => format!(
-            " and {} of unknown cost (about {} at the run's prices)",
-            counted(tasks, "task"),
-            money(summary.unknown_cost_estimate_cents as i64, currency)
-        ),
+        tasks => {
+            let estimate = money(summary.unknown_cost_estimate_cents as i64, currency);
+            counted("summary.unknown_cost", tasks, &[("estimate", &estimate)])
+        }
     };
+    let billed = money(summary.billed_cents, currency);
+    let bytes = indicatif::HumanBytes(summary.bytes_downloaded);
     let biller = if summary.simulated {
-        "Billed by the simulator (simulated money: nothing was spent)"
+        "summary.billed_simulated"
     } else {
-        "Billed by the provider"
+        "summary.billed"
     };
-    let _ = writeln!(
-        out,
-        "{biller}: {}{unknown}; downloaded {}.",
-        money(summary.billed_cents, currency),
-        indicatif::HumanBytes(summary.bytes_downloaded)
-    );
+    let money_line: [(&str, &dyn Display); 3] = [
+        ("billed", &billed),
+        ("unknown", &unknown),
+        ("bytes", &bytes),
+    ];
+    line(&mut out, text(biller, &money_line));
     if let Some(reason) = &summary.stopped_because {
-        let _ = writeln!(out, "Stopped early: {}.", printable(reason));
+        line(
+            &mut out,
+            text("summary.stopped", &[("reason", &printable(reason))]),
+        );
     }
     let unresolved = summary.unresolved.len() as u64;
     let at_provider = summary.left_in_flight.saturating_sub(unresolved);
     if at_provider > 0 {
-        let _ = writeln!(
-            out,
-            "{} {} still at the provider: run again to collect {} (nothing is paid twice).",
-            counted(at_provider, "job"),
-            plural(at_provider, "is", "are"),
-            plural(at_provider, "it", "them")
-        );
+        line(&mut out, counted("summary.at_provider", at_provider, &[]));
     }
     if unresolved > 0 {
-        let _ = writeln!(
-            out,
-            "{} had a create with no usable answer whose task could not be found or ruled out; not submitted again (listed below).",
-            counted(unresolved, "job")
-        );
+        line(&mut out, counted("summary.unresolved", unresolved, &[]));
     }
     // Those the balance did not pay for have a line of their own.
     let unfit = summary
@@ -405,71 +374,146 @@ pub fn summary_text(summary: &crate::engine::Summary) -> String {
         .map_or(0, |shortfall| shortfall.jobs.len() as u64);
     let not_started = summary.not_started.saturating_sub(unfit);
     if not_started > 0 {
-        let _ = writeln!(out, "{} not submitted.", counted(not_started, "job"));
+        line(&mut out, counted("summary.not_submitted", not_started, &[]));
     }
     if let Some(shortfall) = &summary.balance_shortfall {
         shortfall_text(&mut out, shortfall);
     }
     for (reason, count) in &summary.failed_by_reason {
-        let _ = writeln!(out, "  {}: {}", counted(*count, "job"), printable(reason));
+        line(
+            &mut out,
+            counted("summary.reason", *count, &[("reason", &printable(reason))]),
+        );
     }
     for job in &summary.unresolved {
-        let _ = writeln!(
-            out,
-            "  unresolved: {} segment {} v{}: {}",
-            printable(&job.storyboard),
-            job.segment,
-            job.version,
-            printable(&job.message)
+        let place = JobPlace::of(&job.storyboard, job.segment, job.version);
+        let message = printable(&job.message);
+        line(
+            &mut out,
+            text(
+                "summary.unresolved_line",
+                &place.with(("message", &message)),
+            ),
         );
     }
     for failure in &summary.failures {
-        let _ = writeln!(
-            out,
-            "  failed: {} segment {} v{}: {}",
-            printable(&failure.storyboard),
-            failure.segment,
-            failure.version,
-            printable(&failure.message)
+        let place = JobPlace::of(&failure.storyboard, failure.segment, failure.version);
+        let message = printable(&failure.message);
+        line(
+            &mut out,
+            text("summary.failed_line", &place.with(("message", &message))),
         );
     }
-    let skipped_files = summary.skipped_storyboards.len() as u64;
-    if skipped_files > 0 {
-        let _ = writeln!(
-            out,
-            "{} skipped (--skip-invalid): none of {} jobs ran; fix {} and run again:",
-            counted(skipped_files, "invalid storyboard"),
-            crate::ui::plural(skipped_files, "its", "their"),
-            crate::ui::plural(skipped_files, "it", "them"),
-        );
-    }
-    for skipped in &summary.skipped_storyboards {
-        let more = skipped.problems.len().saturating_sub(1) as u64;
-        let _ = writeln!(
-            out,
-            "  skipped: {}{}",
-            skipped
-                .problems
-                .first()
-                .map_or_else(|| printable(&skipped.path), printable),
-            match more {
-                0 => String::new(),
-                more => format!(
-                    " (and {more} more {})",
-                    crate::ui::plural(more, "problem", "problems")
-                ),
-            }
-        );
-    }
-    extra_takes_text(&mut out, &summary.extra_takes, "collected");
+    skipped_text(&mut out, &summary.skipped_storyboards);
+    extra_takes_text(&mut out, &summary.extra_takes, "extra.collected");
     if let Some(file) = &summary.failed_jobs_file {
-        let _ = writeln!(
-            out,
-            "Rerun just the failed jobs: sora-batch --retry-failed {}",
-            printable(file)
+        line(
+            &mut out,
+            text("summary.rerun_failed", &[("file", &printable(file))]),
         );
     }
     out
+}
+
+/// `text` and a line break, appended to `out`.
+fn line(out: &mut String, text: String) {
+    out.push_str(&text);
+    out.push('\n');
+}
+
+/// The dry run's columns: their catalog keys and narrowest widths (the English ones).
+const COLUMNS: [(&str, usize); 8] = [
+    ("plan.column.storyboard", 0),
+    ("plan.column.new", 5),
+    ("plan.column.changed", 7),
+    ("plan.column.in_flight", 9),
+    ("plan.column.failed", 6),
+    ("plan.column.done", 5),
+    ("plan.column.video", 9),
+    ("plan.column.cost", 9),
+];
+
+/// Rows of cells as aligned lines: the first column to the left, the others to the
+/// right, each as wide as its widest cell in terminal columns (a CJK character takes two).
+fn table_text(rows: &[[String; 8]]) -> String {
+    let mut widths = COLUMNS.map(|(_, narrowest)| narrowest);
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.width());
+        }
+    }
+    let mut out = String::new();
+    for row in rows {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(widths)
+            .enumerate()
+            .map(|(column, (cell, width))| {
+                let pad = " ".repeat(width - cell.width());
+                match column {
+                    0 => format!("{cell}{pad}"),
+                    _ => format!("{pad}{cell}"),
+                }
+            })
+            .collect();
+        line(&mut out, cells.join("  "));
+    }
+    out
+}
+
+/// A job as the texts name it: its storyboard (printable), segment and version.
+struct JobPlace {
+    storyboard: String,
+    segment: u32,
+    version: u32,
+}
+
+impl JobPlace {
+    fn of(storyboard: &str, segment: u32, version: u32) -> Self {
+        JobPlace {
+            storyboard: printable(storyboard),
+            segment,
+            version,
+        }
+    }
+
+    /// The placeholders `storyboard`, `segment` and `version`, and `more`.
+    fn with<'a>(&'a self, more: (&'a str, &'a dyn Display)) -> [(&'a str, &'a dyn Display); 4] {
+        [
+            ("storyboard", &self.storyboard),
+            ("segment", &self.segment),
+            ("version", &self.version),
+            more,
+        ]
+    }
+}
+
+/// The storyboards `--skip-invalid` left out, each with its first problem.
+fn skipped_text(out: &mut String, skipped: &[crate::engine::SkippedStoryboard]) {
+    if skipped.is_empty() {
+        return;
+    }
+    line(
+        out,
+        counted("summary.skipped_files", skipped.len() as u64, &[]),
+    );
+    for file in skipped {
+        let more = match file.problems.len().saturating_sub(1) as u64 {
+            0 => String::new(),
+            more => counted("summary.more_problems", more, &[]),
+        };
+        let problem = file
+            .problems
+            .first()
+            .map_or_else(|| printable(&file.path), printable);
+        line(
+            out,
+            text(
+                "summary.skipped_line",
+                &[("problem", &problem), ("more", &more)],
+            ),
+        );
+    }
 }
 
 /// The most jobs that did not fit the balance the text names; JSON lists them all.
@@ -479,52 +523,42 @@ const UNFIT_SHOWN: usize = 5;
 fn shortfall_text(out: &mut String, shortfall: &crate::engine::BalanceShortfall) {
     let cost = |cents: i64| money(cents, &shortfall.currency);
     let n = shortfall.jobs.len() as u64;
-    let left = shortfall
-        .balance_cents
-        .map_or_else(String::new, |left| format!(" ({} left)", cost(left)));
-    let _ = writeln!(
+    let left = shortfall.balance_cents.map_or_else(String::new, |left| {
+        text("shortfall.left", &[("left", &cost(left))])
+    });
+    let needed = cost(shortfall.needed_cents as i64);
+    line(
         out,
-        "{} did not fit the provider's balance{left}; {} {}: top up your account and run again to make {}.",
-        counted(n, "job"),
-        plural(n, "it costs", "together they cost"),
-        cost(shortfall.needed_cents as i64),
-        plural(n, "it", "them")
+        counted("shortfall.line", n, &[("left", &left), ("cost", &needed)]),
     );
     for job in shortfall.jobs.iter().take(UNFIT_SHOWN) {
-        let _ = writeln!(
-            out,
-            "  did not fit: {} segment {} v{} ({})",
-            printable(&job.storyboard),
-            job.segment,
-            job.version,
-            cost(job.price_cents as i64)
-        );
+        let place = JobPlace::of(&job.storyboard, job.segment, job.version);
+        let price = cost(job.price_cents as i64);
+        line(out, text("shortfall.job", &place.with(("price", &price))));
     }
     if shortfall.jobs.len() > UNFIT_SHOWN {
-        let _ = writeln!(
-            out,
-            "  … and {} more (the --json summary and --report list them all)",
-            shortfall.jobs.len() - UNFIT_SHOWN
-        );
+        let more = shortfall.jobs.len() - UNFIT_SHOWN;
+        line(out, text("shortfall.more", &[("n", &more)]));
     }
 }
 
-/// The extra takes, one line each: paid tasks no storyboard asks for any more.
-fn extra_takes_text(out: &mut String, takes: &[ExtraTake], verb: &str) {
+/// The extra takes, one line each: paid tasks no storyboard asks for any more. `key`:
+/// the catalog's header, `extra.collected` or `extra.to_collect`.
+fn extra_takes_text(out: &mut String, takes: &[ExtraTake], key: &str) {
     if takes.is_empty() {
         return;
     }
-    let _ = writeln!(
-        out,
-        "{} of earlier runs no storyboard asks for any more (a lower gen_count, or a segment edited while it was at the provider); {verb} beside the planned takes:",
-        counted(takes.len() as u64, "paid task")
-    );
+    line(out, counted(key, takes.len() as u64, &[]));
     for take in takes {
         let status = match take.status {
             "to_collect" => String::new(),
             status => format!(" ({})", status.replace('_', " ")),
         };
-        let _ = writeln!(out, "  extra take: {}{status}", printable(&take.path));
+        let path = printable(&take.path);
+        line(
+            out,
+            text("extra.line", &[("path", &path), ("status", &status)]),
+        );
     }
 }
 
