@@ -9,6 +9,7 @@ pub mod download;
 pub mod durable;
 pub mod engine;
 pub mod journal;
+pub mod keys;
 pub mod lock;
 pub mod plan;
 pub mod pricing;

@@ -21,6 +21,7 @@ fn submitting(at_ms: u64) -> Event {
         prompt: "a red kite over the sea".to_string(),
         clock_offset_ms: None,
         request: None,
+        key_ref: None,
     }
 }
 
@@ -109,6 +110,7 @@ fn prompt_with_newlines_stays_on_one_line() {
         prompt: "line one\nline two\r\n".to_string(),
         clock_offset_ms: None,
         request: None,
+        key_ref: None,
     };
     let line = read::encode(&key(1), &event);
     assert_eq!(line.matches('\n').count(), 1);
@@ -173,6 +175,7 @@ fn a_submitting_keeps_the_providers_clock_and_request_through_retries_and_compac
         prompt: "a red kite over the sea".to_string(),
         clock_offset_ms,
         request: Some(request.clone()),
+        key_ref: None,
     };
     let dir = tempfile::tempdir().unwrap();
     let (journal, _) = Journal::open(dir.path()).unwrap();
@@ -532,6 +535,7 @@ fn any_event() -> impl Strategy<Value = Event> {
                 prompt: prompt.to_string(),
                 clock_offset_ms: None,
                 request: None,
+                key_ref: None,
             }
         }),
         (0u64..1000, task.clone(), cost)
