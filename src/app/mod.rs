@@ -144,7 +144,12 @@ pub async fn run(cli: Cli) -> Result<Exit, AppError> {
 
 /// `sora-batch simulate`: serves until Ctrl+C, then prints what the clients did.
 async fn simulate(settings: SimSettings) -> Result<Exit, AppError> {
-    let key = crate::ui::printable(&settings.api_key);
+    let keys: Vec<String> = settings
+        .api_keys
+        .iter()
+        .map(|key| crate::ui::printable(&key.key))
+        .collect();
+    let key = keys[0].clone();
     let port = settings.port;
     let sim = sim::start(settings).await.map_err(|err| match err.kind() {
         std::io::ErrorKind::AddrInUse => AppError::Simulator(format!(
@@ -166,7 +171,9 @@ async fn simulate(settings: SimSettings) -> Result<Exit, AppError> {
              or:  OPENAI_API_KEY={key} sora-batch --provider openai --base-url {url}\n\
              or:  DRAW_API_KEY={key} sora-batch --provider draw --base-url {domestic} --fallback-url {overseas}\n\
              or:  CHAT_API_KEY={key} sora-batch --provider chat --base-url {url}\n\
+             {}\
              counters: curl http://{}/__stats; stop with Ctrl+C\n",
+            every_key(&url, &keys),
             sim.addr
         ),
     )?;
@@ -175,6 +182,21 @@ async fn simulate(settings: SimSettings) -> Result<Exit, AppError> {
     let stats = serde_json::to_string_pretty(&sim.stats()).expect("the counters serialize");
     emit(Stream::Stdout, &format!("{stats}\n"))?;
     Ok(Exit::Success)
+}
+
+/// With several keys, the command that uses them all.
+fn every_key(url: &str, keys: &[String]) -> String {
+    if keys.len() < 2 {
+        return String::new();
+    }
+    let list: Vec<String> = keys
+        .iter()
+        .map(|key| format!("{{\"key\": \"{key}\"}}"))
+        .collect();
+    format!(
+        "every key: SORA_BASE_URL={url} SORA_API_KEYS='[{}]' sora-batch\n",
+        list.join(", ")
+    )
 }
 
 /// The provider a run talks to (a client per API key), and the in-process simulator

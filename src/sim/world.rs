@@ -54,6 +54,8 @@ pub enum Phase {
 #[derive(Debug, Clone)]
 pub struct Task {
     pub id: String,
+    /// The index of the key (account) that created it: only that key sees it.
+    pub owner: usize,
     pub request: TaskRequest,
     pub created: Instant,
     pub created_unix: u64,
@@ -159,6 +161,23 @@ pub struct Stats {
     pub draw: DrawStats,
     /// The chat side's own counters.
     pub chat: ChatStats,
+    /// Each key's own counters, by the key.
+    pub by_key: BTreeMap<String, KeyStats>,
+}
+
+/// What one key did.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct KeyStats {
+    /// Every API call that carried it (creates, status, lists, balance, prices, content).
+    pub calls: u64,
+    pub creates: u64,
+    pub billed_cents: i64,
+    pub rate_limited: u64,
+    pub out_of_balance: u64,
+    /// Calls refused because it was revoked (`--revoke`).
+    pub unauthorized: u64,
+    /// The most of its tasks active at one time.
+    pub max_active: u64,
 }
 
 /// An `input_reference` as the simulator received it.
@@ -185,6 +204,8 @@ pub struct World {
     pub other_origin: Option<std::net::SocketAddr>,
     /// How far the simulator's clock is ahead of the machine's, in milliseconds.
     clock_skew_ms: AtomicI64,
+    /// When it started: `--revoke` counts from here.
+    started: Instant,
     inner: Mutex<Inner>,
 }
 
@@ -195,7 +216,8 @@ struct Inner {
     stats: Stats,
     rng: fastrand::Rng,
     next_id: u64,
-    spent_cents: i64,
+    /// What each key (by index) has spent, in cents.
+    spent_cents: Vec<i64>,
     /// Prompts carrying [`LOST_ANSWER_MARK`] whose first create has had its answer lost.
     answers_lost: HashSet<String>,
     /// When the latest create that made a task arrived.
@@ -214,7 +236,17 @@ impl World {
         let rng = settings
             .seed
             .map_or_else(fastrand::Rng::new, fastrand::Rng::with_seed);
+        let keys = settings.api_keys.len();
+        let stats = Stats {
+            by_key: settings
+                .api_keys
+                .iter()
+                .map(|key| (key.key.clone(), KeyStats::default()))
+                .collect(),
+            ..Stats::default()
+        };
         World {
+            started: Instant::now(),
             other_origin: None,
             draw: Ledger::default(),
             chat: ChatBook::default(),
@@ -224,10 +256,10 @@ impl World {
             inner: Mutex::new(Inner {
                 tasks: HashMap::new(),
                 order: Vec::new(),
-                stats: Stats::default(),
+                stats,
                 rng,
                 next_id: 1,
-                spent_cents: 0,
+                spent_cents: vec![0; keys],
                 answers_lost: HashSet::new(),
                 last_create: None,
             }),
@@ -302,37 +334,52 @@ impl World {
         stats
     }
 
-    /// Whether a request carries the accepted key as `Authorization: Bearer`; a refusal
-    /// is counted.
-    pub fn admits(&self, headers: &axum::http::HeaderMap) -> bool {
-        let admitted = self.bearer_matches(headers);
-        if !admitted {
-            self.count(|stats| stats.unauthorized += 1);
-        }
-        admitted
+    /// The index of the key a request carries (as `Authorization: Bearer`, or with
+    /// `api_key_header` also as `api-key`), unless it is unknown or revoked (counted as
+    /// refused). Every call is counted for its key.
+    pub fn caller(&self, headers: &axum::http::HeaderMap, api_key_header: bool) -> Option<usize> {
+        let header = |name| headers.get(name).and_then(|value| value.to_str().ok());
+        let by_bearer = header(axum::http::header::AUTHORIZATION.as_str())
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .and_then(|key| self.account_of(key));
+        let by_header = match (by_bearer, api_key_header) {
+            (None, true) => header("api-key").and_then(|key| self.account_of(key)),
+            _ => None,
+        };
+        let now = Instant::now();
+        let mut inner = self.lock();
+        let Some(account) = by_bearer.or(by_header) else {
+            inner.stats.unauthorized += 1;
+            return None;
+        };
+        let revoked = self.revoked(account, now);
+        inner.stats.api_key_header_calls += u64::from(by_header.is_some() && !revoked);
+        inner.stats.unauthorized += u64::from(revoked);
+        let stats = self.key_stats(&mut inner, account);
+        stats.calls += 1;
+        stats.unauthorized += u64::from(revoked);
+        (!revoked).then_some(account)
     }
 
-    /// [`World::admits`], or the key in an `api-key` header as Azure OpenAI takes it
-    /// (counted apart, so a test can tell which one a client sent).
-    pub fn admits_bearer_or_api_key(&self, headers: &axum::http::HeaderMap) -> bool {
-        if self.bearer_matches(headers) {
-            return true;
-        }
-        let given = headers.get("api-key").and_then(|value| value.to_str().ok());
-        let admitted = given == Some(self.settings.api_key.as_str());
-        self.count(|stats| match admitted {
-            true => stats.api_key_header_calls += 1,
-            false => stats.unauthorized += 1,
-        });
-        admitted
+    /// The index of `key` among the simulator's keys.
+    pub fn account_of(&self, key: &str) -> Option<usize> {
+        self.settings
+            .api_keys
+            .iter()
+            .position(|known| known.key == key)
     }
 
-    fn bearer_matches(&self, headers: &axum::http::HeaderMap) -> bool {
-        let given = headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer "));
-        given == Some(self.settings.api_key.as_str())
+    fn revoked(&self, account: usize, now: Instant) -> bool {
+        let key = &self.settings.api_keys[account].key;
+        self.settings
+            .revoke
+            .iter()
+            .any(|revoked| revoked.key == *key && now >= self.started + revoked.after)
+    }
+
+    fn key_stats<'a>(&self, inner: &'a mut Inner, account: usize) -> &'a mut KeyStats {
+        let key = self.settings.api_keys[account].key.clone();
+        inner.stats.by_key.entry(key).or_default()
     }
 
     /// The cost the API reports for a task: `--task-cost` when set, else its price.
@@ -344,41 +391,75 @@ impl World {
         }
     }
 
-    pub fn balance_cents(&self) -> Option<i64> {
-        let spent = self.lock().spent_cents;
-        self.settings.balance.map(|balance| balance - spent)
+    /// What key `account` has left, in cents, when it has a balance.
+    pub fn balance_cents(&self, account: usize) -> Option<i64> {
+        let spent = self.spent_cents(account);
+        self.balance_of(account).map(|balance| balance - spent)
     }
 
-    /// Creates (and bills) a task, or says why not.
-    pub fn create(&self, request: TaskRequest, now: Instant) -> Result<Task, Refusal> {
+    /// What key `account` has spent, in cents.
+    pub fn spent_cents(&self, account: usize) -> i64 {
+        self.lock().spent_cents.get(account).copied().unwrap_or(0)
+    }
+
+    fn balance_of(&self, account: usize) -> Option<i64> {
+        let key = self.settings.api_keys.get(account);
+        key.and_then(|key| key.balance).or(self.settings.balance)
+    }
+
+    /// Creates (and bills to key `account`) a task, or says why not: each key has its own
+    /// capacity and balance.
+    pub fn create(
+        &self,
+        account: usize,
+        request: TaskRequest,
+        now: Instant,
+    ) -> Result<Task, Refusal> {
         let settings = &self.settings;
+        let capacity = settings
+            .api_keys
+            .get(account)
+            .and_then(|key| key.capacity)
+            .or(settings.capacity);
+        let balance = self.balance_of(account);
         let mut inner = self.lock();
-        let active: Vec<Instant> = inner
-            .tasks
-            .values()
-            .map(Task::ends_at)
-            .filter(|end| *end > now)
-            .collect();
-        if let Some(capacity) = settings.capacity
+        let active_at = |inner: &Inner, only: Option<usize>| -> Vec<Instant> {
+            let tasks = inner.tasks.values();
+            let theirs = tasks.filter(|task| only.is_none_or(|owner| task.owner == owner));
+            theirs.map(Task::ends_at).filter(|end| *end > now).collect()
+        };
+        let active = active_at(&inner, Some(account));
+        let all_active = active_at(&inner, None).len();
+        if let Some(capacity) = capacity
             && active.len() >= capacity
         {
             inner.stats.rate_limited += 1;
+            self.key_stats(&mut inner, account).rate_limited += 1;
             let first_free = active.iter().min().copied().unwrap_or(now);
             let wait = first_free.saturating_duration_since(now);
             return Err(Refusal::AtCapacity {
                 retry_after: wait.max(Duration::from_secs(1)),
             });
         }
-        if let Some(balance) = settings.balance
-            && inner.spent_cents + request.cost_cents > balance
+        let spent = inner.spent_cents.get(account).copied().unwrap_or(0);
+        if let Some(balance) = balance
+            && spent + request.cost_cents > balance
         {
             inner.stats.out_of_balance += 1;
+            self.key_stats(&mut inner, account).out_of_balance += 1;
             return Err(Refusal::OutOfBalance {
-                balance_cents: balance - inner.spent_cents,
+                balance_cents: balance - spent,
             });
         }
-        let task = self.new_task(&mut inner, request, now);
-        inner.spent_cents += task.request.cost_cents;
+        let mut task = self.new_task(&mut inner, request, now);
+        task.owner = account;
+        if let Some(spent) = inner.spent_cents.get_mut(account) {
+            *spent += task.request.cost_cents;
+        }
+        let key = self.key_stats(&mut inner, account);
+        key.creates += 1;
+        key.billed_cents += task.request.cost_cents;
+        key.max_active = key.max_active.max(active.len() as u64 + 1);
         let stats = &mut inner.stats;
         stats.creates += 1;
         stats.billed_cents += task.request.cost_cents;
@@ -389,7 +470,7 @@ impl World {
         if let Some(link) = &task.request.image_url {
             *stats.creates_by_image_url.entry(link.clone()).or_default() += 1;
         }
-        stats.max_active = stats.max_active.max(active.len() as u64 + 1);
+        stats.max_active = stats.max_active.max(all_active as u64 + 1);
         stats.generation_seconds += task.generation.as_secs_f64();
         if let Some(last) = inner.last_create {
             let gap = now.saturating_duration_since(last).as_secs_f64();
@@ -421,6 +502,7 @@ impl World {
         inner.next_id += 1;
         Task {
             id,
+            owner: 0,
             request,
             created: now,
             created_unix: self
@@ -463,9 +545,9 @@ impl World {
         Some(task)
     }
 
-    /// The Sora.hk tasks, newest first: one page of them and the total.
-    pub fn page(&self, page: usize, page_size: usize) -> (Vec<Task>, usize) {
-        let listed = self.listed(Dialect::SoraHk);
+    /// Key `account`'s Sora.hk tasks, newest first: one page of them and the total.
+    pub fn page(&self, account: usize, page: usize, page_size: usize) -> (Vec<Task>, usize) {
+        let listed = self.listed(Dialect::SoraHk, account);
         let total = listed.len();
         let tasks = listed
             .into_iter()
@@ -475,9 +557,9 @@ impl World {
         (tasks, total)
     }
 
-    /// One dialect's tasks, newest first. Tasks younger than
+    /// One dialect's tasks of key `account`, newest first. Tasks younger than
     /// `--list-lag` are not listed yet.
-    pub fn listed(&self, dialect: Dialect) -> Vec<Task> {
+    pub fn listed(&self, dialect: Dialect, account: usize) -> Vec<Task> {
         let inner = self.lock();
         let lag = self.settings.list_lag.unwrap_or_default();
         let now = Instant::now();
@@ -486,7 +568,7 @@ impl World {
             .iter()
             .rev()
             .filter_map(|id| inner.tasks.get(id))
-            .filter(|task| task.request.dialect == dialect)
+            .filter(|task| task.request.dialect == dialect && task.owner == account)
             .filter(|task| now.saturating_duration_since(task.created) >= lag)
             .cloned()
             .collect()
