@@ -43,14 +43,14 @@ fn ok(data: Value) -> Response {
 
 /// Checks the bearer key: the index of its key (account), or the answer to send when it
 /// is wrong.
-fn refuse_key(world: &World, headers: &HeaderMap) -> Result<usize, Response> {
+fn refuse_key(world: &World, headers: &HeaderMap) -> Result<usize, Box<Response>> {
     if let Some(account) = world.caller(headers, false) {
         return Ok(account);
     }
     let message = faults::echoed(world, headers, "invalid or disabled API key");
     let mut response = envelope(401, &message, Value::Null);
     *response.status_mut() = StatusCode::UNAUTHORIZED;
-    Err(response)
+    Err(Box::new(response))
 }
 
 async fn create(
@@ -61,7 +61,7 @@ async fn create(
 ) -> Response {
     let account = match refuse_key(&world, &headers) {
         Ok(account) => account,
-        Err(refusal) => return refusal,
+        Err(refusal) => return *refusal,
     };
     let request = match parse_create(&body) {
         Ok(request) => request,
@@ -234,7 +234,7 @@ async fn status(
 ) -> Response {
     let account = match refuse_key(&world, &headers) {
         Ok(account) => account,
-        Err(refusal) => return refusal,
+        Err(refusal) => return *refusal,
     };
     world.count(|stats| stats.polls += 1);
     if let Some(endless) = hostile::endless_answer(&world, EndlessBody::Status) {
@@ -269,7 +269,7 @@ async fn list(
 ) -> Response {
     let account = match refuse_key(&world, &headers) {
         Ok(account) => account,
-        Err(refusal) => return refusal,
+        Err(refusal) => return *refusal,
     };
     world.count(|stats| stats.lists += 1);
     let page = match world.settings.list_ignores_page {
@@ -298,7 +298,7 @@ async fn list(
 async fn balance(State(world): State<Arc<World>>, headers: HeaderMap) -> Response {
     let account = match refuse_key(&world, &headers) {
         Ok(account) => account,
-        Err(refusal) => return refusal,
+        Err(refusal) => return *refusal,
     };
     if world.settings.no_balance_endpoint {
         return StatusCode::NOT_FOUND.into_response();
@@ -311,7 +311,7 @@ async fn balance(State(world): State<Arc<World>>, headers: HeaderMap) -> Respons
 
 async fn pricing(State(world): State<Arc<World>>, headers: HeaderMap) -> Response {
     if let Err(refusal) = refuse_key(&world, &headers) {
-        return refusal;
+        return *refusal;
     }
     ok(
         json!({"normal_price": NORMAL_PRICE, "pro_price": PRO_PRICE, "currency": "USD", "unit": "cents"}),

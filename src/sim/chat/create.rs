@@ -36,7 +36,7 @@ pub async fn create(
 ) -> Response {
     let account = match refuse_key(&world, &headers) {
         Ok(account) => account,
-        Err(refusal) => return refusal,
+        Err(refusal) => return *refusal,
     };
     let ask = match request::parse(&body, &world.settings.chat.chat_model_prefix) {
         Ok(ask) => ask,

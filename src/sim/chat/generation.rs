@@ -29,7 +29,7 @@ pub async fn status(
     }
     let account = match refuse_key(&world, &headers) {
         Ok(account) => account,
-        Err(refusal) => return refusal,
+        Err(refusal) => return *refusal,
     };
     world.count(|stats| {
         stats.polls += 1;

@@ -38,7 +38,7 @@ pub fn routes() -> Router<Arc<World>> {
 
 /// Checks the bearer key: the index of its key (account), or the answer to send when it
 /// is wrong.
-fn refuse_key(world: &World, headers: &HeaderMap) -> Result<usize, Response> {
+fn refuse_key(world: &World, headers: &HeaderMap) -> Result<usize, Box<Response>> {
     if let Some(account) = world.caller(headers, false) {
         return Ok(account);
     }
@@ -49,5 +49,5 @@ fn refuse_key(world: &World, headers: &HeaderMap) -> Result<usize, Response> {
         param: None,
         message: "Invalid API key".to_string(),
     };
-    Err(refusal.answer(world, headers))
+    Err(Box::new(refusal.answer(world, headers)))
 }

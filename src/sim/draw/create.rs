@@ -28,7 +28,7 @@ pub async fn create(
 ) -> Response {
     let account = match refuse_key(&world, &headers) {
         Ok(account) => account,
-        Err(refusal) => return refusal,
+        Err(refusal) => return *refusal,
     };
     let ask = match request::parse(&body) {
         Ok(ask) => ask,

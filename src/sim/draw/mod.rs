@@ -83,8 +83,8 @@ fn error(world: &World, headers: &HeaderMap, code: u16, message: &str) -> Respon
 
 /// Checks the bearer key: the index of its key (account), or the answer to send when it
 /// is wrong.
-fn refuse_key(world: &World, headers: &HeaderMap) -> Result<usize, Response> {
+fn refuse_key(world: &World, headers: &HeaderMap) -> Result<usize, Box<Response>> {
     world
         .caller(headers, false)
-        .ok_or_else(|| error(world, headers, 401, "invalid api key"))
+        .ok_or_else(|| Box::new(error(world, headers, 401, "invalid api key")))
 }

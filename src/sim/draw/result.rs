@@ -50,7 +50,7 @@ fn answer(world: &World, path: ResultPath, headers: &HeaderMap, body: &[u8]) -> 
     }
     let account = match refuse_key(world, headers) {
         Ok(account) => account,
-        Err(refusal) => return refusal,
+        Err(refusal) => return *refusal,
     };
     world.count(|stats| {
         stats.polls += 1;

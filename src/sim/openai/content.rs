@@ -25,7 +25,7 @@ pub async fn content(
 ) -> Response {
     let account = match refuse_key(&world, &headers) {
         Ok(account) => account,
-        Err(refusal) => return refusal,
+        Err(refusal) => return *refusal,
     };
     let now = Instant::now();
     let Some(task) = world

@@ -29,7 +29,7 @@ pub async fn create(
     let headers = request.headers().clone();
     let account = match refuse_key(&world, &headers) {
         Ok(account) => account,
-        Err(refusal) => return refusal,
+        Err(refusal) => return *refusal,
     };
     let (asked, seen) = match read(request, &world)
         .await

@@ -36,7 +36,7 @@ pub async fn list(
 ) -> Response {
     let account = match refuse_key(&world, &headers) {
         Ok(account) => account,
-        Err(refusal) => return refusal,
+        Err(refusal) => return *refusal,
     };
     world.count(|stats| stats.lists += 1);
     match page(&world, account, query, &headers) {

@@ -93,7 +93,7 @@ fn unknown_video(id: &str) -> ApiError {
 
 /// Checks the key: the index of its key (account), or the answer to send when it is
 /// wrong.
-fn refuse_key(world: &World, headers: &HeaderMap) -> Result<usize, Response> {
+fn refuse_key(world: &World, headers: &HeaderMap) -> Result<usize, Box<Response>> {
     if let Some(account) = world.caller(headers, true) {
         return Ok(account);
     }
@@ -104,5 +104,5 @@ fn refuse_key(world: &World, headers: &HeaderMap) -> Result<usize, Response> {
         param: None,
         message: "Incorrect API key provided.".to_string(),
     };
-    Err(refusal.answer(world, headers))
+    Err(Box::new(refusal.answer(world, headers)))
 }

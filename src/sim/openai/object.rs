@@ -98,7 +98,7 @@ pub async fn status(
 ) -> Response {
     let account = match refuse_key(&world, &headers) {
         Ok(account) => account,
-        Err(refusal) => return refusal,
+        Err(refusal) => return *refusal,
     };
     world.count(|stats| stats.polls += 1);
     if let Some(endless) = hostile::endless_answer(&world, EndlessBody::Status) {

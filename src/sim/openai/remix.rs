@@ -34,7 +34,7 @@ pub async fn remix(
     let headers = request.headers().clone();
     let account = match refuse_key(&world, &headers) {
         Ok(account) => account,
-        Err(refusal) => return refusal,
+        Err(refusal) => return *refusal,
     };
     let now = Instant::now();
     let asked = match create::read(request, &world).await.and_then(|read| {
