@@ -12,6 +12,7 @@ use super::*;
 use crate::engine::backoff::retry_delay;
 use crate::engine::breaker::FailureClass;
 use crate::engine::gate::tests::fake::{self, LATENCY, RETRY_AFTER};
+use crate::provider::ProviderError;
 
 /// A provider that is never called: these tests drive the gates, not the clients.
 fn clients(weights: &[u32]) -> Vec<KeyClient> {
@@ -108,6 +109,93 @@ async fn a_retired_key_gets_no_new_jobs_and_the_last_one_leaving_ends_the_wait()
             .contains("key1 0 of 1 (left the rotation)"),
         "{}",
         pool.snapshot()
+    );
+}
+
+/// A provider whose every call answers at once: what a key's rate is seen through.
+struct Answering;
+
+impl Provider for Answering {
+    fn name(&self) -> &'static str {
+        "instant"
+    }
+    fn capabilities(&self) -> &'static crate::provider::Capabilities {
+        &crate::provider::sora_hk::CAPABILITIES
+    }
+    fn submit<'a>(
+        &'a self,
+        _: &'a crate::storyboard::Segment,
+    ) -> futures_util::future::BoxFuture<'a, Result<crate::provider::Accepted, ProviderError>> {
+        Box::pin(async {
+            Err(ProviderError::Unreachable {
+                message: "never".to_string(),
+            })
+        })
+    }
+    fn status<'a>(
+        &'a self,
+        _: &'a str,
+    ) -> futures_util::future::BoxFuture<'a, Result<crate::provider::TaskStatus, ProviderError>>
+    {
+        Box::pin(async {
+            Err(ProviderError::UnknownTask {
+                task_id: "t".to_string(),
+                request_id: None,
+            })
+        })
+    }
+    fn recent(
+        &self,
+        _: u32,
+    ) -> futures_util::future::BoxFuture<'_, Result<crate::provider::RecentPage, ProviderError>>
+    {
+        Box::pin(async { Ok(crate::provider::RecentPage::default()) })
+    }
+    fn clock_offset_ms(&self) -> Option<i64> {
+        None
+    }
+    fn download_auth(&self) -> Option<crate::download::DownloadAuth> {
+        None
+    }
+    fn api_is_local(&self) -> bool {
+        true
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn every_call_with_a_key_counts_toward_its_max_rpm_and_no_other_keys() {
+    let mut clients = clients(&[1, 1]);
+    for client in &mut clients {
+        client.provider = Arc::new(Answering);
+    }
+    clients[0].max_rpm = Some(2);
+    let reach = Arc::new(Reach::new(Duration::from_secs(900)));
+    let pool = Pool::new(&clients, &BreakerSettings::default(), &reach);
+    let start = Instant::now();
+    let limited = &pool.member(0).provider;
+    let _ = limited.status("t").await;
+    let _ = limited.recent(1).await;
+    assert_eq!(start.elapsed(), Duration::ZERO);
+    for _ in 0..5 {
+        let _ = pool.member(1).provider.status("t").await;
+    }
+    assert_eq!(start.elapsed(), Duration::ZERO, "the other key has no rate");
+    pool.member(0).rate_ready().await;
+    assert_eq!(
+        start.elapsed(),
+        Duration::from_secs(60),
+        "a create waits its turn"
+    );
+    let _ = limited
+        .submit(&crate::storyboard::Segment::example("a kite"))
+        .await;
+    let _ = limited.status("t").await;
+    assert_eq!(start.elapsed(), Duration::from_secs(60));
+    let _ = limited.status("t").await;
+    assert_eq!(
+        start.elapsed(),
+        Duration::from_secs(120),
+        "the third call of a minute waits"
     );
 }
 
