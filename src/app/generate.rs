@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use tracing::{debug, info, warn};
 
+use super::connect::Connection;
 use super::retry::FailedList;
-use super::{AppError, Connection, Exit, extras, preflight};
+use super::{AppError, Exit, extras, preflight};
 use crate::cli::RunArgs;
 use crate::download;
 use crate::engine::backoff::BackoffPolicy;

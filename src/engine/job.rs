@@ -117,7 +117,7 @@ fn start_of(ctx: &Context, job: &JobSpec) -> Start {
             ctx.provider().name()
         ));
     }
-    let key = match key_of(ctx, record) {
+    let key = match ctx.keys.made_with(record) {
         Ok(key) => key,
         Err(gone) if record.is_in_flight() => return Start::Elsewhere(gone),
         // Nothing of it is at the provider any more: any key may make it anew.
@@ -158,28 +158,6 @@ fn start_of(ctx: &Context, job: &JobSpec) -> Start {
         // user asked to retry: a new generation.
         _ => Start::Fresh,
     }
-}
-
-/// The key an earlier run's attempt was made with, found by its hash (a record written
-/// before runs had several keys: the first key); a message naming it when this run does
-/// not have it.
-fn key_of(ctx: &Context, record: &crate::journal::JobRecord) -> Result<usize, String> {
-    let Some(made_with) = record.key_ref() else {
-        return Ok(0);
-    };
-    ctx.keys.by_hash(&made_with.hash).ok_or_else(|| {
-        let what = match record.task_id() {
-            Some(id) => format!("an earlier run's task for it ({id})"),
-            None => "an earlier run's unanswered create for it".to_string(),
-        };
-        let variable = ctx.provider().capabilities().keys_variable;
-        format!(
-            "{what} was made with the key {} (hash {}), which this run does not have, so it \
-             cannot be followed up; not submitted again (that could pay twice): add that key \
-             back ({variable} or --keys-file) and run again to collect it",
-            made_with.label, made_with.hash
-        )
-    })
 }
 
 /// Submits until the provider accepts, a reason to stop arrives, or the job is refused.

@@ -18,6 +18,7 @@ use super::breaker::BreakerSettings;
 use super::gate::{Gate, GateSnapshot, Permit};
 use super::rate::{Paced, Rate};
 use super::reach::{Reach, Watched};
+use crate::journal::JobRecord;
 use crate::provider::Provider;
 
 /// One API key's client, as the app hands it to the engine.
@@ -137,6 +138,28 @@ impl Pool {
     /// The key an earlier run recorded by its hash, if this run has it.
     pub fn by_hash(&self, hash: &str) -> Option<usize> {
         self.members.iter().position(|member| member.hash == hash)
+    }
+
+    /// The key an earlier run's attempt was made with, found by its hash (a record written
+    /// before runs had several keys: the first key); a message naming it when this run
+    /// does not have it.
+    pub fn made_with(&self, record: &JobRecord) -> Result<usize, String> {
+        let Some(made_with) = record.key_ref() else {
+            return Ok(0);
+        };
+        self.by_hash(&made_with.hash).ok_or_else(|| {
+            let what = match record.task_id() {
+                Some(id) => format!("an earlier run's task for it ({id})"),
+                None => "an earlier run's unanswered create for it".to_string(),
+            };
+            let variable = self.members[0].provider.capabilities().keys_variable;
+            format!(
+                "{what} was made with the key {} (hash {}), which this run does not have, so \
+                 it cannot be followed up; not submitted again (that could pay twice): add \
+                 that key back ({variable} or --keys-file) and run again to collect it",
+                made_with.label, made_with.hash
+            )
+        })
     }
 
     /// The first key still in the rotation (the first key once none is): what asks for

@@ -15,6 +15,10 @@ use super::draw::{DrawStats, Ledger};
 use super::hosts::Switch;
 use super::openai::OpenAiRemix;
 
+mod keys;
+
+pub use keys::KeyStats;
+
 /// Which API a task was made through: each dialect lists and describes only its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
@@ -163,21 +167,6 @@ pub struct Stats {
     pub chat: ChatStats,
     /// Each key's own counters, by the key.
     pub by_key: BTreeMap<String, KeyStats>,
-}
-
-/// What one key did.
-#[derive(Debug, Default, Clone, Serialize)]
-pub struct KeyStats {
-    /// Every API call that carried it (creates, status, lists, balance, prices, content).
-    pub calls: u64,
-    pub creates: u64,
-    pub billed_cents: i64,
-    pub rate_limited: u64,
-    pub out_of_balance: u64,
-    /// Calls refused because it was revoked (`--revoke`).
-    pub unauthorized: u64,
-    /// The most of its tasks active at one time.
-    pub max_active: u64,
 }
 
 /// An `input_reference` as the simulator received it.
@@ -334,54 +323,6 @@ impl World {
         stats
     }
 
-    /// The index of the key a request carries (as `Authorization: Bearer`, or with
-    /// `api_key_header` also as `api-key`), unless it is unknown or revoked (counted as
-    /// refused). Every call is counted for its key.
-    pub fn caller(&self, headers: &axum::http::HeaderMap, api_key_header: bool) -> Option<usize> {
-        let header = |name| headers.get(name).and_then(|value| value.to_str().ok());
-        let by_bearer = header(axum::http::header::AUTHORIZATION.as_str())
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .and_then(|key| self.account_of(key));
-        let by_header = match (by_bearer, api_key_header) {
-            (None, true) => header("api-key").and_then(|key| self.account_of(key)),
-            _ => None,
-        };
-        let now = Instant::now();
-        let mut inner = self.lock();
-        let Some(account) = by_bearer.or(by_header) else {
-            inner.stats.unauthorized += 1;
-            return None;
-        };
-        let revoked = self.revoked(account, now);
-        inner.stats.api_key_header_calls += u64::from(by_header.is_some() && !revoked);
-        inner.stats.unauthorized += u64::from(revoked);
-        let stats = self.key_stats(&mut inner, account);
-        stats.calls += 1;
-        stats.unauthorized += u64::from(revoked);
-        (!revoked).then_some(account)
-    }
-
-    /// The index of `key` among the simulator's keys.
-    pub fn account_of(&self, key: &str) -> Option<usize> {
-        self.settings
-            .api_keys
-            .iter()
-            .position(|known| known.key == key)
-    }
-
-    fn revoked(&self, account: usize, now: Instant) -> bool {
-        let key = &self.settings.api_keys[account].key;
-        self.settings
-            .revoke
-            .iter()
-            .any(|revoked| revoked.key == *key && now >= self.started + revoked.after)
-    }
-
-    fn key_stats<'a>(&self, inner: &'a mut Inner, account: usize) -> &'a mut KeyStats {
-        let key = self.settings.api_keys[account].key.clone();
-        inner.stats.by_key.entry(key).or_default()
-    }
-
     /// The cost the API reports for a task: `--task-cost` when set, else its price.
     pub fn reported_cost(&self, task: &Task) -> serde_json::Value {
         match &self.settings.task_cost {
@@ -389,22 +330,6 @@ impl World {
                 .unwrap_or_else(|_| serde_json::Value::String(text.clone())),
             None => serde_json::json!(task.request.cost_cents),
         }
-    }
-
-    /// What key `account` has left, in cents, when it has a balance.
-    pub fn balance_cents(&self, account: usize) -> Option<i64> {
-        let spent = self.spent_cents(account);
-        self.balance_of(account).map(|balance| balance - spent)
-    }
-
-    /// What key `account` has spent, in cents.
-    pub fn spent_cents(&self, account: usize) -> i64 {
-        self.lock().spent_cents.get(account).copied().unwrap_or(0)
-    }
-
-    fn balance_of(&self, account: usize) -> Option<i64> {
-        let key = self.settings.api_keys.get(account);
-        key.and_then(|key| key.balance).or(self.settings.balance)
     }
 
     /// Creates (and bills to key `account`) a task, or says why not: each key has its own
@@ -415,12 +340,7 @@ impl World {
         request: TaskRequest,
         now: Instant,
     ) -> Result<Task, Refusal> {
-        let settings = &self.settings;
-        let capacity = settings
-            .api_keys
-            .get(account)
-            .and_then(|key| key.capacity)
-            .or(settings.capacity);
+        let capacity = self.capacity_of(account);
         let balance = self.balance_of(account);
         let mut inner = self.lock();
         let active_at = |inner: &Inner, only: Option<usize>| -> Vec<Instant> {
