@@ -78,16 +78,25 @@ fn timings_scaled() -> Vec<String> {
     .collect()
 }
 
-fn capacity_run() -> bool {
+/// A simulator whose jobs take 3 to 30 minutes scaled down [`SCALE`] times, and a project
+/// of 200 jobs for it.
+fn scaled_batch(settings: SimSettings) -> (sim::RunningSim, tempfile::TempDir) {
     let sim = sim::start_on_thread(SimSettings {
-        capacity: Some(8),
         gen_seconds: GenSeconds(180.0 / SCALE, 1800.0 / SCALE),
         seed: Some(3),
-        ..SimSettings::default()
+        ..settings
     })
     .expect("the simulator starts");
     let project = tempfile::tempdir().expect("a temporary folder");
     write_storyboards(project.path(), 100, 1);
+    (sim, project)
+}
+
+fn capacity_run() -> bool {
+    let (sim, project) = scaled_batch(SimSettings {
+        capacity: Some(8),
+        ..SimSettings::default()
+    });
     let (wall, peak) = run_binary(project.path(), &sim.base_url(), &timings_scaled());
     let stats = sim.stats();
     let jobs = 200.0;
@@ -216,15 +225,10 @@ fn keys_run() -> bool {
             .iter()
             .map(|key| format!(r#"{{"key": "{}"}}"#, key.key))
             .collect();
-        let sim = sim::start_on_thread(SimSettings {
+        let (sim, project) = scaled_batch(SimSettings {
             api_keys: keys,
-            gen_seconds: GenSeconds(180.0 / SCALE, 1800.0 / SCALE),
-            seed: Some(3),
             ..SimSettings::default()
-        })
-        .expect("the simulator starts");
-        let project = tempfile::tempdir().expect("a temporary folder");
-        write_storyboards(project.path(), 100, 1);
+        });
         let mut args = timings_scaled();
         args.extend(["--min-workers".to_string(), "2".to_string()]);
         let list = format!("[{}]", list.join(", "));

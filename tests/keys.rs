@@ -17,12 +17,13 @@ const KEY_A: &str = "sk-studio-alpha-000111";
 const KEY_B: &str = "sk-studio-bravo-000222";
 const KEY_C: &str = "sk-studio-charlie-0333";
 
-fn simulator(keys: &[&str], settings: SimSettings) -> RunningSim {
+fn simulator(keys: &[&str], gen_seconds: GenSeconds, settings: SimSettings) -> RunningSim {
     sim::start_on_thread(SimSettings {
         api_keys: keys
             .iter()
             .map(|key| key.parse::<SimKey>().unwrap())
             .collect(),
+        gen_seconds,
         seed: Some(15),
         ..settings
     })
@@ -49,13 +50,7 @@ fn three_keys_of_capacities_2_4_8_share_a_100_job_batch_each_within_its_capacity
         &format!("{KEY_B}:4"),
         &format!("{KEY_C}:8"),
     ];
-    let sim = simulator(
-        &keys,
-        SimSettings {
-            gen_seconds: GenSeconds(0.6, 1.2),
-            ..SimSettings::default()
-        },
-    );
+    let sim = simulator(&keys, GenSeconds(0.6, 1.2), SimSettings::default());
     let project = Project::new();
     project.write("input/storyboard.json", &storyboard("dune", 50));
     let all = keys_json(&[KEY_A, KEY_B, KEY_C]);
@@ -97,8 +92,8 @@ fn a_key_revoked_mid_run_leaves_the_rotation_its_jobs_are_reported_and_the_other
             &format!("{KEY_B}:4"),
             &format!("{KEY_C}:4"),
         ],
+        GenSeconds(1.5, 2.5),
         SimSettings {
-            gen_seconds: GenSeconds(1.5, 2.5),
             revoke: vec![format!("{KEY_B}@1.2").parse().unwrap()],
             ..SimSettings::default()
         },
@@ -148,10 +143,8 @@ fn a_key_out_of_money_leaves_the_rotation_and_its_tasks_still_arrive_with_it() {
     // KEY_A pays for 3 tasks of 3 cents.
     let sim = simulator(
         &[&format!("{KEY_A}::9"), KEY_B],
-        SimSettings {
-            gen_seconds: GenSeconds(0.3, 0.6),
-            ..SimSettings::default()
-        },
+        GenSeconds(0.3, 0.6),
+        SimSettings::default(),
     );
     let project = Project::new();
     project.write("input/storyboard.json", &storyboard("marsh", 6));
@@ -177,10 +170,8 @@ fn a_key_out_of_money_leaves_the_rotation_and_its_tasks_still_arrive_with_it() {
 fn a_rerun_follows_each_job_up_with_the_key_that_made_it_found_by_its_hash() {
     let sim = simulator(
         &[KEY_A, KEY_B],
-        SimSettings {
-            gen_seconds: GenSeconds(3.0, 4.0),
-            ..SimSettings::default()
-        },
+        GenSeconds(3.0, 4.0),
+        SimSettings::default(),
     );
     let project = Project::new();
     project.write("input/storyboard.json", &storyboard("cove", 4));
@@ -225,8 +216,8 @@ fn a_rerun_follows_each_job_up_with_the_key_that_made_it_found_by_its_hash() {
 fn no_key_is_ever_written_to_any_output_log_journal_sidecar_or_report() {
     let sim = simulator(
         &[KEY_A, &format!("{KEY_B}::9"), KEY_C],
+        GenSeconds(0.6, 1.0),
         SimSettings {
-            gen_seconds: GenSeconds(0.6, 1.0),
             echo_key: true,
             fail_rate: 0.2,
             fault_rate: 0.1,
@@ -304,10 +295,8 @@ fn no_key_is_ever_written_to_any_output_log_journal_sidecar_or_report() {
 fn a_keys_file_holds_the_same_list_and_its_labels_name_the_keys() {
     let sim = simulator(
         &[KEY_A, KEY_B],
-        SimSettings {
-            gen_seconds: GenSeconds(0.2, 0.4),
-            ..SimSettings::default()
-        },
+        GenSeconds(0.2, 0.4),
+        SimSettings::default(),
     );
     let project = Project::new();
     project.write("input/storyboard.json", &storyboard("reef", 3));

@@ -26,6 +26,7 @@ mod reach;
 mod reconcile;
 mod task;
 mod wait;
+mod wrap;
 
 use std::cell::RefCell;
 use std::collections::VecDeque;

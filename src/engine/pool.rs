@@ -16,8 +16,9 @@ use tracing::warn;
 
 use super::breaker::BreakerSettings;
 use super::gate::{Gate, GateSnapshot, Permit};
-use super::rate::{Paced, Rate};
-use super::reach::{Reach, Watched};
+use super::rate::Rate;
+use super::reach::Reach;
+use super::wrap::Wrapped;
 use crate::journal::JobRecord;
 use crate::provider::Provider;
 
@@ -96,14 +97,14 @@ impl Pool {
             .iter()
             .enumerate()
             .map(|(index, client)| {
-                let watched: Arc<dyn Provider> = Arc::new(Watched {
-                    reach: reach.clone(),
+                let watched: Arc<dyn Provider> = Arc::new(Wrapped {
+                    around: reach.clone(),
                     inner: client.provider.clone(),
                 });
                 let rate = client.max_rpm.map(|most| Arc::new(Rate::per_minute(most)));
                 let provider = match &rate {
-                    Some(rate) => Arc::new(Paced {
-                        rate: rate.clone(),
+                    Some(rate) => Arc::new(Wrapped {
+                        around: rate.clone(),
                         inner: watched,
                     }) as Arc<dyn Provider>,
                     None => watched,

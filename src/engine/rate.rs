@@ -12,8 +12,8 @@ use futures_util::future::BoxFuture;
 use tokio::sync::Mutex;
 use tokio::time::{Instant, sleep_until};
 
-use crate::provider::{Accepted, Pricing, Provider, ProviderError, RecentPage, TaskStatus};
-use crate::storyboard::Segment;
+use super::wrap::Around;
+use crate::provider::ProviderError;
 
 const WINDOW: Duration = Duration::from_secs(60);
 
@@ -64,66 +64,16 @@ impl Rate {
     }
 }
 
-/// A provider whose every call first waits for its key's [`Rate`].
-pub struct Paced {
-    pub rate: Arc<Rate>,
-    pub inner: Arc<dyn Provider>,
-}
-
-impl Paced {
-    fn paced<'a, T: Send + 'a>(
+/// Every call made with the key first waits for its turn.
+impl Around for Arc<Rate> {
+    fn around<'a, T: Send + 'a>(
         &'a self,
         call: BoxFuture<'a, Result<T, ProviderError>>,
     ) -> BoxFuture<'a, Result<T, ProviderError>> {
         Box::pin(async move {
-            self.rate.take().await;
+            self.take().await;
             call.await
         })
-    }
-}
-
-impl Provider for Paced {
-    fn name(&self) -> &'static str {
-        self.inner.name()
-    }
-
-    fn capabilities(&self) -> &'static crate::provider::Capabilities {
-        self.inner.capabilities()
-    }
-
-    fn submit<'a>(
-        &'a self,
-        segment: &'a Segment,
-    ) -> BoxFuture<'a, Result<Accepted, ProviderError>> {
-        self.paced(self.inner.submit(segment))
-    }
-
-    fn status<'a>(&'a self, task_id: &'a str) -> BoxFuture<'a, Result<TaskStatus, ProviderError>> {
-        self.paced(self.inner.status(task_id))
-    }
-
-    fn recent(&self, page: u32) -> BoxFuture<'_, Result<RecentPage, ProviderError>> {
-        self.paced(self.inner.recent(page))
-    }
-
-    fn clock_offset_ms(&self) -> Option<i64> {
-        self.inner.clock_offset_ms()
-    }
-
-    fn download_auth(&self) -> Option<crate::download::DownloadAuth> {
-        self.inner.download_auth()
-    }
-
-    fn api_is_local(&self) -> bool {
-        self.inner.api_is_local()
-    }
-
-    fn pricing(&self) -> Option<BoxFuture<'_, Result<Pricing, ProviderError>>> {
-        self.inner.pricing().map(|call| self.paced(call))
-    }
-
-    fn balance(&self) -> Option<BoxFuture<'_, Result<i64, ProviderError>>> {
-        self.inner.balance().map(|call| self.paced(call))
     }
 }
 
