@@ -14,6 +14,9 @@
 //! Scenario 4 (`hangs`): 20 jobs against a provider that never answers (`--hang`), and
 //! against one that trickles its status answers (`--trickle-status`), run to their end
 //! and stopped by SIGTERM: each must end within the bound the README states.
+//! Scenario 5 (`keys`): 200 jobs over three API keys of capacities 2, 4 and 8, against the
+//! same batch on one key of capacity 14: the three keys' makespan must stay within 1.15 x
+//! the one key's, with no key above its capacity and the work spread by capacity.
 //!
 //! Run with `cargo bench --bench engine` (add `-- faults` for one scenario).
 
@@ -32,18 +35,19 @@ const SCALE: f64 = 600.0;
 type Scenario = (&'static str, fn() -> bool);
 
 /// `cargo bench --bench engine -- faults` runs only the scenarios whose name contains
-/// the word (`capacity`, `faults`, `memory`, `hangs`).
+/// the word (`capacity`, `faults`, `memory`, `hangs`, `keys`).
 fn main() {
     let only: Vec<String> = std::env::args()
         .skip(1)
         .filter(|arg| !arg.starts_with("--"))
         .collect();
     let wanted = |name: &str| only.is_empty() || only.iter().any(|word| name.contains(word));
-    let scenarios: [Scenario; 4] = [
+    let scenarios: [Scenario; 5] = [
         ("capacity", capacity_run),
         ("faults", faults_run),
         ("memory", memory_run),
         ("hangs", hangs::run),
+        ("keys", keys_run),
     ];
     let mut ok = true;
     for (name, scenario) in scenarios {
@@ -60,29 +64,40 @@ fn scaled(seconds: f64) -> String {
     format!("{}ms", (seconds * 1000.0 / SCALE).round().max(1.0))
 }
 
-fn capacity_run() -> bool {
+/// The engine's poll and breaker timings at their defaults, scaled down [`SCALE`] times.
+fn timings_scaled() -> Vec<String> {
+    [
+        ("--poll-delay", 20.0),
+        ("--poll-interval", 10.0),
+        ("--breaker-cooldown", 600.0),
+        ("--recovery-step", 60.0),
+        ("--poll-timeout", 2100.0),
+    ]
+    .iter()
+    .flat_map(|(flag, seconds)| [flag.to_string(), scaled(*seconds)])
+    .collect()
+}
+
+/// A simulator whose jobs take 3 to 30 minutes scaled down [`SCALE`] times, and a project
+/// of 200 jobs for it.
+fn scaled_batch(settings: SimSettings) -> (sim::RunningSim, tempfile::TempDir) {
     let sim = sim::start_on_thread(SimSettings {
-        capacity: Some(8),
         gen_seconds: GenSeconds(180.0 / SCALE, 1800.0 / SCALE),
         seed: Some(3),
-        ..SimSettings::default()
+        ..settings
     })
     .expect("the simulator starts");
     let project = tempfile::tempdir().expect("a temporary folder");
     write_storyboards(project.path(), 100, 1);
-    let args = [
-        "--poll-delay".to_string(),
-        scaled(20.0),
-        "--poll-interval".to_string(),
-        scaled(10.0),
-        "--breaker-cooldown".to_string(),
-        scaled(600.0),
-        "--recovery-step".to_string(),
-        scaled(60.0),
-        "--poll-timeout".to_string(),
-        scaled(2100.0),
-    ];
-    let (wall, peak) = run_binary(project.path(), &sim.base_url(), &args);
+    (sim, project)
+}
+
+fn capacity_run() -> bool {
+    let (sim, project) = scaled_batch(SimSettings {
+        capacity: Some(8),
+        ..SimSettings::default()
+    });
+    let (wall, peak) = run_binary(project.path(), &sim.base_url(), &timings_scaled());
     let stats = sim.stats();
     let jobs = 200.0;
     let ideal = stats.generation_seconds / 8.0;
@@ -194,6 +209,60 @@ fn memory_run() -> bool {
     ok
 }
 
+/// 200 jobs over keys of capacities 2, 4 and 8 (one `SORA_API_KEYS` list), then over one
+/// key of capacity 14: the same simulated work, the same total capacity.
+fn keys_run() -> bool {
+    let batch = |capacities: &[usize]| {
+        let keys: Vec<sim::SimKey> = capacities
+            .iter()
+            .enumerate()
+            .map(|(i, capacity)| sim::SimKey {
+                capacity: Some(*capacity),
+                ..sim::SimKey::new(&format!("sk-bench-key-{i}"))
+            })
+            .collect();
+        let list: Vec<String> = keys
+            .iter()
+            .map(|key| format!(r#"{{"key": "{}"}}"#, key.key))
+            .collect();
+        let (sim, project) = scaled_batch(SimSettings {
+            api_keys: keys,
+            ..SimSettings::default()
+        });
+        let mut args = timings_scaled();
+        args.extend(["--min-workers".to_string(), "2".to_string()]);
+        let list = format!("[{}]", list.join(", "));
+        let (wall, _) = run_binary_with(
+            project.path(),
+            &sim.base_url(),
+            ("SORA_API_KEYS", &list),
+            &args,
+        );
+        (wall.as_secs_f64(), sim.stats())
+    };
+    let (three, stats) = batch(&[2, 4, 8]);
+    let (one, single) = batch(&[14]);
+    let ratio = three / one;
+    println!("engine: 200 jobs over keys of capacities 2, 4 and 8, and over one of 14");
+    println!("  one key       {one:.1}s, {} creates", single.creates);
+    println!("  three keys    {three:.1}s: {ratio:.3} x one key (target <= 1.15)");
+    let mut within = true;
+    for (i, capacity) in [2u64, 4, 8].into_iter().enumerate() {
+        let key = &stats.by_key[&format!("sk-bench-key-{i}")];
+        println!(
+            "  key{}          capacity {capacity}: {} creates, at most {} active, {} 429s",
+            i + 1,
+            key.creates,
+            key.max_active,
+            key.rate_limited
+        );
+        within &= key.max_active <= capacity;
+    }
+    let ok = ratio <= 1.15 && within && stats.creates == 200;
+    println!("  verdict       {}", if ok { "ok" } else { "FAILED" });
+    ok
+}
+
 /// `files` storyboards of `segments` segments each, two versions per segment.
 fn write_storyboards(dir: &Path, segments: u32, files: u32) {
     let input = dir.join("input");
@@ -209,10 +278,20 @@ fn write_storyboards(dir: &Path, segments: u32, files: u32) {
 
 /// Runs the release binary to its end; its wall time and peak resident memory (bytes).
 fn run_binary(dir: &Path, base_url: &str, args: &[String]) -> (Duration, u64) {
+    run_binary_with(dir, base_url, ("SORA_API_KEY", sim::DEFAULT_KEY), args)
+}
+
+/// [`run_binary`] with the key variable `key` set to its value.
+fn run_binary_with(
+    dir: &Path,
+    base_url: &str,
+    key: (&str, &str),
+    args: &[String],
+) -> (Duration, u64) {
     let started = Instant::now();
     let mut child = Command::new(env!("CARGO_BIN_EXE_sora-batch"))
         .current_dir(dir)
-        .env("SORA_API_KEY", sim::DEFAULT_KEY)
+        .env(key.0, key.1)
         .env("SORA_BASE_URL", base_url)
         .args(args)
         .arg("--quiet")

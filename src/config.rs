@@ -86,44 +86,35 @@ impl ApiKey {
         ApiKey(SecretString::from(key.trim()))
     }
 
-    /// The key in `variable` (the provider's: `Capabilities::key_variable`) of the
-    /// environment (or `.env`, once loaded); `None` when unset or blank.
-    pub fn from_env(variable: &'static str) -> Result<Option<ApiKey>, ConfigError> {
-        match std::env::var(variable) {
-            Ok(key) if key.trim().is_empty() => Ok(None),
-            Ok(key) => {
-                let key = ApiKey::new(&key);
-                key.check_header(variable)?;
-                Ok(Some(key))
-            }
-            Err(std::env::VarError::NotPresent) => Ok(None),
-            Err(std::env::VarError::NotUnicode(_)) => Err(ConfigError::KeyNotText { variable }),
-        }
-    }
-
     /// Refuses a key that cannot go into the Authorization header (reqwest would fail to
     /// build every request, after the batch had started): only visible ASCII. Names what
     /// and where, never the key.
-    fn check_header(&self, variable: &'static str) -> Result<(), ConfigError> {
-        let Some((index, c)) = self
+    pub(crate) fn check_header(&self, variable: &'static str) -> Result<(), ConfigError> {
+        match self.header_problem() {
+            None => Ok(()),
+            Some((what, position)) => Err(ConfigError::KeyNotHeader {
+                variable,
+                what,
+                position,
+            }),
+        }
+    }
+
+    /// What in the key cannot go into an HTTP header, and at which character (1-based);
+    /// `None` when it is all visible ASCII.
+    pub(crate) fn header_problem(&self) -> Option<(&'static str, usize)> {
+        let (index, c) = self
             .expose()
             .chars()
             .enumerate()
-            .find(|(_, c)| !c.is_ascii_graphic())
-        else {
-            return Ok(());
-        };
+            .find(|(_, c)| !c.is_ascii_graphic())?;
         let what = match c {
             '\n' | '\r' => "a line break",
             ' ' | '\t' => "a space",
             c if c.is_control() => "a control character",
             _ => "a non-ASCII character",
         };
-        Err(ConfigError::KeyNotHeader {
-            variable,
-            what,
-            position: index + 1,
-        })
+        Some((what, index + 1))
     }
 
     pub fn expose(&self) -> &str {

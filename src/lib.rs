@@ -10,6 +10,7 @@ pub mod durable;
 pub mod engine;
 pub mod i18n;
 pub mod journal;
+pub mod keys;
 pub mod lock;
 pub mod plan;
 pub mod pricing;

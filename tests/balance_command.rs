@@ -7,7 +7,7 @@ mod common;
 use common::Project;
 use common::batch::to_the_end;
 use serde_json::Value;
-use sora_batch::sim::{self, GenSeconds, Host, RunningSim, SimSettings};
+use sora_batch::sim::{self, GenSeconds, Host, RunningSim, SimKey, SimSettings};
 
 const WRONG_KEY: &str = "sk-wrong-9d1s7inct-k3y";
 
@@ -43,7 +43,7 @@ fn sora_hk_balance_is_printed_in_dollars_with_the_providers_prices() {
     let url = sim.base_url();
     let (code, _, out) = balance("SORA_API_KEY", sim::DEFAULT_KEY, &["--base-url", &url]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("  key  $12.34\n"), "{out}");
+    assert!(out.contains("  key1  $12.34\n"), "{out}");
     assert!(out.contains("from the provider's GET /pricing"), "{out}");
 
     let (code, json, out) = balance(
@@ -77,7 +77,7 @@ fn draw_balance_is_in_credits() {
     let args = ["--provider", "draw", "--base-url", &url];
     let (code, _, out) = balance("DRAW_API_KEY", sim::DEFAULT_KEY, &args);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("  key  1000000 credits\n"), "{out}");
+    assert!(out.contains("  key1  1000000 credits\n"), "{out}");
     assert!(out.contains("40 credits per small (720p) video"), "{out}");
     let (code, _, out) = balance("DRAW_API_KEY", WRONG_KEY, &args);
     assert_eq!(code, 2, "{out}");
@@ -136,4 +136,30 @@ fn run_flags_with_no_use_for_balance_are_refused() {
         err.contains("--dry-run does not apply to `sora-batch balance`"),
         "{err}"
     );
+}
+
+#[test]
+fn every_key_of_a_list_gets_its_line_by_label_and_a_refused_one_exits_2() {
+    let sim = sim::start_on_thread(SimSettings {
+        api_keys: ["sk-first-account-1:4:500", "sk-second-account-2:4:70"]
+            .iter()
+            .map(|key| key.parse::<SimKey>().unwrap())
+            .collect(),
+        ..SimSettings::default()
+    })
+    .unwrap();
+    let url = sim.base_url();
+    let list = r#"[{"key": "sk-first-account-1", "label": "studio"},
+                   {"key": "Bearer sk-second-account-2"}, {"key": "sk-gone-account-3"}]"#;
+    let (code, json, out) = balance("SORA_API_KEYS", list, &["--base-url", &url, "--json"]);
+    assert_eq!(code, 2, "the third key is refused\n{out}");
+    let keys = json["keys"].as_array().unwrap();
+    let labels: Vec<&str> = keys.iter().map(|k| k["label"].as_str().unwrap()).collect();
+    assert_eq!(labels, ["studio", "key2", "key3"], "{json}");
+    assert_eq!(keys[0]["balance_cents"], 500, "{json}");
+    assert_eq!(keys[1]["balance_cents"], 70, "{json}");
+    assert_eq!(keys[2]["refused"], true, "{json}");
+    for secret in ["sk-first-account-1", "sk-second-account-2", "sk-gone-account-3"] {
+        assert!(!out.contains(secret), "{out}");
+    }
 }

@@ -441,7 +441,7 @@ fn openai_only_flags_with_another_provider_are_a_usage_error() {
 fn openai_a_gateway_that_echoes_the_key_never_gets_it_into_any_output_or_file() {
     const KEY: &str = "sk-openai-echoed-secret-42";
     let sim = simulator(SimSettings {
-        api_key: KEY.to_string(),
+        api_keys: vec![sora_batch::sim::SimKey::new(KEY)],
         echo_key: true,
         fault_rate: 0.25,
         ..SimSettings::default()

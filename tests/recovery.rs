@@ -208,6 +208,7 @@ fn killed_between_the_sidecar_and_the_journal_a_rerun_settles_the_job() {
                 prompt: "quay shot 1".to_string(),
                 clock_offset_ms: None,
                 request: None,
+                key_ref: None,
             },
             Event::Submitted {
                 at_ms: 2,

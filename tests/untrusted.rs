@@ -24,7 +24,7 @@ fn simulator(settings: SimSettings) -> RunningSim {
 #[test]
 fn a_provider_that_echoes_the_key_never_gets_it_into_any_output_or_file() {
     let sim = simulator(SimSettings {
-        api_key: KEY.to_string(),
+        api_keys: vec![sora_batch::sim::SimKey::new(KEY)],
         echo_key: true,
         fault_rate: 0.25,
         balance: Some(11 * sim::NORMAL_PRICE),

@@ -7,7 +7,8 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
-use super::{AppError, Connection, Exit, connect};
+use super::connect::{Connection, connect};
+use super::{AppError, Exit};
 use crate::cli::RunArgs;
 use crate::pricing::{self, Quote, money};
 use crate::provider::{Provider, ProviderError};
@@ -105,10 +106,9 @@ pub(super) async fn balance(args: &RunArgs) -> Result<Exit, AppError> {
 /// The keys of a connection with the provider each speaks through, by label.
 fn keys_of(connection: &Connection) -> Vec<(String, &dyn Provider)> {
     connection
-        .client
-        .as_deref()
-        .map(|provider| ("key".to_string(), provider))
-        .into_iter()
+        .clients
+        .iter()
+        .map(|client| (client.label.clone(), &*client.provider))
         .collect()
 }
 

@@ -146,6 +146,7 @@ mod tests {
                 prompt: "a quay at dawn".to_string(),
                 clock_offset_ms: None,
                 request,
+                key_ref: None,
             },
         );
         state.apply(
@@ -207,6 +208,7 @@ mod tests {
                 prompt: "p".to_string(),
                 clock_offset_ms: None,
                 request: None,
+                key_ref: None,
             },
         );
         submitted(&mut state, &key(2, "ab"), "sora-hk", false);

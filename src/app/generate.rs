@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use tracing::{debug, info, warn};
 
+use super::connect::Connection;
 use super::retry::FailedList;
-use super::{AppError, Connection, Exit, extras, preflight};
+use super::{AppError, Exit, extras, preflight};
 use crate::cli::RunArgs;
 use crate::download;
 use crate::engine::backoff::BackoffPolicy;
@@ -30,7 +31,7 @@ pub(super) async fn generate(
     args: &RunArgs,
     connection: Connection,
 ) -> Result<Exit, AppError> {
-    let Some(provider) = connection.client.clone() else {
+    let Some(provider) = connection.first().map(|client| client.name()) else {
         return Err(AppError::NoKey {
             variable: args.provider.capabilities().key_variable,
         });
@@ -42,7 +43,7 @@ pub(super) async fn generate(
         earlier,
         state_dir,
         locks: _locks,
-    } = prepare(plan, layout, args, provider.name())?;
+    } = prepare(plan, layout, args, provider)?;
     let mut jobs = jobs;
     super::images::prepare(&mut jobs, &state_dir, args).await?;
     let to_do = jobs
@@ -53,12 +54,24 @@ pub(super) async fn generate(
         "{} to generate, {} already done; provider {} at {}",
         crate::ui::counted(to_do as u64, "job"),
         jobs.len() - to_do,
-        provider.name(),
+        provider,
         connection.shown_url
     );
+    if connection.clients.len() > 1 {
+        let labels: Vec<&str> = connection
+            .clients
+            .iter()
+            .map(|c| c.label.as_str())
+            .collect();
+        info!(
+            "{} API keys: {}",
+            connection.clients.len(),
+            labels.join(", ")
+        );
+    }
     let batch = Batch {
         jobs,
-        provider,
+        keys: connection.clients.clone(),
         journal: journal.clone(),
         earlier,
         settings: engine_settings(args),

@@ -2,6 +2,7 @@
 //! storyboards, then price it (dry run) or run it (`generate`).
 
 mod balance;
+mod connect;
 mod extras;
 mod generate;
 mod images;
@@ -10,21 +11,19 @@ mod retry;
 mod review;
 
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use tracing::{error, warn};
 
-use crate::cli::{Cli, Command, ProviderKind, RunArgs};
-use crate::config::{ApiKey, ConfigError};
+use crate::cli::{Cli, Command, RunArgs};
+use crate::config::ConfigError;
+use crate::keys::KeyError;
 use crate::plan::{self, Layout, Plan, PlanError};
 use crate::pricing;
-use crate::provider::{
-    self, Provider, Redactor, chat::Chat, draw::Draw, openai::OpenAi, sora_hk::SoraHk,
-};
 use crate::report::{PlanReport, ProblemLine};
 use crate::sim::{self, SimSettings};
 use crate::storyboard;
 use crate::ui::{Stream, counted, emit, plural};
+use connect::{Connection, connect};
 
 /// The process exit status, as documented in the README.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +49,8 @@ impl From<Exit> for ExitCode {
 pub enum AppError {
     #[error(transparent)]
     Config(#[from] ConfigError),
+    #[error(transparent)]
+    Keys(#[from] KeyError),
     #[error(transparent)]
     Plan(#[from] PlanError),
     #[error("{}", describe_invalid(*invalid, *total, *problems, *valid))]
@@ -156,7 +157,12 @@ pub async fn run(cli: Cli) -> Result<Exit, AppError> {
 
 /// `sora-batch simulate`: serves until Ctrl+C, then prints what the clients did.
 async fn simulate(settings: SimSettings) -> Result<Exit, AppError> {
-    let key = crate::ui::printable(&settings.api_key);
+    let keys: Vec<String> = settings
+        .api_keys
+        .iter()
+        .map(|key| crate::ui::printable(&key.key))
+        .collect();
+    let key = keys[0].clone();
     let port = settings.port;
     let sim = sim::start(settings).await.map_err(|err| match err.kind() {
         std::io::ErrorKind::AddrInUse => AppError::Simulator(format!(
@@ -178,7 +184,9 @@ async fn simulate(settings: SimSettings) -> Result<Exit, AppError> {
              or:  OPENAI_API_KEY={key} sora-batch --provider openai --base-url {url}\n\
              or:  DRAW_API_KEY={key} sora-batch --provider draw --base-url {domestic} --fallback-url {overseas}\n\
              or:  CHAT_API_KEY={key} sora-batch --provider chat --base-url {url}\n\
+             {}\
              counters: curl http://{}/__stats; stop with Ctrl+C\n",
+            every_key(&url, &keys),
             sim.addr
         ),
     )?;
@@ -189,126 +197,19 @@ async fn simulate(settings: SimSettings) -> Result<Exit, AppError> {
     Ok(Exit::Success)
 }
 
-/// The provider a run talks to, and the in-process simulator behind it when
-/// `--provider simulator` asked for one (it lives as long as this value).
-struct Connection {
-    /// `None` without an API key: a dry run still validates and prices.
-    client: Option<Arc<dyn Provider>>,
-    /// The API's address, for messages.
-    shown_url: String,
-    _simulator: Option<sim::RunningSim>,
-}
-
-/// Generation times of the offline demo: short enough to finish in seconds.
-const DEMO_GEN_SECONDS: sim::GenSeconds = sim::GenSeconds(2.0, 5.0);
-
-async fn connect(args: &RunArgs) -> Result<Connection, AppError> {
-    crate::provider::proxy::check()?;
-    let http = provider::http_client(args.request_timeout);
-    if args.provider == ProviderKind::Simulator {
-        let settings = sim::SimSettings {
-            gen_seconds: DEMO_GEN_SECONDS,
-            ..sim::SimSettings::default()
-        };
-        let simulator = sim::start(settings)
-            .await
-            .map_err(|err| AppError::Simulator(err.to_string()))?;
-        let base = url::Url::parse(&simulator.base_url()).expect("the simulator's URL parses");
-        let key = ApiKey::new(sim::DEFAULT_KEY);
-        let redact = Redactor::for_run(Some(&key), &base);
-        let client = SoraHk::new(http, &base, key, redact, args.request_timeout).simulated();
-        return Ok(Connection {
-            client: Some(Arc::new(client)),
-            shown_url: format!("{} (the built-in simulator)", simulator.base_url()),
-            _simulator: Some(simulator),
-        });
+/// With several keys, the command that uses them all.
+fn every_key(url: &str, keys: &[String]) -> String {
+    if keys.len() < 2 {
+        return String::new();
     }
-    let key = ApiKey::from_env(args.provider.capabilities().key_variable)?;
-    if args.provider == ProviderKind::Draw {
-        return connect_draw(args, http, key);
-    }
-    if args.provider == ProviderKind::Chat {
-        return connect_chat(args, key);
-    }
-    let base = args.api_url();
-    let redact = Redactor::for_run(key.as_ref(), &base);
-    let shown_url = redact.redact(base.as_str());
-    let client = key.map(|key| {
-        let deadline = args.request_timeout;
-        match args.provider {
-            ProviderKind::OpenAi => {
-                let options = args.openai_options();
-                let client = OpenAi::new(http, &base, key, redact, deadline, options);
-                Arc::new(client) as Arc<dyn Provider>
-            }
-            ProviderKind::SoraHk
-            | ProviderKind::Simulator
-            | ProviderKind::Draw
-            | ProviderKind::Chat => {
-                Arc::new(SoraHk::new(http, &base, key, redact, deadline)) as Arc<dyn Provider>
-            }
-        }
-    });
-    Ok(Connection {
-        client,
-        shown_url,
-        _simulator: None,
-    })
-}
-
-/// The draw API at the hosts `--host-mode`, `--base-url` and `--fallback-url` name.
-fn connect_draw(
-    args: &RunArgs,
-    http: reqwest::Client,
-    key: Option<ApiKey>,
-) -> Result<Connection, AppError> {
-    let hosts = args.draw_hosts().map_err(AppError::Settings)?;
-    let first = url::Url::parse(hosts.first()).expect("a checked host parses");
-    let redact = Redactor::for_run(key.as_ref(), &first);
-    let shown_url = redact.redact(&hosts.shown());
-    let client = key.map(|key| {
-        let path = args.result_path.unwrap_or_default();
-        let draw = Draw::new(http, hosts, key, redact, args.request_timeout, path);
-        Arc::new(draw) as Arc<dyn Provider>
-    });
-    Ok(Connection {
-        client,
-        shown_url,
-        _simulator: None,
-    })
-}
-
-/// A chat gateway at `--base-url` (there is no public default), its streams read with a
-/// long idle timeout and no total one.
-fn connect_chat(args: &RunArgs, key: Option<ApiKey>) -> Result<Connection, AppError> {
-    let Some(base) = args.base_url.clone() else {
-        return Err(AppError::Settings(
-            "--provider chat needs --base-url (SORA_BASE_URL): the gateway's OpenAI-style \
-             address, ending in /v1 (e.g. http://localhost:8000/v1)"
-                .to_string(),
-        ));
-    };
-    let redact = Redactor::for_run(key.as_ref(), &base);
-    let shown_url = redact.redact(base.as_str());
-    let idle = provider::chat::IDLE_TIMEOUT.max(args.request_timeout);
-    let client = key.map(|key| {
-        let template = args
-            .chat_model_template
-            .clone()
-            .unwrap_or_else(|| provider::chat::DEFAULT_MODEL_TEMPLATE.to_string());
-        let http = provider::http_client(idle);
-        let options = provider::chat::Options {
-            template,
-            generation_ids: args.chat_generation_ids,
-        };
-        let chat = Chat::new(http, &base, key, redact, args.request_timeout, options);
-        Arc::new(chat) as Arc<dyn Provider>
-    });
-    Ok(Connection {
-        client,
-        shown_url,
-        _simulator: None,
-    })
+    let list: Vec<String> = keys
+        .iter()
+        .map(|key| format!("{{\"key\": \"{key}\"}}"))
+        .collect();
+    format!(
+        "every key: SORA_BASE_URL={url} SORA_API_KEYS='[{}]' sora-batch\n",
+        list.join(", ")
+    )
 }
 
 async fn run_batch(args: &RunArgs) -> Result<Exit, AppError> {
@@ -420,7 +321,7 @@ async fn dry_run(
     args: &RunArgs,
     connection: &Connection,
 ) -> Result<Exit, AppError> {
-    let provider = connection.client.as_deref();
+    let provider = connection.first();
     let capabilities = args.provider.capabilities();
     let quote = pricing::quote(args.price_settings(), capabilities, provider).await;
     let images = crate::report::image_lines(plan, args.segment_settings().images);

@@ -338,6 +338,19 @@ pub struct RunArgs {
     )]
     pub chat_generation_ids: bool,
 
+    /// A JSON file of several API keys, as the provider's key list variable holds them
+    /// (SORA_API_KEYS: [{"key": "…", "weight": 1, "max_rpm": 60}, …]), instead of that
+    /// variable or the single-key one
+    #[arg(
+        long,
+        global = true,
+        env = "SORA_KEYS_FILE",
+        hide_env_values = true,
+        value_name = "FILE",
+        help_heading = "Provider"
+    )]
+    pub keys_file: Option<PathBuf>,
+
     #[command(flatten)]
     pub images: super::images::ImageArgs,
 

@@ -153,6 +153,7 @@ fn taken_by(subcommand: &str) -> &'static [&'static str] {
         ],
         "balance" => &[
             "provider",
+            "keys_file",
             "base_url",
             "auth_header",
             "host_mode",

@@ -31,7 +31,7 @@ impl Chains {
     /// Sorts the run's jobs: those that may start now (a remix whose source is already
     /// done gets its target) are returned; those waiting for a take of this run are kept.
     pub(super) fn new(ctx: &Context, jobs: Vec<JobSpec>) -> (Chains, Vec<JobSpec>) {
-        Chains::sorting(jobs, ctx.provider.name(), |job| {
+        Chains::sorting(jobs, ctx.provider().name(), |job| {
             job::submits_first(ctx, job)
         })
     }

@@ -15,11 +15,11 @@ use super::backoff::{self, BackoffPolicy};
 use super::breaker::BreakerSettings;
 use super::budget::Budget;
 use super::eta::Eta;
-use super::gate::Gate;
 use super::outcome::{Failure, JobOutcome};
 use super::owners::Owners;
 use super::poll::PollSettings;
-use super::reach::{Reach, Watched};
+use super::pool::Pool;
+use super::reach::Reach;
 use super::{Batch, JobSpec};
 use crate::journal::{Event, JobKey, Journal, JournalError, JournalState};
 use crate::pricing::PriceSettings;
@@ -192,10 +192,9 @@ impl Counters {
 }
 
 pub(super) struct Context {
-    /// Every call is noted in `reach`.
-    pub provider: Arc<dyn Provider>,
+    /// The run's API keys: each one's client (every call noted in `reach`), gate and rate.
+    pub keys: Pool,
     pub reach: Arc<Reach>,
-    pub gate: Arc<Gate>,
     pub journal: Arc<Journal>,
     /// The journal as it was when the run started: where each job picks up.
     pub earlier: JournalState,
@@ -231,7 +230,7 @@ impl Context {
     /// What a job of `segment` costs at the run's prices: for tasks whose cost the
     /// provider does not say (see [`Counters::add_billed`]).
     pub fn estimated_price(&self, segment: &Segment) -> u64 {
-        let model = self.provider.capabilities().price_model;
+        let model = self.provider().capabilities().price_model;
         self.settings.prices.applied_to(model).price_of(segment)
     }
 
@@ -244,14 +243,9 @@ impl Context {
         requests.dedup_by(|a, b| a.0 == b.0);
         let owners = Owners::new(&earlier, jobs);
         let reach = Arc::new(Reach::new(batch.settings.give_up_after));
-        let provider = Arc::new(Watched {
-            reach: reach.clone(),
-            inner: batch.provider.clone(),
-        });
         Context {
-            provider,
+            keys: Pool::new(&batch.keys, &batch.settings.breaker, &reach),
             reach,
-            gate: Gate::new(batch.settings.breaker.clone()),
             journal: batch.journal.clone(),
             earlier,
             // Downloads have a client of their own: it follows redirects by hand, so the
@@ -273,6 +267,12 @@ impl Context {
             interrupted: AtomicBool::new(false),
             next_create: tokio::sync::Mutex::new(tokio::time::Instant::now()),
         }
+    }
+
+    /// The provider as every key's client shares it (its name and capabilities), and the
+    /// client that asks for prices and the balance: the first key still in the rotation.
+    pub fn provider(&self) -> &dyn Provider {
+        &*self.keys.primary().provider
     }
 
     /// Whether the journal says this job's task is already at the provider. A job done on
@@ -379,6 +379,32 @@ impl Context {
         }
     }
 
+    /// The provider refused `key` (HTTP 401): it leaves the rotation, and once no key is
+    /// left the run stops as it always did for its one key. Whether other keys go on.
+    pub fn key_refused(&self, key: usize, error: &ProviderError) -> bool {
+        let said = match error {
+            ProviderError::Unauthorized { message, .. } => message.as_str(),
+            _ => "",
+        };
+        if self
+            .keys
+            .retire(key, &format!("the provider refused it ({said})"))
+        {
+            return true;
+        }
+        let reason = match self.keys.len() {
+            1 => error.to_string(),
+            _ => format!(
+                "the provider refused {}, the last key left in the rotation ({said}); check {} \
+                 or --keys-file",
+                self.keys.member(key).label,
+                self.provider().capabilities().keys_variable
+            ),
+        };
+        self.stop_run(StopReason::Unauthorized(reason));
+        false
+    }
+
     pub fn stop_reason(&self) -> Option<StopReason> {
         locked(&self.stop_reason).clone()
     }
@@ -468,18 +494,18 @@ pub(super) async fn show_progress(ctx: Arc<Context>, total: u64, quiet: bool) {
             _ = tick.tick() => {}
             () = ctx.progress_done.cancelled() => break,
         }
-        let gate = ctx.gate.snapshot();
+        let keys = ctx.keys.snapshot();
         let counters = &ctx.counters;
         let finished = counters.finished.load(Ordering::Relaxed);
         let remaining = total.saturating_sub(finished);
         let eta = ctx
             .eta()
-            .estimate(tokio::time::Instant::now(), remaining, gate.limit as u64);
+            .estimate(tokio::time::Instant::now(), remaining, keys.limit() as u64);
         bars.update(&crate::ui::Snapshot {
             total,
             finished,
             failed: counters.failed.load(Ordering::Relaxed),
-            provider: gate.to_string(),
+            provider: keys.to_string(),
             downloading: counters.downloading.load(Ordering::Relaxed),
             downloaded_bytes: counters.downloaded_bytes.load(Ordering::Relaxed),
             eta,

@@ -86,12 +86,14 @@ async fn transfer(
     }
     // The task owns the partial file: a `.tmp` another task (an edited prompt, a --force
     // run) left at the same path is discarded rather than resumed.
+    // The key that made the task downloads it, when the download needs one.
+    let member = ctx.keys.member(task.key);
     let source = Source {
         url: url.clone(),
-        auth: ctx.provider.download_auth(),
+        auth: member.provider.download_auth(),
         owner: task.task_id.clone(),
         max_bytes: ctx.settings.max_video_bytes,
-        local_links: ctx.provider.api_is_local(),
+        local_links: member.provider.api_is_local(),
     };
     let counters = ctx.counters.clone();
     let on_bytes = move |delta: u64| {
@@ -105,6 +107,10 @@ async fn transfer(
         // The sidecar is written before the video takes its name, so a crash in between
         // leaves a complete `.tmp` that the next run finishes without downloading again.
         let sidecar = |fetched: &Fetched| write_sidecar(job, finished, fetched);
+        // A download that carries the key is a call made with it: its rate counts it.
+        if let (Some(rate), Some(_)) = (&member.rate, &source.auth) {
+            rate.take().await;
+        }
         let fetching = download::download_once(&ctx.http, &source, &job.video, &on_bytes, &sidecar);
         let error = match fetching.await {
             Ok(fetched) => return Ok(fetched),

@@ -20,6 +20,10 @@ pub struct Gate {
     core: Mutex<Core>,
     /// Woken one at a time as permits come back, all at once when the breaker changes.
     room: Notify,
+    /// The API key it stands for: its index in the run's keys, and the label its breaker's
+    /// changes are logged with when the run has several (`None`: it has one).
+    key: usize,
+    label: Option<String>,
 }
 
 /// The right to have one job in flight at the provider. Dropping it gives it back.
@@ -56,9 +60,16 @@ struct Core {
 
 impl Gate {
     pub fn new(settings: BreakerSettings) -> Arc<Self> {
+        Self::for_key(settings, 0, None)
+    }
+
+    /// The gate of the run's `key`th API key, its breaker's changes logged under `label`.
+    pub fn for_key(settings: BreakerSettings, key: usize, label: Option<String>) -> Arc<Self> {
         Arc::new(Self {
             core: Mutex::new(Core::new(settings)),
             room: Notify::new(),
+            key,
+            label,
         })
     }
 
@@ -120,16 +131,23 @@ impl Gate {
     /// deadline may have moved.
     fn announce(&self, change: Option<Change>) {
         let Some(change) = change else { return };
+        let label = self.label.as_ref().map(|label| format!("{label}: "));
+        let label = label.unwrap_or_default();
         if change.is_warning() {
-            tracing::warn!("{change}");
+            tracing::warn!("{label}{change}");
         } else {
-            tracing::info!("{change}");
+            tracing::info!("{label}{change}");
         }
         self.room.notify_waiters();
     }
 }
 
 impl Permit {
+    /// The index of the API key whose gate gave it.
+    pub fn key(&self) -> usize {
+        self.gate.key
+    }
+
     /// The breaker's epoch when the permit was taken.
     pub fn epoch(&self) -> u64 {
         self.ticket.epoch
@@ -262,4 +280,4 @@ impl fmt::Display for GateSnapshot {
 }
 
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;

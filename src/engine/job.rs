@@ -13,18 +13,20 @@ use super::reconcile::Since;
 use super::task::{Owned, not_started, round};
 use super::{Context, JobSpec, StopReason, unix_ms};
 use crate::engine::breaker::FailureClass;
-use crate::journal::{Event, Outcome, Stage};
+use crate::journal::{Event, KeyRef, Outcome, Stage};
 use crate::provider::{Accepted, ProviderError};
 
 /// Where to pick a job up, from what the journal says about it.
 enum Start {
     Fresh,
-    Reconcile(Since),
+    /// A create of an earlier run whose answer was lost, made with this key.
+    Reconcile(Since, usize),
     Poll(Owned),
     FailedBefore {
         message: String,
     },
-    /// At another provider (an earlier run's `--provider`): not this run's to follow up.
+    /// At another provider (an earlier run's `--provider`), or made with a key this run
+    /// does not have: not this run's to follow up.
     Elsewhere(String),
 }
 
@@ -39,15 +41,18 @@ pub(super) async fn run(ctx: Arc<Context>, job: JobSpec, permit: Option<Permit>)
             }
             Start::Elsewhere(message) => return JobOutcome::Unresolved(message),
             Start::Poll(task) => task,
-            Start::Reconcile(since) => match super::reconcile::adopt(&ctx, &job, since).await {
-                Ok(Some(task)) => task,
-                Ok(None) if job.extra => return nothing_to_collect(&ctx, &job),
-                Ok(None) => match submit(&ctx, &job, permit.take()).await {
-                    Ok(task) => task,
+            Start::Reconcile(since, key) => {
+                match super::reconcile::adopt(&ctx, &job, since, key).await {
+                    Ok(Some(task)) => task,
+                    Ok(None) if job.extra => return nothing_to_collect(&ctx, &job),
+                    // The attempt goes on with its key: a later search looks at that key's tasks.
+                    Ok(None) => match submit(&ctx, &job, permit.take(), Some(key)).await {
+                        Ok(task) => task,
+                        Err(outcome) => return outcome,
+                    },
                     Err(outcome) => return outcome,
-                },
-                Err(outcome) => return outcome,
-            },
+                }
+            }
             // An extra take is collected, never made again.
             Start::Fresh if job.extra => {
                 return JobOutcome::Failed(
@@ -56,7 +61,7 @@ pub(super) async fn run(ctx: Arc<Context>, job: JobSpec, permit: Option<Permit>)
                         .to_string(),
                 );
             }
-            Start::Fresh => match submit(&ctx, &job, permit.take()).await {
+            Start::Fresh => match submit(&ctx, &job, permit.take(), None).await {
                 Ok(task) => task,
                 Err(outcome) => return outcome,
             },
@@ -100,7 +105,7 @@ fn start_of(ctx: &Context, job: &JobSpec) -> Start {
     if record.is_in_flight()
         && let Some(elsewhere) = record
             .provider()
-            .filter(|name| *name != ctx.provider.name())
+            .filter(|name| *name != ctx.provider().name())
     {
         let task = record
             .task_id()
@@ -109,11 +114,18 @@ fn start_of(ctx: &Context, job: &JobSpec) -> Start {
         return Start::Elsewhere(format!(
             "an earlier run's task for it{task} is at the provider {elsewhere}, not {}; not \
              submitted again: run with --provider {elsewhere} to collect it",
-            ctx.provider.name()
+            ctx.provider().name()
         ));
     }
+    let key = match ctx.keys.made_with(record) {
+        Ok(key) => key,
+        Err(gone) if record.is_in_flight() => return Start::Elsewhere(gone),
+        // Nothing of it is at the provider any more: any key may make it anew.
+        Err(_) => 0,
+    };
     let owned = |task_id: &str, at_ms: u64| Owned {
         task_id: task_id.to_string(),
+        key,
         cost_cents: record.cost_cents(),
         submitted_ms: at_ms,
         permit: None,
@@ -123,6 +135,7 @@ fn start_of(ctx: &Context, job: &JobSpec) -> Start {
             record
                 .submission()
                 .map_or(Since::now(*at_ms, None), Since::of),
+            key,
         ),
         Stage::Submitted { at_ms, task_id, .. } => Start::Poll(owned(task_id, *at_ms)),
         // Finished there but not downloaded: one status call first, for a fresh link
@@ -148,10 +161,14 @@ fn start_of(ctx: &Context, job: &JobSpec) -> Start {
 }
 
 /// Submits until the provider accepts, a reason to stop arrives, or the job is refused.
+/// `pinned`: the key of an attempt whose earlier create may have made a task (its
+/// answer was lost, and the search found nothing yet): it keeps that key, so a later
+/// search looks where the task would be. Otherwise each create goes to a key with room.
 pub(super) async fn submit(
     ctx: &Context,
     job: &JobSpec,
     mut permit: Option<Permit>,
+    mut pinned: Option<usize>,
 ) -> Result<Owned, JobOutcome> {
     // A remix sent without its source's id would be a new video, paid for and wrong.
     if let Some(remix) = &job.segment.remix_of
@@ -165,30 +182,32 @@ pub(super) async fn submit(
     loop {
         let permit_now = match permit.take() {
             Some(permit) => permit,
-            None => tokio::select! {
-                permit = ctx.gate.acquire() => permit,
-                () = ctx.stop.cancelled() => return Err(not_started(ctx)),
-            },
+            None => place(ctx, pinned).await.ok_or_else(|| not_started(ctx))?,
         };
         if ctx.stop.is_cancelled() {
             return Err(not_started(ctx));
         }
+        let key = permit_now.key();
         // Once the balance has refused a job, only a job that fits the budget is sent.
-        let reservation = match ctx.budget.reserve(&*ctx.provider, &job.segment).await {
+        let provider = &*ctx.keys.member(key).provider;
+        let reservation = match ctx.budget.reserve(provider, &job.segment).await {
             Ok(reservation) => reservation,
             Err(price_cents) => return Err(JobOutcome::DidNotFit { price_cents }),
         };
         let mut held = Some(permit_now);
-        let error = match create_once(ctx, job, &mut held).await? {
+        let error = match create_once(ctx, job, key, &mut held).await? {
             Ok(accepted) => {
                 reservation.keep();
-                let mut owned = accept(ctx, job, accepted, held, attempt > 0);
+                let mut owned = accept(ctx, job, key, accepted, held, attempt > 0);
                 if owned.permit.is_none() {
-                    owned.permit = place_again(ctx).await;
+                    owned.permit = place_again(ctx, key).await;
                 }
                 return Ok(owned);
             }
-            Err(error) => error,
+            Err(failed) => {
+                pinned = failed.open.then_some(key);
+                failed.error
+            }
         };
         attempt += 1;
         let class = match &error {
@@ -198,7 +217,11 @@ pub(super) async fn submit(
                 server_errors += 1;
                 FailureClass::Transient
             }
-            _ => return Err(refused(ctx, job, error).await),
+            _ => match refused(ctx, job, key, error).await {
+                // Nothing was created with it: the job tries a key still in the rotation.
+                Refused::OtherKey => continue,
+                Refused::Ends(outcome) => return Err(outcome),
+            },
         };
         let retry_after = error.retry_after();
         if let Some(permit) = held {
@@ -226,6 +249,29 @@ pub(super) async fn submit(
     }
 }
 
+/// A place in flight for a create: at the `pinned` key, else at any key with room;
+/// `None` once the run stops submitting or no key is left.
+async fn place(ctx: &Context, pinned: Option<usize>) -> Option<Permit> {
+    let wait = async {
+        match pinned {
+            Some(key) => Some(ctx.keys.member(key).gate.acquire().await),
+            None => ctx.keys.acquire().await,
+        }
+    };
+    tokio::select! {
+        permit = wait => permit,
+        () = ctx.stop.cancelled() => None,
+    }
+}
+
+/// A create that did not make a task (as far as is known).
+struct Failed {
+    error: ProviderError,
+    /// The attempt stays open: its answer was lost and no task was found (yet), so the
+    /// journal still says `submitting` and a later search looks at this key's tasks.
+    open: bool,
+}
+
 /// One create call, journaled before and after. An ambiguous answer is resolved here:
 /// the task is looked for at the provider and adopted when found. Serialized per prompt,
 /// so a lost create is never mistaken for a sibling version's task. `permit` is given
@@ -233,8 +279,10 @@ pub(super) async fn submit(
 async fn create_once(
     ctx: &Context,
     job: &JobSpec,
+    key: usize,
     permit: &mut Option<Permit>,
-) -> Result<Result<Accepted, ProviderError>, JobOutcome> {
+) -> Result<Result<Accepted, Failed>, JobOutcome> {
+    let member = ctx.keys.member(key);
     // A sibling version may hold the lock for a whole create: once the run stops, the
     // versions queued behind it must not each send one more (and wait its deadline).
     let _same_prompt = tokio::select! {
@@ -242,44 +290,53 @@ async fn create_once(
         () = ctx.stop.cancelled() => return Err(not_started(ctx)),
         guard = ctx.prompt_lock(&job.segment.prompt) => guard,
     };
+    // The key's rate is waited for before the record, where a stop can still end it.
     tokio::select! {
         biased;
         () = ctx.stop.cancelled() => return Err(not_started(ctx)),
-        () = ctx.pace_create() => {}
+        () = async { ctx.pace_create().await; member.rate_ready().await } => {}
     }
-    let (at_ms, clock_offset_ms) = (unix_ms(), ctx.provider.clock_offset_ms());
+    let provider = &*member.provider;
+    let (at_ms, clock_offset_ms) = (unix_ms(), provider.clock_offset_ms());
     let since = Since::now(at_ms, clock_offset_ms);
     let submitting = Event::Submitting {
         at_ms,
-        provider: ctx.provider.name().to_string(),
+        provider: provider.name().to_string(),
         prompt: job.segment.prompt.clone(),
         clock_offset_ms,
         request: Some(job.request()),
+        key_ref: Some(KeyRef {
+            label: member.label.clone(),
+            hash: member.hash.clone(),
+        }),
     };
     ctx.record(&job.key, &submitting)?;
-    match ctx.provider.submit(&job.segment).await {
+    match provider.submit(&job.segment).await {
         Err(ProviderError::Ambiguous {
             message,
             retry_after,
         }) => {
             // Without a task list, `find` says at once that the outcome stays unknown.
-            if ctx.provider.capabilities().lists_tasks {
+            if provider.capabilities().lists_tasks {
                 warn!(
                     "{}: {message}; looking for the task at the provider before trying again",
                     job.key
                 );
             }
             // This run's clock holds for this run's create, once an answer has told it.
-            let since_now = || since.with_clock_of_this_run(ctx.provider.clock_offset_ms());
-            if let Some(accepted) = super::reconcile::find(ctx, job, since_now()).await? {
+            let since_now = || since.with_clock_of_this_run(provider.clock_offset_ms());
+            if let Some(accepted) = super::reconcile::find(ctx, job, since_now(), key).await? {
                 return Ok(Ok(accepted));
             }
             settle(ctx, permit, retry_after).await?;
-            match super::reconcile::find(ctx, job, since_now()).await? {
+            match super::reconcile::find(ctx, job, since_now(), key).await? {
                 Some(accepted) => Ok(Ok(accepted)),
-                None => Ok(Err(ProviderError::Transient {
-                    message: format!("{message} (the provider has no such task)"),
-                    request_id: None,
+                None => Ok(Err(Failed {
+                    error: ProviderError::Transient {
+                        message: format!("{message} (the provider has no such task)"),
+                        request_id: None,
+                    },
+                    open: true,
                 })),
             }
         }
@@ -290,7 +347,7 @@ async fn create_once(
                 reason: error.to_string(),
             };
             ctx.record(&job.key, &abandoned)?;
-            Ok(Err(error))
+            Ok(Err(Failed { error, open: false }))
         }
         Ok(accepted) => {
             // Claimed while the prompt's lock is still held: a sibling version that takes
@@ -328,11 +385,12 @@ async fn settle(
     }
 }
 
-/// A place in flight for a task found after the settle wait gave its permit back, so it
-/// counts against the limit like any other; none if the run is being interrupted.
-async fn place_again(ctx: &Context) -> Option<Permit> {
+/// A place in flight at its key for a task found after the settle wait gave its permit
+/// back, so it counts against the limit like any other; none if the run is being
+/// interrupted.
+async fn place_again(ctx: &Context, key: usize) -> Option<Permit> {
     tokio::select! {
-        permit = ctx.gate.acquire() => Some(permit),
+        permit = ctx.keys.member(key).gate.acquire() => Some(permit),
         () = ctx.interrupt.cancelled() => None,
     }
 }
@@ -340,6 +398,7 @@ async fn place_again(ctx: &Context) -> Option<Permit> {
 fn accept(
     ctx: &Context,
     job: &JobSpec,
+    key: usize,
     accepted: Accepted,
     permit: Option<Permit>,
     after_retries: bool,
@@ -361,31 +420,61 @@ fn accept(
     }
     ctx.counters
         .add_billed(&accepted, ctx.estimated_price(&job.segment));
-    info!("{}: submitted as task {}", job.key, accepted.task_id);
+    match ctx.keys.len() {
+        1 => info!("{}: submitted as task {}", job.key, accepted.task_id),
+        _ => info!(
+            "{}: submitted as task {} with {}",
+            job.key,
+            accepted.task_id,
+            ctx.keys.member(key).label
+        ),
+    }
     Owned {
         task_id: accepted.task_id,
+        key,
         cost_cents: accepted.cost_cents.cents(),
         submitted_ms,
         permit,
     }
 }
 
+/// What a final answer to a create leaves the job to do.
+enum Refused {
+    Ends(JobOutcome),
+    /// The key left the rotation; the job goes to another.
+    OtherKey,
+}
+
 /// A final answer to a create: the job fails, does not fit the balance (and the run goes
-/// on within it, see `budget`), or the whole run stops submitting.
-async fn refused(ctx: &Context, job: &JobSpec, error: ProviderError) -> JobOutcome {
+/// on within it, see `budget`), or the whole run stops submitting. A key refused (401)
+/// or out of money leaves the rotation instead while other keys are left.
+async fn refused(ctx: &Context, job: &JobSpec, key: usize, error: ProviderError) -> Refused {
+    let others_left = ctx.keys.others_left(key);
     match error {
+        ProviderError::OutOfMoney { message } if others_left => {
+            ctx.keys.retire(
+                key,
+                &format!("the provider says its balance is too low ({message})"),
+            );
+            Refused::OtherKey
+        }
         ProviderError::OutOfMoney { .. } => {
             warn!("{}: {error}", job.key);
-            let price_cents = ctx.budget.refused(&*ctx.provider, &job.segment).await;
-            JobOutcome::DidNotFit { price_cents }
+            let provider = &*ctx.keys.member(key).provider;
+            let price_cents = ctx.budget.refused(provider, &job.segment).await;
+            Refused::Ends(JobOutcome::DidNotFit { price_cents })
         }
+        ProviderError::Unauthorized { .. } => match ctx.key_refused(key, &error) {
+            true => Refused::OtherKey,
+            false => Refused::Ends(not_started(ctx)),
+        },
         _ if let Some(stop) = StopReason::for_error(&error) => {
             ctx.stop_run(stop);
-            not_started(ctx)
+            Refused::Ends(not_started(ctx))
         }
         other => {
             warn!("{}: {other}", job.key);
-            JobOutcome::Failed(Failure::Rejected, other.to_string())
+            Refused::Ends(JobOutcome::Failed(Failure::Rejected, other.to_string()))
         }
     }
 }

@@ -20,10 +20,13 @@ mod job;
 pub mod outcome;
 mod owners;
 pub mod poll;
+mod pool;
+pub mod rate;
 mod reach;
 mod reconcile;
 mod task;
 mod wait;
+mod wrap;
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -40,10 +43,10 @@ pub use outcome::{
     BalanceShortfall, ExtraTake, FailedJob, Failure, JobOutcome, SkippedStoryboard, Summary,
     UnfitJob,
 };
+pub use pool::{KeyClient, KeySnapshot, PoolSnapshot};
 
 use crate::journal::{JobKey, Journal, JournalState};
 use crate::plan::JobState;
-use crate::provider::Provider;
 use crate::storyboard::Segment;
 use chain::Chains;
 use context::Context;
@@ -99,7 +102,8 @@ pub fn storyboard_folders<'a>(jobs: impl IntoIterator<Item = &'a JobSpec>) -> Ve
 /// Everything a run needs.
 pub struct Batch {
     pub jobs: Vec<JobSpec>,
-    pub provider: Arc<dyn Provider>,
+    /// The run's API keys' clients, at least one.
+    pub keys: Vec<KeyClient>,
     pub journal: Arc<Journal>,
     /// The journal as it was read at the start: where each job picks up.
     pub earlier: JournalState,
@@ -132,7 +136,7 @@ pub async fn run(mut batch: Batch) -> Summary {
     let mut record = |summary: &mut Summary, job: &JobSpec, outcome: JobOutcome| {
         chains
             .borrow_mut()
-            .ended(ctx.provider.name(), job, &outcome);
+            .ended(ctx.provider().name(), job, &outcome);
         ctx.counters.count(&outcome);
         ctx.eta().forget(&job.key);
         if let JobOutcome::Failed(failure, message) = &outcome {
@@ -168,7 +172,7 @@ pub async fn run(mut batch: Batch) -> Summary {
         }
     };
     let mut running: JoinSet<(JobSpec, JobOutcome)> = JoinSet::new();
-    let most_alive = most_alive(&ctx.settings);
+    let most_alive = most_alive(&ctx.settings, ctx.keys.len());
     let mut queue: VecDeque<JobSpec> = in_start_order(&ctx, startable, &chains.borrow()).into();
     let mut cheapest_first = false;
     loop {
@@ -220,7 +224,7 @@ pub async fn run(mut batch: Batch) -> Summary {
         // resumed at the provider, failed there before, or an extra take to collect
         // costs the provider nothing now, so ten thousand of them take no time.
         let submits = job::submits_first(&ctx, &job);
-        if submits && let Err(price_cents) = ctx.budget.fits(&*ctx.provider, &job.segment).await {
+        if submits && let Err(price_cents) = ctx.budget.fits(ctx.provider(), &job.segment).await {
             record(&mut summary, &job, JobOutcome::DidNotFit { price_cents });
             continue;
         }
@@ -274,14 +278,14 @@ pub async fn run(mut batch: Batch) -> Summary {
     summary
 }
 
-/// The most jobs alive at once: in flight at the provider (at most the breaker's limit,
+/// The most jobs alive at once: in flight at the provider (at most the breakers' limits,
 /// more for jobs an earlier run left there), waiting for a download slot, or downloading.
-fn most_alive(settings: &EngineSettings) -> usize {
-    (settings.breaker.max + 8 * settings.download_workers).max(64)
+fn most_alive(settings: &EngineSettings, keys: usize) -> usize {
+    (settings.breaker.max * keys + 8 * settings.download_workers).max(64)
 }
 
-/// Waits for a provider permit, collecting jobs that end meanwhile; `None` once the run
-/// stops submitting.
+/// Waits for a provider permit at a key with room, collecting jobs that end meanwhile;
+/// `None` once the run stops submitting or no key is left.
 async fn admit(
     ctx: &Context,
     running: &mut JoinSet<(JobSpec, JobOutcome)>,
@@ -293,7 +297,7 @@ async fn admit(
             biased;
             () = ctx.stop.cancelled() => return None,
             Some(joined) = running.join_next() => collect(joined, summary, record),
-            permit = ctx.gate.acquire() => return Some(permit),
+            permit = ctx.keys.acquire() => return permit,
         }
     }
 }
@@ -340,7 +344,7 @@ async fn by_price(ctx: &Context, queue: &mut VecDeque<JobSpec>) {
     let mut priced = Vec::with_capacity(queue.len());
     for job in queue.drain(..) {
         let price = if job::submits_first(ctx, &job) {
-            ctx.budget.price(&*ctx.provider, &job.segment).await
+            ctx.budget.price(ctx.provider(), &job.segment).await
         } else {
             None
         };
@@ -355,7 +359,7 @@ async fn by_price(ctx: &Context, queue: &mut VecDeque<JobSpec>) {
 /// this run counted it, when the provider cannot be asked).
 async fn shortfall(ctx: &Context, mut jobs: Vec<UnfitJob>) -> Option<BalanceShortfall> {
     let budget = ctx.budget.shortfall().filter(|_| !jobs.is_empty())?;
-    let now = match ctx.provider.balance() {
+    let now = match ctx.provider().balance() {
         // A run that stopped (Ctrl+C, an unreachable provider) does not wait for it.
         Some(call) if !ctx.stop.is_cancelled() => call.await.ok(),
         _ => None,

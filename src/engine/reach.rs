@@ -10,8 +10,8 @@ use std::time::{Duration, SystemTime};
 use futures_util::future::BoxFuture;
 use tokio::time::Instant;
 
-use crate::provider::{Accepted, Pricing, Provider, ProviderError, RecentPage, TaskStatus};
-use crate::storyboard::Segment;
+use super::wrap::Around;
+use crate::provider::ProviderError;
 
 /// A moment on both clocks: tokio's for the timing, the wall clock for the message.
 #[derive(Debug, Clone, Copy)]
@@ -141,72 +141,22 @@ fn is_answer(error: &ProviderError) -> bool {
     )
 }
 
-/// A provider whose every call is noted in a [`Reach`].
-pub struct Watched<P: ?Sized> {
-    pub reach: std::sync::Arc<Reach>,
-    pub inner: std::sync::Arc<P>,
-}
-
-impl<P: Provider + ?Sized> Watched<P> {
-    fn noted<'a, T: Send + 'a>(
+/// Every call's outcome is noted, and an outage or its end said.
+impl Around for std::sync::Arc<Reach> {
+    fn around<'a, T: Send + 'a>(
         &'a self,
         call: BoxFuture<'a, Result<T, ProviderError>>,
     ) -> BoxFuture<'a, Result<T, ProviderError>> {
         let started = Moment::now();
         Box::pin(async move {
             let result = call.await;
-            match self.reach.note(started, &result) {
+            match self.note(started, &result) {
                 Some(News::Outage(cause)) => tracing::warn!("{cause}"),
                 Some(News::Back) => tracing::info!("the provider answers again"),
                 None => {}
             }
             result
         })
-    }
-}
-
-impl<P: Provider + ?Sized> Provider for Watched<P> {
-    fn name(&self) -> &'static str {
-        self.inner.name()
-    }
-
-    fn capabilities(&self) -> &'static crate::provider::Capabilities {
-        self.inner.capabilities()
-    }
-
-    fn submit<'a>(
-        &'a self,
-        segment: &'a Segment,
-    ) -> BoxFuture<'a, Result<Accepted, ProviderError>> {
-        self.noted(self.inner.submit(segment))
-    }
-
-    fn status<'a>(&'a self, task_id: &'a str) -> BoxFuture<'a, Result<TaskStatus, ProviderError>> {
-        self.noted(self.inner.status(task_id))
-    }
-
-    fn recent(&self, page: u32) -> BoxFuture<'_, Result<RecentPage, ProviderError>> {
-        self.noted(self.inner.recent(page))
-    }
-
-    fn clock_offset_ms(&self) -> Option<i64> {
-        self.inner.clock_offset_ms()
-    }
-
-    fn download_auth(&self) -> Option<crate::download::DownloadAuth> {
-        self.inner.download_auth()
-    }
-
-    fn api_is_local(&self) -> bool {
-        self.inner.api_is_local()
-    }
-
-    fn pricing(&self) -> Option<BoxFuture<'_, Result<Pricing, ProviderError>>> {
-        self.inner.pricing().map(|call| self.noted(call))
-    }
-
-    fn balance(&self) -> Option<BoxFuture<'_, Result<i64, ProviderError>>> {
-        self.inner.balance().map(|call| self.noted(call))
     }
 }
 

@@ -103,9 +103,10 @@ pub(super) async fn adopt(
     ctx: &Context,
     job: &JobSpec,
     since: Since,
+    key: usize,
 ) -> Result<Option<Owned>, JobOutcome> {
     let _same_prompt = ctx.prompt_lock(&job.segment.prompt).await;
-    let Some(accepted) = find(ctx, job, since).await? else {
+    let Some(accepted) = find(ctx, job, since, key).await? else {
         info!(
             "{}: the provider has no task from the earlier run's unanswered create",
             job.key
@@ -122,22 +123,25 @@ pub(super) async fn adopt(
         .add_billed(&accepted, ctx.estimated_price(&job.segment));
     Ok(Some(Owned {
         task_id: accepted.task_id,
+        key,
         cost_cents: accepted.cost_cents.cents(),
         submitted_ms: since.local_ms(),
         permit: None,
     }))
 }
 
-/// Looks for the task; the caller holds the prompt's lock, so no sibling's create is in
-/// flight. `Ok(None)`: certainly absent. Keeps asking while the list cannot be read, and
+/// Looks for the task among those of `key` (the key its create was made with); the caller
+/// holds the prompt's lock, so no sibling's create is in flight. `Ok(None)`: certainly
+/// absent. Keeps asking while the list cannot be read, and
 /// ends the job unresolved when the answer stays unknown: not knowing is never a reason
 /// to pay again (unless `--resubmit-lost`).
 pub(super) async fn find(
     ctx: &Context,
     job: &JobSpec,
     since: Since,
+    key: usize,
 ) -> Result<Option<Accepted>, JobOutcome> {
-    let capabilities = ctx.provider.capabilities();
+    let capabilities = ctx.provider().capabilities();
     if !capabilities.lists_tasks {
         let why = format!(
             "{} cannot list its tasks, so the task cannot be looked for",
@@ -151,7 +155,7 @@ pub(super) async fn find(
     let left = || ctx.settings.poll.timeout.saturating_sub(started.elapsed());
     for attempt in 1..=LIST_ATTEMPTS {
         let searched = tokio::select! {
-            searched = search(ctx, job, since) => searched,
+            searched = search(ctx, job, since, key) => searched,
             () = ctx.interrupt.cancelled() => {
                 return Err(unresolved(job, "the run stopped before it could tell"));
             }
@@ -170,6 +174,14 @@ pub(super) async fn find(
             }
             Ok(Search::Absent) => return Ok(None),
             Ok(Search::Unknown(why)) => return unknown(ctx, job, &why),
+            Err(error @ ProviderError::Unauthorized { .. }) => {
+                if !ctx.key_refused(key, &error) {
+                    return Err(not_started(ctx));
+                }
+                let label = &ctx.keys.member(key).label;
+                let why = format!("the provider refuses {label} now, so its tasks cannot be read");
+                return Err(unresolved(job, &why));
+            }
             Err(error) if let Some(stop) = super::StopReason::for_error(&error) => {
                 ctx.stop_run(stop);
                 return Err(not_started(ctx));
@@ -212,7 +224,7 @@ fn unknown(ctx: &Context, job: &JobSpec, why: &str) -> Result<Option<Accepted>, 
         );
         return Ok(None);
     }
-    match ctx.provider.capabilities().lists_tasks {
+    match ctx.provider().capabilities().lists_tasks {
         true => Err(unresolved(job, why)),
         false => Err(unknown_outcome(job, why)),
     }
@@ -256,13 +268,18 @@ enum Search {
     Unknown(String),
 }
 
-async fn search(ctx: &Context, job: &JobSpec, since: Since) -> Result<Search, ProviderError> {
+async fn search(
+    ctx: &Context,
+    job: &JobSpec,
+    since: Since,
+    key: usize,
+) -> Result<Search, ProviderError> {
     let earliest = since.earliest();
     let on_disk = ctx.owners.on_disk().await;
     let owned = |id: &str| ctx.owners.is_claimed(id) || on_disk.contains(id);
     let mut seen = Seen::default();
     for page in 1..=MAX_PAGES {
-        let listed = ctx.provider.recent(page).await?;
+        let listed = ctx.keys.member(key).provider.recent(page).await?;
         if listed.is_end() {
             return Ok(seen.verdict(ctx, job));
         }

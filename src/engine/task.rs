@@ -13,6 +13,8 @@ use super::{Context, unix_ms};
 /// A task at the provider that this job owns.
 pub(super) struct Owned {
     pub task_id: String,
+    /// The index of the API key that made it: its status calls and download use that key.
+    pub key: usize,
     pub cost_cents: Option<i64>,
     /// When it was submitted (unix ms), for the poll schedule and the sidecar.
     pub submitted_ms: u64,

@@ -9,6 +9,7 @@ use futures_util::future::BoxFuture;
 
 use super::*;
 use crate::journal::Journal;
+use crate::provider::Provider;
 use crate::provider::sora_hk::CAPABILITIES as SORA_HK;
 use crate::provider::{
     Accepted, Capabilities, PriceModel, Prices, ProviderError, RecentPage, TaskStatus,
@@ -112,7 +113,7 @@ async fn run_once(provider: Arc<NoList>, state_dir: &Path, output: &Path) -> Sum
     let (journal, earlier) = Journal::open(state_dir).expect("the journal opens");
     run(Batch {
         jobs: vec![job(output)],
-        provider,
+        keys: vec![KeyClient::only("0123456789ab", provider)],
         journal: Arc::new(journal),
         earlier,
         settings: settings(),
@@ -192,7 +193,7 @@ async fn expired_content_fails_the_job_for_good_naming_the_expiry_and_the_way_to
         let (journal, earlier) = Journal::open(&state_dir).expect("the journal opens");
         run(Batch {
             jobs: vec![job.clone()],
-            provider: openai_at(&sim),
+            keys: vec![KeyClient::only("0123456789ab", openai_at(&sim))],
             journal: Arc::new(journal),
             earlier,
             settings,

@@ -8,7 +8,7 @@ use tracing::{debug, warn};
 use super::outcome::{Failure, JobOutcome};
 use super::poll::PollSchedule;
 use super::task::{Owned, instant_of, round};
-use super::{Context, JobSpec, StopReason, unix_ms};
+use super::{Context, JobSpec, unix_ms};
 use crate::journal::{Event, Outcome};
 use crate::provider::{ProviderError, TaskPhase};
 
@@ -71,7 +71,7 @@ pub(super) async fn until_finished(
         }
         // A status answer is worth nothing once the run stops: it is not waited for.
         let answer = tokio::select! {
-            answer = ctx.provider.status(&task.task_id) => answer,
+            answer = ctx.keys.member(task.key).provider.status(&task.task_id) => answer,
             () = ctx.interrupt.cancelled() => {
                 return Err(Ended::Outcome(JobOutcome::LeftInFlight(task.task_id)));
             }
@@ -177,7 +177,25 @@ fn finished(ctx: &Context, job: &JobSpec, task: &Owned, outcome: Outcome) {
 /// A failed status call: usually just a reason to ask again later.
 fn status_error(ctx: &Context, job: &JobSpec, task: &Owned, error: ProviderError) -> Option<Ended> {
     match error {
-        _ if let Some(stop) = StopReason::for_error(&error) => {
+        // Its key was refused: another key cannot ask about the task (a task belongs to
+        // the account that made it), so it waits for a run whose key works again.
+        ProviderError::Unauthorized { .. } => {
+            if !ctx.key_refused(task.key, &error) {
+                return Some(Ended::Outcome(JobOutcome::LeftInFlight(
+                    task.task_id.clone(),
+                )));
+            }
+            let label = &ctx.keys.member(task.key).label;
+            let message = format!(
+                "task {} was made with {label}, which the provider refuses now, so it cannot be \
+                 followed up; not submitted again (that could pay twice): a later run collects it \
+                 once {label} works again",
+                task.task_id
+            );
+            warn!("{}: {message}", job.key);
+            Some(Ended::Outcome(JobOutcome::Unresolved(message)))
+        }
+        _ if let Some(stop) = super::StopReason::for_error(&error) => {
             ctx.stop_run(stop);
             Some(Ended::Outcome(JobOutcome::LeftInFlight(
                 task.task_id.clone(),

@@ -39,7 +39,8 @@
 //!
 //! # Never the API key
 //! No type here holds the key, and the key's type ([`crate::config::ApiKey`]) neither
-//! serializes nor prints itself, so no event can carry it.
+//! serializes nor prints itself, so no event can carry it. A create records which key it
+//! was made with as a [`KeyRef`]: a label and a hash, not the key.
 
 mod read;
 mod record;
@@ -104,6 +105,11 @@ pub enum Event {
         /// be found again and described in its sidecar.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         request: Option<Request>,
+        /// The API key the create is made with (its label and hash, never the key): the
+        /// task is followed up with that key. Absent in journals written before runs had
+        /// several keys (those jobs are followed up with the run's first key).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        key_ref: Option<KeyRef>,
     },
     /// The provider accepted the task; fsynced right after the create call returned.
     Submitted {
@@ -136,6 +142,14 @@ impl Event {
             Event::Submitting { .. } | Event::Submitted { .. } | Event::Downloaded { .. }
         )
     }
+}
+
+/// Which API key a create was made with: its label as that run named it, and its hash
+/// (`keys::Key::hash`), by which a later run finds it again whatever its label is now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyRef {
+    pub label: String,
+    pub hash: String,
 }
 
 /// A create's parameters besides its prompt, as the journal keeps them.

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Event, JobKey, Outcome, Request};
+use super::{Event, JobKey, KeyRef, Outcome, Request};
 
 /// Where a job stands, by its latest event. Every variant's `at_ms` is that event's time,
 /// except `Submitting`'s (see there).
@@ -52,6 +52,9 @@ pub struct Submission {
     pub provider: String,
     pub prompt: String,
     pub request: Option<Request>,
+    /// The key of the attempt's latest create (an attempt keeps its key: see
+    /// `engine::job::submit`).
+    pub key_ref: Option<KeyRef>,
 }
 
 impl Submission {
@@ -63,6 +66,7 @@ impl Submission {
             provider,
             prompt,
             request: None,
+            key_ref: None,
         }
     }
 
@@ -97,6 +101,7 @@ impl Submission {
                 prompt: self.prompt.clone(),
                 clock_offset_ms,
                 request: self.request.clone(),
+                key_ref: self.key_ref.clone(),
             })
             .collect()
     }
@@ -135,6 +140,11 @@ impl JobRecord {
 
     pub fn prompt(&self) -> Option<&str> {
         self.submission.as_ref().map(|s| s.prompt.as_str())
+    }
+
+    /// The API key the current attempt was made with, when the journal says.
+    pub fn key_ref(&self) -> Option<&KeyRef> {
+        self.submission.as_ref().and_then(|s| s.key_ref.as_ref())
     }
 
     /// The provider's task of the current attempt, once known.
@@ -212,6 +222,7 @@ impl JobRecord {
                 prompt,
                 clock_offset_ms,
                 request,
+                key_ref,
             } => {
                 let submission = match (&self.stage, self.submission.take()) {
                     // A retry of an ambiguous submit: the same attempt.
@@ -229,6 +240,7 @@ impl JobRecord {
                 let first_ms = submission.first_ms;
                 self.submission = Some(Submission {
                     request: request.or(submission.request.clone()),
+                    key_ref: key_ref.or(submission.key_ref.clone()),
                     ..submission
                 });
                 Stage::Submitting { at_ms: first_ms }

@@ -21,6 +21,7 @@ fn submitting(at_ms: u64) -> Event {
         prompt: "a red kite over the sea".to_string(),
         clock_offset_ms: None,
         request: None,
+        key_ref: None,
     }
 }
 
@@ -109,6 +110,7 @@ fn prompt_with_newlines_stays_on_one_line() {
         prompt: "line one\nline two\r\n".to_string(),
         clock_offset_ms: None,
         request: None,
+        key_ref: None,
     };
     let line = read::encode(&key(1), &event);
     assert_eq!(line.matches('\n').count(), 1);
@@ -158,7 +160,7 @@ fn repeated_submitting_keeps_the_first_time() {
 }
 
 #[test]
-fn a_submitting_keeps_the_providers_clock_and_request_through_retries_and_compaction() {
+fn a_submitting_keeps_the_providers_clock_request_and_key_through_retries_and_compaction() {
     let request = Request {
         is_pro: true,
         duration_seconds: 25,
@@ -167,12 +169,17 @@ fn a_submitting_keeps_the_providers_clock_and_request_through_retries_and_compac
         model: Some("sora-2-pro-2025".to_string()),
         size: Some("1024x1792".to_string()),
     };
+    let made_with = KeyRef {
+        label: "key2".to_string(),
+        hash: "3fa9c2e1d0b4".to_string(),
+    };
     let with = |at_ms, clock_offset_ms| Event::Submitting {
         at_ms,
         provider: "sora-hk".to_string(),
         prompt: "a red kite over the sea".to_string(),
         clock_offset_ms,
         request: Some(request.clone()),
+        key_ref: Some(made_with.clone()),
     };
     let dir = tempfile::tempdir().unwrap();
     let (journal, _) = Journal::open(dir.path()).unwrap();
@@ -195,6 +202,10 @@ fn a_submitting_keeps_the_providers_clock_and_request_through_retries_and_compac
     assert_eq!(submission.unclocked_ms, Some(500));
     assert_eq!(submission.clocked, Some((3_000, -180_000)));
     assert_eq!(submission.request.as_ref(), Some(&request));
+    assert_eq!(state.get(&key(1)).unwrap().key_ref(), Some(&made_with));
+    assert!(
+        journal_text(dir.path()).contains(r#""key_ref":{"label":"key2","hash":"3fa9c2e1d0b4"}"#)
+    );
 }
 
 #[test]
@@ -525,15 +536,22 @@ fn any_event() -> impl Strategy<Value = Event> {
     let task = prop::sample::select(vec!["a", "b"]);
     let cost = prop::option::of(0i64..100);
     prop_oneof![
-        (0u64..1000, prop::sample::select(vec!["p", "q"])).prop_map(|(at_ms, prompt)| {
-            Event::Submitting {
+        (
+            0u64..1000,
+            prop::sample::select(vec!["p", "q"]),
+            prop::option::of(prop::sample::select(vec!["key1", "key2"]))
+        )
+            .prop_map(|(at_ms, prompt, label)| Event::Submitting {
                 at_ms,
                 provider: "sora_hk".to_string(),
                 prompt: prompt.to_string(),
                 clock_offset_ms: None,
                 request: None,
-            }
-        }),
+                key_ref: label.map(|label| KeyRef {
+                    label: label.to_string(),
+                    hash: format!("{label}-hash"),
+                }),
+            }),
         (0u64..1000, task.clone(), cost)
             .prop_map(|(at_ms, task, cost)| submitted(at_ms, task, cost)),
         (0u64..1000, task, any::<bool>()).prop_map(|(at_ms, task, ok)| Event::Finished {

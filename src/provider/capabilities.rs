@@ -60,9 +60,19 @@ pub struct Capabilities {
     pub max_prompt_chars: usize,
     /// The environment variable its API key is read from, as messages name it.
     pub key_variable: &'static str,
+    /// The environment variable that holds several of its keys, as a JSON list.
+    pub keys_variable: &'static str,
 }
 
 impl Capabilities {
+    /// Where its keys are read from (see `keys::KeySet::load`).
+    pub const fn key_variables(&self) -> crate::keys::KeyVariables {
+        crate::keys::KeyVariables {
+            single: self.key_variable,
+            list: self.keys_variable,
+        }
+    }
+
     /// What validation needs from the provider, with the run's `gen_count`.
     pub const fn segment_settings(&self, gen_count: u32) -> SegmentSettings {
         SegmentSettings {

@@ -302,6 +302,7 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     download_needs_key: false,
     max_prompt_chars: crate::storyboard::DEFAULT_MAX_PROMPT_CHARS,
     key_variable: KEY_VARIABLE,
+    keys_variable: "CHAT_API_KEYS",
 };
 
 impl Provider for Chat {

@@ -375,6 +375,7 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     download_needs_key: true,
     max_prompt_chars: crate::storyboard::DEFAULT_MAX_PROMPT_CHARS,
     key_variable: "OPENAI_API_KEY",
+    keys_variable: "OPENAI_API_KEYS",
 };
 
 impl Provider for OpenAi {

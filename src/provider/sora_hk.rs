@@ -413,6 +413,7 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     download_needs_key: false,
     max_prompt_chars: crate::storyboard::DEFAULT_MAX_PROMPT_CHARS,
     key_variable: crate::config::API_KEY_VAR,
+    keys_variable: "SORA_API_KEYS",
 };
 
 impl Provider for SoraHk {

@@ -121,15 +121,15 @@ impl Redactor {
         }
     }
 
-    /// The secrets a run is configured with: the API key, the password of the base URL
+    /// The secrets a run is configured with: the API keys, the password of the base URL
     /// (if it has one) and those of the proxy variables (`PROXY_PASS` among them), in
     /// every form they travel in (see [`credential_forms`]).
-    pub fn for_run(key: Option<&ApiKey>, base_url: &Url) -> Self {
-        Self::from_sources(key, base_url, |name| std::env::var(name).ok())
+    pub fn for_run<'a>(keys: impl IntoIterator<Item = &'a ApiKey>, base_url: &Url) -> Self {
+        Self::from_sources(keys, base_url, |name| std::env::var(name).ok())
     }
 
-    fn from_sources(
-        key: Option<&ApiKey>,
+    fn from_sources<'a>(
+        keys: impl IntoIterator<Item = &'a ApiKey>,
         base_url: &Url,
         env: impl Fn(&str) -> Option<String>,
     ) -> Self {
@@ -151,8 +151,8 @@ impl Redactor {
             .chain(proxies)
             .chain(proxy_vars)
             .flat_map(|url| credential_forms(&url));
-        let key = key.map(|key| key.expose().to_string());
-        Redactor::new(key.into_iter().chain(passwords))
+        let keys = keys.into_iter().map(|key| key.expose().to_string());
+        Redactor::new(keys.chain(passwords))
     }
 
     /// `text` with every secret replaced by [`REDACTED`].

@@ -45,7 +45,9 @@ pub use draw::{
 pub use running::RunningSim;
 pub use sora_hk::{NORMAL_PRICE, PRO_PRICE};
 pub use video::Video;
-pub use world::{CONTENT_POLICY_MESSAGE, FORBIDDEN_MARK, LOST_ANSWER_MARK, ReferenceSeen, Stats};
+pub use world::{
+    CONTENT_POLICY_MESSAGE, FORBIDDEN_MARK, KeyStats, LOST_ANSWER_MARK, ReferenceSeen, Stats,
+};
 
 use world::World;
 
@@ -68,15 +70,27 @@ pub struct SimSettings {
     #[arg(long, value_name = "FILE")]
     pub port_file: Option<PathBuf>,
 
-    /// The only API key it accepts; any other gets HTTP 401
-    #[arg(long, default_value = "sk-sim")]
-    pub api_key: String,
+    /// An API key it accepts, with that key's own capacity (active tasks) and balance
+    /// (cents) [default: --capacity and --balance]; repeat for several keys (accounts:
+    /// each sees only its own tasks). Any other key gets HTTP 401
+    #[arg(
+        long = "api-key",
+        value_name = "KEY[:CAPACITY[:BALANCE]]",
+        default_value = "sk-sim"
+    )]
+    pub api_keys: Vec<SimKey>,
+
+    /// From SECONDS after the start on, KEY gets HTTP 401 for every call, as a key the
+    /// provider disabled; repeatable
+    #[arg(long, value_name = "KEY@SECONDS")]
+    pub revoke: Vec<Revocation>,
 
     /// Generation time of a task in seconds, drawn from A:B (pro tasks take 1.5x longer)
     #[arg(long, value_name = "A:B", default_value = "5:20")]
     pub gen_seconds: GenSeconds,
 
-    /// Tasks one key may have active at once; more get HTTP 429 with Retry-After
+    /// Tasks each key may have active at once (unless its --api-key says); more get HTTP 429
+    /// with Retry-After
     #[arg(long, value_name = "N", value_parser = count_in(1usize, 1_000_000))]
     pub capacity: Option<usize>,
 
@@ -96,7 +110,8 @@ pub struct SimSettings {
     #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = probability())]
     pub fail_rate: f64,
 
-    /// Account balance in cents; creates beyond it get code 1012 [default: unlimited]
+    /// Each key's balance in cents (unless its --api-key says); creates beyond it get code
+    /// 1012 [default: unlimited]
     #[arg(long, value_name = "CENTS")]
     pub balance: Option<i64>,
 
@@ -258,7 +273,8 @@ impl Default for SimSettings {
         SimSettings {
             port: 0,
             port_file: None,
-            api_key: DEFAULT_KEY.to_string(),
+            api_keys: vec![SimKey::new(DEFAULT_KEY)],
+            revoke: Vec::new(),
             gen_seconds: GenSeconds(5.0, 20.0),
             capacity: None,
             fault_rate: 0.0,
@@ -300,6 +316,87 @@ impl Default for SimSettings {
 /// The key the simulator accepts unless told otherwise.
 pub const DEFAULT_KEY: &str = "sk-sim";
 
+/// A key the simulator accepts: `KEY[:CAPACITY[:BALANCE]]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimKey {
+    pub key: String,
+    /// Tasks it may have active at once [default: `--capacity`].
+    pub capacity: Option<usize>,
+    /// Its balance in cents [default: `--balance`].
+    pub balance: Option<i64>,
+}
+
+impl SimKey {
+    pub fn new(key: &str) -> Self {
+        SimKey {
+            key: key.to_string(),
+            capacity: None,
+            balance: None,
+        }
+    }
+}
+
+impl FromStr for SimKey {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let usage = || {
+            format!(
+                "\"{text}\" is not KEY[:CAPACITY[:BALANCE]], e.g. sk-a or sk-a:4 or sk-a:4:300 (an empty part takes --capacity or --balance: sk-a::300)"
+            )
+        };
+        let mut parts = text.split(':');
+        let key = parts
+            .next()
+            .filter(|key| !key.is_empty())
+            .ok_or_else(usage)?;
+        let capacity = match parts.next() {
+            None | Some("") => None,
+            Some(n) => Some(
+                n.parse::<usize>()
+                    .ok()
+                    .filter(|n| *n >= 1)
+                    .ok_or_else(usage)?,
+            ),
+        };
+        let balance = match parts.next() {
+            None | Some("") => None,
+            Some(n) => Some(n.parse::<i64>().map_err(|_| usage())?),
+        };
+        if parts.next().is_some() {
+            return Err(usage());
+        }
+        Ok(SimKey {
+            key: key.to_string(),
+            capacity,
+            balance,
+        })
+    }
+}
+
+/// `--revoke KEY@SECONDS`: when a key stops working.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Revocation {
+    pub key: String,
+    pub after: Duration,
+}
+
+impl FromStr for Revocation {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let parsed = text.rsplit_once('@').and_then(|(key, seconds)| {
+            let seconds = seconds.trim().parse::<f64>().ok()?;
+            let after = Duration::try_from_secs_f64(seconds).ok()?;
+            (!key.is_empty()).then(|| Revocation {
+                key: key.to_string(),
+                after,
+            })
+        });
+        parsed.ok_or_else(|| format!("\"{text}\" is not KEY@SECONDS, e.g. sk-b@30"))
+    }
+}
+
 /// A range of generation times in seconds, written `A:B`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct GenSeconds(pub f64, pub f64);
@@ -333,6 +430,19 @@ impl FromStr for GenSeconds {
 
 /// Starts the simulator on the current tokio runtime.
 pub async fn start(settings: SimSettings) -> std::io::Result<RunningSim> {
+    if let Some(unknown) = settings
+        .revoke
+        .iter()
+        .find(|revoked| !settings.api_keys.iter().any(|k| k.key == revoked.key))
+    {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!(
+                "--revoke {}@…: that key is not one of the --api-key keys",
+                crate::ui::printable(&unknown.key)
+            ),
+        ));
+    }
     let listener = faults::KillableListener::bind(settings.port).await?;
     let addr = axum::serve::Listener::local_addr(&listener)?.peer;
     let domestic = faults::KillableListener::bind(settings.draw.domestic_port.unwrap_or(0)).await?;

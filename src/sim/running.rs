@@ -80,7 +80,7 @@ impl RunningSim {
             model: None,
             remixed_from: None,
         };
-        match self.world.create(request, tokio::time::Instant::now()) {
+        match self.world.create(0, request, tokio::time::Instant::now()) {
             Ok(task) => task.id,
             Err(refusal) => panic!("the simulator refused a task: {refusal:?}"),
         }
@@ -98,7 +98,7 @@ impl RunningSim {
             .unwrap_or_else(|err| panic!("the simulator refused a video: {}", err.message));
         match self
             .world
-            .create(asked.into_task(None), tokio::time::Instant::now())
+            .create(0, asked.into_task(None), tokio::time::Instant::now())
         {
             Ok(task) => task.id,
             Err(refusal) => panic!("the simulator refused a video: {refusal:?}"),

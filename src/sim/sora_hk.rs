@@ -41,15 +41,16 @@ fn ok(data: Value) -> Response {
     envelope(200, "success", data)
 }
 
-/// Checks the bearer key; the answer to send when it is wrong.
-fn refuse_key(world: &World, headers: &HeaderMap) -> Option<Response> {
-    if world.admits(headers) {
-        return None;
+/// Checks the bearer key: the index of its key (account), or the answer to send when it
+/// is wrong.
+fn refuse_key(world: &World, headers: &HeaderMap) -> Result<usize, Box<Response>> {
+    if let Some(account) = world.caller(headers, false) {
+        return Ok(account);
     }
     let message = faults::echoed(world, headers, "invalid or disabled API key");
     let mut response = envelope(401, &message, Value::Null);
     *response.status_mut() = StatusCode::UNAUTHORIZED;
-    Some(response)
+    Err(Box::new(response))
 }
 
 async fn create(
@@ -58,9 +59,10 @@ async fn create(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    if let Some(refusal) = refuse_key(&world, &headers) {
-        return refusal;
-    }
+    let account = match refuse_key(&world, &headers) {
+        Ok(account) => account,
+        Err(refusal) => return *refusal,
+    };
     let request = match parse_create(&body) {
         Ok(request) => request,
         Err(problem) => {
@@ -72,7 +74,7 @@ async fn create(
             );
         }
     };
-    match world.create(request, Instant::now()) {
+    match world.create(account, request, Instant::now()) {
         Ok(task) => {
             if let Some(endless) = hostile::endless_answer(&world, EndlessBody::Create) {
                 return endless;
@@ -230,15 +232,16 @@ async fn status(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    if let Some(refusal) = refuse_key(&world, &headers) {
-        return refusal;
-    }
+    let account = match refuse_key(&world, &headers) {
+        Ok(account) => account,
+        Err(refusal) => return *refusal,
+    };
     world.count(|stats| stats.polls += 1);
     if let Some(endless) = hostile::endless_answer(&world, EndlessBody::Status) {
         return endless;
     }
     let now = Instant::now();
-    match world.poll(&id, now) {
+    match world.poll(&id, now).filter(|task| task.owner == account) {
         Some(task) => ok(hostile::padded(
             &world,
             describe(&world, &task, &headers, now),
@@ -264,16 +267,17 @@ async fn list(
     Query(query): Query<ListQuery>,
     headers: HeaderMap,
 ) -> Response {
-    if let Some(refusal) = refuse_key(&world, &headers) {
-        return refusal;
-    }
+    let account = match refuse_key(&world, &headers) {
+        Ok(account) => account,
+        Err(refusal) => return *refusal,
+    };
     world.count(|stats| stats.lists += 1);
     let page = match world.settings.list_ignores_page {
         true => 1,
         false => query.page.unwrap_or(1).max(1),
     };
     let page_size = query.page_size.unwrap_or(20).clamp(1, 100);
-    let (tasks, total) = world.page(page, page_size);
+    let (tasks, total) = world.page(account, page, page_size);
     let now = Instant::now();
     let list: Vec<Value> = tasks
         .iter()
@@ -292,21 +296,22 @@ async fn list(
 }
 
 async fn balance(State(world): State<Arc<World>>, headers: HeaderMap) -> Response {
-    if let Some(refusal) = refuse_key(&world, &headers) {
-        return refusal;
-    }
+    let account = match refuse_key(&world, &headers) {
+        Ok(account) => account,
+        Err(refusal) => return *refusal,
+    };
     if world.settings.no_balance_endpoint {
         return StatusCode::NOT_FOUND.into_response();
     }
     let left = world
-        .balance_cents()
-        .unwrap_or(UNLIMITED_BALANCE - world.stats().billed_cents);
+        .balance_cents(account)
+        .unwrap_or(UNLIMITED_BALANCE - world.spent_cents(account));
     ok(json!({"balance": left}))
 }
 
 async fn pricing(State(world): State<Arc<World>>, headers: HeaderMap) -> Response {
-    if let Some(refusal) = refuse_key(&world, &headers) {
-        return refusal;
+    if let Err(refusal) = refuse_key(&world, &headers) {
+        return *refusal;
     }
     ok(
         json!({"normal_price": NORMAL_PRICE, "pro_price": PRO_PRICE, "currency": "USD", "unit": "cents"}),

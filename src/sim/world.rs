@@ -15,6 +15,10 @@ use super::draw::{DrawStats, Ledger};
 use super::hosts::Switch;
 use super::openai::OpenAiRemix;
 
+mod keys;
+
+pub use keys::KeyStats;
+
 /// Which API a task was made through: each dialect lists and describes only its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
@@ -54,6 +58,8 @@ pub enum Phase {
 #[derive(Debug, Clone)]
 pub struct Task {
     pub id: String,
+    /// The index of the key (account) that created it: only that key sees it.
+    pub owner: usize,
     pub request: TaskRequest,
     pub created: Instant,
     pub created_unix: u64,
@@ -159,6 +165,8 @@ pub struct Stats {
     pub draw: DrawStats,
     /// The chat side's own counters.
     pub chat: ChatStats,
+    /// Each key's own counters, by the key.
+    pub by_key: BTreeMap<String, KeyStats>,
 }
 
 /// An `input_reference` as the simulator received it.
@@ -185,6 +193,8 @@ pub struct World {
     pub other_origin: Option<std::net::SocketAddr>,
     /// How far the simulator's clock is ahead of the machine's, in milliseconds.
     clock_skew_ms: AtomicI64,
+    /// When it started: `--revoke` counts from here.
+    started: Instant,
     inner: Mutex<Inner>,
 }
 
@@ -195,7 +205,8 @@ struct Inner {
     stats: Stats,
     rng: fastrand::Rng,
     next_id: u64,
-    spent_cents: i64,
+    /// What each key (by index) has spent, in cents.
+    spent_cents: Vec<i64>,
     /// Prompts carrying [`LOST_ANSWER_MARK`] whose first create has had its answer lost.
     answers_lost: HashSet<String>,
     /// When the latest create that made a task arrived.
@@ -214,7 +225,17 @@ impl World {
         let rng = settings
             .seed
             .map_or_else(fastrand::Rng::new, fastrand::Rng::with_seed);
+        let keys = settings.api_keys.len();
+        let stats = Stats {
+            by_key: settings
+                .api_keys
+                .iter()
+                .map(|key| (key.key.clone(), KeyStats::default()))
+                .collect(),
+            ..Stats::default()
+        };
         World {
+            started: Instant::now(),
             other_origin: None,
             draw: Ledger::default(),
             chat: ChatBook::default(),
@@ -224,10 +245,10 @@ impl World {
             inner: Mutex::new(Inner {
                 tasks: HashMap::new(),
                 order: Vec::new(),
-                stats: Stats::default(),
+                stats,
                 rng,
                 next_id: 1,
-                spent_cents: 0,
+                spent_cents: vec![0; keys],
                 answers_lost: HashSet::new(),
                 last_create: None,
             }),
@@ -302,39 +323,6 @@ impl World {
         stats
     }
 
-    /// Whether a request carries the accepted key as `Authorization: Bearer`; a refusal
-    /// is counted.
-    pub fn admits(&self, headers: &axum::http::HeaderMap) -> bool {
-        let admitted = self.bearer_matches(headers);
-        if !admitted {
-            self.count(|stats| stats.unauthorized += 1);
-        }
-        admitted
-    }
-
-    /// [`World::admits`], or the key in an `api-key` header as Azure OpenAI takes it
-    /// (counted apart, so a test can tell which one a client sent).
-    pub fn admits_bearer_or_api_key(&self, headers: &axum::http::HeaderMap) -> bool {
-        if self.bearer_matches(headers) {
-            return true;
-        }
-        let given = headers.get("api-key").and_then(|value| value.to_str().ok());
-        let admitted = given == Some(self.settings.api_key.as_str());
-        self.count(|stats| match admitted {
-            true => stats.api_key_header_calls += 1,
-            false => stats.unauthorized += 1,
-        });
-        admitted
-    }
-
-    fn bearer_matches(&self, headers: &axum::http::HeaderMap) -> bool {
-        let given = headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer "));
-        given == Some(self.settings.api_key.as_str())
-    }
-
     /// The cost the API reports for a task: `--task-cost` when set, else its price.
     pub fn reported_cost(&self, task: &Task) -> serde_json::Value {
         match &self.settings.task_cost {
@@ -344,41 +332,54 @@ impl World {
         }
     }
 
-    pub fn balance_cents(&self) -> Option<i64> {
-        let spent = self.lock().spent_cents;
-        self.settings.balance.map(|balance| balance - spent)
-    }
-
-    /// Creates (and bills) a task, or says why not.
-    pub fn create(&self, request: TaskRequest, now: Instant) -> Result<Task, Refusal> {
-        let settings = &self.settings;
+    /// Creates (and bills to key `account`) a task, or says why not: each key has its own
+    /// capacity and balance.
+    pub fn create(
+        &self,
+        account: usize,
+        request: TaskRequest,
+        now: Instant,
+    ) -> Result<Task, Refusal> {
+        let capacity = self.capacity_of(account);
+        let balance = self.balance_of(account);
         let mut inner = self.lock();
-        let active: Vec<Instant> = inner
-            .tasks
-            .values()
-            .map(Task::ends_at)
-            .filter(|end| *end > now)
-            .collect();
-        if let Some(capacity) = settings.capacity
+        let active_at = |inner: &Inner, only: Option<usize>| -> Vec<Instant> {
+            let tasks = inner.tasks.values();
+            let theirs = tasks.filter(|task| only.is_none_or(|owner| task.owner == owner));
+            theirs.map(Task::ends_at).filter(|end| *end > now).collect()
+        };
+        let active = active_at(&inner, Some(account));
+        let all_active = active_at(&inner, None).len();
+        if let Some(capacity) = capacity
             && active.len() >= capacity
         {
             inner.stats.rate_limited += 1;
+            self.key_stats(&mut inner, account).rate_limited += 1;
             let first_free = active.iter().min().copied().unwrap_or(now);
             let wait = first_free.saturating_duration_since(now);
             return Err(Refusal::AtCapacity {
                 retry_after: wait.max(Duration::from_secs(1)),
             });
         }
-        if let Some(balance) = settings.balance
-            && inner.spent_cents + request.cost_cents > balance
+        let spent = inner.spent_cents.get(account).copied().unwrap_or(0);
+        if let Some(balance) = balance
+            && spent + request.cost_cents > balance
         {
             inner.stats.out_of_balance += 1;
+            self.key_stats(&mut inner, account).out_of_balance += 1;
             return Err(Refusal::OutOfBalance {
-                balance_cents: balance - inner.spent_cents,
+                balance_cents: balance - spent,
             });
         }
-        let task = self.new_task(&mut inner, request, now);
-        inner.spent_cents += task.request.cost_cents;
+        let mut task = self.new_task(&mut inner, request, now);
+        task.owner = account;
+        if let Some(spent) = inner.spent_cents.get_mut(account) {
+            *spent += task.request.cost_cents;
+        }
+        let key = self.key_stats(&mut inner, account);
+        key.creates += 1;
+        key.billed_cents += task.request.cost_cents;
+        key.max_active = key.max_active.max(active.len() as u64 + 1);
         let stats = &mut inner.stats;
         stats.creates += 1;
         stats.billed_cents += task.request.cost_cents;
@@ -389,7 +390,7 @@ impl World {
         if let Some(link) = &task.request.image_url {
             *stats.creates_by_image_url.entry(link.clone()).or_default() += 1;
         }
-        stats.max_active = stats.max_active.max(active.len() as u64 + 1);
+        stats.max_active = stats.max_active.max(all_active as u64 + 1);
         stats.generation_seconds += task.generation.as_secs_f64();
         if let Some(last) = inner.last_create {
             let gap = now.saturating_duration_since(last).as_secs_f64();
@@ -421,6 +422,7 @@ impl World {
         inner.next_id += 1;
         Task {
             id,
+            owner: 0,
             request,
             created: now,
             created_unix: self
@@ -463,9 +465,9 @@ impl World {
         Some(task)
     }
 
-    /// The Sora.hk tasks, newest first: one page of them and the total.
-    pub fn page(&self, page: usize, page_size: usize) -> (Vec<Task>, usize) {
-        let listed = self.listed(Dialect::SoraHk);
+    /// Key `account`'s Sora.hk tasks, newest first: one page of them and the total.
+    pub fn page(&self, account: usize, page: usize, page_size: usize) -> (Vec<Task>, usize) {
+        let listed = self.listed(Dialect::SoraHk, account);
         let total = listed.len();
         let tasks = listed
             .into_iter()
@@ -475,9 +477,9 @@ impl World {
         (tasks, total)
     }
 
-    /// One dialect's tasks, newest first. Tasks younger than
+    /// One dialect's tasks of key `account`, newest first. Tasks younger than
     /// `--list-lag` are not listed yet.
-    pub fn listed(&self, dialect: Dialect) -> Vec<Task> {
+    pub fn listed(&self, dialect: Dialect, account: usize) -> Vec<Task> {
         let inner = self.lock();
         let lag = self.settings.list_lag.unwrap_or_default();
         let now = Instant::now();
@@ -486,7 +488,7 @@ impl World {
             .iter()
             .rev()
             .filter_map(|id| inner.tasks.get(id))
-            .filter(|task| task.request.dialect == dialect)
+            .filter(|task| task.request.dialect == dialect && task.owner == account)
             .filter(|task| now.saturating_duration_since(task.created) >= lag)
             .cloned()
             .collect()

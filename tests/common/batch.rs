@@ -72,16 +72,36 @@ pub fn run(project: &Project, sim: &RunningSim, args: &[&str]) -> (i32, Value, S
     run_with_key(project, sim, sim::DEFAULT_KEY, args)
 }
 
-/// [`run`] with another API key (the simulator's `api_key` must match it).
+/// [`run`] with another API key (the simulator's `api_keys` must hold it).
 pub fn run_with_key(
     project: &Project,
     sim: &RunningSim,
     key: &str,
     args: &[&str],
 ) -> (i32, Value, String) {
+    run_with_keys_in(project, sim, ("SORA_API_KEY", key), args)
+}
+
+/// [`run`] with several keys: `keys` is the JSON list `SORA_API_KEYS` holds.
+pub fn run_with_keys(
+    project: &Project,
+    sim: &RunningSim,
+    keys: &str,
+    args: &[&str],
+) -> (i32, Value, String) {
+    run_with_keys_in(project, sim, ("SORA_API_KEYS", keys), args)
+}
+
+/// [`run`] with the key variable `variable` set to its value.
+fn run_with_keys_in(
+    project: &Project,
+    sim: &RunningSim,
+    variable: (&str, &str),
+    args: &[&str],
+) -> (i32, Value, String) {
     let mut command = project.sora();
     command
-        .env("SORA_API_KEY", key)
+        .env(variable.0, variable.1)
         .env("SORA_BASE_URL", sim.base_url())
         .args(FAST)
         .args(args)

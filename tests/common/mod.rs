@@ -21,13 +21,18 @@ use assert_cmd::Command;
 /// Every variable sora-batch reads; removed so the developer's own settings cannot leak in.
 const SETTINGS_VARS: &[&str] = &[
     "SORA_API_KEY",
+    "SORA_API_KEYS",
+    "SORA_KEYS_FILE",
     "OPENAI_API_KEY",
+    "OPENAI_API_KEYS",
     "DRAW_API_KEY",
+    "DRAW_API_KEYS",
     "DRAW_HOST_MODE",
     "DRAW_FALLBACK_URL",
     "DRAW_RESULT_PATH",
     "DRAW_SIZE",
     "CHAT_API_KEY",
+    "CHAT_API_KEYS",
     "CHAT_MODEL_TEMPLATE",
     "CHAT_GENERATION_IDS",
     "SORA_BASE_URL",

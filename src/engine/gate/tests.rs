@@ -3,7 +3,7 @@ use crate::engine::breaker::FailureClass::{RateLimited, Transient};
 use futures_util::FutureExt;
 use std::time::Duration;
 
-mod fake;
+pub(in crate::engine) mod fake;
 mod paused;
 mod sim;
 

@@ -13,7 +13,7 @@ const KEY: &str = "sk-test-3c0ffee-d1s71nct1ve";
 
 async fn start(settings: SimSettings) -> RunningSim {
     sim::start(SimSettings {
-        api_key: KEY.to_string(),
+        api_keys: vec![crate::sim::SimKey::new(KEY)],
         seed: Some(11),
         ..settings
     })

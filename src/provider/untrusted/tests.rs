@@ -15,7 +15,7 @@ fn redactor() -> Redactor {
         "PROXY_PASS" => Some("seed/pass word".to_string()),
         _ => None,
     };
-    Redactor::from_sources(Some(&ApiKey::new(KEY)), &base, env)
+    Redactor::from_sources([&ApiKey::new(KEY)], &base, env)
 }
 
 #[test]

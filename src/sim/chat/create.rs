@@ -34,9 +34,10 @@ pub async fn create(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    if let Some(refusal) = refuse_key(&world, &headers) {
-        return refusal;
-    }
+    let account = match refuse_key(&world, &headers) {
+        Ok(account) => account,
+        Err(refusal) => return *refusal,
+    };
     let ask = match request::parse(&body, &world.settings.chat.chat_model_prefix) {
         Ok(ask) => ask,
         Err(err) => {
@@ -54,7 +55,7 @@ pub async fn create(
         let message = json!({"role": "assistant", "content": AVAILABILITY_MESSAGE});
         return Json(envelope.completion(message, Some("stop"))).into_response();
     }
-    let task = match world.create(ask.task_request(), Instant::now()) {
+    let task = match world.create(account, ask.task_request(), Instant::now()) {
         Ok(task) => task,
         Err(refusal) => return refused(&world, &headers, refusal),
     };

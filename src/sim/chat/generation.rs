@@ -27,9 +27,10 @@ pub async fn status(
     if !world.settings.chat.chat_generation_ids {
         return (StatusCode::NOT_FOUND, Json(json!({"detail": "Not Found"}))).into_response();
     }
-    if let Some(refusal) = refuse_key(&world, &headers) {
-        return refusal;
-    }
+    let account = match refuse_key(&world, &headers) {
+        Ok(account) => account,
+        Err(refusal) => return *refusal,
+    };
     world.count(|stats| {
         stats.polls += 1;
         stats.chat.generation_calls += 1;
@@ -38,7 +39,7 @@ pub async fn status(
     let task = id
         .strip_prefix(GENERATION_ID_PREFIX)
         .and_then(|task_id| world.poll(task_id, now))
-        .filter(|task| task.request.dialect == Dialect::Chat);
+        .filter(|task| task.request.dialect == Dialect::Chat && task.owner == account);
     let Some(task) = task else {
         let unknown = ApiError {
             status: StatusCode::NOT_FOUND,

@@ -36,10 +36,11 @@ pub fn routes() -> Router<Arc<World>> {
         .route("/generation/{id}", get(generation::status))
 }
 
-/// Checks the bearer key; the answer to send when it is wrong.
-fn refuse_key(world: &World, headers: &HeaderMap) -> Option<Response> {
-    if world.admits(headers) {
-        return None;
+/// Checks the bearer key: the index of its key (account), or the answer to send when it
+/// is wrong.
+fn refuse_key(world: &World, headers: &HeaderMap) -> Result<usize, Box<Response>> {
+    if let Some(account) = world.caller(headers, false) {
+        return Ok(account);
     }
     let refusal = ApiError {
         status: StatusCode::UNAUTHORIZED,
@@ -48,5 +49,5 @@ fn refuse_key(world: &World, headers: &HeaderMap) -> Option<Response> {
         param: None,
         message: "Invalid API key".to_string(),
     };
-    Some(refusal.answer(world, headers))
+    Err(Box::new(refusal.answer(world, headers)))
 }

@@ -26,9 +26,10 @@ pub async fn create(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    if let Some(refusal) = refuse_key(&world, &headers) {
-        return refusal;
-    }
+    let account = match refuse_key(&world, &headers) {
+        Ok(account) => account,
+        Err(refusal) => return *refusal,
+    };
     let ask = match request::parse(&body) {
         Ok(ask) => ask,
         Err(problem) => {
@@ -36,7 +37,7 @@ pub async fn create(
             return error(&world, &headers, 400, &problem);
         }
     };
-    let task = match billed(&world, &ask) {
+    let task = match billed(&world, account, &ask) {
         Ok(task) => task,
         Err(refused) => return refused.answer(&world, &headers),
     };
@@ -90,8 +91,9 @@ impl Refused {
     }
 }
 
-/// Takes the credits, makes the task, checks its remix target, and counts it all.
-pub fn billed(world: &World, ask: &DrawAsk) -> Result<Task, Refused> {
+/// Takes the credits, makes the task (key `account`'s), checks its remix target, and
+/// counts it all.
+pub fn billed(world: &World, account: usize, ask: &DrawAsk) -> Result<Task, Refused> {
     let settings = &world.settings.draw;
     let price = ask.credits(settings);
     let now = Instant::now();
@@ -99,10 +101,12 @@ pub fn billed(world: &World, ask: &DrawAsk) -> Result<Task, Refused> {
         world.count(|stats| stats.draw.out_of_credits += 1);
         return Err(Refused::Credits { left, price });
     }
-    let task = world.create(ask.task_request(), now).map_err(|refusal| {
-        world.draw.release(price);
-        Refused::Busy(refusal)
-    })?;
+    let task = world
+        .create(account, ask.task_request(), now)
+        .map_err(|refusal| {
+            world.draw.release(price);
+            Refused::Busy(refusal)
+        })?;
     let remix = ask
         .remix_target
         .as_ref()

@@ -24,7 +24,7 @@ pub async fn key_credits(
     let Some(key) = asked["apiKey"].as_str() else {
         return error(&world, &headers, 400, "apiKey is required");
     };
-    if key != world.settings.api_key {
+    if world.account_of(key).is_none() {
         world.count(|stats| stats.unauthorized += 1);
         return error(&world, &headers, 401, "apiKey not found");
     }

@@ -57,7 +57,7 @@ pub fn client_routes() -> Router<Arc<World>> {
 pub fn create_video(world: &World, prompt: &str) -> Result<(String, String), String> {
     let body = json!({"model": "sora-2", "prompt": prompt, "webHook": "-1"});
     let ask = request::parse(body.to_string().as_bytes())?;
-    let task = create::billed(world, &ask).map_err(|refused| refused.to_string())?;
+    let task = create::billed(world, 0, &ask).map_err(|refused| refused.to_string())?;
     let (pid, _) = world
         .draw
         .of(&task.id, tokio::time::Instant::now())
@@ -81,10 +81,10 @@ fn error(world: &World, headers: &HeaderMap, code: u16, message: &str) -> Respon
     response
 }
 
-/// Checks the bearer key; the answer to send when it is wrong.
-fn refuse_key(world: &World, headers: &HeaderMap) -> Option<Response> {
-    match world.admits(headers) {
-        true => None,
-        false => Some(error(world, headers, 401, "invalid api key")),
-    }
+/// Checks the bearer key: the index of its key (account), or the answer to send when it
+/// is wrong.
+fn refuse_key(world: &World, headers: &HeaderMap) -> Result<usize, Box<Response>> {
+    world
+        .caller(headers, false)
+        .ok_or_else(|| Box::new(error(world, headers, 401, "invalid api key")))
 }

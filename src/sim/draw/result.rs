@@ -48,9 +48,10 @@ fn answer(world: &World, path: ResultPath, headers: &HeaderMap, body: &[u8]) -> 
         world.count(|stats| stats.draw.wrong_result_path += 1);
         return (StatusCode::NOT_FOUND, "404 page not found").into_response();
     }
-    if let Some(refusal) = refuse_key(world, headers) {
-        return refusal;
-    }
+    let account = match refuse_key(world, headers) {
+        Ok(account) => account,
+        Err(refusal) => return *refusal,
+    };
     world.count(|stats| {
         stats.polls += 1;
         *stats.draw.result_calls.entry(name.to_string()).or_default() += 1;
@@ -65,7 +66,7 @@ fn answer(world: &World, path: ResultPath, headers: &HeaderMap, body: &[u8]) -> 
     let now = Instant::now();
     match world
         .poll(id, now)
-        .filter(|task| task.request.dialect == Dialect::Draw)
+        .filter(|task| task.request.dialect == Dialect::Draw && task.owner == account)
     {
         Some(task) => ok(hostile::padded(world, describe(world, &task, headers, now))),
         None => error(world, headers, 404, &format!("task {id} not found")),

@@ -23,13 +23,14 @@ pub async fn content(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    if let Some(refusal) = refuse_key(&world, &headers) {
-        return refusal;
-    }
+    let account = match refuse_key(&world, &headers) {
+        Ok(account) => account,
+        Err(refusal) => return *refusal,
+    };
     let now = Instant::now();
     let Some(task) = world
         .task(&id)
-        .filter(|task| task.request.dialect == Dialect::OpenAi)
+        .filter(|task| task.request.dialect == Dialect::OpenAi && task.owner == account)
     else {
         return unknown_video(&id).answer(&world, &headers);
     };

@@ -27,9 +27,10 @@ pub async fn create(
     request: Request,
 ) -> Response {
     let headers = request.headers().clone();
-    if let Some(refusal) = refuse_key(&world, &headers) {
-        return refusal;
-    }
+    let account = match refuse_key(&world, &headers) {
+        Ok(account) => account,
+        Err(refusal) => return *refusal,
+    };
     let (asked, seen) = match read(request, &world)
         .await
         .and_then(|read| checked(&world, read))
@@ -41,7 +42,7 @@ pub async fn create(
         }
     };
     let now = Instant::now();
-    let created = world.create(asked.into_task(seen.as_ref()), now);
+    let created = world.create(account, asked.into_task(seen.as_ref()), now);
     if let (Ok(_), Some(seen)) = (&created, seen) {
         world.count(|stats| {
             stats.reference_creates += 1;

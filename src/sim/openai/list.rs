@@ -34,11 +34,12 @@ pub async fn list(
     query: Result<Query<ListQuery>, QueryRejection>,
     headers: HeaderMap,
 ) -> Response {
-    if let Some(refusal) = refuse_key(&world, &headers) {
-        return refusal;
-    }
+    let account = match refuse_key(&world, &headers) {
+        Ok(account) => account,
+        Err(refusal) => return *refusal,
+    };
     world.count(|stats| stats.lists += 1);
-    match page(&world, query, &headers) {
+    match page(&world, account, query, &headers) {
         Ok(page) => Json(page).into_response(),
         Err(err) => err.answer(&world, &headers),
     }
@@ -46,11 +47,12 @@ pub async fn list(
 
 fn page(
     world: &World,
+    account: usize,
     query: Result<Query<ListQuery>, QueryRejection>,
     headers: &HeaderMap,
 ) -> Result<Value, ApiError> {
     let Query(query) = query.map_err(|err| ApiError::bad_request(err.body_text()))?;
-    let mut videos = world.listed(Dialect::OpenAi);
+    let mut videos = world.listed(Dialect::OpenAi, account);
     match query.order.as_deref() {
         None | Some("desc") => {}
         Some("asc") => videos.reverse(),

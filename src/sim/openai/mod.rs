@@ -91,10 +91,11 @@ fn unknown_video(id: &str) -> ApiError {
     }
 }
 
-/// Checks the key; the answer to send when it is wrong.
-fn refuse_key(world: &World, headers: &HeaderMap) -> Option<Response> {
-    if world.admits_bearer_or_api_key(headers) {
-        return None;
+/// Checks the key: the index of its key (account), or the answer to send when it is
+/// wrong.
+fn refuse_key(world: &World, headers: &HeaderMap) -> Result<usize, Box<Response>> {
+    if let Some(account) = world.caller(headers, true) {
+        return Ok(account);
     }
     let refusal = ApiError {
         status: StatusCode::UNAUTHORIZED,
@@ -103,5 +104,5 @@ fn refuse_key(world: &World, headers: &HeaderMap) -> Option<Response> {
         param: None,
         message: "Incorrect API key provided.".to_string(),
     };
-    Some(refusal.answer(world, headers))
+    Err(Box::new(refusal.answer(world, headers)))
 }

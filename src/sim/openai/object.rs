@@ -96,9 +96,10 @@ pub async fn status(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    if let Some(refusal) = refuse_key(&world, &headers) {
-        return refusal;
-    }
+    let account = match refuse_key(&world, &headers) {
+        Ok(account) => account,
+        Err(refusal) => return *refusal,
+    };
     world.count(|stats| stats.polls += 1);
     if let Some(endless) = hostile::endless_answer(&world, EndlessBody::Status) {
         return endless;
@@ -106,7 +107,7 @@ pub async fn status(
     let now = Instant::now();
     let Some(task) = world
         .poll(&id, now)
-        .filter(|task| task.request.dialect == Dialect::OpenAi)
+        .filter(|task| task.request.dialect == Dialect::OpenAi && task.owner == account)
     else {
         return unknown_video(&id).answer(&world, &headers);
     };

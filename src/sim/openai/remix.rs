@@ -32,9 +32,10 @@ pub async fn remix(
     request: Request,
 ) -> Response {
     let headers = request.headers().clone();
-    if let Some(refusal) = refuse_key(&world, &headers) {
-        return refusal;
-    }
+    let account = match refuse_key(&world, &headers) {
+        Ok(account) => account,
+        Err(refusal) => return *refusal,
+    };
     let now = Instant::now();
     let asked = match create::read(request, &world).await.and_then(|read| {
         let source = source_of(&world, &source, now)?;
@@ -49,7 +50,7 @@ pub async fn remix(
     let prompt = asked.prompt.clone();
     let mut task = asked.into_task(None);
     task.remixed_from = Some(source.clone());
-    let created = world.create(task, now);
+    let created = world.create(account, task, now);
     if let Ok(task) = &created {
         let seen = OpenAiRemix {
             id: task.id.clone(),

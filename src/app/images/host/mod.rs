@@ -150,12 +150,15 @@ async fn upload(
         })
 }
 
-/// Every provider's API key variable: the command is the user's, but no key is its
-/// business.
+/// Every provider's API key variables (one key, and a list): the command is the user's,
+/// but no key is its business.
 fn key_variables() -> Vec<&'static str> {
     let mut variables: Vec<&'static str> = ProviderKind::value_variants()
         .iter()
-        .map(|kind| kind.capabilities().key_variable)
+        .flat_map(|kind| {
+            let capabilities = kind.capabilities();
+            [capabilities.key_variable, capabilities.keys_variable]
+        })
         .collect();
     variables.sort_unstable();
     variables.dedup();

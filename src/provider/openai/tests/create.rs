@@ -134,7 +134,7 @@ async fn a_wrong_key_stops_the_run_without_printing_the_key() {
     // The simulator takes another key than the client's (`start` would give it ours).
     let sim = sim::start(SimSettings {
         echo_key: true,
-        api_key: "sk-another-key-entirely".to_string(),
+        api_keys: vec![crate::sim::SimKey::new("sk-another-key-entirely")],
         ..quick()
     })
     .await

@@ -23,7 +23,7 @@ const KEY: &str = "sk-test-0pen41-d1s71nct1ve";
 
 async fn start(settings: SimSettings) -> RunningSim {
     sim::start(SimSettings {
-        api_key: KEY.to_string(),
+        api_keys: vec![crate::sim::SimKey::new(KEY)],
         seed: Some(12),
         ..settings
     })

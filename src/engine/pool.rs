@@ -1,0 +1,316 @@
+//! The run's API keys as the engine uses them: one member per key, each with its own
+//! client, breaker gate (in-flight limit, learned ceiling, cooldown) and request rate.
+//! New jobs go to a key with room, the least used for its weight first; a key the
+//! provider refuses (401) or that runs out of money leaves the rotation, and its jobs
+//! already at the provider are still followed up with it. The engine never sees a key:
+//! only its label and hash.
+
+use std::fmt;
+use std::pin::pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use futures_util::future::select_all;
+use tokio::sync::Notify;
+use tracing::warn;
+
+use super::breaker::BreakerSettings;
+use super::gate::{Gate, GateSnapshot, Permit};
+use super::rate::Rate;
+use super::reach::Reach;
+use super::wrap::Wrapped;
+use crate::journal::JobRecord;
+use crate::provider::Provider;
+
+/// One API key's client, as the app hands it to the engine.
+#[derive(Clone)]
+pub struct KeyClient {
+    /// How messages and the progress display name it (`key1`, or the list's `label`).
+    pub label: String,
+    /// What the journal records to find it again (see `keys::Key::hash`).
+    pub hash: String,
+    pub weight: u32,
+    pub max_rpm: Option<u32>,
+    pub provider: Arc<dyn Provider>,
+}
+
+impl KeyClient {
+    /// A run's only key, without a rate of its own.
+    pub fn only(hash: &str, provider: Arc<dyn Provider>) -> Self {
+        KeyClient {
+            label: "key1".to_string(),
+            hash: hash.to_string(),
+            weight: 1,
+            max_rpm: None,
+            provider,
+        }
+    }
+}
+
+pub(super) struct Member {
+    pub label: String,
+    pub hash: String,
+    weight: u64,
+    /// Every call is noted in the run's reach, after waiting for the key's rate.
+    pub provider: Arc<dyn Provider>,
+    pub gate: Arc<Gate>,
+    /// `max_rpm`: what downloads that carry the key wait for too.
+    pub rate: Option<Arc<Rate>>,
+    /// Jobs it was given.
+    given: AtomicU64,
+    /// Why it left the rotation, once it has.
+    retired: Mutex<Option<String>>,
+}
+
+impl Member {
+    pub fn is_retired(&self) -> bool {
+        self.retired_because().is_some()
+    }
+
+    pub fn retired_because(&self) -> Option<String> {
+        self.retired
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .clone()
+    }
+
+    /// Waits until a call may be made with the key (its `max_rpm`), without counting one.
+    pub async fn rate_ready(&self) {
+        if let Some(rate) = &self.rate {
+            rate.ready().await;
+        }
+    }
+}
+
+pub(super) struct Pool {
+    members: Vec<Member>,
+    /// Woken when a key leaves the rotation.
+    changed: Notify,
+}
+
+impl Pool {
+    /// `clients` must hold at least one key.
+    pub fn new(clients: &[KeyClient], breaker: &BreakerSettings, reach: &Arc<Reach>) -> Self {
+        assert!(!clients.is_empty(), "a run has at least one key");
+        let several = clients.len() > 1;
+        let members = clients
+            .iter()
+            .enumerate()
+            .map(|(index, client)| {
+                let watched: Arc<dyn Provider> = Arc::new(Wrapped {
+                    around: reach.clone(),
+                    inner: client.provider.clone(),
+                });
+                let rate = client.max_rpm.map(|most| Arc::new(Rate::per_minute(most)));
+                let provider = match &rate {
+                    Some(rate) => Arc::new(Wrapped {
+                        around: rate.clone(),
+                        inner: watched,
+                    }) as Arc<dyn Provider>,
+                    None => watched,
+                };
+                let label = several.then(|| client.label.clone());
+                Member {
+                    label: client.label.clone(),
+                    hash: client.hash.clone(),
+                    weight: u64::from(client.weight.max(1)),
+                    provider,
+                    gate: Gate::for_key(breaker.clone(), index, label),
+                    rate,
+                    given: AtomicU64::new(0),
+                    retired: Mutex::new(None),
+                }
+            })
+            .collect();
+        Pool {
+            members,
+            changed: Notify::new(),
+        }
+    }
+
+    pub fn member(&self, index: usize) -> &Member {
+        &self.members[index]
+    }
+
+    pub fn len(&self) -> usize {
+        self.members.len()
+    }
+
+    /// The key an earlier run recorded by its hash, if this run has it.
+    pub fn by_hash(&self, hash: &str) -> Option<usize> {
+        self.members.iter().position(|member| member.hash == hash)
+    }
+
+    /// The key an earlier run's attempt was made with, found by its hash (a record written
+    /// before runs had several keys: the first key); a message naming it when this run
+    /// does not have it.
+    pub fn made_with(&self, record: &JobRecord) -> Result<usize, String> {
+        let Some(made_with) = record.key_ref() else {
+            return Ok(0);
+        };
+        self.by_hash(&made_with.hash).ok_or_else(|| {
+            let what = match record.task_id() {
+                Some(id) => format!("an earlier run's task for it ({id})"),
+                None => "an earlier run's unanswered create for it".to_string(),
+            };
+            let variable = self.members[0].provider.capabilities().keys_variable;
+            format!(
+                "{what} was made with the key {} (hash {}), which this run does not have, so \
+                 it cannot be followed up; not submitted again (that could pay twice): add \
+                 that key back ({variable} or --keys-file) and run again to collect it",
+                made_with.label, made_with.hash
+            )
+        })
+    }
+
+    /// The first key still in the rotation (the first key once none is): what asks for
+    /// prices and the balance.
+    pub fn primary(&self) -> &Member {
+        self.members
+            .iter()
+            .find(|member| !member.is_retired())
+            .unwrap_or(&self.members[0])
+    }
+
+    pub fn any_left(&self) -> bool {
+        self.members.iter().any(|member| !member.is_retired())
+    }
+
+    /// Whether a key other than `key` is still in the rotation.
+    pub fn others_left(&self, key: usize) -> bool {
+        let others = self.members.iter().enumerate().filter(|(i, _)| *i != key);
+        others.into_iter().any(|(_, member)| !member.is_retired())
+    }
+
+    /// A place in flight at a key with room: of those that have it, the one given the
+    /// fewest jobs for its weight. Waits while none has; `None` once no key is left.
+    pub async fn acquire(&self) -> Option<Permit> {
+        loop {
+            let mut changed = pin!(self.changed.notified());
+            changed.as_mut().enable();
+            let mut order: Vec<usize> = (0..self.members.len())
+                .filter(|&index| !self.members[index].is_retired())
+                .collect();
+            if order.is_empty() {
+                return None;
+            }
+            // Fewest jobs given per weight first (compared without dividing), then in
+            // the configured order.
+            order.sort_by(|&a, &b| {
+                let load = |index: usize, other: usize| {
+                    let given = self.members[index].given.load(Ordering::Relaxed);
+                    u128::from(given) * u128::from(self.members[other].weight)
+                };
+                load(a, b).cmp(&load(b, a)).then(a.cmp(&b))
+            });
+            // Polled in that order: the first key with room now wins.
+            let waits = order
+                .iter()
+                .map(|&index| Box::pin(self.members[index].gate.acquire()));
+            tokio::select! {
+                biased;
+                (permit, _, _) = select_all(waits) => {
+                    let member = &self.members[permit.key()];
+                    if member.is_retired() {
+                        continue;
+                    }
+                    member.given.fetch_add(1, Ordering::Relaxed);
+                    return Some(permit);
+                }
+                () = &mut changed => {}
+            }
+        }
+    }
+
+    /// Takes a key out of the rotation, saying why once; whether any key is left.
+    pub fn retire(&self, index: usize, why: &str) -> bool {
+        let member = &self.members[index];
+        let mut retired = member
+            .retired
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        if retired.is_none() {
+            *retired = Some(why.to_string());
+            drop(retired);
+            let left = self.members.iter().filter(|m| !m.is_retired()).count();
+            if self.members.len() > 1 {
+                warn!(
+                    "{} leaves the rotation: {why}; {}",
+                    member.label,
+                    match left {
+                        0 => "no key is left".to_string(),
+                        n => format!(
+                            "the run goes on with the other {}",
+                            crate::ui::counted(n as u64, "key")
+                        ),
+                    }
+                );
+            }
+            self.changed.notify_waiters();
+        }
+        self.any_left()
+    }
+
+    /// Every key's state, for the progress display.
+    pub fn snapshot(&self) -> PoolSnapshot {
+        PoolSnapshot {
+            keys: self
+                .members
+                .iter()
+                .map(|member| KeySnapshot {
+                    label: member.label.clone(),
+                    gate: member.gate.snapshot(),
+                    retired: member.is_retired(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// One key's state for the progress display.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeySnapshot {
+    pub label: String,
+    pub gate: GateSnapshot,
+    pub retired: bool,
+}
+
+/// The keys' states; `Display` gives the progress display's provider line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolSnapshot {
+    pub keys: Vec<KeySnapshot>,
+}
+
+impl PoolSnapshot {
+    /// How many jobs may be in flight at once now, over the keys in the rotation.
+    pub fn limit(&self) -> usize {
+        let open = self.keys.iter().filter(|key| !key.retired);
+        open.map(|key| key.gate.limit).sum()
+    }
+}
+
+impl fmt::Display for PoolSnapshot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let [only] = self.keys.as_slice() {
+            return write!(f, "{}", only.gate);
+        }
+        let in_flight: usize = self.keys.iter().map(|key| key.gate.in_flight).sum();
+        write!(f, "{in_flight} in flight")?;
+        for key in &self.keys {
+            let gate = &key.gate;
+            write!(f, " · {} {} of {}", key.label, gate.in_flight, gate.limit)?;
+            match (key.retired, gate.mode) {
+                (true, _) => f.write_str(" (left the rotation)")?,
+                (false, super::breaker::Mode::Full { .. }) => {}
+                (false, mode) => write!(f, " ({mode})")?,
+            }
+            if let Some(left) = gate.hold_left.filter(|left| !left.is_zero()) {
+                write!(f, " paused {}s", left.as_secs().max(1))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;
