@@ -159,6 +159,28 @@ fn chat_without_a_base_url_says_which_flag_is_missing() {
 }
 
 #[test]
+fn chat_a_dry_run_needs_no_base_url() {
+    let project = Project::new();
+    project.write("input/storyboard.json", &storyboard("harbor", 2));
+    for key in [None, Some("sk-test")] {
+        let mut command = project.sora();
+        command.env_remove("CHAT_API_KEY");
+        if let Some(key) = key {
+            command.env("CHAT_API_KEY", key);
+        }
+        let assert = command
+            .args(["--provider", "chat", "--dry-run", "--json"])
+            .assert()
+            .code(0);
+        let plan: serde_json::Value = serde_json::from_slice(&assert.get_output().stdout).unwrap();
+        assert_eq!(
+            plan["jobs_new"], 4,
+            "two segments of two versions; key {key:?}: {plan}"
+        );
+    }
+}
+
+#[test]
 fn chat_with_generation_ids_a_cut_stream_is_followed_up_and_delivered_without_paying_again() {
     let mut settings = SimSettings::default();
     settings.chat.chat_generation_ids = true;

@@ -262,9 +262,17 @@ fn connect_draw(
 }
 
 /// A chat gateway at `--base-url` (there is no public default), its streams read with a
-/// long idle timeout and no total one.
+/// long idle timeout and no total one. A dry run needs none: a gateway has no prices or
+/// balance to ask for.
 fn connect_chat(args: &RunArgs, key: Option<ApiKey>) -> Result<Connection, AppError> {
     let Some(base) = args.base_url.clone() else {
+        if args.dry_run {
+            return Ok(Connection {
+                client: None,
+                shown_url: "(no --base-url)".to_string(),
+                _simulator: None,
+            });
+        }
         return Err(AppError::Settings(
             "--provider chat needs --base-url (SORA_BASE_URL): the gateway's OpenAI-style \
              address, ending in /v1 (e.g. http://localhost:8000/v1)"
