@@ -236,3 +236,34 @@ fn chat_a_stream_that_ends_cleanly_without_a_link_is_an_unknown_outcome_too() {
     assert!(message.contains("ended without a video link"), "{message}");
     assert_eq!(sim.stats().creates_by_prompt.get(&lost), Some(&1));
 }
+
+#[test]
+fn chat_a_stream_trickling_for_ever_ends_at_the_poll_timeout_as_an_unknown_outcome() {
+    let mut settings = SimSettings::default();
+    settings.chat.chat_trickle_after = Some(20);
+    let sim = simulator(settings);
+    let project = Project::new();
+    project.write("input/storyboard.json", &one_version_each(&["tide shot 1"]));
+    let (code, summary, err) = run(&project, &sim, &["--poll-timeout", "3s"]);
+    assert_eq!(code, 1, "{err}\n{summary}");
+    assert_eq!(summary["failed"], 0, "{summary}");
+    let unresolved = unresolved_messages(&summary);
+    assert_eq!(unresolved.len(), 1, "{summary}");
+    let message = &unresolved[0];
+    for said in [
+        "unknown outcome at the provider",
+        "--poll-timeout",
+        "--resubmit-lost",
+    ] {
+        assert!(message.contains(said), "{said:?} in {message}");
+    }
+    let stats = sim.stats();
+    assert_eq!(stats.chat.trickles, 1, "{:?}", stats.chat);
+    assert_eq!(stats.chat.closed_by_client, 1, "{:?}", stats.chat);
+
+    // A rerun pays nothing for it, and neither does a dry run count it as new.
+    let (code, summary, err) = run(&project, &sim, &["--poll-timeout", "3s"]);
+    assert_eq!(code, 1, "{err}\n{summary}");
+    assert_eq!(unresolved_messages(&summary).len(), 1, "{summary}");
+    assert_eq!(sim.stats().chat.creates, 1);
+}

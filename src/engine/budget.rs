@@ -333,6 +333,9 @@ mod tests {
         fn api_is_local(&self) -> bool {
             true
         }
+        fn let_go(&self, _: &str) -> bool {
+            true
+        }
         fn balance(&self) -> Option<BoxFuture<'_, Result<i64, ProviderError>>> {
             Some(Box::pin(async { Ok(self.0) }))
         }

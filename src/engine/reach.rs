@@ -201,6 +201,10 @@ impl<P: Provider + ?Sized> Provider for Watched<P> {
         self.inner.api_is_local()
     }
 
+    fn let_go(&self, task_id: &str) -> bool {
+        self.inner.let_go(task_id)
+    }
+
     fn pricing(&self) -> Option<BoxFuture<'_, Result<Pricing, ProviderError>>> {
         self.inner.pricing().map(|call| self.noted(call))
     }

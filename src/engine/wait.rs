@@ -52,7 +52,9 @@ pub(super) async fn until_finished(
     loop {
         let elapsed = submitted.elapsed();
         if schedule.timed_out(elapsed) {
-            return Err(Ended::Outcome(timed_out(&task, elapsed, last_error)));
+            return Err(Ended::Outcome(timed_out(
+                ctx, job, &task, elapsed, last_error,
+            )));
         }
         let wait = match after_error.take() {
             // A Retry-After of up to an hour is honoured, but not past the timeout: the
@@ -65,16 +67,12 @@ pub(super) async fn until_finished(
             .report(&job.key, submitted, tokio::time::Instant::now(), left);
         tokio::select! {
             () = tokio::time::sleep(wait) => {}
-            () = ctx.interrupt.cancelled() => {
-                return Err(Ended::Outcome(JobOutcome::LeftInFlight(task.task_id)));
-            }
+            () = ctx.interrupt.cancelled() => return Err(left_for_later(ctx, task)),
         }
         // A status answer is worth nothing once the run stops: it is not waited for.
         let answer = tokio::select! {
             answer = ctx.provider.status(&task.task_id) => answer,
-            () = ctx.interrupt.cancelled() => {
-                return Err(Ended::Outcome(JobOutcome::LeftInFlight(task.task_id)));
-            }
+            () = ctx.interrupt.cancelled() => return Err(left_for_later(ctx, task)),
         };
         let status = match answer {
             Ok(status) => status,
@@ -138,14 +136,36 @@ pub(super) async fn until_finished(
     }
 }
 
-/// The failure of a task not seen finished within the poll timeout.
-fn timed_out(task: &Owned, elapsed: std::time::Duration, last_error: Option<String>) -> JobOutcome {
+/// A stopped run leaves the task at the provider for the next run; what this run held
+/// for it goes.
+fn left_for_later(ctx: &Context, task: Owned) -> Ended {
+    ctx.provider.let_go(&task.task_id);
+    Ended::Outcome(JobOutcome::LeftInFlight(task.task_id))
+}
+
+/// How a task not seen finished within the poll timeout ends: a failure a rerun picks up
+/// again, or, when the provider cannot be asked about it any more (a chat gateway's
+/// stream, closed now), an unknown outcome.
+fn timed_out(
+    ctx: &Context,
+    job: &JobSpec,
+    task: &Owned,
+    elapsed: std::time::Duration,
+    last_error: Option<String>,
+) -> JobOutcome {
     // Whole seconds: "after 35m" reads better than "after 35m 2s 3ms".
     let elapsed = match elapsed.as_secs() {
         0 => round(elapsed),
         secs => std::time::Duration::from_secs(secs),
     };
     let elapsed = humantime::format_duration(elapsed);
+    if !ctx.provider.let_go(&task.task_id) {
+        let message = format!(
+            "no result within --poll-timeout ({elapsed}); its stream ({}) was closed",
+            task.task_id
+        );
+        return unknown_outcome(job, &message);
+    }
     let what = match last_error {
         Some(error) => format!(
             "task {}: after {elapsed} its status still could not be read: {error}",
@@ -160,6 +180,21 @@ fn timed_out(task: &Owned, elapsed: std::time::Duration, last_error: Option<Stri
         Failure::TimedOut,
         format!("{what}; a rerun picks it up again without paying twice"),
     )
+}
+
+/// A job whose task may be billed and can be found by no one: never submitted again by
+/// itself.
+fn unknown_outcome(job: &JobSpec, why: &str) -> JobOutcome {
+    let message = format!(
+        "unknown outcome at the provider ({why}): billed or not, sora-batch cannot tell, now \
+         or later; not submitted again, which could pay twice{}",
+        match job.extra {
+            true => "",
+            false => ": --resubmit-lost submits it anyway",
+        }
+    );
+    warn!("{}: {message}", job.key);
+    JobOutcome::Unresolved(message)
 }
 
 fn finished(ctx: &Context, job: &JobSpec, task: &Owned, outcome: Outcome) {
@@ -179,6 +214,7 @@ fn status_error(ctx: &Context, job: &JobSpec, task: &Owned, error: ProviderError
     match error {
         ProviderError::Unauthorized { .. } => {
             ctx.stop_run(StopReason::Unauthorized(error.to_string()));
+            ctx.provider.let_go(&task.task_id);
             Some(Ended::Outcome(JobOutcome::LeftInFlight(
                 task.task_id.clone(),
             )))
@@ -200,16 +236,7 @@ fn status_error(ctx: &Context, job: &JobSpec, task: &Owned, error: ProviderError
             Some(Ended::Lost)
         }
         ProviderError::OutcomeUnknown { message } => {
-            let message = format!(
-                "unknown outcome at the provider ({message}): billed or not, sora-batch cannot \
-                 tell, now or later; not submitted again, which could pay twice{}",
-                match job.extra {
-                    true => "",
-                    false => ": --resubmit-lost submits it anyway",
-                }
-            );
-            warn!("{}: {message}", job.key);
-            Some(Ended::Outcome(JobOutcome::Unresolved(message)))
+            Some(Ended::Outcome(unknown_outcome(job, &message)))
         }
         ProviderError::UnknownTask { .. } => Some(Ended::Outcome(JobOutcome::Failed(
             Failure::Lost,
@@ -224,3 +251,6 @@ fn status_error(ctx: &Context, job: &JobSpec, task: &Owned, error: ProviderError
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -94,7 +94,7 @@ impl Chat {
             redact,
             options,
             deadline,
-            book: streams::Book::default(),
+            book: streams::Book::new(IDLE_TIMEOUT),
             next_id: AtomicU64::new(0),
             local: crate::download::is_local(base),
         }
@@ -336,4 +336,14 @@ impl Provider for Chat {
     fn api_is_local(&self) -> bool {
         self.local
     }
+
+    fn let_go(&self, task_id: &str) -> bool {
+        self.book.let_go(task_id);
+        // With generation ids a later run asks `GET /generation/{id}`; else the job was
+        // its stream.
+        self.options.generation_ids
+    }
 }
+
+#[cfg(test)]
+mod tests;

@@ -366,6 +366,11 @@ impl Provider for Draw {
         self.hosts.all_local()
     }
 
+    fn let_go(&self, _task_id: &str) -> bool {
+        // A polled task lives at the provider: nothing is held here, and a rerun asks.
+        true
+    }
+
     fn balance(&self) -> Option<BoxFuture<'_, Result<i64, ProviderError>>> {
         Some(Box::pin(self.credits()))
     }

@@ -412,6 +412,11 @@ impl Provider for OpenAi {
     fn api_is_local(&self) -> bool {
         self.local
     }
+
+    fn let_go(&self, _task_id: &str) -> bool {
+        // A polled task lives at the provider: nothing is held here, and a rerun asks.
+        true
+    }
 }
 
 #[cfg(test)]

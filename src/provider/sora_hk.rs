@@ -451,6 +451,11 @@ impl Provider for SoraHk {
         self.local
     }
 
+    fn let_go(&self, _task_id: &str) -> bool {
+        // A polled task lives at the provider: nothing is held here, and a rerun asks.
+        true
+    }
+
     fn pricing(&self) -> Option<BoxFuture<'_, Result<Pricing, ProviderError>>> {
         Some(Box::pin(self.get_pricing()))
     }

@@ -25,6 +25,11 @@ pub struct ChatStats {
     /// Streams cut after billing, and streams that went silent on purpose.
     pub stream_cuts: u64,
     pub stalls: u64,
+    /// Streams that began repeating one progress for ever (`--chat-trickle-after`).
+    pub trickles: u64,
+    /// Streams the client closed before their end (it stopped reading: a timeout, a
+    /// stopped run).
+    pub closed_by_client: u64,
     /// Result chunks sent, per shape (`html`, `json`, `output`).
     pub results_by_shape: BTreeMap<String, u64>,
     /// Failures sent as `❌ 生成失败` content, and as an error chunk.

@@ -75,6 +75,7 @@ pub async fn create(
         uploaded: task.request.image_url.is_some(),
         cut_at,
         stall_at: settings.chat_stall_after,
+        trickle_at: settings.chat_trickle_after,
         task_id: task.id,
     };
     stream::answer(world.clone(), headers, connection, plan)
