@@ -22,6 +22,7 @@ mod owners;
 pub mod poll;
 mod reach;
 mod reconcile;
+mod slots;
 mod task;
 mod wait;
 

@@ -56,6 +56,9 @@ pub struct Capabilities {
     pub has_balance: bool,
     /// Its video downloads need the API key (`Provider::download_auth`).
     pub download_needs_key: bool,
+    /// Its video links point at a cache kept for minutes (a chat gateway's): their
+    /// downloads go ahead of others waiting for a slot.
+    pub short_lived_links: bool,
     /// The longest prompt it takes, in characters.
     pub max_prompt_chars: usize,
     /// The environment variable its API key is read from, as messages name it.

@@ -49,6 +49,10 @@ const TASK_PREFIX: &str = "chat_";
 /// The longest silence on a generation's stream: progress comes about every 30 s.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 
+/// How soon to look at a running stream again: its book is in this process, so looking
+/// costs nothing, and a link to the gateway's short-lived cache is seen within this.
+const LOOK_AGAIN: Duration = Duration::from_secs(1);
+
 /// The run's chat settings.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -94,7 +98,7 @@ impl Chat {
             redact,
             options,
             deadline,
-            book: streams::Book::new(IDLE_TIMEOUT),
+            book: streams::Book::new(IDLE_TIMEOUT.max(deadline)),
             next_id: AtomicU64::new(0),
             local: crate::download::is_local(base),
         }
@@ -254,9 +258,10 @@ impl Chat {
                 });
             }
         };
+        let poll_after = matches!(phase, TaskPhase::Running { .. }).then_some(LOOK_AGAIN);
         Ok(TaskStatus {
             phase,
-            poll_after: None,
+            poll_after,
             raw: json!({"stream": task_id}),
         })
     }
@@ -297,6 +302,7 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     live_prices: None,
     has_balance: false,
     download_needs_key: false,
+    short_lived_links: true,
     max_prompt_chars: crate::storyboard::DEFAULT_MAX_PROMPT_CHARS,
     key_variable: KEY_VARIABLE,
 };

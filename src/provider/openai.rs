@@ -373,6 +373,7 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     live_prices: None,
     has_balance: false,
     download_needs_key: true,
+    short_lived_links: false,
     max_prompt_chars: crate::storyboard::DEFAULT_MAX_PROMPT_CHARS,
     key_variable: "OPENAI_API_KEY",
 };

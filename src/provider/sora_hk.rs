@@ -411,6 +411,7 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     live_prices: Some("GET /pricing"),
     has_balance: true,
     download_needs_key: false,
+    short_lived_links: false,
     max_prompt_chars: crate::storyboard::DEFAULT_MAX_PROMPT_CHARS,
     key_variable: crate::config::API_KEY_VAR,
 };

@@ -55,3 +55,20 @@ async fn letting_a_job_go_closes_its_stream_at_the_gateway() {
     assert_eq!(stats.closed_by_client, 1, "{stats:?}");
     assert_eq!(stats.trickles, 1, "{stats:?}");
 }
+
+#[tokio::test]
+async fn a_running_stream_is_looked_at_again_within_a_second() {
+    let sim = sim::start(SimSettings {
+        gen_seconds: sim::GenSeconds(30.0, 30.0),
+        seed: Some(5),
+        ..SimSettings::default()
+    })
+    .await
+    .unwrap();
+    let chat = chat_at(&sim);
+    let accepted = chat.create(&Segment::example("a tide pool")).await.unwrap();
+    let status = chat.standing(&accepted.task_id).unwrap();
+    assert!(matches!(status.phase, TaskPhase::Running { .. }));
+    assert_eq!(status.poll_after, Some(Duration::from_secs(1)));
+    chat.let_go(&accepted.task_id);
+}
