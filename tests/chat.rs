@@ -145,6 +145,46 @@ fn chat_a_local_reference_image_arrives_as_a_data_url() {
 }
 
 #[test]
+fn chat_a_linked_reference_image_arrives_as_a_data_url_fetched_once_across_runs() {
+    let sim = simulator(SimSettings::default());
+    let project = Project::new();
+    let link = format!("http://{}/images/640x360.png", sim.addr);
+    let segment = |n: u32| {
+        format!(r#"{{"segment_index": {n}, "prompt_text": "pier {n}", "image_url": "{link}"}}"#)
+    };
+    let write = |segments: &[String]| {
+        let text = format!(
+            r#"{{"defaults": {{"gen_count": 2}}, "segments": [{}]}}"#,
+            segments.join(",")
+        );
+        project.write("input/storyboard.json", &text);
+    };
+    write(&[segment(1)]);
+    let (code, summary, err) = run(&project, &sim, &[]);
+    assert_eq!(code, 0, "{err}\n{summary}");
+    let stats = sim.stats();
+    assert_eq!(stats.image_fetches, 1, "once for both versions");
+    let image = sha256_hex(&png(640, 360));
+    // How many creates carried the image inline, when every one did.
+    let arrived = |stats: &sora_batch::sim::Stats| {
+        let references = &stats.chat.references;
+        let inline = |seen: &sora_batch::sim::ReferenceSeen| {
+            seen.how == "data_url" && seen.sha256.as_deref() == Some(image.as_str())
+        };
+        references.iter().all(inline).then_some(references.len())
+    };
+    assert_eq!(arrived(&stats), Some(2), "{:?}", stats.chat.references);
+
+    // A new shot with the same link, in a later run: the kept copy is sent.
+    write(&[segment(1), segment(2)]);
+    let (code, summary, err) = run(&project, &sim, &[]);
+    assert_eq!(code, 0, "{err}\n{summary}");
+    let stats = sim.stats();
+    assert_eq!(stats.image_fetches, 1, "not fetched again");
+    assert_eq!(arrived(&stats), Some(4), "{:?}", stats.chat.references);
+}
+
+#[test]
 fn chat_without_a_base_url_says_which_flag_is_missing() {
     let project = Project::new();
     project.write("input/storyboard.json", &storyboard("harbor", 1));

@@ -107,7 +107,7 @@ impl Chat {
     /// Starts the generation: returns once the gateway accepted it (HTTP 200 and a first
     /// event); the stream is read on in the background.
     pub async fn create(&self, segment: &Segment) -> Result<Accepted, ProviderError> {
-        let image = request::image(segment, &self.http, &self.redact).await?;
+        let image = request::image(segment)?;
         let body = request::body(segment, &self.options.template, image);
         let sent = self
             .http

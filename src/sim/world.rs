@@ -159,6 +159,8 @@ pub struct Stats {
     pub draw: DrawStats,
     /// The chat side's own counters.
     pub chat: ChatStats,
+    /// `GET /images/…` answered (`images.rs`).
+    pub image_fetches: u64,
 }
 
 /// An `input_reference` as the simulator received it.

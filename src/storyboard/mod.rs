@@ -27,7 +27,8 @@ use sha2::{Digest, Sha256};
 pub use continuity::{Character, MAX_CHARACTERS, RemixOf};
 pub use durations::Durations;
 pub use images::{
-    FittedCopy, ImageFormat, ImageRules, LocalImage, MAX_IMAGE_BYTES, read_hashed as read_image,
+    FittedCopy, ImageFormat, ImageRules, LocalImage, MAX_IMAGE_BYTES, describe as describe_image,
+    is_link, read_hashed as read_image,
 };
 pub use read::MAX_FILE_BYTES;
 pub use schema::schema_json;

@@ -2,20 +2,19 @@
 //! OpenAI refuses) is sent as a letterboxed PNG copy kept in the state folder,
 //! `images/<SHA-256 of the image>-<WxH>.png`; the user's file is only read.
 //!
-//! Beside each copy, `<copy>.sha256` records the copy's own hash, written after the copy
-//! (both atomically). A rerun reuses a copy only when its bytes still hash to that record:
-//! no decoding or encoding again, and a copy damaged or edited since, or one whose record
-//! a crash left unwritten, is made anew rather than sent. The hash also goes with the job
+//! Each copy is kept with a record of its own hash (`kept`): a rerun reuses it without
+//! decoding or encoding again while it still hashes to that record. The hash also goes with the job
 //! ([`FittedCopy`]), so a copy changed after this check is refused at the create. The
 //! job's fingerprint stays the original's hash: the copy is how it is sent, not what.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 use tracing::{debug, info};
 
+use super::kept;
 use super::letterbox::{self, LetterboxError};
 use crate::cli::RunArgs;
 use crate::engine::JobSpec;
@@ -114,7 +113,7 @@ fn copy_for(
     let frame = format!("{width}x{height}");
     let path = folder.join(format!("{}-{frame}.png", image.sha256));
     let shown = image.shown();
-    if let Some(sha256) = checked_copy(&path) {
+    if let Some((_, sha256)) = kept::checked(&path) {
         debug!(
             "reusing the letterboxed copy of {shown}: {}",
             path.display()
@@ -142,31 +141,13 @@ fn copy_for(
         image: shown.clone(),
         source,
     };
-    std::fs::create_dir_all(folder).map_err(write)?;
-    crate::download::write_atomically(&path, &png).map_err(write)?;
-    crate::download::write_atomically(&record_of(&path), format!("{sha256}\n").as_bytes())
-        .map_err(write)?;
+    kept::keep(&path, &png, &sha256).map_err(write)?;
     info!(
         "letterboxed the reference image {shown} ({}) to {frame}: {}",
         image.pixels(),
         path.display()
     );
     Ok(FittedCopy { path, sha256 })
-}
-
-/// The hash of the copy at `path` when its bytes match the hash recorded beside it.
-fn checked_copy(path: &Path) -> Option<String> {
-    let (record, _) = crate::storyboard::read_image(&record_of(path)).ok()?;
-    let recorded = String::from_utf8(record).ok()?;
-    let (_, sha256) = crate::storyboard::read_image(path).ok()?;
-    (sha256 == recorded.trim()).then_some(sha256)
-}
-
-/// Where a copy's hash is recorded: `<copy>.sha256`.
-fn record_of(copy: &Path) -> PathBuf {
-    let mut name = copy.as_os_str().to_os_string();
-    name.push(".sha256");
-    PathBuf::from(name)
 }
 
 /// `"1280x720"` as numbers (a frame size was checked when the storyboard was read).

@@ -1,10 +1,14 @@
-//! Reference images on disk made ready before the first create, once the state folder is
-//! this run's: letterboxed copies at the video's size (`--fit-images`, fit.rs) and public
-//! links for providers that fetch them (`--image-host-cmd`, host.rs). Only jobs still to
+//! Reference images made ready before the first create, once the state folder is this
+//! run's: links fetched for providers that take images only inline (fetched.rs),
+//! letterboxed copies at the video's size (`--fit-images`, fit.rs) and public links for
+//! providers that fetch them (`--image-host-cmd`, host.rs), the files kept in the state
+//! folder checked by their hash (kept.rs). Only jobs still to
 //! be submitted are prepared; the dry run prepares nothing.
 
+mod fetched;
 mod fit;
 mod host;
+mod kept;
 mod letterbox;
 
 use std::path::Path;
@@ -15,6 +19,8 @@ use crate::engine::JobSpec;
 /// Why the images could not be made ready; nothing has been submitted.
 #[derive(Debug, thiserror::Error)]
 pub enum ImageError {
+    #[error(transparent)]
+    Fetch(#[from] fetched::FetchError),
     #[error(transparent)]
     Fit(#[from] fit::FitError),
     #[error(transparent)]
@@ -27,6 +33,8 @@ pub(super) async fn prepare(
     state_dir: &Path,
     args: &RunArgs,
 ) -> Result<(), ImageError> {
+    // First: a fetched image may need fitting too.
+    fetched::prepare(jobs, state_dir, args).await?;
     fit::prepare(jobs, state_dir, args)?;
     host::prepare(jobs, state_dir, args).await?;
     Ok(())

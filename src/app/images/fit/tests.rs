@@ -1,3 +1,5 @@
+use std::path::PathBuf;
+
 use std::io::Cursor;
 
 use image::{DynamicImage, ImageFormat as Encoded, Rgb, RgbImage};
@@ -107,7 +109,7 @@ fn fit_jobs_to_submit_share_one_letterboxed_copy_keeping_the_originals_fingerpri
     );
     let bytes = std::fs::read(&copy.path).unwrap();
     assert_eq!(copy.sha256, hex(&Sha256::digest(&bytes)));
-    let record = std::fs::read_to_string(record_of(&copy.path)).unwrap();
+    let record = std::fs::read_to_string(kept::record_of(&copy.path)).unwrap();
     assert_eq!(record.trim(), copy.sha256);
     let decoded = image::load_from_memory_with_format(&bytes, Encoded::Png).unwrap();
     assert_eq!((decoded.width(), decoded.height()), (1280, 720));
