@@ -185,6 +185,72 @@ fn chat_a_linked_reference_image_arrives_as_a_data_url_fetched_once_across_runs(
 }
 
 #[test]
+fn chat_a_style_and_a_remix_of_a_share_link_reach_the_gateway() {
+    let sim = simulator(SimSettings::default());
+    let project = Project::new();
+    let share_id = "s_68e3a06dcd888191b150971da152c1f5";
+    project.write(
+        "input/storyboard.json",
+        &format!(
+            r#"{{"defaults": {{"gen_count": 1, "style_id": "anime"}}, "segments": [
+            {{"segment_index": 1, "prompt_text": "kites over the bay"}},
+            {{"segment_index": 2, "prompt_text": "as ink wash", "style_id": "retro",
+              "remix_of": "https://sora.chatgpt.com/p/{share_id}"}}]}}"#
+        ),
+    );
+    let (code, summary, err) = run(&project, &sim, &[]);
+    assert_eq!(code, 0, "{err}\n{summary}");
+    let mut asks = sim.stats().chat.asks;
+    asks.sort_by(|a, b| a.prompt.cmp(&b.prompt));
+    let seen: Vec<_> = asks
+        .iter()
+        .map(|ask| {
+            (
+                ask.style_id.as_deref(),
+                ask.prompt_style.as_deref(),
+                ask.remix_of.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (Some("anime"), Some("anime"), None),
+            (Some("retro"), Some("retro"), Some(share_id)),
+        ],
+        "{asks:#?}"
+    );
+    assert!(asks[1].prompt.ends_with("as ink wash"), "{asks:#?}");
+    let path = project.path().join("output/storyboard/Segment_2/2_v1.json");
+    let sidecar: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).expect("the sidecar")).unwrap();
+    assert_eq!(sidecar["remix_of"], share_id, "{sidecar}");
+    assert_eq!(sidecar["style_id"], "retro", "{sidecar}");
+}
+
+#[test]
+fn chat_a_remix_of_a_take_is_refused_before_anything_is_paid() {
+    let sim = simulator(SimSettings::default());
+    let project = Project::new();
+    project.write(
+        "input/storyboard.json",
+        r#"{"defaults": {"gen_count": 1}, "segments": [
+            {"segment_index": 1, "prompt_text": "a pier"},
+            {"segment_index": 2, "prompt_text": "the pier at night", "remix_of": {"segment": 1}}]}"#,
+    );
+    let assert = chat(&project, &sim).assert().code(2);
+    let text = common::stderr_of(&assert);
+    for said in [
+        "segment 2: remix_of:",
+        "chat cannot remix a take of this storyboard",
+        "share link",
+    ] {
+        assert!(text.contains(said), "{said:?} in {text}");
+    }
+    assert_eq!(sim.stats().chat.creates, 0);
+}
+
+#[test]
 fn chat_without_a_base_url_says_which_flag_is_missing() {
     let project = Project::new();
     project.write("input/storyboard.json", &storyboard("harbor", 1));

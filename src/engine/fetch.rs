@@ -305,6 +305,7 @@ fn write_sidecar(job: &JobSpec, finished: &Finished, fetched: &Fetched) -> std::
         "image_url": segment.image_url,
         "image_sha256": segment.image_file.as_ref().map(|image| &image.sha256),
         "remix_of": segment.remix_of.as_ref().and_then(RemixOf::target),
+        "style_id": segment.style_id,
         "is_pro": segment.is_pro,
         "duration_seconds": segment.duration_seconds,
         "resolution": segment.resolution.as_str(),

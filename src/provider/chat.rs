@@ -278,8 +278,11 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     tasks_outlive_run: false,
     image_inputs: &[ImageInput::DataUrl],
     image_must_match_frame: false,
-    remix: false,
+    remix: true,
     remix_takes_image: false,
+    remix_takes: false,
+    remix_share_ids: true,
+    styles: true,
     characters: false,
     durations: Durations {
         provider: NAME,

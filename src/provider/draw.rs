@@ -304,6 +304,9 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     image_must_match_frame: false,
     remix: true,
     remix_takes_image: true,
+    remix_takes: true,
+    remix_share_ids: false,
+    styles: false,
     characters: true,
     durations: Durations {
         provider: NAME,

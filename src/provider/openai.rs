@@ -350,6 +350,9 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     // POST /videos/{id}/remix: the source's model, size and length, no image.
     remix: true,
     remix_takes_image: false,
+    remix_takes: true,
+    remix_share_ids: false,
+    styles: false,
     characters: false,
     durations: Durations {
         provider: NAME,

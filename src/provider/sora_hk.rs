@@ -388,6 +388,9 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     image_must_match_frame: false,
     remix: false,
     remix_takes_image: false,
+    remix_takes: false,
+    remix_share_ids: false,
+    styles: false,
     characters: false,
     durations: Durations {
         provider: NAME,

@@ -36,7 +36,7 @@ use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
 pub use chat::{
-    AVAILABILITY_MESSAGE, CHAT_CENTS_PER_SECOND, CHAT_PRO_CENTS_PER_SECOND,
+    AVAILABILITY_MESSAGE, AskSeen, CHAT_CENTS_PER_SECOND, CHAT_PRO_CENTS_PER_SECOND,
     CHAT_PRO_HD_CENTS_PER_SECOND, ChatSettings, ChatStats, CutHow, FAILURE_PREFIX, ResultShape,
     ShapeChoice,
 };

@@ -2,13 +2,15 @@
 //! template, or the segment's own `model`), `stream: true` always (these gateways generate
 //! only when streaming), and the prompt as the user message, with a reference image as an
 //! `image_url` content part in a `data:` URL (sora2api ignores https links): a file on
-//! disk is read, and so is the copy of an https link fetched before the run.
+//! disk is read, and so is the copy of an https link fetched before the run. A style and
+//! the video to remix (a Sora share id) go before the prompt, as PROTOCOLS.md section 3
+//! says.
 
 use base64::Engine;
 use serde_json::{Value, json};
 
 use super::super::ProviderError;
-use crate::storyboard::{Resolution, Segment};
+use crate::storyboard::{RemixOf, Resolution, Segment};
 
 /// sora2api's spelling: `sora2-landscape-10s`, `sora2pro-portrait-25s`.
 pub const DEFAULT_MODEL_TEMPLATE: &str = "sora2{pro}-{orientation}-{seconds}s";
@@ -30,18 +32,44 @@ pub fn model(segment: &Segment, template: &str) -> String {
 
 /// The create's body; `image` is the reference image as a data URL, when there is one.
 pub fn body(segment: &Segment, template: &str, image: Option<String>) -> Value {
+    let text = text(segment);
     let content = match image {
-        None => json!(segment.prompt),
+        None => json!(text),
         Some(data_url) => json!([
-            {"type": "text", "text": segment.prompt},
+            {"type": "text", "text": text},
             {"type": "image_url", "image_url": {"url": data_url}},
         ]),
     };
-    json!({
+    let mut body = json!({
         "model": model(segment, template),
         "messages": [{"role": "user", "content": content}],
         "stream": true,
-    })
+    });
+    if let Some(style) = &segment.style_id {
+        body["style_id"] = json!(style);
+    }
+    body
+}
+
+/// The user message: the prompt, after the style as `{style}` (sora2api reads it there;
+/// forks read the `style_id` field, also sent) and the video to remix as its share id
+/// (which sora2api finds anywhere in the text).
+fn text(segment: &Segment) -> String {
+    let style = segment
+        .style_id
+        .as_ref()
+        .map(|style| format!("{{{style}}}"));
+    let remix = segment
+        .remix_of
+        .as_ref()
+        .and_then(RemixOf::target)
+        .map(|id| format!("{id} "));
+    format!(
+        "{}{}{}",
+        style.unwrap_or_default(),
+        remix.unwrap_or_default(),
+        segment.prompt
+    )
 }
 
 /// `bytes` of media type `mime` as a `data:` URL.

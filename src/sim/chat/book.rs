@@ -7,6 +7,7 @@ use std::sync::Mutex;
 
 use serde::Serialize;
 
+use super::extras::AskSeen;
 use super::settings::{ResultShape, ShapeChoice};
 use crate::sim::world::ReferenceSeen;
 
@@ -38,6 +39,8 @@ pub struct ChatStats {
     /// Every reference image, in the order the creates carrying one arrived: `data_url`
     /// (with its bytes, SHA-256 and pixel size) or `url` (a link, which sora2api ignores).
     pub references: Vec<ReferenceSeen>,
+    /// What each billed create asked for besides its prompt (a style, a remix), in order.
+    pub asks: Vec<AskSeen>,
     /// `GET /v1/generation/{id}` calls.
     pub generation_calls: u64,
 }

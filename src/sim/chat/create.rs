@@ -115,6 +115,7 @@ fn billed(world: &World, ask: &ChatAsk, task: &Task) {
             .entry(ask.model.name.clone())
             .or_default() += 1;
         chat.references.extend(ask.reference.clone());
+        chat.asks.push(ask.extras.clone());
     });
 }
 

@@ -101,7 +101,7 @@ fn a_provider_without_remixes_or_characters_refuses_them_naming_those_with_them(
     assert_eq!(
         got,
         [
-            "input/story.json: segment 1: remix_of: this provider cannot remix videos; the providers that can: --provider openai or draw",
+            "input/story.json: segment 1: remix_of: this provider cannot remix videos; the providers that can: --provider openai, draw or chat",
             "input/story.json: segment 1: characters: this provider takes no character references; the provider that does: --provider draw",
         ]
     );

@@ -2,6 +2,7 @@
 //! `strict` holds the rules against hostile or careless input (duplicate keys, invisible
 //! and control characters, oversized prompts, malformed links).
 
+mod chat;
 mod continuity;
 mod durations;
 mod images;
@@ -94,6 +95,7 @@ fn minimal_segment_gets_built_in_defaults() {
             image_file: None,
             remix_of: None,
             characters: Vec::new(),
+            style_id: None,
         }]
     );
 }
