@@ -10,7 +10,7 @@ use common::Project;
 use common::batch::{
     assert_all_videos, one_version_each, sha256_hex, storyboard, unresolved_messages,
 };
-use common::chat::{chat, run, simulator};
+use common::chat::{chat, chat_process, run, simulator};
 use common::images::png;
 use sora_batch::sim::{CONTENT_POLICY_MESSAGE, FORBIDDEN_MARK, LOST_ANSWER_MARK, SimSettings};
 
@@ -372,4 +372,48 @@ fn chat_a_stream_trickling_for_ever_ends_at_the_poll_timeout_as_an_unknown_outco
     assert_eq!(code, 1, "{err}\n{summary}");
     assert_eq!(unresolved_messages(&summary).len(), 1, "{summary}");
     assert_eq!(sim.stats().chat.creates, 1);
+}
+
+#[cfg(unix)]
+#[test]
+fn chat_ctrl_c_closes_the_open_streams_and_names_their_jobs_unknown_not_collectable() {
+    let sim = simulator(SimSettings {
+        gen_seconds: sora_batch::sim::GenSeconds(60.0, 60.0),
+        ..SimSettings::default()
+    });
+    let project = Project::new();
+    project.write(
+        "input/storyboard.json",
+        &one_version_each(&["dusk 1", "dusk 2"]),
+    );
+    let child = chat_process(&project, &sim)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while sim.stats().chat.creates < 2 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{err}");
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let unresolved = unresolved_messages(&summary);
+    assert_eq!(unresolved.len(), 2, "{summary}");
+    for message in &unresolved {
+        for said in [
+            "unknown outcome",
+            "stopped while its stream",
+            "--resubmit-lost",
+        ] {
+            assert!(message.contains(said), "{said:?} in {message}");
+        }
+    }
+    assert_eq!(sim.stats().chat.closed_by_client, 2);
 }

@@ -67,12 +67,12 @@ pub(super) async fn until_finished(
             .report(&job.key, submitted, tokio::time::Instant::now(), left);
         tokio::select! {
             () = tokio::time::sleep(wait) => {}
-            () = ctx.interrupt.cancelled() => return Err(left_for_later(ctx, task)),
+            () = ctx.interrupt.cancelled() => return Err(left_for_later(ctx, job, &task)),
         }
         // A status answer is worth nothing once the run stops: it is not waited for.
         let answer = tokio::select! {
             answer = ctx.provider.status(&task.task_id) => answer,
-            () = ctx.interrupt.cancelled() => return Err(left_for_later(ctx, task)),
+            () = ctx.interrupt.cancelled() => return Err(left_for_later(ctx, job, &task)),
         };
         let status = match answer {
             Ok(status) => status,
@@ -136,11 +136,18 @@ pub(super) async fn until_finished(
     }
 }
 
-/// A stopped run leaves the task at the provider for the next run; what this run held
-/// for it goes.
-fn left_for_later(ctx: &Context, task: Owned) -> Ended {
-    ctx.provider.let_go(&task.task_id);
-    Ended::Outcome(JobOutcome::LeftInFlight(task.task_id))
+/// A stopped run leaves the task at the provider for the next run, and what this run
+/// held for it goes: a task no later run can ask about (a chat stream, closed now) is an
+/// unknown outcome from then on.
+fn left_for_later(ctx: &Context, job: &JobSpec, task: &Owned) -> Ended {
+    if ctx.provider.let_go(&task.task_id) {
+        return Ended::Outcome(JobOutcome::LeftInFlight(task.task_id.clone()));
+    }
+    let why = format!(
+        "the run was stopped while its stream ({}) was open; the stream is closed",
+        task.task_id
+    );
+    Ended::Outcome(unknown_outcome(job, &why))
 }
 
 /// How a task not seen finished within the poll timeout ends: a failure a rerun picks up
@@ -214,10 +221,7 @@ fn status_error(ctx: &Context, job: &JobSpec, task: &Owned, error: ProviderError
     match error {
         ProviderError::Unauthorized { .. } => {
             ctx.stop_run(StopReason::Unauthorized(error.to_string()));
-            ctx.provider.let_go(&task.task_id);
-            Some(Ended::Outcome(JobOutcome::LeftInFlight(
-                task.task_id.clone(),
-            )))
+            Some(left_for_later(ctx, job, task))
         }
         ProviderError::UnknownTask { .. } | ProviderError::OutcomeUnknown { .. }
             if ctx.settings.resubmit_lost && !job.extra =>

@@ -382,7 +382,7 @@ pub fn summary_text(summary: &crate::engine::Summary) -> String {
     if unresolved > 0 {
         let _ = writeln!(
             out,
-            "{} had a create with no usable answer whose task could not be found or ruled out; not submitted again (listed below).",
+            "{} may be billed with no video to show for it (a create with no usable answer, or a stream without a result), and no one can tell: not submitted again (listed below).",
             counted(unresolved, "job")
         );
     }
