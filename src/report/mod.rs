@@ -303,7 +303,7 @@ impl PlanReport {
             let n = self.jobs_unknown_outcome;
             let _ = writeln!(
                 out,
-                "{} had a create in an earlier run with no usable answer, and this provider cannot list its tasks: unknown outcome at the provider (billed or not, sora-batch cannot tell); not submitted again and not priced (--resubmit-lost submits {} anyway, which may pay twice).",
+                "{} ended an earlier run with a create that had no usable answer, or a stream without a result, which this provider cannot look up: unknown outcome at the provider (billed or not, sora-batch cannot tell); not submitted again and not priced (--resubmit-lost submits {} anyway, which may pay twice).",
                 counted(n, "job"),
                 plural(n, "it", "them")
             );
