@@ -21,11 +21,7 @@ fn simulator(settings: SimSettings) -> RunningSim {
 /// The binary on a terminal with the engine's fast timings (a human summary, not
 /// `--json`; a request timeout of `request_timeout`).
 fn start(project: &Project, sim: &RunningSim, request_timeout: &str) -> Terminal {
-    let mut fast: Vec<&str> = FAST
-        .iter()
-        .copied()
-        .filter(|flag| *flag != "--json")
-        .collect();
+    let mut fast = for_a_person();
     let at = fast
         .iter()
         .position(|flag| *flag == "--request-timeout")
@@ -42,18 +38,21 @@ fn start(project: &Project, sim: &RunningSim, request_timeout: &str) -> Terminal
 
 /// [`start`] with `--provider chat` at the simulator's chat-completions side.
 fn start_chat(project: &Project, sim: &RunningSim) -> Terminal {
-    let fast: Vec<&str> = FAST
-        .iter()
-        .copied()
-        .filter(|flag| *flag != "--json")
-        .collect();
     let mut command = project.sora_process();
     command
         .env("CHAT_API_KEY", sim::DEFAULT_KEY)
         .args(["--provider", "chat", "--base-url", &sim.base_url()])
-        .args(fast)
+        .args(for_a_person())
         .args(["--gen-count", "1"]);
     Terminal::spawn(&command)
+}
+
+/// The engine's fast timings, and a summary for a person (not `--json`).
+fn for_a_person() -> Vec<&'static str> {
+    FAST.iter()
+        .copied()
+        .filter(|flag| *flag != "--json")
+        .collect()
 }
 
 /// The rows of the screen that are progress bars.

@@ -324,15 +324,7 @@ mod tests {
         ) -> BoxFuture<'_, Result<crate::provider::RecentPage, ProviderError>> {
             unreachable!("the budget never lists")
         }
-        fn clock_offset_ms(&self) -> Option<i64> {
-            None
-        }
-        fn download_auth(&self) -> Option<crate::download::DownloadAuth> {
-            None
-        }
-        fn api_is_local(&self) -> bool {
-            true
-        }
+        crate::engine::tests::plain_calls!();
         fn let_go(&self, _: &str) -> bool {
             true
         }

@@ -88,6 +88,31 @@ impl JobSpec {
     }
 }
 
+#[cfg(test)]
+impl JobSpec {
+    /// Version `version` of `segment` in `storyboard.json`, in `state`, for sora-hk: what
+    /// tests of the steps before the engine start from.
+    pub(crate) fn example(segment: &Arc<Segment>, version: u32, state: JobState) -> JobSpec {
+        JobSpec {
+            key: JobKey {
+                storyboard: "storyboard.json".to_string(),
+                segment: segment.index,
+                version,
+                fingerprint: segment.fingerprint(),
+            },
+            segment: segment.clone(),
+            fingerprint: segment.fingerprint().into(),
+            video: PathBuf::from(format!(
+                "out/storyboard/Segment_{}/{version}.mp4",
+                segment.index
+            )),
+            state,
+            provider: "sora-hk",
+            extra: false,
+        }
+    }
+}
+
 /// The storyboard folders of `jobs`, each once, sorted.
 pub fn storyboard_folders<'a>(jobs: impl IntoIterator<Item = &'a JobSpec>) -> Vec<PathBuf> {
     let folders: std::collections::BTreeSet<&Path> = jobs

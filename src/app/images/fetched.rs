@@ -8,9 +8,8 @@
 //! image on disk, which the provider sends inline; the fingerprint still holds the link.
 //! Any failure stops the run before anything is submitted.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use indicatif::HumanBytes;
 use sha2::{Digest, Sha256};
@@ -19,7 +18,6 @@ use tracing::{debug, info};
 use super::kept;
 use crate::cli::RunArgs;
 use crate::engine::JobSpec;
-use crate::plan::JobState;
 use crate::provider::ImageInput;
 use crate::storyboard::{LocalImage, MAX_IMAGE_BYTES, Segment, hex};
 
@@ -69,38 +67,22 @@ pub(super) async fn prepare(
         local_links: crate::download::is_local(&args.api_url()),
         folder: state_dir.join(FOLDER),
     };
+    let links: BTreeSet<&str> = jobs
+        .iter()
+        .filter(|job| super::may_create(job))
+        .filter_map(|job| link_of(&job.segment))
+        .collect();
     let mut images: HashMap<String, LocalImage> = HashMap::new();
-    // By the segment a job had, kept alive so its address is not reused: the jobs of one
-    // segment (its versions) keep sharing one.
-    let mut rebuilt: HashMap<*const Segment, (Arc<Segment>, Arc<Segment>)> = HashMap::new();
-    for job in jobs.iter_mut().filter(|job| may_create(job)) {
-        if let Some((_, fetched)) = rebuilt.get(&Arc::as_ptr(&job.segment)) {
-            job.segment = fetched.clone();
-            continue;
-        }
-        let Some(link) = link_of(&job.segment) else {
-            continue;
-        };
-        let image = match images.get(link) {
-            Some(image) => image.clone(),
-            None => {
-                let image = fetcher.image(link).await?;
-                images.insert(link.to_string(), image.clone());
-                image
-            }
-        };
-        let mut segment = Segment::clone(&job.segment);
-        segment.image_file = Some(image);
-        let fetched = Arc::new(segment);
-        let original = std::mem::replace(&mut job.segment, fetched.clone());
-        rebuilt.insert(Arc::as_ptr(&original), (original, fetched));
+    for link in links {
+        images.insert(link.to_string(), fetcher.image(link).await?);
     }
-    Ok(())
-}
-
-/// Whether this run may send a create for the job (as for `--fit-images`).
-fn may_create(job: &JobSpec) -> bool {
-    !job.extra && !matches!(job.state, JobState::Done | JobState::FailedBefore)
+    super::rebuild(jobs, super::may_create, |segment| {
+        let image = link_of(segment).and_then(|link| images.get(link));
+        Ok::<_, FetchError>(image.map(|image| Segment {
+            image_file: Some(image.clone()),
+            ..segment.clone()
+        }))
+    })
 }
 
 /// The segment's image link, when it has one and no file.

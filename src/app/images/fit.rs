@@ -9,7 +9,6 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 use tracing::{debug, info};
@@ -18,7 +17,6 @@ use super::kept;
 use super::letterbox::{self, LetterboxError};
 use crate::cli::RunArgs;
 use crate::engine::JobSpec;
-use crate::plan::JobState;
 use crate::storyboard::{FittedCopy, LocalImage, Segment, hex};
 
 /// The copies' folder, in the state folder.
@@ -59,18 +57,11 @@ pub(super) fn prepare(
     }
     let folder = state_dir.join(FOLDER);
     let mut copies: HashMap<(String, String), FittedCopy> = HashMap::new();
-    // By the segment a job had, kept alive so its address is not reused: the jobs of one
-    // segment (its versions) keep sharing one.
-    let mut rebuilt: HashMap<*const Segment, (Arc<Segment>, Arc<Segment>)> = HashMap::new();
-    for job in jobs.iter_mut().filter(|job| may_create(job)) {
-        if let Some((_, fitted)) = rebuilt.get(&Arc::as_ptr(&job.segment)) {
-            job.segment = fitted.clone();
-            continue;
-        }
-        let Some((image, frame)) = needs_fitting(&job.segment) else {
-            continue;
+    super::rebuild(jobs, super::may_create, |segment| {
+        let Some((image, frame)) = needs_fitting(segment) else {
+            return Ok(None);
         };
-        let key = (image.sha256.clone(), job.segment.frame_size().to_string());
+        let key = (image.sha256.clone(), segment.frame_size().to_string());
         let copy = match copies.get(&key) {
             Some(copy) => copy.clone(),
             None => {
@@ -79,22 +70,12 @@ pub(super) fn prepare(
                 copy
             }
         };
-        let mut segment = Segment::clone(&job.segment);
-        if let Some(image) = &mut segment.image_file {
+        let mut fitted = segment.clone();
+        if let Some(image) = &mut fitted.image_file {
             image.fitted = Some(copy);
         }
-        let fitted = Arc::new(segment);
-        let original = std::mem::replace(&mut job.segment, fitted.clone());
-        rebuilt.insert(Arc::as_ptr(&original), (original, fitted));
-    }
-    Ok(())
-}
-
-/// Whether this run may send a create for the job: not when its video is done, when it
-/// failed before (sent again only with `--retry-failed`, which plans it anew), or when it
-/// is an extra take. A job in flight may be: a create whose answer was lost is sent again.
-fn may_create(job: &JobSpec) -> bool {
-    !job.extra && !matches!(job.state, JobState::Done | JobState::FailedBefore)
+        Ok(Some(fitted))
+    })
 }
 
 /// The segment's image on disk and the video's frame, when their pixel sizes differ.

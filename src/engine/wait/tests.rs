@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 
-use crate::engine::tests::{job, settings};
+use crate::engine::tests::{job, plain_calls, settings};
 use crate::engine::{Batch, run};
 use crate::journal::Journal;
 use crate::provider::{
@@ -62,15 +62,7 @@ impl Provider for Endless {
     fn recent(&self, _: u32) -> BoxFuture<'_, Result<RecentPage, ProviderError>> {
         crate::provider::no_task_list("endless")
     }
-    fn clock_offset_ms(&self) -> Option<i64> {
-        None
-    }
-    fn download_auth(&self) -> Option<crate::download::DownloadAuth> {
-        None
-    }
-    fn api_is_local(&self) -> bool {
-        true
-    }
+    plain_calls!();
     fn let_go(&self, task_id: &str) -> bool {
         self.let_go.lock().unwrap().push(task_id.to_string());
         self.outlives

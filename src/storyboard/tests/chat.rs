@@ -2,21 +2,12 @@
 //! `s_…` id, the same video either way), never of a take (its videos carry no id), and a
 //! `style_id` from the gateways' list, which other providers refuse.
 
-use super::super::{RemixOf, Segment, SegmentSettings};
-use super::{SETTINGS, check_bytes_with};
+use super::super::{RemixOf, SegmentSettings};
+use super::{SETTINGS, check_segments as check};
 
 const CHAT: SegmentSettings = crate::provider::chat::CAPABILITIES.segment_settings(1);
 
 const SHARE_ID: &str = "s_68e3a06dcd888191b150971da152c1f5";
-
-fn check(settings: SegmentSettings, segments: &[&str]) -> Result<Vec<Segment>, Vec<String>> {
-    let list: Vec<String> = segments
-        .iter()
-        .map(|inner| format!("{{{inner}}}"))
-        .collect();
-    let json = format!(r#"{{"segments": [{}]}}"#, list.join(","));
-    check_bytes_with(json.as_bytes(), settings)
-}
 
 #[test]
 fn chat_remixes_a_share_link_or_id_as_one_video() {

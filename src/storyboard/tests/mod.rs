@@ -35,6 +35,19 @@ pub(super) fn check_bytes(bytes: &[u8]) -> Result<Vec<Segment>, Vec<String>> {
     check_bytes_with(bytes, SETTINGS)
 }
 
+/// A storyboard of `segments` (JSON objects' inner text) checked for a provider's settings.
+pub(super) fn check_segments(
+    settings: SegmentSettings,
+    segments: &[&str],
+) -> Result<Vec<Segment>, Vec<String>> {
+    let list: Vec<String> = segments
+        .iter()
+        .map(|inner| format!("{{{inner}}}"))
+        .collect();
+    let json = format!(r#"{{"segments": [{}]}}"#, list.join(","));
+    check_bytes_with(json.as_bytes(), settings)
+}
+
 /// [`check_bytes`] for a provider's settings.
 pub(super) fn check_bytes_with(
     bytes: &[u8],

@@ -1,8 +1,10 @@
 //! Fetching image links for a chat run, against the simulator's image host over loopback
 //! (where the API is too) or a public API that must not be led to this machine.
 
+use std::sync::Arc;
+
 use super::*;
-use crate::journal::JobKey;
+use crate::plan::JobState;
 use crate::sim::{self, SimSettings};
 
 fn chat_at(base: &str) -> RunArgs {
@@ -18,19 +20,9 @@ fn jobs_linking(link: &str) -> Vec<JobSpec> {
         image_url: Some(link.to_string()),
         ..Segment::example("a pier")
     });
-    let job = |version: u32, state: JobState| JobSpec {
-        key: JobKey {
-            storyboard: "storyboard.json".to_string(),
-            segment: 1,
-            version,
-            fingerprint: segment.fingerprint(),
-        },
-        segment: segment.clone(),
-        fingerprint: segment.fingerprint().into(),
-        video: PathBuf::from(format!("out/1_v{version}.mp4")),
-        state,
-        extra: false,
+    let job = |version, state| JobSpec {
         provider: "chat",
+        ..JobSpec::example(&segment, version, state)
     };
     vec![
         job(1, JobState::New),

@@ -1,11 +1,11 @@
-use std::path::PathBuf;
-
 use std::io::Cursor;
 
 use image::{DynamicImage, ImageFormat as Encoded, Rgb, RgbImage};
 
+use std::sync::Arc;
+
 use super::*;
-use crate::journal::JobKey;
+use crate::plan::JobState;
 use crate::storyboard::ImageFormat;
 
 fn args(flags: &[&str]) -> RunArgs {
@@ -39,18 +39,8 @@ fn image_at(dir: &Path, bytes: &[u8], size: (u32, u32)) -> LocalImage {
 
 fn job(segment: &Arc<Segment>, version: u32, state: JobState) -> JobSpec {
     JobSpec {
-        key: JobKey {
-            storyboard: "storyboard.json".to_string(),
-            segment: 1,
-            version,
-            fingerprint: segment.fingerprint(),
-        },
-        segment: segment.clone(),
-        fingerprint: segment.fingerprint().into(),
-        video: PathBuf::from(format!("out/1_v{version}.mp4")),
-        state,
-        extra: false,
         provider: "openai",
+        ..JobSpec::example(segment, version, state)
     }
 }
 
