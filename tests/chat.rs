@@ -1,8 +1,10 @@
 //! The real binary with `--provider chat` against the simulator's chat-completions side
 //! over 127.0.0.1: a batch delivered from each result shape, a failure with the gateway's
 //! reason, a stream cut after billing left as an unknown outcome (submitted again only
-//! with `--resubmit-lost`), a local reference image sent as a data URL, and a missing
-//! `--base-url` named.
+//! with `--resubmit-lost`), a local or linked reference image sent as a data URL (the link
+//! fetched once across runs), a style and a remix sent as the gateways read them (a take
+//! remix refused), a stream talking for ever ended by `--poll-timeout`, Ctrl+C closing the
+//! open streams, a dry run without `--base-url`, and a real run naming it missing.
 
 mod common;
 

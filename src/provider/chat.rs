@@ -10,7 +10,9 @@
 //! close: a stream that ends or breaks without a link, and a task id this process does
 //! not hold (a rerun after a kill), leave a job that may be billed and cannot be found
 //! again; `status` says so ([`ProviderError::OutcomeUnknown`]) and the engine ends the job
-//! as an unknown outcome, never submitted again unless `--resubmit-lost`.
+//! as an unknown outcome, never submitted again unless `--resubmit-lost`. A job the engine
+//! stops following (`--poll-timeout`, a stopped run) is let go: its reader ends and its
+//! stream closes (`Provider::let_go`).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -269,7 +271,9 @@ impl Chat {
 
 /// What a chat gateway offers (PROTOCOLS.md section 3): Sora 2 at 10 or 15 seconds (pro
 /// also 25), landscape or portrait (`resolution`), a reference image inline as a data URL,
-/// no remixes or character references here, no task list, no balance. sora2api sells no
+/// a style, remixes of a published Sora video only (by its share id: the videos it makes
+/// carry none), no character references, links to a short-lived cache, no task list, no
+/// balance. sora2api sells no
 /// plan of its own (each deployment sets its price); the default prices are OpenAI's per
 /// second of video, in USD, which `--price-normal` and `--price-pro` replace.
 pub const CAPABILITIES: Capabilities = Capabilities {
