@@ -159,7 +159,11 @@ fn every_key_of_a_list_gets_its_line_by_label_and_a_refused_one_exits_2() {
     assert_eq!(keys[0]["balance_cents"], 500, "{json}");
     assert_eq!(keys[1]["balance_cents"], 70, "{json}");
     assert_eq!(keys[2]["refused"], true, "{json}");
-    for secret in ["sk-first-account-1", "sk-second-account-2", "sk-gone-account-3"] {
+    for secret in [
+        "sk-first-account-1",
+        "sk-second-account-2",
+        "sk-gone-account-3",
+    ] {
         assert!(!out.contains(secret), "{out}");
     }
 }

@@ -21,11 +21,7 @@ fn simulator(settings: SimSettings) -> RunningSim {
 /// The binary on a terminal with the engine's fast timings (a human summary, not
 /// `--json`; a request timeout of `request_timeout`).
 fn start(project: &Project, sim: &RunningSim, request_timeout: &str) -> Terminal {
-    let mut fast: Vec<&str> = FAST
-        .iter()
-        .copied()
-        .filter(|flag| *flag != "--json")
-        .collect();
+    let mut fast = for_a_person();
     let at = fast
         .iter()
         .position(|flag| *flag == "--request-timeout")
@@ -38,6 +34,25 @@ fn start(project: &Project, sim: &RunningSim, request_timeout: &str) -> Terminal
         .args(fast)
         .args(["--gen-count", "1"]);
     Terminal::spawn(&command)
+}
+
+/// [`start`] with `--provider chat` at the simulator's chat-completions side.
+fn start_chat(project: &Project, sim: &RunningSim) -> Terminal {
+    let mut command = project.sora_process();
+    command
+        .env("CHAT_API_KEY", sim::DEFAULT_KEY)
+        .args(["--provider", "chat", "--base-url", &sim.base_url()])
+        .args(for_a_person())
+        .args(["--gen-count", "1"]);
+    Terminal::spawn(&command)
+}
+
+/// The engine's fast timings, and a summary for a person (not `--json`).
+fn for_a_person() -> Vec<&'static str> {
+    FAST.iter()
+        .copied()
+        .filter(|flag| *flag != "--json")
+        .collect()
 }
 
 /// The rows of the screen that are progress bars.
@@ -97,6 +112,28 @@ fn before_the_first_video_lands_the_bars_show_an_estimated_eta_and_the_limit_in_
         provider.contains(" in flight · at most 20 at once (full speed)"),
         "{provider}"
     );
+}
+
+#[test]
+fn a_clean_chat_batch_shows_the_streams_progress_on_the_bars_until_it_is_done() {
+    // Progress in the streams every 200 ms; no video lands before six seconds.
+    let mut settings = SimSettings {
+        gen_seconds: GenSeconds(6.0, 6.0),
+        ..SimSettings::default()
+    };
+    settings.chat.chat_progress_every = std::time::Duration::from_millis(200);
+    let sim = simulator(settings);
+    let project = Project::new();
+    project.write("input/storyboard.json", &storyboard("chat", 3));
+    let mut terminal = start_chat(&project, &sim);
+    // The ETA is estimated only from reported progress: here, the streams' own.
+    terminal.wait_for("an ETA from the streams' progress", |screen| {
+        jobs_row(screen).is_some_and(|row| row.contains(" 0/3 ") && row.contains("ETA about"))
+    });
+    let (code, screen) = terminal.exit();
+    assert_eq!(code, 0, "{}", screen.join("\n"));
+    assert_eq!(sim.stats().chat.creates, 3);
+    assert_left_as_found(&terminal, &screen);
 }
 
 #[test]

@@ -112,6 +112,7 @@ fn done_and_changed_jobs_are_not_priced_again() {
         image_file: None,
         remix_of: None,
         characters: Vec::new(),
+        style_id: None,
     }
     .fingerprint();
     project.write("output/storyboard/Segment_1/1_v1.mp4", "video");

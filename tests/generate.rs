@@ -266,11 +266,7 @@ fn ctrl_c_stops_cleanly_and_a_rerun_finishes_without_paying_twice() {
     while sim.stats().creates < 4 && std::time::Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
     }
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    common::interrupt(&child);
     let output = child.wait_with_output().unwrap();
     assert_eq!(
         output.status.code(),

@@ -159,6 +159,14 @@ fn connect_draw(
 /// long idle timeout and no total one.
 fn connect_chat(args: &RunArgs, keys: Option<&KeySet>) -> Result<Connection, AppError> {
     let Some(base) = args.base_url.clone() else {
+        // A dry run needs no gateway: it has no prices or balance to ask for.
+        if args.dry_run {
+            return Ok(Connection {
+                clients: Vec::new(),
+                shown_url: "(no --base-url)".to_string(),
+                _simulator: None,
+            });
+        }
         return Err(AppError::Settings(
             "--provider chat needs --base-url (SORA_BASE_URL): the gateway's OpenAI-style \
              address, ending in /v1 (e.g. http://localhost:8000/v1)"

@@ -85,6 +85,7 @@ fn extra_job(
         image_file: None,
         remix_of: None,
         characters: Vec::new(),
+        style_id: None,
     };
     let folder = layout.storyboard_dir(Path::new(&key.storyboard));
     Some(JobSpec {

@@ -66,6 +66,26 @@ pub(super) async fn get(
     }
 }
 
+/// GETs `url` under the rules of video links (`limits`: its scheme, and no hop to this
+/// machine or a private network unless `local_links`), following redirects hop by hop,
+/// without a key: the answer at the end. For small files read whole (a reference image);
+/// videos go through [`super::download_once`].
+pub async fn get_checked(
+    http: &Http,
+    url: &Url,
+    local_links: bool,
+) -> Result<Response, DownloadError> {
+    let source = Source {
+        url: url.clone(),
+        auth: None,
+        owner: String::new(),
+        max_bytes: u64::MAX,
+        local_links,
+    };
+    limits::check_link(&source)?;
+    get(http, &source, None).await
+}
+
 /// Where a redirect answer sends the request, resolved against the URL it answered.
 fn redirect_target(response: &Response, url: &Url) -> Option<Url> {
     let redirect = matches!(

@@ -24,7 +24,7 @@ pub(super) fn check_link(source: &Source) -> Result<(), DownloadError> {
 
 /// Why `url` (the first link or any hop after it) is not fetched, if it is not:
 /// `check_link`'s rules.
-pub(super) fn check_url(url: &Url, local_links: bool) -> Result<(), &'static str> {
+pub fn check_url(url: &Url, local_links: bool) -> Result<(), &'static str> {
     if !matches!(url.scheme(), "http" | "https") {
         return Err("only http and https links are downloaded");
     }

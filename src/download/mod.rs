@@ -32,8 +32,8 @@ pub use auth::DownloadAuth;
 pub use error::DownloadError;
 pub(crate) use files::{open_regular, remove_entry};
 pub use files::{set_aside, tmp_path, write_atomically};
-pub use hops::Http;
-pub use limits::{is_local, redirect_refusal};
+pub use hops::{Http, get_checked};
+pub use limits::{check_url, is_local, redirect_refusal};
 
 use error::io_failure;
 use origin::Origin;

@@ -324,13 +324,8 @@ mod tests {
         ) -> BoxFuture<'_, Result<crate::provider::RecentPage, ProviderError>> {
             unreachable!("the budget never lists")
         }
-        fn clock_offset_ms(&self) -> Option<i64> {
-            None
-        }
-        fn download_auth(&self) -> Option<crate::download::DownloadAuth> {
-            None
-        }
-        fn api_is_local(&self) -> bool {
+        crate::engine::tests::plain_calls!();
+        fn let_go(&self, _: &str) -> bool {
             true
         }
         fn balance(&self) -> Option<BoxFuture<'_, Result<i64, ProviderError>>> {

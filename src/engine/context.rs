@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::{OwnedMutexGuard, Semaphore};
+use tokio::sync::OwnedMutexGuard;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, warn};
 
@@ -199,7 +199,7 @@ pub(super) struct Context {
     /// The journal as it was when the run started: where each job picks up.
     pub earlier: JournalState,
     pub http: crate::download::Http,
-    pub downloads: Semaphore,
+    pub downloads: super::slots::Slots,
     pub settings: EngineSettings,
     /// What the balance still pays for, once it has refused a job.
     pub budget: Budget,
@@ -251,7 +251,7 @@ impl Context {
             // Downloads have a client of their own: it follows redirects by hand, so the
             // key goes only where it belongs (see `download::Http`).
             http: crate::download::Http::new(batch.settings.request_timeout),
-            downloads: Semaphore::new(batch.settings.download_workers.max(1)),
+            downloads: super::slots::Slots::new(batch.settings.download_workers),
             settings: batch.settings.clone(),
             budget: Budget::new(batch.settings.prices),
             stop: CancellationToken::new(),

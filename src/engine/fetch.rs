@@ -24,8 +24,10 @@ pub(super) async fn fetch(ctx: &Context, job: &JobSpec, finished: Finished) -> J
     // Once interrupted, queued downloads are left for the next run (the journal says the
     // video is ready), and running ones stop where they are: the `.tmp` and its origin
     // record stay, so the next run resumes it. Ctrl+C ends the run within seconds.
+    // A link to a gateway's cache is gone within minutes: it goes ahead of the others.
+    let hurried = ctx.provider().capabilities().short_lived_links;
     let slot = tokio::select! {
-        slot = ctx.downloads.acquire() => slot.ok(),
+        slot = ctx.downloads.acquire(hurried) => Some(slot),
         () = ctx.interrupt.cancelled() => None,
     };
     let Some(_slot) = slot else {
@@ -309,6 +311,7 @@ fn write_sidecar(job: &JobSpec, finished: &Finished, fetched: &Fetched) -> std::
         "image_url": segment.image_url,
         "image_sha256": segment.image_file.as_ref().map(|image| &image.sha256),
         "remix_of": segment.remix_of.as_ref().and_then(RemixOf::target),
+        "style_id": segment.style_id,
         "is_pro": segment.is_pro,
         "duration_seconds": segment.duration_seconds,
         "resolution": segment.resolution.as_str(),

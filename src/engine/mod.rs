@@ -24,6 +24,7 @@ mod pool;
 pub mod rate;
 mod reach;
 mod reconcile;
+mod slots;
 mod task;
 mod wait;
 mod wrap;
@@ -86,6 +87,31 @@ impl JobSpec {
             image_url: segment.image_url.clone(),
             model: segment.model.clone(),
             size: segment.size.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+impl JobSpec {
+    /// Version `version` of `segment` in `storyboard.json`, in `state`, for sora-hk: what
+    /// tests of the steps before the engine start from.
+    pub(crate) fn example(segment: &Arc<Segment>, version: u32, state: JobState) -> JobSpec {
+        JobSpec {
+            key: JobKey {
+                storyboard: "storyboard.json".to_string(),
+                segment: segment.index,
+                version,
+                fingerprint: segment.fingerprint(),
+            },
+            segment: segment.clone(),
+            fingerprint: segment.fingerprint().into(),
+            video: PathBuf::from(format!(
+                "out/storyboard/Segment_{}/{version}.mp4",
+                segment.index
+            )),
+            state,
+            provider: "sora-hk",
+            extra: false,
         }
     }
 }

@@ -15,6 +15,23 @@ use crate::provider::{
     Accepted, Capabilities, PriceModel, Prices, ProviderError, RecentPage, TaskStatus,
 };
 
+/// The calls the fake providers of the engine's tests answer alike: no clock, no key for
+/// downloads, an API on this machine.
+macro_rules! plain_calls {
+    () => {
+        fn clock_offset_ms(&self) -> Option<i64> {
+            None
+        }
+        fn download_auth(&self) -> Option<crate::download::DownloadAuth> {
+            None
+        }
+        fn api_is_local(&self) -> bool {
+            true
+        }
+    };
+}
+pub(super) use plain_calls;
+
 /// A provider with no task list, every create of which loses its answer.
 #[derive(Default)]
 struct NoList {
@@ -61,18 +78,13 @@ impl Provider for NoList {
         self.lists.fetch_add(1, Ordering::SeqCst);
         Box::pin(async { Ok(RecentPage::default()) })
     }
-    fn clock_offset_ms(&self) -> Option<i64> {
-        None
-    }
-    fn download_auth(&self) -> Option<crate::download::DownloadAuth> {
-        None
-    }
-    fn api_is_local(&self) -> bool {
+    plain_calls!();
+    fn let_go(&self, _: &str) -> bool {
         true
     }
 }
 
-fn settings() -> EngineSettings {
+pub(super) fn settings() -> EngineSettings {
     EngineSettings {
         breaker: breaker::BreakerSettings::default(),
         poll: poll::PollSettings::default(),
@@ -90,7 +102,7 @@ fn settings() -> EngineSettings {
     }
 }
 
-fn job(output: &Path) -> JobSpec {
+pub(super) fn job(output: &Path) -> JobSpec {
     let segment = Arc::new(Segment::example("a lighthouse at dusk"));
     let fingerprint: Arc<str> = segment.fingerprint().into();
     JobSpec {

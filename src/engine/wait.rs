@@ -52,7 +52,9 @@ pub(super) async fn until_finished(
     loop {
         let elapsed = submitted.elapsed();
         if schedule.timed_out(elapsed) {
-            return Err(Ended::Outcome(timed_out(&task, elapsed, last_error)));
+            return Err(Ended::Outcome(timed_out(
+                ctx, job, &task, elapsed, last_error,
+            )));
         }
         let wait = match after_error.take() {
             // A Retry-After of up to an hour is honoured, but not past the timeout: the
@@ -65,16 +67,12 @@ pub(super) async fn until_finished(
             .report(&job.key, submitted, tokio::time::Instant::now(), left);
         tokio::select! {
             () = tokio::time::sleep(wait) => {}
-            () = ctx.interrupt.cancelled() => {
-                return Err(Ended::Outcome(JobOutcome::LeftInFlight(task.task_id)));
-            }
+            () = ctx.interrupt.cancelled() => return Err(left_for_later(ctx, job, &task)),
         }
         // A status answer is worth nothing once the run stops: it is not waited for.
         let answer = tokio::select! {
             answer = ctx.keys.member(task.key).provider.status(&task.task_id) => answer,
-            () = ctx.interrupt.cancelled() => {
-                return Err(Ended::Outcome(JobOutcome::LeftInFlight(task.task_id)));
-            }
+            () = ctx.interrupt.cancelled() => return Err(left_for_later(ctx, job, &task)),
         };
         let status = match answer {
             Ok(status) => status,
@@ -138,14 +136,43 @@ pub(super) async fn until_finished(
     }
 }
 
-/// The failure of a task not seen finished within the poll timeout.
-fn timed_out(task: &Owned, elapsed: std::time::Duration, last_error: Option<String>) -> JobOutcome {
+/// A stopped run leaves the task at the provider for the next run, and what this run
+/// held for it goes: a task no later run can ask about (a chat stream, closed now) is an
+/// unknown outcome from then on.
+fn left_for_later(ctx: &Context, job: &JobSpec, task: &Owned) -> Ended {
+    if ctx.keys.member(task.key).provider.let_go(&task.task_id) {
+        return Ended::Outcome(JobOutcome::LeftInFlight(task.task_id.clone()));
+    }
+    let why = format!(
+        "the run was stopped while its stream ({}) was open; the stream is closed",
+        task.task_id
+    );
+    Ended::Outcome(unknown_outcome(job, &why))
+}
+
+/// How a task not seen finished within the poll timeout ends: a failure a rerun picks up
+/// again, or, when the provider cannot be asked about it any more (a chat gateway's
+/// stream, closed now), an unknown outcome.
+fn timed_out(
+    ctx: &Context,
+    job: &JobSpec,
+    task: &Owned,
+    elapsed: std::time::Duration,
+    last_error: Option<String>,
+) -> JobOutcome {
     // Whole seconds: "after 35m" reads better than "after 35m 2s 3ms".
     let elapsed = match elapsed.as_secs() {
         0 => round(elapsed),
         secs => std::time::Duration::from_secs(secs),
     };
     let elapsed = humantime::format_duration(elapsed);
+    if !ctx.keys.member(task.key).provider.let_go(&task.task_id) {
+        let message = format!(
+            "no result within --poll-timeout ({elapsed}); its stream ({}) was closed",
+            task.task_id
+        );
+        return unknown_outcome(job, &message);
+    }
     let what = match last_error {
         Some(error) => format!(
             "task {}: after {elapsed} its status still could not be read: {error}",
@@ -160,6 +187,21 @@ fn timed_out(task: &Owned, elapsed: std::time::Duration, last_error: Option<Stri
         Failure::TimedOut,
         format!("{what}; a rerun picks it up again without paying twice"),
     )
+}
+
+/// A job whose task may be billed and can be found by no one: never submitted again by
+/// itself.
+fn unknown_outcome(job: &JobSpec, why: &str) -> JobOutcome {
+    let message = format!(
+        "unknown outcome at the provider ({why}): billed or not, sora-batch cannot tell, now \
+         or later; not submitted again, which could pay twice{}",
+        match job.extra {
+            true => "",
+            false => ": --resubmit-lost submits it anyway",
+        }
+    );
+    warn!("{}: {message}", job.key);
+    JobOutcome::Unresolved(message)
 }
 
 fn finished(ctx: &Context, job: &JobSpec, task: &Owned, outcome: Outcome) {
@@ -181,9 +223,7 @@ fn status_error(ctx: &Context, job: &JobSpec, task: &Owned, error: ProviderError
         // the account that made it), so it waits for a run whose key works again.
         ProviderError::Unauthorized { .. } => {
             if !ctx.key_refused(task.key, &error) {
-                return Some(Ended::Outcome(JobOutcome::LeftInFlight(
-                    task.task_id.clone(),
-                )));
+                return Some(left_for_later(ctx, job, task));
             }
             let label = &ctx.keys.member(task.key).label;
             let message = format!(
@@ -197,9 +237,7 @@ fn status_error(ctx: &Context, job: &JobSpec, task: &Owned, error: ProviderError
         }
         _ if let Some(stop) = super::StopReason::for_error(&error) => {
             ctx.stop_run(stop);
-            Some(Ended::Outcome(JobOutcome::LeftInFlight(
-                task.task_id.clone(),
-            )))
+            Some(left_for_later(ctx, job, task))
         }
         ProviderError::UnknownTask { .. } | ProviderError::OutcomeUnknown { .. }
             if ctx.settings.resubmit_lost && !job.extra =>
@@ -218,16 +256,7 @@ fn status_error(ctx: &Context, job: &JobSpec, task: &Owned, error: ProviderError
             Some(Ended::Lost)
         }
         ProviderError::OutcomeUnknown { message } => {
-            let message = format!(
-                "unknown outcome at the provider ({message}): billed or not, sora-batch cannot \
-                 tell, now or later; not submitted again, which could pay twice{}",
-                match job.extra {
-                    true => "",
-                    false => ": --resubmit-lost submits it anyway",
-                }
-            );
-            warn!("{}: {message}", job.key);
-            Some(Ended::Outcome(JobOutcome::Unresolved(message)))
+            Some(Ended::Outcome(unknown_outcome(job, &message)))
         }
         ProviderError::UnknownTask { .. } => Some(Ended::Outcome(JobOutcome::Failed(
             Failure::Lost,
@@ -242,3 +271,6 @@ fn status_error(ctx: &Context, job: &JobSpec, task: &Owned, error: ProviderError
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

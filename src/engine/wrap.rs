@@ -60,6 +60,10 @@ impl<A: Around> Provider for Wrapped<A> {
         self.inner.api_is_local()
     }
 
+    fn let_go(&self, task_id: &str) -> bool {
+        self.inner.let_go(task_id)
+    }
+
     fn pricing(&self) -> Option<BoxFuture<'_, Result<Pricing, ProviderError>>> {
         self.inner.pricing().map(|call| self.around.around(call))
     }

@@ -31,6 +31,13 @@ pub struct Capabilities {
     /// A remix can carry a reference image too (`image_url` with `remix_of`); only
     /// meaningful with `remix`.
     pub remix_takes_image: bool,
+    /// A take of this storyboard can be remixed: its finished videos carry an id a remix
+    /// names (`TaskPhase::Completed::remix_id`); only meaningful with `remix`.
+    pub remix_takes: bool,
+    /// It reads a video to remix only as a Sora share id (`s_…`) or share link.
+    pub remix_share_ids: bool,
+    /// It applies a video style (`style_id`).
+    pub styles: bool,
     /// It takes character references (`characters`).
     pub characters: bool,
     /// The video lengths it offers, with and without `is_pro`.
@@ -56,6 +63,9 @@ pub struct Capabilities {
     pub has_balance: bool,
     /// Its video downloads need the API key (`Provider::download_auth`).
     pub download_needs_key: bool,
+    /// Its video links point at a cache kept for minutes (a chat gateway's): their
+    /// downloads go ahead of others waiting for a slot.
+    pub short_lived_links: bool,
     /// The longest prompt it takes, in characters.
     pub max_prompt_chars: usize,
     /// The environment variable its API key is read from, as messages name it.
@@ -92,6 +102,15 @@ impl Capabilities {
                 true => None,
                 false => Some(NO_CHARACTERS),
             },
+            take_remix_refused: match self.remix && !self.remix_takes {
+                true => Some(NO_TAKE_REMIX),
+                false => None,
+            },
+            remix_share_ids_only: self.remix_share_ids,
+            style_refused: match self.styles {
+                true => None,
+                false => Some(NO_STYLES),
+            },
             sizes: Sizes {
                 normal: self.sizes.normal,
                 pro: self.sizes.pro,
@@ -103,7 +122,16 @@ impl Capabilities {
 
 /// Why a provider without remixing refuses `remix_of`, naming those with it.
 const NO_REMIX: &str = "this provider cannot remix videos; the providers that can: \
-    --provider openai or draw";
+    --provider openai, draw or chat";
+
+/// Why a provider whose videos carry no id refuses to remix a take.
+const NO_TAKE_REMIX: &str = "the videos it makes carry no id a remix could name; publish \
+    the take on Sora and write its share link, or remix the take with --provider openai or \
+    draw";
+
+/// Why a provider without styles refuses `style_id`.
+const NO_STYLES: &str = "this provider applies no styles; the provider that does: \
+    --provider chat (or describe the style in the prompt)";
 
 /// Why a provider whose remixes keep their source's frames refuses an image with one.
 const NO_REMIX_IMAGE: &str = "a remix keeps its source video's frames and takes no \

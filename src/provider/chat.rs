@@ -10,7 +10,9 @@
 //! close: a stream that ends or breaks without a link, and a task id this process does
 //! not hold (a rerun after a kill), leave a job that may be billed and cannot be found
 //! again; `status` says so ([`ProviderError::OutcomeUnknown`]) and the engine ends the job
-//! as an unknown outcome, never submitted again unless `--resubmit-lost`.
+//! as an unknown outcome, never submitted again unless `--resubmit-lost`. A job the engine
+//! stops following (`--poll-timeout`, a stopped run) is let go: its reader ends and its
+//! stream closes (`Provider::let_go`).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -48,6 +50,10 @@ const TASK_PREFIX: &str = "chat_";
 
 /// The longest silence on a generation's stream: progress comes about every 30 s.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(5 * 60);
+
+/// How soon to look at a running stream again: its book is in this process, so looking
+/// costs nothing, and a link to the gateway's short-lived cache is seen within this.
+const LOOK_AGAIN: Duration = Duration::from_secs(1);
 
 /// The run's chat settings.
 #[derive(Debug, Clone)]
@@ -94,7 +100,7 @@ impl Chat {
             redact,
             options,
             deadline,
-            book: streams::Book::default(),
+            book: streams::Book::new(IDLE_TIMEOUT.max(deadline)),
             next_id: AtomicU64::new(0),
             local: crate::download::is_local(base),
         }
@@ -103,7 +109,7 @@ impl Chat {
     /// Starts the generation: returns once the gateway accepted it (HTTP 200 and a first
     /// event); the stream is read on in the background.
     pub async fn create(&self, segment: &Segment) -> Result<Accepted, ProviderError> {
-        let image = request::image(segment, &self.http, &self.redact).await?;
+        let image = request::image(segment)?;
         let body = request::body(segment, &self.options.template, image);
         let sent = self
             .http
@@ -257,9 +263,10 @@ impl Chat {
                 });
             }
         };
+        let poll_after = matches!(phase, TaskPhase::Running { .. }).then_some(LOOK_AGAIN);
         Ok(TaskStatus {
             phase,
-            poll_after: None,
+            poll_after,
             raw: json!({"stream": task_id}),
         })
     }
@@ -267,7 +274,9 @@ impl Chat {
 
 /// What a chat gateway offers (PROTOCOLS.md section 3): Sora 2 at 10 or 15 seconds (pro
 /// also 25), landscape or portrait (`resolution`), a reference image inline as a data URL,
-/// no remixes or character references here, no task list, no balance. sora2api sells no
+/// a style, remixes of a published Sora video only (by its share id: the videos it makes
+/// carry none), no character references, links to a short-lived cache, no task list, no
+/// balance. sora2api sells no
 /// plan of its own (each deployment sets its price); the default prices are OpenAI's per
 /// second of video, in USD, which `--price-normal` and `--price-pro` replace.
 pub const CAPABILITIES: Capabilities = Capabilities {
@@ -276,8 +285,11 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     tasks_outlive_run: false,
     image_inputs: &[ImageInput::DataUrl],
     image_must_match_frame: false,
-    remix: false,
+    remix: true,
     remix_takes_image: false,
+    remix_takes: false,
+    remix_share_ids: true,
+    styles: true,
     characters: false,
     durations: Durations {
         provider: NAME,
@@ -300,6 +312,7 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     live_prices: None,
     has_balance: false,
     download_needs_key: false,
+    short_lived_links: true,
     max_prompt_chars: crate::storyboard::DEFAULT_MAX_PROMPT_CHARS,
     key_variable: KEY_VARIABLE,
     keys_variable: "CHAT_API_KEYS",
@@ -340,4 +353,14 @@ impl Provider for Chat {
     fn api_is_local(&self) -> bool {
         self.local
     }
+
+    fn let_go(&self, task_id: &str) -> bool {
+        self.book.let_go(task_id);
+        // With generation ids a later run asks `GET /generation/{id}`; else the job was
+        // its stream.
+        self.options.generation_ids
+    }
 }
+
+#[cfg(test)]
+mod tests;

@@ -304,6 +304,9 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     image_must_match_frame: false,
     remix: true,
     remix_takes_image: true,
+    remix_takes: true,
+    remix_share_ids: false,
+    styles: false,
     characters: true,
     durations: Durations {
         provider: NAME,
@@ -326,6 +329,7 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     live_prices: None,
     has_balance: true,
     download_needs_key: false,
+    short_lived_links: false,
     max_prompt_chars: crate::storyboard::DEFAULT_MAX_PROMPT_CHARS,
     key_variable: KEY_VARIABLE,
     keys_variable: "DRAW_API_KEYS",
@@ -365,6 +369,11 @@ impl Provider for Draw {
 
     fn api_is_local(&self) -> bool {
         self.hosts.all_local()
+    }
+
+    fn let_go(&self, _task_id: &str) -> bool {
+        // A polled task lives at the provider: nothing is held here, and a rerun asks.
+        true
     }
 
     fn balance(&self) -> Option<BoxFuture<'_, Result<i64, ProviderError>>> {

@@ -59,6 +59,12 @@ pub trait Provider: Send + Sync {
     /// links point there too (see `download::is_local`).
     fn api_is_local(&self) -> bool;
 
+    /// The engine stops following a task before the provider said how it ended
+    /// (`--poll-timeout`, a stopped run): whatever is held for it goes (a chat gateway's
+    /// stream and its reader). Returns whether a later run can still ask about the task;
+    /// `false`: its outcome is unknown from now on.
+    fn let_go(&self, task_id: &str) -> bool;
+
     /// What a task costs now, in the unit of its [`PriceModel`], when the provider can say
     /// (`None`: it has no such call; [`Capabilities::live_prices`] says the same).
     fn pricing(&self) -> Option<BoxFuture<'_, Result<Pricing, ProviderError>>> {

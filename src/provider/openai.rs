@@ -350,6 +350,9 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     // POST /videos/{id}/remix: the source's model, size and length, no image.
     remix: true,
     remix_takes_image: false,
+    remix_takes: true,
+    remix_share_ids: false,
+    styles: false,
     characters: false,
     durations: Durations {
         provider: NAME,
@@ -373,6 +376,7 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     live_prices: None,
     has_balance: false,
     download_needs_key: true,
+    short_lived_links: false,
     max_prompt_chars: crate::storyboard::DEFAULT_MAX_PROMPT_CHARS,
     key_variable: "OPENAI_API_KEY",
     keys_variable: "OPENAI_API_KEYS",
@@ -412,6 +416,11 @@ impl Provider for OpenAi {
 
     fn api_is_local(&self) -> bool {
         self.local
+    }
+
+    fn let_go(&self, _task_id: &str) -> bool {
+        // A polled task lives at the provider: nothing is held here, and a rerun asks.
+        true
     }
 }
 

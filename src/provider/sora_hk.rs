@@ -388,6 +388,9 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     image_must_match_frame: false,
     remix: false,
     remix_takes_image: false,
+    remix_takes: false,
+    remix_share_ids: false,
+    styles: false,
     characters: false,
     durations: Durations {
         provider: NAME,
@@ -411,6 +414,7 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     live_prices: Some("GET /pricing"),
     has_balance: true,
     download_needs_key: false,
+    short_lived_links: false,
     max_prompt_chars: crate::storyboard::DEFAULT_MAX_PROMPT_CHARS,
     key_variable: crate::config::API_KEY_VAR,
     keys_variable: "SORA_API_KEYS",
@@ -450,6 +454,11 @@ impl Provider for SoraHk {
 
     fn api_is_local(&self) -> bool {
         self.local
+    }
+
+    fn let_go(&self, _task_id: &str) -> bool {
+        // A polled task lives at the provider: nothing is held here, and a rerun asks.
+        true
     }
 
     fn pricing(&self) -> Option<BoxFuture<'_, Result<Pricing, ProviderError>>> {

@@ -5,7 +5,8 @@
 //!
 //! Layout: `world` holds the tasks and counters, `sora_hk`, `openai`, `draw` and `chat`
 //! speak the four dialects (`hosts` serves them on the draw API's two hosts, either of which can be
-//! down), `video` serves the bytes (Range, ETag, truncation, throttling), and `faults`
+//! down), `video` serves the bytes (Range, ETag, truncation, throttling), `images` serves
+//! reference images as a public host would, and `faults`
 //! drops connections and answers with server errors on demand; `stall` keeps clients
 //! waiting (no answer at all, or one trickled a byte at a time); `hostile` sends answers
 //! that never end, lie about their size or point videos elsewhere.
@@ -15,6 +16,7 @@ mod draw;
 mod faults;
 mod hostile;
 mod hosts;
+mod images;
 mod openai;
 mod running;
 mod sora_hk;
@@ -34,7 +36,7 @@ use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
 pub use chat::{
-    AVAILABILITY_MESSAGE, CHAT_CENTS_PER_SECOND, CHAT_PRO_CENTS_PER_SECOND,
+    AVAILABILITY_MESSAGE, AskSeen, CHAT_CENTS_PER_SECOND, CHAT_PRO_CENTS_PER_SECOND,
     CHAT_PRO_HD_CENTS_PER_SECOND, ChatSettings, ChatStats, CutHow, FAILURE_PREFIX, ResultShape,
     ShapeChoice,
 };
@@ -42,6 +44,7 @@ pub use draw::{
     DownHow, DrawSettings, DrawStats, Host, LARGE_PRICE, RemixSeen, ResultPath, SMALL_PRICE,
     Spelling,
 };
+pub use images::png_header;
 pub use running::RunningSim;
 pub use sora_hk::{NORMAL_PRICE, PRO_PRICE};
 pub use video::Video;
@@ -554,6 +557,7 @@ fn router(world: Arc<World>) -> Router {
             stall::stall,
         ))
         .route("/cdn/{file}", get(video::cdn))
+        .route("/images/{file}", get(images::serve))
         .route("/__stats", get(stats))
         .with_state(world)
 }

@@ -167,6 +167,8 @@ pub struct Stats {
     pub chat: ChatStats,
     /// Each key's own counters, by the key.
     pub by_key: BTreeMap<String, KeyStats>,
+    /// `GET /images/…` answered (`images.rs`).
+    pub image_fetches: u64,
 }
 
 /// An `input_reference` as the simulator received it.

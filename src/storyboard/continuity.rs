@@ -72,11 +72,31 @@ pub struct Character {
     pub timestamps: String,
 }
 
-/// `remix_of`'s value: an id, or `{"segment": N, "version": V}` (version 1 when unset).
+/// Where Sora publishes a video: `https://sora.chatgpt.com/p/<share id>`.
+const SHARE_LINK_PREFIX: &str = "https://sora.chatgpt.com/p/";
+
+/// A Sora share id as the schema states it ([`is_share_id`]).
+pub(super) const SHARE_ID_PATTERN: &str = "^s_[0-9a-f]{32}$";
+
+/// A Sora share link as the schema states it ([`share_link`]).
+pub(super) const SHARE_LINK_PATTERN: &str =
+    "^https://sora\\.chatgpt\\.com/p/s_[0-9a-f]{32}/?([?#].*)?$";
+
+/// Whether `id` is a Sora share id, `s_` and 32 lower-case hex digits: the only remix
+/// target a chat gateway reads.
+pub fn is_share_id(id: &str) -> bool {
+    id.strip_prefix("s_").is_some_and(|hex| {
+        hex.len() == 32 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    })
+}
+
+/// `remix_of`'s value: an id, a Sora share link (which names its id), or `{"segment": N,
+/// "version": V}` (version 1 when unset).
 pub(super) fn remix_of(value: &Value) -> Result<RemixOf, String> {
-    const WHAT: &str =
-        "a video's id, or {\"segment\": N, \"version\": V} for a take of this storyboard";
+    const WHAT: &str = "a video's id or Sora share link, or {\"segment\": N, \"version\": V} \
+        for a take of this storyboard";
     match value {
+        Value::String(text) if super::is_link(text) => share_link(text).map(RemixOf::Video),
         Value::String(id) => video_id(id).map(RemixOf::Video),
         Value::Object(map) => {
             if let Some(key) = map
@@ -107,6 +127,23 @@ pub(super) fn remix_of(value: &Value) -> Result<RemixOf, String> {
         }
         other => Err(expected(WHAT, other)),
     }
+}
+
+/// The share id a Sora share link names: the same video as the id itself, so both give
+/// one fingerprint.
+fn share_link(link: &str) -> Result<String, String> {
+    let id = link
+        .strip_prefix(SHARE_LINK_PREFIX)
+        .and_then(|rest| rest.split(['?', '#']).next())
+        .map(|id| id.strip_suffix('/').unwrap_or(id))
+        .filter(|id| is_share_id(id));
+    id.map(str::to_string).ok_or_else(|| {
+        format!(
+            "{} is not a Sora share link; write one as {SHARE_LINK_PREFIX}s_… (or its id, \
+             s_…), or the provider's id for the video",
+            quote(link)
+        )
+    })
 }
 
 /// A provider id: it goes into request paths (`/videos/{id}/remix`), so only the

@@ -14,7 +14,7 @@ use super::spec::{Fallback, Field, Presence, TOP_KEYS, is_comment};
 use super::suggest::{suggest, unknown_key};
 use super::values::{self, Checked, describe, expected};
 use super::{Location, Problem, Resolution, Segment, SegmentSettings, model_is_pro};
-use super::{continuity, duplicates};
+use super::{RemixOf, continuity, duplicates, is_share_id};
 
 /// The optional fields as one level of a file (a segment, or its `defaults`) sets them,
 /// by [`Field`].
@@ -180,6 +180,9 @@ fn check_segment(
     if let Some(message) = fields.remix_image_problem() {
         problems.add(&location, Some("image_url"), message);
     }
+    if let Some(message) = fields.remix_problem() {
+        problems.add(&location, Some("remix_of"), message);
+    }
     if let Some(message) = fields.model_problem() {
         problems.add(&location, Some("model"), message);
     }
@@ -189,6 +192,7 @@ fn check_segment(
     for (field, refused) in [
         (Field::RemixOf, settings.remix_refused),
         (Field::Characters, settings.characters_refused),
+        (Field::StyleId, settings.style_refused),
     ] {
         if let (Some(why), Some(_)) = (refused, fields.value(field)) {
             problems.add(&location, Some(field.name()), why);
@@ -372,6 +376,38 @@ impl Resolved<'_> {
         ))
     }
 
+    /// A remix the provider can send no request for: a take, where its videos carry no id
+    /// a remix can name, or a video by an id that is not a Sora share id, where only those
+    /// are read. The message says where `remix_of` came from, and what to write instead.
+    fn remix_problem(&self) -> Option<String> {
+        let Some(Checked::Remix(remix)) = self.value(Field::RemixOf) else {
+            return None;
+        };
+        let origin = match self.own.get(Field::RemixOf) {
+            None => " (from \"defaults\")",
+            Some(_) => "",
+        };
+        let name = self.settings.durations.provider;
+        match remix {
+            RemixOf::Take {
+                segment, version, ..
+            } => self.settings.take_remix_refused.map(|why| {
+                format!(
+                    "{name} cannot remix a take of this storyboard (segment {segment}, \
+                     version {version}){origin}: {why}"
+                )
+            }),
+            RemixOf::Video(id) if self.settings.remix_share_ids_only && !is_share_id(&id) => {
+                Some(format!(
+                    "\"{id}\"{origin} is not a Sora share id; {name} remixes a published \
+                     Sora video named by its share link (https://sora.chatgpt.com/p/s_…) or \
+                     its id (s_ and 32 hex digits)"
+                ))
+            }
+            RemixOf::Video(_) => None,
+        }
+    }
+
     /// An image link the run's settings cannot send (`ImageRules::link_refused`); files
     /// are checked against the disk later (images.rs).
     fn image_url_problem(&self) -> Option<String> {
@@ -407,6 +443,7 @@ impl Resolved<'_> {
                 Some(Checked::Characters(characters)) => characters,
                 _ => Vec::new(),
             },
+            style_id: self.text(Field::StyleId),
         }
     }
 }

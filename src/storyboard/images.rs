@@ -286,14 +286,35 @@ fn inspect(written: &str, dir: &Path, shown_dir: &Path) -> Result<LocalImage, St
 }
 
 fn format_of(reader: &mut BufReader<File>) -> Option<ImageFormat> {
-    let found = match imagesize::reader_type(&mut *reader).ok()? {
-        imagesize::ImageType::Png => ImageFormat::Png,
-        imagesize::ImageType::Jpeg => ImageFormat::Jpeg,
-        imagesize::ImageType::Webp => ImageFormat::Webp,
-        _ => return None,
-    };
+    let found = supported(imagesize::reader_type(&mut *reader).ok()?)?;
     reader.rewind().ok()?;
     Some(found)
+}
+
+fn supported(kind: imagesize::ImageType) -> Option<ImageFormat> {
+    match kind {
+        imagesize::ImageType::Png => Some(ImageFormat::Png),
+        imagesize::ImageType::Jpeg => Some(ImageFormat::Jpeg),
+        imagesize::ImageType::Webp => Some(ImageFormat::Webp),
+        _ => None,
+    }
+}
+
+/// What an image's bytes are, read from its header as a file on disk is: its format and
+/// pixel size; why not, when it is not a PNG, JPEG or WebP image whose size can be read.
+pub fn describe(bytes: &[u8]) -> Result<(ImageFormat, u32, u32), String> {
+    let format = imagesize::image_type(bytes)
+        .ok()
+        .and_then(supported)
+        .ok_or("it is not a PNG, JPEG or WebP image (read from its first bytes)")?;
+    let size = imagesize::blob_size(bytes).map_err(|_| {
+        format!(
+            "it is a {} image whose size cannot be read; it may be damaged",
+            format.name()
+        )
+    })?;
+    let pixels = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    Ok((format, pixels(size.width), pixels(size.height)))
 }
 
 /// The SHA-256 of the whole file and its length, read from the start in pieces, never

@@ -24,13 +24,15 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-pub use continuity::{Character, MAX_CHARACTERS, RemixOf};
+pub use continuity::{Character, MAX_CHARACTERS, RemixOf, is_share_id};
 pub use durations::Durations;
 pub use images::{
-    FittedCopy, ImageFormat, ImageRules, LocalImage, MAX_IMAGE_BYTES, read_hashed as read_image,
+    FittedCopy, ImageFormat, ImageRules, LocalImage, MAX_IMAGE_BYTES, describe as describe_image,
+    is_link, read_hashed as read_image,
 };
 pub use read::MAX_FILE_BYTES;
 pub use schema::schema_json;
+pub use spec::STYLES;
 pub use text::DEFAULT_MAX_PROMPT_CHARS;
 pub use values::check_web_link;
 
@@ -87,6 +89,8 @@ pub struct Segment {
     pub remix_of: Option<RemixOf>,
     /// Character references, for providers that take them.
     pub characters: Vec<Character>,
+    /// A video style (one of [`STYLES`]), for providers that apply one.
+    pub style_id: Option<String>,
     pub is_pro: bool,
     pub duration_seconds: u32,
     pub resolution: Resolution,
@@ -136,6 +140,8 @@ struct FingerprintInput<'a> {
     remix_of: Option<String>,
     #[serde(skip_serializing_if = "<[Character]>::is_empty")]
     characters: &'a [Character],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    style_id: Option<&'a str>,
 }
 
 impl Segment {
@@ -157,6 +163,7 @@ impl Segment {
             image_file: None,
             remix_of: None,
             characters: Vec::new(),
+            style_id: None,
         }
     }
 
@@ -182,6 +189,7 @@ impl Segment {
             image_sha256,
             remix_of: self.remix_of.as_ref().map(RemixOf::fingerprinted),
             characters: &self.characters,
+            style_id: self.style_id.as_deref(),
         };
         let bytes = serde_json::to_vec(&input).expect("serializing plain fields cannot fail");
         hex(&Sha256::digest(&bytes))
@@ -273,6 +281,13 @@ pub struct SegmentSettings {
     pub remix_image_refused: Option<&'static str>,
     /// Why `characters` cannot be sent to the provider, with the fix; `None`: it can.
     pub characters_refused: Option<&'static str>,
+    /// Why a take of this storyboard cannot be remixed (the provider's videos carry no
+    /// id a remix can name), with the fix; `None`: it can, where remixes can be sent.
+    pub take_remix_refused: Option<&'static str>,
+    /// The provider reads a video to remix only as a Sora share id (`s_…`) or link.
+    pub remix_share_ids_only: bool,
+    /// Why `style_id` cannot be sent to the provider, with the fix; `None`: it can.
+    pub style_refused: Option<&'static str>,
     /// The frame sizes the provider offers per mode.
     pub sizes: Sizes,
 }

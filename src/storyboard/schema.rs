@@ -6,7 +6,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::spec::{Allowed, FILE_DOC, Fallback, Field, Kind, Presence, TOP_KEYS, or_list};
+use super::spec::{Allowed, FILE_DOC, Fallback, Field, Kind, Presence, STYLES, TOP_KEYS, or_list};
 use super::{Durations, Resolution, SegmentSettings, continuity, text};
 
 /// The schema as pretty-printed JSON, for a provider's lengths and prompt limit.
@@ -148,7 +148,7 @@ fn field_schema(field: Field, settings: &SegmentSettings) -> Value {
             }
             one_of(sizes.iter().map(|size| json!(size)).collect())
         }
-        Kind::Remix | Kind::Characters if refused(field, settings).is_some() => {
+        Kind::Remix | Kind::Characters | Kind::Style if refused(field, settings).is_some() => {
             description.push_str(" This provider refuses it: only null is allowed.");
             json!({"type": "null"})
         }
@@ -162,8 +162,22 @@ fn field_schema(field: Field, settings: &SegmentSettings) -> Value {
                 "required": ["segment"],
                 "additionalProperties": false,
             });
-            let id = json!({"type": "string", "pattern": continuity::ID_PATTERN});
-            json!({"anyOf": [id, take, {"type": "null"}]})
+            let id_pattern = match settings.remix_share_ids_only {
+                true => continuity::SHARE_ID_PATTERN,
+                false => continuity::ID_PATTERN,
+            };
+            let id = json!({"type": "string", "pattern": id_pattern});
+            let link = json!({"type": "string", "pattern": continuity::SHARE_LINK_PATTERN});
+            let take = settings.take_remix_refused.is_none().then_some(take);
+            let choices: Vec<Value> = [Some(id), Some(link), take, Some(json!({"type": "null"}))]
+                .into_iter()
+                .flatten()
+                .collect();
+            json!({"anyOf": choices})
+        }
+        Kind::Style => {
+            description.push_str(&format!(" Allowed: {}.", STYLES.join(", ")));
+            one_of(STYLES.iter().map(|style| json!(style)).collect())
         }
         Kind::Characters => {
             let character = json!({
@@ -208,6 +222,7 @@ fn refused(field: Field, settings: &SegmentSettings) -> Option<&'static str> {
     match field {
         Field::RemixOf => settings.remix_refused,
         Field::Characters => settings.characters_refused,
+        Field::StyleId => settings.style_refused,
         _ => None,
     }
 }

@@ -22,7 +22,22 @@ pub(super) enum Field {
     Size,
     RemixOf,
     Characters,
+    StyleId,
 }
+
+/// The styles a chat gateway applies (PROTOCOLS.md section 3), as `style_id` names them.
+pub const STYLES: [&str; 10] = [
+    "festive",
+    "retro",
+    "news",
+    "selfie",
+    "handheld",
+    "anime",
+    "comic",
+    "golden",
+    "nostalgic",
+    "kakalaka",
+];
 
 /// What a field's value must be: its JSON type and the values or range it allows.
 pub(super) enum Kind {
@@ -53,6 +68,8 @@ pub(super) enum Kind {
     Remix,
     /// A list of `{"url": LINK, "timestamps": "START,END"}` (continuity.rs).
     Characters,
+    /// One of [`STYLES`].
+    Style,
 }
 
 /// The whole numbers a [`Kind::Whole`] field allows.
@@ -102,7 +119,7 @@ pub(super) struct Spec {
 }
 
 impl Field {
-    pub(super) const ALL: [Field; 12] = [
+    pub(super) const ALL: [Field; 13] = [
         Field::SegmentIndex,
         Field::PromptText,
         Field::ImageUrl,
@@ -115,6 +132,7 @@ impl Field {
         Field::Size,
         Field::RemixOf,
         Field::Characters,
+        Field::StyleId,
     ];
 
     pub(super) fn spec(self) -> &'static Spec {
@@ -136,7 +154,7 @@ impl Field {
 }
 
 /// In the order of [`Field::ALL`] (a unit test checks).
-const SPECS: [Spec; 12] = [
+const SPECS: [Spec; 13] = [
     Spec {
         name: "segment_index",
         kind: Kind::Whole {
@@ -246,9 +264,11 @@ const SPECS: [Spec; 12] = [
             fallback: Fallback::Nothing,
         },
         doc: "Make this shot a remix of another video: the provider's id for a video made \
-              elsewhere (`\"video_68d7…\"`, `\"s_68e8…\"`), or a take of this storyboard, \
+              elsewhere (`\"video_68d7…\"`, `\"s_68e8…\"`, or a Sora share link \
+              `https://sora.chatgpt.com/p/s_68e8…`), or a take of this storyboard, \
               `{\"segment\": 3, \"version\": 1}`, which is then generated first and remixed \
-              once done. Providers without remixing (sora-hk) refuse it.",
+              once done. Providers without remixing (sora-hk) refuse it; chat gateways \
+              remix only a published Sora video, by its share link or `s_…` id.",
     },
     Spec {
         name: "characters",
@@ -259,6 +279,15 @@ const SPECS: [Spec; 12] = [
         doc: "Character references for providers that take them (draw): a list of \
               `{\"url\": LINK to a video of the character, \"timestamps\": \"START,END\"}` \
               in seconds, e.g. `\"0,3\"`. Other providers refuse it.",
+    },
+    Spec {
+        name: "style_id",
+        kind: Kind::Style,
+        presence: Presence::Optional {
+            fallback: Fallback::Nothing,
+        },
+        doc: "A video style the provider applies (chat gateways), e.g. `\"anime\"`. Other \
+              providers refuse it.",
     },
 ];
 

@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use super::continuity::{self, Character, RemixOf};
-use super::spec::{Field, Kind, Presence, or_list};
+use super::spec::{Field, Kind, Presence, STYLES, or_list};
 use super::{Resolution, SegmentSettings};
 use super::{images, text};
 
@@ -112,6 +112,7 @@ pub(super) fn check(
         Kind::Size => Checked::Text(size(value)?),
         Kind::Remix => Checked::Remix(continuity::remix_of(value)?),
         Kind::Characters => Checked::Characters(continuity::characters(value)?),
+        Kind::Style => Checked::Text(style(value)?),
     };
     Ok(Some(checked))
 }
@@ -174,6 +175,25 @@ fn image_path(text: &str) -> Result<(), String> {
         )),
         _ => Ok(()),
     }
+}
+
+/// One of [`STYLES`]; the message offers the closest when the case or spacing differs.
+fn style(value: &Value) -> Result<String, String> {
+    let allowed = STYLES.join(", ");
+    let text = value
+        .as_str()
+        .ok_or_else(|| format!("{} (allowed: {allowed})", expected("text", value)))?;
+    if STYLES.contains(&text) {
+        return Ok(text.to_string());
+    }
+    let lower = text.trim().trim_matches(['{', '}']).to_ascii_lowercase();
+    Err(match STYLES.iter().find(|style| **style == lower) {
+        Some(guess) => format!(
+            "{} is not a style; did you mean \"{guess}\"? (allowed: {allowed})",
+            quote(text)
+        ),
+        None => format!("{} is not a style (allowed: {allowed})", quote(text)),
+    })
 }
 
 fn resolution(value: &Value) -> Result<Resolution, String> {

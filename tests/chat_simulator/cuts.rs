@@ -1,6 +1,6 @@
 //! Streams that end badly after billing: cut by a `LOST-ANSWER` prompt (its first stream
 //! only) or `--chat-cut-after`, dropped or ended early as `--chat-cut-how` says, or gone
-//! silent (`--chat-stall-after`); and the shared faults that come before a stream: 429 at
+//! silent (`--chat-stall-after`) or talking for ever (`--chat-trickle-after`); and the shared faults that come before a stream: 429 at
 //! capacity, `--fault-rate`'s server errors.
 
 use super::*;
@@ -76,6 +76,50 @@ async fn a_stalled_stream_stays_open_and_silent() {
     let next = tokio::time::timeout(Duration::from_secs(3), response.chunk()).await;
     assert!(next.is_err(), "the stream said more: {next:?}");
     assert_eq!(stats(&sim).await["chat"]["stalls"], 1);
+}
+
+#[tokio::test]
+async fn a_trickling_stream_repeats_one_progress_past_the_end_and_is_counted_when_closed() {
+    let sim = start(SimSettings {
+        gen_seconds: GenSeconds(0.5, 0.5),
+        ..chatting(ChatSettings {
+            chat_trickle_after: Some(0),
+            chat_progress_every: Duration::from_millis(100),
+            ..ChatSettings::default()
+        })
+    });
+    let mut response = send(&sim, &ask("sora2-landscape-10s", "shot")).await;
+    let mut text = String::new();
+    // Four times the generation time: still talking, never finishing.
+    let until = tokio::time::Instant::now() + Duration::from_secs(2);
+    while tokio::time::Instant::now() < until {
+        let chunk = response
+            .chunk()
+            .await
+            .expect("readable")
+            .expect("not ended");
+        text.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(text.contains(": keep-alive"), "{text}");
+    let repeats = text
+        .matches("Video Generation Progress**: 0% (processing)")
+        .count();
+    assert!(repeats >= 3, "{text}");
+    assert!(
+        !text.contains("[DONE]") && !text.contains("<video"),
+        "{text}"
+    );
+    drop(response);
+    let mut closed = Value::Null;
+    for _ in 0..100 {
+        closed = stats(&sim).await["chat"]["closed_by_client"].clone();
+        if closed == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(closed, 1);
+    assert_eq!(stats(&sim).await["chat"]["trickles"], 1);
 }
 
 #[tokio::test]

@@ -18,15 +18,32 @@ pub fn simulator(settings: SimSettings) -> RunningSim {
     sim::start_on_thread(settings).expect("the simulator starts")
 }
 
+/// `--provider chat` at the simulator, and the engine's fast timings.
+fn args(sim: &RunningSim) -> Vec<String> {
+    let mut args: Vec<String> = ["--provider", "chat", "--base-url"]
+        .map(String::from)
+        .to_vec();
+    args.push(sim.base_url());
+    args.extend(FAST.iter().map(|flag| flag.to_string()));
+    args
+}
+
 /// The binary with `--provider chat` at the simulator, and the engine's fast timings.
 pub fn chat(project: &Project, sim: &RunningSim) -> assert_cmd::Command {
     let mut command = project.sora();
     command
         .env("CHAT_API_KEY", sim::DEFAULT_KEY)
-        .args(["--provider", "chat"])
-        .args(["--base-url", &sim.base_url()])
-        .args(FAST)
+        .args(args(sim))
         .timeout(RUN_TIMEOUT);
+    command
+}
+
+/// [`chat`] as a plain process, to spawn and interrupt.
+pub fn chat_process(project: &Project, sim: &RunningSim) -> std::process::Command {
+    let mut command = project.sora_process();
+    command
+        .env("CHAT_API_KEY", sim::DEFAULT_KEY)
+        .args(args(sim));
     command
 }
 

@@ -157,3 +157,13 @@ pub fn stderr_of(assert: &assert_cmd::assert::Assert) -> String {
 pub fn repo_path(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
 }
+
+/// Sends the process SIGINT, as Ctrl+C at its terminal would.
+#[cfg(unix)]
+pub fn interrupt(child: &std::process::Child) {
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill -INT failed");
+}

@@ -2,24 +2,21 @@
 //! OpenAI refuses) is sent as a letterboxed PNG copy kept in the state folder,
 //! `images/<SHA-256 of the image>-<WxH>.png`; the user's file is only read.
 //!
-//! Beside each copy, `<copy>.sha256` records the copy's own hash, written after the copy
-//! (both atomically). A rerun reuses a copy only when its bytes still hash to that record:
-//! no decoding or encoding again, and a copy damaged or edited since, or one whose record
-//! a crash left unwritten, is made anew rather than sent. The hash also goes with the job
+//! Each copy is kept with a record of its own hash (`kept`): a rerun reuses it without
+//! decoding or encoding again while it still hashes to that record. The hash also goes with the job
 //! ([`FittedCopy`]), so a copy changed after this check is refused at the create. The
 //! job's fingerprint stays the original's hash: the copy is how it is sent, not what.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::Path;
 
 use sha2::{Digest, Sha256};
 use tracing::{debug, info};
 
+use super::kept;
 use super::letterbox::{self, LetterboxError};
 use crate::cli::RunArgs;
 use crate::engine::JobSpec;
-use crate::plan::JobState;
 use crate::storyboard::{FittedCopy, LocalImage, Segment, hex};
 
 /// The copies' folder, in the state folder.
@@ -60,18 +57,11 @@ pub(super) fn prepare(
     }
     let folder = state_dir.join(FOLDER);
     let mut copies: HashMap<(String, String), FittedCopy> = HashMap::new();
-    // By the segment a job had, kept alive so its address is not reused: the jobs of one
-    // segment (its versions) keep sharing one.
-    let mut rebuilt: HashMap<*const Segment, (Arc<Segment>, Arc<Segment>)> = HashMap::new();
-    for job in jobs.iter_mut().filter(|job| may_create(job)) {
-        if let Some((_, fitted)) = rebuilt.get(&Arc::as_ptr(&job.segment)) {
-            job.segment = fitted.clone();
-            continue;
-        }
-        let Some((image, frame)) = needs_fitting(&job.segment) else {
-            continue;
+    super::rebuild(jobs, super::may_create, |segment| {
+        let Some((image, frame)) = needs_fitting(segment) else {
+            return Ok(None);
         };
-        let key = (image.sha256.clone(), job.segment.frame_size().to_string());
+        let key = (image.sha256.clone(), segment.frame_size().to_string());
         let copy = match copies.get(&key) {
             Some(copy) => copy.clone(),
             None => {
@@ -80,22 +70,12 @@ pub(super) fn prepare(
                 copy
             }
         };
-        let mut segment = Segment::clone(&job.segment);
-        if let Some(image) = &mut segment.image_file {
+        let mut fitted = segment.clone();
+        if let Some(image) = &mut fitted.image_file {
             image.fitted = Some(copy);
         }
-        let fitted = Arc::new(segment);
-        let original = std::mem::replace(&mut job.segment, fitted.clone());
-        rebuilt.insert(Arc::as_ptr(&original), (original, fitted));
-    }
-    Ok(())
-}
-
-/// Whether this run may send a create for the job: not when its video is done, when it
-/// failed before (sent again only with `--retry-failed`, which plans it anew), or when it
-/// is an extra take. A job in flight may be: a create whose answer was lost is sent again.
-fn may_create(job: &JobSpec) -> bool {
-    !job.extra && !matches!(job.state, JobState::Done | JobState::FailedBefore)
+        Ok(Some(fitted))
+    })
 }
 
 /// The segment's image on disk and the video's frame, when their pixel sizes differ.
@@ -114,7 +94,7 @@ fn copy_for(
     let frame = format!("{width}x{height}");
     let path = folder.join(format!("{}-{frame}.png", image.sha256));
     let shown = image.shown();
-    if let Some(sha256) = checked_copy(&path) {
+    if let Some((_, sha256)) = kept::checked(&path) {
         debug!(
             "reusing the letterboxed copy of {shown}: {}",
             path.display()
@@ -142,31 +122,13 @@ fn copy_for(
         image: shown.clone(),
         source,
     };
-    std::fs::create_dir_all(folder).map_err(write)?;
-    crate::download::write_atomically(&path, &png).map_err(write)?;
-    crate::download::write_atomically(&record_of(&path), format!("{sha256}\n").as_bytes())
-        .map_err(write)?;
+    kept::keep(&path, &png, &sha256).map_err(write)?;
     info!(
         "letterboxed the reference image {shown} ({}) to {frame}: {}",
         image.pixels(),
         path.display()
     );
     Ok(FittedCopy { path, sha256 })
-}
-
-/// The hash of the copy at `path` when its bytes match the hash recorded beside it.
-fn checked_copy(path: &Path) -> Option<String> {
-    let (record, _) = crate::storyboard::read_image(&record_of(path)).ok()?;
-    let recorded = String::from_utf8(record).ok()?;
-    let (_, sha256) = crate::storyboard::read_image(path).ok()?;
-    (sha256 == recorded.trim()).then_some(sha256)
-}
-
-/// Where a copy's hash is recorded: `<copy>.sha256`.
-fn record_of(copy: &Path) -> PathBuf {
-    let mut name = copy.as_os_str().to_os_string();
-    name.push(".sha256");
-    PathBuf::from(name)
 }
 
 /// `"1280x720"` as numbers (a frame size was checked when the storyboard was read).

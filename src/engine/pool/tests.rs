@@ -151,13 +151,8 @@ impl Provider for Answering {
     {
         Box::pin(async { Ok(crate::provider::RecentPage::default()) })
     }
-    fn clock_offset_ms(&self) -> Option<i64> {
-        None
-    }
-    fn download_auth(&self) -> Option<crate::download::DownloadAuth> {
-        None
-    }
-    fn api_is_local(&self) -> bool {
+    crate::engine::tests::plain_calls!();
+    fn let_go(&self, _: &str) -> bool {
         true
     }
 }

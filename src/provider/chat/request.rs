@@ -2,13 +2,15 @@
 //! template, or the segment's own `model`), `stream: true` always (these gateways generate
 //! only when streaming), and the prompt as the user message, with a reference image as an
 //! `image_url` content part in a `data:` URL (sora2api ignores https links): a file on
-//! disk is read, an https link is fetched once, size-capped (not cached between runs yet).
+//! disk is read, and so is the copy of an https link fetched before the run. A style and
+//! the video to remix (a Sora share id) go before the prompt, as PROTOCOLS.md section 3
+//! says.
 
 use base64::Engine;
 use serde_json::{Value, json};
 
-use super::super::{ProviderError, Redactor, capped_body};
-use crate::storyboard::{MAX_IMAGE_BYTES, Resolution, Segment};
+use super::super::ProviderError;
+use crate::storyboard::{RemixOf, Resolution, Segment};
 
 /// sora2api's spelling: `sora2-landscape-10s`, `sora2pro-portrait-25s`.
 pub const DEFAULT_MODEL_TEMPLATE: &str = "sora2{pro}-{orientation}-{seconds}s";
@@ -30,18 +32,44 @@ pub fn model(segment: &Segment, template: &str) -> String {
 
 /// The create's body; `image` is the reference image as a data URL, when there is one.
 pub fn body(segment: &Segment, template: &str, image: Option<String>) -> Value {
+    let text = text(segment);
     let content = match image {
-        None => json!(segment.prompt),
+        None => json!(text),
         Some(data_url) => json!([
-            {"type": "text", "text": segment.prompt},
+            {"type": "text", "text": text},
             {"type": "image_url", "image_url": {"url": data_url}},
         ]),
     };
-    json!({
+    let mut body = json!({
         "model": model(segment, template),
         "messages": [{"role": "user", "content": content}],
         "stream": true,
-    })
+    });
+    if let Some(style) = &segment.style_id {
+        body["style_id"] = json!(style);
+    }
+    body
+}
+
+/// The user message: the prompt, after the style as `{style}` (sora2api reads it there;
+/// forks read the `style_id` field, also sent) and the video to remix as its share id
+/// (which sora2api finds anywhere in the text).
+fn text(segment: &Segment) -> String {
+    let style = segment
+        .style_id
+        .as_ref()
+        .map(|style| format!("{{{style}}}"));
+    let remix = segment
+        .remix_of
+        .as_ref()
+        .and_then(RemixOf::target)
+        .map(|id| format!("{id} "));
+    format!(
+        "{}{}{}",
+        style.unwrap_or_default(),
+        remix.unwrap_or_default(),
+        segment.prompt
+    )
 }
 
 /// `bytes` of media type `mime` as a `data:` URL.
@@ -50,12 +78,9 @@ pub fn data_url(mime: &str, bytes: &[u8]) -> String {
     format!("data:{mime};base64,{encoded}")
 }
 
-/// The segment's reference image as a data URL: the file on disk, or the link fetched.
-pub async fn image(
-    segment: &Segment,
-    http: &reqwest::Client,
-    redact: &Redactor,
-) -> Result<Option<String>, ProviderError> {
+/// The segment's reference image as a data URL: the file on disk, or the copy of its link
+/// fetched before the run (`app/images/fetched.rs`), checked unchanged.
+pub fn image(segment: &Segment) -> Result<Option<String>, ProviderError> {
     if let Some(file) = &segment.image_file {
         let (bytes, format) = file.read_to_send().map_err(|why| ProviderError::Rejected {
             message: format!("the reference image {}: {why}", file.shown()),
@@ -63,42 +88,16 @@ pub async fn image(
         })?;
         return Ok(Some(data_url(format.mime(), &bytes)));
     }
-    let Some(link) = &segment.image_url else {
-        return Ok(None);
-    };
-    if link.starts_with("data:") {
-        return Ok(Some(link.clone()));
+    match &segment.image_url {
+        None => Ok(None),
+        // A gateway would ignore the link: never sent as one.
+        Some(link) => Err(ProviderError::Rejected {
+            message: format!(
+                "the reference image {} was not fetched before the run, and a chat gateway \
+                 ignores links",
+                crate::ui::escaped(link, 200)
+            ),
+            request_id: None,
+        }),
     }
-    fetch(link, http, redact).await.map(Some)
-}
-
-/// Fetches an https reference image (the gateway would ignore the link) as a data URL.
-async fn fetch(
-    link: &str,
-    http: &reqwest::Client,
-    redact: &Redactor,
-) -> Result<String, ProviderError> {
-    let failed = |why: String| ProviderError::Transient {
-        message: format!("could not fetch the reference image {link} to send it inline: {why}"),
-        request_id: None,
-    };
-    let response = http
-        .get(link)
-        .send()
-        .await
-        .map_err(|err| failed(redact.error_chain(&err)))?;
-    if !response.status().is_success() {
-        return Err(failed(format!("HTTP {}", response.status())));
-    }
-    let mime = response
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .filter(|value| value.starts_with("image/"))
-        .map(|value| value.split(';').next().unwrap_or(value).trim().to_string())
-        .unwrap_or_else(|| "image/png".to_string());
-    let bytes = capped_body(response, MAX_IMAGE_BYTES as usize)
-        .await
-        .map_err(|err| failed(err.describe(redact)))?;
-    Ok(data_url(&mime, &bytes))
 }

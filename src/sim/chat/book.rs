@@ -7,6 +7,7 @@ use std::sync::Mutex;
 
 use serde::Serialize;
 
+use super::extras::AskSeen;
 use super::settings::{ResultShape, ShapeChoice};
 use crate::sim::world::ReferenceSeen;
 
@@ -25,6 +26,11 @@ pub struct ChatStats {
     /// Streams cut after billing, and streams that went silent on purpose.
     pub stream_cuts: u64,
     pub stalls: u64,
+    /// Streams that began repeating one progress for ever (`--chat-trickle-after`).
+    pub trickles: u64,
+    /// Streams the client closed before their end (it stopped reading: a timeout, a
+    /// stopped run).
+    pub closed_by_client: u64,
     /// Result chunks sent, per shape (`html`, `json`, `output`).
     pub results_by_shape: BTreeMap<String, u64>,
     /// Failures sent as `❌ 生成失败` content, and as an error chunk.
@@ -33,6 +39,8 @@ pub struct ChatStats {
     /// Every reference image, in the order the creates carrying one arrived: `data_url`
     /// (with its bytes, SHA-256 and pixel size) or `url` (a link, which sora2api ignores).
     pub references: Vec<ReferenceSeen>,
+    /// What each billed create asked for besides its prompt (a style, a remix), in order.
+    pub asks: Vec<AskSeen>,
     /// `GET /v1/generation/{id}` calls.
     pub generation_calls: u64,
 }

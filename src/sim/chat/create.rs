@@ -76,6 +76,7 @@ pub async fn create(
         uploaded: task.request.image_url.is_some(),
         cut_at,
         stall_at: settings.chat_stall_after,
+        trickle_at: settings.chat_trickle_after,
         task_id: task.id,
     };
     stream::answer(world.clone(), headers, connection, plan)
@@ -115,6 +116,7 @@ fn billed(world: &World, ask: &ChatAsk, task: &Task) {
             .entry(ask.model.name.clone())
             .or_default() += 1;
         chat.references.extend(ask.reference.clone());
+        chat.asks.push(ask.extras.clone());
     });
 }
 

@@ -2,13 +2,14 @@
 //! them: one streamed `POST /v1/chat/completions` per video, the job encoded in the model
 //! name. `create` (the call, checked in `request`; `stream: false` only says the gateway is
 //! available), `stream` (the Server-Sent Events that stay open while the video generates,
-//! made of `chunk`s), `generation` (seed 004's `GET /v1/generation/{id}`), `book` (each
+//! made of `chunk`s), `extras` (a style and a remix read from the text), `generation` (seed 004's `GET /v1/generation/{id}`), `book` (each
 //! job's result shape and the `chat` counters), `settings` (its knobs). Errors before a
 //! stream starts are in OpenAI's shape; the key is a Bearer token.
 
 mod book;
 mod chunk;
 mod create;
+mod extras;
 mod generation;
 mod request;
 mod settings;
@@ -26,6 +27,7 @@ use super::world::World;
 
 pub use book::{ChatBook, ChatStats};
 pub use chunk::{AVAILABILITY_MESSAGE, FAILURE_PREFIX};
+pub use extras::AskSeen;
 pub use request::{CHAT_CENTS_PER_SECOND, CHAT_PRO_CENTS_PER_SECOND, CHAT_PRO_HD_CENTS_PER_SECOND};
 pub use settings::{ChatSettings, CutHow, ResultShape, ShapeChoice};
 

@@ -7,6 +7,7 @@
 use serde_json::Value;
 
 use super::super::openai::{ApiError, Reference};
+use super::extras::AskSeen;
 use crate::sim::world::{Dialect, ReferenceSeen, TaskRequest};
 
 /// Cents per second of video: standard, pro, pro hd.
@@ -75,6 +76,8 @@ pub struct ChatAsk {
     pub stream: bool,
     /// The reference image as it arrived, when there was one.
     pub reference: Option<ReferenceSeen>,
+    /// The style and the remix it asked for.
+    pub extras: AskSeen,
 }
 
 impl ChatAsk {
@@ -142,6 +145,7 @@ pub fn parse(body: &[u8], prefix: &str) -> Result<ChatAsk, ApiError> {
         })?;
     Ok(ChatAsk {
         model,
+        extras: AskSeen::read(&prompt, &body),
         prompt,
         stream: body["stream"].as_bool().unwrap_or(false),
         reference,

@@ -56,6 +56,12 @@ pub struct ChatSettings {
     #[arg(long, value_name = "PERCENT", value_parser = count_in(0u8, 100))]
     pub chat_stall_after: Option<u8>,
 
+    /// Chat side: every stream, once its progress reaches PERCENT, repeats that progress
+    /// (with a `: keep-alive` comment) every --chat-progress-every and never ends, as a
+    /// hostile gateway may: only the client's --poll-timeout ends the job
+    #[arg(long, value_name = "PERCENT", value_parser = count_in(0u8, 100))]
+    pub chat_trickle_after: Option<u8>,
+
     /// Chat side: how model names start: `sora2` (`sora2-landscape-10s`,
     /// `sora2pro-hd-portrait-15s`) or another spelling, e.g. `sora-video`
     #[arg(long, value_name = "TEXT", default_value = DEFAULT_MODEL_PREFIX)]
@@ -78,6 +84,7 @@ impl Default for ChatSettings {
             chat_cut_after: None,
             chat_cut_how: CutHow::Drop,
             chat_stall_after: None,
+            chat_trickle_after: None,
             chat_model_prefix: DEFAULT_MODEL_PREFIX.to_string(),
             chat_generation_ids: false,
         }

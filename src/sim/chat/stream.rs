@@ -3,8 +3,9 @@
 //! image, its upload), then progress every `--chat-progress-every`, then the result in the
 //! job's shape or the failure, then `data: [DONE]`. A stream can be cut once its progress
 //! reaches a point (`--chat-cut-after`, a lost answer), dropping the connection or ending
-//! the body early, or go silent for good (`--chat-stall-after`). A finished task counts
-//! as 100% for both.
+//! the body early, go silent for good (`--chat-stall-after`), or repeat one progress for
+//! ever (`--chat-trickle-after`). A finished task counts as 100% for all three. A stream
+//! the client closes before its end is counted.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -35,6 +36,8 @@ pub struct Plan {
     pub cut_at: Option<u8>,
     /// Go silent once progress reaches this percent.
     pub stall_at: Option<u8>,
+    /// Repeat this percent for ever once progress reaches it.
+    pub trickle_at: Option<u8>,
 }
 
 struct Streamer {
@@ -45,6 +48,15 @@ struct Streamer {
     queue: VecDeque<String>,
     next_progress: Instant,
     finished: bool,
+    trickling: bool,
+}
+
+impl Drop for Streamer {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.world.count(|stats| stats.chat.closed_by_client += 1);
+        }
+    }
 }
 
 pub fn answer(
@@ -70,6 +82,7 @@ pub fn answer(
         plan,
         queue,
         finished: false,
+        trickling: false,
     };
     let lines = futures_util::stream::unfold(streamer, |mut streamer| async move {
         let item = streamer.next().await?;
@@ -110,6 +123,9 @@ impl Streamer {
                 self.world.count(|stats| stats.chat.stalls += 1);
                 std::future::pending::<()>().await;
             }
+            if let Some(at) = self.plan.trickle_at.filter(|at| percent >= *at) {
+                return Some(Ok(self.trickle(at).await));
+            }
             match phase {
                 Phase::Completed => return Some(Ok(self.result())),
                 Phase::Failed { message } => return Some(Ok(self.failure(&message))),
@@ -123,6 +139,18 @@ impl Streamer {
                 }
             }
         }
+    }
+
+    /// The same progress again after a while, and a keep-alive comment: a stream that
+    /// talks for ever and never gets anywhere.
+    async fn trickle(&mut self, percent: u8) -> String {
+        if !self.trickling {
+            self.trickling = true;
+            self.world.count(|stats| stats.chat.trickles += 1);
+        }
+        tokio::time::sleep(self.world.settings.chat.chat_progress_every).await;
+        let progress = self.progress(percent, &Phase::Processing { progress: percent });
+        format!(": keep-alive\n\n{progress}")
     }
 
     fn cut(&mut self) -> Option<std::io::Result<String>> {

@@ -2,7 +2,7 @@
 //! the fingerprints that chain a remix to its source.
 
 use super::super::{RemixOf, SegmentSettings};
-use super::{SETTINGS, check_bytes_with};
+use super::{SETTINGS, check_bytes_with, check_segments};
 
 const TAKES_BOTH: SegmentSettings = SegmentSettings {
     remix_refused: None,
@@ -13,12 +13,7 @@ const TAKES_BOTH: SegmentSettings = SegmentSettings {
 /// A storyboard of `segments` (JSON objects' inner text) checked for a provider that
 /// remixes.
 fn check(segments: &[&str]) -> Result<Vec<super::super::Segment>, Vec<String>> {
-    let list: Vec<String> = segments
-        .iter()
-        .map(|inner| format!("{{{inner}}}"))
-        .collect();
-    let json = format!(r#"{{"segments": [{}]}}"#, list.join(","));
-    check_bytes_with(json.as_bytes(), TAKES_BOTH)
+    check_segments(TAKES_BOTH, segments)
 }
 
 #[test]
@@ -101,7 +96,7 @@ fn a_provider_without_remixes_or_characters_refuses_them_naming_those_with_them(
     assert_eq!(
         got,
         [
-            "input/story.json: segment 1: remix_of: this provider cannot remix videos; the providers that can: --provider openai or draw",
+            "input/story.json: segment 1: remix_of: this provider cannot remix videos; the providers that can: --provider openai, draw or chat",
             "input/story.json: segment 1: characters: this provider takes no character references; the provider that does: --provider draw",
         ]
     );

@@ -2,6 +2,7 @@
 //! `strict` holds the rules against hostile or careless input (duplicate keys, invisible
 //! and control characters, oversized prompts, malformed links).
 
+mod chat;
 mod continuity;
 mod durations;
 mod images;
@@ -32,6 +33,19 @@ pub(super) fn checked(
 
 pub(super) fn check_bytes(bytes: &[u8]) -> Result<Vec<Segment>, Vec<String>> {
     check_bytes_with(bytes, SETTINGS)
+}
+
+/// A storyboard of `segments` (JSON objects' inner text) checked for a provider's settings.
+pub(super) fn check_segments(
+    settings: SegmentSettings,
+    segments: &[&str],
+) -> Result<Vec<Segment>, Vec<String>> {
+    let list: Vec<String> = segments
+        .iter()
+        .map(|inner| format!("{{{inner}}}"))
+        .collect();
+    let json = format!(r#"{{"segments": [{}]}}"#, list.join(","));
+    check_bytes_with(json.as_bytes(), settings)
 }
 
 /// [`check_bytes`] for a provider's settings.
@@ -94,6 +108,7 @@ fn minimal_segment_gets_built_in_defaults() {
             image_file: None,
             remix_of: None,
             characters: Vec::new(),
+            style_id: None,
         }]
     );
 }

@@ -486,6 +486,44 @@ fn the_schema_and_the_checks_agree_on_remixes_and_characters() {
 }
 
 #[test]
+fn the_schema_and_the_checks_agree_on_chat_remixes_and_styles() {
+    let share_id = "s_68e3a06dcd888191b150971da152c1f5";
+    let chat = crate::provider::chat::CAPABILITIES.segment_settings(2);
+    let cases = vec![
+        (
+            "share id",
+            second(&format!(r#""remix_of": "{share_id}""#)),
+            GOOD,
+        ),
+        (
+            "share link",
+            second(&format!(
+                r#""remix_of": "https://sora.chatgpt.com/p/{share_id}?x=1""#
+            )),
+            GOOD,
+        ),
+        ("a take", second(r#""remix_of": {"segment": 1}"#), BAD),
+        ("another id", second(r#""remix_of": "video_68d7""#), BAD),
+        (
+            "another link",
+            second(r#""remix_of": "https://example.com/p/s_1""#),
+            BAD,
+        ),
+        ("a style", second(r#""style_id": "retro""#), GOOD),
+        ("no style", second(r#""style_id": null"#), GOOD),
+        ("an unknown style", second(r#""style_id": "noir""#), BAD),
+    ];
+    let wrong = disagreements_with(chat, cases);
+    assert!(wrong.is_empty(), "{wrong:#?}");
+    let wrong = disagreements(vec![(
+        "a style on sora-hk",
+        second(r#""style_id": "retro""#),
+        BAD,
+    )]);
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+#[test]
 fn the_schema_and_the_checks_agree_on_openai_sizes_and_models() {
     let openai = crate::provider::openai::CAPABILITIES.segment_settings(1);
     let wrong = disagreements_with(openai, openai_size_cases());
@@ -541,7 +579,8 @@ fn every_field_is_described_once_under_its_own_name() {
             "model",
             "size",
             "remix_of",
-            "characters"
+            "characters",
+            "style_id"
         ]
     );
     for field in Field::ALL {

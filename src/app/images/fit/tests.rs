@@ -2,8 +2,10 @@ use std::io::Cursor;
 
 use image::{DynamicImage, ImageFormat as Encoded, Rgb, RgbImage};
 
+use std::sync::Arc;
+
 use super::*;
-use crate::journal::JobKey;
+use crate::plan::JobState;
 use crate::storyboard::ImageFormat;
 
 fn args(flags: &[&str]) -> RunArgs {
@@ -37,18 +39,8 @@ fn image_at(dir: &Path, bytes: &[u8], size: (u32, u32)) -> LocalImage {
 
 fn job(segment: &Arc<Segment>, version: u32, state: JobState) -> JobSpec {
     JobSpec {
-        key: JobKey {
-            storyboard: "storyboard.json".to_string(),
-            segment: 1,
-            version,
-            fingerprint: segment.fingerprint(),
-        },
-        segment: segment.clone(),
-        fingerprint: segment.fingerprint().into(),
-        video: PathBuf::from(format!("out/1_v{version}.mp4")),
-        state,
-        extra: false,
         provider: "openai",
+        ..JobSpec::example(segment, version, state)
     }
 }
 
@@ -107,7 +99,7 @@ fn fit_jobs_to_submit_share_one_letterboxed_copy_keeping_the_originals_fingerpri
     );
     let bytes = std::fs::read(&copy.path).unwrap();
     assert_eq!(copy.sha256, hex(&Sha256::digest(&bytes)));
-    let record = std::fs::read_to_string(record_of(&copy.path)).unwrap();
+    let record = std::fs::read_to_string(kept::record_of(&copy.path)).unwrap();
     assert_eq!(record.trim(), copy.sha256);
     let decoded = image::load_from_memory_with_format(&bytes, Encoded::Png).unwrap();
     assert_eq!((decoded.width(), decoded.height()), (1280, 720));

@@ -13,7 +13,6 @@ mod tests;
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
 
 use clap::ValueEnum;
 use tracing::{info, warn};
@@ -168,22 +167,15 @@ fn key_variables() -> Vec<&'static str> {
 /// Sets the link as `image_url` of every job that will be submitted; jobs that shared a
 /// segment share the new one.
 fn set_links(jobs: &mut [JobSpec], links: &HashMap<String, String>) {
-    // Each old segment is held until the end, so its address names it alone.
-    let mut rebuilt: HashMap<*const Segment, (Arc<Segment>, Arc<Segment>)> = HashMap::new();
-    for job in jobs.iter_mut().filter(|job| needs_link(job)) {
-        let Some(link) = job
-            .segment
+    let linked = super::rebuild(jobs, needs_link, |segment| {
+        let link = segment
             .image_file
             .as_ref()
-            .and_then(|image| links.get(&image.sha256))
-        else {
-            continue;
-        };
-        let (_, segment) = rebuilt.entry(Arc::as_ptr(&job.segment)).or_insert_with(|| {
-            let mut segment = Segment::clone(&job.segment);
-            segment.image_url = Some(link.clone());
-            (job.segment.clone(), Arc::new(segment))
-        });
-        job.segment = segment.clone();
-    }
+            .and_then(|image| links.get(&image.sha256));
+        Ok::<_, std::convert::Infallible>(link.map(|link| Segment {
+            image_url: Some(link.clone()),
+            ..segment.clone()
+        }))
+    });
+    let Ok(()) = linked;
 }

@@ -1,13 +1,12 @@
 //! The image host command's output read into a link, its runs (bounded in time and
 //! output, without the keys), the links' cache, and the segments given their links.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use super::cache::{CACHE_FILE, Cache};
 use super::command::{Failure, HOST_TIMEOUT, HostCommand, OUTPUT_TAIL_BYTES, Tail, link_in};
 use super::*;
-use crate::journal::JobKey;
 use crate::storyboard::ImageFormat;
 
 const SHA_A: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
@@ -297,18 +296,8 @@ fn image(path: &Path, sha256: &str) -> LocalImage {
 
 fn job(segment: &Arc<Segment>, version: u32, state: JobState, extra: bool) -> JobSpec {
     JobSpec {
-        key: JobKey {
-            storyboard: "s.json".to_string(),
-            segment: segment.index,
-            version,
-            fingerprint: segment.fingerprint(),
-        },
-        segment: segment.clone(),
-        fingerprint: segment.fingerprint().into(),
-        video: PathBuf::from(format!("out/s/Segment_1/1_v{version}.mp4")),
-        state,
-        provider: "sora-hk",
         extra,
+        ..JobSpec::example(segment, version, state)
     }
 }
 
