@@ -225,13 +225,21 @@ impl Pool {
     /// Takes a key out of the rotation, saying why once; whether any key is left.
     pub fn retire(&self, index: usize, why: &str) -> bool {
         let member = &self.members[index];
-        let mut retired = member
-            .retired
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
-        if retired.is_none() {
-            *retired = Some(why.to_string());
-            drop(retired);
+        // The lock is let go before anything else is asked of the pool: `any_left` takes
+        // every member's, this one's too (a second refusal of a key that already left
+        // deadlocked here).
+        let first_time = {
+            let mut retired = member
+                .retired
+                .lock()
+                .unwrap_or_else(|poison| poison.into_inner());
+            let first_time = retired.is_none();
+            if first_time {
+                *retired = Some(why.to_string());
+            }
+            first_time
+        };
+        if first_time {
             let left = self.members.iter().filter(|m| !m.is_retired()).count();
             if self.members.len() > 1 {
                 warn!(

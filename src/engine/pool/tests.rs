@@ -87,6 +87,25 @@ async fn a_full_key_is_passed_over_and_a_waiting_job_takes_the_first_key_with_ro
     );
 }
 
+#[test]
+fn a_key_refused_again_after_it_left_is_told_apart_without_a_deadlock() {
+    // Two jobs of one key refused at once: the second refusal finds the key gone. It
+    // deadlocked (the key's lock held while every key's was taken), hanging a run whose
+    // key was refused.
+    let pool = pool(&[1, 1], 1);
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let first = pool.retire(0, "the provider refused it");
+        let again = pool.retire(0, "the provider refused it");
+        let _ = done.send((first, again, pool.member(0).retired_because()));
+    });
+    let (first, again, why) = finished
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .expect("retiring a key twice returns");
+    assert!(first && again, "key2 is left both times");
+    assert_eq!(why.as_deref(), Some("the provider refused it"));
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_retired_key_gets_no_new_jobs_and_the_last_one_leaving_ends_the_wait() {
     let pool = Arc::new(pool(&[1, 1], 1));
