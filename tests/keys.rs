@@ -321,3 +321,42 @@ fn a_keys_file_holds_the_same_list_and_its_labels_name_the_keys() {
     assert!(log.contains("2 API keys: studio-a, studio-b"), "{log}");
     assert!(!journal.contains(KEY_A) && !log.contains(KEY_A));
 }
+
+#[test]
+fn a_lost_create_from_before_keys_were_recorded_is_never_paid_again_with_several_keys() {
+    // An older version's journal names no key. With several keys, the first one's
+    // account cannot show a task another account made: searching it would find nothing
+    // and pay again.
+    let sim = simulator(
+        &[KEY_A, KEY_B],
+        GenSeconds(0.2, 0.4),
+        SimSettings::default(),
+    );
+    let project = Project::new();
+    project.write(
+        "input/storyboard.json",
+        &one_version_each(&["cove at dusk"]),
+    );
+    let key = common::planted::job_key(&project, "storyboard.json", 1, 1);
+    let at_ms = common::planted::now_ms() - 60_000;
+    common::planted::plant_lost_create(&project, &key, "cove at dusk", at_ms, Some(0));
+
+    let (code, summary, err) = run_with_keys(&project, &sim, &keys_json(&[KEY_A, KEY_B]), &[]);
+    assert_eq!(code, 1, "{err}\n{summary}");
+    assert_eq!(sim.stats().creates, 0, "not paid again\n{summary}");
+    let messages = unresolved_messages(&summary);
+    assert_eq!(messages.len(), 1, "{summary}");
+    assert!(
+        messages[0].contains("did not record its key"),
+        "{messages:?}"
+    );
+    assert!(
+        messages[0].contains("run once with only the key that made it"),
+        "{messages:?}"
+    );
+
+    // With the one key that made it, the job is followed up as before.
+    let (code, summary, err) = run_with_keys(&project, &sim, &keys_json(&[KEY_B]), &[]);
+    assert_eq!(code, 0, "{err}\n{summary}");
+    assert_eq!(summary["done"], 1, "{summary}");
+}

@@ -195,7 +195,8 @@ pub(super) async fn submit(
             Err(price_cents) => return Err(JobOutcome::DidNotFit { price_cents }),
         };
         let mut held = Some(permit_now);
-        let error = match create_once(ctx, job, key, &mut held).await? {
+        let open = pinned.is_some();
+        let error = match create_once(ctx, job, key, &mut held, open).await? {
             Ok(accepted) => {
                 reservation.keep();
                 let mut owned = accept(ctx, job, key, accepted, held, attempt > 0);
@@ -216,6 +217,11 @@ pub(super) async fn submit(
             ProviderError::Transient { .. } | ProviderError::Ambiguous { .. } => {
                 server_errors += 1;
                 FailureClass::Transient
+            }
+            // An earlier create of this attempt got no answer and may have made a task at
+            // this key: the job must not move to another key, where it would be paid again.
+            ProviderError::OutOfMoney { .. } | ProviderError::Unauthorized { .. } if open => {
+                return Err(still_open(ctx, job, key, &error));
             }
             _ => match refused(ctx, job, key, error).await {
                 // Nothing was created with it: the job tries a key still in the rotation.
@@ -247,6 +253,29 @@ pub(super) async fn submit(
             () = ctx.stop.cancelled() => return Err(not_started(ctx)),
         }
     }
+}
+
+/// A refused retry of an attempt whose first create got no answer: the key leaves the
+/// rotation (or the run stops, for the last key refused), and the job is left unresolved,
+/// its attempt still `submitting`, so a later run looks for that create at this key.
+fn still_open(ctx: &Context, job: &JobSpec, key: usize, error: &ProviderError) -> JobOutcome {
+    match error {
+        ProviderError::Unauthorized { .. } => {
+            ctx.key_refused(key, error);
+        }
+        _ => {
+            ctx.keys
+                .retire_unless_last(key, &format!("the provider says {error}"));
+        }
+    }
+    let label = &ctx.keys.member(key).label;
+    let message = format!(
+        "{error}; an earlier create of it with {label} got no answer and may have been billed, \
+         so it is not sent again with another key (that could pay twice): a later run looks \
+         for it at {label} again"
+    );
+    warn!("{}: {message}", job.key);
+    JobOutcome::Unresolved(message)
 }
 
 /// A place in flight for a create: at the `pinned` key, else at any key with room;
@@ -281,6 +310,7 @@ async fn create_once(
     job: &JobSpec,
     key: usize,
     permit: &mut Option<Permit>,
+    open: bool,
 ) -> Result<Result<Accepted, Failed>, JobOutcome> {
     let member = ctx.keys.member(key);
     // A sibling version may hold the lock for a whole create: once the run stops, the
@@ -341,13 +371,25 @@ async fn create_once(
             }
         }
         Err(error) => {
-            // Nothing was created: a later run must not look for this attempt.
-            let abandoned = Event::Abandoned {
-                at_ms: unix_ms(),
-                reason: error.to_string(),
-            };
-            ctx.record(&job.key, &abandoned)?;
-            Ok(Err(Failed { error, open: false }))
+            // This call created nothing. Unless an earlier call of the attempt may have
+            // (`open`) and the job now ends without another (a refused key or balance),
+            // a later run must not look for this attempt.
+            let keep_open = open
+                && matches!(
+                    error,
+                    ProviderError::OutOfMoney { .. } | ProviderError::Unauthorized { .. }
+                );
+            if !keep_open {
+                let abandoned = Event::Abandoned {
+                    at_ms: unix_ms(),
+                    reason: error.to_string(),
+                };
+                ctx.record(&job.key, &abandoned)?;
+            }
+            Ok(Err(Failed {
+                error,
+                open: keep_open,
+            }))
         }
         Ok(accepted) => {
             // Claimed while the prompt's lock is still held: a sibling version that takes
@@ -449,13 +491,11 @@ enum Refused {
 /// on within it, see `budget`), or the whole run stops submitting. A key refused (401)
 /// or out of money leaves the rotation instead while other keys are left.
 async fn refused(ctx: &Context, job: &JobSpec, key: usize, error: ProviderError) -> Refused {
-    let others_left = ctx.keys.others_left(key);
+    let low = |message: &str| format!("the provider says its balance is too low ({message})");
     match error {
-        ProviderError::OutOfMoney { message } if others_left => {
-            ctx.keys.retire(
-                key,
-                &format!("the provider says its balance is too low ({message})"),
-            );
+        ProviderError::OutOfMoney { ref message }
+            if ctx.keys.retire_unless_last(key, &low(message)) =>
+        {
             Refused::OtherKey
         }
         ProviderError::OutOfMoney { .. } => {

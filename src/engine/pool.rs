@@ -86,6 +86,9 @@ pub(super) struct Pool {
     members: Vec<Member>,
     /// Woken when a key leaves the rotation.
     changed: Notify,
+    /// Held while a key leaves unless it is the last: two keys out of money at once must
+    /// not both leave, ending the run with no key and no word why.
+    leaving: Mutex<()>,
 }
 
 impl Pool {
@@ -125,6 +128,7 @@ impl Pool {
         Pool {
             members,
             changed: Notify::new(),
+            leaving: Mutex::new(()),
         }
     }
 
@@ -141,12 +145,26 @@ impl Pool {
         self.members.iter().position(|member| member.hash == hash)
     }
 
-    /// The key an earlier run's attempt was made with, found by its hash (a record written
-    /// before runs had several keys: the first key); a message naming it when this run
-    /// does not have it.
+    /// The key an earlier run's attempt was made with, found by its hash; a message naming
+    /// it when this run does not have it. A record written before runs had several keys
+    /// names none: with one key it is that key, but with several no one can tell which
+    /// account holds the task, and asking the wrong one would find nothing and pay again.
     pub fn made_with(&self, record: &JobRecord) -> Result<usize, String> {
         let Some(made_with) = record.key_ref() else {
-            return Ok(0);
+            if self.members.len() == 1 {
+                return Ok(0);
+            }
+            let what = match record.task_id() {
+                Some(id) => format!("an earlier run's task for it ({id})"),
+                None => "an earlier run's unanswered create for it".to_string(),
+            };
+            let variable = self.members[0].provider.capabilities().key_variable;
+            return Err(format!(
+                "{what} was made by a version of sora-batch that did not record its key, and \
+                 this run has several keys, so it cannot tell which account holds it; not \
+                 submitted again (that could pay twice): run once with only the key that made \
+                 it ({variable}) to collect it"
+            ));
         };
         self.by_hash(&made_with.hash).ok_or_else(|| {
             let what = match record.task_id() {
@@ -174,6 +192,20 @@ impl Pool {
 
     pub fn any_left(&self) -> bool {
         self.members.iter().any(|member| !member.is_retired())
+    }
+
+    /// Takes `index` out of the rotation unless no other key would be left; whether it
+    /// left. The check and the leaving are one step (see `leaving`).
+    pub fn retire_unless_last(&self, index: usize, why: &str) -> bool {
+        let _one_at_a_time = self
+            .leaving
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        if !self.others_left(index) {
+            return false;
+        }
+        self.retire(index, why);
+        true
     }
 
     /// Whether a key other than `key` is still in the rotation.

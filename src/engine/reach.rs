@@ -147,8 +147,10 @@ impl Around for std::sync::Arc<Reach> {
         &'a self,
         call: BoxFuture<'a, Result<T, ProviderError>>,
     ) -> BoxFuture<'a, Result<T, ProviderError>> {
-        let started = Moment::now();
         Box::pin(async move {
+            // From the first poll, not from when the call was built: a call that queued
+            // for its key's rate was not yet waiting on the provider.
+            let started = Moment::now();
             let result = call.await;
             match self.note(started, &result) {
                 Some(News::Outage(cause)) => tracing::warn!("{cause}"),

@@ -234,3 +234,79 @@ async fn expired_content_fails_the_job_for_good_naming_the_expiry_and_the_way_to
     assert_eq!((stats.creates, stats.expired_downloads), (1, 1));
     assert!(!job.video.exists());
 }
+
+/// A key whose first create loses its answer (and its list never shows a task), and
+/// whose next create is refused for want of money.
+#[derive(Default)]
+struct SpentAfterALostCreate {
+    creates: AtomicU32,
+}
+
+impl Provider for SpentAfterALostCreate {
+    fn name(&self) -> &'static str {
+        "no-list"
+    }
+    fn capabilities(&self) -> &'static Capabilities {
+        &SORA_HK
+    }
+    fn submit<'a>(&'a self, _: &'a Segment) -> BoxFuture<'a, Result<Accepted, ProviderError>> {
+        let first = self.creates.fetch_add(1, Ordering::SeqCst) == 0;
+        Box::pin(async move {
+            Err(match first {
+                true => ProviderError::Ambiguous {
+                    message: "the connection broke after the request was sent".to_string(),
+                    retry_after: None,
+                },
+                false => ProviderError::OutOfMoney {
+                    message: "insufficient balance".to_string(),
+                },
+            })
+        })
+    }
+    fn status<'a>(&'a self, _: &'a str) -> BoxFuture<'a, Result<TaskStatus, ProviderError>> {
+        unreachable!("no task was ever accepted")
+    }
+    fn recent(&self, _: u32) -> BoxFuture<'_, Result<RecentPage, ProviderError>> {
+        Box::pin(async { Ok(RecentPage::default()) })
+    }
+    plain_calls!();
+    fn let_go(&self, _: &str) -> bool {
+        true
+    }
+}
+
+#[tokio::test]
+async fn a_lost_create_whose_retry_is_refused_for_money_never_moves_to_another_key() {
+    // The lost create may have been billed at the first key (its list can lag): sending
+    // the job with the second key could pay for it twice.
+    let dir = tempfile::tempdir().unwrap();
+    let (state_dir, output) = (dir.path().join("state"), dir.path().join("out"));
+    let spent = Arc::new(SpentAfterALostCreate::default());
+    let other = Arc::new(NoList::default());
+    let (journal, earlier) = Journal::open(&state_dir).expect("the journal opens");
+    let mut second = KeyClient::only("ba9876543210", other.clone());
+    second.label = "key2".to_string();
+    let summary = run(Batch {
+        jobs: vec![job(&output)],
+        keys: vec![KeyClient::only("0123456789ab", spent.clone()), second],
+        journal: Arc::new(journal),
+        earlier,
+        settings: settings(),
+        quiet: true,
+    })
+    .await;
+    assert_eq!(spent.creates.load(Ordering::SeqCst), 2, "{summary:?}");
+    assert_eq!(other.creates.load(Ordering::SeqCst), 0, "{summary:?}");
+    assert_eq!(summary.unresolved.len(), 1, "{summary:?}");
+    let message = &summary.unresolved[0].message;
+    assert!(
+        message.contains("not sent again with another key"),
+        "{message}"
+    );
+    let later = Journal::read(&state_dir).unwrap();
+    let record = later.get(&job(&output).key).expect("the job is journaled");
+    assert!(
+        record.is_in_flight(),
+        "a later run looks for the lost create: {record:?}"
+    );
+}

@@ -259,11 +259,20 @@ const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
 /// A relative path as a URL path: each segment percent-encoded (`#`, `?`, `%` and spaces
 /// in a storyboard's name must not end or change the link).
 fn link(relative: &str) -> String {
-    relative
+    let encoded = relative
         .split('/')
         .map(|part| percent_encoding::utf8_percent_encode(part, PATH_SEGMENT).to_string())
         .collect::<Vec<_>>()
-        .join("/")
+        .join("/");
+    // A first segment holding `:` (`take:1/…`) would read as a URL scheme.
+    match encoded
+        .split('/')
+        .next()
+        .is_some_and(|first| first.contains(':'))
+    {
+        true => format!("./{encoded}"),
+        false => encoded,
+    }
 }
 
 /// `2026-11-27 01:05 UTC`.

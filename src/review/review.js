@@ -73,7 +73,7 @@
     link.click();
     link.remove();
     document.getElementById("save-status").textContent =
-      "Saved picks.json; put it beside this page, then run: sora-batch select --picks picks.json";
+      "Saved picks.json; put it beside this page, then run: sora-batch select";
   }
 
   for (const radio of radios()) {

@@ -122,6 +122,22 @@ fn user_text_is_escaped_and_links_are_percent_encoded() {
         html.contains(r#"src="ep%20%231%3F/Segment_1/1_v1.mp4""#),
         "{html}"
     );
+    let colon = page::render(
+        &[board(vec![row(
+            1,
+            "p",
+            vec![Take {
+                version: 1,
+                video: "take:1/Segment_1/1_v1.mp4".to_string(),
+                status: done(3),
+            }],
+        )])],
+        "USD",
+    );
+    assert!(
+        colon.contains(r#"src="./take:1/Segment_1/1_v1.mp4""#),
+        "not a scheme: {colon}"
+    );
     assert_eq!(
         html.matches("<script>").count(),
         1,

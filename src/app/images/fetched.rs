@@ -100,7 +100,9 @@ struct Fetcher {
 impl Fetcher {
     /// The image at `link`: the kept copy if it checks, else fetched and kept now.
     async fn image(&self, link: &str) -> Result<LocalImage, FetchError> {
-        let shown = format!("\"{}\"", crate::ui::escaped(link, 200));
+        // Without its query: a signed storage link's signature is a credential of sorts.
+        let unsigned = link.split(['?', '#']).next().unwrap_or_default();
+        let shown = format!("\"{}\"", crate::ui::escaped(unsigned, 200));
         let path = self
             .folder
             .join(format!("{}.image", hex(&Sha256::digest(link))));

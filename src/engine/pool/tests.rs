@@ -106,6 +106,28 @@ fn a_key_refused_again_after_it_left_is_told_apart_without_a_deadlock() {
     assert_eq!(why.as_deref(), Some("the provider refused it"));
 }
 
+#[test]
+fn of_two_keys_out_of_money_at_once_one_stays() {
+    // Each saw the other still in the rotation; both left, and the run ended with no key
+    // and no reason. The last one stays, for the budget to deal with its jobs.
+    for _ in 0..200 {
+        let pool = Arc::new(pool(&[1, 1], 1));
+        let barrier = Arc::new(std::sync::Barrier::new(2));
+        let leaving: Vec<_> = (0..2)
+            .map(|key| {
+                let (pool, barrier) = (pool.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    pool.retire_unless_last(key, "its balance is too low")
+                })
+            })
+            .collect();
+        let left: Vec<bool> = leaving.into_iter().map(|t| t.join().unwrap()).collect();
+        assert_eq!(left.iter().filter(|left| **left).count(), 1, "{left:?}");
+        assert!(pool.any_left());
+    }
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_retired_key_gets_no_new_jobs_and_the_last_one_leaving_ends_the_wait() {
     let pool = Arc::new(pool(&[1, 1], 1));
