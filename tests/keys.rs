@@ -360,3 +360,30 @@ fn a_lost_create_from_before_keys_were_recorded_is_never_paid_again_with_several
     assert_eq!(code, 0, "{err}\n{summary}");
     assert_eq!(summary["done"], 1, "{summary}");
 }
+
+#[test]
+fn the_dry_run_adds_up_the_keys_balances_and_a_refused_key_is_a_warning_not_a_stop() {
+    let sim = simulator(
+        &[&format!("{KEY_A}:4:500"), &format!("{KEY_B}:4:70")],
+        GenSeconds(0.2, 0.4),
+        SimSettings::default(),
+    );
+    let project = Project::new();
+    project.write("input/storyboard.json", &storyboard("cove", 1));
+    let (code, plan, err) =
+        run_with_keys(&project, &sim, &keys_json(&[KEY_A, KEY_B]), &["--dry-run"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(plan["balance_cents"], 570, "{plan}");
+
+    let keys = keys_json(&[KEY_A, "sk-studio-gone-0000444"]);
+    let (code, plan, err) = run_with_keys(&project, &sim, &keys, &["--dry-run"]);
+    assert_eq!(code, 0, "a real run goes on with key1\n{err}");
+    assert_eq!(plan["balance_cents"], 500, "{plan}");
+    let warnings = plan["warnings"].to_string();
+    assert!(warnings.contains("key2 is refused"), "{warnings}");
+    assert!(
+        !format!("{plan}{err}").contains("sk-studio-gone"),
+        "no key printed"
+    );
+    assert_eq!(sim.stats().creates, 0);
+}

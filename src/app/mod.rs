@@ -312,6 +312,43 @@ fn untrusted_estimate(err: &dyn std::error::Error) -> String {
     )
 }
 
+/// The dry run's prices and balance over every key: the prices of the first key that is
+/// not refused, the balances of those keys added up (unknown if one is), and a refused
+/// key named in a warning. Only when every key is refused does the quote say so, as a
+/// real run stops only then.
+async fn quote_every_key(args: &RunArgs, connection: &Connection) -> pricing::Quote {
+    let (settings, capabilities) = (args.price_settings(), args.provider.capabilities());
+    if connection.clients.len() < 2 {
+        return pricing::quote(settings, capabilities, connection.first()).await;
+    }
+    let mut quotes = Vec::new();
+    for client in &connection.clients {
+        let quote = pricing::quote(settings, capabilities, Some(&*client.provider)).await;
+        quotes.push((client.label.as_str(), quote));
+    }
+    let usable: Vec<&pricing::Quote> = quotes
+        .iter()
+        .filter(|(_, quote)| quote.key_refused.is_none())
+        .map(|(_, quote)| quote)
+        .collect();
+    let Some(first) = usable.first() else {
+        return quotes.swap_remove(0).1;
+    };
+    let mut quote = (*first).clone();
+    quote.balance_cents = usable
+        .iter()
+        .map(|quote| quote.balance_cents)
+        .sum::<Option<i64>>();
+    for (label, refused) in &quotes {
+        if let Some(why) = &refused.key_refused {
+            quote.warnings.push(format!(
+                "{label} is refused ({why}); a real run goes on without it"
+            ));
+        }
+    }
+    quote
+}
+
 /// Prints the plan and its price. A plan priced without the journal exits 2, as the real
 /// run would: a script that spends on a dry run's success must not go on from it.
 async fn dry_run(
@@ -321,9 +358,7 @@ async fn dry_run(
     args: &RunArgs,
     connection: &Connection,
 ) -> Result<Exit, AppError> {
-    let provider = connection.first();
-    let capabilities = args.provider.capabilities();
-    let quote = pricing::quote(args.price_settings(), capabilities, provider).await;
+    let quote = quote_every_key(args, connection).await;
     let images = crate::report::image_lines(plan, args.segment_settings().images);
     let report = PlanReport::new(plan, &quote)
         .with_reference_images(images)
