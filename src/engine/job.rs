@@ -320,11 +320,11 @@ async fn create_once(
         () = ctx.stop.cancelled() => return Err(not_started(ctx)),
         guard = ctx.prompt_lock(&job.segment.prompt) => guard,
     };
-    // The key's rate is waited for before the record, where a stop can still end it.
+    // The key's rate is taken before the record, where a stop can still end it.
     tokio::select! {
         biased;
         () = ctx.stop.cancelled() => return Err(not_started(ctx)),
-        () = async { ctx.pace_create().await; member.rate_ready().await } => {}
+        () = async { ctx.pace_create().await; member.take_rate().await } => {}
     }
     let provider = &*member.provider;
     let (at_ms, clock_offset_ms) = (unix_ms(), provider.clock_offset_ms());
@@ -341,7 +341,9 @@ async fn create_once(
         }),
     };
     ctx.record(&job.key, &submitting)?;
-    match provider.submit(&job.segment).await {
+    // Through the client without the rate: this create's place in it is taken above, and
+    // a second wait here, after the record, could outlast a stop.
+    match member.unpaced.submit(&job.segment).await {
         Err(ProviderError::Ambiguous {
             message,
             retry_after,

@@ -53,6 +53,9 @@ pub(super) struct Member {
     weight: u64,
     /// Every call is noted in the run's reach, after waiting for the key's rate.
     pub provider: Arc<dyn Provider>,
+    /// The same client without the key's rate: for a create that took its place in the
+    /// rate already ([`Member::take_rate`]).
+    pub unpaced: Arc<dyn Provider>,
     pub gate: Arc<Gate>,
     /// `max_rpm`: what downloads that carry the key wait for too.
     pub rate: Option<Arc<Rate>>,
@@ -74,10 +77,12 @@ impl Member {
             .clone()
     }
 
-    /// Waits until a call may be made with the key (its `max_rpm`), without counting one.
-    pub async fn rate_ready(&self) {
+    /// Waits until a call may be made with the key (its `max_rpm`), and counts one: a
+    /// create takes its place here, before its journal record (where a stop can still end
+    /// it), then goes out through [`Member::unpaced`] with no second wait.
+    pub async fn take_rate(&self) {
         if let Some(rate) = &self.rate {
-            rate.ready().await;
+            rate.take().await;
         }
     }
 }
@@ -108,9 +113,9 @@ impl Pool {
                 let provider = match &rate {
                     Some(rate) => Arc::new(Wrapped {
                         around: rate.clone(),
-                        inner: watched,
+                        inner: watched.clone(),
                     }) as Arc<dyn Provider>,
-                    None => watched,
+                    None => watched.clone(),
                 };
                 let label = several.then(|| client.label.clone());
                 Member {
@@ -118,6 +123,7 @@ impl Pool {
                     hash: client.hash.clone(),
                     weight: u64::from(client.weight.max(1)),
                     provider,
+                    unpaced: watched,
                     gate: Gate::for_key(breaker.clone(), index, label),
                     rate,
                     given: AtomicU64::new(0),

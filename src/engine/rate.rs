@@ -40,13 +40,6 @@ impl Rate {
         sent.push_back(Instant::now());
     }
 
-    /// Waits until a call may go, without counting one: a create waits here before its
-    /// journal record (where a stop may still cancel it), then [`Rate::take`]s at once.
-    pub async fn ready(&self) {
-        let mut sent = self.sent.lock().await;
-        Self::wait_for_room(&mut sent, self.most).await;
-    }
-
     async fn wait_for_room(sent: &mut VecDeque<Instant>, most: usize) {
         loop {
             let now = Instant::now();
@@ -99,19 +92,5 @@ mod tests {
                 .count();
             assert!(in_window <= 3, "{sent:?}");
         }
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn ready_waits_for_room_without_counting_a_call() {
-        let rate = Rate::per_minute(1);
-        let start = Instant::now();
-        rate.ready().await;
-        rate.ready().await;
-        assert_eq!(start.elapsed(), Duration::ZERO);
-        rate.take().await;
-        rate.ready().await;
-        assert_eq!(start.elapsed(), WINDOW);
-        rate.take().await;
-        assert_eq!(start.elapsed(), WINDOW, "the room ready saw is the take's");
     }
 }

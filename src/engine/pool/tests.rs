@@ -216,15 +216,20 @@ async fn every_call_with_a_key_counts_toward_its_max_rpm_and_no_other_keys() {
         let _ = pool.member(1).provider.status("t").await;
     }
     assert_eq!(start.elapsed(), Duration::ZERO, "the other key has no rate");
-    pool.member(0).rate_ready().await;
+    pool.member(0).take_rate().await;
     assert_eq!(
         start.elapsed(),
         Duration::from_secs(60),
-        "a create waits its turn"
+        "a create waits its turn, and takes it"
     );
-    let _ = limited
+    // Sent through the unpaced client, it waits no second time: a status call that
+    // queued meanwhile cannot push it past a stop.
+    let _ = pool
+        .member(0)
+        .unpaced
         .submit(&crate::storyboard::Segment::example("a kite"))
         .await;
+    assert_eq!(start.elapsed(), Duration::from_secs(60));
     let _ = limited.status("t").await;
     assert_eq!(start.elapsed(), Duration::from_secs(60));
     let _ = limited.status("t").await;
