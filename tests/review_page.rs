@@ -378,3 +378,22 @@ fn wait_for_players(tab: &headless_chrome::Tab, count: usize) -> Vec<f64> {
         std::thread::sleep(Duration::from_millis(200));
     }
 }
+
+#[test]
+fn a_run_that_made_nothing_leaves_a_file_named_like_the_page_alone() {
+    // A --state-dir elsewhere puts the page beside it, where a file of the user's may
+    // have the same name: a run with nothing to show writes no page and removes nothing.
+    let sim = simulator();
+    let project = Project::new();
+    project.write("input/storyboard.json", &storyboard("lantern", 1));
+    let mine = project.write("output/review.html", "my own notes");
+    let mut command = project.sora();
+    command
+        .env("SORA_API_KEY", "sk-not-the-simulators")
+        .env("SORA_BASE_URL", sim.base_url())
+        .args(common::batch::FAST)
+        .timeout(common::batch::RUN_TIMEOUT);
+    let (code, _, err) = common::batch::to_the_end(command);
+    assert_eq!(code, 2, "the key is refused\n{err}");
+    assert_eq!(std::fs::read_to_string(mine).unwrap(), "my own notes");
+}

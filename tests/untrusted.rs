@@ -48,7 +48,14 @@ fn a_provider_that_echoes_the_key_never_gets_it_into_any_output_or_file() {
     );
     let (done, failed) = (summary["done"].as_u64(), summary["failed"].as_u64());
     assert!(done >= Some(9) && failed >= Some(1), "{summary}");
-    assert_eq!(summary["not_started"], 1, "{summary}");
+    // The job the balance refused: not started, or, when an earlier create of it had lost
+    // its answer (a fault), left unresolved for a later run to look for.
+    let unresolved = summary["unresolved"].as_array().map_or(0, Vec::len) as u64;
+    assert_eq!(
+        summary["not_started"].as_u64().unwrap() + unresolved,
+        1,
+        "{summary}"
+    );
 
     assert!(!summary.to_string().contains(KEY), "stdout: {summary}");
     assert!(!err.contains(KEY), "stderr:\n{err}");

@@ -43,40 +43,47 @@ fn current_plan(args: &RunArgs) -> Result<(Plan, Layout, JournalState), AppError
     Ok((plan, layout, journal))
 }
 
-/// Writes the page of `args`'s plan; returns where, and what it counts.
-fn write_page(args: &RunArgs) -> Result<(PathBuf, Totals), AppError> {
+/// The page of `args`'s plan: where it goes, its HTML, and what it counts.
+fn page_of(args: &RunArgs) -> Result<(PathBuf, String, Totals), AppError> {
     let (plan, _, journal) = current_plan(args)?;
     let page = review::page_path(&args.state_dir());
     let currency = args.provider.capabilities().currency;
     let (html, totals) = review::render(&plan, &journal, &page, currency);
-    review::write(&page, &html).map_err(|err| AppError::Review {
-        path: page.clone(),
-        reason: err.to_string(),
-    })?;
-    Ok((page, totals))
+    Ok((page, html, totals))
 }
 
-/// After a run: the page, when there is anything to look at. A page that cannot be
-/// written is a warning, never the run's failure.
+fn write(page: &Path, html: &str) -> Result<(), AppError> {
+    review::write(page, html).map_err(|err| AppError::Review {
+        path: page.to_path_buf(),
+        reason: err.to_string(),
+    })
+}
+
+/// After a run: the page, when there is anything to look at (a run that made nothing
+/// writes none, and never removes a file). A page that cannot be written is a warning,
+/// never the run's failure.
 pub(super) fn after_run(args: &RunArgs) {
-    match write_page(args) {
-        Ok((page, totals)) if totals.done + totals.failed + totals.in_flight > 0 => {
-            info!(
-                "review every take at {}",
-                printable(plan::tidy(&page).display())
-            );
+    let written = page_of(args).and_then(|(page, html, totals)| {
+        let anything = totals.done + totals.failed + totals.in_flight > 0;
+        if anything {
+            write(&page, &html)?;
         }
-        Ok((page, _)) => {
-            // Nothing made yet: no page to leave behind.
-            let _ = std::fs::remove_file(page);
-        }
+        Ok(anything.then_some(page))
+    });
+    match written {
+        Ok(Some(page)) => info!(
+            "review every take at {}",
+            printable(plan::tidy(&page).display())
+        ),
+        Ok(None) => {}
         Err(err) => warn!("{err}"),
     }
 }
 
 /// `sora-batch review [--open]`.
 pub(super) fn review(args: &RunArgs, open: bool) -> Result<Exit, AppError> {
-    let (page, totals) = write_page(args)?;
+    let (page, html, totals) = page_of(args)?;
+    write(&page, &html)?;
     emit(
         Stream::Stdout,
         &format!(

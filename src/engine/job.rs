@@ -269,11 +269,17 @@ fn still_open(ctx: &Context, job: &JobSpec, key: usize, error: &ProviderError) -
         }
     }
     let label = &ctx.keys.member(key).label;
-    let message = format!(
-        "{error}; an earlier create of it with {label} got no answer and may have been billed, \
-         so it is not sent again with another key (that could pay twice): a later run looks \
-         for it at {label} again"
-    );
+    let message = match ctx.keys.len() {
+        1 => format!(
+            "{error}; an earlier create of it got no answer and may have been billed, so it is \
+             not sent again (that could pay twice): a later run looks for it again"
+        ),
+        _ => format!(
+            "{error}; an earlier create of it with {label} got no answer and may have been \
+             billed, so it is not sent again with another key (that could pay twice): a later \
+             run looks for it at {label} again"
+        ),
+    };
     warn!("{}: {message}", job.key);
     JobOutcome::Unresolved(message)
 }
