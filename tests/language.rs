@@ -1,6 +1,7 @@
 //! The interface's language from the locale: under `LANG=zh_CN.UTF-8` the dry run's table
 //! and the end-of-run summary are Chinese (and the table stays aligned, CJK characters
 //! taking two columns); under `LANG=C` English; `--lang` overrides; JSON stays English.
+//! Invalid storyboards are framed in Chinese on the terminal, in English in the log.
 
 mod common;
 
@@ -106,4 +107,61 @@ fn a_run_under_a_chinese_locale_ends_with_a_chinese_summary() {
     // The log stays English.
     let log = std::fs::read_to_string(project.path().join("output/sora-batch.log")).unwrap();
     assert!(!log.contains("个已完成"), "{log}");
+}
+
+/// A project with one valid storyboard and one whose segment 2 has no prompt; a run of
+/// it under `lang_env` (refused before anything is submitted): (exit code, stderr, the
+/// log file).
+fn invalid_run(lang_env: &str) -> (i32, String, String) {
+    let project = project();
+    project.write(
+        "input/storyboard_bad.json",
+        r#"{"segments": [{"segment_index": 2, "duration_seconds": 10}]}"#,
+    );
+    let output = project.sora().env("LANG", lang_env).output().unwrap();
+    let err = String::from_utf8_lossy(&output.stderr).to_string();
+    let code = output.status.code().unwrap_or(-1);
+    let log = std::fs::read_to_string(project.path().join("output/sora-batch.log")).unwrap();
+    (code, err, log)
+}
+
+#[test]
+fn invalid_storyboards_are_framed_in_chinese_on_the_terminal_and_english_in_the_log() {
+    let (code, err, log) = invalid_run("zh_CN.UTF-8");
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("storyboard_bad.json：分镜 2：prompt_text"),
+        "{err}"
+    );
+    assert!(
+        err.contains("3 个分镜文件中有 1 个无效（共 1 个问题，见上方）；未提交任何任务。"),
+        "{err}"
+    );
+    assert!(
+        err.contains("--skip-invalid 只运行其余 2 个有效的分镜文件"),
+        "{err}"
+    );
+    assert!(!log.contains("分镜"), "{log}");
+    assert!(
+        log.contains("storyboard_bad.json: segment 2: prompt_text"),
+        "{log}"
+    );
+    assert!(log.contains("1 of 3 storyboards is invalid"), "{log}");
+}
+
+#[test]
+fn invalid_storyboards_read_in_english_under_the_c_locale() {
+    let (code, err, _) = invalid_run("C");
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("storyboard_bad.json: segment 2: prompt_text"),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "1 of 3 storyboards is invalid (1 problem, listed above); nothing was submitted. Fix \
+             it, or pass --skip-invalid to run the 2 valid storyboards"
+        ),
+        "{err}"
+    );
 }
