@@ -8,7 +8,7 @@ fn snapshot(eta: Option<Duration>) -> Snapshot {
         total: 6,
         finished: 2,
         failed: 1,
-        provider: "3 个进行中 · 最多同时 20 个（全速）".into(),
+        provider: "3 个生成中 · 最多同时 20 个（全速）".into(),
         provider_logged: "3 in flight · at most 20 at once (full speed)".into(),
         downloading: 1,
         downloaded_bytes: 3 * 1024 * 1024 + 512 * 1024,
