@@ -226,13 +226,16 @@ impl Pool {
     /// Takes a key out of the rotation, saying why once; whether any key is left.
     pub fn retire(&self, index: usize, why: &str) -> bool {
         let member = &self.members[index];
-        let mut retired = member
-            .retired
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
-        if retired.is_none() {
-            *retired = Some(why.to_string());
-            drop(retired);
+        // The lock is let go before `any_left`, which takes it again: a key refused by
+        // two of its jobs is retired twice.
+        let first = {
+            let mut retired = member
+                .retired
+                .lock()
+                .unwrap_or_else(|poison| poison.into_inner());
+            retired.is_none() && retired.replace(why.to_string()).is_none()
+        };
+        if first {
             let left = self.members.iter().filter(|m| !m.is_retired()).count();
             if self.members.len() > 1 {
                 warn!(

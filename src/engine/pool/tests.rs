@@ -87,6 +87,24 @@ async fn a_full_key_is_passed_over_and_a_waiting_job_takes_the_first_key_with_ro
     );
 }
 
+#[test]
+fn a_key_retired_twice_by_two_refused_jobs_returns_at_once() {
+    let pool = Arc::new(pool(&[1, 1], 1));
+    let (done, answer) = std::sync::mpsc::channel();
+    let retiring = pool.clone();
+    std::thread::spawn(move || {
+        let first = retiring.retire(0, "the provider refused it");
+        let second = retiring.retire(0, "the provider refused it again");
+        let _ = done.send((first, second));
+    });
+    let answer = answer.recv_timeout(Duration::from_secs(10));
+    assert_eq!(answer, Ok((true, true)), "the second retire hung");
+    assert_eq!(
+        pool.members[0].retired_because().as_deref(),
+        Some("the provider refused it")
+    );
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_retired_key_gets_no_new_jobs_and_the_last_one_leaving_ends_the_wait() {
     let pool = Arc::new(pool(&[1, 1], 1));
