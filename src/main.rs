@@ -37,7 +37,7 @@ fn main() -> ExitCode {
     match runtime.block_on(app::run(cli)) {
         Ok(exit) => exit.into(),
         Err(err) => {
-            tracing::error!("{err}");
+            tracing::error!(shown = %err.shown(), "{err}");
             err.exit().into()
         }
     }

@@ -1,6 +1,7 @@
 //! The progress display as a person at a terminal sees it: the real binary runs on a
 //! pseudo-terminal against the simulator, Ctrl+C is typed into it, and the assertions
-//! read the visible screen (see `common::terminal`).
+//! read the visible screen (see `common::terminal`); under a Chinese locale the bars'
+//! labels and words are Chinese, aligned by terminal width.
 #![cfg(unix)]
 
 mod common;
@@ -9,6 +10,7 @@ use common::Project;
 use common::batch::{FAST, storyboard};
 use common::terminal::Terminal;
 use sora_batch::sim::{self, GenSeconds, RunningSim, SimSettings};
+use unicode_width::UnicodeWidthStr;
 
 fn simulator(settings: SimSettings) -> RunningSim {
     sim::start_on_thread(SimSettings {
@@ -111,6 +113,64 @@ fn before_the_first_video_lands_the_bars_show_an_estimated_eta_and_the_limit_in_
     assert!(
         provider.contains(" in flight · at most 20 at once (full speed)"),
         "{provider}"
+    );
+}
+
+#[test]
+fn under_a_chinese_locale_the_bars_speak_chinese_with_their_labels_aligned() {
+    let sim = simulator(SimSettings {
+        gen_seconds: GenSeconds(8.0, 8.0),
+        ..SimSettings::default()
+    });
+    let project = Project::new();
+    project.write("input/storyboard.json", &storyboard("zh", 4));
+    let mut command = project.sora_process();
+    command
+        .env("LANG", "zh_CN.UTF-8")
+        .env("SORA_API_KEY", sim::DEFAULT_KEY)
+        .env("SORA_BASE_URL", sim.base_url())
+        .args(for_a_person())
+        .args(["--gen-count", "1"]);
+    let mut terminal = Terminal::spawn(&command);
+    let screen = terminal.wait_for("the three bars in Chinese", |screen| {
+        let has = |start: &str, word: &str| {
+            screen
+                .iter()
+                .any(|row| row.trim_start().starts_with(start) && row.contains(word))
+        };
+        has("任务 [", "预计") && has("服务商 ", "个生成中") && has("下载 ", "个下载中")
+    });
+    let provider = screen
+        .iter()
+        .find(|row| row.trim_start().starts_with("服务商 "))
+        .unwrap();
+    assert!(provider.contains("最多同时 20 个（全速）"), "{provider}");
+    // The labels end in the same column: the bars' text starts at the same place.
+    let label_end = |start: &str| {
+        let row = screen
+            .iter()
+            .find(|row| row.trim_start().starts_with(start))
+            .unwrap();
+        row.find(start).unwrap() + start.len()
+    };
+    let widths: Vec<usize> = ["任务", "服务商", "下载"]
+        .iter()
+        .map(|label| {
+            let end = label_end(label);
+            let row = screen
+                .iter()
+                .find(|row| row.trim_start().starts_with(label))
+                .unwrap();
+            UnicodeWidthStr::width(&row[..end])
+        })
+        .collect();
+    assert_eq!(widths, [10, 10, 10], "{}", screen.join("\n"));
+    let (code, screen) = terminal.exit();
+    assert_eq!(code, 0, "{}", screen.join("\n"));
+    assert!(
+        screen.iter().any(|row| row.contains("完成，用时")),
+        "{}",
+        screen.join("\n")
     );
 }
 

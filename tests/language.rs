@@ -1,11 +1,13 @@
 //! The interface's language from the locale: under `LANG=zh_CN.UTF-8` the dry run's table
 //! and the end-of-run summary are Chinese (and the table stays aligned, CJK characters
 //! taking two columns); under `LANG=C` English; `--lang` overrides; JSON stays English.
+//! Invalid storyboards are framed in Chinese on the terminal, in English in the log;
+//! `review`, `select` and `balance` answer in the locale's language.
 
 mod common;
 
 use common::Project;
-use common::batch::{FAST, RUN_TIMEOUT, storyboard};
+use common::batch::{FAST, RUN_TIMEOUT, run, storyboard};
 use sora_batch::sim::{self, GenSeconds, SimSettings};
 use unicode_width::UnicodeWidthStr;
 
@@ -106,4 +108,168 @@ fn a_run_under_a_chinese_locale_ends_with_a_chinese_summary() {
     // The log stays English.
     let log = std::fs::read_to_string(project.path().join("output/sora-batch.log")).unwrap();
     assert!(!log.contains("个已完成"), "{log}");
+}
+
+/// A project with one valid storyboard and one whose segment 2 has no prompt; a run of
+/// it under `lang_env` (refused before anything is submitted): (exit code, stderr, the
+/// log file).
+fn invalid_run(lang_env: &str) -> (i32, String, String) {
+    let project = project();
+    project.write(
+        "input/storyboard_bad.json",
+        r#"{"segments": [{"segment_index": 2, "duration_seconds": 10}]}"#,
+    );
+    let output = project.sora().env("LANG", lang_env).output().unwrap();
+    let err = String::from_utf8_lossy(&output.stderr).to_string();
+    let code = output.status.code().unwrap_or(-1);
+    let log = std::fs::read_to_string(project.path().join("output/sora-batch.log")).unwrap();
+    (code, err, log)
+}
+
+#[test]
+fn invalid_storyboards_are_framed_in_chinese_on_the_terminal_and_english_in_the_log() {
+    let (code, err, log) = invalid_run("zh_CN.UTF-8");
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("storyboard_bad.json：分镜 2：prompt_text"),
+        "{err}"
+    );
+    assert!(
+        err.contains("3 个分镜文件中有 1 个无效（共 1 个问题，见上方）；未提交任何任务。"),
+        "{err}"
+    );
+    assert!(
+        err.contains("--skip-invalid 只运行其余 2 个有效的分镜文件"),
+        "{err}"
+    );
+    assert!(!log.contains("分镜"), "{log}");
+    assert!(
+        log.contains("storyboard_bad.json: segment 2: prompt_text"),
+        "{log}"
+    );
+    assert!(log.contains("1 of 3 storyboards is invalid"), "{log}");
+}
+
+#[test]
+fn invalid_storyboards_read_in_english_under_the_c_locale() {
+    let (code, err, _) = invalid_run("C");
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("storyboard_bad.json: segment 2: prompt_text"),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "1 of 3 storyboards is invalid (1 problem, listed above); nothing was submitted. Fix \
+             it, or pass --skip-invalid to run the 2 valid storyboards"
+        ),
+        "{err}"
+    );
+}
+
+/// A finished run of two segments, one take each, and a picks file that picks segment 2
+/// and names a storyboard that does not exist; then `review` and `select` under
+/// `lang_env`: (review's stdout, select's stdout and stderr).
+fn review_and_select(lang_env: &str) -> (String, String) {
+    let sim = sim::start_on_thread(SimSettings {
+        gen_seconds: GenSeconds(0.2, 0.4),
+        ..SimSettings::default()
+    })
+    .unwrap();
+    let project = Project::new();
+    project.write("input/storyboard.json", &storyboard("lantern", 2));
+    let (code, _, err) = run(&project, &sim, &["--gen-count", "1"]);
+    assert_eq!(code, 0, "{err}");
+    project.write(
+        "output/picks.json",
+        r#"[{"storyboard": "storyboard.json", "segment": 2, "version": 1},
+            {"storyboard": "other.json", "segment": 1, "version": 1}]"#,
+    );
+    let command = |name: &str| {
+        let output = project
+            .sora()
+            .env("LANG", lang_env)
+            .arg(name)
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&output.stdout).to_string();
+        out + &String::from_utf8_lossy(&output.stderr)
+    };
+    (command("review"), command("select"))
+}
+
+#[test]
+fn review_and_select_answer_in_chinese_under_a_chinese_locale() {
+    let (review, select) = review_and_select("zh_CN.UTF-8");
+    assert!(
+        review.contains("review.html：2 个视频已完成，0 个失败，0 个生成中"),
+        "{review}"
+    );
+    assert!(
+        select.contains("storyboard.json：2 个视频放入 "),
+        "{select}"
+    );
+    assert!(select.contains("；分镜 1 未挑选，使用 v1"), "{select}");
+    assert!(
+        select.contains("other.json segment 1 v1 不是 ./input 中任何分镜文件的视频；已略过"),
+        "{select}"
+    );
+}
+
+#[test]
+fn review_and_select_answer_in_english_under_the_c_locale() {
+    let (review, select) = review_and_select("C");
+    assert!(
+        review.contains("review.html: 2 takes done, 0 failed, 0 in flight"),
+        "{review}"
+    );
+    assert!(select.contains("storyboard.json: 2 takes in "), "{select}");
+    assert!(
+        select.contains("; no pick for segment 1, so v1"),
+        "{select}"
+    );
+    assert!(
+        select.contains("other.json segment 1 v1 is no take of the storyboards in ./input"),
+        "{select}"
+    );
+}
+
+/// `sora-batch balance` against a simulator with two keys, one of them unknown to it,
+/// under `lang_env`: (exit code, stdout).
+fn balance(lang_env: &str) -> (i32, String) {
+    let sim = sim::start_on_thread(SimSettings::default()).unwrap();
+    let project = Project::new();
+    let keys = format!(
+        r#"[{{"key": "{}"}}, {{"key": "sk-nobody-knows-this"}}]"#,
+        sim::DEFAULT_KEY
+    );
+    let output = project
+        .sora()
+        .env("LANG", lang_env)
+        .env("SORA_API_KEYS", keys)
+        .args(["--base-url", &sim.base_url(), "balance"])
+        .timeout(RUN_TIMEOUT)
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&output.stdout).to_string();
+    let err = String::from_utf8_lossy(&output.stderr);
+    (output.status.code().unwrap_or(-1), out + &err)
+}
+
+#[test]
+fn balance_answers_in_chinese_under_a_chinese_locale() {
+    let (code, out) = balance("zh_CN.UTF-8");
+    assert_eq!(code, 2, "{out}");
+    assert!(out.starts_with("sora-hk（http://127.0.0.1:"), "{out}");
+    assert!(out.contains("  key2  未知："), "{out}");
+    assert!(out.contains("价格："), "{out}");
+}
+
+#[test]
+fn balance_answers_in_english_under_the_c_locale() {
+    let (code, out) = balance("C");
+    assert_eq!(code, 2, "{out}");
+    assert!(out.starts_with("sora-hk at http://127.0.0.1:"), "{out}");
+    assert!(out.contains("  key2  unknown: "), "{out}");
+    assert!(out.contains("Prices: "), "{out}");
 }

@@ -10,10 +10,12 @@ use serde::Serialize;
 use super::connect::{Connection, connect};
 use super::{AppError, Exit};
 use crate::cli::RunArgs;
+use crate::i18n::text;
 use crate::pricing::{self, Quote, money};
 use crate::provider::{Provider, ProviderError};
 use crate::report::prices_text;
 use crate::ui::{Stream, emit, printable};
+use unicode_width::UnicodeWidthStr;
 
 /// The answer, as `--json` prints it. Field names are a public interface: add, never
 /// rename.
@@ -27,6 +29,7 @@ struct BalanceReport {
     prices: crate::provider::Prices,
     price_unit: crate::provider::PriceUnit,
     price_source: pricing::PriceSource,
+    /// The prices line of the text answer, in the interface's language.
     #[serde(skip)]
     price_text: String,
 }
@@ -76,16 +79,12 @@ pub(super) async fn balance(args: &RunArgs) -> Result<Exit, AppError> {
     let report = BalanceReport {
         provider: args.provider.capabilities().name,
         api: connection.shown_url.clone(),
-        price_text: format!(
-            "{} ({})",
-            prices_text(
-                &prices,
-                quote.prices.unit(),
-                quote.prices.tiers(),
-                &quote.currency
-            ),
-            quote.source_text
-        ),
+        price_text: {
+            let unit = quote.prices.unit();
+            let listed = prices_text(&prices, unit, quote.prices.tiers(), &quote.currency);
+            let source = &quote.source_text;
+            text("plan.prices", &[("prices", &listed), ("source", source)])
+        },
         currency: quote.currency,
         keys: lines,
         prices,
@@ -151,23 +150,34 @@ async fn key_line(label: String, quote: &Quote, provider: &dyn Provider) -> KeyL
 }
 
 impl BalanceReport {
+    /// The answer for a person, in the interface's language (a key's problem is the
+    /// provider's or the JSON's English).
     fn text(&self) -> String {
-        let mut out = format!("{} at {}:\n", self.provider, printable(&self.api));
+        let api = printable(&self.api);
+        let header = text(
+            "balance.header",
+            &[("provider", &self.provider), ("api", &api)],
+        );
+        let mut out = format!("{header}\n");
         let width = self
             .keys
             .iter()
-            .map(|key| key.label.len())
+            .map(|key| key.label.width())
             .max()
             .unwrap_or(0);
         for key in &self.keys {
             let said = match (key.balance_cents, &key.problem) {
                 (Some(cents), _) => money(cents, &self.currency),
-                (None, Some(problem)) => format!("unknown: {}", printable(problem)),
-                (None, None) => "unknown".to_string(),
+                (None, Some(problem)) => text(
+                    "balance.unknown_because",
+                    &[("problem", &printable(problem))],
+                ),
+                (None, None) => text("balance.unknown", &[]),
             };
-            let _ = writeln!(out, "  {:width$}  {said}", key.label);
+            let pad = " ".repeat(width - key.label.width());
+            let _ = writeln!(out, "  {}{pad}  {said}", key.label);
         }
-        let _ = writeln!(out, "Prices: {}.", self.price_text);
+        let _ = writeln!(out, "{}", self.price_text);
         out
     }
 

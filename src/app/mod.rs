@@ -16,13 +16,14 @@ use tracing::{error, warn};
 
 use crate::cli::{Cli, Command, RunArgs};
 use crate::config::ConfigError;
+use crate::i18n::{self, Lang};
 use crate::keys::KeyError;
 use crate::plan::{self, Layout, Plan, PlanError};
 use crate::pricing;
 use crate::report::{PlanReport, ProblemLine};
 use crate::sim::{self, SimSettings};
 use crate::storyboard;
-use crate::ui::{Stream, counted, emit, plural};
+use crate::ui::{Stream, emit};
 use connect::{Connection, connect};
 
 /// The process exit status, as documented in the README.
@@ -53,7 +54,7 @@ pub enum AppError {
     Keys(#[from] KeyError),
     #[error(transparent)]
     Plan(#[from] PlanError),
-    #[error("{}", describe_invalid(*invalid, *total, *problems, *valid))]
+    #[error("{}", describe_invalid(Lang::En, *invalid, *total, *problems, *valid))]
     InvalidStoryboards {
         invalid: usize,
         total: usize,
@@ -99,28 +100,44 @@ pub enum AppError {
     },
 }
 
-fn describe_invalid(invalid: usize, total: usize, problems: usize, valid: usize) -> String {
-    let invalid_count = invalid as u64;
-    let (are, them) = (
-        plural(invalid_count, "is", "are"),
-        plural(invalid_count, "it", "them"),
-    );
+fn describe_invalid(
+    lang: Lang,
+    invalid: usize,
+    total: usize,
+    problems: usize,
+    valid: usize,
+) -> String {
+    let invalid = invalid as u64;
+    // "Fix it" or "Fix them": the pronoun agrees, no count is shown.
+    let them = if invalid == 1 { "it" } else { "them" };
     let fix = if valid == 0 {
-        format!("Fix {them} and run again")
+        lang.text(&format!("invalid.fix.{them}"), &[])
     } else {
-        format!(
-            "Fix {them}, or pass --skip-invalid to run the {}",
-            counted(valid as u64, "valid storyboard")
-        )
+        let valid = lang.counted("invalid.valid", valid as u64, &[]);
+        lang.text(&format!("invalid.fix_or_skip.{them}"), &[("valid", &valid)])
     };
-    format!(
-        "{invalid} of {} {are} invalid ({}, listed above); nothing was submitted. {fix}",
-        counted(total as u64, "storyboard"),
-        counted(problems as u64, "problem")
-    )
+    let total = lang.counted("invalid.total", total as u64, &[]);
+    let problems = lang.counted("invalid.problems", problems as u64, &[]);
+    let args: [(&str, &dyn std::fmt::Display); 3] =
+        [("total", &total), ("problems", &problems), ("fix", &fix)];
+    lang.counted("invalid.summary", invalid, &args)
 }
 
 impl AppError {
+    /// The message in the interface's language, for the terminal (the log keeps the
+    /// English `Display`).
+    pub fn shown(&self) -> String {
+        match self {
+            AppError::InvalidStoryboards {
+                invalid,
+                total,
+                problems,
+                valid,
+            } => describe_invalid(i18n::current(), *invalid, *total, *problems, *valid),
+            _ => self.to_string(),
+        }
+    }
+
     pub fn exit(&self) -> Exit {
         match self {
             AppError::Lock(err) if err.is_busy() => Exit::Busy,
@@ -270,20 +287,20 @@ fn check_problems(plan: &Plan, args: &RunArgs) -> Result<(), AppError> {
         return Ok(());
     }
     let problems = plan.invalid.iter().flat_map(|file| &file.problems);
+    let lang = i18n::current();
     if args.skip_invalid {
         for problem in problems {
-            warn!("{problem}");
+            warn!(shown = %problem.words(lang), "{problem}");
         }
         for file in &plan.invalid {
-            warn!(
-                "skipping {}: it is invalid (--skip-invalid)",
-                file.shown.display()
-            );
+            let file = file.shown.display();
+            let shown = lang.text("invalid.skipping", &[("file", &file)]);
+            warn!(shown, "skipping {file}: it is invalid (--skip-invalid)");
         }
         return Ok(());
     }
     for problem in problems.clone() {
-        error!("{problem}");
+        error!(shown = %problem.words(lang), "{problem}");
     }
     let failure = AppError::InvalidStoryboards {
         invalid: plan.invalid.len(),

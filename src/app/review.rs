@@ -1,7 +1,8 @@
 //! `sora-batch review` and `sora-batch select`, and the page a run writes at its end: the
 //! plan read again from disk (which takes are done, which failed or are still at the
 //! provider, from the sidecars and the journal), turned into `review.html`, or the picks
-//! into selects folders.
+//! into selects folders. What they print is in the interface's language (the page
+//! itself is English).
 
 use std::path::{Path, PathBuf};
 
@@ -9,10 +10,11 @@ use tracing::{info, warn};
 
 use super::{AppError, Exit, generate};
 use crate::cli::RunArgs;
+use crate::i18n::{counted, text};
 use crate::journal::{Journal, JournalState};
 use crate::plan::{self, Layout, Plan};
 use crate::review::{self, Totals, picks};
-use crate::ui::{Stream, counted, emit, printable};
+use crate::ui::{Stream, emit, printable};
 
 /// The plan of `args` as the files and the journal say it is now.
 fn current_plan(args: &RunArgs) -> Result<(Plan, Layout, JournalState), AppError> {
@@ -71,10 +73,11 @@ pub(super) fn after_run(args: &RunArgs) {
         Ok(anything.then_some(page))
     });
     match written {
-        Ok(Some(page)) => info!(
-            "review every take at {}",
-            printable(plan::tidy(&page).display())
-        ),
+        Ok(Some(page)) => {
+            let page = printable(plan::tidy(&page).display());
+            let shown = text("review.after_run", &[("page", &page)]);
+            info!(shown, "review every take at {page}");
+        }
         Ok(None) => {}
         Err(err) => warn!("{err}"),
     }
@@ -84,20 +87,23 @@ pub(super) fn after_run(args: &RunArgs) {
 pub(super) fn review(args: &RunArgs, open: bool) -> Result<Exit, AppError> {
     let (page, html, totals) = page_of(args)?;
     write(&page, &html)?;
+    let done = counted("review.takes", totals.done, &[]);
+    let args: [(&str, &dyn std::fmt::Display); 4] = [
+        ("page", &printable(plan::tidy(&page).display())),
+        ("done", &done),
+        ("failed", &totals.failed),
+        ("in_flight", &totals.in_flight),
+    ];
     emit(
         Stream::Stdout,
-        &format!(
-            "{}: {} done, {} failed, {} in flight\n",
-            printable(plan::tidy(&page).display()),
-            counted(totals.done, "take"),
-            totals.failed,
-            totals.in_flight
-        ),
+        &format!("{}\n", text("review.written", &args)),
     )?;
     if open && let Err(err) = opener::open(&page) {
+        let page = printable(page.display());
+        let shown = text("review.cannot_open", &[("page", &page), ("err", &err)]);
         warn!(
-            "cannot open {} in a browser ({err}); open it by hand",
-            printable(page.display())
+            shown,
+            "cannot open {page} in a browser ({err}); open it by hand"
         );
     }
     Ok(Exit::Success)
@@ -113,36 +119,45 @@ pub(super) fn select(args: &RunArgs, picks_file: &Path) -> Result<Exit, AppError
             reason: err.to_string(),
         })?;
     for pick in &unmatched {
+        let (file, pick) = (printable(picks_file.display()), printable(pick));
+        let input = printable(args.input_dir.display());
+        let shown = text(
+            "select.unmatched",
+            &[("file", &file), ("pick", &pick), ("input", &input)],
+        );
         warn!(
-            "{}: {} is no take of the storyboards in {}; left out",
-            printable(picks_file.display()),
-            printable(pick),
-            printable(args.input_dir.display())
+            shown,
+            "{file}: {pick} is no take of the storyboards in {input}; left out"
         );
     }
     let mut out = String::new();
     let mut missing = false;
     for board in &selected {
-        let placed = board.picked + board.by_default.len();
-        out.push_str(&format!(
-            "{}: {} in {}",
-            printable(&board.storyboard),
-            counted(placed as u64, "take"),
-            printable(plan::tidy(&board.folder).display())
-        ));
+        let placed = counted(
+            "review.takes",
+            (board.picked + board.by_default.len()) as u64,
+            &[],
+        );
+        let args: [(&str, &dyn std::fmt::Display); 3] = [
+            ("storyboard", &printable(&board.storyboard)),
+            ("takes", &placed),
+            ("folder", &printable(plan::tidy(&board.folder).display())),
+        ];
+        out.push_str(&text("select.placed", &args));
         if !board.by_default.is_empty() {
             let list: Vec<String> = board.by_default.iter().map(u32::to_string).collect();
-            let segments = crate::ui::plural(list.len() as u64, "segment", "segments");
-            out.push_str(&format!(
-                "; no pick for {segments} {}, so v1",
-                list.join(", ")
-            ));
+            // "segment 3" or "segments 3, 5": the noun agrees, no count is shown.
+            let key = match list.len() {
+                1 => "select.by_default.segment",
+                _ => "select.by_default.segments",
+            };
+            out.push_str(&text(key, &[("list", &list.join(", "))]));
         }
         for (segment, version) in &board.missing {
             missing = true;
-            out.push_str(&format!(
-                "; segment {segment} left out: its v{version} is not on disk"
-            ));
+            let args: [(&str, &dyn std::fmt::Display); 2] =
+                [("segment", segment), ("version", version)];
+            out.push_str(&text("select.missing", &args));
         }
         out.push('\n');
     }

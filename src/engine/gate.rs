@@ -13,6 +13,7 @@ use tokio::sync::Notify;
 use tokio::time::{Instant, sleep_until};
 
 use super::breaker::{Breaker, BreakerSettings, Change, Event, FailureClass, Mode};
+use crate::i18n::Lang;
 
 /// Shared by every job of a run (`Arc<Gate>`).
 #[derive(Debug)]
@@ -263,19 +264,26 @@ impl Core {
 
 impl fmt::Display for GateSnapshot {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} in flight · at most {} at once ({})",
-            self.in_flight, self.limit, self.mode
-        )?;
-        match self.hold_left {
-            Some(left) if !left.is_zero() => write!(
-                f,
-                " · paused {}s as the provider asked",
-                left.as_secs().max(1)
-            ),
-            _ => Ok(()),
+        f.write_str(&self.words(Lang::En))
+    }
+}
+
+impl GateSnapshot {
+    /// The progress display's provider line in `lang`.
+    pub fn words(&self, lang: Lang) -> String {
+        let mode = self.mode.words(lang);
+        let (in_flight, limit) = (self.in_flight, self.limit);
+        let args: [(&str, &dyn fmt::Display); 3] = [
+            ("in_flight", &in_flight),
+            ("limit", &limit),
+            ("mode", &mode),
+        ];
+        let mut words = lang.text("progress.gate", &args);
+        if let Some(left) = self.hold_left.filter(|left| !left.is_zero()) {
+            let seconds = left.as_secs().max(1);
+            words += &lang.text("progress.gate_paused", &[("seconds", &seconds)]);
         }
+        words
     }
 }
 

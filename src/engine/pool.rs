@@ -19,6 +19,7 @@ use super::gate::{Gate, GateSnapshot, Permit};
 use super::rate::Rate;
 use super::reach::Reach;
 use super::wrap::Wrapped;
+use crate::i18n::Lang;
 use crate::journal::JobRecord;
 use crate::provider::Provider;
 
@@ -337,24 +338,40 @@ impl PoolSnapshot {
 
 impl fmt::Display for PoolSnapshot {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.words(Lang::En))
+    }
+}
+
+impl PoolSnapshot {
+    /// The progress display's provider line in `lang`: one key's gate, or each key's.
+    pub fn words(&self, lang: Lang) -> String {
         if let [only] = self.keys.as_slice() {
-            return write!(f, "{}", only.gate);
+            return only.gate.words(lang);
         }
         let in_flight: usize = self.keys.iter().map(|key| key.gate.in_flight).sum();
-        write!(f, "{in_flight} in flight")?;
+        let mut words = lang.text("progress.keys_in_flight", &[("n", &in_flight)]);
         for key in &self.keys {
             let gate = &key.gate;
-            write!(f, " · {} {} of {}", key.label, gate.in_flight, gate.limit)?;
+            let args: [(&str, &dyn fmt::Display); 3] = [
+                ("label", &key.label),
+                ("in_flight", &gate.in_flight),
+                ("limit", &gate.limit),
+            ];
+            words += &lang.text("progress.key", &args);
             match (key.retired, gate.mode) {
-                (true, _) => f.write_str(" (left the rotation)")?,
+                (true, _) => words += &lang.text("progress.key_retired", &[]),
                 (false, super::breaker::Mode::Full { .. }) => {}
-                (false, mode) => write!(f, " ({mode})")?,
+                (false, mode) => {
+                    let mode = mode.words(lang);
+                    words += &lang.text("progress.key_mode", &[("mode", &mode)]);
+                }
             }
             if let Some(left) = gate.hold_left.filter(|left| !left.is_zero()) {
-                write!(f, " paused {}s", left.as_secs().max(1))?;
+                let seconds = left.as_secs().max(1);
+                words += &lang.text("progress.key_paused", &[("seconds", &seconds)]);
             }
         }
-        Ok(())
+        words
     }
 }
 

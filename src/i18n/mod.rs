@@ -8,6 +8,7 @@
 use std::borrow::Cow;
 use std::fmt::Display;
 
+pub mod durations;
 #[cfg(test)]
 mod tests;
 
@@ -26,6 +27,17 @@ impl Lang {
             Lang::En => "en",
             Lang::Zh => "zh-CN",
         }
+    }
+
+    /// The catalog's text for `key` in this language (see [`text`]): for what must read
+    /// the same whatever the locale, as a log line does (`Lang::En`).
+    pub fn text(self, key: &str, args: &[(&str, &dyn Display)]) -> String {
+        text_in(self.locale(), key, args)
+    }
+
+    /// [`counted`] in this language.
+    pub fn counted(self, key: &str, n: u64, args: &[(&str, &dyn Display)]) -> String {
+        counted_in(self.locale(), key, n, args)
     }
 
     /// The language a locale name asks for (`zh_CN.UTF-8` → Chinese, `C` → English).
@@ -58,6 +70,14 @@ pub fn choose(
 /// Makes `lang` the language of every text from here on.
 pub fn set(lang: Lang) {
     rust_i18n::set_locale(lang.locale());
+}
+
+/// The language every text is in now.
+pub fn current() -> Lang {
+    match &*rust_i18n::locale() {
+        "zh-CN" => Lang::Zh,
+        _ => Lang::En,
+    }
 }
 
 /// The catalog's text for `key`, its `%{name}` placeholders filled from `args`.

@@ -24,6 +24,8 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::i18n::Lang;
+
 pub use continuity::{Character, MAX_CHARACTERS, RemixOf, is_share_id};
 pub use durations::Durations;
 pub use images::{
@@ -228,12 +230,23 @@ pub enum Location {
 
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.words(Lang::En))
+    }
+}
+
+impl Location {
+    /// Where in the file, in `lang`'s words (`defaults` is the key's name in both).
+    pub fn words(&self, lang: Lang) -> String {
         match self {
-            Location::File => Ok(()),
-            Location::Text { line, column } => write!(f, "line {line}, column {column}"),
-            Location::Defaults => f.write_str("defaults"),
-            Location::Segment { index } => write!(f, "segment {index}"),
-            Location::Position { position } => write!(f, "segment at position {position}"),
+            Location::File => String::new(),
+            Location::Text { line, column } => {
+                lang.text("problem.at_text", &[("line", line), ("column", column)])
+            }
+            Location::Defaults => "defaults".to_string(),
+            Location::Segment { index } => lang.text("problem.at_segment", &[("index", index)]),
+            Location::Position { position } => {
+                lang.text("problem.at_position", &[("position", position)])
+            }
         }
     }
 }
@@ -251,14 +264,29 @@ pub struct Problem {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file.display())?;
+        f.write_str(&self.words(Lang::En))
+    }
+}
+
+impl Problem {
+    /// The line in `lang`: the file, the place and the field framed in its words; the
+    /// message itself is English in both (a person's terminal shows this, the log and
+    /// `--json` the English).
+    pub fn words(&self, lang: Lang) -> String {
+        let mut line = self.file.display().to_string();
         if self.location != Location::File {
-            write!(f, ": {}", self.location)?;
+            line = lang.text(
+                "problem.framed",
+                &[("before", &line), ("part", &self.location.words(lang))],
+            );
         }
         if let Some(field) = &self.field {
-            write!(f, ": {field}")?;
+            line = lang.text("problem.framed", &[("before", &line), ("part", field)]);
         }
-        write!(f, ": {}", self.message)
+        lang.text(
+            "problem.framed",
+            &[("before", &line), ("part", &self.message)],
+        )
     }
 }
 

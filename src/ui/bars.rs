@@ -2,17 +2,20 @@
 //! jobs in flight against the breaker's limit in words, downloads with bytes and speed), or
 //! a plain timestamped line in the same words every half minute when stderr is not a
 //! terminal (cron, CI). Log lines are printed above the bars, never through them; the bars
-//! leave the screen when the run ends, however it ends.
+//! leave the screen when the run ends, however it ends. The bars speak the interface's
+//! language (their labels padded by terminal width, CJK characters taking two columns);
+//! the plain line is a log line, so English.
 
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use indicatif::{
-    HumanBytes, HumanDuration, MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle,
-};
+use indicatif::{HumanBytes, MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tracing_subscriber::fmt::MakeWriter;
+use unicode_width::UnicodeWidthStr;
+
+use crate::i18n::{Lang, durations};
 
 /// The bars while they show; log lines go through it so they land above them.
 static ACTIVE: Mutex<Option<MultiProgress>> = Mutex::new(None);
@@ -25,8 +28,10 @@ pub struct Snapshot {
     pub total: u64,
     pub finished: u64,
     pub failed: u64,
-    /// Jobs in flight, the limit and the breaker's mode, in words.
+    /// Jobs in flight, the limit and the breaker's mode, in the interface's words.
     pub provider: String,
+    /// The same in English, for the plain line (a log line).
+    pub provider_logged: String,
     pub downloading: u64,
     pub downloaded_bytes: u64,
     /// The time until the batch is done; `None` while nothing gives a basis for a number.
@@ -40,6 +45,7 @@ pub struct Bars {
     jobs: ProgressBar,
     provider: ProgressBar,
     downloads: ProgressBar,
+    lang: Lang,
     started: Instant,
     plain_every: Option<Duration>,
     last_plain: Instant,
@@ -52,7 +58,8 @@ impl Bars {
         TIMESTAMPS.store(!terminal, Ordering::Relaxed);
         let multi = (terminal && !quiet)
             .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(4)));
-        let line = |len: Option<u64>, prefix: &'static str, template: &str| {
+        let lang = crate::i18n::current();
+        let line = |len: Option<u64>, label: &str, template: &str| {
             let bar = ProgressBar::with_draw_target(len, ProgressDrawTarget::hidden());
             let bar = match &multi {
                 Some(multi) => multi.add(bar),
@@ -60,16 +67,16 @@ impl Bars {
             };
             let style = ProgressStyle::with_template(template).expect("the template is valid");
             bar.set_style(style.progress_chars("=> "));
-            bar.set_prefix(prefix);
+            bar.set_prefix(right_aligned(&lang.text(label, &[]), 10));
             bar
         };
         let jobs = line(
             Some(total),
-            "jobs",
-            "{prefix:>10} [{bar:30.cyan/blue}] {pos}/{len} · {msg}",
+            "progress.label.jobs",
+            "{prefix} [{bar:30.cyan/blue}] {pos}/{len} · {msg}",
         );
-        let provider = line(None, "provider", "{prefix:>10} {msg}");
-        let downloads = line(None, "downloads", "{prefix:>10} {msg}");
+        let provider = line(None, "progress.label.provider", "{prefix} {msg}");
+        let downloads = line(None, "progress.label.downloads", "{prefix} {msg}");
         if let Some(multi) = &multi {
             *ACTIVE.lock().unwrap_or_else(|p| p.into_inner()) = Some(multi.clone());
             super::echo::hold();
@@ -79,6 +86,7 @@ impl Bars {
             jobs,
             provider,
             downloads,
+            lang,
             started: Instant::now(),
             plain_every: (!terminal && !quiet).then_some(plain_every),
             last_plain: Instant::now(),
@@ -89,17 +97,20 @@ impl Bars {
     pub fn update(&mut self, now: &Snapshot) {
         // indicatif's estimator smooths the speed from the positions it is given.
         self.downloads.set_position(now.downloaded_bytes);
-        let jobs = jobs_words(now, self.started.elapsed());
-        let downloads = downloads_words(now, self.downloads.per_sec());
+        let elapsed = self.started.elapsed();
+        let speed = self.downloads.per_sec();
         if self.multi.is_some() {
             self.jobs.set_position(now.finished);
-            self.jobs.set_message(jobs);
+            self.jobs.set_message(jobs_words(self.lang, now, elapsed));
             self.provider.set_message(now.provider.clone());
-            self.downloads.set_message(downloads);
+            self.downloads
+                .set_message(downloads_words(self.lang, now, speed));
         } else if let Some(every) = self.plain_every
             && self.last_plain.elapsed() >= every
         {
             self.last_plain = Instant::now();
+            let jobs = jobs_words(Lang::En, now, elapsed);
+            let downloads = downloads_words(Lang::En, now, speed);
             tracing::info!("{}", plain_line(now, &jobs, &downloads));
         }
     }
@@ -133,16 +144,26 @@ pub fn clear() {
     }
 }
 
+/// `label` with spaces in front to fill `columns` terminal columns (a Chinese character
+/// takes two).
+fn right_aligned(label: &str, columns: usize) -> String {
+    let pad = columns.saturating_sub(label.width());
+    format!("{}{label}", " ".repeat(pad))
+}
+
 /// After `3/6` on the jobs line: failures, time so far and the ETA.
-fn jobs_words(now: &Snapshot, elapsed: Duration) -> String {
-    let failed = (now.failed > 0).then(|| format!("{} failed", now.failed));
+fn jobs_words(lang: Lang, now: &Snapshot, elapsed: Duration) -> String {
+    let failed = (now.failed > 0).then(|| lang.text("progress.failed", &[("n", &now.failed)]));
     // Whole seconds: "1m 30s elapsed", not a rounded "2 minutes".
-    let seconds = Duration::from_secs(elapsed.as_secs());
-    let elapsed = format!("{} elapsed", humantime::format_duration(seconds));
+    let took = durations::parts(lang, elapsed);
+    let elapsed = lang.text("progress.elapsed", &[("took", &took)]);
     let eta = match now.eta {
-        None => "ETA: estimating until a job reports progress".to_string(),
-        Some(left) if left < Duration::from_secs(1) => "ETA: any moment".to_string(),
-        Some(left) => format!("ETA about {}", HumanDuration(left)),
+        None => lang.text("progress.eta.estimating", &[]),
+        Some(left) if left < Duration::from_secs(1) => lang.text("progress.eta.any_moment", &[]),
+        Some(left) => {
+            let left = durations::rough(lang, left);
+            lang.text("progress.eta.about", &[("left", &left)])
+        }
     };
     [failed, Some(elapsed), Some(eta)]
         .into_iter()
@@ -155,18 +176,20 @@ fn jobs_words(now: &Snapshot, elapsed: Duration) -> String {
 fn plain_line(now: &Snapshot, jobs: &str, downloads: &str) -> String {
     format!(
         "progress: {}/{} jobs · {jobs}; provider: {}; downloads: {downloads}",
-        now.finished, now.total, now.provider
+        now.finished, now.total, now.provider_logged
     )
 }
 
 /// The downloads line: how many, the bytes so far, the speed.
-fn downloads_words(now: &Snapshot, bytes_per_sec: f64) -> String {
-    format!(
-        "{} downloading · {} · {}/s",
-        now.downloading,
-        HumanBytes(now.downloaded_bytes),
-        HumanBytes(bytes_per_sec as u64)
-    )
+fn downloads_words(lang: Lang, now: &Snapshot, bytes_per_sec: f64) -> String {
+    let bytes = HumanBytes(now.downloaded_bytes);
+    let speed = HumanBytes(bytes_per_sec as u64);
+    let args: [(&str, &dyn std::fmt::Display); 3] = [
+        ("n", &now.downloading),
+        ("bytes", &bytes),
+        ("speed", &speed),
+    ];
+    lang.text("progress.downloads", &args)
 }
 
 /// The tracing writer for stderr: a whole event is written at once, above the bars when

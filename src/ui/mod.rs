@@ -2,7 +2,9 @@
 //! `warning: …` and `error: …` (coloured as `--color` says: by default on a terminal,
 //! never with NO_COLOR, always with CLICOLOR_FORCE),
 //! printed above the progress bars (`bars`) so neither garbles the other, and a detailed
-//! log file for later reading. Whatever they print is escaped (`escape`, `fields`).
+//! log file for later reading. Whatever they print is escaped (`escape`, `fields`). A
+//! line may carry its text in the interface's language for the terminal (a `shown`
+//! field, see `fields`); the log file keeps the English.
 
 mod bars;
 mod echo;
@@ -79,7 +81,7 @@ pub fn init_logging(verbosity: Verbosity, log_file: Option<&Path>, color: ColorW
     let stderr = tracing_subscriber::fmt::layer()
         .with_writer(bars::StderrAboveBars)
         .with_ansi(color)
-        .fmt_fields(fields::EscapedFields)
+        .fmt_fields(fields::EscapedFields::Terminal)
         .event_format(Lines)
         .with_filter(filter);
     let (file, problem) = match log_file.map(open_log) {
@@ -92,7 +94,7 @@ pub fn init_logging(verbosity: Verbosity, log_file: Option<&Path>, color: ColorW
             .with_writer(LogFile(Mutex::new(file)))
             .with_ansi(false)
             .with_target(false)
-            .fmt_fields(fields::EscapedFields)
+            .fmt_fields(fields::EscapedFields::LogFile)
             .with_filter(EnvFilter::new("info,sora_batch=debug"))
     });
     tracing_subscriber::registry()

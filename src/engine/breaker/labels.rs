@@ -1,8 +1,8 @@
 //! How the breaker reads to people: its changes as log lines, its mode in words for the
-//! progress display.
+//! progress display (in the interface's language: [`Mode::words`]).
 
+use crate::i18n::Lang;
 use std::fmt;
-use std::time::Duration;
 
 use super::{Change, FailureClass, Mode, Reason};
 
@@ -75,31 +75,24 @@ impl fmt::Display for Change {
 /// The breaker's mode in words, for the progress line after "at most N at once".
 impl fmt::Display for Mode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {
-            Mode::Full { .. } => f.write_str("full speed"),
-            Mode::SafeMode { cooldown_left, .. } => write!(
-                f,
-                "slowed down after provider errors, for another {}",
-                short(cooldown_left)
-            ),
-            Mode::Recovering { target, .. } => write!(f, "speeding back up to {target}"),
-            Mode::Holding { limit, ceiling } if limit > ceiling => {
-                write!(
-                    f,
-                    "probing for room above the provider's capacity of {ceiling}"
-                )
-            }
-            Mode::Holding { .. } => f.write_str("at the provider's capacity"),
-        }
+        f.write_str(&self.words(Lang::En))
     }
 }
 
-/// "7m" (rounded up) or "45s": precise enough for a progress line.
-fn short(left: Duration) -> String {
-    let seconds = left.as_secs() + u64::from(left.subsec_nanos() > 0);
-    if seconds >= 60 {
-        format!("{}m", seconds.div_ceil(60))
-    } else {
-        format!("{seconds}s")
+impl Mode {
+    /// The mode in `lang`'s words: the progress bars speak the interface's language.
+    pub fn words(&self, lang: Lang) -> String {
+        match *self {
+            Mode::Full { .. } => lang.text("mode.full", &[]),
+            Mode::SafeMode { cooldown_left, .. } => {
+                let left = crate::i18n::durations::short(lang, cooldown_left);
+                lang.text("mode.safe", &[("left", &left)])
+            }
+            Mode::Recovering { target, .. } => lang.text("mode.recovering", &[("target", &target)]),
+            Mode::Holding { limit, ceiling } if limit > ceiling => {
+                lang.text("mode.probing", &[("ceiling", &ceiling)])
+            }
+            Mode::Holding { .. } => lang.text("mode.holding", &[]),
+        }
     }
 }
