@@ -33,9 +33,9 @@ fn a_chinese_locale_gets_a_chinese_dry_run_whose_table_stays_aligned() {
     let (code, out, err) = dry_run(&project, "zh_CN.UTF-8", &[]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("试运行：未提交任何任务。"), "{out}");
-    assert!(out.contains("合计（2 个分镜文件）"), "{out}");
+    assert!(out.contains("合计（2 个分镜脚本）"), "{out}");
     let table: Vec<&str> = out.lines().take(4).collect();
-    assert!(table[0].starts_with("分镜文件"), "{out}");
+    assert!(table[0].starts_with("分镜脚本"), "{out}");
     // Each column ends at the same terminal column on every line of the table.
     let ends = |line: &str| {
         let mut ends = Vec::new();
@@ -135,11 +135,11 @@ fn invalid_storyboards_are_framed_in_chinese_on_the_terminal_and_english_in_the_
         "{err}"
     );
     assert!(
-        err.contains("3 个分镜文件中有 1 个无效（共 1 个问题，见上方）；未提交任何任务。"),
+        err.contains("3 个分镜脚本中有 1 个无效（共 1 个问题，见上方）；未提交任何任务。"),
         "{err}"
     );
     assert!(
-        err.contains("--skip-invalid 只运行其余 2 个有效的分镜文件"),
+        err.contains("--skip-invalid 只运行其余 2 个有效的分镜脚本"),
         "{err}"
     );
     assert!(!log.contains("分镜"), "{log}");
@@ -211,7 +211,7 @@ fn review_and_select_answer_in_chinese_under_a_chinese_locale() {
     );
     assert!(select.contains("；分镜 1 未挑选，使用 v1"), "{select}");
     assert!(
-        select.contains("other.json segment 1 v1 不是 ./input 中任何分镜文件的视频；已略过"),
+        select.contains("other.json segment 1 v1 不是 ./input 中任何分镜脚本的视频；已略过"),
         "{select}"
     );
 }

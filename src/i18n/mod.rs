@@ -12,6 +12,14 @@ pub mod durations;
 #[cfg(test)]
 mod tests;
 
+// rust-i18n reads the catalogs in a macro, which cargo does not know depends on them: an
+// edited catalog would leave the old texts in the binary. Naming them here makes rustc
+// record them, so an edit rebuilds the crate.
+const _CATALOGS: [&str; 2] = [
+    include_str!("locales/en.json"),
+    include_str!("locales/zh-CN.json"),
+];
+
 /// A language of the interface.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Lang {
