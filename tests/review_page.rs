@@ -169,20 +169,8 @@ fn the_page_plays_every_take_in_a_real_browser_and_keeps_a_pick() {
     let sim = simulator();
     let project = Project::new();
     let page = finished_run(&project, &sim);
-    let options = headless_chrome::LaunchOptions {
-        headless: true,
-        sandbox: false,
-        path: Some(chrome),
-        window_size: Some((1280, 900)),
-        idle_browser_timeout: Duration::from_secs(120),
-        ..Default::default()
-    };
-    let browser = headless_chrome::Browser::new(options).expect("Chromium starts");
-    let tab = browser.new_tab().unwrap();
-    let problems = console_problems(&tab);
     let url = url::Url::from_file_path(&page).unwrap();
-    tab.navigate_to(url.as_str()).unwrap();
-    tab.wait_until_navigated().unwrap();
+    let (_browser, tab, problems) = open(chrome, url.as_str());
 
     let durations = wait_for_players(&tab, 4);
     assert!(
@@ -251,17 +239,7 @@ fn served_the_page_starts_from_the_picks_json_beside_it() {
         r#"[{"storyboard": "storyboard.json", "segment": 3, "version": 2}]"#,
     );
     let base = common::static_files::serve(&project.path().join("output"));
-    let browser = headless_chrome::Browser::new(headless_chrome::LaunchOptions {
-        headless: true,
-        sandbox: false,
-        path: Some(chrome),
-        ..Default::default()
-    })
-    .expect("Chromium starts");
-    let tab = browser.new_tab().unwrap();
-    let problems = console_problems(&tab);
-    tab.navigate_to(&format!("{base}review.html")).unwrap();
-    tab.wait_until_navigated().unwrap();
+    let (_browser, tab, problems) = open(chrome, &format!("{base}review.html"));
     wait_for_players(&tab, 4);
     let started = Instant::now();
     let checked = loop {
@@ -309,6 +287,32 @@ fn visible_segments(tab: &headless_chrome::Tab) -> Vec<u64> {
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default();
     serde_json::from_str(&text).unwrap()
+}
+
+/// A headless Chromium at `url` (1280 px wide), and the tab's console problems as they
+/// come. The browser lives as long as the first value.
+fn open(
+    chrome: PathBuf,
+    url: &str,
+) -> (
+    headless_chrome::Browser,
+    Arc<headless_chrome::Tab>,
+    Arc<Mutex<Vec<String>>>,
+) {
+    let options = headless_chrome::LaunchOptions {
+        headless: true,
+        sandbox: false,
+        path: Some(chrome),
+        window_size: Some((1280, 900)),
+        idle_browser_timeout: Duration::from_secs(120),
+        ..Default::default()
+    };
+    let browser = headless_chrome::Browser::new(options).expect("Chromium starts");
+    let tab = browser.new_tab().unwrap();
+    let problems = console_problems(&tab);
+    tab.navigate_to(url).unwrap();
+    tab.wait_until_navigated().unwrap();
+    (browser, tab, problems)
 }
 
 /// Console errors and uncaught exceptions of the tab, as they come.
