@@ -222,12 +222,17 @@ impl Chat {
     /// Where a job stands: its stream's book, else (with `--chat-generation-ids`, for a
     /// stream that broke or an earlier run's) the gateway's generation record.
     pub async fn status_of(&self, task_id: &str) -> Result<TaskStatus, ProviderError> {
-        let held = self.book.get(task_id);
-        let lost = matches!(held, None | Some(streams::Standing::Lost { .. }));
-        if lost && self.options.generation_ids {
+        if !self.answers_locally(task_id) {
             return generation::status(self, task_id).await;
         }
         self.standing(task_id)
+    }
+
+    /// Whether [`Chat::status_of`] answers from the book, with no call to the gateway.
+    fn answers_locally(&self, task_id: &str) -> bool {
+        let held = self.book.get(task_id);
+        let lost = matches!(held, None | Some(streams::Standing::Lost { .. }));
+        !(lost && self.options.generation_ids)
     }
 
     /// Where a job's stream stands.
@@ -336,6 +341,10 @@ impl Provider for Chat {
 
     fn status<'a>(&'a self, task_id: &'a str) -> BoxFuture<'a, Result<TaskStatus, ProviderError>> {
         Box::pin(self.status_of(task_id))
+    }
+
+    fn status_is_local(&self, task_id: &str) -> bool {
+        self.answers_locally(task_id)
     }
 
     fn recent(&self, _page: u32) -> BoxFuture<'_, Result<RecentPage, ProviderError>> {

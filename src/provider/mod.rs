@@ -65,6 +65,13 @@ pub trait Provider: Send + Sync {
     /// `false`: its outcome is unknown from now on.
     fn let_go(&self, task_id: &str) -> bool;
 
+    /// Whether asking about `task_id` now is answered by this process alone (a chat
+    /// stream's book), with no call to the provider: such an answer neither takes a place
+    /// in the key's `max_rpm` nor counts as the provider answering (`--give-up-after`).
+    fn status_is_local(&self, _task_id: &str) -> bool {
+        false
+    }
+
     /// What a task costs now, in the unit of its [`PriceModel`], when the provider can say
     /// (`None`: it has no such call; [`Capabilities::live_prices`] says the same).
     fn pricing(&self) -> Option<BoxFuture<'_, Result<Pricing, ProviderError>>> {

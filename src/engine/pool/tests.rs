@@ -154,7 +154,10 @@ async fn a_retired_key_gets_no_new_jobs_and_the_last_one_leaving_ends_the_wait()
 }
 
 /// A provider whose every call answers at once: what a key's rate is seen through.
-struct Answering;
+/// `local`: its status answers come from this process (a chat stream's book).
+struct Answering {
+    local: bool,
+}
 
 impl Provider for Answering {
     fn name(&self) -> &'static str {
@@ -196,13 +199,37 @@ impl Provider for Answering {
     fn let_go(&self, _: &str) -> bool {
         true
     }
+    fn status_is_local(&self, _: &str) -> bool {
+        self.local
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_status_answered_locally_takes_no_place_in_the_keys_max_rpm() {
+    // A chat job's status is read from its stream's book every second: counted, a key
+    // with a low max_rpm would spend its minute on them and starve its creates.
+    let mut clients = clients(&[1]);
+    clients[0].provider = Arc::new(Answering { local: true });
+    clients[0].max_rpm = Some(1);
+    let reach = Arc::new(Reach::new(Duration::from_secs(900)));
+    let pool = Pool::new(&clients, &BreakerSettings::default(), &reach);
+    let start = Instant::now();
+    for _ in 0..5 {
+        let _ = pool.member(0).provider.status("t").await;
+    }
+    pool.member(0).take_rate().await;
+    assert_eq!(
+        start.elapsed(),
+        Duration::ZERO,
+        "the create's place is free"
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn every_call_with_a_key_counts_toward_its_max_rpm_and_no_other_keys() {
     let mut clients = clients(&[1, 1]);
     for client in &mut clients {
-        client.provider = Arc::new(Answering);
+        client.provider = Arc::new(Answering { local: false });
     }
     clients[0].max_rpm = Some(2);
     let reach = Arc::new(Reach::new(Duration::from_secs(900)));
