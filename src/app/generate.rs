@@ -218,26 +218,25 @@ fn job_key(plan: &Plan, job: &crate::plan::Job) -> JobKey {
 /// collects without paying again, and the extra takes it will collect (paid tasks no
 /// storyboard asks for any more). Jobs that failed at the provider before are marked so
 /// (a run does not submit them again) unless `retry_failed`, and so are lost creates a
-/// provider without a task list cannot look up (unknown outcomes). An unreadable journal marks
-/// nothing: the caller says the estimate cannot be trusted (a real run stops on it).
+/// provider without a task list cannot look up (unknown outcomes). `earlier`: the journal as
+/// the caller read it (one that cannot be read marks nothing, and the caller says why).
 pub(super) fn mark_in_flight(
     plan: &mut Plan,
     layout: &Layout,
-    state_dir: &Path,
+    earlier: &JournalState,
     retry_failed: bool,
     provider: crate::cli::ProviderKind,
     tasks_outlive_run: bool,
-) -> Result<Vec<ExtraTake>, crate::journal::JournalError> {
+) -> Vec<ExtraTake> {
     let lists_tasks = provider.capabilities().lists_tasks;
     // Not yet finished, and its task cannot be asked about by this run either.
     let stream_gone = |record: &crate::journal::JobRecord| {
         !tasks_outlive_run && matches!(record.stage(), crate::journal::Stage::Submitted { .. })
     };
     let provider = provider.name();
-    let earlier = match Journal::read(state_dir)? {
-        earlier if !earlier.is_empty() => earlier,
-        _ => return Ok(Vec::new()),
-    };
+    if earlier.is_empty() {
+        return Vec::new();
+    }
     let keys: Vec<JobKey> = plan.jobs.iter().map(|job| job_key(plan, job)).collect();
     for (job, key) in plan.jobs.iter_mut().zip(&keys) {
         let Some(record) = earlier.get(key).filter(|_| job.state != JobState::Done) else {
@@ -252,10 +251,10 @@ pub(super) fn mark_in_flight(
             job.state = JobState::FailedBefore;
         }
     }
-    Ok(extras::find(plan, &keys, layout, &earlier, provider)
+    extras::find(plan, &keys, layout, earlier, provider)
         .iter()
         .map(|job| ExtraTake::of(job, "to_collect"))
-        .collect())
+        .collect()
 }
 
 /// `--retry-failed FILE`: just the jobs it lists (whatever state they are in).

@@ -18,7 +18,7 @@ use crate::cli::{Cli, Command, RunArgs};
 use crate::config::ConfigError;
 use crate::i18n::{self, Lang};
 use crate::keys::KeyError;
-use crate::plan::{self, Layout, Plan, PlanError};
+use crate::plan::{self, Plan, PlanError};
 use crate::pricing;
 use crate::report::{PlanReport, ProblemLine};
 use crate::sim::{self, SimSettings};
@@ -230,11 +230,7 @@ fn every_key(url: &str, keys: &[String]) -> String {
 }
 
 async fn run_batch(args: &RunArgs) -> Result<Exit, AppError> {
-    let layout = Layout {
-        input_dir: args.input_dir.clone(),
-        output_dir: args.output_dir.clone(),
-        mode: args.output_mode,
-    };
+    let layout = args.layout();
     let plan = plan::build(&layout, args.segment_settings(), args.finished())?;
     for warning in &plan.warnings {
         warn!("{warning}");
@@ -254,17 +250,19 @@ async fn run_batch(args: &RunArgs) -> Result<Exit, AppError> {
         let marked = match crate::lock::check_state_dir(&state_dir) {
             Err(err) => Err(untrusted_estimate(&err)),
             Ok(()) => {
-                let provider = args.provider;
-                let outlive = args.tasks_outlive_run();
-                generate::mark_in_flight(
-                    &mut plan,
-                    &layout,
-                    &state_dir,
-                    retry_failed,
-                    provider,
-                    outlive,
-                )
-                .map_err(|err| untrusted_estimate(&err))
+                let (provider, outlive) = (args.provider, args.tasks_outlive_run());
+                crate::journal::Journal::read(&state_dir)
+                    .map(|earlier| {
+                        generate::mark_in_flight(
+                            &mut plan,
+                            &layout,
+                            &earlier,
+                            retry_failed,
+                            provider,
+                            outlive,
+                        )
+                    })
+                    .map_err(|err| untrusted_estimate(&err))
             }
         };
         let (extras, untrusted) = match marked {

@@ -18,30 +18,15 @@ use crate::ui::{Stream, emit, printable};
 
 /// The plan of `args` as the files and the journal say it is now.
 fn current_plan(args: &RunArgs) -> Result<(Plan, Layout, JournalState), AppError> {
-    let layout = Layout {
-        input_dir: args.input_dir.clone(),
-        output_dir: args.output_dir.clone(),
-        mode: args.output_mode,
-    };
+    let layout = args.layout();
     let mut plan = plan::build(&layout, args.segment_settings(), args.finished())?;
-    let state_dir = args.state_dir();
-    let outlive = args.tasks_outlive_run();
     // An unreadable journal only costs the page its failed and in-flight marks.
-    let marked = generate::mark_in_flight(
-        &mut plan,
-        &layout,
-        &state_dir,
-        false,
-        args.provider,
-        outlive,
-    );
-    let journal = match marked.and_then(|_| Journal::read(&state_dir)) {
-        Ok(journal) => journal,
-        Err(err) => {
-            warn!("the review page shows no failed or in-flight takes: {err}");
-            JournalState::default()
-        }
-    };
+    let journal = Journal::read(&args.state_dir()).unwrap_or_else(|err| {
+        warn!("the review page shows no failed or in-flight takes: {err}");
+        JournalState::default()
+    });
+    let outlive = args.tasks_outlive_run();
+    generate::mark_in_flight(&mut plan, &layout, &journal, false, args.provider, outlive);
     Ok((plan, layout, journal))
 }
 

@@ -93,6 +93,15 @@ impl RunArgs {
         }
     }
 
+    /// Where storyboards are read from and their videos go.
+    pub fn layout(&self) -> crate::plan::Layout {
+        crate::plan::Layout {
+            input_dir: self.input_dir.clone(),
+            output_dir: self.output_dir.clone(),
+            mode: self.output_mode,
+        }
+    }
+
     /// `--state-dir`, or `.sora-batch` in the output folder (in_place: the input folder);
     /// the simulator's is `.sora-batch-simulator` beside it, so a demo never reads (or
     /// searches for) a real run's paid tasks, nor a real run the demo's.
