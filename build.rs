@@ -1,6 +1,7 @@
 //! Stamps the binary with where it came from, for `sora-batch --version`: the commit it
 //! was built from (`unknown commit` outside a git checkout) and the build date (UTC;
-//! `SOURCE_DATE_EPOCH` wins, for reproducible builds).
+//! `SOURCE_DATE_EPOCH` wins, for reproducible builds). Also rebuilds the crate when a
+//! message catalog changes.
 
 use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -15,6 +16,9 @@ fn main() {
     );
     println!("cargo:rustc-env=SORA_BATCH_VERSION={stamp}");
     println!("cargo:rerun-if-env-changed=SOURCE_DATE_EPOCH");
+    // rust-i18n reads the catalogs in a macro, unseen by cargo: without this an edited or
+    // added catalog would leave the old texts in the binary.
+    println!("cargo:rerun-if-changed=src/i18n/locales");
     // A new commit or a checkout changes these; without them the stamp would go stale.
     // (Only files that exist: cargo reruns for a missing one on every build.)
     let branch = git(&["symbolic-ref", "-q", "HEAD"]);

@@ -1,24 +1,20 @@
 //! The language of what a person reads: Simplified Chinese or English. `--lang zh|en`
 //! (`SORA_LANG`) chooses; without it the system locale does (`LC_ALL`, `LC_MESSAGES`,
 //! `LANG`, then the OS setting): `zh…` gives Chinese, anything else English. The texts
-//! live in one catalog per language (`locales/en.json`, `locales/zh-CN.json`), read at
-//! compile time; [`text`] and [`counted`] look them up. The log file and every JSON
-//! output stay English, so bug reports and scripts never depend on the locale.
+//! live in catalogs, one file per part of the tool and language
+//! (`locales/<part>.en.json`, `locales/<part>.zh-CN.json`), read at compile time;
+//! [`text`], [`counted`] and [`Message`] look them up. The log file and every JSON output
+//! stay English, so bug reports and scripts never depend on the locale.
 
 use std::borrow::Cow;
 use std::fmt::Display;
 
 pub mod durations;
+mod message;
 #[cfg(test)]
 mod tests;
 
-// rust-i18n reads the catalogs in a macro, which cargo does not know depends on them: an
-// edited catalog would leave the old texts in the binary. Naming them here makes rustc
-// record them, so an edit rebuilds the crate.
-const _CATALOGS: [&str; 2] = [
-    include_str!("locales/en.json"),
-    include_str!("locales/zh-CN.json"),
-];
+pub use message::Message;
 
 /// A language of the interface.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -1,0 +1,98 @@
+//! [`Message`]: a catalog text kept with its values until it is shown, so one problem or
+//! error reads in English where a script or a bug report reads it (the log, `--json`,
+//! `--report`) and in the user's language on the terminal.
+
+use std::fmt;
+
+use serde::{Serialize, Serializer};
+
+use super::Lang;
+
+/// A text of the catalogs and the values of its `%{name}` placeholders. `Display` and
+/// `Serialize` give the English; [`Message::words`] any language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    key: &'static str,
+    /// `Some(n)`: a counted text, whose `.one`/`.other` form `n` chooses.
+    count: Option<u64>,
+    args: Vec<(&'static str, Arg)>,
+}
+
+/// The value of a placeholder: plain (a file name, a number, a provider's words, left as
+/// they are) or a message of its own, shown in the same language as the one it is in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Arg {
+    Plain(String),
+    Text(Message),
+}
+
+impl Message {
+    /// The catalog's text for `key`.
+    pub fn new(key: &'static str) -> Self {
+        Message {
+            key,
+            count: None,
+            args: Vec::new(),
+        }
+    }
+
+    /// The `.one` or `.other` form of `key` for `n` (see [`super::counted`]).
+    pub fn counted(key: &'static str, n: u64) -> Self {
+        Message {
+            count: Some(n),
+            ..Message::new(key)
+        }
+    }
+
+    /// Fills the placeholder `%{name}` with `value`, as it is in every language.
+    pub fn with(mut self, name: &'static str, value: impl fmt::Display) -> Self {
+        self.args.push((name, Arg::Plain(value.to_string())));
+        self
+    }
+
+    /// Fills the placeholder `%{name}` with another message, in the same language.
+    pub fn with_text(mut self, name: &'static str, value: Message) -> Self {
+        self.args.push((name, Arg::Text(value)));
+        self
+    }
+
+    /// The catalog key (tests and callers that tell messages apart read it).
+    pub fn key(&self) -> &'static str {
+        self.key
+    }
+
+    /// The message in `lang`.
+    pub fn words(&self, lang: Lang) -> String {
+        let values: Vec<(&str, String)> = self
+            .args
+            .iter()
+            .map(|(name, arg)| {
+                let value = match arg {
+                    Arg::Plain(value) => value.clone(),
+                    Arg::Text(message) => message.words(lang),
+                };
+                (*name, value)
+            })
+            .collect();
+        let args: Vec<(&str, &dyn fmt::Display)> = values
+            .iter()
+            .map(|(name, value)| (*name, value as &dyn fmt::Display))
+            .collect();
+        match self.count {
+            Some(n) => lang.counted(self.key, n, &args),
+            None => lang.text(self.key, &args),
+        }
+    }
+}
+
+impl fmt::Display for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.words(Lang::En))
+    }
+}
+
+impl Serialize for Message {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
