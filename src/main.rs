@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use sora_batch::app::{self, Exit};
-use sora_batch::cli::Cli;
+use sora_batch::cli::{self, Cli};
 use sora_batch::config;
 use sora_batch::i18n;
 use sora_batch::ui::{self, Verbosity};
@@ -21,9 +21,12 @@ fn main() -> ExitCode {
         );
         return Exit::Invalid.into();
     }
-    let cli = Cli::parse_args();
+    // Before parsing: clap prints `--help`, and refuses bad flags, while it parses.
     let env = |name: &str| std::env::var(name).ok();
-    i18n::set(i18n::choose(cli.run.lang, env, sys_locale::get_locale));
+    let args: Vec<_> = std::env::args_os().collect();
+    let asked = cli::requested_lang(&args, env);
+    i18n::set(i18n::choose(asked, env, sys_locale::get_locale));
+    let cli = Cli::parse_args();
     let verbosity = match (cli.run.quiet, cli.run.verbose) {
         (true, _) => Verbosity::Quiet,
         (_, true) => Verbosity::Verbose,

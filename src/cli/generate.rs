@@ -1,7 +1,6 @@
 //! `--generate KIND`: shell completions and the man page, written from the same clap
 //! definitions `--help` shows (like ripgrep's `--generate`), so they never drift apart.
 
-use clap::CommandFactory;
 use clap_complete::Shell;
 
 /// What `--generate` writes to stdout.
@@ -19,7 +18,7 @@ pub enum Generate {
 impl Generate {
     /// The text of `kind`.
     pub fn render(self) -> Vec<u8> {
-        let mut command = super::Cli::command();
+        let mut command = super::command();
         let mut out = Vec::new();
         let shell = match self {
             Generate::Man => {

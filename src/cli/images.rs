@@ -1,5 +1,6 @@
 //! The flags about reference images on disk: `--fit-images` and `--image-host-cmd`, and
-//! how they change what validation accepts (`storyboard::ImageRules`).
+//! how they change what validation accepts (`storyboard::ImageRules`). Their help texts are
+//! in the `help` catalogs.
 
 use clap::Args;
 use clap::builder::BoolishValueParser;
@@ -8,9 +9,6 @@ use crate::storyboard::ImageRules;
 
 #[derive(Debug, Clone, Args)]
 pub struct ImageArgs {
-    /// Letterbox a reference image on disk whose pixel size differs from the video's (openai
-    /// takes only the video's size) into a copy in the state folder; the file itself is
-    /// never changed
     #[arg(
         long,
         env = "SORA_FIT_IMAGES",
@@ -20,11 +18,6 @@ pub struct ImageArgs {
     )]
     pub fit_images: bool,
 
-    /// A command that uploads a reference image on disk and prints its public link as its
-    /// last line of output, for providers that fetch links (sora-hk); split into words as a
-    /// shell would but run without a shell or the API keys, once per distinct image (by
-    /// SHA-256, links kept in the state folder), the file's absolute path appended as its
-    /// last argument, at most 5 minutes each, e.g. "rclone-upload --public"
     #[arg(
         long,
         env = "SORA_IMAGE_HOST_CMD",

@@ -2,10 +2,10 @@
 //! provider or subcommand), and how every usage error is printed: escaped, naming the variable a bad
 //! value came from.
 
-use clap::{CommandFactory, ValueEnum};
+use clap::ValueEnum;
 
 use super::origin;
-use super::{Cli, ProviderKind, RunArgs};
+use super::{ProviderKind, RunArgs, command};
 
 /// A flag that applies to some providers only.
 struct ProviderFlag {
@@ -133,7 +133,7 @@ pub(super) fn check_provider_flags(matches: &clap::ArgMatches, run: &RunArgs) {
              {providers}",
             run.provider.name_as_typed()
         );
-        exit_with(Cli::command().error(clap::error::ErrorKind::ArgumentConflict, message));
+        exit_with(command().error(clap::error::ErrorKind::ArgumentConflict, message));
     }
 }
 
@@ -178,7 +178,7 @@ pub(super) fn check_subcommand_flags(matches: &clap::ArgMatches) {
         return;
     };
     let taken = taken_by(name);
-    let mut command = Cli::command();
+    let mut command = super::command();
     let refused = command.get_arguments().find(|arg| {
         let id = arg.get_id().as_str();
         !taken.contains(&id)
@@ -245,7 +245,7 @@ pub(super) fn exit_with(err: clap::Error) -> ! {
         eprintln!("{}", printable(line));
     }
     // A value the user never typed is fixed where it lives: name its variable.
-    let command = Cli::command();
+    let command = super::command();
     if let Some(ContextValue::String(shown)) = context(ContextKind::InvalidArg)
         && let Some(arg) = origin::arg_named(&command, shown)
         && let Some(variable) = origin::variable_of(arg)
