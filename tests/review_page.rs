@@ -199,6 +199,13 @@ fn the_page_plays_every_take_in_a_real_browser_and_keeps_a_pick() {
         .evaluate("document.querySelectorAll('.take.picked').length", false)
         .unwrap();
     assert_eq!(marked.value, Some(serde_json::json!(1)));
+    let count = tab
+        .evaluate("document.getElementById('pick-count').textContent", false)
+        .unwrap();
+    assert_eq!(
+        count.value,
+        Some(serde_json::json!("1 of 3 segments picked"))
+    );
     let shot = tab
         .capture_screenshot(
             headless_chrome::protocol::cdp::Page::CaptureScreenshotFormatOption::Png,
@@ -219,6 +226,49 @@ fn the_page_plays_every_take_in_a_real_browser_and_keeps_a_pick() {
     );
     select_option(&tab, "unreviewed");
     assert_eq!(visible_segments(&tab), vec![2, 3], "segment 1 has its pick");
+    assert!(
+        problems.lock().unwrap().is_empty(),
+        "{:?}",
+        problems.lock().unwrap()
+    );
+}
+
+#[test]
+fn the_page_speaks_chinese_under_a_chinese_locale_in_a_real_browser() {
+    let Some(chrome) = chromium() else {
+        return;
+    };
+    let sim = simulator();
+    let project = Project::new();
+    let page = finished_run(&project, &sim);
+    let output = project
+        .sora()
+        .env("LANG", "zh_CN.UTF-8")
+        .arg("review")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let url = url::Url::from_file_path(&page).unwrap();
+    let (_browser, tab, problems) = open(chrome, url.as_str());
+    wait_for_players(&tab, 4);
+    let text_of = |selector: &str| {
+        let script = format!("document.querySelector('{selector}').textContent");
+        tab.evaluate(&script, false).unwrap().value
+    };
+    assert_eq!(
+        text_of("#pick-count"),
+        Some(serde_json::json!("已选 0/3 个分镜"))
+    );
+    tab.find_element("input.pick-input[value='2']")
+        .unwrap()
+        .click()
+        .unwrap();
+    assert_eq!(
+        text_of("#pick-count"),
+        Some(serde_json::json!("已选 1/3 个分镜"))
+    );
+    assert_eq!(text_of("h3"), Some(serde_json::json!("分镜 1")));
+    assert_eq!(text_of("#save-picks"), Some(serde_json::json!("保存选择")));
     assert!(
         problems.lock().unwrap().is_empty(),
         "{:?}",

@@ -35,7 +35,8 @@ fn page_of(args: &RunArgs) -> Result<(PathBuf, String, Totals), AppError> {
     let (plan, _, journal) = current_plan(args)?;
     let page = review::page_path(&args.state_dir());
     let currency = args.provider.capabilities().currency;
-    let (html, totals) = review::render(&plan, &journal, &page, currency);
+    let lang = crate::i18n::current();
+    let (html, totals) = review::render(&plan, &journal, &page, currency, lang);
     Ok((page, html, totals))
 }
 

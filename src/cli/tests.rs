@@ -1,7 +1,6 @@
 //! The command line's own checks: clap's definition, the value parsers, each provider's
 //! defaults, and the variables `.env.example` documents.
 
-
 use super::values::{MAX_VIDEO_BYTES, parse_durations};
 use super::*;
 

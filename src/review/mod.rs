@@ -11,6 +11,7 @@ mod takes;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use crate::i18n::Lang;
 use crate::journal::JournalState;
 use crate::plan::Plan;
 
@@ -25,16 +26,18 @@ pub fn page_path(state_dir: &Path) -> PathBuf {
     crate::durable::parent_dir(state_dir).join(PAGE_NAME)
 }
 
-/// The page for `plan` (its jobs' states marked from the journal), with its totals.
+/// The page for `plan` (its jobs' states marked from the journal) in `lang`, with its
+/// totals.
 pub fn render(
     plan: &Plan,
     journal: &JournalState,
     page: &Path,
     currency: &str,
+    lang: Lang,
 ) -> (String, Totals) {
     let page_dir = crate::durable::parent_dir(page);
     let boards = takes::boards(plan, journal, page_dir);
-    (page::render(&boards, currency), Totals::of(&boards))
+    (page::render(&boards, currency, lang), Totals::of(&boards))
 }
 
 /// Writes `html` to `page`, atomically (a reader never sees half a page), creating its

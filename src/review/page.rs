@@ -5,6 +5,7 @@
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::takes::{Board, SegmentRow, Take, TakeStatus};
+use crate::i18n::Lang;
 use crate::pricing::money;
 
 const STYLE: &str = include_str!("review.css");
@@ -44,47 +45,61 @@ impl Totals {
     }
 }
 
-/// The whole page. `currency`: what costs are counted in (`USD`, `credits`).
-pub fn render(boards: &[Board], currency: &str) -> String {
+/// The whole page, in `lang`. `currency`: what costs are counted in (`USD`, `credits`).
+pub fn render(boards: &[Board], currency: &str, lang: Lang) -> String {
     let totals = Totals::of(boards);
+    let billed = money(totals.billed_cents, currency);
+    let counts = lang.text(
+        "page.totals",
+        &[
+            ("done", &totals.done),
+            ("failed", &totals.failed),
+            ("in_flight", &totals.in_flight),
+            ("billed", &billed),
+        ],
+    );
+    let html_lang = match lang {
+        Lang::En => "en",
+        Lang::Zh => "zh-CN",
+    };
     let page = html! {
         (DOCTYPE)
-        html lang="en" {
+        html lang=(html_lang) {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 // No icon to fetch: the page asks nothing of the network or the disk.
                 link rel="icon" href="data:,";
-                title { "Review: " (boards.len()) " storyboard" @if boards.len() != 1 { "s" } }
+                title { (lang.counted("page.title", boards.len() as u64, &[])) }
                 style { (PreEscaped(STYLE)) }
             }
             body {
                 header {
-                    h1 { "sora-batch review" }
-                    p.totals {
-                        (totals.done) " done · " (totals.failed) " failed · "
-                        (totals.in_flight) " in flight · billed " (money(totals.billed_cents, currency))
-                    }
+                    h1 { (lang.text("page.heading", &[])) }
+                    p.totals { (counts) }
                     div.controls {
                         label {
-                            "Show "
+                            (lang.text("page.show", &[]))
                             select #filter {
-                                option value="all" { "every segment" }
-                                option value="failed" { "segments with a failed take" }
-                                option value="unreviewed" { "segments without a pick" }
+                                option value="all" { (lang.text("page.filter.all", &[])) }
+                                option value="failed" { (lang.text("page.filter.failed", &[])) }
+                                option value="unreviewed" {
+                                    (lang.text("page.filter.unreviewed", &[]))
+                                }
                             }
                         }
-                        button #save-picks type="button" { "Save picks" }
-                        span #pick-count {}
-                        span #save-status role="status" {}
+                        button #save-picks type="button" { (lang.text("page.save", &[])) }
+                        // The script fills these in: their words come with them.
+                        span #pick-count data-text=(lang.text("page.picked", &[])) {}
+                        span #save-status role="status" data-text=(lang.text("page.saved", &[])) {}
                     }
                 }
                 main {
                     @for (number, board) in boards.iter().enumerate() {
-                        (board_section(number, board, currency))
+                        (board_section(number, board, currency, lang))
                     }
                     @if boards.is_empty() {
-                        p { "No storyboards in the input folder." }
+                        p { (lang.text("page.empty", &[])) }
                     }
                 }
                 script { (PreEscaped(SCRIPT)) }
@@ -94,50 +109,54 @@ pub fn render(boards: &[Board], currency: &str) -> String {
     page.into_string()
 }
 
-fn board_section(number: usize, board: &Board, currency: &str) -> Markup {
+fn board_section(number: usize, board: &Board, currency: &str, lang: Lang) -> Markup {
     html! {
         section.board aria-labelledby=(format!("board-{number}")) {
             h2 id=(format!("board-{number}")) { (board.shown) }
             @for segment in &board.segments {
-                (segment_article(number, board, segment, currency))
+                (segment_article(number, board, segment, currency, lang))
             }
         }
     }
 }
 
-fn segment_article(number: usize, board: &Board, segment: &SegmentRow, currency: &str) -> Markup {
+fn segment_article(
+    number: usize,
+    board: &Board,
+    segment: &SegmentRow,
+    currency: &str,
+    lang: Lang,
+) -> Markup {
     let failed = segment
         .takes
         .iter()
         .any(|take| matches!(take.status, TakeStatus::Failed { .. }));
     let group = format!("pick-{number}-{}", segment.index);
     let mode = if segment.is_pro { "pro" } else { "normal" };
+    let index: &dyn std::fmt::Display = &segment.index;
+    let superseded = segment.superseded.len() as u64;
     html! {
         article.segment data-storyboard=(board.key) data-segment=(segment.index)
             data-failed=(failed) data-picked="false" {
             div.meta {
-                h3 { "Segment " (segment.index) }
+                h3 { (lang.text("page.segment", &[("index", index)])) }
                 p.prompt { (segment.prompt) }
                 @if let Some(intent) = &segment.director_intent {
-                    p.intent { "Director's intent: " (intent) }
+                    p.intent { (lang.text("page.intent", &[("intent", intent)])) }
                 }
                 p.facts {
                     (segment.duration_seconds) " s · " (mode) " · " (segment.resolution)
                     " · " (segment.frame.0) "×" (segment.frame.1)
                 }
             }
-            div.takes role="radiogroup" aria-label=(format!("Takes of segment {}", segment.index)) {
+            div.takes role="radiogroup" aria-label=(lang.text("page.takes_of", &[("index", index)])) {
                 @for take in &segment.takes {
-                    (take_figure(take, segment, &group, currency))
+                    (take_figure(take, segment, &group, currency, lang))
                 }
             }
             @if !segment.superseded.is_empty() {
                 details.superseded {
-                    summary {
-                        (segment.superseded.len()) " earlier take"
-                        @if segment.superseded.len() != 1 { "s" }
-                        ", set aside when the segment was edited"
-                    }
+                    summary { (lang.counted("page.superseded", superseded, &[])) }
                     div.takes {
                         @for video in &segment.superseded {
                             figure.take {
@@ -152,8 +171,16 @@ fn segment_article(number: usize, board: &Board, segment: &SegmentRow, currency:
     }
 }
 
-fn take_figure(take: &Take, segment: &SegmentRow, group: &str, currency: &str) -> Markup {
+fn take_figure(
+    take: &Take,
+    segment: &SegmentRow,
+    group: &str,
+    currency: &str,
+    lang: Lang,
+) -> Markup {
     let status = take.status.word();
+    let words = status_words(&take.status, lang);
+    let version: &dyn std::fmt::Display = &take.version;
     let (width, height) = player_size(segment.frame);
     html! {
         figure class=(format!("take status-{status}")) data-version=(take.version) {
@@ -161,18 +188,18 @@ fn take_figure(take: &Take, segment: &SegmentRow, group: &str, currency: &str) -
                 (player(&take.video, segment.frame))
             } @else {
                 div.placeholder style=(format!("width:{width}px;height:{height}px")) {
-                    "v" (take.version) ": " (status_words(&take.status))
+                    "v" (take.version) ": " (words)
                 }
             }
             figcaption {
-                span.status { (status_words(&take.status)) } " v" (take.version) " "
+                span.status { (words) } " v" (take.version) " "
                 span.length {}
-                (take_details(&take.status, currency))
+                (take_details(&take.status, currency, lang))
                 @if matches!(take.status, TakeStatus::Done { .. }) {
                     br;
                     label.pick {
                         input.pick-input type="radio" name=(group) value=(take.version);
-                        "Pick v" (take.version)
+                        (lang.text("page.pick", &[("version", version)]))
                     }
                 }
             }
@@ -180,7 +207,7 @@ fn take_figure(take: &Take, segment: &SegmentRow, group: &str, currency: &str) -
     }
 }
 
-fn take_details(status: &TakeStatus, currency: &str) -> Markup {
+fn take_details(status: &TakeStatus, currency: &str, lang: Lang) -> Markup {
     match status {
         TakeStatus::Done {
             bytes,
@@ -190,34 +217,34 @@ fn take_details(status: &TakeStatus, currency: &str) -> Markup {
         } => html! {
             span.detail {
                 @if let Some(bytes) = bytes { " · " (bytesize::ByteSize(*bytes).display().si()) }
-                @if let Some(ms) = made_ms { " · made " (made_at(*ms)) }
+                @if let Some(ms) = made_ms { (lang.text("page.made", &[("at", &made_at(*ms))])) }
                 @if let Some(cents) = cost_cents { " · " (money(*cents, currency)) }
-                @if let Some(task) = task_id { " · task " (task) }
+                @if let Some(task) = task_id { (lang.text("page.task", &[("task", task)])) }
             }
         },
         TakeStatus::Failed { reason } => html! { p.reason { (reason) } },
         TakeStatus::InFlight {
             task_id: Some(task),
         } => html! {
-            span.detail { " · task " (task) "; the next run collects it" }
+            span.detail { (lang.text("page.in_flight_task", &[("task", task)])) }
         },
         TakeStatus::InFlight { task_id: None } => html! {
-            span.detail { " · the next run collects it" }
+            span.detail { (lang.text("page.in_flight", &[])) }
         },
         TakeStatus::UnknownOutcome => html! {
-            span.detail { " · its create got no answer; see the run's summary" }
+            span.detail { (lang.text("page.unknown", &[])) }
         },
         TakeStatus::NotMade => html! {},
     }
 }
 
-fn status_words(status: &TakeStatus) -> &'static str {
+fn status_words(status: &TakeStatus, lang: Lang) -> String {
     match status {
-        TakeStatus::Done { .. } => "done",
-        TakeStatus::Failed { .. } => "failed",
-        TakeStatus::InFlight { .. } => "in flight at the provider",
-        TakeStatus::UnknownOutcome => "unknown outcome",
-        TakeStatus::NotMade => "not made yet",
+        TakeStatus::Done { .. } => lang.text("page.status.done", &[]),
+        TakeStatus::Failed { .. } => lang.text("page.status.failed", &[]),
+        TakeStatus::InFlight { .. } => lang.text("page.status.in_flight", &[]),
+        TakeStatus::UnknownOutcome => lang.text("page.status.unknown", &[]),
+        TakeStatus::NotMade => lang.text("page.status.not_made", &[]),
     }
 }
 
@@ -275,11 +302,12 @@ fn link(relative: &str) -> String {
     }
 }
 
-/// `2026-11-27 01:05 UTC`.
+/// `2026-11-27 01:05 UTC`: numbers only, the same in every language.
 fn made_at(unix_ms: u64) -> String {
     let time = std::time::UNIX_EPOCH + std::time::Duration::from_millis(unix_ms);
-    let text = httpdate::fmt_http_date(time);
-    // `Fri, 27 Nov 2026 01:05:00 GMT`, shortened to what a reviewer needs.
-    text.get(5..22)
-        .map_or(text.clone(), |short| format!("{short} UTC"))
+    let text = humantime::format_rfc3339_seconds(time).to_string();
+    // `2026-11-27T01:05:00Z`, shortened to what a reviewer needs.
+    text.get(..16).map_or(text.clone(), |short| {
+        format!("{} UTC", short.replace('T', " "))
+    })
 }

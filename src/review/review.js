@@ -1,5 +1,6 @@
 // The review page's behaviour: picks (one take per segment) kept in the browser and in a
 // picks.json beside the page, the filter, and each player's length once its metadata loads.
+// Its words come from the page (`data-text`), in the page's language.
 "use strict";
 (function () {
   const storageKey = "sora-batch-picks:" + location.pathname;
@@ -22,8 +23,10 @@
       const has = picks.has(id(segment.dataset.storyboard, segment.dataset.segment));
       segment.dataset.picked = has ? "true" : "false";
     }
-    document.getElementById("pick-count").textContent =
-      picks.size + " of " + document.querySelectorAll(".segment").length + " segments picked";
+    const count = document.getElementById("pick-count");
+    count.textContent = count.dataset.text
+      .replace("%{picked}", picks.size)
+      .replace("%{total}", document.querySelectorAll(".segment").length);
     filter();
   }
 
@@ -72,8 +75,8 @@
     document.body.appendChild(link);
     link.click();
     link.remove();
-    document.getElementById("save-status").textContent =
-      "Saved picks.json; put it beside this page, then run: sora-batch select";
+    const status = document.getElementById("save-status");
+    status.textContent = status.dataset.text;
   }
 
   for (const radio of radios()) {

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use super::takes::{Board, SegmentRow, Take, TakeStatus};
 use super::*;
+use crate::i18n::Lang;
 
 fn row(index: u32, prompt: &str, takes: Vec<Take>) -> SegmentRow {
     SegmentRow {
@@ -71,7 +72,7 @@ fn every_take_appears_with_its_status_and_only_done_ones_have_a_player() {
         ),
         edited,
     ])];
-    let html = page::render(&boards, "USD");
+    let html = page::render(&boards, "USD", Lang::En);
     assert!(
         html.contains(r#"src="storyboard/Segment_1/1_v1.mp4""#),
         "{html}"
@@ -111,7 +112,7 @@ fn user_text_is_escaped_and_links_are_percent_encoded() {
     segment.director_intent = Some("<b>bold</b>".to_string());
     let mut hostile = board(vec![segment]);
     hostile.key = "a\" onmouseover=\"alert(1).json".to_string();
-    let html = page::render(&[hostile], "USD");
+    let html = page::render(&[hostile], "USD", Lang::En);
     assert!(!html.contains("<img src=x"), "{html}");
     assert!(
         html.contains("&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt; &amp; &quot;quotes&quot;")
@@ -133,6 +134,7 @@ fn user_text_is_escaped_and_links_are_percent_encoded() {
             }],
         )])],
         "USD",
+        Lang::En,
     );
     assert!(
         colon.contains(r#"src="./take:1/Segment_1/1_v1.mp4""#),
@@ -147,7 +149,11 @@ fn user_text_is_escaped_and_links_are_percent_encoded() {
 
 #[test]
 fn the_page_needs_nothing_from_the_network() {
-    let html = page::render(&[board(vec![row(1, "p", vec![take(1, done(1))])])], "USD");
+    let html = page::render(
+        &[board(vec![row(1, "p", vec![take(1, done(1))])])],
+        "USD",
+        Lang::En,
+    );
     for remote in ["http://", "https://", "//cdn", "@import", "url("] {
         assert!(!html.contains(remote), "{remote} in the page");
     }
@@ -158,8 +164,42 @@ fn credits_are_counted_in_credits() {
     let html = page::render(
         &[board(vec![row(1, "p", vec![take(1, done(40))])])],
         "credits",
+        Lang::En,
     );
     assert!(html.contains("billed 40 credits"), "{html}");
+}
+
+#[test]
+fn the_page_speaks_the_interface_language() {
+    let in_flight = TakeStatus::InFlight {
+        task_id: Some("task_7".to_string()),
+    };
+    let boards = [board(vec![row(
+        1,
+        "p",
+        vec![take(1, done(30)), take(2, in_flight)],
+    )])];
+    let html = page::render(&boards, "USD", Lang::Zh);
+    assert!(html.contains(r#"<html lang="zh-CN">"#), "{html}");
+    assert!(html.contains("审阅：1 个分镜脚本"), "{html}");
+    assert!(
+        html.contains("1 个完成 · 0 个失败 · 1 个在途 · 已计费 $0.30"),
+        "{html}"
+    );
+    assert!(html.contains("分镜 1"), "{html}");
+    assert!(html.contains("任务 task_7；下次运行会取回"), "{html}");
+    assert!(html.contains("选 v1"), "{html}");
+    // The script's words are in the page, for it to fill in.
+    assert!(
+        html.contains(r#"data-text="已选 %{picked}/%{total} 个分镜""#),
+        "{html}"
+    );
+    assert!(!html.contains("segments picked"), "{html}");
+    // The date is numbers only.
+    assert!(html.contains("生成于 2026-11-18 "), "{html}");
+    let english = page::render(&boards, "USD", Lang::En);
+    assert!(english.contains(r#"<html lang="en">"#));
+    assert!(english.contains("made 2026-11-18 "), "{english}");
 }
 
 #[test]
