@@ -6,7 +6,7 @@
 use futures_util::future::BoxFuture;
 use serde::Serialize;
 
-use crate::i18n::text;
+use crate::i18n::{Message, text};
 
 use crate::provider::{Capabilities, PriceModel, Prices, Provider, ProviderError};
 
@@ -116,7 +116,7 @@ pub struct Quote {
     pub currency: String,
     pub balance_cents: Option<i64>,
     /// Provider calls that failed; the estimate falls back and says so.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Message>,
     /// The provider refused the API key: a real run would stop at once.
     pub key_refused: Option<String>,
 }
@@ -151,9 +151,7 @@ pub async fn quote(
     let fetched = match pricing {
         Some(Ok(pricing)) => Some(pricing),
         Some(Err(err)) => {
-            warnings.push(format!(
-                "could not ask the provider for prices ({err}); using the documented ones"
-            ));
+            warnings.push(Message::new("quote.prices_unknown").with("error", err));
             None
         }
         None => None,
@@ -161,9 +159,7 @@ pub async fn quote(
     let balance_cents = match balance {
         Some(Ok(cents)) => Some(cents),
         Some(Err(err)) => {
-            warnings.push(format!(
-                "could not ask the provider for the balance ({err})"
-            ));
+            warnings.push(Message::new("quote.balance_unknown").with("error", err));
             None
         }
         None => None,

@@ -81,6 +81,69 @@ fn json_stays_english_under_a_chinese_locale() {
     assert!(!out.contains("试运行"));
 }
 
+/// A storyboard for openai whose first segment starts from an image on disk of another
+/// size than the video, and whose second remixes the first.
+fn image_and_remix_project() -> Project {
+    let project = Project::new();
+    project.write(
+        "input/storyboard.json",
+        r#"{"defaults": {"duration_seconds": 4, "gen_count": 1},
+            "segments": [{"segment_index": 1, "prompt_text": "dawn", "image_url": "f.png"},
+                         {"segment_index": 2, "prompt_text": "noon", "remix_of": {"segment": 1}}]}"#,
+    );
+    let image = common::images::png(1024, 768);
+    std::fs::write(project.path().join("input/f.png"), image).unwrap();
+    project
+}
+
+#[test]
+fn the_dry_runs_images_remixes_and_warnings_are_chinese_under_a_chinese_locale() {
+    let project = image_and_remix_project();
+    let openai = ["--provider", "openai", "--fit-images"];
+    let (code, out, err) = dry_run(&project, "zh_CN.UTF-8", &openai);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("磁盘上的参考图片："), "{out}");
+    assert!(out.contains("PNG 1024x768，"), "{out}");
+    assert!(out.contains("，加黑边到 1280x720"), "{out}");
+    assert!(
+        out.contains("input/storyboard.json：分镜 2 remix 分镜 1 的 v1"),
+        "{out}"
+    );
+    let (_, english, _) = dry_run(&project, "C", &openai);
+    assert!(english.contains("Reference images on disk:"), "{english}");
+    assert!(english.contains(", letterboxed to 1280x720"), "{english}");
+    assert!(
+        english.contains("segment 2 remixes segment 1 v1"),
+        "{english}"
+    );
+
+    // A provider that does not answer: the estimate falls back, and says so in Chinese.
+    let project = self::project();
+    let mut command = project.sora();
+    command
+        .env("LANG", "zh_CN.UTF-8")
+        .env("SORA_API_KEY", "sk-never-shown")
+        .args(["--dry-run", "--base-url", "http://127.0.0.1:9/v1"]);
+    let output = command.output().unwrap();
+    let shown = String::from_utf8_lossy(&output.stdout).to_string()
+        + &String::from_utf8_lossy(&output.stderr);
+    assert!(shown.contains("无法向服务商询问价格（"), "{shown}");
+    assert!(!shown.contains("could not ask the provider"), "{shown}");
+    let json = project
+        .sora()
+        .env("LANG", "zh_CN.UTF-8")
+        .env("SORA_API_KEY", "sk-never-shown")
+        .args(["--dry-run", "--json", "--base-url", "http://127.0.0.1:9/v1"])
+        .output()
+        .unwrap();
+    let plan: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let warning = plan["warnings"][0].as_str().unwrap_or_default();
+    assert!(
+        warning.starts_with("could not ask the provider for prices"),
+        "--json stays English: {plan}"
+    );
+}
+
 #[test]
 fn a_run_under_a_chinese_locale_ends_with_a_chinese_summary() {
     let sim = sim::start_on_thread(SimSettings {

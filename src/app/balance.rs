@@ -134,8 +134,8 @@ async fn key_line(label: String, quote: &Quote, provider: &dyn Provider) -> KeyL
             quote
                 .warnings
                 .iter()
-                .find(|warning| warning.contains("balance"))
-                .cloned()
+                .find(|warning| warning.key() == "quote.balance_unknown")
+                .map(|warning| warning.words(crate::i18n::current()))
                 .unwrap_or_else(|| "the provider did not say".to_string()),
         ),
     };

@@ -356,9 +356,10 @@ async fn quote_every_key(args: &RunArgs, connection: &Connection) -> pricing::Qu
         .sum::<Option<i64>>();
     for (label, refused) in &quotes {
         if let Some(why) = &refused.key_refused {
-            quote.warnings.push(format!(
-                "{label} is refused ({why}); a real run goes on without it"
-            ));
+            let warning = crate::i18n::Message::new("quote.key_refused")
+                .with("label", label)
+                .with("why", why);
+            quote.warnings.push(warning);
         }
     }
     quote

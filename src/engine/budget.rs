@@ -124,8 +124,9 @@ impl Budget {
             .get_or_init(|| async {
                 let capabilities = provider.capabilities();
                 let quote = pricing::quote(self.settings, capabilities, Some(provider)).await;
+                let lang = crate::i18n::current();
                 for warning in &quote.warnings {
-                    warn!("{warning}");
+                    warn!(shown = %warning.words(lang), "{warning}");
                 }
                 Switched {
                     prices: quote.prices,

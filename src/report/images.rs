@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 use unicode_width::UnicodeWidthStr;
 
+use crate::i18n::{counted, text};
 use crate::plan::Plan;
 use crate::storyboard::ImageRules;
 
@@ -74,20 +75,28 @@ pub fn images_text(lines: &[ImageLine]) -> String {
         .map(|line| crate::ui::printable(line.path.display()))
         .collect();
     let width = shown.iter().map(|path| path.width()).max().unwrap_or(0);
-    let mut out = String::from("\nReference images on disk:\n");
+    let mut out = format!("\n{}\n", text("plan.images", &[]));
     for (line, path) in lines.iter().zip(&shown) {
         let fitted = match line.letterboxed_to.as_slice() {
             [] => String::new(),
-            sizes => format!(", letterboxed to {}", sizes.join(" and ")),
+            sizes => {
+                let sizes = sizes.join(&text("plan.and", &[]));
+                text("plan.letterboxed", &[("sizes", &sizes)])
+            }
         };
         let padding = " ".repeat(width - path.width());
-        out.push_str(&format!(
-            "  {path}{padding}  {} {}x{}, {}{fitted}\n",
-            line.format,
-            line.width,
-            line.height,
-            indicatif::HumanBytes(line.bytes)
-        ));
+        let image = text(
+            "plan.image",
+            &[
+                ("path", &format!("{path}{padding}")),
+                ("format", &line.format),
+                ("width", &line.width),
+                ("height", &line.height),
+                ("bytes", &indicatif::HumanBytes(line.bytes)),
+                ("fitted", &fitted),
+            ],
+        );
+        out.push_str(&format!("  {image}\n"));
     }
     let hosted: std::collections::BTreeSet<&str> = lines
         .iter()
@@ -95,11 +104,8 @@ pub fn images_text(lines: &[ImageLine]) -> String {
         .map(|line| line.sha256.as_str())
         .collect();
     if !hosted.is_empty() {
-        out.push_str(&format!(
-            "  {} to upload with --image-host-cmd before the first create (once each; a \
-             link an earlier run got is used again)\n",
-            crate::ui::counted(hosted.len() as u64, "image")
-        ));
+        let upload = counted("plan.to_upload", hosted.len() as u64, &[]);
+        out.push_str(&format!("  {upload}\n"));
     }
     out
 }

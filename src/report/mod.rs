@@ -14,7 +14,7 @@ use serde::Serialize;
 use unicode_width::UnicodeWidthStr;
 
 use crate::engine::ExtraTake;
-use crate::i18n::{counted, text};
+use crate::i18n::{Message, counted, text};
 use crate::plan::{Plan, Tally};
 use crate::pricing::{PriceSource, Quote, money};
 use crate::provider::{PriceUnit, Prices};
@@ -89,7 +89,7 @@ pub struct PlanReport {
     pub reference_images: Vec<ImageLine>,
     /// The segments that remix a take or a video, and what.
     pub remixes: Vec<RemixLine>,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Message>,
     /// Why the estimate cannot be trusted, when it cannot (the journal could not be read,
     /// so jobs already paid for may be priced as new); the dry run then exits 2.
     pub estimate_untrusted: Option<String>,
@@ -152,11 +152,12 @@ impl PlanReport {
         if let Some(balance) = quote.balance_cents
             && total.cost_cents as i64 > balance
         {
-            warnings.push(format!(
-                "the estimate ({}) exceeds your balance ({}); the run would submit the jobs that fit it, cheapest first, and name the rest",
-                money(total.cost_cents as i64, &quote.currency),
-                money(balance, &quote.currency)
-            ));
+            let estimate = money(total.cost_cents as i64, &quote.currency);
+            let balance = money(balance, &quote.currency);
+            let warning = Message::new("quote.over_balance")
+                .with("estimate", estimate)
+                .with("balance", balance);
+            warnings.push(warning);
         }
         PlanReport {
             jobs_total: total.total(),
@@ -210,6 +211,7 @@ impl PlanReport {
 
     /// The plan as a table, then prices, balance and warnings.
     pub fn to_text(&self) -> String {
+        let lang = crate::i18n::current();
         let cost = |cents: u64| money(cents as i64, &self.currency);
         let total = Tally {
             new: self.jobs_new,
@@ -276,7 +278,10 @@ impl PlanReport {
         for warning in &self.warnings {
             line(
                 &mut out,
-                text("plan.warning", &[("warning", &printable(warning))]),
+                text(
+                    "plan.warning",
+                    &[("warning", &printable(warning.words(lang)))],
+                ),
             );
         }
         let invalid = self.invalid_storyboards.len() as u64;

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::i18n::text;
 use crate::plan::Plan;
 use crate::storyboard::RemixOf;
 
@@ -61,19 +62,42 @@ pub fn remixes_text(lines: &[RemixLine]) -> String {
     }
     let mut by_storyboard: BTreeMap<&PathBuf, Vec<String>> = BTreeMap::new();
     for line in lines {
-        let what = match &line.remixes {
-            Remixed::Take { segment, version } => format!("segment {segment} v{version}"),
-            Remixed::Video(id) => format!("video {}", crate::ui::escaped(id, 60)),
+        let segment: &dyn std::fmt::Display = &line.segment;
+        let remix = match &line.remixes {
+            Remixed::Take {
+                segment: source,
+                version,
+            } => text(
+                "plan.remix_take",
+                &[
+                    ("segment", segment),
+                    ("source", source),
+                    ("version", version),
+                ],
+            ),
+            Remixed::Video(id) => {
+                let video = crate::ui::escaped(id, 60);
+                text(
+                    "plan.remix_video",
+                    &[("segment", segment), ("video", &video)],
+                )
+            }
         };
         by_storyboard
             .entry(&line.storyboard)
             .or_default()
-            .push(format!("segment {} remixes {what}", line.segment));
+            .push(remix);
     }
-    let mut out = String::from("\nRemixes (a take is generated before the shots remixing it):\n");
+    let mut out = format!("\n{}\n", text("plan.remixes", &[]));
+    let joiner = text("plan.list_joiner", &[]);
     for (storyboard, remixes) in by_storyboard {
         let shown = crate::ui::printable(storyboard.display());
-        out.push_str(&format!("  {shown}: {}\n", remixes.join("; ")));
+        let remixes = remixes.join(&joiner);
+        let line = text(
+            "plan.remix_line",
+            &[("storyboard", &shown), ("remixes", &remixes)],
+        );
+        out.push_str(&format!("  {line}\n"));
     }
     out
 }
