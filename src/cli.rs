@@ -85,10 +85,9 @@ impl Cli {
             matches.value_source("min_workers") != Some(clap::parser::ValueSource::DefaultValue);
         // A default safe limit above a small --max-workers is simply lowered to it.
         if min_given && cli.run.min_workers > cli.run.max_workers {
-            let message = format!(
-                "--min-workers ({}) must not be above --max-workers ({}): the breaker's safe \
-                 limit is lower than its full one",
-                cli.run.min_workers, cli.run.max_workers
+            let message = crate::i18n::text(
+                "cli.min_above_max",
+                &[("min", &cli.run.min_workers), ("max", &cli.run.max_workers)],
             );
             exit_with(command().error(clap::error::ErrorKind::ArgumentConflict, message));
         }

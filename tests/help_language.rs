@@ -64,3 +64,43 @@ fn the_flag_and_the_variable_choose_the_language_of_help() {
     );
     assert!(!english.contains("用法"), "{english}");
 }
+
+/// `sora-batch <args>`'s exit code and stderr under `LANG=<lang_env>`.
+fn refused(lang_env: &str, args: &[&str]) -> (Option<i32>, String) {
+    let project = Project::new();
+    let output = project
+        .sora()
+        .env("LANG", lang_env)
+        .args(args)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    (output.status.code(), stderr)
+}
+
+#[test]
+fn a_refused_flag_is_explained_in_the_users_language() {
+    let (code, err) = refused("zh_CN.UTF-8", &["--poll-interval", "0s", "--dry-run"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("--poll-interval 必须在 10ms 到 1h 之间（收到的是 \"0s\"）"),
+        "{err}"
+    );
+    let (code, err) = refused("zh_CN.UTF-8", &["--draw-size", "large", "--dry-run"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("--draw-size 只适用于 --provider draw"),
+        "{err}"
+    );
+    let (_, err) = refused(
+        "zh_CN.UTF-8",
+        &["--base-url", "api.sora.hk/v1", "--dry-run"],
+    );
+    assert!(err.contains("--base-url 缺少协议"), "{err}");
+    let (code, err) = refused("C", &["--draw-size", "large", "--dry-run"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("--draw-size applies only to --provider draw, not to --provider sora-hk"),
+        "{err}"
+    );
+}

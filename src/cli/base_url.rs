@@ -8,6 +8,7 @@ use clap::builder::TypedValueParser;
 use clap::error::ErrorKind;
 use url::Url;
 
+use crate::i18n;
 use crate::provider::untrusted::REDACTED;
 use crate::ui::escaped;
 
@@ -16,40 +17,32 @@ use crate::ui::escaped;
 pub struct ApiUrl;
 
 impl ApiUrl {
-    /// The address in `text`, or why it cannot be the API's.
-    pub fn check(text: &str) -> Result<Url, String> {
-        const EXAMPLE: &str = "write it like https://api.sora.hk/v1";
-        let url = Url::parse(text.trim()).map_err(|err| match err {
+    /// The address `typed`, or why it cannot be the API's.
+    pub fn check(typed: &str) -> Result<Url, String> {
+        let not_a_url = |err: url::ParseError| i18n::text("cli.url.not_a_url", &[("error", &err)]);
+        let url = Url::parse(typed.trim()).map_err(|err| match err {
             // `api.sora.hk/v1`: an address without its scheme.
             url::ParseError::RelativeUrlWithoutBase => {
-                match Url::parse(&format!("https://{}", text.trim())) {
-                    Ok(guess) if guess.has_host() => format!(
-                        "--base-url needs its scheme: did you mean {}?",
-                        escaped(&without_secrets(&guess), 200)
-                    ),
-                    _ => format!("--base-url is not a URL ({err}); {EXAMPLE}"),
+                match Url::parse(&format!("https://{}", typed.trim())) {
+                    Ok(guess) if guess.has_host() => {
+                        let guess = escaped(&without_secrets(&guess), 200);
+                        i18n::text("cli.url.no_scheme", &[("guess", &guess)])
+                    }
+                    _ => not_a_url(err),
                 }
             }
-            err => format!("--base-url is not a URL ({err}); {EXAMPLE}"),
+            err => not_a_url(err),
         })?;
         let shown = escaped(&without_secrets(&url), 200);
+        let got: [(&str, &dyn std::fmt::Display); 1] = [("got", &shown)];
         if !matches!(url.scheme(), "http" | "https") || !url.has_host() {
-            return Err(format!(
-                "--base-url must be an http:// or https:// address (got {shown}); {EXAMPLE}"
-            ));
+            return Err(i18n::text("cli.url.not_http", &got));
         }
         if !url.username().is_empty() || url.password().is_some() {
-            return Err(format!(
-                "--base-url must not carry a user name or password (got {shown}): the API key \
-                 (SORA_API_KEY) goes in the Authorization header, which they would replace; \
-                 remove the user:pass@ part"
-            ));
+            return Err(i18n::text("cli.url.user", &got));
         }
         if url.query().is_some() || url.fragment().is_some() {
-            return Err(format!(
-                "--base-url must not have a ?query or #fragment (got {shown}): the API's paths \
-                 are appended to it; {EXAMPLE}"
-            ));
+            return Err(i18n::text("cli.url.query", &got));
         }
         Ok(url)
     }

@@ -11,6 +11,8 @@ use std::time::Duration;
 use clap::builder::TypedValueParser;
 use clap::error::ErrorKind;
 
+use crate::i18n::text;
+
 /// A value parser that accepts only values within `min..=max`.
 #[derive(Clone, Copy)]
 pub struct InRange<T> {
@@ -18,8 +20,9 @@ pub struct InRange<T> {
     max: T,
     parse: fn(&str) -> Option<T>,
     show: fn(&T) -> String,
-    /// Said after the range when a value is refused (e.g. the unit), if not empty.
-    hint: &'static str,
+    /// The catalog key of what is said after the range when a value is refused (e.g. the
+    /// unit), if any.
+    hint: Option<&'static str>,
 }
 
 impl<T> InRange<T> {
@@ -31,30 +34,44 @@ impl<T> InRange<T> {
             max,
             parse,
             show,
-            hint: "",
+            hint: None,
         }
     }
 
-    /// The same range, whose refusal ends with `hint` (`prices are whole cents: …`).
+    /// The same range, whose refusal ends with the catalog's text `hint` (`prices are
+    /// whole cents: …`).
     pub fn with_hint(self, hint: &'static str) -> Self {
-        InRange { hint, ..self }
+        InRange {
+            hint: Some(hint),
+            ..self
+        }
     }
 }
 
 impl<T: PartialOrd> InRange<T> {
     /// The value of `text`, or the message saying what `name` takes.
-    pub fn check(&self, name: &str, text: &str) -> Result<T, String> {
+    pub fn check(&self, name: &str, typed: &str) -> Result<T, String> {
         // NaN is within no range: both comparisons are false.
-        match (self.parse)(text.trim()) {
+        match (self.parse)(typed.trim()) {
             Some(value) if self.min <= value && value <= self.max => Ok(value),
-            _ => Err(format!(
-                "{name} must be between {} and {} (got \"{}\"){}{}",
-                (self.show)(&self.min),
-                (self.show)(&self.max),
-                crate::ui::escaped(text, 60),
-                if self.hint.is_empty() { "" } else { "; " },
-                self.hint
-            )),
+            _ => {
+                let refused = text(
+                    "cli.out_of_range",
+                    &[
+                        ("name", &name),
+                        ("min", &(self.show)(&self.min)),
+                        ("max", &(self.show)(&self.max)),
+                        ("got", &crate::ui::escaped(typed, 60)),
+                    ],
+                );
+                Err(match self.hint {
+                    Some(hint) => {
+                        let hint = text(hint, &[]);
+                        text("cli.hinted", &[("message", &refused), ("hint", &hint)])
+                    }
+                    None => refused,
+                })
+            }
         }
     }
 }

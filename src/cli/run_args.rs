@@ -341,7 +341,7 @@ pub struct RunArgs {
         env = "SORA_PRICE_NORMAL",
         hide_env_values = true,
         value_name = "CENTS",
-        value_parser = count_in(0, MAX_PRICE_CENTS).with_hint(PRICE_HINT),
+        value_parser = count_in(0, MAX_PRICE_CENTS).with_hint("cli.price_hint"),
         help_heading = "Provider"
     )]
     pub price_normal: Option<u32>,
@@ -352,7 +352,7 @@ pub struct RunArgs {
         env = "SORA_PRICE_PRO",
         hide_env_values = true,
         value_name = "CENTS",
-        value_parser = count_in(0, MAX_PRICE_CENTS).with_hint(PRICE_HINT),
+        value_parser = count_in(0, MAX_PRICE_CENTS).with_hint("cli.price_hint"),
         help_heading = "Provider"
     )]
     pub price_pro: Option<u32>,
@@ -363,7 +363,7 @@ pub struct RunArgs {
         env = "SORA_PRICE_PRO_LARGE",
         hide_env_values = true,
         value_name = "CENTS",
-        value_parser = count_in(0, MAX_PRICE_CENTS).with_hint(PRICE_HINT),
+        value_parser = count_in(0, MAX_PRICE_CENTS).with_hint("cli.price_hint"),
         help_heading = "Provider"
     )]
     pub price_pro_large: Option<u32>,

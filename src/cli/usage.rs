@@ -6,6 +6,7 @@ use clap::ValueEnum;
 
 use super::origin;
 use super::{ProviderKind, RunArgs, command};
+use crate::i18n::text;
 
 /// A flag that applies to some providers only.
 struct ProviderFlag {
@@ -118,7 +119,7 @@ pub(super) fn check_provider_flags(matches: &clap::ArgMatches, run: &RunArgs) {
         };
         let given = match source {
             clap::parser::ValueSource::EnvVariable => {
-                format!("{variable} (set in the environment or .env)")
+                text("cli.set_in_env", &[("variable", &variable)])
             }
             _ => flag.to_string(),
         };
@@ -127,11 +128,14 @@ pub(super) fn check_provider_flags(matches: &clap::ArgMatches, run: &RunArgs) {
             .filter(|kind| applies(**kind))
             .map(|kind| format!("--provider {}", kind.name_as_typed()))
             .collect::<Vec<_>>()
-            .join(" or ");
-        let message = format!(
-            "{given} applies only to {providers}, not to --provider {}; remove it, or add \
-             {providers}",
-            run.provider.name_as_typed()
+            .join(&text("cli.or", &[]));
+        let message = text(
+            "cli.provider_flag",
+            &[
+                ("given", &given),
+                ("providers", &providers),
+                ("provider", &run.provider.name_as_typed()),
+            ],
         );
         exit_with(command().error(clap::error::ErrorKind::ArgumentConflict, message));
     }
@@ -189,21 +193,19 @@ pub(super) fn check_subcommand_flags(matches: &clap::ArgMatches) {
     };
     let shown = match arg.get_long() {
         Some(long) => format!("--{long}"),
-        None => "the input folder given as an argument".to_string(),
+        None => text("cli.input_argument", &[]),
     };
     let takes = match taken {
-        [] => "it takes only its own options".to_string(),
+        [] => text("cli.takes_none", &[]),
         ids => {
             let flags: Vec<String> = ids.iter().map(|id| format!("--{id}")).collect();
-            format!(
-                "of the run's settings it takes only {}",
-                flags.join(" and ")
-            )
+            let flags = flags.join(&text("cli.and", &[]));
+            text("cli.takes_only", &[("flags", &flags)])
         }
     };
-    let message = format!(
-        "{shown} does not apply to `sora-batch {name}`: {takes} (see sora-batch {name} \
-         --help); remove it"
+    let message = text(
+        "cli.subcommand_flag",
+        &[("shown", &shown), ("name", &name), ("takes", &takes)],
     );
     exit_with(command.error(clap::error::ErrorKind::ArgumentConflict, message));
 }

@@ -23,7 +23,6 @@ pub(super) const MAX_VIDEO_BYTES: InRange<u64> =
 pub(super) const MAX_WORKERS: u32 = 1000;
 /// A price above the most any task may plausibly cost is a typo.
 pub(super) const MAX_PRICE_CENTS: u32 = crate::provider::untrusted::MAX_TASK_CENTS as u32;
-pub(super) const PRICE_HINT: &str = "prices are whole cents: 3 means $0.03";
 
 /// The longest video length `--durations` takes, in seconds: an hour is far beyond any
 /// provider's, and keeps per-second prices within range.
@@ -32,15 +31,15 @@ const MAX_DURATION_SECONDS: u32 = 3600;
 /// `--durations`: seconds separated by commas, e.g. `10,15`. The list is leaked once, at
 /// parsing, to be the `'static` slice validation's `Durations` holds like a dialect's own.
 pub(super) fn parse_durations(text: &str) -> Result<&'static [u32], String> {
-    const EXAMPLE: &str = "write the lengths in seconds separated by commas, e.g. 10,15";
     let mut lengths = Vec::new();
     for part in text.split(',').map(str::trim) {
         match part.parse::<u32>() {
             Ok(seconds) if (1..=MAX_DURATION_SECONDS).contains(&seconds) => lengths.push(seconds),
             _ => {
-                return Err(format!(
-                    "\"{}\" is not a length between 1 and {MAX_DURATION_SECONDS} seconds; {EXAMPLE}",
-                    crate::ui::escaped(part, 40)
+                let part = crate::ui::escaped(part, 40);
+                return Err(crate::i18n::text(
+                    "cli.bad_duration",
+                    &[("part", &part), ("max", &MAX_DURATION_SECONDS)],
                 ));
             }
         }

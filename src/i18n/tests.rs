@@ -112,7 +112,8 @@ fn every_message_is_in_both_catalogs_with_the_same_placeholders() {
 }
 
 /// The catalog keys the code names as literals: the first argument of `text`, `counted`,
-/// `Message::new` and `Message::counted`, with `.one`/`.other` for the counted ones.
+/// `Message::new`, `Message::counted` and `InRange::with_hint`, with `.one`/`.other` for
+/// the counted ones.
 fn keys_in_code(code: &str) -> Vec<String> {
     let mut keys = Vec::new();
     for (call, counted) in [
