@@ -1,7 +1,8 @@
 //! The interface's language from the locale: under `LANG=zh_CN.UTF-8` the dry run's table
 //! and the end-of-run summary are Chinese (and the table stays aligned, CJK characters
 //! taking two columns); under `LANG=C` English; `--lang` overrides; JSON stays English.
-//! Invalid storyboards are framed in Chinese on the terminal, in English in the log;
+//! Invalid storyboards' problems read whole in Chinese on the terminal (and in the
+//! summary of skipped ones), in English in the log, `--json` and `--report`;
 //! `review`, `select` and `balance` answer in the locale's language.
 
 mod common;
@@ -173,6 +174,44 @@ fn a_run_under_a_chinese_locale_ends_with_a_chinese_summary() {
     assert!(!log.contains("个已完成"), "{log}");
 }
 
+#[test]
+fn a_skipped_storyboards_problem_reads_in_chinese_in_the_summary_and_english_in_the_report() {
+    let sim = sim::start_on_thread(SimSettings {
+        gen_seconds: GenSeconds(0.2, 0.4),
+        ..SimSettings::default()
+    })
+    .unwrap();
+    let project = Project::new();
+    project.write("input/storyboard.json", &storyboard("lantern", 1));
+    project.write(
+        "input/storyboard_bad.json",
+        r#"{"segments": [{"segment_index": 1, "prompt_text": "a", "duration_seconds": 12}]}"#,
+    );
+    let report = project.path().join("report.json");
+    let mut command = project.sora();
+    command
+        .env("LANG", "zh_CN.UTF-8")
+        .env("SORA_API_KEY", sim::DEFAULT_KEY)
+        .env("SORA_BASE_URL", sim.base_url())
+        .args(FAST.iter().filter(|arg| **arg != "--json"))
+        .args(["--skip-invalid", "--report"])
+        .arg(&report)
+        .timeout(RUN_TIMEOUT);
+    let output = command.output().unwrap();
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        out.contains("已跳过：input/storyboard_bad.json：分镜 1：duration_seconds：不允许 12；"),
+        "{out}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(
+        report["skipped_storyboards"][0]["problems"][0],
+        "input/storyboard_bad.json: segment 1: duration_seconds: 12 is not allowed; sora-hk \
+         allows 10 or 15 (25 with is_pro)"
+    );
+}
+
 /// A project with one valid storyboard and one whose segment 2 has no prompt; a run of
 /// it under `lang_env` (refused before anything is submitted): (exit code, stderr, the
 /// log file).
@@ -335,4 +374,119 @@ fn balance_answers_in_english_under_the_c_locale() {
     assert!(out.starts_with("sora-hk at http://127.0.0.1:"), "{out}");
     assert!(out.contains("  key2  unknown: "), "{out}");
     assert!(out.contains("Prices: "), "{out}");
+}
+
+/// A project whose storyboards are each wrong in another way: a mistyped key, a length
+/// sora-hk does not offer, an image file that is not there, a key written twice, and two
+/// files that would share an output folder. A run of it under `lang_env` with `args`:
+/// (exit code, stdout, stderr, the log file if any).
+fn many_problems_run(lang_env: &str, args: &[&str]) -> (i32, String, String, String) {
+    let project = Project::new();
+    let segment = |fields: &str| format!(r#"{{"segments": [{{"segment_index": 1, {fields}}}]}}"#);
+    project.write(
+        "input/storyboard_typo.json",
+        &segment(r#""promt_text": "a lantern""#),
+    );
+    project.write(
+        "input/storyboard_long.json",
+        &segment(r#""prompt_text": "a lantern", "duration_seconds": 12"#),
+    );
+    project.write(
+        "input/storyboard_image.json",
+        &segment(r#""prompt_text": "a lantern", "image_url": "frames/gone.png""#),
+    );
+    project.write(
+        "input/storyboard_twice.json",
+        &segment(r#""prompt_text": "a lantern", "is_pro": true, "is_pro": false"#),
+    );
+    project.write("input/storyboard_a.json", &storyboard("lantern", 1));
+    project.write("input/storyboard_a.JSON", &storyboard("night", 1));
+    let output = project
+        .sora()
+        .env("LANG", lang_env)
+        .args(args)
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&output.stdout).to_string();
+    let err = String::from_utf8_lossy(&output.stderr).to_string();
+    // A dry run writes no log.
+    let log = std::fs::read_to_string(project.path().join("output/sora-batch.log"));
+    (
+        output.status.code().unwrap_or(-1),
+        out,
+        err,
+        log.unwrap_or_default(),
+    )
+}
+
+/// The English lines of [`many_problems_run`]'s problems, as the log and `--json` keep
+/// them (and as the `C` locale shows them).
+const ENGLISH_PROBLEMS: [&str; 5] = [
+    r#"input/storyboard_typo.json: segment 1: promt_text: unknown field; did you mean "prompt_text"?"#,
+    "input/storyboard_long.json: segment 1: duration_seconds: 12 is not allowed; sora-hk allows 10 or 15 (25 with is_pro)",
+    r#"input/storyboard_image.json: segment 1: image_url: "frames/gone.png" is not a link, and there is no file at input/frames/gone.png"#,
+    "input/storyboard_twice.json: segment 1: is_pro: is written 2 times in the same object; only the last value would count",
+    "input/storyboard_a.JSON: writes to the same folder as input/storyboard_a.json (output/storyboard_a); rename one of them",
+];
+
+#[test]
+fn problems_read_whole_in_chinese_under_a_chinese_locale_and_stay_english_in_the_log() {
+    let (code, _, err, log) = many_problems_run("zh_CN.UTF-8", &[]);
+    assert_eq!(code, 2, "{err}");
+    for chinese in [
+        r#"storyboard_typo.json：分镜 1：promt_text：未知字段；是不是想写 "prompt_text"？"#,
+        "storyboard_long.json：分镜 1：duration_seconds：不允许 12；sora-hk 允许 10 或 15（带 is_pro 时还允许 25）",
+        r#"storyboard_image.json：分镜 1：image_url："frames/gone.png" 不是链接，input/frames/gone.png 处也没有这个文件"#,
+        "storyboard_twice.json：分镜 1：is_pro：在同一个对象中写了 2 次；只有最后一个值会生效",
+        "storyboard_a.JSON：与 input/storyboard_a.json 写入同一个文件夹（output/storyboard_a）；请给其中一个改名",
+    ] {
+        assert!(err.contains(chinese), "no {chinese:?} in:\n{err}");
+    }
+    for english in ENGLISH_PROBLEMS {
+        assert!(
+            !err.contains(english),
+            "English {english:?} on a Chinese terminal:\n{err}"
+        );
+        assert!(log.contains(english), "no {english:?} in the log:\n{log}");
+    }
+    for chinese in ["未知字段", "不允许", "文件夹", "没有这个文件", "生效"] {
+        assert!(!log.contains(chinese), "{chinese} in the log:\n{log}");
+    }
+}
+
+#[test]
+fn problems_read_in_english_under_the_c_locale() {
+    let (code, _, err, _) = many_problems_run("C", &[]);
+    assert_eq!(code, 2, "{err}");
+    for english in ENGLISH_PROBLEMS {
+        assert!(err.contains(english), "no {english:?} in:\n{err}");
+    }
+    assert!(!err.contains("未知字段"), "{err}");
+}
+
+#[test]
+fn json_problem_lines_stay_english_under_a_chinese_locale() {
+    let (code, out, err, _) = many_problems_run("zh_CN.UTF-8", &["--dry-run", "--json"]);
+    assert_eq!(code, 2, "{err}");
+    let answer: serde_json::Value = serde_json::from_str(&out).expect(&out);
+    let problems = answer["problems"].as_array().expect("a list of problems");
+    let texts: Vec<&str> = problems
+        .iter()
+        .map(|p| p["text"].as_str().unwrap())
+        .collect();
+    for english in ENGLISH_PROBLEMS {
+        assert!(
+            texts.iter().any(|text| text.starts_with(english)),
+            "no {english:?} in {texts:#?}"
+        );
+    }
+    let typo = problems
+        .iter()
+        .find(|p| p["field"] == "promt_text")
+        .expect("the mistyped key's problem");
+    assert_eq!(
+        typo["message"],
+        r#"unknown field; did you mean "prompt_text"?"#
+    );
+    assert!(!out.contains("未知字段"), "{out}");
 }

@@ -374,7 +374,7 @@ fn skipped_storyboards(plan: &Plan) -> Vec<engine::SkippedStoryboard> {
         .iter()
         .map(|file| engine::SkippedStoryboard {
             path: file.shown.display().to_string(),
-            problems: file.problems.iter().map(ToString::to_string).collect(),
+            problems: file.problems.clone(),
         })
         .collect()
 }

@@ -17,11 +17,6 @@ use crate::provider::draw::{DrawSize, HostMode, ResultPath};
 use crate::provider::openai::{AuthHeader, RequestFormat};
 use crate::storyboard::MAX_GEN_COUNT;
 
-/// Why an image_url link is refused under openai's default multipart creates.
-const MULTIPART_LINK: &str = "openai's default --request-format multipart carries a \
-    reference image only as an uploaded file; use --request-format json \
-    (SORA_REQUEST_FORMAT=json), which sends the link as input_reference";
-
 impl RunArgs {
     /// What validation checks segments against: the chosen provider's lengths and prompt
     /// limit, and `--gen-count`.
@@ -36,7 +31,7 @@ impl RunArgs {
         if self.provider == ProviderKind::OpenAi
             && self.openai_options().format == RequestFormat::Multipart
         {
-            settings.images.link_refused = Some(MULTIPART_LINK);
+            settings.images.link_refused = Some(crate::storyboard::Refusal::MultipartLink);
         }
         if self.provider == ProviderKind::Draw {
             settings.sizes.default = Some(self.draw_size.unwrap_or_default().as_str());

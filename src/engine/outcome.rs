@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::storyboard::Problem;
+
 /// How one job ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum JobOutcome {
@@ -166,8 +168,14 @@ pub struct Summary {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct SkippedStoryboard {
     pub path: String,
-    /// Each problem, as `storyboard_x.json: segment 2: prompt_text: …`.
-    pub problems: Vec<String>,
+    /// Each problem; JSON has its English line, `storyboard_x.json: segment 2: prompt_text: …`.
+    #[serde(serialize_with = "english_lines")]
+    pub problems: Vec<Problem>,
+}
+
+/// Problems as the English lines a script reads, whatever the interface's language.
+fn english_lines<S: serde::Serializer>(problems: &[Problem], out: S) -> Result<S::Ok, S::Error> {
+    out.collect_seq(problems.iter().map(ToString::to_string))
 }
 
 /// A paid task of a job no storyboard asks for any more, collected beside the planned

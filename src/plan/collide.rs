@@ -8,6 +8,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use super::{Layout, storyboard_key, tidy};
+use crate::i18n::Message;
 use crate::storyboard::{Location, Problem};
 
 /// The problems of every storyboard that collides with another, by its place in
@@ -55,22 +56,17 @@ enum Clash<'a> {
 }
 
 impl Clash<'_> {
-    fn describe(&self, dir: &Path, other_dir: &Path, layout: &Layout, other: &Path) -> String {
-        let other = layout.shown_path(other).display().to_string();
-        match self {
-            Clash::Folder if dir == other_dir => format!(
-                "writes to the same folder as {other} ({}); rename one of them",
-                tidy(dir).display()
-            ),
-            Clash::Folder => format!(
-                "writes to the same folder as {other} ({} and {} differ only in case, and are one folder on macOS and Windows); rename one of them",
-                tidy(dir).display(),
-                tidy(other_dir).display()
-            ),
-            Clash::Key(key) => format!(
-                "has the same name in the journal as {other} ({key}: bytes of a file name that are not UTF-8 read as \u{FFFD}); rename one of them to plain UTF-8"
-            ),
-        }
+    fn describe(&self, dir: &Path, other_dir: &Path, layout: &Layout, other: &Path) -> Message {
+        let message = match self {
+            Clash::Folder if dir == other_dir => {
+                Message::new("storyboard.clash.folder").with("folder", tidy(dir).display())
+            }
+            Clash::Folder => Message::new("storyboard.clash.folder_case")
+                .with("folder", tidy(dir).display())
+                .with("other_folder", tidy(other_dir).display()),
+            Clash::Key(key) => Message::new("storyboard.clash.journal").with("key", key),
+        };
+        message.with("other", layout.shown_path(other).display())
     }
 }
 

@@ -16,6 +16,7 @@ use serde::Serialize;
 pub use discover::is_storyboard_name;
 pub use layout::{Layout, OutputMode, storyboard_key, tidy, video_path};
 
+use crate::i18n::Message;
 use crate::provider::PriceModel;
 use crate::sidecar;
 use crate::storyboard::{self, Location, Problem, Segment, SegmentSettings};
@@ -151,9 +152,7 @@ pub fn build(
                 file: tidy(&folder),
                 location: Location::File,
                 field: None,
-                message: format!(
-                    "cannot read this folder ({reason}); storyboards in it would be missed"
-                ),
+                message: Message::new("storyboard.folder_unreadable").with("reason", reason),
             }],
         });
     }

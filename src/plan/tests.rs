@@ -243,7 +243,7 @@ fn storyboards_writing_to_one_folder_are_both_invalid_and_plan_no_jobs() {
             .find(|i| i.shown.ends_with(file))
             .unwrap();
         assert_eq!(invalid.problems.len(), 1);
-        let message = &invalid.problems[0].message;
+        let message = invalid.problems[0].message.to_string();
         assert!(
             message.starts_with(&format!(
                 "writes to the same folder as {}",
@@ -281,6 +281,7 @@ fn two_names_that_are_not_utf8_never_share_a_folder_or_a_journal_name() {
         assert!(
             invalid.problems[0]
                 .message
+                .to_string()
                 .starts_with("has the same name in the journal as"),
             "{:?}",
             invalid.problems

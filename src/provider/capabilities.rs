@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use crate::storyboard::{Durations, ImageRules, Segment, SegmentSettings, Sizes};
+use crate::storyboard::{Durations, ImageRules, Refusal, Segment, SegmentSettings, Sizes};
 
 /// A dialect's description of itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,24 +92,24 @@ impl Capabilities {
             images: self.image_rules(),
             remix_refused: match self.remix {
                 true => None,
-                false => Some(NO_REMIX),
+                false => Some(Refusal::NoRemix),
             },
             remix_image_refused: match self.remix && !self.remix_takes_image {
-                true => Some(NO_REMIX_IMAGE),
+                true => Some(Refusal::NoRemixImage),
                 false => None,
             },
             characters_refused: match self.characters {
                 true => None,
-                false => Some(NO_CHARACTERS),
+                false => Some(Refusal::NoCharacters),
             },
             take_remix_refused: match self.remix && !self.remix_takes {
-                true => Some(NO_TAKE_REMIX),
+                true => Some(Refusal::NoTakeRemix),
                 false => None,
             },
             remix_share_ids_only: self.remix_share_ids,
             style_refused: match self.styles {
                 true => None,
-                false => Some(NO_STYLES),
+                false => Some(Refusal::NoStyles),
             },
             sizes: Sizes {
                 normal: self.sizes.normal,
@@ -119,33 +119,6 @@ impl Capabilities {
         }
     }
 }
-
-/// Why a provider without remixing refuses `remix_of`, naming those with it.
-const NO_REMIX: &str = "this provider cannot remix videos; the providers that can: \
-    --provider openai, draw or chat";
-
-/// Why a provider whose videos carry no id refuses to remix a take.
-const NO_TAKE_REMIX: &str = "the videos it makes carry no id a remix could name; publish \
-    the take on Sora and write its share link, or remix the take with --provider openai or \
-    draw";
-
-/// Why a provider without styles refuses `style_id`.
-const NO_STYLES: &str = "this provider applies no styles; the provider that does: \
-    --provider chat (or describe the style in the prompt)";
-
-/// Why a provider whose remixes keep their source's frames refuses an image with one.
-const NO_REMIX_IMAGE: &str = "a remix keeps its source video's frames and takes no \
-    reference image here; remove \"image_url\", or \"remix_of\" to make a new video from \
-    the image";
-
-/// Why a provider without character references refuses `characters`.
-const NO_CHARACTERS: &str = "this provider takes no character references; the provider \
-    that does: --provider draw";
-
-/// Why a provider that only fetches links cannot take a file on disk, with the fixes.
-const FILES_NEED_A_HOST: &str = "this provider fetches reference images from public links: \
-    upload the image and write its https:// link, or pass --image-host-cmd CMD (a command \
-    that uploads a file and prints its link)";
 
 impl Capabilities {
     /// What it does with reference images, before the run's flags change it.
@@ -163,7 +136,7 @@ impl Capabilities {
             link_refused: None,
             file_refused: match takes_files {
                 true => None,
-                false => Some(FILES_NEED_A_HOST),
+                false => Some(Refusal::FilesNeedAHost),
             },
             must_match_frame: self.image_must_match_frame,
             fit: false,

@@ -507,10 +507,10 @@ fn skipped_text(out: &mut String, skipped: &[crate::engine::SkippedStoryboard]) 
             0 => String::new(),
             more => counted("summary.more_problems", more, &[]),
         };
-        let problem = file
-            .problems
-            .first()
-            .map_or_else(|| printable(&file.path), printable);
+        let problem = file.problems.first().map_or_else(
+            || printable(&file.path),
+            |problem| printable(problem.words(crate::i18n::current())),
+        );
         line(
             out,
             text(

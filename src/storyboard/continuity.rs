@@ -10,8 +10,9 @@ use std::path::Path;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::values::{describe, expected, quote, whole_number};
+use super::values::{describe, expected, quote, quoted_problem, what_text, whole_number};
 use super::{Location, Problem, Segment, text};
+use crate::i18n::Message;
 
 /// The longest provider id `remix_of` takes.
 const MAX_ID_CHARS: usize = 200;
@@ -92,9 +93,7 @@ pub fn is_share_id(id: &str) -> bool {
 
 /// `remix_of`'s value: an id, a Sora share link (which names its id), or `{"segment": N,
 /// "version": V}` (version 1 when unset).
-pub(super) fn remix_of(value: &Value) -> Result<RemixOf, String> {
-    const WHAT: &str = "a video's id or Sora share link, or {\"segment\": N, \"version\": V} \
-        for a take of this storyboard";
+pub(super) fn remix_of(value: &Value) -> Result<RemixOf, Message> {
     match value {
         Value::String(text) if super::is_link(text) => share_link(text).map(RemixOf::Video),
         Value::String(id) => video_id(id).map(RemixOf::Video),
@@ -103,20 +102,19 @@ pub(super) fn remix_of(value: &Value) -> Result<RemixOf, String> {
                 .keys()
                 .find(|key| !matches!(key.as_str(), "segment" | "version"))
             {
-                return Err(format!(
-                    "{} is not a key of a take; write {{\"segment\": N, \"version\": V}}",
-                    quote(key)
-                ));
+                return Err(Message::new("storyboard.take.unknown_key").with("key", quote(key)));
             }
             let number = |key: &str, default: Option<u32>| match (map.get(key), default) {
                 (None | Some(Value::Null), Some(default)) => Ok(default),
-                (None | Some(Value::Null), None) => Err(format!(
-                    "\"{key}\" is missing; write {{\"segment\": N, \"version\": V}}"
-                )),
-                (Some(value), _) => match whole_number(value, "a whole number from 1 up")? {
-                    0 => Err(format!("\"{key}\": 0 is not allowed; numbers start at 1")),
-                    number => Ok(number),
-                },
+                (None | Some(Value::Null), None) => {
+                    Err(Message::new("storyboard.take.missing").with("key", key))
+                }
+                (Some(value), _) => {
+                    match whole_number(value, Message::new("storyboard.what.from_one"))? {
+                        0 => Err(Message::new("storyboard.take.zero").with("key", key)),
+                        number => Ok(number),
+                    }
+                }
             };
             Ok(RemixOf::Take {
                 segment: number("segment", None)?,
@@ -125,106 +123,100 @@ pub(super) fn remix_of(value: &Value) -> Result<RemixOf, String> {
                 target: None,
             })
         }
-        other => Err(expected(WHAT, other)),
+        other => Err(expected(Message::new("storyboard.what.remix"), other)),
     }
 }
 
 /// The share id a Sora share link names: the same video as the id itself, so both give
 /// one fingerprint.
-fn share_link(link: &str) -> Result<String, String> {
+fn share_link(link: &str) -> Result<String, Message> {
     let id = link
         .strip_prefix(SHARE_LINK_PREFIX)
         .and_then(|rest| rest.split(['?', '#']).next())
         .map(|id| id.strip_suffix('/').unwrap_or(id))
         .filter(|id| is_share_id(id));
     id.map(str::to_string).ok_or_else(|| {
-        format!(
-            "{} is not a Sora share link; write one as {SHARE_LINK_PREFIX}s_… (or its id, \
-             s_…), or the provider's id for the video",
-            quote(link)
-        )
+        Message::new("storyboard.remix.not_share_link")
+            .with("link", quote(link))
+            .with("prefix", SHARE_LINK_PREFIX)
     })
 }
 
 /// A provider id: it goes into request paths (`/videos/{id}/remix`), so only the
 /// characters ids are made of, never `/`, `..` or a query.
-fn video_id(id: &str) -> Result<String, String> {
+fn video_id(id: &str) -> Result<String, Message> {
     let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':');
     if id.is_empty() || id.chars().count() > MAX_ID_CHARS {
-        return Err(format!(
-            "{} is not a video id; write the provider's id for the video (1 to {MAX_ID_CHARS} characters)",
-            quote(id)
-        ));
+        return Err(Message::new("storyboard.remix.id_length")
+            .with("id", quote(id))
+            .with("max", MAX_ID_CHARS));
     }
     if !id.chars().all(allowed) || id.chars().all(|c| c == '.') {
-        return Err(format!(
-            "{} is not a video id: ids are letters, digits, '_', '-', '.' and ':' (e.g. \"video_68d7…\" or \"s_68e8…\")",
-            quote(id)
-        ));
+        return Err(Message::new("storyboard.remix.id_characters").with("id", quote(id)));
     }
     Ok(id.to_string())
 }
 
 /// `characters`' value: a list of `{"url": LINK, "timestamps": "START,END"}`.
-pub(super) fn characters(value: &Value) -> Result<Vec<Character>, String> {
+pub(super) fn characters(value: &Value) -> Result<Vec<Character>, Message> {
     let Value::Array(items) = value else {
-        return Err(expected(
-            "a list of {\"url\": LINK, \"timestamps\": \"START,END\"}",
-            value,
-        ));
+        return Err(expected(Message::new("storyboard.what.characters"), value));
     };
     if items.len() > MAX_CHARACTERS {
-        return Err(format!(
-            "{} characters; a segment takes at most {MAX_CHARACTERS}",
-            items.len()
-        ));
+        return Err(Message::new("storyboard.characters.too_many")
+            .with("n", items.len())
+            .with("max", MAX_CHARACTERS));
     }
     items
         .iter()
         .enumerate()
-        .map(|(at, item)| character(item).map_err(|why| format!("character {}: {why}", at + 1)))
+        .map(|(at, item)| {
+            character(item).map_err(|why| {
+                Message::new("storyboard.characters.at")
+                    .with("n", at + 1)
+                    .with_text("why", why)
+            })
+        })
         .collect()
 }
 
-fn character(item: &Value) -> Result<Character, String> {
+fn character(item: &Value) -> Result<Character, Message> {
     let Value::Object(map) = item else {
-        return Err(format!(
-            "expected {{\"url\": LINK, \"timestamps\": \"START,END\"}}, found {}",
-            describe(item)
-        ));
+        return Err(
+            Message::new("storyboard.character.not_object").with_text("found", describe(item))
+        );
     };
     if let Some(key) = map
         .keys()
         .find(|key| !matches!(key.as_str(), "url" | "timestamps"))
     {
-        return Err(format!(
-            "{} is not a key of a character; use \"url\" and \"timestamps\"",
-            quote(key)
-        ));
+        return Err(Message::new("storyboard.character.unknown_key").with("key", quote(key)));
     }
     let text_of = |key: &str| match map.get(key) {
         Some(Value::String(text)) => Ok(text.as_str()),
-        None | Some(Value::Null) => Err(format!("\"{key}\" is missing")),
-        Some(other) => Err(format!("\"{key}\": {}", expected("text", other))),
+        None | Some(Value::Null) => {
+            Err(Message::new("storyboard.character.missing").with("key", key))
+        }
+        Some(other) => Err(Message::new("storyboard.character.field")
+            .with("key", key)
+            .with_text("problem", expected(what_text(), other))),
     };
     let url = text_of("url")?;
     let link_ok = url::Url::parse(url)
         .is_ok_and(|link| matches!(link.scheme(), "http" | "https") && link.host().is_some());
     if let Some(problem) = text::link_problem(url) {
-        return Err(format!("\"url\": {} {problem}", quote(url)));
+        return Err(Message::new("storyboard.character.field")
+            .with("key", "url")
+            .with_text("problem", quoted_problem(url, problem)));
     }
     if !link_ok {
-        return Err(format!(
-            "\"url\": {} is not an http(s) link; the provider fetches the character's video",
-            quote(url)
-        ));
+        return Err(Message::new("storyboard.character.not_a_link").with("url", quote(url)));
     }
     let timestamps = text_of("timestamps")?;
     if !seconds_range(timestamps) {
-        return Err(format!(
-            "\"timestamps\": {} is not a range of seconds; write \"START,END\", e.g. \"0,3\"",
-            quote(timestamps)
-        ));
+        return Err(
+            Message::new("storyboard.character.not_a_range").with("value", quote(timestamps))
+        );
     }
     Ok(Character {
         url: url.to_string(),
@@ -251,7 +243,7 @@ fn seconds_range(text: &str) -> bool {
 /// The checks between segments: a remixed take exists in the file and no chain loops
 /// back. Segments with a problem here are left out of the result.
 pub(super) fn check_takes(segments: Vec<Segment>, file: &Path) -> (Vec<Segment>, Vec<Problem>) {
-    let problem = |index: u32, message: String| Problem {
+    let problem = |index: u32, message: Message| Problem {
         file: file.to_path_buf(),
         location: Location::Segment { index },
         field: Some("remix_of".to_string()),
@@ -273,16 +265,18 @@ pub(super) fn check_takes(segments: Vec<Segment>, file: &Path) -> (Vec<Segment>,
             continue;
         };
         let message = match at.get(source).map(|&at| &segments[at]) {
-            None => Some(format!(
-                "segment {source} is not in this file (or is invalid); a take to remix must be one of this storyboard's"
-            )),
-            Some(found) if *version > found.gen_count => Some(format!(
-                "segment {source} has {} (gen_count); there is no version {version} to remix",
-                crate::ui::counted(u64::from(found.gen_count), "version")
-            )),
-            Some(_) => cycle(segment.index, &segments, &at).map(|chain| {
-                format!("the remixes {chain} go round in a circle; one shot must come first")
-            }),
+            None => Some(Message::new("storyboard.take.not_in_file").with("source", source)),
+            Some(found) if *version > found.gen_count => Some(
+                Message::new("storyboard.take.no_version")
+                    .with("source", source)
+                    .with_text(
+                        "versions",
+                        Message::counted("storyboard.versions", u64::from(found.gen_count)),
+                    )
+                    .with("version", version),
+            ),
+            Some(_) => cycle(segment.index, &segments, &at)
+                .map(|chain| Message::new("storyboard.take.cycle").with("chain", chain)),
         };
         if let Some(message) = message {
             problems.push(problem(segment.index, message));
@@ -315,7 +309,7 @@ fn cycle(start: u32, segments: &[Segment], at: &HashMap<u32, usize>) -> Option<S
         chain.push(*source);
         if *source == start {
             let shown: Vec<String> = chain.iter().map(u32::to_string).collect();
-            return Some(format!("of segments {}", shown.join(" → ")));
+            return Some(shown.join(" → "));
         }
         if chain.len() > segments.len() {
             return None; // a loop that does not pass through `start`: its own members say so

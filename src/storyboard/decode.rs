@@ -5,6 +5,7 @@ use serde_json::Value;
 
 use super::Location;
 use super::duplicates::{self, Duplicate};
+use crate::i18n::Message;
 
 /// A storyboard's JSON, and the keys it writes more than once (the value keeps the last).
 #[derive(Debug)]
@@ -15,12 +16,9 @@ pub(super) struct Parsed {
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
-pub(super) fn decode(bytes: &[u8]) -> Result<Parsed, (Location, String)> {
+pub(super) fn decode(bytes: &[u8]) -> Result<Parsed, (Location, Message)> {
     if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
-        return Err((
-            Location::File,
-            "the file is UTF-16 text; save it as UTF-8".to_string(),
-        ));
+        return Err((Location::File, Message::new("storyboard.json.utf16")));
     }
     let had_bom = bytes.starts_with(UTF8_BOM);
     let bytes = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
@@ -29,17 +27,11 @@ pub(super) fn decode(bytes: &[u8]) -> Result<Parsed, (Location, String)> {
         let (line, column) = line_and_column(&bytes[..offset]);
         (
             Location::Text { line, column },
-            format!(
-                "the file is not UTF-8 text (byte 0x{:02X}); save it as UTF-8",
-                bytes[offset]
-            ),
+            Message::new("storyboard.json.not_utf8").with("byte", format!("{:02X}", bytes[offset])),
         )
     })?;
     if text.trim().is_empty() {
-        return Err((
-            Location::File,
-            "the file is empty; a storyboard is {\"segments\": [...]}".to_string(),
-        ));
+        return Err((Location::File, Message::new("storyboard.json.empty")));
     }
     let (value, duplicates) = duplicates::parse(text).map_err(|err| {
         let location = Location::Text {
@@ -47,17 +39,17 @@ pub(super) fn decode(bytes: &[u8]) -> Result<Parsed, (Location, String)> {
             column: char_column(text, err.line(), err.column()),
         };
         let message = if bom_at(text, err.line(), err.column()) {
-            let which = if had_bom && err.line() == 1 && err.column() == 1 {
-                "a second byte-order mark (BOM, U+FEFF) after the first"
-            } else {
-                "a byte-order mark (BOM, U+FEFF, invisible in most editors)"
-            };
-            format!(
-                "invalid JSON: {which} is here; a BOM may only start a file: delete it, or save the file as UTF-8 without a BOM"
-            )
+            match had_bom && err.line() == 1 && err.column() == 1 {
+                true => Message::new("storyboard.json.second_bom"),
+                false => Message::new("storyboard.json.bom"),
+            }
         } else {
-            let hint = slip_at(text, err.line(), err.column()).unwrap_or_default();
-            format!("invalid JSON: {}{hint}", without_position(&err))
+            let message =
+                Message::new("storyboard.json.invalid").with("error", without_position(&err));
+            match slip_at(text, err.line(), err.column()) {
+                Some(slip) => message.with_text("hint", slip),
+                None => message.with("hint", ""),
+            }
         };
         (location, message)
     })?;
@@ -90,16 +82,14 @@ fn char_column(text: &str, line: usize, byte_column: usize) -> usize {
 /// The usual reason for a syntax error at this spot, for storyboards written in an editor
 /// set up for Chinese (full-width punctuation, curly quotes) or by someone used to
 /// JavaScript (comments).
-fn slip_at(text: &str, line: usize, column: usize) -> Option<&'static str> {
+fn slip_at(text: &str, line: usize, column: usize) -> Option<Message> {
     let rest = rest_of_line(text, line, column)?;
     let slip = match rest.chars().next()? {
-        '，' | '、' => "; a full-width comma (，) is here: JSON needs the plain comma ','",
-        '：' => "; a full-width colon (：) is here: JSON needs the plain colon ':'",
-        '“' | '”' | '‘' | '’' | '＂' => {
-            "; a curly quote is here: JSON needs straight double quotes (\"), as a code editor types them"
-        }
+        '，' | '、' => Message::new("storyboard.json.slip.comma"),
+        '：' => Message::new("storyboard.json.slip.colon"),
+        '“' | '”' | '‘' | '’' | '＂' => Message::new("storyboard.json.slip.quote"),
         '/' if rest.starts_with("//") || rest.starts_with("/*") => {
-            "; JSON has no comments: delete it, or keep the note as a \"_comment\" field"
+            Message::new("storyboard.json.slip.comment")
         }
         _ => return None,
     };

@@ -10,6 +10,7 @@ use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 
 use super::{Location, fields};
+use crate::i18n::Message;
 
 /// One step from the top of the document down to a value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -177,16 +178,12 @@ pub(super) fn locate(duplicate: &Duplicate, segments: &[Value]) -> (Location, St
 }
 
 /// The problem's text: JSON keeps only the last value, so the others would be lost.
-pub(super) fn message(duplicate: &Duplicate) -> String {
-    let fix = if duplicate.object.is_empty() && duplicate.key == "segments" {
-        "only the last list would count; put every segment in one \"segments\" list"
-    } else {
-        "only the last value would count; keep one and delete the others"
+pub(super) fn message(duplicate: &Duplicate) -> Message {
+    let message = match duplicate.object.is_empty() && duplicate.key == "segments" {
+        true => Message::new("storyboard.duplicate.segments"),
+        false => Message::new("storyboard.duplicate.key"),
     };
-    format!(
-        "is written {} times in the same object; {fix}",
-        duplicate.times
-    )
+    message.with("times", duplicate.times)
 }
 
 #[cfg(test)]

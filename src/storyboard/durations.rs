@@ -4,6 +4,7 @@
 //! (declared in its `provider::Capabilities`). Messages name the provider and its values.
 
 use super::spec::or_list;
+use crate::i18n::Message;
 
 /// The lengths (seconds) one provider offers, per mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,34 +68,41 @@ impl Durations {
 
     /// Why a length neither mode offers is refused, naming what the provider allows:
     /// `15 is not allowed; sora-hk allows 10 or 15 (25 with is_pro)`.
-    pub fn refused(&self, seconds: u32) -> String {
-        format!("{seconds} is not allowed; {}", self.allowed())
+    pub fn refused(&self, seconds: u32) -> Message {
+        Message::new("storyboard.duration.refused")
+            .with("seconds", seconds)
+            .with_text("allowed", self.allowed())
     }
 
     /// What the provider allows: `sora-hk allows 10 or 15 (25 with is_pro)`.
-    pub fn allowed(&self) -> String {
+    pub fn allowed(&self) -> Message {
         let provider = self.provider;
         let pro_only = self.pro_only();
         if !self.normal_only().is_empty() {
-            return format!(
-                "{provider} allows {} without is_pro and {} with \"is_pro\": true",
-                or_list(self.normal),
-                or_list(self.pro)
-            );
+            return Message::new("storyboard.duration.allowed_per_mode")
+                .with("provider", provider)
+                .with_text("normal", or_list(self.normal))
+                .with_text("pro", or_list(self.pro));
         }
         match pro_only.as_slice() {
-            [] => format!("{provider} allows {}", or_list(self.normal)),
-            more => format!(
-                "{provider} allows {} ({} with is_pro)",
-                or_list(self.normal),
-                or_list(more)
-            ),
+            [] => Message::new("storyboard.duration.allowed")
+                .with("provider", provider)
+                .with_text("normal", or_list(self.normal)),
+            more => Message::new("storyboard.duration.allowed_more_with_pro")
+                .with("provider", provider)
+                .with_text("normal", or_list(self.normal))
+                .with_text("pro", or_list(more)),
         }
     }
 
     /// The rule between `duration_seconds` and `is_pro`, broken: why, naming what the
-    /// mode allows. `origin` says where the length came from (`" (from \"defaults\")"`).
-    pub fn mode_problem(&self, seconds: u32, is_pro: bool, origin: &str) -> Option<String> {
+    /// mode allows. `origin` says where the length came from (see `super::origin`).
+    pub(super) fn mode_problem(
+        &self,
+        seconds: u32,
+        is_pro: bool,
+        origin: Message,
+    ) -> Option<Message> {
         let (offered, other) = match is_pro {
             true => (self.pro, self.normal),
             false => (self.normal, self.pro),
@@ -102,15 +110,12 @@ impl Durations {
         if offered.contains(&seconds) || !other.contains(&seconds) {
             return None;
         }
-        Some(match is_pro {
-            false => format!(
-                "{seconds}{origin} needs \"is_pro\": true (normal mode allows {})",
-                or_list(self.normal)
-            ),
-            true => format!(
-                "{seconds}{origin} is not offered with \"is_pro\": true (pro mode allows {})",
-                or_list(self.pro)
-            ),
-        })
+        let message = match is_pro {
+            false => Message::new("storyboard.duration.needs_pro")
+                .with_text("list", or_list(self.normal)),
+            true => Message::new("storyboard.duration.not_with_pro")
+                .with_text("list", or_list(self.pro)),
+        };
+        Some(message.with("seconds", seconds).with_text("origin", origin))
     }
 }

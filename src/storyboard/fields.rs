@@ -15,6 +15,7 @@ use super::suggest::{suggest, unknown_key};
 use super::values::{self, Checked, describe, expected};
 use super::{Location, Problem, Resolution, Segment, SegmentSettings, model_is_pro};
 use super::{RemixOf, continuity, duplicates, is_share_id};
+use crate::i18n::Message;
 
 /// The optional fields as one level of a file (a segment, or its `defaults`) sets them,
 /// by [`Field`].
@@ -34,12 +35,12 @@ struct Problems<'a> {
 }
 
 impl Problems<'_> {
-    fn add(&mut self, location: &Location, field: Option<&str>, message: impl Into<String>) {
+    fn add(&mut self, location: &Location, field: Option<&str>, message: Message) {
         self.list.push(Problem {
             file: self.file.to_path_buf(),
             location: location.clone(),
             field: field.map(str::to_string),
-            message: message.into(),
+            message,
         });
     }
 }
@@ -65,10 +66,7 @@ pub(super) fn check_file(
         problems.add(&location, Some(&field), duplicates::message(duplicate));
     }
     let Some(top) = value.as_object() else {
-        let message = format!(
-            "expected an object like {{\"segments\": [...]}}, found {}",
-            describe(value)
-        );
+        let message = Message::new("storyboard.top_not_object").with_text("found", describe(value));
         problems.add(&Location::File, None, message);
         return (Vec::new(), problems.list);
     };
@@ -77,10 +75,8 @@ pub(super) fn check_file(
         None | Some(Value::Null) => Layer::default(),
         Some(Value::Object(map)) => read_layer(map, &Location::Defaults, settings, &mut problems),
         Some(other) => {
-            let message = format!(
-                "expected an object of segment fields, found {}",
-                describe(other)
-            );
+            let message =
+                Message::new("storyboard.defaults_not_object").with_text("found", describe(other));
             problems.add(&Location::File, Some("defaults"), message);
             Layer::default()
         }
@@ -91,7 +87,8 @@ pub(super) fn check_file(
     for (offset, item) in segments.iter().enumerate() {
         let position = offset + 1;
         let Some(map) = item.as_object() else {
-            let message = format!("expected a segment object, found {}", describe(item));
+            let message =
+                Message::new("storyboard.segment_not_object").with_text("found", describe(item));
             problems.add(&Location::Position { position }, None, message);
             continue;
         };
@@ -124,7 +121,7 @@ fn check_top_keys(top: &Map<String, Value>, problems: &mut Problems) {
             problems.add(&Location::File, Some(key), unknown_key(key, &names));
         } else if key == "$schema" && !value.is_string() {
             // Editors read it as the schema's address; sora-batch ignores its text.
-            let message = expected("the schema's path or link, as text", value);
+            let message = expected(Message::new("storyboard.what.schema"), value);
             problems.add(&Location::File, Some(key), message);
         }
     }
@@ -133,12 +130,11 @@ fn check_top_keys(top: &Map<String, Value>, problems: &mut Problems) {
 fn check_segment_list<'v>(value: Option<&'v Value>, problems: &mut Problems) -> &'v [Value] {
     let message = match value {
         Some(Value::Array(items)) if !items.is_empty() => return items,
-        Some(Value::Array(_)) => "is empty; add at least one segment".to_string(),
-        None | Some(Value::Null) => {
-            "missing; a storyboard is {\"segments\": [{\"segment_index\": 1, \"prompt_text\": \"...\"}]}"
-                .to_string()
+        Some(Value::Array(_)) => Message::new("storyboard.segments.empty"),
+        None | Some(Value::Null) => Message::new("storyboard.segments.missing"),
+        Some(other) => {
+            Message::new("storyboard.segments.not_a_list").with_text("found", describe(other))
         }
-        Some(other) => format!("expected a list of segments, found {}", describe(other)),
     };
     problems.add(&Location::File, Some("segments"), message);
     &[]
@@ -195,7 +191,7 @@ fn check_segment(
         (Field::StyleId, settings.style_refused),
     ] {
         if let (Some(why), Some(_)) = (refused, fields.value(field)) {
-            problems.add(&location, Some(field.name()), why);
+            problems.add(&location, Some(field.name()), why.message());
         }
     }
     Some(fields.into_segment(index?, prompt?))
@@ -226,9 +222,9 @@ fn identify(
             (Some(index), Location::Segment { index })
         }
         Some(first) => {
-            let message = format!(
-                "{index} is already used by the segment at position {first}; give each segment its own number"
-            );
+            let message = Message::new("storyboard.index_taken")
+                .with("index", index)
+                .with("first", first);
             problems.add(&position_location, Some("segment_index"), message);
             (Some(index), position_location)
         }
@@ -293,21 +289,27 @@ impl Resolved<'_> {
         matches!(self.value(Field::IsPro), Some(Checked::Flag(true)))
     }
 
+    /// Where a field's value came from, as a problem says it: ` (from "defaults")` when
+    /// the segment does not set it itself.
+    fn origin(&self, field: Field) -> Message {
+        match self.own.get(field) {
+            None => Message::new("storyboard.origin.defaults"),
+            Some(_) => Message::new("storyboard.plain").with("value", ""),
+        }
+    }
+
     /// A model known not to be pro (`sora-2`) with `is_pro`: the request would say one
     /// mode and the price, lengths and task search the other.
-    fn model_problem(&self) -> Option<String> {
+    fn model_problem(&self) -> Option<Message> {
         let model = self.model()?;
         if !(self.is_pro_set() && model_is_pro(&model) == Some(false)) {
             return None;
         }
-        let origin = match self.own.get(Field::Model) {
-            None => " (from \"defaults\")",
-            Some(_) => "",
-        };
-        Some(format!(
-            "\"{model}\"{origin} is not a pro model, but \"is_pro\" is true; use a \
-             sora-2-pro model, or set \"is_pro\": false"
-        ))
+        Some(
+            Message::new("storyboard.model_not_pro")
+                .with("model", model)
+                .with_text("origin", self.origin(Field::Model)),
+        )
     }
 
     /// The model to send, if set and not blank.
@@ -318,106 +320,88 @@ impl Resolved<'_> {
 
     /// A size the provider does not offer in the segment's mode: the message names the
     /// sizes it does offer, or `resolution` when it has none.
-    fn size_problem(&self) -> Option<String> {
+    fn size_problem(&self) -> Option<Message> {
         let size = self.text(Field::Size)?;
-        let origin = match self.own.get(Field::Size) {
-            None => " (from \"defaults\")",
-            Some(_) => "",
-        };
         let sizes = self.settings.sizes;
-        let name = self.settings.durations.provider;
-        if sizes.all().is_empty() {
-            return Some(format!(
-                "\"{size}\"{origin}: {name} has no size parameter; remove \"size\" and use \"resolution\" (\"horizontal\" or \"vertical\")"
-            ));
-        }
         let offered = sizes.of(self.is_pro());
-        if offered.contains(&size.as_str()) {
+        let message = if sizes.all().is_empty() {
+            Message::new("storyboard.size.none")
+        } else if offered.contains(&size.as_str()) {
             return None;
-        }
-        let list = offered.join(", ");
-        Some(match !self.is_pro() && sizes.pro.contains(&size.as_str()) {
-            true => format!(
-                "\"{size}\"{origin} needs \"is_pro\": true (or a sora-2-pro model); {name} \
-                 offers {list} without it"
-            ),
-            false => {
-                format!("\"{size}\"{origin} is not a size {name} offers here (allowed: {list})")
-            }
-        })
+        } else if !self.is_pro() && sizes.pro.contains(&size.as_str()) {
+            Message::new("storyboard.size.needs_pro").with("list", offered.join(", "))
+        } else {
+            Message::new("storyboard.size.not_offered").with("list", offered.join(", "))
+        };
+        Some(
+            message
+                .with("size", size)
+                .with_text("origin", self.origin(Field::Size))
+                .with("provider", self.settings.durations.provider),
+        )
     }
 
     /// The rule between fields (a length one mode offers needs that mode), broken: the
     /// message says so.
-    fn pro_problem(&self) -> Option<String> {
+    fn pro_problem(&self) -> Option<Message> {
         let seconds = self.number(Field::DurationSeconds);
-        let origin = match self.own.get(Field::DurationSeconds) {
-            None => " (from \"defaults\")",
-            Some(_) => "",
-        };
-        self.settings
-            .durations
-            .mode_problem(seconds, self.is_pro(), origin)
+        self.settings.durations.mode_problem(
+            seconds,
+            self.is_pro(),
+            self.origin(Field::DurationSeconds),
+        )
     }
 
     /// An image with a remix, for a provider whose remixes take none: the message names
     /// both fields and where the image came from.
-    fn remix_image_problem(&self) -> Option<String> {
+    fn remix_image_problem(&self) -> Option<Message> {
         let why = self.settings.remix_image_refused?;
         self.value(Field::RemixOf)?;
         self.text(Field::ImageUrl)?;
-        let origin = match self.own.get(Field::ImageUrl) {
-            None => " (from \"defaults\")",
-            Some(_) => "",
-        };
-        Some(format!(
-            "\"image_url\"{origin} cannot go with \"remix_of\" on {}: {why}",
-            self.settings.durations.provider
-        ))
+        Some(
+            Message::new("storyboard.remix.no_image")
+                .with_text("origin", self.origin(Field::ImageUrl))
+                .with("provider", self.settings.durations.provider)
+                .with_text("why", why.message()),
+        )
     }
 
     /// A remix the provider can send no request for: a take, where its videos carry no id
     /// a remix can name, or a video by an id that is not a Sora share id, where only those
     /// are read. The message says where `remix_of` came from, and what to write instead.
-    fn remix_problem(&self) -> Option<String> {
+    fn remix_problem(&self) -> Option<Message> {
         let Some(Checked::Remix(remix)) = self.value(Field::RemixOf) else {
             return None;
         };
-        let origin = match self.own.get(Field::RemixOf) {
-            None => " (from \"defaults\")",
-            Some(_) => "",
-        };
-        let name = self.settings.durations.provider;
-        match remix {
+        let message = match remix {
             RemixOf::Take {
                 segment, version, ..
-            } => self.settings.take_remix_refused.map(|why| {
-                format!(
-                    "{name} cannot remix a take of this storyboard (segment {segment}, \
-                     version {version}){origin}: {why}"
-                )
-            }),
+            } => Message::new("storyboard.remix.no_take")
+                .with("segment", segment)
+                .with("version", version)
+                .with_text("why", self.settings.take_remix_refused?.message()),
             RemixOf::Video(id) if self.settings.remix_share_ids_only && !is_share_id(&id) => {
-                Some(format!(
-                    "\"{id}\"{origin} is not a Sora share id; {name} remixes a published \
-                     Sora video named by its share link (https://sora.chatgpt.com/p/s_…) or \
-                     its id (s_ and 32 hex digits)"
-                ))
+                Message::new("storyboard.remix.not_share_id").with("id", id)
             }
-            RemixOf::Video(_) => None,
-        }
+            RemixOf::Video(_) => return None,
+        };
+        Some(
+            message
+                .with_text("origin", self.origin(Field::RemixOf))
+                .with("provider", self.settings.durations.provider),
+        )
     }
 
     /// An image link the run's settings cannot send (`ImageRules::link_refused`); files
     /// are checked against the disk later (images.rs).
-    fn image_url_problem(&self) -> Option<String> {
+    fn image_url_problem(&self) -> Option<Message> {
         let why = self.settings.images.link_refused?;
         self.text(Field::ImageUrl).filter(|text| is_link(text))?;
-        let origin = match self.own.get(Field::ImageUrl) {
-            None => " (from \"defaults\")",
-            Some(_) => "",
-        };
-        Some(format!("this link{origin} cannot be sent: {why}"))
+        Some(
+            Message::new("storyboard.link_refused")
+                .with_text("origin", self.origin(Field::ImageUrl))
+                .with_text("why", why.message()),
+        )
     }
 
     fn into_segment(self, index: u32, prompt: String) -> Segment {
@@ -485,7 +469,7 @@ fn read_layer(
         };
         if !field.has_default() {
             if in_defaults {
-                let message = "cannot have a default; set it on each segment";
+                let message = Message::new("storyboard.no_default");
                 problems.add(location, Some(key), message);
             }
             continue;
@@ -499,6 +483,6 @@ fn read_layer(
 }
 
 /// A segment's number, or why it has none.
-pub(super) fn read_index(value: Option<&Value>) -> Result<u32, String> {
+pub(super) fn read_index(value: Option<&Value>) -> Result<u32, Message> {
     values::required_number(Field::SegmentIndex, value)
 }

@@ -13,7 +13,8 @@ use std::path::{Path, PathBuf};
 use indicatif::HumanBytes;
 use sha2::{Digest, Sha256};
 
-use super::{Location, Problem, Segment, hex, read, text};
+use super::{Location, Problem, Refusal, Segment, hex, read, text};
+use crate::i18n::Message;
 
 /// The largest reference image read (50 MiB): far above what any provider takes, and a
 /// video or archive named by mistake is refused before it is hashed or uploaded.
@@ -23,9 +24,9 @@ pub const MAX_IMAGE_BYTES: u64 = 50 * 1024 * 1024;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ImageRules {
     /// Why a link cannot be sent, with the fix; `None`: it can.
-    pub link_refused: Option<&'static str>,
+    pub link_refused: Option<Refusal>,
     /// Why a file on disk cannot be sent, with the fix; `None`: it can.
-    pub file_refused: Option<&'static str>,
+    pub file_refused: Option<Refusal>,
     /// The provider takes an image only at the video's frame size (OpenAI's rule).
     pub must_match_frame: bool,
     /// `--fit-images`: an image of another size is letterboxed to the frame instead.
@@ -138,7 +139,8 @@ impl LocalImage {
 /// A file's bytes (at most [`MAX_IMAGE_BYTES`]) and their lower-case hex SHA-256.
 pub fn read_hashed(path: &Path) -> Result<(Vec<u8>, String), String> {
     let file = read::open_without_waiting(path).map_err(|err| err.to_string())?;
-    let bytes = read::read_at_most(file, 0, MAX_IMAGE_BYTES, "for a reference image")?;
+    let bytes = read::read_at_most(file, 0, MAX_IMAGE_BYTES, read::Limit::Image)
+        .map_err(|message| message.to_string())?;
     let sha256 = hex(&Sha256::digest(&bytes));
     Ok((bytes, sha256))
 }
@@ -188,7 +190,7 @@ pub(super) fn attach(
     rules: ImageRules,
 ) -> Vec<Problem> {
     let shown_dir = shown_file.parent().unwrap_or(Path::new(""));
-    let mut seen: HashMap<String, Result<LocalImage, String>> = HashMap::new();
+    let mut seen: HashMap<String, Result<LocalImage, Message>> = HashMap::new();
     let mut problems = Vec::new();
     for segment in segments {
         let Some(written) = segment.image_url.take_if(|text| !is_link(text)) else {
@@ -201,7 +203,9 @@ pub(super) fn attach(
         // a path that names none.
         let checked = match (inspected, rules.file_refused) {
             (Err(message), _) => Err(message.clone()),
-            (Ok(_), Some(why)) => Err(format!("{} is a file on disk; {why}", quoted(&written))),
+            (Ok(_), Some(why)) => Err(Message::new("storyboard.image.on_disk")
+                .with("image", quoted(&written))
+                .with_text("why", why.message())),
             (Ok(image), None) => fits(image, segment, rules).map(|()| image.clone()),
         };
         match checked {
@@ -220,59 +224,57 @@ pub(super) fn attach(
 }
 
 /// Whether an image can go with `segment` at its pixel size.
-fn fits(image: &LocalImage, segment: &Segment, rules: ImageRules) -> Result<(), String> {
+fn fits(image: &LocalImage, segment: &Segment, rules: ImageRules) -> Result<(), Message> {
     let frame = segment.frame_size();
     if !rules.must_match_frame || rules.fit || image.pixels() == frame {
         return Ok(());
     }
-    Err(format!(
-        "{} is {} pixels, but this provider takes a reference image only at the video's \
-         size, {frame}; resize it, or pass --fit-images to send a letterboxed copy",
-        quoted(&image.written),
-        image.pixels()
-    ))
+    Err(Message::new("storyboard.image.wrong_size")
+        .with("image", quoted(&image.written))
+        .with("pixels", image.pixels())
+        .with("frame", frame))
 }
 
 /// Reads a path's header and hash; the message says what is wrong and where it looked.
-fn inspect(written: &str, dir: &Path, shown_dir: &Path) -> Result<LocalImage, String> {
+fn inspect(written: &str, dir: &Path, shown_dir: &Path) -> Result<LocalImage, Message> {
     let path = dir.join(written);
     let shown = quoted(written);
     let looked = shown_dir.join(written);
+    let cannot_read = |err: io::Error| {
+        Message::new("storyboard.image.unreadable")
+            .with("image", &shown)
+            .with("error", err)
+    };
     let file = read::open_without_waiting(&path).map_err(|err| match err.kind() {
-        io::ErrorKind::NotFound => format!(
-            "{shown} is not a link, and there is no file at {}; write an http(s) link, or \
-             a path relative to the storyboard's folder (or an absolute one)",
-            looked.display()
-        ),
-        _ => format!("cannot read {shown} ({}): {err}", looked.display()),
+        io::ErrorKind::NotFound => Message::new("storyboard.image.missing")
+            .with("image", &shown)
+            .with("path", looked.display()),
+        _ => Message::new("storyboard.image.unreadable_at")
+            .with("image", &shown)
+            .with("path", looked.display())
+            .with("error", err),
     })?;
-    let meta = file
-        .metadata()
-        .map_err(|err| format!("cannot read {shown}: {err}"))?;
+    let meta = file.metadata().map_err(cannot_read)?;
     if !meta.is_file() {
-        return Err(format!(
-            "{shown} ({}) is not a regular file; a reference image must be a PNG, JPEG or WebP file",
-            looked.display()
-        ));
+        return Err(Message::new("storyboard.image.not_regular")
+            .with("image", &shown)
+            .with("path", looked.display()));
     }
     if meta.len() > MAX_IMAGE_BYTES {
-        return Err(format!(
-            "{shown} is {}, over the {} limit for a reference image",
-            HumanBytes(meta.len()),
-            HumanBytes(MAX_IMAGE_BYTES)
-        ));
+        return Err(Message::new("storyboard.image.over_limit")
+            .with("image", &shown)
+            .with("size", HumanBytes(meta.len()))
+            .with("limit", HumanBytes(MAX_IMAGE_BYTES)));
     }
     let mut reader = BufReader::new(file);
-    let format = format_of(&mut reader).ok_or_else(|| {
-        format!("{shown} is not a PNG, JPEG or WebP image (read from its first bytes)")
-    })?;
+    let format = format_of(&mut reader)
+        .ok_or_else(|| Message::new("storyboard.image.not_an_image").with("image", &shown))?;
     let size = imagesize::reader_size(&mut reader).map_err(|_| {
-        format!(
-            "{shown} is a {} file whose size cannot be read; it may be damaged",
-            format.name()
-        )
+        Message::new("storyboard.image.damaged")
+            .with("image", &shown)
+            .with("format", format.name())
     })?;
-    let (sha256, bytes) = hash(&mut reader).map_err(|err| format!("cannot read {shown}: {err}"))?;
+    let (sha256, bytes) = hash(&mut reader).map_err(cannot_read)?;
     Ok(LocalImage {
         written: written.to_string(),
         path,

@@ -12,6 +12,7 @@ mod durations;
 mod fields;
 mod images;
 mod read;
+mod refusal;
 mod schema;
 mod spec;
 mod suggest;
@@ -24,7 +25,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::i18n::Lang;
+use crate::i18n::{Lang, Message};
 
 pub use continuity::{Character, MAX_CHARACTERS, RemixOf, is_share_id};
 pub use durations::Durations;
@@ -33,6 +34,7 @@ pub use images::{
     is_link, read_hashed as read_image,
 };
 pub use read::MAX_FILE_BYTES;
+pub use refusal::Refusal;
 pub use schema::schema_json;
 pub use spec::STYLES;
 pub use text::DEFAULT_MAX_PROMPT_CHARS;
@@ -259,7 +261,7 @@ pub struct Problem {
     pub location: Location,
     /// The field (or unknown key) at fault, when there is one.
     pub field: Option<String>,
-    pub message: String,
+    pub message: Message,
 }
 
 impl fmt::Display for Problem {
@@ -269,9 +271,8 @@ impl fmt::Display for Problem {
 }
 
 impl Problem {
-    /// The line in `lang`: the file, the place and the field framed in its words; the
-    /// message itself is English in both (a person's terminal shows this, the log and
-    /// `--json` the English).
+    /// The line in `lang`: the file, the place and the field framed in its words, and the
+    /// message in them (a person's terminal shows this, the log and `--json` the English).
     pub fn words(&self, lang: Lang) -> String {
         let mut line = self.file.display().to_string();
         if self.location != Location::File {
@@ -285,7 +286,7 @@ impl Problem {
         }
         lang.text(
             "problem.framed",
-            &[("before", &line), ("part", &self.message)],
+            &[("before", &line), ("part", &self.message.words(lang))],
         )
     }
 }
@@ -303,19 +304,19 @@ pub struct SegmentSettings {
     /// What the run can do with reference images (links, files on disk).
     pub images: ImageRules,
     /// Why `remix_of` cannot be sent to the provider, with the fix; `None`: it can.
-    pub remix_refused: Option<&'static str>,
+    pub remix_refused: Option<Refusal>,
     /// Why `image_url` cannot go with `remix_of` (the provider's remixes take no image),
     /// with the fix; `None`: it can.
-    pub remix_image_refused: Option<&'static str>,
+    pub remix_image_refused: Option<Refusal>,
     /// Why `characters` cannot be sent to the provider, with the fix; `None`: it can.
-    pub characters_refused: Option<&'static str>,
+    pub characters_refused: Option<Refusal>,
     /// Why a take of this storyboard cannot be remixed (the provider's videos carry no
     /// id a remix can name), with the fix; `None`: it can, where remixes can be sent.
-    pub take_remix_refused: Option<&'static str>,
+    pub take_remix_refused: Option<Refusal>,
     /// The provider reads a video to remix only as a Sora share id (`s_…`) or link.
     pub remix_share_ids_only: bool,
     /// Why `style_id` cannot be sent to the provider, with the fix; `None`: it can.
-    pub style_refused: Option<&'static str>,
+    pub style_refused: Option<Refusal>,
     /// The frame sizes the provider offers per mode.
     pub sizes: Sizes,
 }
@@ -353,7 +354,7 @@ pub fn load(
     shown_as: &Path,
     settings: SegmentSettings,
 ) -> Result<Vec<Segment>, Vec<Problem>> {
-    let problem = |location, message: String| {
+    let problem = |location, message: Message| {
         vec![Problem {
             file: shown_as.to_path_buf(),
             location,

@@ -7,24 +7,51 @@ use std::path::Path;
 
 use indicatif::HumanBytes;
 
+use crate::i18n::Message;
+
 /// The largest storyboard file read (16 MiB): thousands of segments fit, and a huge file
 /// (a log or a video renamed by mistake) is refused before it fills memory.
 pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// The file's bytes, or the message of the problem that stops it from being read.
-pub(super) fn read_storyboard(path: &Path) -> Result<Vec<u8>, String> {
-    let file = open_without_waiting(path).map_err(|err| format!("cannot read the file: {err}"))?;
-    let meta = file
-        .metadata()
-        .map_err(|err| format!("cannot read the file: {err}"))?;
+pub(super) fn read_storyboard(path: &Path) -> Result<Vec<u8>, Message> {
+    let file = open_without_waiting(path).map_err(cannot_read)?;
+    let meta = file.metadata().map_err(cannot_read)?;
     if !meta.is_file() {
-        return Err("is not a regular file any more; a storyboard must be a file".to_string());
+        return Err(Message::new("storyboard.file.not_regular"));
     }
-    read_at_most(file, meta.len(), MAX_FILE_BYTES, STORYBOARD_LIMIT)
+    read_at_most(file, meta.len(), MAX_FILE_BYTES, Limit::Storyboard)
 }
 
-/// What the storyboard's size limit is, and the fix, as the refusal says it.
-const STORYBOARD_LIMIT: &str = "for a storyboard; split it into several storyboard files";
+fn cannot_read(err: io::Error) -> Message {
+    Message::new("storyboard.file.unreadable").with("error", err)
+}
+
+/// What a size limit is for; the refusal says it, with the fix.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Limit {
+    Storyboard,
+    Image,
+}
+
+impl Limit {
+    /// The refusal of a file that declares a size over the limit.
+    fn declared(self, size: u64) -> Message {
+        let message = match self {
+            Limit::Storyboard => Message::new("storyboard.file.too_large"),
+            Limit::Image => Message::new("storyboard.image.too_large"),
+        };
+        message.with("size", HumanBytes(size)).with("bytes", size)
+    }
+
+    /// The refusal of a file that grew past the limit while it was read.
+    fn grew(self) -> Message {
+        match self {
+            Limit::Storyboard => Message::new("storyboard.file.grew"),
+            Limit::Image => Message::new("storyboard.image.grew"),
+        }
+    }
+}
 
 /// Opens for reading; on Unix without blocking, so a FIFO put in the file's place since
 /// the scan is refused by the type check instead of hanging the run.
@@ -43,28 +70,19 @@ pub(super) fn read_at_most(
     source: impl Read,
     declared: u64,
     limit: u64,
-    limit_of: &str,
-) -> Result<Vec<u8>, String> {
-    let too_large = |size: &str| {
-        format!(
-            "the file is {size}, over the {} limit {limit_of}",
-            HumanBytes(limit)
-        )
-    };
+    limit_of: Limit,
+) -> Result<Vec<u8>, Message> {
     if declared > limit {
-        return Err(too_large(&format!(
-            "{} ({declared} bytes)",
-            HumanBytes(declared)
-        )));
+        return Err(limit_of.declared(declared).with("limit", HumanBytes(limit)));
     }
     let capacity = usize::try_from(declared).unwrap_or(0);
     let mut bytes = Vec::with_capacity(capacity);
     source
         .take(limit + 1)
         .read_to_end(&mut bytes)
-        .map_err(|err| format!("cannot read the file: {err}"))?;
+        .map_err(cannot_read)?;
     if bytes.len() as u64 > limit {
-        return Err(too_large("larger than it was when opened"));
+        return Err(limit_of.grew().with("limit", HumanBytes(limit)));
     }
     Ok(bytes)
 }
@@ -102,18 +120,18 @@ mod tests {
     #[test]
     fn a_source_longer_than_it_said_stops_at_the_limit() {
         // An endless source that declared itself small: the read ends just past the limit.
-        let err = read_at_most(io::repeat(b' '), 10, 1024, STORYBOARD_LIMIT).unwrap_err();
+        let err = read_at_most(io::repeat(b' '), 10, 1024, Limit::Storyboard).unwrap_err();
         assert_eq!(
-            err,
+            err.to_string(),
             "the file is larger than it was when opened, over the 1.00 KiB limit for a storyboard; \
              split it into several storyboard files"
         );
         assert_eq!(
-            read_at_most(&b"{}"[..], 2, 1024, STORYBOARD_LIMIT).unwrap(),
+            read_at_most(&b"{}"[..], 2, 1024, Limit::Storyboard).unwrap(),
             b"{}"
         );
         assert_eq!(
-            read_at_most(&[b' '; 1024][..], 1024, 1024, STORYBOARD_LIMIT)
+            read_at_most(&[b' '; 1024][..], 1024, 1024, Limit::Storyboard)
                 .unwrap()
                 .len(),
             1024
@@ -133,7 +151,7 @@ mod tests {
         // Opening a FIFO for reading waits for a writer: without O_NONBLOCK this never ends.
         let err = read_storyboard(&path).unwrap_err();
         assert_eq!(
-            err,
+            err.to_string(),
             "is not a regular file any more; a storyboard must be a file"
         );
     }

@@ -7,7 +7,7 @@
 use serde_json::{Map, Value, json};
 
 use super::spec::{Allowed, FILE_DOC, Fallback, Field, Kind, Presence, STYLES, TOP_KEYS, or_list};
-use super::{Durations, Resolution, SegmentSettings, continuity, text};
+use super::{Durations, Refusal, Resolution, SegmentSettings, continuity, text};
 
 /// The schema as pretty-printed JSON, for a provider's lengths and prompt limit.
 pub fn schema_json(settings: &SegmentSettings) -> String {
@@ -218,7 +218,7 @@ fn field_schema(field: Field, settings: &SegmentSettings) -> Value {
 }
 
 /// Why the provider refuses a field it cannot send, if it does.
-fn refused(field: Field, settings: &SegmentSettings) -> Option<&'static str> {
+fn refused(field: Field, settings: &SegmentSettings) -> Option<Refusal> {
     match field {
         Field::RemixOf => settings.remix_refused,
         Field::Characters => settings.characters_refused,

@@ -6,6 +6,7 @@
 //! they cannot disagree about what a field is.
 
 use super::{MAX_GEN_COUNT, Resolution};
+use crate::i18n::Message;
 
 /// Every key a segment may have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,9 +45,9 @@ pub(super) enum Kind {
     /// A whole number (JSON integer). `what` names the expectation in messages; `refused`
     /// explains a whole number outside `allowed`.
     Whole {
-        what: &'static str,
+        what: fn() -> Message,
         allowed: Allowed,
-        refused: fn(u32) -> String,
+        refused: fn(u32) -> Message,
     },
     /// `true` or `false`.
     Flag,
@@ -92,7 +93,7 @@ impl Allowed {
 /// Where a field may appear, and what its absence means.
 pub(super) enum Presence {
     /// Every segment must set it; `defaults` cannot. `missing` is the problem's message.
-    Required { missing: &'static str },
+    Required { missing: fn() -> Message },
     /// A segment may set it, `defaults` too; else `fallback` applies.
     Optional { fallback: Fallback },
 }
@@ -158,12 +159,12 @@ const SPECS: [Spec; 13] = [
     Spec {
         name: "segment_index",
         kind: Kind::Whole {
-            what: "a whole number from 1 up",
+            what: || Message::new("storyboard.what.from_one"),
             allowed: Allowed::From(1),
-            refused: |n| format!("{n} is not allowed; segment numbers start at 1"),
+            refused: |n| Message::new("storyboard.index_from_one").with("n", n),
         },
         presence: Presence::Required {
-            missing: "missing; every segment needs a unique number from 1 up",
+            missing: || Message::new("storyboard.missing.segment_index"),
         },
         doc: "The segment's number, unique in its file; names its output folder `Segment_<n>`.",
     },
@@ -171,7 +172,7 @@ const SPECS: [Spec; 13] = [
         name: "prompt_text",
         kind: Kind::Prompt,
         presence: Presence::Required {
-            missing: "missing; write what the video should show",
+            missing: || Message::new("storyboard.missing.prompt_text"),
         },
         doc: "What the video should show; sent to the video model. Must not be blank or only \
               invisible characters; no control characters but line breaks and tabs.",
@@ -215,9 +216,13 @@ const SPECS: [Spec; 13] = [
     Spec {
         name: "gen_count",
         kind: Kind::Whole {
-            what: "a number of versions",
+            what: || Message::new("storyboard.what.versions"),
             allowed: Allowed::Between(1, MAX_GEN_COUNT),
-            refused: |n| format!("{n} is not allowed (versions per segment: 1 to {MAX_GEN_COUNT})"),
+            refused: |n| {
+                Message::new("storyboard.gen_count_range")
+                    .with("n", n)
+                    .with("max", MAX_GEN_COUNT)
+            },
         },
         presence: Presence::Optional {
             fallback: Fallback::Setting(
@@ -319,14 +324,16 @@ pub(super) fn is_comment(key: &str) -> bool {
     key.starts_with('_')
 }
 
-/// `10, 15 or 25`.
-pub(super) fn or_list(values: &[u32]) -> String {
+/// `10, 15 or 25` (`10、15 或 25`).
+pub(super) fn or_list(values: &[u32]) -> Message {
     match values {
-        [] => String::new(),
-        [only] => only.to_string(),
+        [] => Message::new("storyboard.plain").with("value", ""),
+        [only] => Message::new("storyboard.plain").with("value", only),
         [rest @ .., last] => {
             let rest: Vec<String> = rest.iter().map(u32::to_string).collect();
-            format!("{} or {last}", rest.join(", "))
+            Message::new("storyboard.or_list")
+                .with("rest", rest.join(", "))
+                .with("last", last)
         }
     }
 }

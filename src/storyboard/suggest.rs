@@ -2,14 +2,13 @@
 //! another case or spelling, a common synonym, or a close spelling), for the "unknown field"
 //! problem.
 
+use crate::i18n::Message;
+
 /// The "unknown field" message, with the likely meant key or else the allowed ones.
-pub(super) fn unknown_key(key: &str, allowed: &[&str]) -> String {
+pub(super) fn unknown_key(key: &str, allowed: &[&str]) -> Message {
     match suggest(key, allowed) {
-        Some(guess) => format!("unknown field; did you mean \"{guess}\"?"),
-        None => format!(
-            "unknown field (allowed here: {}; keys starting with \"_\" are comments)",
-            allowed.join(", ")
-        ),
+        Some(guess) => Message::new("storyboard.unknown_field.guess").with("guess", guess),
+        None => Message::new("storyboard.unknown_field.list").with("allowed", allowed.join(", ")),
     }
 }
 

@@ -4,34 +4,31 @@
 //! logs, prompts longer than the provider takes, and links with spaces or line breaks.
 //! The same character rules, as JSON Schema patterns, go into the schema.
 
+use crate::i18n::Message;
+
 /// The longest prompt sent, in characters, when the provider states no limit of its own.
 /// Sora.hk documents none; this is far above any real shot description and far below a
 /// file pasted by mistake.
 pub const DEFAULT_MAX_PROMPT_CHARS: usize = 10_000;
 
 /// Checks a prompt; `Err` is the problem's message.
-pub(super) fn check_prompt(text: &str, max_chars: usize) -> Result<(), String> {
+pub(super) fn check_prompt(text: &str, max_chars: usize) -> Result<(), Message> {
     let allowed = |c: char| c == '\n' || c == '\t';
     if let Some(found) = first_unwanted(text, |c| c.is_control() && !allowed(c)) {
-        return Err(format!(
-            "contains {found}; remove it (line breaks and tabs are the only control characters allowed)"
-        ));
+        return Err(Message::new("storyboard.prompt.control").with_text("found", found));
     }
     if text.chars().all(char::is_whitespace) {
-        return Err("is empty; write what the video should show".to_string());
+        return Err(Message::new("storyboard.prompt.empty"));
     }
     if text.chars().all(is_invisible) {
         let example = text.chars().find(|c| !c.is_whitespace()).unwrap_or(' ');
-        return Err(format!(
-            "has only invisible characters (such as {}); write what the video should show",
-            code(example)
-        ));
+        return Err(Message::new("storyboard.prompt.invisible").with("example", code(example)));
     }
     let length = text.chars().count();
     if length > max_chars {
-        return Err(format!(
-            "is {length} characters long; the provider takes at most {max_chars}; shorten it"
-        ));
+        return Err(Message::new("storyboard.prompt.too_long")
+            .with("length", length)
+            .with("max", max_chars));
     }
     Ok(())
 }
@@ -39,46 +36,41 @@ pub(super) fn check_prompt(text: &str, max_chars: usize) -> Result<(), String> {
 /// Why a link cannot be sent as written, if it cannot: a space, line break, control or
 /// invisible character (a URL parser would drop or encode some of them silently, so the
 /// provider would fetch another address than the one written).
-pub(super) fn link_problem(text: &str) -> Option<String> {
-    first_unwanted(text, |c| c.is_control() || is_invisible(c)).map(|found| {
-        format!(
-            "contains {found}; a link cannot hold spaces, line breaks, control or invisible characters (write a space as %20)"
-        )
-    })
+pub(super) fn link_problem(text: &str) -> Option<Message> {
+    first_unwanted(text, |c| c.is_control() || is_invisible(c))
+        .map(|found| Message::new("storyboard.link.unwanted").with_text("found", found))
 }
 
 /// Why a path to an image file cannot be used as written: a control or invisible
 /// character, or spaces around it (never part of a name anyone means); `None`: it can.
-pub(super) fn path_problem(text: &str) -> Option<String> {
+pub(super) fn path_problem(text: &str) -> Option<Message> {
     if text.trim() != text {
-        return Some("starts or ends with spaces; write the path without them".to_string());
+        return Some(Message::new("storyboard.path.spaces"));
     }
-    first_unwanted(text, |c| c.is_control() || (is_invisible(c) && c != ' ')).map(|found| {
-        format!("contains {found}; a file path cannot hold control or invisible characters")
-    })
+    first_unwanted(text, |c| c.is_control() || (is_invisible(c) && c != ' '))
+        .map(|found| Message::new("storyboard.path.unwanted").with_text("found", found))
 }
 
 /// `the control character U+0000 at character 5 (and 2 more)`: the first character
 /// `unwanted` matches, named and placed (1-based, in characters).
-fn first_unwanted(text: &str, unwanted: impl Fn(char) -> bool) -> Option<String> {
+fn first_unwanted(text: &str, unwanted: impl Fn(char) -> bool) -> Option<Message> {
     let mut matches = text.chars().enumerate().filter(|(_, c)| unwanted(*c));
     let (offset, c) = matches.next()?;
     let more = matches.count();
     let name = match c {
-        ' ' => "a space (U+0020)".to_string(),
-        '\n' => "a line break (U+000A)".to_string(),
-        '\r' => "a carriage return (U+000D)".to_string(),
-        '\t' => "a tab (U+0009)".to_string(),
-        c if c.is_control() => format!("the control character {}", code(c)),
-        c if c.is_whitespace() => format!("the space character {}", code(c)),
-        c => format!("the invisible character {}", code(c)),
+        ' ' => Message::new("storyboard.char.space"),
+        '\n' => Message::new("storyboard.char.line_break"),
+        '\r' => Message::new("storyboard.char.carriage_return"),
+        '\t' => Message::new("storyboard.char.tab"),
+        c if c.is_control() => Message::new("storyboard.char.control").with("code", code(c)),
+        c if c.is_whitespace() => Message::new("storyboard.char.white").with("code", code(c)),
+        c => Message::new("storyboard.char.invisible").with("code", code(c)),
     };
-    let more = if more > 0 {
-        format!(" (and {more} more)")
-    } else {
-        String::new()
+    let found = match more {
+        0 => Message::new("storyboard.char.at"),
+        more => Message::new("storyboard.char.at_and_more").with("more", more),
     };
-    Some(format!("{name} at character {}{more}", offset + 1))
+    Some(found.with_text("name", name).with("at", offset + 1))
 }
 
 /// `U+200B`.

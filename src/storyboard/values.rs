@@ -8,6 +8,7 @@ use super::continuity::{self, Character, RemixOf};
 use super::spec::{Field, Kind, Presence, STYLES, or_list};
 use super::{Resolution, SegmentSettings};
 use super::{images, text};
+use crate::i18n::Message;
 
 /// A value that passed its field's checks.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,22 +26,20 @@ pub(super) fn required(
     field: Field,
     value: Option<&Value>,
     settings: &SegmentSettings,
-) -> Result<Checked, String> {
+) -> Result<Checked, Message> {
     let missing = missing(field);
     match value {
-        None | Some(Value::Null) => Err(missing.to_string()),
-        Some(value) => {
-            check(&field.spec().kind, value, settings)?.ok_or_else(|| missing.to_string())
-        }
+        None | Some(Value::Null) => Err(missing),
+        Some(value) => check(&field.spec().kind, value, settings)?.ok_or(missing),
     }
 }
 
 /// Checks the value of a whole-number field a segment must have (its number), which
 /// needs none of the run's settings.
-pub(super) fn required_number(field: Field, value: Option<&Value>) -> Result<u32, String> {
+pub(super) fn required_number(field: Field, value: Option<&Value>) -> Result<u32, Message> {
     let missing = missing(field);
     match (&field.spec().kind, value) {
-        (_, None | Some(Value::Null)) => Err(missing.to_string()),
+        (_, None | Some(Value::Null)) => Err(missing),
         (
             Kind::Whole {
                 what,
@@ -49,20 +48,20 @@ pub(super) fn required_number(field: Field, value: Option<&Value>) -> Result<u32
             },
             Some(value),
         ) => {
-            let number = whole_number(value, what)?;
+            let number = whole_number(value, what())?;
             match allowed.contains(number) {
                 true => Ok(number),
                 false => Err(refused(number)),
             }
         }
-        (_, Some(_)) => Err("expected a whole number".to_string()),
+        (_, Some(_)) => Err(Message::new("storyboard.expected_whole")),
     }
 }
 
-fn missing(field: Field) -> &'static str {
+fn missing(field: Field) -> Message {
     match field.spec().presence {
-        Presence::Required { missing } => missing,
-        Presence::Optional { .. } => "missing",
+        Presence::Required { missing } => missing(),
+        Presence::Optional { .. } => Message::new("storyboard.missing_value"),
     }
 }
 
@@ -71,7 +70,7 @@ pub(super) fn check(
     kind: &Kind,
     value: &Value,
     settings: &SegmentSettings,
-) -> Result<Option<Checked>, String> {
+) -> Result<Option<Checked>, Message> {
     if value.is_null() {
         return Ok(None);
     }
@@ -81,7 +80,7 @@ pub(super) fn check(
             allowed,
             refused,
         } => {
-            let number = whole_number(value, what)?;
+            let number = whole_number(value, what())?;
             if !allowed.contains(number) {
                 return Err(refused(number));
             }
@@ -89,8 +88,9 @@ pub(super) fn check(
         }
         Kind::Duration => {
             let durations = &settings.durations;
-            let what = format!("a number of seconds ({})", or_list(&durations.all()));
-            let seconds = whole_number(value, &what)?;
+            let what = Message::new("storyboard.what.seconds")
+                .with_text("list", or_list(&durations.all()));
+            let seconds = whole_number(value, what)?;
             if !durations.offers(seconds) {
                 return Err(durations.refused(seconds));
             }
@@ -99,7 +99,7 @@ pub(super) fn check(
         Kind::Flag => Checked::Flag(
             value
                 .as_bool()
-                .ok_or_else(|| expected("true or false", value))?,
+                .ok_or_else(|| expected(Message::new("storyboard.what.flag"), value))?,
         ),
         Kind::Text => Checked::Text(text_of(value)?.to_string()),
         Kind::Prompt => {
@@ -117,17 +117,17 @@ pub(super) fn check(
     Ok(Some(checked))
 }
 
-fn text_of(value: &Value) -> Result<&str, String> {
-    value.as_str().ok_or_else(|| expected("text", value))
+fn text_of(value: &Value) -> Result<&str, Message> {
+    value.as_str().ok_or_else(|| expected(what_text(), value))
 }
 
 /// An http(s) link, a path to an image file (checked against the disk later, by
 /// images.rs), or nothing: `""` is accepted as "no image" (the reference tool's template
 /// used it).
-fn link(value: &Value) -> Result<Option<Checked>, String> {
+fn link(value: &Value) -> Result<Option<Checked>, Message> {
     let text = value
         .as_str()
-        .ok_or_else(|| expected("an http(s) link or an image file's path", value))?;
+        .ok_or_else(|| expected(Message::new("storyboard.what.link_or_path"), value))?;
     if text.trim().is_empty() {
         return Ok(None);
     }
@@ -140,69 +140,70 @@ fn link(value: &Value) -> Result<Option<Checked>, String> {
 /// Whether `text` is a link a provider can fetch as written: `http://` or `https://`
 /// with a host, without the characters [`text::link_problem`] names. `Err` says why
 /// not, quoting it.
-pub fn check_web_link(text: &str) -> Result<(), String> {
+pub fn check_web_link(text: &str) -> Result<(), Message> {
     if !images::is_link(text) {
-        return Err(format!(
-            "{} is not an http:// or https:// link",
-            quote(text)
-        ));
+        return Err(Message::new("storyboard.link.not_http").with("value", quote(text)));
     }
     if let Some(problem) = text::link_problem(text) {
-        return Err(format!("{} {problem}", quote(text)));
+        return Err(quoted_problem(text, problem));
     }
     match url::Url::parse(text) {
         Ok(url) if url.host().is_some() => Ok(()),
-        _ => Err(format!(
-            "{} is not a web address; use an http:// or https:// link to the image",
-            quote(text)
-        )),
+        _ => Err(Message::new("storyboard.link.no_host").with("value", quote(text))),
     }
 }
 
 /// A path to an image on disk: no control or invisible characters, and not a link of
 /// another kind (`file:`, `data:`, …), which no provider fetches. A one-letter scheme is a
 /// Windows drive (`C:\frames\a.png`).
-fn image_path(text: &str) -> Result<(), String> {
+fn image_path(text: &str) -> Result<(), Message> {
     if let Some(problem) = text::path_problem(text) {
-        return Err(format!("{} {problem}", quote(text)));
+        return Err(quoted_problem(text, problem));
     }
     match url::Url::parse(text) {
-        Ok(url) if url.scheme().len() > 1 => Err(format!(
-            "{} is a {}: link; use an http:// or https:// link, or the image file's path \
-             (relative to the storyboard's folder, or absolute)",
-            quote(text),
-            url.scheme()
-        )),
+        Ok(url) if url.scheme().len() > 1 => Err(Message::new("storyboard.link.other_scheme")
+            .with("value", quote(text))
+            .with("scheme", url.scheme())),
         _ => Ok(()),
     }
 }
 
+/// `"text" contains …`: a value quoted, then what is wrong with it.
+pub(super) fn quoted_problem(text: &str, problem: Message) -> Message {
+    Message::new("storyboard.quoted_problem")
+        .with("value", quote(text))
+        .with_text("problem", problem)
+}
+
 /// One of [`STYLES`]; the message offers the closest when the case or spacing differs.
-fn style(value: &Value) -> Result<String, String> {
+fn style(value: &Value) -> Result<String, Message> {
     let allowed = STYLES.join(", ");
     let text = value
         .as_str()
-        .ok_or_else(|| format!("{} (allowed: {allowed})", expected("text", value)))?;
+        .ok_or_else(|| with_allowed(expected(what_text(), value), &allowed))?;
     if STYLES.contains(&text) {
         return Ok(text.to_string());
     }
     let lower = text.trim().trim_matches(['{', '}']).to_ascii_lowercase();
-    Err(match STYLES.iter().find(|style| **style == lower) {
-        Some(guess) => format!(
-            "{} is not a style; did you mean \"{guess}\"? (allowed: {allowed})",
-            quote(text)
-        ),
-        None => format!("{} is not a style (allowed: {allowed})", quote(text)),
-    })
+    let message = match STYLES.iter().find(|style| **style == lower) {
+        Some(guess) => Message::new("storyboard.style.guess").with("guess", guess),
+        None => Message::new("storyboard.style.unknown"),
+    };
+    Err(message.with("value", quote(text)).with("allowed", allowed))
 }
 
-fn resolution(value: &Value) -> Result<Resolution, String> {
-    let allowed = Resolution::ALL
-        .map(|r| format!("\"{}\" for {}", r.as_str(), r.ratio()))
-        .join(", ");
-    let text = value
-        .as_str()
-        .ok_or_else(|| format!("{} (allowed: {allowed})", expected("text", value)))?;
+fn resolution(value: &Value) -> Result<Resolution, Message> {
+    let [horizontal, vertical] = Resolution::ALL;
+    let allowed = Message::new("storyboard.resolution.allowed")
+        .with("horizontal", horizontal.as_str())
+        .with("horizontal_ratio", horizontal.ratio())
+        .with("vertical", vertical.as_str())
+        .with("vertical_ratio", vertical.ratio());
+    let text = value.as_str().ok_or_else(|| {
+        Message::new("storyboard.with_allowed")
+            .with_text("message", expected(what_text(), value))
+            .with_text("allowed", allowed.clone())
+    })?;
     if let Some(found) = Resolution::ALL.into_iter().find(|r| r.as_str() == text) {
         return Ok(found);
     }
@@ -212,20 +213,20 @@ fn resolution(value: &Value) -> Result<Resolution, String> {
         "vertical" | "portrait" | "9:16" | "tall" | "v" => Some("vertical"),
         _ => None,
     };
-    Err(match guess {
-        Some(guess) => format!(
-            "{} is not a resolution; did you mean \"{guess}\"? (allowed: {allowed})",
-            quote(text)
-        ),
-        None => format!("{} is not a resolution (allowed: {allowed})", quote(text)),
-    })
+    let message = match guess {
+        Some(guess) => Message::new("storyboard.resolution.guess").with("guess", guess),
+        None => Message::new("storyboard.resolution.unknown"),
+    };
+    Err(message
+        .with("value", quote(text))
+        .with_text("allowed", allowed))
 }
 
 /// `WIDTHxHEIGHT` in pixels, or a size's name (the draw API's `small`, `large`); which
 /// sizes are offered is checked with the mode and the provider.
-fn size(value: &Value) -> Result<String, String> {
-    let what = "a size like \"1280x720\" (width x height in pixels) or \"small\"";
-    let text = value.as_str().ok_or_else(|| expected(what, value))?;
+fn size(value: &Value) -> Result<String, Message> {
+    let what = || Message::new("storyboard.what.size");
+    let text = value.as_str().ok_or_else(|| expected(what(), value))?;
     let named = (1..=16).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_lowercase());
     let shaped = named
         || text.split_once('x').is_some_and(|(width, height)| {
@@ -235,41 +236,67 @@ fn size(value: &Value) -> Result<String, String> {
         });
     match shaped {
         true => Ok(text.to_string()),
-        false => Err(format!("{} is not {what}", quote(text))),
+        false => Err(Message::new("storyboard.size.not_a_size")
+            .with("value", quote(text))
+            .with_text("what", what())),
     }
 }
 
 /// A non-negative integer that fits in u32; `what` describes the expectation.
-pub(super) fn whole_number(value: &Value, what: &str) -> Result<u32, String> {
+pub(super) fn whole_number(value: &Value, what: Message) -> Result<u32, Message> {
     if let Some(number) = value.as_u64() {
-        return u32::try_from(number).map_err(|_| format!("{number} is too large"));
+        return u32::try_from(number)
+            .map_err(|_| Message::new("storyboard.too_large").with("number", number));
     }
     if let Some(number) = value.as_i64() {
-        return Err(format!("{number} is not allowed; expected {what}"));
+        return Err(Message::new("storyboard.negative")
+            .with("number", number)
+            .with_text("what", what));
     }
     Err(expected(what, value))
 }
 
 /// `expected X, found Y`, with a hint when the value is a number or flag written as text.
-pub(super) fn expected(what: &str, found: &Value) -> String {
-    let mut message = format!("expected {what}, found {}", describe(found));
-    if let Value::String(text) = found {
-        let bare: Option<Value> = serde_json::from_str(text.trim()).ok();
-        if bare.is_some_and(|bare| bare.is_number() || bare.is_boolean()) {
-            message.push_str(&format!(" (write {} without quotes)", text.trim()));
-        }
-    }
+pub(super) fn expected(what: Message, found: &Value) -> Message {
+    let bare = match found {
+        Value::String(text) => serde_json::from_str::<Value>(text.trim())
+            .ok()
+            .filter(|bare| bare.is_number() || bare.is_boolean())
+            .map(|_| text.trim()),
+        _ => None,
+    };
+    let message = match bare {
+        Some(bare) => Message::new("storyboard.expected_unquote").with("bare", bare),
+        None => Message::new("storyboard.expected"),
+    };
     message
+        .with_text("what", what)
+        .with_text("found", describe(found))
 }
 
-pub(super) fn describe(value: &Value) -> String {
+/// `MESSAGE (allowed: A, B)`.
+fn with_allowed(message: Message, allowed: &str) -> Message {
+    Message::new("storyboard.with_allowed")
+        .with_text("message", message)
+        .with("allowed", allowed)
+}
+
+/// What `expected` says of a text field.
+pub(super) fn what_text() -> Message {
+    Message::new("storyboard.what.text")
+}
+
+/// A JSON value as a problem names it: `null`, `a list`, `the text "x"`.
+pub(super) fn describe(value: &Value) -> Message {
+    let plain =
+        |value: &dyn std::fmt::Display| Message::new("storyboard.plain").with("value", value);
     match value {
-        Value::Null => "null".to_string(),
-        Value::Bool(flag) => flag.to_string(),
-        Value::Number(number) => number.to_string(),
-        Value::String(text) => format!("the text {}", quote(text)),
-        Value::Array(_) => "a list".to_string(),
-        Value::Object(_) => "an object".to_string(),
+        Value::Null => plain(&"null"),
+        Value::Bool(flag) => plain(flag),
+        Value::Number(number) => plain(number),
+        Value::String(text) => Message::new("storyboard.found.text").with("text", quote(text)),
+        Value::Array(_) => Message::new("storyboard.found.list"),
+        Value::Object(_) => Message::new("storyboard.found.object"),
     }
 }
 

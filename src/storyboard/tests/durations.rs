@@ -63,7 +63,7 @@ fn another_providers_durations_are_the_ones_checked_and_named() {
         ]
     );
     assert_eq!(
-        split.refused(5),
+        split.refused(5).to_string(),
         r#"5 is not allowed; split allows 4 without is_pro and 8 with "is_pro": true"#
     );
 }

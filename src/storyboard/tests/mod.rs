@@ -6,6 +6,7 @@ mod chat;
 mod continuity;
 mod durations;
 mod images;
+mod language;
 mod schema;
 mod sizes;
 mod strict;
