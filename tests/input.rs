@@ -44,6 +44,22 @@ fn a_fifo_and_a_dangling_link_named_like_storyboards_are_warned_about_and_skippe
         "{err}"
     );
     assert!(!err.contains("cannot read this folder"), "{err}");
+    let chinese = project
+        .sora()
+        .env("LANG", "zh_CN.UTF-8")
+        .arg("--dry-run")
+        .timeout(Duration::from_secs(60))
+        .assert()
+        .success();
+    let err = stderr_of(&chinese);
+    assert!(
+        err.contains("storyboard_fifo.json：它是一个 FIFO（命名管道），不是分镜脚本文件"),
+        "{err}"
+    );
+    assert!(
+        err.contains("storyboard_gone.json：指向 nowhere.json 的符号链接，目标不存在"),
+        "{err}"
+    );
 }
 
 #[test]
