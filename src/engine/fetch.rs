@@ -13,6 +13,7 @@ use super::task::Owned;
 use super::wait::Finished;
 use super::{Context, JobSpec, StopReason, unix_ms};
 use crate::download::{self, DownloadError, Fetched, Source};
+use crate::i18n::Message;
 use crate::journal::{Event, Outcome};
 use crate::plan::JobState;
 use crate::storyboard::RemixOf;
@@ -54,7 +55,7 @@ pub(super) async fn fetch(ctx: &Context, job: &JobSpec, finished: Finished) -> J
         sha256: fetched.sha256.clone(),
     };
     if let Err(err) = ctx.journal.append(&job.key, &event) {
-        warn!("{}: {err}", job.key);
+        super::warn_job(&job.key, err.message());
     }
     info!(
         "{}: saved {} ({})",
@@ -120,17 +121,17 @@ async fn transfer(
         };
         // No other video fits either: nothing more is paid for until there is room.
         if let DownloadError::DiskFull { .. } | DownloadError::NoRoom { .. } = &error {
-            ctx.stop_run(StopReason::DiskFull(error.to_string()));
+            ctx.stop_run(StopReason::DiskFull(Message::plain(&error)));
             return Err(JobOutcome::Failed(Failure::Download, error.to_string()));
         }
         if let DownloadError::Expired { .. } = &error {
             return Err(expired(ctx, job, task, &error));
         }
         if !error.retryable() || attempt >= DOWNLOAD_ATTEMPTS {
-            warn!(
-                "{}: download of task {} failed: {error}",
-                job.key, task.task_id
-            );
+            let message = Message::new("download.failed")
+                .with("task", &task.task_id)
+                .with("error", &error);
+            super::warn_job(&job.key, message);
             return Err(JobOutcome::Failed(
                 Failure::Download,
                 format!(
@@ -140,11 +141,13 @@ async fn transfer(
             ));
         }
         let delay = ctx.retry_delay(attempt, error.retry_after());
-        warn!(
-            "{}: download interrupted ({error}); resuming in {}",
-            job.key,
-            humantime::format_duration(super::task::round(delay))
-        );
+        let message = Message::new("download.resuming")
+            .with("error", &error)
+            .with(
+                "delay",
+                humantime::format_duration(super::task::round(delay)),
+            );
+        super::warn_job(&job.key, message);
         tokio::select! {
             () = tokio::time::sleep(delay) => {}
             () = ctx.interrupt.cancelled() => {
@@ -159,9 +162,9 @@ async fn transfer(
 /// failed job, it is generated again (and paid for again) only when its segment is edited
 /// or `--retry-failed` lists it.
 fn expired(ctx: &Context, job: &JobSpec, task: &Owned, error: &DownloadError) -> JobOutcome {
-    warn!(
-        "{}: the video of task {} expired before it was downloaded",
-        job.key, task.task_id
+    super::warn_job(
+        &job.key,
+        Message::new("download.expired").with("task", &task.task_id),
     );
     let event = Event::Finished {
         at_ms: unix_ms(),
@@ -173,7 +176,7 @@ fn expired(ctx: &Context, job: &JobSpec, task: &Owned, error: &DownloadError) ->
         },
     };
     if let Err(err) = ctx.journal.append(&job.key, &event) {
-        warn!("{}: {err}", job.key);
+        super::warn_job(&job.key, err.message());
     }
     JobOutcome::Failed(
         Failure::Download,
@@ -233,7 +236,7 @@ pub(super) fn settle_done(ctx: &Context, mut job: JobSpec) -> JobSpec {
                 sha256: saved.sha256.unwrap_or_default(),
             };
             if let Err(err) = ctx.journal.append(&job.key, &event) {
-                warn!("{}: {err}", job.key);
+                super::warn_job(&job.key, err.message());
             }
             forget_download_record(&job.video);
         }
@@ -256,7 +259,10 @@ fn forget_download_record(video: &std::path::Path) {
     if !crate::download::tmp_path(video).exists()
         && let Err(err) = crate::download::remove_entry(&record)
     {
-        warn!("could not remove {}: {err}", record.display());
+        let message = Message::new("download.cannot_remove")
+            .with("path", record.display())
+            .with("err", err);
+        warn!(shown = %message.shown(), "{message}");
     }
 }
 

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tracing::{debug, info, warn};
+use tracing::{debug, info};
 
 use super::gate::Permit;
 use super::outcome::{Failure, JobOutcome};
@@ -13,6 +13,7 @@ use super::reconcile::Since;
 use super::task::{Owned, not_started, round};
 use super::{Context, JobSpec, StopReason, unix_ms};
 use crate::engine::breaker::FailureClass;
+use crate::i18n::Message;
 use crate::journal::{Event, KeyRef, Outcome, Stage};
 use crate::provider::{Accepted, ProviderError};
 
@@ -264,24 +265,18 @@ fn still_open(ctx: &Context, job: &JobSpec, key: usize, error: &ProviderError) -
             ctx.key_refused(key, error);
         }
         _ => {
-            ctx.keys
-                .retire_unless_last(key, &format!("the provider says {error}"));
+            let why = Message::new("keys.provider_says").with("error", error);
+            ctx.keys.retire_unless_last(key, why);
         }
     }
     let label = &ctx.keys.member(key).label;
     let message = match ctx.keys.len() {
-        1 => format!(
-            "{error}; an earlier create of it got no answer and may have been billed, so it is \
-             not sent again (that could pay twice): a later run looks for it again"
-        ),
-        _ => format!(
-            "{error}; an earlier create of it with {label} got no answer and may have been \
-             billed, so it is not sent again with another key (that could pay twice): a later \
-             run looks for it at {label} again"
-        ),
-    };
-    warn!("{}: {message}", job.key);
-    JobOutcome::Unresolved(message)
+        1 => Message::new("job.still_open"),
+        _ => Message::new("job.still_open_at_key").with("label", label),
+    }
+    .with("error", error);
+    super::warn_job(&job.key, message.clone());
+    JobOutcome::Unresolved(message.to_string())
 }
 
 /// A place in flight for a create: at the `pinned` key, else at any key with room;
@@ -356,9 +351,9 @@ async fn create_once(
         }) => {
             // Without a task list, `find` says at once that the outcome stays unknown.
             if provider.capabilities().lists_tasks {
-                warn!(
-                    "{}: {message}; looking for the task at the provider before trying again",
-                    job.key
+                super::warn_job(
+                    &job.key,
+                    Message::new("job.ambiguous_create").with("message", &message),
                 );
             }
             // This run's clock holds for this run's create, once an answer has told it.
@@ -463,7 +458,10 @@ fn accept(
     // The task exists and is paid for whatever happens to this write: it is still
     // followed to its video, but nothing more is submitted with a journal that fails.
     if let Err(err) = ctx.journal.append(&job.key, &event) {
-        ctx.stop_run(StopReason::Journal(format!("{}: {err}", job.key)));
+        let message = Message::new("job.line")
+            .with_text("job", job.key.message())
+            .with_text("message", err.message());
+        ctx.stop_run(StopReason::Journal(message));
     }
     if let Some(permit) = &permit {
         permit.submitted(after_retries);
@@ -499,15 +497,15 @@ enum Refused {
 /// on within it, see `budget`), or the whole run stops submitting. A key refused (401)
 /// or out of money leaves the rotation instead while other keys are left.
 async fn refused(ctx: &Context, job: &JobSpec, key: usize, error: ProviderError) -> Refused {
-    let low = |message: &str| format!("the provider says its balance is too low ({message})");
+    let low = |message: &str| Message::new("keys.balance_too_low").with("message", message);
     match error {
         ProviderError::OutOfMoney { ref message }
-            if ctx.keys.retire_unless_last(key, &low(message)) =>
+            if ctx.keys.retire_unless_last(key, low(message)) =>
         {
             Refused::OtherKey
         }
         ProviderError::OutOfMoney { .. } => {
-            warn!("{}: {error}", job.key);
+            super::warn_job(&job.key, Message::plain(&error));
             let provider = &*ctx.keys.member(key).provider;
             let price_cents = ctx.budget.refused(provider, &job.segment).await;
             Refused::Ends(JobOutcome::DidNotFit { price_cents })
@@ -521,7 +519,7 @@ async fn refused(ctx: &Context, job: &JobSpec, key: usize, error: ProviderError)
             Refused::Ends(not_started(ctx))
         }
         other => {
-            warn!("{}: {other}", job.key);
+            super::warn_job(&job.key, Message::plain(&other));
             Refused::Ends(JobOutcome::Failed(Failure::Rejected, other.to_string()))
         }
     }

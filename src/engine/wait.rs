@@ -3,12 +3,13 @@
 //! next run, which polls it again and never submits it twice).
 
 use serde_json::Value;
-use tracing::{debug, warn};
+use tracing::debug;
 
 use super::outcome::{Failure, JobOutcome};
 use super::poll::PollSchedule;
 use super::task::{Owned, instant_of, round};
 use super::{Context, JobSpec, unix_ms};
+use crate::i18n::Message;
 use crate::journal::{Event, Outcome};
 use crate::provider::{ProviderError, TaskPhase};
 
@@ -125,7 +126,10 @@ pub(super) async fn until_finished(
                         message: message.clone(),
                     },
                 );
-                warn!("{}: failed at the provider: {message}", job.key);
+                super::warn_job(
+                    &job.key,
+                    Message::new("job.failed_at_provider").with("message", &message),
+                );
                 return Err(Ended::Outcome(JobOutcome::Failed(
                     Failure::AtProvider,
                     message,
@@ -143,11 +147,8 @@ fn left_for_later(ctx: &Context, job: &JobSpec, task: &Owned) -> Ended {
     if ctx.keys.member(task.key).provider.let_go(&task.task_id) {
         return Ended::Outcome(JobOutcome::LeftInFlight(task.task_id.clone()));
     }
-    let why = format!(
-        "the run was stopped while its stream ({}) was open; the stream is closed",
-        task.task_id
-    );
-    Ended::Outcome(unknown_outcome(job, &why))
+    let why = Message::new("job.stream_closed_on_stop").with("task", &task.task_id);
+    Ended::Outcome(unknown_outcome(job, why))
 }
 
 /// How a task not seen finished within the poll timeout ends: a failure a rerun picks up
@@ -167,11 +168,10 @@ fn timed_out(
     };
     let elapsed = humantime::format_duration(elapsed);
     if !ctx.keys.member(task.key).provider.let_go(&task.task_id) {
-        let message = format!(
-            "no result within --poll-timeout ({elapsed}); its stream ({}) was closed",
-            task.task_id
-        );
-        return unknown_outcome(job, &message);
+        let why = Message::new("job.stream_timed_out")
+            .with("elapsed", elapsed)
+            .with("task", &task.task_id);
+        return unknown_outcome(job, why);
     }
     let what = match last_error {
         Some(error) => format!(
@@ -191,17 +191,14 @@ fn timed_out(
 
 /// A job whose task may be billed and can be found by no one: never submitted again by
 /// itself.
-fn unknown_outcome(job: &JobSpec, why: &str) -> JobOutcome {
-    let message = format!(
-        "unknown outcome at the provider ({why}): billed or not, sora-batch cannot tell, now \
-         or later; not submitted again, which could pay twice{}",
-        match job.extra {
-            true => "",
-            false => ": --resubmit-lost submits it anyway",
-        }
-    );
-    warn!("{}: {message}", job.key);
-    JobOutcome::Unresolved(message)
+fn unknown_outcome(job: &JobSpec, why: Message) -> JobOutcome {
+    let message = match job.extra {
+        true => Message::new("job.unknown_outcome_extra"),
+        false => Message::new("job.unknown_outcome"),
+    }
+    .with_text("why", why);
+    super::warn_job(&job.key, message.clone());
+    JobOutcome::Unresolved(message.to_string())
 }
 
 fn finished(ctx: &Context, job: &JobSpec, task: &Owned, outcome: Outcome) {
@@ -212,7 +209,7 @@ fn finished(ctx: &Context, job: &JobSpec, task: &Owned, outcome: Outcome) {
     };
     // Losing this line costs one status call in a later run, nothing more.
     if let Err(err) = ctx.journal.append(&job.key, &event) {
-        warn!("{}: {err}", job.key);
+        super::warn_job(&job.key, err.message());
     }
 }
 
@@ -226,14 +223,11 @@ fn status_error(ctx: &Context, job: &JobSpec, task: &Owned, error: ProviderError
                 return Some(left_for_later(ctx, job, task));
             }
             let label = &ctx.keys.member(task.key).label;
-            let message = format!(
-                "task {} was made with {label}, which the provider refuses now, so it cannot be \
-                 followed up; not submitted again (that could pay twice): a later run collects it \
-                 once {label} works again",
-                task.task_id
-            );
-            warn!("{}: {message}", job.key);
-            Some(Ended::Outcome(JobOutcome::Unresolved(message)))
+            let message = Message::new("job.key_refused_task")
+                .with("task", &task.task_id)
+                .with("label", label);
+            super::warn_job(&job.key, message.clone());
+            Some(Ended::Outcome(JobOutcome::Unresolved(message.to_string())))
         }
         _ if let Some(stop) = super::StopReason::for_error(&error) => {
             ctx.stop_run(stop);
@@ -242,9 +236,9 @@ fn status_error(ctx: &Context, job: &JobSpec, task: &Owned, error: ProviderError
         ProviderError::UnknownTask { .. } | ProviderError::OutcomeUnknown { .. }
             if ctx.settings.resubmit_lost && !job.extra =>
         {
-            warn!(
-                "{}: {error}; submitting it again (--resubmit-lost)",
-                job.key
+            super::warn_job(
+                &job.key,
+                Message::new("job.resubmitting_lost").with("error", &error),
             );
             let event = Event::Abandoned {
                 at_ms: unix_ms(),
@@ -255,9 +249,10 @@ fn status_error(ctx: &Context, job: &JobSpec, task: &Owned, error: ProviderError
             }
             Some(Ended::Lost)
         }
-        ProviderError::OutcomeUnknown { message } => {
-            Some(Ended::Outcome(unknown_outcome(job, &message)))
-        }
+        ProviderError::OutcomeUnknown { message } => Some(Ended::Outcome(unknown_outcome(
+            job,
+            Message::plain(message),
+        ))),
         ProviderError::UnknownTask { .. } => Some(Ended::Outcome(JobOutcome::Failed(
             Failure::Lost,
             format!("{error}; rerun with --resubmit-lost to generate it again (costs money again)"),
