@@ -237,3 +237,45 @@ fn a_job_that_fails_at_the_provider_is_warned_in_chinese_with_the_providers_word
     assert!(ran.log.contains(&english), "{english}\n{}", ran.log);
     assert!(!ran.log.contains("警告"), "{}", ran.log);
 }
+
+#[test]
+fn the_summary_gives_why_jobs_failed_in_chinese_while_failed_jobs_json_stays_english() {
+    // Never finished within the poll timeout: a failure whose reason sora-batch words.
+    let sim = sim::start_on_thread(SimSettings {
+        gen_seconds: GenSeconds(60.0, 60.0),
+        ..SimSettings::default()
+    })
+    .unwrap();
+    let project = project();
+    let mut command = project.sora();
+    command
+        .env("LANG", "zh_CN.UTF-8")
+        .env("SORA_API_KEY", sim::DEFAULT_KEY)
+        .env("SORA_BASE_URL", sim.base_url())
+        .args(FAST.iter().filter(|arg| **arg != "--json"))
+        .args(["--gen-count", "1", "--poll-timeout", "1s"])
+        .timeout(RUN_TIMEOUT);
+    let output = command.output().unwrap();
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{out}");
+    assert!(out.contains("  1 个任务：在服务商处超时"), "{out}");
+    let failed = out
+        .lines()
+        .find(|line| line.starts_with("  失败：storyboard.json 分镜 1 v1："))
+        .unwrap_or_else(|| panic!("no failed line:\n{out}"));
+    assert!(
+        failed.contains("仍未完成；再次运行会继续跟进，不会重复付费"),
+        "{failed}"
+    );
+
+    let file = project.path().join("output/.sora-batch/failed_jobs.json");
+    let listed: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    let message = listed[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("was still not finished after")
+            && message.ends_with("a rerun picks it up again without paying twice"),
+        "{listed}"
+    );
+    assert_eq!(listed[0]["reason"], "timed out at the provider", "{listed}");
+}

@@ -79,7 +79,7 @@ impl StopReason {
     /// The stop a provider's answer calls for, if it is one whatever the job: a refused
     /// key or proxy, or no API at the address.
     pub fn for_error(error: &ProviderError) -> Option<StopReason> {
-        let message = Message::plain(error);
+        let message = error.message();
         match error {
             ProviderError::Unauthorized { .. } => Some(StopReason::Unauthorized(message)),
             ProviderError::NoApi { .. } => Some(StopReason::NoApi(message)),
@@ -299,7 +299,7 @@ impl Context {
                 return JobOutcome::NotStarted(reason.short());
             }
             self.stop_run(StopReason::Journal(message.clone()));
-            JobOutcome::Failed(Failure::Journal, message.to_string())
+            JobOutcome::Failed(Failure::Journal, message)
         })
     }
 
@@ -401,7 +401,7 @@ impl Context {
             return true;
         }
         let reason = match self.keys.len() {
-            1 => Message::plain(error),
+            1 => error.message(),
             _ => Message::new("keys.last_refused")
                 .with("label", &self.keys.member(key).label)
                 .with("said", said)

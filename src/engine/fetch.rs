@@ -84,7 +84,9 @@ async fn transfer(
         .await
         .unwrap_or_else(|join| Err(std::io::Error::other(join)))
     {
-        let message = format!("cannot create the folder {}: {err}", folder.display());
+        let message = Message::new("download.cannot_create_folder")
+            .with("path", folder.display())
+            .with("err", err);
         return Err(JobOutcome::Failed(Failure::Download, message));
     }
     // The task owns the partial file: a `.tmp` another task (an edited prompt, a --force
@@ -121,8 +123,8 @@ async fn transfer(
         };
         // No other video fits either: nothing more is paid for until there is room.
         if let DownloadError::DiskFull { .. } | DownloadError::NoRoom { .. } = &error {
-            ctx.stop_run(StopReason::DiskFull(Message::plain(&error)));
-            return Err(JobOutcome::Failed(Failure::Download, error.to_string()));
+            ctx.stop_run(StopReason::DiskFull(error.message()));
+            return Err(JobOutcome::Failed(Failure::Download, error.message()));
         }
         if let DownloadError::Expired { .. } = &error {
             return Err(expired(ctx, job, task, &error));
@@ -130,19 +132,18 @@ async fn transfer(
         if !error.retryable() || attempt >= DOWNLOAD_ATTEMPTS {
             let message = Message::new("download.failed")
                 .with("task", &task.task_id)
-                .with("error", &error);
+                .with_text("error", error.message());
             super::warn_job(&job.key, message);
             return Err(JobOutcome::Failed(
                 Failure::Download,
-                format!(
-                    "{error} (task {}; a rerun downloads it without paying again)",
-                    task.task_id
-                ),
+                Message::new("download.failed_rerun")
+                    .with_text("error", error.message())
+                    .with("task", &task.task_id),
             ));
         }
         let delay = ctx.retry_delay(attempt, error.retry_after());
         let message = Message::new("download.resuming")
-            .with("error", &error)
+            .with_text("error", error.message())
             .with(
                 "delay",
                 humantime::format_duration(super::task::round(delay)),
@@ -180,11 +181,9 @@ fn expired(ctx: &Context, job: &JobSpec, task: &Owned, error: &DownloadError) ->
     }
     JobOutcome::Failed(
         Failure::Download,
-        format!(
-            "{error} (task {}; a rerun cannot download it either: generating it again pays \
-             again; edit the segment, or rerun with --retry-failed and the failed-jobs file)",
-            task.task_id
-        ),
+        Message::new("download.expired_for_good")
+            .with_text("error", error.message())
+            .with("task", &task.task_id),
     )
 }
 
@@ -287,10 +286,9 @@ fn set_aside_old_video(job: &JobSpec) -> Result<(), JobOutcome> {
         Ok(None) => Ok(()),
         Err(err) => Err(JobOutcome::Failed(
             Failure::Download,
-            format!(
-                "cannot move the earlier video {} aside: {err}",
-                job.video.display()
-            ),
+            Message::new("download.cannot_keep_aside")
+                .with("path", job.video.display())
+                .with("err", err),
         )),
     }
 }

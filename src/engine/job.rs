@@ -38,9 +38,9 @@ pub(super) async fn run(ctx: Arc<Context>, job: JobSpec, permit: Option<Permit>)
     for _round in 0..2 {
         let owned = match std::mem::replace(&mut start, Start::Fresh) {
             Start::FailedBefore { message } => {
-                return JobOutcome::Failed(Failure::FailedBefore, message);
+                return JobOutcome::Failed(Failure::FailedBefore, Message::plain(message));
             }
-            Start::Elsewhere(message) => return JobOutcome::Unresolved(message),
+            Start::Elsewhere(message) => return JobOutcome::Unresolved(Message::plain(message)),
             Start::Poll(task) => task,
             Start::Reconcile(since, key) => {
                 match super::reconcile::adopt(&ctx, &job, since, key).await {
@@ -56,11 +56,7 @@ pub(super) async fn run(ctx: Arc<Context>, job: JobSpec, permit: Option<Permit>)
             }
             // An extra take is collected, never made again.
             Start::Fresh if job.extra => {
-                return JobOutcome::Failed(
-                    Failure::Lost,
-                    "the provider lost this extra take's task; it is not submitted again"
-                        .to_string(),
-                );
+                return JobOutcome::Failed(Failure::Lost, Message::new("job.extra_lost"));
             }
             Start::Fresh => match submit(&ctx, &job, permit.take(), None).await {
                 Ok(task) => task,
@@ -73,10 +69,7 @@ pub(super) async fn run(ctx: Arc<Context>, job: JobSpec, permit: Option<Permit>)
             Err(super::wait::Ended::Lost) => continue,
         }
     }
-    JobOutcome::Failed(
-        Failure::Lost,
-        "the provider lost the task twice".to_string(),
-    )
+    JobOutcome::Failed(Failure::Lost, Message::new("job.lost_twice"))
 }
 
 /// An extra take whose unanswered create made no task: the journal forgets it.
@@ -175,8 +168,8 @@ pub(super) async fn submit(
     if let Some(remix) = &job.segment.remix_of
         && remix.target().is_none()
     {
-        let message = "not submitted: the id of the take it remixes is not known";
-        return Err(JobOutcome::Failed(Failure::Source, message.to_string()));
+        let message = Message::new("job.remix_id_unknown");
+        return Err(JobOutcome::Failed(Failure::Source, message));
     }
     let mut attempt: u32 = 0;
     let mut server_errors: u32 = 0;
@@ -237,10 +230,8 @@ pub(super) async fn submit(
         if server_errors > ctx.settings.max_server_errors {
             return Err(JobOutcome::Failed(
                 Failure::ServerErrors,
-                format!(
-                    "the provider kept failing ({} for this job); last: {error}",
-                    crate::ui::counted(server_errors, "server error")
-                ),
+                Message::counted("job.server_errors", u64::from(server_errors))
+                    .with_text("error", error.message()),
             ));
         }
         let delay = ctx.retry_delay(attempt, retry_after);
@@ -265,7 +256,7 @@ fn still_open(ctx: &Context, job: &JobSpec, key: usize, error: &ProviderError) -
             ctx.key_refused(key, error);
         }
         _ => {
-            let why = Message::new("keys.provider_says").with("error", error);
+            let why = Message::new("keys.provider_says").with_text("error", error.message());
             ctx.keys.retire_unless_last(key, why);
         }
     }
@@ -274,9 +265,9 @@ fn still_open(ctx: &Context, job: &JobSpec, key: usize, error: &ProviderError) -
         1 => Message::new("job.still_open"),
         _ => Message::new("job.still_open_at_key").with("label", label),
     }
-    .with("error", error);
+    .with_text("error", error.message());
     super::warn_job(&job.key, message.clone());
-    JobOutcome::Unresolved(message.to_string())
+    JobOutcome::Unresolved(message)
 }
 
 /// A place in flight for a create: at the `pinned` key, else at any key with room;
@@ -425,7 +416,7 @@ async fn settle(
     tokio::select! {
         () = tokio::time::sleep(wait) => Ok(()),
         () = ctx.interrupt.cancelled() => Err(JobOutcome::Unresolved(
-            "its create call had no answer; the next run looks for the task again".to_string(),
+            Message::new("job.create_unanswered_stopped"),
         )),
     }
 }
@@ -505,7 +496,7 @@ async fn refused(ctx: &Context, job: &JobSpec, key: usize, error: ProviderError)
             Refused::OtherKey
         }
         ProviderError::OutOfMoney { .. } => {
-            super::warn_job(&job.key, Message::plain(&error));
+            super::warn_job(&job.key, error.message());
             let provider = &*ctx.keys.member(key).provider;
             let price_cents = ctx.budget.refused(provider, &job.segment).await;
             Refused::Ends(JobOutcome::DidNotFit { price_cents })
@@ -519,8 +510,8 @@ async fn refused(ctx: &Context, job: &JobSpec, key: usize, error: ProviderError)
             Refused::Ends(not_started(ctx))
         }
         other => {
-            super::warn_job(&job.key, Message::plain(&other));
-            Refused::Ends(JobOutcome::Failed(Failure::Rejected, other.to_string()))
+            super::warn_job(&job.key, other.message());
+            Refused::Ends(JobOutcome::Failed(Failure::Rejected, other.message()))
         }
     }
 }

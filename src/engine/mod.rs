@@ -272,8 +272,7 @@ pub async fn run(mut batch: Batch) -> Summary {
             // failure of that job (the journal still says where it stood).
             let life = std::panic::AssertUnwindSafe(job::run(task_ctx, job.clone(), permit));
             let outcome = life.catch_unwind().await.unwrap_or_else(|_| {
-                let message = "internal error (the log has the details); rerun to resume it";
-                JobOutcome::Failed(Failure::Internal, message.to_string())
+                JobOutcome::Failed(Failure::Internal, Message::new("job.internal_error"))
             });
             (job, outcome)
         });

@@ -95,7 +95,7 @@ impl Reach {
         outage.told = true;
         Some(News::Outage(
             Message::new("reach.outage")
-                .with("error", error)
+                .with_text("error", error.message())
                 .with("limit", humantime::format_duration(self.limit)),
         ))
     }

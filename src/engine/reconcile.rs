@@ -188,7 +188,7 @@ pub(super) async fn find(
         };
         super::warn_job(
             &job.key,
-            Message::new("lost.list_unreadable").with("error", &error),
+            Message::new("lost.list_unreadable").with_text("error", error.message()),
         );
         let delay = ctx.retry_delay(attempt, error.retry_after());
         if delay >= left() {
@@ -235,7 +235,7 @@ fn unknown_outcome(job: &JobSpec, why: Message) -> JobOutcome {
     }
     .with_text("why", why);
     super::warn_job(&job.key, message.clone());
-    JobOutcome::Unresolved(message.to_string())
+    JobOutcome::Unresolved(message)
 }
 
 fn unresolved(job: &JobSpec, why: Message) -> JobOutcome {
@@ -245,7 +245,7 @@ fn unresolved(job: &JobSpec, why: Message) -> JobOutcome {
     }
     .with_text("why", why);
     super::warn_job(&job.key, message.clone());
-    JobOutcome::Unresolved(message.to_string())
+    JobOutcome::Unresolved(message)
 }
 
 /// What the task list says about one lost create.

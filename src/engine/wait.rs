@@ -132,7 +132,7 @@ pub(super) async fn until_finished(
                 );
                 return Err(Ended::Outcome(JobOutcome::Failed(
                     Failure::AtProvider,
-                    message,
+                    Message::plain(message),
                 )));
             }
             phase => progress = phase.progress().or(progress),
@@ -173,19 +173,13 @@ fn timed_out(
             .with("task", &task.task_id);
         return unknown_outcome(job, why);
     }
-    let what = match last_error {
-        Some(error) => format!(
-            "task {}: after {elapsed} its status still could not be read: {error}",
-            task.task_id
-        ),
-        None => format!(
-            "task {} was still not finished after {elapsed}",
-            task.task_id
-        ),
+    let message = match last_error {
+        Some(error) => Message::new("job.status_unreadable").with("error", error),
+        None => Message::new("job.not_finished"),
     };
     JobOutcome::Failed(
         Failure::TimedOut,
-        format!("{what}; a rerun picks it up again without paying twice"),
+        message.with("task", &task.task_id).with("elapsed", elapsed),
     )
 }
 
@@ -198,7 +192,7 @@ fn unknown_outcome(job: &JobSpec, why: Message) -> JobOutcome {
     }
     .with_text("why", why);
     super::warn_job(&job.key, message.clone());
-    JobOutcome::Unresolved(message.to_string())
+    JobOutcome::Unresolved(message)
 }
 
 fn finished(ctx: &Context, job: &JobSpec, task: &Owned, outcome: Outcome) {
@@ -227,7 +221,7 @@ fn status_error(ctx: &Context, job: &JobSpec, task: &Owned, error: ProviderError
                 .with("task", &task.task_id)
                 .with("label", label);
             super::warn_job(&job.key, message.clone());
-            Some(Ended::Outcome(JobOutcome::Unresolved(message.to_string())))
+            Some(Ended::Outcome(JobOutcome::Unresolved(message)))
         }
         _ if let Some(stop) = super::StopReason::for_error(&error) => {
             ctx.stop_run(stop);
@@ -238,7 +232,7 @@ fn status_error(ctx: &Context, job: &JobSpec, task: &Owned, error: ProviderError
         {
             super::warn_job(
                 &job.key,
-                Message::new("job.resubmitting_lost").with("error", &error),
+                Message::new("job.resubmitting_lost").with_text("error", error.message()),
             );
             let event = Event::Abandoned {
                 at_ms: unix_ms(),
@@ -255,7 +249,7 @@ fn status_error(ctx: &Context, job: &JobSpec, task: &Owned, error: ProviderError
         ))),
         ProviderError::UnknownTask { .. } => Some(Ended::Outcome(JobOutcome::Failed(
             Failure::Lost,
-            format!("{error}; rerun with --resubmit-lost to generate it again (costs money again)"),
+            Message::new("job.unknown_task").with_text("error", error.message()),
         ))),
         other => {
             debug!(

@@ -380,6 +380,8 @@ pub fn summary_text(summary: &crate::engine::Summary) -> String {
         shortfall_text(&mut out, shortfall);
     }
     for (reason, count) in &summary.failed_by_reason {
+        let reason = crate::engine::Failure::of_label(reason)
+            .map_or_else(|| reason.clone(), |failure| failure.message().shown());
         line(
             &mut out,
             counted("summary.reason", *count, &[("reason", &printable(reason))]),
@@ -387,7 +389,7 @@ pub fn summary_text(summary: &crate::engine::Summary) -> String {
     }
     for job in &summary.unresolved {
         let place = JobPlace::of(&job.storyboard, job.segment, job.version);
-        let message = printable(&job.message);
+        let message = printable(job.message.shown());
         line(
             &mut out,
             text(
@@ -398,7 +400,7 @@ pub fn summary_text(summary: &crate::engine::Summary) -> String {
     }
     for failure in &summary.failures {
         let place = JobPlace::of(&failure.storyboard, failure.segment, failure.version);
-        let message = printable(&failure.message);
+        let message = printable(failure.message.shown());
         line(
             &mut out,
             text("summary.failed_line", &place.with(("message", &message))),
