@@ -257,7 +257,7 @@ async fn run_batch(args: &RunArgs) -> Result<Exit, AppError> {
     let layout = args.layout();
     let plan = plan::build(&layout, args.segment_settings(), args.finished())?;
     for warning in &plan.warnings {
-        warn!("{warning}");
+        warn!(shown = %warning.shown(), "{warning}");
     }
     check_problems(&plan, args)?;
     if plan.storyboards.is_empty() && plan.invalid.is_empty() {

@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 
 use walkdir::{DirEntry, WalkDir};
 
+use crate::i18n::Message;
+
 /// What the walk found.
 #[derive(Debug, Default)]
 pub struct Found {
@@ -18,7 +20,7 @@ pub struct Found {
     /// Folders that could not be read, with the reason.
     pub unreadable: Vec<(PathBuf, String)>,
     /// Things skipped that the user may want to know about (link loops).
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Message>,
 }
 
 /// Is this file name a storyboard? `storyboard*.json`, case-insensitive.
@@ -52,10 +54,11 @@ pub fn discover(input_dir: &Path, output_dir: &Path) -> Found {
                     continue;
                 }
                 if let Some(kind) = not_a_file(entry.file_type()) {
-                    found.warnings.push(format!(
-                        "skipped {}: it is {kind}, not a storyboard file",
-                        shown(entry.path())
-                    ));
+                    found.warnings.push(
+                        Message::new("discover.not_a_file")
+                            .with("path", shown(entry.path()))
+                            .with_text("kind", kind),
+                    );
                     continue;
                 }
                 let relative = entry
@@ -67,15 +70,17 @@ pub fn discover(input_dir: &Path, output_dir: &Path) -> Found {
             Err(err) => {
                 let path = err.path().map(Path::to_path_buf).unwrap_or_default();
                 if let Some(ancestor) = err.loop_ancestor() {
-                    found.warnings.push(format!(
-                        "skipped {}: a symbolic link loop back to {}",
-                        path.display(),
-                        ancestor.display()
-                    ));
+                    found.warnings.push(
+                        Message::new("discover.link_loop")
+                            .with("path", path.display())
+                            .with("ancestor", ancestor.display()),
+                    );
                 } else if let Some(link) = broken_link(&path) {
-                    found
-                        .warnings
-                        .push(format!("skipped {}: {link}", shown(&path)));
+                    found.warnings.push(
+                        Message::new("discover.broken_link")
+                            .with("path", shown(&path))
+                            .with_text("link", link),
+                    );
                 } else {
                     let reason = err
                         .io_error()
@@ -89,45 +94,41 @@ pub fn discover(input_dir: &Path, output_dir: &Path) -> Found {
 }
 
 /// What a non-file is, for the warning that skips it; `None` for a regular file.
-fn not_a_file(file_type: FileType) -> Option<&'static str> {
+fn not_a_file(file_type: FileType) -> Option<Message> {
     if file_type.is_file() {
         return None;
     }
     if file_type.is_dir() {
         // Walked into all the same: storyboards inside it are found.
-        return Some("a folder");
+        return Some(Message::new("discover.kind.folder"));
     }
     #[cfg(unix)]
     {
         use std::os::unix::fs::FileTypeExt;
         if file_type.is_fifo() {
-            return Some("a FIFO (named pipe)");
+            return Some(Message::new("discover.kind.fifo"));
         }
         if file_type.is_socket() {
-            return Some("a socket");
+            return Some(Message::new("discover.kind.socket"));
         }
         if file_type.is_block_device() || file_type.is_char_device() {
-            return Some("a device");
+            return Some(Message::new("discover.kind.device"));
         }
     }
-    Some("not a regular file")
+    Some(Message::new("discover.kind.other"))
 }
 
 /// Why a symbolic link leads nowhere, when `path` is one that does: its target does not
 /// exist, or it points (through other links or not) back at itself.
-fn broken_link(path: &Path) -> Option<String> {
+fn broken_link(path: &Path) -> Option<Message> {
     let target = std::fs::read_link(path).ok()?;
     let err = std::fs::metadata(path).err()?;
-    let target = shown(&target);
-    Some(match err.kind() {
-        std::io::ErrorKind::NotFound => {
-            format!("a symbolic link to {target}, which does not exist")
-        }
-        _ if is_link_loop(&err) => {
-            format!("a symbolic link to {target} that leads back to itself")
-        }
-        _ => format!("a symbolic link to {target}, which cannot be read ({err})"),
-    })
+    let link = match err.kind() {
+        std::io::ErrorKind::NotFound => Message::new("discover.link_to_nothing"),
+        _ if is_link_loop(&err) => Message::new("discover.link_to_itself"),
+        _ => Message::new("discover.link_unreadable").with("err", err),
+    };
+    Some(link.with("target", shown(&target)))
 }
 
 /// A path for a warning, without `./` and with control characters in its names escaped.
@@ -229,7 +230,11 @@ mod tests {
         );
         let at = |name: &str| input.join(name).display().to_string();
         assert_eq!(
-            found.warnings,
+            found
+                .warnings
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>(),
             vec![
                 format!(
                     "skipped {}: it is a folder, not a storyboard file",
@@ -249,6 +254,13 @@ mod tests {
                 ),
             ]
         );
+        assert_eq!(
+            found.warnings[1].words(crate::i18n::Lang::Zh),
+            format!(
+                "跳过 {}：它是FIFO（命名管道），不是分镜脚本文件",
+                at("storyboard_fifo.json")
+            )
+        );
         assert!(found.unreadable.is_empty(), "{:?}", found.unreadable);
     }
 
@@ -266,7 +278,11 @@ mod tests {
         assert!(found.unreadable.is_empty(), "{:?}", found.unreadable);
         let at = |name: &str| input.join(name).display().to_string();
         assert_eq!(
-            found.warnings,
+            found
+                .warnings
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>(),
             vec![
                 format!(
                     "skipped {}: a symbolic link to gone.json, which does not exist",
@@ -290,6 +306,6 @@ mod tests {
         let found = discover(input, &input.join("output"));
         assert_eq!(found.storyboards, vec![PathBuf::from("a/storyboard.json")]);
         assert_eq!(found.warnings.len(), 1, "{:?}", found.warnings);
-        assert!(found.warnings[0].contains("symbolic link loop"));
+        assert!(found.warnings[0].to_string().contains("symbolic link loop"));
     }
 }

@@ -85,7 +85,7 @@ pub struct Plan {
     pub invalid: Vec<InvalidStoryboard>,
     pub jobs: Vec<Job>,
     /// Things the user should know that do not stop the run.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<crate::i18n::Message>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -128,7 +128,7 @@ async fn host_all(
 ) -> Result<HashMap<String, String>, HostError> {
     let (mut cache, warning) = Cache::load(state_dir);
     if let Some(warning) = warning {
-        warn!("{warning}");
+        warn!(shown = %warning.shown(), "{warning}");
     }
     let hidden = key_variables();
     let mut links = HashMap::new();
