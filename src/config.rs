@@ -6,32 +6,63 @@ use std::path::{Path, PathBuf};
 
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::i18n::Message;
+
 /// The environment variable that holds the API key.
 pub const API_KEY_VAR: &str = "SORA_API_KEY";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// `line` is `None` when the bad text cannot be found again in the file.
-    #[error(
-        "{}: {}cannot parse this setting; write it as NAME=value (quote a value with spaces: NAME=\"a b\")",
-        .path.display(),
-        .line.map(|line| format!("line {line}: ")).unwrap_or_default()
-    )]
-    DotEnvLine { path: PathBuf, line: Option<usize> },
-    #[error("{path}: cannot read it: {reason}")]
-    DotEnvRead { path: PathBuf, reason: String },
-    #[error("{variable} is not valid text; set it to the key the provider gave you")]
-    KeyNotText { variable: &'static str },
-    #[error(
-        "{variable} holds {what} at character {position}, which cannot be sent in an HTTP \
-         header; set it to the key exactly as the provider gave it, on one line (look in .env \
-         for a stray quote, space or pasted second line)"
-    )]
+    DotEnvLine {
+        path: PathBuf,
+        line: Option<usize>,
+    },
+    DotEnvRead {
+        path: PathBuf,
+        reason: String,
+    },
+    KeyNotText {
+        variable: &'static str,
+    },
     KeyNotHeader {
         variable: &'static str,
-        what: &'static str,
+        what: Message,
         position: usize,
     },
+}
+
+crate::display_from_message!(ConfigError);
+
+impl ConfigError {
+    /// What is wrong and the fix, in any language (`Display` is its English).
+    pub fn message(&self) -> Message {
+        match self {
+            ConfigError::DotEnvLine {
+                path,
+                line: Some(line),
+            } => Message::new("config.dotenv_line_at")
+                .with("path", path.display())
+                .with("line", line),
+            ConfigError::DotEnvLine { path, line: None } => {
+                Message::new("config.dotenv_line").with("path", path.display())
+            }
+            ConfigError::DotEnvRead { path, reason } => Message::new("config.dotenv_read")
+                .with("path", path.display())
+                .with("reason", reason),
+            ConfigError::KeyNotText { variable } => {
+                Message::new("config.key_not_text").with("variable", variable)
+            }
+            ConfigError::KeyNotHeader {
+                variable,
+                what,
+                position,
+            } => Message::new("config.key_not_header")
+                .with("variable", variable)
+                .with_text("what", what.clone())
+                .with("position", position),
+        }
+    }
 }
 
 /// Loads `.env` from the working directory (not its parents) into the environment,
@@ -102,17 +133,17 @@ impl ApiKey {
 
     /// What in the key cannot go into an HTTP header, and at which character (1-based);
     /// `None` when it is all visible ASCII.
-    pub(crate) fn header_problem(&self) -> Option<(&'static str, usize)> {
+    pub(crate) fn header_problem(&self) -> Option<(Message, usize)> {
         let (index, c) = self
             .expose()
             .chars()
             .enumerate()
             .find(|(_, c)| !c.is_ascii_graphic())?;
         let what = match c {
-            '\n' | '\r' => "a line break",
-            ' ' | '\t' => "a space",
-            c if c.is_control() => "a control character",
-            _ => "a non-ASCII character",
+            '\n' | '\r' => Message::new("key_char.line_break"),
+            ' ' | '\t' => Message::new("key_char.space"),
+            c if c.is_control() => Message::new("key_char.control"),
+            _ => Message::new("key_char.non_ascii"),
         };
         Some((what, index + 1))
     }

@@ -57,7 +57,7 @@ fn a_fifo_and_a_dangling_link_named_like_storyboards_are_warned_about_and_skippe
         "{err}"
     );
     assert!(
-        err.contains("storyboard_gone.json：指向 nowhere.json 的符号链接，目标不存在"),
+        err.contains("storyboard_gone.json：它是指向 nowhere.json 的符号链接，而目标不存在"),
         "{err}"
     );
 }

@@ -135,7 +135,7 @@ async fn key_line(label: String, quote: &Quote, provider: &dyn Provider) -> KeyL
                 .warnings
                 .iter()
                 .find(|warning| warning.key() == "quote.balance_unknown")
-                .map(|warning| warning.words(crate::i18n::current()))
+                .map(|warning| warning.shown())
                 .unwrap_or_else(|| "the provider did not say".to_string()),
         ),
     };

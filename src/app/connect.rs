@@ -8,6 +8,7 @@ use super::AppError;
 use crate::cli::{ProviderKind, RunArgs};
 use crate::config::ApiKey;
 use crate::engine::KeyClient;
+use crate::i18n::Message;
 use crate::keys::{KeySet, KeySource};
 use crate::provider::{
     self, Provider, Redactor, chat::Chat, draw::Draw, openai::OpenAi, sora_hk::SoraHk,
@@ -67,7 +68,7 @@ pub(super) async fn connect(args: &RunArgs) -> Result<Connection, AppError> {
         };
         let simulator = sim::start(settings)
             .await
-            .map_err(|err| AppError::Simulator(err.to_string()))?;
+            .map_err(|err| AppError::Simulator(Message::new("app.simulator").with("err", err)))?;
         let base = url::Url::parse(&simulator.base_url()).expect("the simulator's URL parses");
         let keys = KeySet::one(ApiKey::new(sim::DEFAULT_KEY), KeySource::Simulator);
         let redact = redactor(Some(&keys), &base);
@@ -131,7 +132,9 @@ fn connect_draw(
     http: reqwest::Client,
     keys: Option<&KeySet>,
 ) -> Result<Connection, AppError> {
-    let hosts = args.draw_hosts().map_err(AppError::Settings)?;
+    let hosts = args
+        .draw_hosts()
+        .map_err(|text| AppError::Settings(Message::new("text.as_is").with("text", text)))?;
     let first = url::Url::parse(hosts.first()).expect("a checked host parses");
     let redact = redactor(keys, &first);
     let shown_url = redact.redact(&hosts.shown());
@@ -167,11 +170,7 @@ fn connect_chat(args: &RunArgs, keys: Option<&KeySet>) -> Result<Connection, App
                 _simulator: None,
             });
         }
-        return Err(AppError::Settings(
-            "--provider chat needs --base-url (SORA_BASE_URL): the gateway's OpenAI-style \
-             address, ending in /v1 (e.g. http://localhost:8000/v1)"
-                .to_string(),
-        ));
+        return Err(AppError::Settings(Message::new("app.chat_needs_base_url")));
     };
     let redact = redactor(keys, &base);
     let shown_url = redact.redact(base.as_str());

@@ -9,9 +9,8 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use tracing::warn;
-
 use crate::engine::JobSpec;
+use crate::i18n::Message;
 use crate::journal::{JobKey, JobRecord, JournalState, Stage};
 use crate::plan::{JobState, Layout, Plan};
 use crate::storyboard::{Resolution, Segment};
@@ -51,19 +50,15 @@ fn extra_job(
 ) -> Option<JobSpec> {
     let submission = record.submission()?;
     if submission.provider != provider {
-        warn!(
-            "{key}: its task is at the provider {}; run with that provider to collect it",
-            submission.provider
-        );
+        let message = Message::new("extra.other_provider").with("provider", &submission.provider);
+        crate::engine::warn_job(key, message);
         return None;
     }
     let request = submission.request.as_ref();
     if request.is_none() && matches!(record.stage(), Stage::Submitting { .. }) {
         // Without the request's fields, a search could adopt another job's task.
-        warn!(
-            "{key}: an earlier run's create for it had no answer, and this journal entry is too old to look for its task; check the provider's task list for \"{}\"",
-            submission.prompt
-        );
+        let message = Message::new("extra.too_old").with("prompt", &submission.prompt);
+        crate::engine::warn_job(key, message);
         return None;
     }
     let segment = Segment {

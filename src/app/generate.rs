@@ -16,6 +16,7 @@ use crate::engine::backoff::BackoffPolicy;
 use crate::engine::breaker::BreakerSettings;
 use crate::engine::poll::PollSettings;
 use crate::engine::{self, Batch, EngineSettings, ExtraTake, JobSpec, StopReason, Summary};
+use crate::i18n::Message;
 use crate::journal::{JobKey, Journal, JournalState};
 use crate::lock::{OutputLocks, StateLock};
 use crate::plan::{self, JobState, Layout, Plan, storyboard_key};
@@ -88,7 +89,7 @@ pub(super) async fn generate(
         && !state_gone
         && let Err(err) = journal.compact()
     {
-        warn!("{err}");
+        warn!(shown = %err.message().shown(), "{err}");
     }
     if !state_gone {
         write_failed_jobs(&mut summary, &state_dir);
@@ -332,7 +333,12 @@ fn write_failed_jobs(summary: &mut Summary, state_dir: &Path) {
     let text = serde_json::to_vec_pretty(&summary.failures).expect("the list serializes");
     match download::write_atomically(&path, &text) {
         Ok(()) => summary.failed_jobs_file = Some(crate::plan::tidy(&path).display().to_string()),
-        Err(err) => warn!("cannot write {}: {err}", path.display()),
+        Err(err) => {
+            let message = Message::new("app.cannot_write")
+                .with("path", path.display())
+                .with("err", err);
+            warn!(shown = %message.shown(), "{message}");
+        }
     }
 }
 
@@ -362,7 +368,10 @@ fn finish(summary: &Summary, args: &RunArgs) -> Result<(), AppError> {
     if let Some(path) = &args.report
         && let Err(err) = download::write_atomically(path, json.as_bytes())
     {
-        tracing::error!("cannot write the report {}: {err}", path.display());
+        let message = Message::new("app.report")
+            .with("path", path.display())
+            .with("reason", err);
+        tracing::error!(shown = %message.shown(), "{message}");
     }
     debug!("run finished: {json}");
     Ok(())

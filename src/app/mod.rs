@@ -16,7 +16,7 @@ use tracing::{error, warn};
 
 use crate::cli::{Cli, Command, RunArgs};
 use crate::config::ConfigError;
-use crate::i18n::{self, Lang};
+use crate::i18n::{self, Lang, Message};
 use crate::keys::KeyError;
 use crate::plan::{self, Plan, PlanError};
 use crate::pricing;
@@ -48,13 +48,9 @@ impl From<Exit> for ExitCode {
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
-    #[error(transparent)]
     Config(#[from] ConfigError),
-    #[error(transparent)]
     Keys(#[from] KeyError),
-    #[error(transparent)]
     Plan(#[from] PlanError),
-    #[error("{}", describe_invalid(Lang::En, *invalid, *total, *problems, *valid))]
     InvalidStoryboards {
         invalid: usize,
         total: usize,
@@ -62,42 +58,36 @@ pub enum AppError {
         valid: usize,
     },
     /// Settings that contradict each other (the message names them and the fix).
-    #[error("{0}")]
-    Settings(String),
-    #[error("cannot start the provider simulator: {0}")]
-    Simulator(String),
+    Settings(Message),
+    Simulator(Message),
     /// `variable`: the one the chosen provider reads (`Capabilities::key_variable`).
-    #[error(
-        "{variable} is not set; put your key in .env or the environment (or try the offline demo: --provider simulator)"
-    )]
-    NoKey { variable: &'static str },
-    #[error(transparent)]
+    NoKey {
+        variable: &'static str,
+    },
     Lock(#[from] crate::lock::LockError),
-    #[error(transparent)]
     Output(#[from] crate::ui::OutputError),
-    #[error(transparent)]
     Journal(#[from] crate::journal::JournalError),
-    #[error(transparent)]
     Preflight(#[from] preflight::PreflightError),
-    #[error(transparent)]
     Images(#[from] images::ImageError),
-    #[error(transparent)]
     Proxy(#[from] crate::provider::proxy::ProxyError),
-    #[error("{path}: cannot read this failed-jobs file: {reason}")]
     RetryFile {
         path: std::path::PathBuf,
         reason: String,
     },
-    #[error("{}: {reason}", .path.display())]
     Review {
         path: std::path::PathBuf,
         reason: String,
     },
-    #[error("cannot write the report {path}: {reason}")]
     Report {
         path: std::path::PathBuf,
         reason: String,
     },
+}
+
+impl std::fmt::Display for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.words(Lang::En))
+    }
 }
 
 fn describe_invalid(
@@ -127,14 +117,49 @@ impl AppError {
     /// The message in the interface's language, for the terminal (the log keeps the
     /// English `Display`).
     pub fn shown(&self) -> String {
+        self.words(i18n::current())
+    }
+
+    /// The message in `lang`: `Display` is [`Lang::En`].
+    fn words(&self, lang: Lang) -> String {
         match self {
             AppError::InvalidStoryboards {
                 invalid,
                 total,
                 problems,
                 valid,
-            } => describe_invalid(i18n::current(), *invalid, *total, *problems, *valid),
-            _ => self.to_string(),
+            } => describe_invalid(lang, *invalid, *total, *problems, *valid),
+            other => other.message().words(lang),
+        }
+    }
+
+    /// Every error but [`AppError::InvalidStoryboards`] (whose words `describe_invalid`
+    /// puts together), as a catalog message.
+    fn message(&self) -> Message {
+        match self {
+            AppError::Config(err) => err.message(),
+            AppError::Keys(err) => err.message(),
+            AppError::Plan(err) => err.message(),
+            AppError::InvalidStoryboards { .. } => {
+                Message::new("text.as_is").with("text", self.words(Lang::En))
+            }
+            AppError::Settings(message) | AppError::Simulator(message) => message.clone(),
+            AppError::NoKey { variable } => Message::new("app.no_key").with("variable", variable),
+            AppError::Lock(err) => err.message(),
+            AppError::Output(err) => err.message(),
+            AppError::Journal(err) => err.message(),
+            AppError::Preflight(err) => err.message(),
+            AppError::Images(err) => err.message(),
+            AppError::Proxy(err) => err.message(),
+            AppError::RetryFile { path, reason } => Message::new("app.retry_file")
+                .with("path", path.display())
+                .with("reason", reason),
+            AppError::Review { path, reason } => Message::new("app.review")
+                .with("path", path.display())
+                .with("reason", reason),
+            AppError::Report { path, reason } => Message::new("app.report")
+                .with("path", path.display())
+                .with("reason", reason),
         }
     }
 
@@ -182,11 +207,10 @@ async fn simulate(settings: SimSettings) -> Result<Exit, AppError> {
     let key = keys[0].clone();
     let port = settings.port;
     let sim = sim::start(settings).await.map_err(|err| match err.kind() {
-        std::io::ErrorKind::AddrInUse => AppError::Simulator(format!(
-            "port {port} on 127.0.0.1 is taken (another simulator?); choose another with \
-             --port, or --port 0 for any free one"
-        )),
-        _ => AppError::Simulator(err.to_string()),
+        std::io::ErrorKind::AddrInUse => {
+            AppError::Simulator(Message::new("app.simulator_port_taken").with("port", port))
+        }
+        _ => AppError::Simulator(Message::new("app.simulator").with("err", err)),
     })?;
     let url = sim.base_url();
     let (domestic, overseas) = (
@@ -233,14 +257,13 @@ async fn run_batch(args: &RunArgs) -> Result<Exit, AppError> {
     let layout = args.layout();
     let plan = plan::build(&layout, args.segment_settings(), args.finished())?;
     for warning in &plan.warnings {
-        warn!(shown = %warning.words(i18n::current()), "{warning}");
+        warn!(shown = %warning.shown(), "{warning}");
     }
     check_problems(&plan, args)?;
     if plan.storyboards.is_empty() && plan.invalid.is_empty() {
-        warn!(
-            "no storyboard files in {} (looking for storyboard*.json in it and its subfolders)",
-            plan::tidy(&layout.input_dir).display()
-        );
+        let message = Message::new("app.no_storyboards")
+            .with("folder", plan::tidy(&layout.input_dir).display());
+        warn!(shown = %message.shown(), "{message}");
     }
     let connection = connect(args).await?;
     if args.dry_run {
@@ -391,7 +414,8 @@ async fn dry_run(
     }
     // A refused key stops a real run at once: its dry run says so and fails the same way.
     if let Some(refusal) = &quote.key_refused {
-        error!("{refusal}; a real run would stop here");
+        let message = Message::new("app.key_refused_dry_run").with("refusal", refusal);
+        error!(shown = %message.shown(), "{message}");
         return Ok(Exit::Invalid);
     }
     Ok(match report.estimate_untrusted {

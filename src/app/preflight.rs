@@ -12,6 +12,7 @@ use tracing::warn;
 
 use crate::durable::parent_dir;
 use crate::engine::JobSpec;
+use crate::i18n::Message;
 use crate::plan::tidy;
 use indicatif::HumanBytes;
 
@@ -22,29 +23,49 @@ pub const BYTES_PER_VIDEO_SECOND: u64 = 1_100_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PreflightError {
-    #[error(
-        "cannot write to {folder} ({source}), where videos of this batch go; make it writable, \
-         or choose another --output-dir or --output-mode; nothing was submitted"
-    )]
-    Unwritable { folder: PathBuf, source: io::Error },
-    #[error(
-        "--report {0} is a folder; name a file in it instead (e.g. {0}/last-run.json); nothing was submitted"
-    )]
+    Unwritable {
+        folder: PathBuf,
+        source: io::Error,
+    },
     ReportIsFolder(PathBuf),
-    #[error(
-        "--report {path}: its folder {folder} does not exist; create it, or name a file in an \
-         existing folder; nothing was submitted"
-    )]
-    ReportFolderMissing { path: PathBuf, folder: PathBuf },
-    #[error(
-        "--report {path}: cannot write to its folder {folder} ({source}); make it writable, or \
-         name a file elsewhere; nothing was submitted"
-    )]
+    ReportFolderMissing {
+        path: PathBuf,
+        folder: PathBuf,
+    },
     ReportUnwritable {
         path: PathBuf,
         folder: PathBuf,
         source: io::Error,
     },
+}
+
+crate::display_from_message!(PreflightError);
+
+impl PreflightError {
+    /// What is wrong and the fix, in any language (`Display` is its English).
+    pub fn message(&self) -> Message {
+        match self {
+            PreflightError::Unwritable { folder, source } => Message::new("preflight.unwritable")
+                .with("folder", folder.display())
+                .with("source", source),
+            PreflightError::ReportIsFolder(path) => {
+                Message::new("preflight.report_is_folder").with("path", path.display())
+            }
+            PreflightError::ReportFolderMissing { path, folder } => {
+                Message::new("preflight.report_folder_missing")
+                    .with("path", path.display())
+                    .with("folder", folder.display())
+            }
+            PreflightError::ReportUnwritable {
+                path,
+                folder,
+                source,
+            } => Message::new("preflight.report_unwritable")
+                .with("path", path.display())
+                .with("folder", folder.display())
+                .with("source", source),
+        }
+    }
 }
 
 /// Runs every check for `to_run`, the jobs that may write a video; only a shortfall of
@@ -87,7 +108,7 @@ pub fn check(to_run: &[&JobSpec], report: Option<&Path>) -> Result<(), Preflight
     if let Some((free, folder)) = least_free
         && let Some(warning) = space_warning(seconds, free, folder)
     {
-        warn!("{warning}");
+        warn!(shown = %warning.shown(), "{warning}");
     }
     Ok(())
 }
@@ -147,17 +168,14 @@ fn probe(folder: &Path) -> io::Result<()> {
 
 /// The warning when `seconds` of video (at [`BYTES_PER_VIDEO_SECOND`]) need more than the
 /// `free` bytes of the file system that holds `folder`.
-fn space_warning(seconds: u64, free: u64, folder: &Path) -> Option<String> {
+fn space_warning(seconds: u64, free: u64, folder: &Path) -> Option<Message> {
     let needed = seconds.saturating_mul(BYTES_PER_VIDEO_SECOND);
     (needed > free).then(|| {
-        format!(
-            "only {} free where {} is, and this batch's {seconds} s of video need about {} \
-             (at about 1.1 MB a second); free some space first, or downloads will fail after \
-             the videos are paid for (a rerun downloads them without paying again)",
-            HumanBytes(free),
-            tidy(folder).display(),
-            HumanBytes(needed)
-        )
+        Message::new("preflight.low_space")
+            .with("free", HumanBytes(free))
+            .with("folder", tidy(folder).display())
+            .with("seconds", seconds)
+            .with("needed", HumanBytes(needed))
     })
 }
 

@@ -7,8 +7,8 @@ use tracing::warn;
 
 use super::AppError;
 use crate::engine::FailedJob;
+use crate::i18n::Message;
 use crate::journal::JobKey;
-use crate::ui::{counted, plural};
 
 /// The jobs a failed-jobs file lists.
 pub(super) struct FailedList {
@@ -43,12 +43,9 @@ impl FailedList {
             return;
         }
         let gone = (listed - found) as u64;
-        warn!(
-            "{gone} of {} listed in {} {} no longer in the storyboards; skipping {}",
-            counted(listed as u64, "job"),
-            file.display(),
-            plural(gone, "is", "are"),
-            plural(gone, "it", "them")
-        );
+        let message = Message::counted("retry.gone", gone)
+            .with_text("listed", Message::counted("retry.jobs", listed as u64))
+            .with("file", file.display());
+        warn!(shown = %message.shown(), "{message}");
     }
 }

@@ -10,7 +10,7 @@ use tracing::{info, warn};
 
 use super::{AppError, Exit, generate};
 use crate::cli::RunArgs;
-use crate::i18n::{counted, text};
+use crate::i18n::{Message, counted, text};
 use crate::journal::{Journal, JournalState};
 use crate::plan::{self, Layout, Plan};
 use crate::review::{self, Totals, picks};
@@ -97,7 +97,8 @@ pub(super) fn review(args: &RunArgs, open: bool) -> Result<Exit, AppError> {
 
 /// `sora-batch select --picks FILE`.
 pub(super) fn select(args: &RunArgs, picks_file: &Path) -> Result<Exit, AppError> {
-    let picks = picks::read(picks_file).map_err(|err| AppError::Settings(err.to_string()))?;
+    let picks = picks::read(picks_file)
+        .map_err(|err| AppError::Settings(Message::new("text.as_is").with("text", err)))?;
     let (plan, layout, _) = current_plan(args)?;
     let (selected, unmatched) =
         picks::select(&plan, &layout, &picks).map_err(|err| AppError::Review {

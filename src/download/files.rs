@@ -230,7 +230,10 @@ fn sync_parent_blocking(path: &Path) {
 
 fn warn_unsynced(dir: &Path, synced: io::Result<()>) {
     if let Err(err) = synced {
-        tracing::warn!("could not fsync the folder {}: {err}", dir.display());
+        let message = crate::i18n::Message::new("download.cannot_sync_folder")
+            .with("path", dir.display())
+            .with("err", err);
+        tracing::warn!(shown = %message.shown(), "{message}");
     }
 }
 

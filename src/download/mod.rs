@@ -145,7 +145,10 @@ pub async fn download_once(
             Plan::Refused => return Err(status_error(response, source).await),
             Plan::StartOver(why) => {
                 let tmp = tmp_path(dest);
-                warn!("{} is discarded: {why}; starting over", tmp.display());
+                let message = crate::i18n::Message::new("download.discarded")
+                    .with("path", tmp.display())
+                    .with("why", why);
+                warn!(shown = %message.shown(), "{message}");
                 discard(dest).await;
                 continue;
             }
@@ -356,7 +359,10 @@ async fn remove_quietly(path: &Path) {
     if let Err(err) = tokio::fs::remove_file(path).await
         && err.kind() != io::ErrorKind::NotFound
     {
-        warn!("could not delete {}: {err}", path.display());
+        let message = crate::i18n::Message::new("download.cannot_delete")
+            .with("path", path.display())
+            .with("err", err);
+        warn!(shown = %message.shown(), "{message}");
     }
 }
 

@@ -70,10 +70,10 @@ pub(super) async fn leftover(dest: &Path, owner: &str) -> Result<Option<Resume>,
 
 async fn refuse(dest: &Path, why: &str) {
     let tmp = tmp_path(dest);
-    warn!(
-        "the partial file {} is not resumed: {why}; the download starts from the beginning",
-        tmp.display()
-    );
+    let message = crate::i18n::Message::new("download.not_resumed")
+        .with("path", tmp.display())
+        .with("why", why);
+    warn!(shown = %message.shown(), "{message}");
     discard(dest).await;
 }
 

@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::OnceCell;
 use tracing::warn;
 
+use crate::i18n::Message;
 use crate::pricing::{self, PriceSettings, money};
 use crate::provider::PriceModel;
 use crate::provider::Provider;
@@ -124,9 +125,8 @@ impl Budget {
             .get_or_init(|| async {
                 let capabilities = provider.capabilities();
                 let quote = pricing::quote(self.settings, capabilities, Some(provider)).await;
-                let lang = crate::i18n::current();
                 for warning in &quote.warnings {
-                    warn!(shown = %warning.words(lang), "{warning}");
+                    warn!(shown = %warning.shown(), "{warning}");
                 }
                 Switched {
                     prices: quote.prices,
@@ -146,13 +146,12 @@ impl Budget {
         rule.refused(price);
         if first {
             let cost = |cents: i64| money(cents, &switched.currency);
-            let balance = rule.left().map_or_else(String::new, |left| {
-                format!(" and within the balance ({})", cost(left))
-            });
-            warn!(
-                "the provider's balance refused a job of {}: from now on only jobs cheaper than that{balance} are submitted, cheapest first; the rest are listed at the end",
-                cost(price as i64)
-            );
+            let message = match rule.left() {
+                Some(left) => Message::new("budget.refused_within").with("left", cost(left)),
+                None => Message::new("budget.refused"),
+            }
+            .with("price", cost(price as i64));
+            warn!(shown = %message.shown(), "{message}");
         }
         price
     }

@@ -190,10 +190,9 @@ fn set_target(job: &mut JobSpec, id: String) {
 
 /// The failure of a remix whose source `why`.
 fn no_source((_, segment, version): &Take, why: &str) -> JobOutcome {
-    JobOutcome::Failed(
-        Failure::Source,
-        format!("not submitted: the take it remixes, segment {segment} v{version}, {why}"),
-    )
+    let message =
+        format!("not submitted: the take it remixes, segment {segment} v{version}, {why}");
+    JobOutcome::Failed(Failure::Source, crate::i18n::Message::plain(message))
 }
 
 /// An outcome in a few words, for a remix's message.

@@ -2,7 +2,6 @@
 //! limit, the stop signals and the counters the progress display reads.
 
 use std::collections::HashMap;
-use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -21,6 +20,7 @@ use super::poll::PollSettings;
 use super::pool::Pool;
 use super::reach::Reach;
 use super::{Batch, JobSpec};
+use crate::i18n::Message;
 use crate::journal::{Event, JobKey, Journal, JournalError, JournalState};
 use crate::pricing::PriceSettings;
 use crate::provider::untrusted::MAX_TASK_CENTS;
@@ -60,26 +60,26 @@ pub struct EngineSettings {
 #[derive(Debug, Clone, PartialEq)]
 pub enum StopReason {
     Interrupted,
-    Unauthorized(String),
-    DiskFull(String),
-    Journal(String),
+    Unauthorized(Message),
+    DiskFull(Message),
+    Journal(Message),
     /// The journal or the state lock was deleted or replaced: nothing more is submitted,
     /// but tasks already paid for are followed to their videos, since no later run's
     /// journal knows about them.
-    JournalRemoved(String),
+    JournalRemoved(Message),
     /// No API call was answered for `--give-up-after`: every job is left for the next run.
-    Unreachable(String),
+    Unreachable(Message),
     /// The API address is wrong (the create endpoint is not there).
-    NoApi(String),
+    NoApi(Message),
     /// The proxy refused its credentials.
-    ProxyRefused(String),
+    ProxyRefused(Message),
 }
 
 impl StopReason {
     /// The stop a provider's answer calls for, if it is one whatever the job: a refused
     /// key or proxy, or no API at the address.
     pub fn for_error(error: &ProviderError) -> Option<StopReason> {
-        let message = error.to_string();
+        let message = error.message();
         match error {
             ProviderError::Unauthorized { .. } => Some(StopReason::Unauthorized(message)),
             ProviderError::NoApi { .. } => Some(StopReason::NoApi(message)),
@@ -106,17 +106,20 @@ impl StopReason {
     }
 }
 
-impl fmt::Display for StopReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+crate::display_from_message!(StopReason);
+
+impl StopReason {
+    /// Why the run stopped, in any language (`Display` is its English).
+    pub fn message(&self) -> Message {
         match self {
-            StopReason::Interrupted => f.write_str("interrupted"),
+            StopReason::Interrupted => Message::new("run.interrupted"),
             StopReason::Unauthorized(message)
             | StopReason::DiskFull(message)
             | StopReason::Journal(message)
             | StopReason::JournalRemoved(message)
             | StopReason::Unreachable(message)
             | StopReason::NoApi(message)
-            | StopReason::ProxyRefused(message) => f.write_str(message),
+            | StopReason::ProxyRefused(message) => message.clone(),
         }
     }
 }
@@ -166,11 +169,11 @@ impl Counters {
                 self.unknown_costs.fetch_add(1, Ordering::Relaxed);
             }
             Cost::Implausible(said) => {
-                warn!(
-                    "task {}: the provider reports a cost of {said}, which no task costs (0 to {} is plausible); the summary counts its cost as unknown",
-                    accepted.task_id,
-                    crate::pricing::money(MAX_TASK_CENTS, "USD")
-                );
+                let message = Message::new("run.implausible_cost")
+                    .with("task", &accepted.task_id)
+                    .with("said", said)
+                    .with("most", crate::pricing::money(MAX_TASK_CENTS, "USD"));
+                warn!(shown = %message.shown(), "{message}");
                 self.unknown_costs.fetch_add(1, Ordering::Relaxed);
             }
         }
@@ -288,7 +291,7 @@ impl Context {
     /// Appends to the journal; a failure stops the run, since going on could pay twice.
     pub fn record(&self, key: &JobKey, event: &Event) -> Result<(), JobOutcome> {
         self.journal.append(key, event).map_err(|err| {
-            let message = err.to_string();
+            let message = err.message();
             if let JournalError::Replaced { .. } = err {
                 // Only a `submitting` checks this, so the job was never sent.
                 let reason = StopReason::JournalRemoved(message);
@@ -368,8 +371,13 @@ impl Context {
             match &reason {
                 StopReason::Interrupted => {}
                 // Its message says what happens next.
-                StopReason::JournalRemoved(message) => error!("{message}"),
-                other => error!("{other}; stopping the run"),
+                StopReason::JournalRemoved(message) => {
+                    error!(shown = %message.shown(), "{message}")
+                }
+                other => {
+                    let message = Message::new("run.stopping").with_text("reason", other.message());
+                    error!(shown = %message.shown(), "{message}");
+                }
             }
             *current = Some(reason.clone());
         }
@@ -388,18 +396,16 @@ impl Context {
         };
         if self
             .keys
-            .retire(key, &format!("the provider refused it ({said})"))
+            .retire(key, Message::new("keys.refused").with("said", said))
         {
             return true;
         }
         let reason = match self.keys.len() {
-            1 => error.to_string(),
-            _ => format!(
-                "the provider refused {}, the last key left in the rotation ({said}); check {} \
-                 or --keys-file",
-                self.keys.member(key).label,
-                self.provider().capabilities().keys_variable
-            ),
+            1 => error.message(),
+            _ => Message::new("keys.last_refused")
+                .with("label", &self.keys.member(key).label)
+                .with("said", said)
+                .with("variable", self.provider().capabilities().keys_variable),
         };
         self.stop_run(StopReason::Unauthorized(reason));
         false
@@ -438,26 +444,25 @@ pub(super) async fn watch_signals(ctx: Arc<Context>) {
     }
     ctx.interrupted.store(true, Ordering::Relaxed);
     let bound = exit_bound(ctx.settings.request_timeout);
-    warn!(
-        "stopping: no new submissions; jobs at the provider and partial downloads are left for the next run; a create already sent gets its answer (exiting within {} at most; press Ctrl+C again to quit now)",
-        humantime::format_duration(bound)
-    );
+    let message =
+        Message::new("run.stopping_on_signal").with("bound", humantime::format_duration(bound));
+    warn!(shown = %message.shown(), "{message}");
     ctx.stop_run(StopReason::Interrupted);
     tokio::select! {
         second = interrupt_signal() => {
             if second.is_ok() {
                 // The exit skips the run's end, which would take the bars off the screen.
                 crate::ui::clear_progress();
-                error!("quitting now; rerun to pick up where this run stopped");
+                let message = Message::new("run.quitting_now");
+                error!(shown = %message.shown(), "{message}");
                 std::process::exit(130);
             }
         }
         () = tokio::time::sleep(bound) => {
             crate::ui::clear_progress();
-            error!(
-                "the run did not end within {} of the interrupt; quitting now (the journal is on disk: rerun to pick up where it stopped)",
-                humantime::format_duration(bound)
-            );
+            let message = Message::new("run.quitting_after_bound")
+                .with("bound", humantime::format_duration(bound));
+            error!(shown = %message.shown(), "{message}");
             std::process::exit(130);
         }
     }

@@ -13,6 +13,7 @@ use super::task::Owned;
 use super::wait::Finished;
 use super::{Context, JobSpec, StopReason, unix_ms};
 use crate::download::{self, DownloadError, Fetched, Source};
+use crate::i18n::Message;
 use crate::journal::{Event, Outcome};
 use crate::plan::JobState;
 use crate::storyboard::RemixOf;
@@ -54,7 +55,7 @@ pub(super) async fn fetch(ctx: &Context, job: &JobSpec, finished: Finished) -> J
         sha256: fetched.sha256.clone(),
     };
     if let Err(err) = ctx.journal.append(&job.key, &event) {
-        warn!("{}: {err}", job.key);
+        super::warn_job(&job.key, err.message());
     }
     info!(
         "{}: saved {} ({})",
@@ -83,7 +84,9 @@ async fn transfer(
         .await
         .unwrap_or_else(|join| Err(std::io::Error::other(join)))
     {
-        let message = format!("cannot create the folder {}: {err}", folder.display());
+        let message = Message::new("download.cannot_create_folder")
+            .with("path", folder.display())
+            .with("err", err);
         return Err(JobOutcome::Failed(Failure::Download, message));
     }
     // The task owns the partial file: a `.tmp` another task (an edited prompt, a --force
@@ -120,31 +123,32 @@ async fn transfer(
         };
         // No other video fits either: nothing more is paid for until there is room.
         if let DownloadError::DiskFull { .. } | DownloadError::NoRoom { .. } = &error {
-            ctx.stop_run(StopReason::DiskFull(error.to_string()));
-            return Err(JobOutcome::Failed(Failure::Download, error.to_string()));
+            ctx.stop_run(StopReason::DiskFull(error.message()));
+            return Err(JobOutcome::Failed(Failure::Download, error.message()));
         }
         if let DownloadError::Expired { .. } = &error {
             return Err(expired(ctx, job, task, &error));
         }
         if !error.retryable() || attempt >= DOWNLOAD_ATTEMPTS {
-            warn!(
-                "{}: download of task {} failed: {error}",
-                job.key, task.task_id
-            );
+            let message = Message::new("download.failed")
+                .with("task", &task.task_id)
+                .with_text("error", error.message());
+            super::warn_job(&job.key, message);
             return Err(JobOutcome::Failed(
                 Failure::Download,
-                format!(
-                    "{error} (task {}; a rerun downloads it without paying again)",
-                    task.task_id
-                ),
+                Message::new("download.failed_rerun")
+                    .with_text("error", error.message())
+                    .with("task", &task.task_id),
             ));
         }
         let delay = ctx.retry_delay(attempt, error.retry_after());
-        warn!(
-            "{}: download interrupted ({error}); resuming in {}",
-            job.key,
-            humantime::format_duration(super::task::round(delay))
-        );
+        let message = Message::new("download.resuming")
+            .with_text("error", error.message())
+            .with(
+                "delay",
+                humantime::format_duration(super::task::round(delay)),
+            );
+        super::warn_job(&job.key, message);
         tokio::select! {
             () = tokio::time::sleep(delay) => {}
             () = ctx.interrupt.cancelled() => {
@@ -159,9 +163,9 @@ async fn transfer(
 /// failed job, it is generated again (and paid for again) only when its segment is edited
 /// or `--retry-failed` lists it.
 fn expired(ctx: &Context, job: &JobSpec, task: &Owned, error: &DownloadError) -> JobOutcome {
-    warn!(
-        "{}: the video of task {} expired before it was downloaded",
-        job.key, task.task_id
+    super::warn_job(
+        &job.key,
+        Message::new("download.expired").with("task", &task.task_id),
     );
     let event = Event::Finished {
         at_ms: unix_ms(),
@@ -173,15 +177,13 @@ fn expired(ctx: &Context, job: &JobSpec, task: &Owned, error: &DownloadError) ->
         },
     };
     if let Err(err) = ctx.journal.append(&job.key, &event) {
-        warn!("{}: {err}", job.key);
+        super::warn_job(&job.key, err.message());
     }
     JobOutcome::Failed(
         Failure::Download,
-        format!(
-            "{error} (task {}; a rerun cannot download it either: generating it again pays \
-             again; edit the segment, or rerun with --retry-failed and the failed-jobs file)",
-            task.task_id
-        ),
+        Message::new("download.expired_for_good")
+            .with_text("error", error.message())
+            .with("task", &task.task_id),
     )
 }
 
@@ -233,7 +235,7 @@ pub(super) fn settle_done(ctx: &Context, mut job: JobSpec) -> JobSpec {
                 sha256: saved.sha256.unwrap_or_default(),
             };
             if let Err(err) = ctx.journal.append(&job.key, &event) {
-                warn!("{}: {err}", job.key);
+                super::warn_job(&job.key, err.message());
             }
             forget_download_record(&job.video);
         }
@@ -256,7 +258,10 @@ fn forget_download_record(video: &std::path::Path) {
     if !crate::download::tmp_path(video).exists()
         && let Err(err) = crate::download::remove_entry(&record)
     {
-        warn!("could not remove {}: {err}", record.display());
+        let message = Message::new("download.cannot_remove")
+            .with("path", record.display())
+            .with("err", err);
+        warn!(shown = %message.shown(), "{message}");
     }
 }
 
@@ -281,10 +286,9 @@ fn set_aside_old_video(job: &JobSpec) -> Result<(), JobOutcome> {
         Ok(None) => Ok(()),
         Err(err) => Err(JobOutcome::Failed(
             Failure::Download,
-            format!(
-                "cannot move the earlier video {} aside: {err}",
-                job.video.display()
-            ),
+            Message::new("download.cannot_keep_aside")
+                .with("path", job.video.display())
+                .with("err", err),
         )),
     }
 }

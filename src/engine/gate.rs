@@ -13,7 +13,7 @@ use tokio::sync::Notify;
 use tokio::time::{Instant, sleep_until};
 
 use super::breaker::{Breaker, BreakerSettings, Change, Event, FailureClass, Mode};
-use crate::i18n::Lang;
+use crate::i18n::{Lang, Message};
 
 /// Shared by every job of a run (`Arc<Gate>`).
 #[derive(Debug)]
@@ -132,12 +132,16 @@ impl Gate {
     /// deadline may have moved.
     fn announce(&self, change: Option<Change>) {
         let Some(change) = change else { return };
-        let label = self.label.as_ref().map(|label| format!("{label}: "));
-        let label = label.unwrap_or_default();
+        let message = match &self.label {
+            Some(label) => Message::new("breaker.at_key")
+                .with("label", label)
+                .with_text("change", change.message()),
+            None => change.message(),
+        };
         if change.is_warning() {
-            tracing::warn!("{label}{change}");
+            tracing::warn!(shown = %message.shown(), "{message}");
         } else {
-            tracing::info!("{label}{change}");
+            tracing::info!(shown = %message.shown(), "{message}");
         }
         self.room.notify_waiters();
     }

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tracing::{debug, info, warn};
+use tracing::{debug, info};
 
 use super::gate::Permit;
 use super::outcome::{Failure, JobOutcome};
@@ -13,6 +13,7 @@ use super::reconcile::Since;
 use super::task::{Owned, not_started, round};
 use super::{Context, JobSpec, StopReason, unix_ms};
 use crate::engine::breaker::FailureClass;
+use crate::i18n::Message;
 use crate::journal::{Event, KeyRef, Outcome, Stage};
 use crate::provider::{Accepted, ProviderError};
 
@@ -37,9 +38,9 @@ pub(super) async fn run(ctx: Arc<Context>, job: JobSpec, permit: Option<Permit>)
     for _round in 0..2 {
         let owned = match std::mem::replace(&mut start, Start::Fresh) {
             Start::FailedBefore { message } => {
-                return JobOutcome::Failed(Failure::FailedBefore, message);
+                return JobOutcome::Failed(Failure::FailedBefore, Message::plain(message));
             }
-            Start::Elsewhere(message) => return JobOutcome::Unresolved(message),
+            Start::Elsewhere(message) => return JobOutcome::Unresolved(Message::plain(message)),
             Start::Poll(task) => task,
             Start::Reconcile(since, key) => {
                 match super::reconcile::adopt(&ctx, &job, since, key).await {
@@ -55,11 +56,7 @@ pub(super) async fn run(ctx: Arc<Context>, job: JobSpec, permit: Option<Permit>)
             }
             // An extra take is collected, never made again.
             Start::Fresh if job.extra => {
-                return JobOutcome::Failed(
-                    Failure::Lost,
-                    "the provider lost this extra take's task; it is not submitted again"
-                        .to_string(),
-                );
+                return JobOutcome::Failed(Failure::Lost, Message::new("job.extra_lost"));
             }
             Start::Fresh => match submit(&ctx, &job, permit.take(), None).await {
                 Ok(task) => task,
@@ -72,10 +69,7 @@ pub(super) async fn run(ctx: Arc<Context>, job: JobSpec, permit: Option<Permit>)
             Err(super::wait::Ended::Lost) => continue,
         }
     }
-    JobOutcome::Failed(
-        Failure::Lost,
-        "the provider lost the task twice".to_string(),
-    )
+    JobOutcome::Failed(Failure::Lost, Message::new("job.lost_twice"))
 }
 
 /// An extra take whose unanswered create made no task: the journal forgets it.
@@ -174,8 +168,8 @@ pub(super) async fn submit(
     if let Some(remix) = &job.segment.remix_of
         && remix.target().is_none()
     {
-        let message = "not submitted: the id of the take it remixes is not known";
-        return Err(JobOutcome::Failed(Failure::Source, message.to_string()));
+        let message = Message::new("job.remix_id_unknown");
+        return Err(JobOutcome::Failed(Failure::Source, message));
     }
     let mut attempt: u32 = 0;
     let mut server_errors: u32 = 0;
@@ -236,10 +230,8 @@ pub(super) async fn submit(
         if server_errors > ctx.settings.max_server_errors {
             return Err(JobOutcome::Failed(
                 Failure::ServerErrors,
-                format!(
-                    "the provider kept failing ({} for this job); last: {error}",
-                    crate::ui::counted(server_errors, "server error")
-                ),
+                Message::counted("job.server_errors", u64::from(server_errors))
+                    .with_text("error", error.message()),
             ));
         }
         let delay = ctx.retry_delay(attempt, retry_after);
@@ -264,23 +256,17 @@ fn still_open(ctx: &Context, job: &JobSpec, key: usize, error: &ProviderError) -
             ctx.key_refused(key, error);
         }
         _ => {
-            ctx.keys
-                .retire_unless_last(key, &format!("the provider says {error}"));
+            let why = Message::new("keys.provider_says").with_text("error", error.message());
+            ctx.keys.retire_unless_last(key, why);
         }
     }
     let label = &ctx.keys.member(key).label;
     let message = match ctx.keys.len() {
-        1 => format!(
-            "{error}; an earlier create of it got no answer and may have been billed, so it is \
-             not sent again (that could pay twice): a later run looks for it again"
-        ),
-        _ => format!(
-            "{error}; an earlier create of it with {label} got no answer and may have been \
-             billed, so it is not sent again with another key (that could pay twice): a later \
-             run looks for it at {label} again"
-        ),
-    };
-    warn!("{}: {message}", job.key);
+        1 => Message::new("job.still_open"),
+        _ => Message::new("job.still_open_at_key").with("label", label),
+    }
+    .with_text("error", error.message());
+    super::warn_job(&job.key, message.clone());
     JobOutcome::Unresolved(message)
 }
 
@@ -356,9 +342,9 @@ async fn create_once(
         }) => {
             // Without a task list, `find` says at once that the outcome stays unknown.
             if provider.capabilities().lists_tasks {
-                warn!(
-                    "{}: {message}; looking for the task at the provider before trying again",
-                    job.key
+                super::warn_job(
+                    &job.key,
+                    Message::new("job.ambiguous_create").with("message", &message),
                 );
             }
             // This run's clock holds for this run's create, once an answer has told it.
@@ -430,7 +416,7 @@ async fn settle(
     tokio::select! {
         () = tokio::time::sleep(wait) => Ok(()),
         () = ctx.interrupt.cancelled() => Err(JobOutcome::Unresolved(
-            "its create call had no answer; the next run looks for the task again".to_string(),
+            Message::new("job.create_unanswered_stopped"),
         )),
     }
 }
@@ -463,7 +449,10 @@ fn accept(
     // The task exists and is paid for whatever happens to this write: it is still
     // followed to its video, but nothing more is submitted with a journal that fails.
     if let Err(err) = ctx.journal.append(&job.key, &event) {
-        ctx.stop_run(StopReason::Journal(format!("{}: {err}", job.key)));
+        let message = Message::new("job.line")
+            .with_text("job", job.key.message())
+            .with_text("message", err.message());
+        ctx.stop_run(StopReason::Journal(message));
     }
     if let Some(permit) = &permit {
         permit.submitted(after_retries);
@@ -499,15 +488,15 @@ enum Refused {
 /// on within it, see `budget`), or the whole run stops submitting. A key refused (401)
 /// or out of money leaves the rotation instead while other keys are left.
 async fn refused(ctx: &Context, job: &JobSpec, key: usize, error: ProviderError) -> Refused {
-    let low = |message: &str| format!("the provider says its balance is too low ({message})");
+    let low = |message: &str| Message::new("keys.balance_too_low").with("message", message);
     match error {
         ProviderError::OutOfMoney { ref message }
-            if ctx.keys.retire_unless_last(key, &low(message)) =>
+            if ctx.keys.retire_unless_last(key, low(message)) =>
         {
             Refused::OtherKey
         }
         ProviderError::OutOfMoney { .. } => {
-            warn!("{}: {error}", job.key);
+            super::warn_job(&job.key, error.message());
             let provider = &*ctx.keys.member(key).provider;
             let price_cents = ctx.budget.refused(provider, &job.segment).await;
             Refused::Ends(JobOutcome::DidNotFit { price_cents })
@@ -521,8 +510,8 @@ async fn refused(ctx: &Context, job: &JobSpec, key: usize, error: ProviderError)
             Refused::Ends(not_started(ctx))
         }
         other => {
-            warn!("{}: {other}", job.key);
-            Refused::Ends(JobOutcome::Failed(Failure::Rejected, other.to_string()))
+            super::warn_job(&job.key, other.message());
+            Refused::Ends(JobOutcome::Failed(Failure::Rejected, other.message()))
         }
     }
 }

@@ -46,6 +46,7 @@ pub use outcome::{
 };
 pub use pool::{KeyClient, KeySnapshot, PoolSnapshot};
 
+use crate::i18n::Message;
 use crate::journal::{JobKey, Journal, JournalState};
 use crate::plan::JobState;
 use crate::storyboard::Segment;
@@ -271,8 +272,7 @@ pub async fn run(mut batch: Batch) -> Summary {
             // failure of that job (the journal still says where it stood).
             let life = std::panic::AssertUnwindSafe(job::run(task_ctx, job.clone(), permit));
             let outcome = life.catch_unwind().await.unwrap_or_else(|_| {
-                let message = "internal error (the log has the details); rerun to resume it";
-                JobOutcome::Failed(Failure::Internal, message.to_string())
+                JobOutcome::Failed(Failure::Internal, Message::new("job.internal_error"))
             });
             (job, outcome)
         });
@@ -328,6 +328,14 @@ async fn admit(
     }
 }
 
+/// Warns about one job, `{job}: {message}`, in the interface's language on the terminal.
+pub(crate) fn warn_job(key: &JobKey, message: Message) {
+    let line = Message::new("job.line")
+        .with_text("job", key.message())
+        .with_text("message", message);
+    warn!(shown = %line.shown(), "{line}");
+}
+
 fn collect(
     joined: Result<(JobSpec, JobOutcome), tokio::task::JoinError>,
     summary: &mut Summary,
@@ -336,7 +344,10 @@ fn collect(
     match joined {
         Ok((job, outcome)) => record(summary, &job, outcome),
         // Panics are caught inside the task; this is an abort, which nothing does.
-        Err(err) => warn!("a job ended unexpectedly: {err}"),
+        Err(err) => {
+            let message = Message::new("run.job_ended_unexpectedly").with("err", err);
+            warn!(shown = %message.shown(), "{message}");
+        }
     }
 }
 

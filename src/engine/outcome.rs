@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::i18n::Message;
 use crate::storyboard::Problem;
 
 /// How one job ended.
@@ -16,7 +17,7 @@ pub enum JobOutcome {
     /// The video was already done (it stays as it is).
     Skipped,
     /// The job failed for a reason the message names.
-    Failed(Failure, String),
+    Failed(Failure, Message),
     /// Never submitted: the run stopped first (Ctrl+C, key, disk).
     NotStarted(String),
     /// Never submitted (or refused when it was): the provider's balance could not pay for
@@ -25,7 +26,7 @@ pub enum JobOutcome {
     /// Still at the provider when the run stopped; the next run picks it up.
     LeftInFlight(String),
     /// A create whose outcome is still unknown; the next run looks for it again.
-    Unresolved(String),
+    Unresolved(Message),
     /// An extra take whose create, it turned out, made no task: nothing was paid.
     NothingToCollect,
 }
@@ -57,6 +58,44 @@ pub enum Failure {
 }
 
 impl Failure {
+    const ALL: [Failure; 10] = [
+        Failure::Rejected,
+        Failure::AtProvider,
+        Failure::FailedBefore,
+        Failure::ServerErrors,
+        Failure::TimedOut,
+        Failure::Lost,
+        Failure::Download,
+        Failure::Journal,
+        Failure::Internal,
+        Failure::Source,
+    ];
+
+    /// The failure whose [`Failure::label`] `label` is (the summary counts failures by
+    /// their English label, as `--json` shows them).
+    pub fn of_label(label: &str) -> Option<Failure> {
+        Failure::ALL
+            .into_iter()
+            .find(|failure| failure.label() == label)
+    }
+
+    /// The label in any language, for the terminal's summary.
+    pub fn message(self) -> Message {
+        match self {
+            Failure::Rejected => Message::new("failure.rejected"),
+            Failure::AtProvider => Message::new("failure.at_provider"),
+            Failure::FailedBefore => Message::new("failure.failed_before"),
+            Failure::ServerErrors => Message::new("failure.server_errors"),
+            Failure::TimedOut => Message::new("failure.timed_out"),
+            Failure::Lost => Message::new("failure.lost"),
+            Failure::Download => Message::new("failure.download"),
+            Failure::Journal => Message::new("failure.journal"),
+            Failure::Internal => Message::new("failure.internal"),
+            Failure::Source => Message::new("failure.source"),
+        }
+    }
+
+    /// The label, in English (`--json`, `failed_jobs.json`).
     pub fn label(self) -> &'static str {
         match self {
             Failure::Rejected => "rejected by the provider",
@@ -80,7 +119,9 @@ pub struct FailedJob {
     pub segment: u32,
     pub version: u32,
     pub reason: String,
-    pub message: String,
+    /// English in the failed-jobs file and `--json`; the summary shows it in the
+    /// interface's language.
+    pub message: Message,
     /// An extra take (a paid task no storyboard asks for any more): the next run collects
     /// it again by itself, so `--retry-failed` leaves it out.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -93,7 +134,7 @@ pub struct UnresolvedJob {
     pub storyboard: String,
     pub segment: u32,
     pub version: u32,
-    pub message: String,
+    pub message: Message,
 }
 
 /// The jobs the provider's balance could not pay for, and the balance (see `budget`).
@@ -248,5 +289,21 @@ impl Summary {
 
     pub fn set_wall_time(&mut self, wall: Duration) {
         self.wall_seconds = (wall.as_secs_f64() * 10.0).round() / 10.0;
+    }
+}
+
+#[cfg(test)]
+mod failure_tests {
+    use super::Failure;
+    use crate::i18n::Lang;
+
+    #[test]
+    fn every_failure_is_found_by_its_label_and_reads_it_in_english() {
+        for failure in Failure::ALL {
+            assert_eq!(Failure::of_label(failure.label()), Some(failure));
+            assert_eq!(failure.message().words(Lang::En), failure.label());
+            assert_ne!(failure.message().words(Lang::Zh), failure.label());
+        }
+        assert_eq!(Failure::of_label("something else"), None);
     }
 }

@@ -19,7 +19,7 @@ use super::gate::{Gate, GateSnapshot, Permit};
 use super::rate::Rate;
 use super::reach::Reach;
 use super::wrap::Wrapped;
-use crate::i18n::Lang;
+use crate::i18n::{Lang, Message};
 use crate::journal::JobRecord;
 use crate::provider::Provider;
 
@@ -203,7 +203,7 @@ impl Pool {
 
     /// Takes `index` out of the rotation unless no other key would be left; whether it
     /// left. The check and the leaving are one step (see `leaving`).
-    pub fn retire_unless_last(&self, index: usize, why: &str) -> bool {
+    pub fn retire_unless_last(&self, index: usize, why: Message) -> bool {
         let _one_at_a_time = self
             .leaving
             .lock()
@@ -262,7 +262,7 @@ impl Pool {
     }
 
     /// Takes a key out of the rotation, saying why once; whether any key is left.
-    pub fn retire(&self, index: usize, why: &str) -> bool {
+    pub fn retire(&self, index: usize, why: Message) -> bool {
         let member = &self.members[index];
         // The lock is let go before anything else is asked of the pool: `any_left` takes
         // every member's, this one's too (a second refusal of a key that already left
@@ -281,17 +281,13 @@ impl Pool {
         if first_time {
             let left = self.members.iter().filter(|m| !m.is_retired()).count();
             if self.members.len() > 1 {
-                warn!(
-                    "{} leaves the rotation: {why}; {}",
-                    member.label,
-                    match left {
-                        0 => "no key is left".to_string(),
-                        n => format!(
-                            "the run goes on with the other {}",
-                            crate::ui::counted(n as u64, "key")
-                        ),
-                    }
-                );
+                let message = match left {
+                    0 => Message::new("keys.leaves_last"),
+                    n => Message::counted("keys.leaves", n as u64),
+                }
+                .with("label", &member.label)
+                .with_text("why", why);
+                warn!(shown = %message.shown(), "{message}");
             }
             self.changed.notify_waiters();
         }

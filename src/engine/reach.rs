@@ -11,6 +11,7 @@ use futures_util::future::BoxFuture;
 use tokio::time::Instant;
 
 use super::wrap::Around;
+use crate::i18n::Message;
 use crate::provider::ProviderError;
 
 /// A moment on both clocks: tokio's for the timing, the wall clock for the message.
@@ -33,7 +34,7 @@ impl Moment {
 #[derive(Debug, PartialEq)]
 pub enum News {
     /// Calls go unanswered, and why.
-    Outage(String),
+    Outage(Message),
     /// Answers again after an outage the user was told of.
     Back,
 }
@@ -92,10 +93,11 @@ impl Reach {
             return None;
         }
         outage.told = true;
-        Some(News::Outage(format!(
-            "the provider is not answering: {error}; retrying, and giving up after {} without an answer (--give-up-after)",
-            humantime::format_duration(self.limit)
-        )))
+        Some(News::Outage(
+            Message::new("reach.outage")
+                .with_text("error", error.message())
+                .with("limit", humantime::format_duration(self.limit)),
+        ))
     }
 
     fn failing_since(&self) -> Option<Moment> {
@@ -121,12 +123,10 @@ impl Reach {
     }
 
     /// What a run that gives up says, and its summary repeats.
-    pub fn message(&self, since: SystemTime) -> String {
-        format!(
-            "the provider has been unreachable since {} (no API call answered for {}: refused connections, failed lookups, server errors or timeouts); every job not done is left for the next run",
-            humantime::format_rfc3339_seconds(since),
-            humantime::format_duration(self.limit)
-        )
+    pub fn message(&self, since: SystemTime) -> Message {
+        Message::new("reach.gave_up")
+            .with("since", humantime::format_rfc3339_seconds(since))
+            .with("limit", humantime::format_duration(self.limit))
     }
 }
 
@@ -153,8 +153,11 @@ impl Around for std::sync::Arc<Reach> {
             let started = Moment::now();
             let result = call.await;
             match self.note(started, &result) {
-                Some(News::Outage(cause)) => tracing::warn!("{cause}"),
-                Some(News::Back) => tracing::info!("the provider answers again"),
+                Some(News::Outage(cause)) => tracing::warn!(shown = %cause.shown(), "{cause}"),
+                Some(News::Back) => {
+                    let back = Message::new("reach.back");
+                    tracing::info!(shown = %back.shown(), "{back}");
+                }
                 None => {}
             }
             result
@@ -175,7 +178,7 @@ mod tests {
     #[test]
     fn an_outage_is_named_once_at_once_for_refusals_and_after_three_server_errors() {
         let reach = Reach::new(Duration::from_secs(900));
-        let outage = |news: Option<News>| matches!(news, Some(News::Outage(cause)) if cause.contains("connection refused") || cause.contains("HTTP 502"));
+        let outage = |news: Option<News>| matches!(news, Some(News::Outage(cause)) if cause.to_string().contains("connection refused") || cause.to_string().contains("HTTP 502"));
         assert!(outage(reach.note(Moment::now(), &failed())));
         assert_eq!(reach.note(Moment::now(), &failed()), None, "said once");
         assert_eq!(reach.note(Moment::now(), &Ok(())), Some(News::Back));
@@ -236,7 +239,7 @@ mod tests {
     #[test]
     fn the_message_says_since_when_and_for_how_long() {
         let reach = Reach::new(Duration::from_secs(900));
-        let message = reach.message(SystemTime::UNIX_EPOCH);
+        let message = reach.message(SystemTime::UNIX_EPOCH).to_string();
         assert!(
             message.contains("unreachable since 1970-01-01T00:00:00Z"),
             "{message}"

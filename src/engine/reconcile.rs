@@ -12,11 +12,12 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use tracing::{info, warn};
+use tracing::info;
 
 use super::outcome::JobOutcome;
 use super::task::{Owned, not_started};
 use super::{Context, JobSpec, unix_ms};
+use crate::i18n::Message;
 use crate::journal::{Event, Submission};
 use crate::provider::{Accepted, ListShape, Match, ProviderError, RecentTask};
 
@@ -143,11 +144,8 @@ pub(super) async fn find(
 ) -> Result<Option<Accepted>, JobOutcome> {
     let capabilities = ctx.provider().capabilities();
     if !capabilities.lists_tasks {
-        let why = format!(
-            "{} cannot list its tasks, so the task cannot be looked for",
-            capabilities.name
-        );
-        return unknown(ctx, job, &why);
+        let why = Message::new("lost.cannot_list").with("provider", capabilities.name);
+        return unknown(ctx, job, why);
     }
     // A list that keeps asking to come back later (`Retry-After`, up to an hour a time)
     // must not hold the run for hours: the search ends by the poll timeout, unknown.
@@ -157,15 +155,15 @@ pub(super) async fn find(
         let searched = tokio::select! {
             searched = search(ctx, job, since, key) => searched,
             () = ctx.interrupt.cancelled() => {
-                return Err(unresolved(job, "the run stopped before it could tell"));
+                return Err(unresolved(job, Message::new("lost.run_stopped")));
             }
         };
         let error = match searched {
             Ok(Search::Found(task)) => {
-                info!(
-                    "{}: found its task {} at the provider; adopting it",
-                    job.key, task.task_id
-                );
+                let message = Message::new("lost.found")
+                    .with_text("job", job.key.message())
+                    .with("task", &task.task_id);
+                info!(shown = %message.shown(), "{message}");
                 ctx.claim(&task.task_id);
                 return Ok(Some(Accepted {
                     task_id: task.task_id,
@@ -173,14 +171,14 @@ pub(super) async fn find(
                 }));
             }
             Ok(Search::Absent) => return Ok(None),
-            Ok(Search::Unknown(why)) => return unknown(ctx, job, &why),
+            Ok(Search::Unknown(why)) => return unknown(ctx, job, why),
             Err(error @ ProviderError::Unauthorized { .. }) => {
                 if !ctx.key_refused(key, &error) {
                     return Err(not_started(ctx));
                 }
                 let label = &ctx.keys.member(key).label;
-                let why = format!("the provider refuses {label} now, so its tasks cannot be read");
-                return Err(unresolved(job, &why));
+                let why = Message::new("lost.key_refused").with("label", label);
+                return Err(unresolved(job, why));
             }
             Err(error) if let Some(stop) = super::StopReason::for_error(&error) => {
                 ctx.stop_run(stop);
@@ -188,39 +186,37 @@ pub(super) async fn find(
             }
             Err(error) => error,
         };
-        warn!(
-            "{}: cannot read the provider's task list ({error}); asking again",
-            job.key
+        super::warn_job(
+            &job.key,
+            Message::new("lost.list_unreadable").with_text("error", error.message()),
         );
         let delay = ctx.retry_delay(attempt, error.retry_after());
         if delay >= left() {
+            let timeout = humantime::format_duration(ctx.settings.poll.timeout);
             return unknown(
                 ctx,
                 job,
-                &format!(
-                    "the provider's task list could not be read within --poll-timeout ({})",
-                    humantime::format_duration(ctx.settings.poll.timeout)
-                ),
+                Message::new("lost.list_timed_out").with("timeout", timeout),
             );
         }
         tokio::select! {
             () = tokio::time::sleep(delay) => {}
             () = ctx.interrupt.cancelled() => {
                 // Stopping is no answer: the next run looks again, whatever the flags.
-                return Err(unresolved(job, "the run stopped before it could tell"));
+                return Err(unresolved(job, Message::new("lost.run_stopped")));
             }
         }
     }
-    unknown(ctx, job, "the provider's task list could not be read")
+    unknown(ctx, job, Message::new("lost.list_never_read"))
 }
 
 /// The search could not tell: report it, and submit again only if the user said so (an
 /// extra take is never submitted, so for it unknown stays unknown).
-fn unknown(ctx: &Context, job: &JobSpec, why: &str) -> Result<Option<Accepted>, JobOutcome> {
+fn unknown(ctx: &Context, job: &JobSpec, why: Message) -> Result<Option<Accepted>, JobOutcome> {
     if ctx.settings.resubmit_lost && !job.extra {
-        warn!(
-            "{}: whether its unanswered create made a task is unknown ({why}); submitting it again as --resubmit-lost says (this may pay twice)",
-            job.key
+        super::warn_job(
+            &job.key,
+            Message::new("lost.resubmitting").with_text("why", why),
         );
         return Ok(None);
     }
@@ -232,31 +228,23 @@ fn unknown(ctx: &Context, job: &JobSpec, why: &str) -> Result<Option<Accepted>, 
 
 /// A lost create at a provider that cannot list its tasks: no later run can tell either,
 /// so the message says so rather than promise another look.
-fn unknown_outcome(job: &JobSpec, why: &str) -> JobOutcome {
-    let message = format!(
-        "its create call had no usable answer ({why}): unknown outcome at the provider (billed \
-         or not, sora-batch cannot tell, now or later); not submitted again, which could pay \
-         twice{}",
-        match job.extra {
-            true => "",
-            false => ": --resubmit-lost submits it anyway",
-        }
-    );
-    warn!("{}: {message}", job.key);
+fn unknown_outcome(job: &JobSpec, why: Message) -> JobOutcome {
+    let message = match job.extra {
+        true => Message::new("lost.unknown_outcome_extra"),
+        false => Message::new("lost.unknown_outcome"),
+    }
+    .with_text("why", why);
+    super::warn_job(&job.key, message.clone());
     JobOutcome::Unresolved(message)
 }
 
-fn unresolved(job: &JobSpec, why: &str) -> JobOutcome {
-    let message = if job.extra {
-        format!(
-            "its create call had no usable answer, and whether it made a task is unknown ({why}); a later run looks again"
-        )
-    } else {
-        format!(
-            "its create call had no usable answer, and whether it made a task is unknown ({why}); not submitted again, which could pay twice: a later run looks again, or --resubmit-lost submits it anyway"
-        )
-    };
-    warn!("{}: {message}", job.key);
+fn unresolved(job: &JobSpec, why: Message) -> JobOutcome {
+    let message = match job.extra {
+        true => Message::new("lost.unresolved_extra"),
+        false => Message::new("lost.unresolved"),
+    }
+    .with_text("why", why);
+    super::warn_job(&job.key, message.clone());
     JobOutcome::Unresolved(message)
 }
 
@@ -265,7 +253,7 @@ fn unresolved(job: &JobSpec, why: &str) -> JobOutcome {
 enum Search {
     Found(RecentTask),
     Absent,
-    Unknown(String),
+    Unknown(Message),
 }
 
 async fn search(
@@ -291,10 +279,7 @@ async fn search(
                 .iter()
                 .all(|task| seen.ids.contains(&task.task_id))
         {
-            return Ok(Search::Unknown(
-                "the provider's task list shows the same tasks again instead of older ones"
-                    .to_string(),
-            ));
+            return Ok(Search::Unknown(Message::new("lost.list_repeats")));
         }
         seen.unreadable += listed.unreadable;
         // Newest first: once a whole page is older than the create, so is the rest.
@@ -322,12 +307,10 @@ async fn search(
         }
         seen.pages = page;
     }
-    Ok(Search::Unknown(format!(
-        "the newest {} of the provider's task list {} not reach back to {}",
-        crate::ui::counted(seen.pages as u64, "page"),
-        crate::ui::plural(seen.pages as u64, "does", "do"),
-        provider_time(earliest)
-    )))
+    Ok(Search::Unknown(
+        Message::counted("lost.list_too_short", u64::from(seen.pages))
+            .with("since", provider_time(earliest)),
+    ))
 }
 
 /// What a search has met so far.
@@ -367,10 +350,7 @@ impl Seen {
             .iter()
             .find(|(task, fit)| takeable(*fit) && contested(task))
         {
-            return Search::Unknown(format!(
-                "task {} at the provider fits it, but could also be another job's or an older task",
-                task.task_id
-            ));
+            return Search::Unknown(Message::new("lost.contested").with("task", &task.task_id));
         }
         let exact = candidates.iter().rposition(|(_, fit)| *fit == Match::Exact);
         if let Some(earliest) = exact {
@@ -379,19 +359,13 @@ impl Seen {
         }
         if self.unreadable > 0 {
             let count = self.unreadable as u64;
-            let entries = format!("{count} {}", crate::ui::plural(count, "entry", "entries"));
-            return Search::Unknown(format!(
-                "{entries} of the provider's task list could not be read"
-            ));
+            return Search::Unknown(Message::counted("lost.entries_unreadable", count));
         }
         if let Some((task, _)) = candidates
             .iter()
             .find(|(_, fit)| *fit == Match::MaybePrefix)
         {
-            return Search::Unknown(format!(
-                "task {}'s prompt is the start of this one's, and nothing shows whether the list cut it or it is another, shorter prompt",
-                task.task_id
-            ));
+            return Search::Unknown(Message::new("lost.maybe_prefix").with("task", &task.task_id));
         }
         match candidates.len() {
             0 => Search::Absent,
@@ -401,11 +375,11 @@ impl Seen {
                     .iter()
                     .map(|(task, _)| task.task_id.as_str())
                     .collect();
-                Search::Unknown(format!(
-                    "the provider's task list shortens prompts, and {} tasks fit its start ({})",
-                    ids.len(),
-                    ids.join(", ")
-                ))
+                Search::Unknown(
+                    Message::new("lost.many_fit")
+                        .with("n", ids.len())
+                        .with("tasks", ids.join(", ")),
+                )
             }
         }
     }

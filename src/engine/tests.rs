@@ -153,7 +153,10 @@ async fn a_provider_without_a_task_list_leaves_a_lost_create_unresolved_and_neve
     assert_eq!(first.unresolved.len(), 1, "{first:?}");
     let message = &first.unresolved[0].message;
     assert!(
-        message.contains("no-list cannot list its tasks") && message.contains("--resubmit-lost"),
+        message
+            .to_string()
+            .contains("no-list cannot list its tasks")
+            && message.to_string().contains("--resubmit-lost"),
         "{message}"
     );
     // The next run finds the `submitting` record and still does not pay again.
@@ -216,9 +219,12 @@ async fn expired_content_fails_the_job_for_good_naming_the_expiry_and_the_way_to
     assert_eq!(first.failures.len(), 1, "{first:?}");
     let message = &first.failures[0].message;
     for said in ["expired", "a rerun cannot download it", "--retry-failed"] {
-        assert!(message.contains(said), "{said:?} in {message}");
+        assert!(message.to_string().contains(said), "{said:?} in {message}");
     }
-    assert!(!message.contains("without paying again"), "{message}");
+    assert!(
+        !message.to_string().contains("without paying again"),
+        "{message}"
+    );
     let stats = sim.stats();
     assert_eq!(
         (stats.creates, stats.expired_downloads),
@@ -229,7 +235,10 @@ async fn expired_content_fails_the_job_for_good_naming_the_expiry_and_the_way_to
     // A rerun neither asks for the gone video again nor pays for a new one unasked.
     let second = run_once(settings).await;
     assert_eq!(second.failures.len(), 1, "{second:?}");
-    assert!(second.failures[0].message.contains("expired"), "{second:?}");
+    assert!(
+        second.failures[0].message.to_string().contains("expired"),
+        "{second:?}"
+    );
     let stats = sim.stats();
     assert_eq!((stats.creates, stats.expired_downloads), (1, 1));
     assert!(!job.video.exists());
@@ -300,7 +309,9 @@ async fn a_lost_create_whose_retry_is_refused_for_money_never_moves_to_another_k
     assert_eq!(summary.unresolved.len(), 1, "{summary:?}");
     let message = &summary.unresolved[0].message;
     assert!(
-        message.contains("not sent again with another key"),
+        message
+            .to_string()
+            .contains("not sent again with another key"),
         "{message}"
     );
     let later = Journal::read(&state_dir).unwrap();

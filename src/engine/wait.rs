@@ -3,12 +3,13 @@
 //! next run, which polls it again and never submits it twice).
 
 use serde_json::Value;
-use tracing::{debug, warn};
+use tracing::debug;
 
 use super::outcome::{Failure, JobOutcome};
 use super::poll::PollSchedule;
 use super::task::{Owned, instant_of, round};
 use super::{Context, JobSpec, unix_ms};
+use crate::i18n::Message;
 use crate::journal::{Event, Outcome};
 use crate::provider::{ProviderError, TaskPhase};
 
@@ -125,10 +126,13 @@ pub(super) async fn until_finished(
                         message: message.clone(),
                     },
                 );
-                warn!("{}: failed at the provider: {message}", job.key);
+                super::warn_job(
+                    &job.key,
+                    Message::new("job.failed_at_provider").with("message", &message),
+                );
                 return Err(Ended::Outcome(JobOutcome::Failed(
                     Failure::AtProvider,
-                    message,
+                    Message::plain(message),
                 )));
             }
             phase => progress = phase.progress().or(progress),
@@ -143,11 +147,8 @@ fn left_for_later(ctx: &Context, job: &JobSpec, task: &Owned) -> Ended {
     if ctx.keys.member(task.key).provider.let_go(&task.task_id) {
         return Ended::Outcome(JobOutcome::LeftInFlight(task.task_id.clone()));
     }
-    let why = format!(
-        "the run was stopped while its stream ({}) was open; the stream is closed",
-        task.task_id
-    );
-    Ended::Outcome(unknown_outcome(job, &why))
+    let why = Message::new("job.stream_closed_on_stop").with("task", &task.task_id);
+    Ended::Outcome(unknown_outcome(job, why))
 }
 
 /// How a task not seen finished within the poll timeout ends: a failure a rerun picks up
@@ -167,40 +168,30 @@ fn timed_out(
     };
     let elapsed = humantime::format_duration(elapsed);
     if !ctx.keys.member(task.key).provider.let_go(&task.task_id) {
-        let message = format!(
-            "no result within --poll-timeout ({elapsed}); its stream ({}) was closed",
-            task.task_id
-        );
-        return unknown_outcome(job, &message);
+        let why = Message::new("job.stream_timed_out")
+            .with("elapsed", elapsed)
+            .with("task", &task.task_id);
+        return unknown_outcome(job, why);
     }
-    let what = match last_error {
-        Some(error) => format!(
-            "task {}: after {elapsed} its status still could not be read: {error}",
-            task.task_id
-        ),
-        None => format!(
-            "task {} was still not finished after {elapsed}",
-            task.task_id
-        ),
+    let message = match last_error {
+        Some(error) => Message::new("job.status_unreadable").with("error", error),
+        None => Message::new("job.not_finished"),
     };
     JobOutcome::Failed(
         Failure::TimedOut,
-        format!("{what}; a rerun picks it up again without paying twice"),
+        message.with("task", &task.task_id).with("elapsed", elapsed),
     )
 }
 
 /// A job whose task may be billed and can be found by no one: never submitted again by
 /// itself.
-fn unknown_outcome(job: &JobSpec, why: &str) -> JobOutcome {
-    let message = format!(
-        "unknown outcome at the provider ({why}): billed or not, sora-batch cannot tell, now \
-         or later; not submitted again, which could pay twice{}",
-        match job.extra {
-            true => "",
-            false => ": --resubmit-lost submits it anyway",
-        }
-    );
-    warn!("{}: {message}", job.key);
+fn unknown_outcome(job: &JobSpec, why: Message) -> JobOutcome {
+    let message = match job.extra {
+        true => Message::new("job.unknown_outcome_extra"),
+        false => Message::new("job.unknown_outcome"),
+    }
+    .with_text("why", why);
+    super::warn_job(&job.key, message.clone());
     JobOutcome::Unresolved(message)
 }
 
@@ -212,7 +203,7 @@ fn finished(ctx: &Context, job: &JobSpec, task: &Owned, outcome: Outcome) {
     };
     // Losing this line costs one status call in a later run, nothing more.
     if let Err(err) = ctx.journal.append(&job.key, &event) {
-        warn!("{}: {err}", job.key);
+        super::warn_job(&job.key, err.message());
     }
 }
 
@@ -226,13 +217,10 @@ fn status_error(ctx: &Context, job: &JobSpec, task: &Owned, error: ProviderError
                 return Some(left_for_later(ctx, job, task));
             }
             let label = &ctx.keys.member(task.key).label;
-            let message = format!(
-                "task {} was made with {label}, which the provider refuses now, so it cannot be \
-                 followed up; not submitted again (that could pay twice): a later run collects it \
-                 once {label} works again",
-                task.task_id
-            );
-            warn!("{}: {message}", job.key);
+            let message = Message::new("job.key_refused_task")
+                .with("task", &task.task_id)
+                .with("label", label);
+            super::warn_job(&job.key, message.clone());
             Some(Ended::Outcome(JobOutcome::Unresolved(message)))
         }
         _ if let Some(stop) = super::StopReason::for_error(&error) => {
@@ -242,9 +230,9 @@ fn status_error(ctx: &Context, job: &JobSpec, task: &Owned, error: ProviderError
         ProviderError::UnknownTask { .. } | ProviderError::OutcomeUnknown { .. }
             if ctx.settings.resubmit_lost && !job.extra =>
         {
-            warn!(
-                "{}: {error}; submitting it again (--resubmit-lost)",
-                job.key
+            super::warn_job(
+                &job.key,
+                Message::new("job.resubmitting_lost").with_text("error", error.message()),
             );
             let event = Event::Abandoned {
                 at_ms: unix_ms(),
@@ -255,12 +243,13 @@ fn status_error(ctx: &Context, job: &JobSpec, task: &Owned, error: ProviderError
             }
             Some(Ended::Lost)
         }
-        ProviderError::OutcomeUnknown { message } => {
-            Some(Ended::Outcome(unknown_outcome(job, &message)))
-        }
+        ProviderError::OutcomeUnknown { message } => Some(Ended::Outcome(unknown_outcome(
+            job,
+            Message::plain(message),
+        ))),
         ProviderError::UnknownTask { .. } => Some(Ended::Outcome(JobOutcome::Failed(
             Failure::Lost,
-            format!("{error}; rerun with --resubmit-lost to generate it again (costs money again)"),
+            Message::new("job.unknown_task").with_text("error", error.message()),
         ))),
         other => {
             debug!(

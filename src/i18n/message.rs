@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::Lang;
 
@@ -36,6 +36,12 @@ impl Message {
         }
     }
 
+    /// Words that are the same in every language: a provider's or the system's own
+    /// message, passed on as it was said.
+    pub fn plain(text: impl fmt::Display) -> Self {
+        Message::new("text.as_is").with("text", text)
+    }
+
     /// The `.one` or `.other` form of `key` for `n` (see [`super::counted`]).
     pub fn counted(key: &'static str, n: u64) -> Self {
         Message {
@@ -59,6 +65,12 @@ impl Message {
     /// The catalog key (tests and callers that tell messages apart read it).
     pub fn key(&self) -> &'static str {
         self.key
+    }
+
+    /// The message in the interface's language, for the terminal: a log line carries it
+    /// as `warn!(shown = %message.shown(), "{message}")` (see `ui::fields`).
+    pub fn shown(&self) -> String {
+        self.words(super::current())
     }
 
     /// The message in `lang`.
@@ -91,8 +103,29 @@ impl fmt::Display for Message {
     }
 }
 
+/// A message read back from a file written with its English (`failed_jobs.json`): its
+/// words are kept as they are, in every language.
+impl<'de> Deserialize<'de> for Message {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Message::plain)
+    }
+}
+
 impl Serialize for Message {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_str(self)
     }
+}
+
+/// `Display` for error types from their `message()`, so their English is written once, in
+/// the catalog, and the terminal can show the same message in the user's language.
+#[macro_export]
+macro_rules! display_from_message {
+    ($($type:ty),+ $(,)?) => {$(
+        impl ::std::fmt::Display for $type {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                ::std::fmt::Display::fmt(&self.message(), f)
+            }
+        }
+    )+};
 }

@@ -56,6 +56,7 @@ use serde::{Deserialize, Serialize};
 use tracing::warn;
 
 use crate::durable;
+use crate::i18n::Message;
 use crate::plan::tidy;
 
 pub use record::{JobRecord, JournalState, Stage, Submission};
@@ -85,6 +86,16 @@ impl fmt::Display for JobKey {
             "{} segment {} v{}",
             self.storyboard, self.segment, self.version
         )
+    }
+}
+
+impl JobKey {
+    /// The job as [`fmt::Display`] names it, in any language.
+    pub fn message(&self) -> Message {
+        Message::new("job.name")
+            .with("storyboard", &self.storyboard)
+            .with("segment", self.segment)
+            .with("version", self.version)
     }
 }
 
@@ -193,23 +204,17 @@ impl Outcome {
 
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
-    #[error(
-        "cannot create the state folder {path}: {source}; check its permissions, or pass a different --state-dir"
-    )]
-    CreateDir { path: PathBuf, source: io::Error },
-    #[error(
-        "cannot {action} the journal {path}: {source}; check that the disk is not full and the state folder is writable"
-    )]
+    CreateDir {
+        path: PathBuf,
+        source: io::Error,
+    },
+    /// `action`: what could not be done to the journal, an English verb phrase the catalog
+    /// knows as `journal.action.*` ("append to").
     Io {
         action: &'static str,
         path: PathBuf,
         source: io::Error,
     },
-    #[error(
-        "{path}: line {line}: cannot read this entry ({reason}); the journal was edited or damaged. \
-         Repair or delete that line (deleting a submitting or submitted line forgets a job that may \
-         have been paid for), or move the file aside to start afresh"
-    )]
     Damaged {
         path: PathBuf,
         line: usize,
@@ -218,21 +223,65 @@ pub enum JournalError {
     /// The file this run opened is no longer at its path: the state folder was deleted or
     /// replaced. Appending on would write to a file no later run reads, and another run may
     /// already be using a new state folder, so nothing more may be submitted.
-    #[error(
-        "{path} was deleted or replaced while this run was using it (was the state folder removed?); \
-         nothing more is submitted, and the jobs already paid for are followed to their videos. \
-         Leave the state folder alone while a run is going"
-    )]
-    Replaced { path: PathBuf },
-    #[error(
-        "{path}: line {line} was written by a newer sora-batch (journal format v{found}; this one \
-         reads v{FORMAT_VERSION}); upgrade sora-batch to go on with this state folder"
-    )]
+    Replaced {
+        path: PathBuf,
+    },
     NewerFormat {
         path: PathBuf,
         line: usize,
         found: u32,
     },
+}
+
+crate::display_from_message!(JournalError);
+
+impl JournalError {
+    /// What went wrong and the fix, in any language (`Display` is its English).
+    pub fn message(&self) -> Message {
+        match self {
+            JournalError::CreateDir { path, source } => Message::new("journal.create_dir")
+                .with("path", path.display())
+                .with("source", source),
+            JournalError::Io {
+                action,
+                path,
+                source,
+            } => Message::new("journal.io")
+                .with_text("action", action_message(action))
+                .with("path", path.display())
+                .with("source", source),
+            JournalError::Damaged { path, line, reason } => Message::new("journal.damaged")
+                .with("path", path.display())
+                .with("line", line)
+                .with("reason", reason),
+            JournalError::Replaced { path } => {
+                Message::new("journal.replaced").with("path", path.display())
+            }
+            JournalError::NewerFormat { path, line, found } => Message::new("journal.newer_format")
+                .with("path", path.display())
+                .with("line", line)
+                .with("found", found)
+                .with("ours", FORMAT_VERSION),
+        }
+    }
+}
+
+/// The words of an [`JournalError::Io`] action in the catalogs.
+fn action_message(action: &str) -> Message {
+    match action {
+        "open" => Message::new("journal.action.open"),
+        "create" => Message::new("journal.action.create"),
+        "read" => Message::new("journal.action.read"),
+        "cut the torn last line off" => Message::new("journal.action.cut"),
+        "append to" => Message::new("journal.action.append"),
+        "flush" => Message::new("journal.action.flush"),
+        "write the compacted copy of" => Message::new("journal.action.compact"),
+        "replace" => Message::new("journal.action.replace"),
+        "flush the folder of" => Message::new("journal.action.flush_folder"),
+        "watch" => Message::new("journal.action.watch"),
+        "check" => Message::new("journal.action.check"),
+        other => Message::new("text.as_is").with("text", other),
+    }
 }
 
 /// The open journal. `&self` methods, so the engine can share it in an `Arc` across tasks;
@@ -363,10 +412,10 @@ impl Journal {
         if let Err(source) = inner.file.write_all(line.as_bytes()) {
             // A partial line would make every line after it unreadable: cut it off.
             if let Err(err) = inner.file.set_len(inner.len) {
-                warn!(
-                    "cannot cut a partial line off {}: {err}",
-                    self.path.display()
-                );
+                let message = Message::new("journal.cannot_cut")
+                    .with("path", self.path.display())
+                    .with("err", err);
+                warn!(shown = %message.shown(), "{message}");
             }
             return Err(self.io_error("append to", source));
         }

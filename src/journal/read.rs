@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use tracing::warn;
 
 use super::{Event, FORMAT_VERSION, JobKey, JournalError};
+use crate::i18n::Message;
 
 /// A line as written.
 #[derive(Serialize)]
@@ -108,10 +109,10 @@ fn is_rest_blank(rest: &[u8]) -> bool {
 }
 
 fn warn_torn(path: &Path, number: usize) {
-    warn!(
-        "{}: line {number} is incomplete (a run stopped while writing it); ignoring it and cutting it off",
-        path.display()
-    );
+    let message = Message::new("journal.torn_line")
+        .with("path", path.display())
+        .with("line", number);
+    warn!(shown = %message.shown(), "{message}");
 }
 
 enum Bad {

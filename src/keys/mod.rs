@@ -7,12 +7,12 @@
 
 mod parse;
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
 use crate::config::{ApiKey, ConfigError};
+use crate::i18n::Message;
 
 /// The environment variable of `--keys-file`.
 pub const KEYS_FILE_VAR: &str = "SORA_KEYS_FILE";
@@ -71,14 +71,19 @@ pub enum KeySource {
     Simulator,
 }
 
-impl fmt::Display for KeySource {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+crate::display_from_message!(KeySource, KeyError);
+
+impl KeySource {
+    /// Where the keys were read from, in any language (`Display` is its English).
+    pub fn message(&self) -> Message {
         match self {
-            KeySource::Single(variable) | KeySource::List(variable) => f.write_str(variable),
-            KeySource::File(path) => {
-                write!(f, "the keys file {}", crate::ui::printable(path.display()))
+            KeySource::Single(variable) | KeySource::List(variable) => {
+                Message::new("text.as_is").with("text", variable)
             }
-            KeySource::Simulator => f.write_str("the simulator's key"),
+            KeySource::File(path) => {
+                Message::new("keys.source.file").with("path", crate::ui::printable(path.display()))
+            }
+            KeySource::Simulator => Message::new("keys.source.simulator"),
         }
     }
 }
@@ -198,38 +203,46 @@ impl KeySet {
 }
 
 fn read_file(path: &Path) -> Result<String, KeyError> {
-    let failed = |reason: String| KeyError::File {
+    let failed = |reason: Message| KeyError::File {
         path: path.to_path_buf(),
         reason,
     };
-    let file = std::fs::File::open(path).map_err(|err| failed(err.to_string()))?;
-    let size = file
-        .metadata()
-        .map_err(|err| failed(err.to_string()))?
-        .len();
+    let os = |err: std::io::Error| failed(Message::new("text.as_is").with("text", err));
+    let file = std::fs::File::open(path).map_err(os)?;
+    let size = file.metadata().map_err(os)?.len();
     if size > MAX_FILE_BYTES {
-        return Err(failed(format!(
-            "it is {} large, far more than any list of keys",
-            indicatif::HumanBytes(size)
-        )));
+        return Err(failed(
+            Message::new("keys.file_too_large").with("size", indicatif::HumanBytes(size)),
+        ));
     }
-    std::fs::read_to_string(path).map_err(|err| failed(err.to_string()))
+    std::fs::read_to_string(path).map_err(os)
 }
 
 /// Why the keys cannot be used. No message holds a key, or any part of one.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
-    #[error(
-        "{first} and {second} are both set; keep one (a list can hold the single key too: \
-         [{{\"key\": \"…\"}}])"
-    )]
     SetTwice { first: String, second: String },
-    #[error(transparent)]
     Config(#[from] ConfigError),
-    #[error("cannot read the keys file {}: {reason}", crate::ui::printable(.path.display()))]
-    File { path: PathBuf, reason: String },
-    #[error("{place}: {problem}")]
-    Invalid { place: KeySource, problem: String },
+    File { path: PathBuf, reason: Message },
+    Invalid { place: KeySource, problem: Message },
+}
+
+impl KeyError {
+    /// What is wrong and the fix, in any language (`Display` is its English).
+    pub fn message(&self) -> Message {
+        match self {
+            KeyError::SetTwice { first, second } => Message::new("keys.set_twice")
+                .with("first", first)
+                .with("second", second),
+            KeyError::Config(err) => err.message(),
+            KeyError::File { path, reason } => Message::new("keys.file")
+                .with("path", crate::ui::printable(path.display()))
+                .with_text("reason", reason.clone()),
+            KeyError::Invalid { place, problem } => Message::new("keys.invalid")
+                .with_text("place", place.message())
+                .with_text("problem", problem.clone()),
+        }
+    }
 }
 
 #[cfg(test)]

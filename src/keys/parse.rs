@@ -7,65 +7,76 @@ use serde_json::{Map, Value};
 
 use super::{Key, KeyError, KeySet, KeySource, MAX_KEYS, MAX_LABEL_CHARS, MAX_RPM, MAX_WEIGHT};
 use crate::config::ApiKey;
+use crate::i18n::Message;
 use crate::provider::untrusted::KEY_LIKE_CHARS;
 
 const FIELDS: &[&str] = &["key", "weight", "max_rpm", "label", "name"];
 const SHAPE: &str = "[{\"key\": \"sk-…\", \"weight\": 1, \"max_rpm\": 60}, …]";
 
 pub(super) fn list(text: &str, source: KeySource) -> Result<KeySet, KeyError> {
-    let invalid = |problem: String| KeyError::Invalid {
+    let invalid = |problem: Message| KeyError::Invalid {
         place: source.clone(),
         problem,
     };
     // A bare key pasted here is not parsed (a parser's message could quote it).
     if !text.trim_start().starts_with('[') {
-        return Err(invalid(format!(
-            "not a JSON list of keys; write {SHAPE} (one key alone may go in the provider's \
-             single-key variable, e.g. SORA_API_KEY)"
-        )));
+        return Err(invalid(
+            Message::new("keys.not_a_list_bare").with("shape", SHAPE),
+        ));
     }
     let items = match serde_json::from_str::<Value>(text) {
         Ok(Value::Array(items)) => items,
-        Ok(_) => return Err(invalid(format!("not a JSON list of keys; write {SHAPE}"))),
+        Ok(_) => {
+            return Err(invalid(
+                Message::new("keys.not_a_list").with("shape", SHAPE),
+            ));
+        }
         // Only syntax errors here (any JSON is a `Value`): they quote no text.
         Err(err) => {
-            return Err(invalid(format!(
-                "invalid JSON at line {}, column {}; write {SHAPE}",
-                err.line(),
-                err.column()
-            )));
+            return Err(invalid(
+                Message::new("keys.bad_json")
+                    .with("line", err.line())
+                    .with("column", err.column())
+                    .with("shape", SHAPE),
+            ));
         }
     };
     if items.is_empty() {
-        return Err(invalid(format!("the list is empty; write {SHAPE}")));
+        return Err(invalid(Message::new("keys.empty").with("shape", SHAPE)));
     }
     if items.len() > MAX_KEYS {
-        return Err(invalid(format!(
-            "{} keys; at most {MAX_KEYS} are taken",
-            items.len()
-        )));
+        return Err(invalid(
+            Message::new("keys.too_many")
+                .with("n", items.len())
+                .with("most", MAX_KEYS),
+        ));
     }
     let mut keys: Vec<Key> = Vec::with_capacity(items.len());
     for (index, item) in items.iter().enumerate() {
-        let key = entry(index, item)
-            .map_err(|problem| invalid(format!("entry {}: {problem}", index + 1)))?;
+        let key = entry(index, item).map_err(|problem| {
+            invalid(
+                Message::new("keys.entry")
+                    .with("entry", index + 1)
+                    .with_text("problem", problem),
+            )
+        })?;
         if let Some(earlier) = keys
             .iter()
             .position(|k| k.secret.expose() == key.secret.expose())
         {
-            return Err(invalid(format!(
-                "entries {} and {} hold the same key; list each key once",
-                earlier + 1,
-                index + 1
-            )));
+            return Err(invalid(
+                Message::new("keys.same_key")
+                    .with("first", earlier + 1)
+                    .with("second", index + 1),
+            ));
         }
         if let Some(earlier) = keys.iter().position(|k| k.label == key.label) {
-            return Err(invalid(format!(
-                "entries {} and {} have the same label \"{}\"; give each its own",
-                earlier + 1,
-                index + 1,
-                key.label
-            )));
+            return Err(invalid(
+                Message::new("keys.same_label")
+                    .with("first", earlier + 1)
+                    .with("second", index + 1)
+                    .with("label", &key.label),
+            ));
         }
         keys.push(key);
     }
@@ -73,9 +84,9 @@ pub(super) fn list(text: &str, source: KeySource) -> Result<KeySet, KeyError> {
 }
 
 /// One entry, or what is wrong with it (the caller names the entry).
-fn entry(index: usize, item: &Value) -> Result<Key, String> {
+fn entry(index: usize, item: &Value) -> Result<Key, Message> {
     let Value::Object(fields) = item else {
-        return Err("not an object; write {\"key\": \"sk-…\", \"weight\": 1}".to_string());
+        return Err(Message::new("keys.not_an_object"));
     };
     if let Some(unknown) = fields.keys().find(|name| !FIELDS.contains(&name.as_str())) {
         return Err(unknown_field(unknown));
@@ -94,25 +105,25 @@ fn entry(index: usize, item: &Value) -> Result<Key, String> {
 
 /// A field name is printed only when it is a slip of a known one (`max_rmp`): anything
 /// else may be a key written where a name goes.
-fn unknown_field(name: &str) -> String {
+fn unknown_field(name: &str) -> Message {
     let short = name.chars().count() <= 12;
     let close = FIELDS
         .iter()
         .find(|known| short && strsim::jaro_winkler(name, known) > 0.85);
     match close {
-        Some(known) => format!("unknown field \"{name}\"; did you mean \"{known}\"?"),
-        None => "an unknown field (not shown: it may be a key); the fields are key, weight, \
-                 max_rpm and label"
-            .to_string(),
+        Some(known) => Message::new("keys.unknown_field")
+            .with("name", name)
+            .with("known", known),
+        None => Message::new("keys.unknown_field_hidden"),
     }
 }
 
 /// `key`: the key, with or without `Bearer ` in front.
-fn secret(fields: &Map<String, Value>) -> Result<ApiKey, String> {
+fn secret(fields: &Map<String, Value>) -> Result<ApiKey, Message> {
     let Some(Value::String(text)) = fields.get("key") else {
         return Err(match fields.get("key") {
-            None => "no \"key\"; each entry needs one: {\"key\": \"sk-…\"}".to_string(),
-            Some(_) => "\"key\" must be text: {\"key\": \"sk-…\"}".to_string(),
+            None => Message::new("keys.no_key"),
+            Some(_) => Message::new("keys.key_not_text"),
         });
     };
     let text = text.trim();
@@ -124,42 +135,44 @@ fn secret(fields: &Map<String, Value>) -> Result<ApiKey, String> {
         _ => text,
     };
     if bare.is_empty() {
-        return Err("\"key\" is empty".to_string());
+        return Err(Message::new("keys.key_empty"));
     }
     let secret = ApiKey::new(bare);
     if let Some((what, position)) = secret.header_problem() {
-        return Err(format!(
-            "the key holds {what} at character {position} (after any \"Bearer \"), which \
-             cannot be sent in an HTTP header; write it exactly as the provider gave it"
-        ));
+        return Err(Message::new("keys.key_not_header")
+            .with_text("what", what)
+            .with("position", position));
     }
     Ok(secret)
 }
 
 /// A whole number from 1 to `most`, or `None` when absent or null.
-fn whole(fields: &Map<String, Value>, name: &str, most: u32) -> Result<Option<u32>, String> {
+fn whole(fields: &Map<String, Value>, name: &str, most: u32) -> Result<Option<u32>, Message> {
     match fields.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(value) => value
             .as_u64()
             .filter(|n| (1..=u64::from(most)).contains(n))
             .map(|n| Some(n as u32))
-            .ok_or_else(|| format!("\"{name}\" must be a whole number from 1 to {most}")),
+            .ok_or_else(|| {
+                Message::new("keys.not_whole")
+                    .with("name", name)
+                    .with("most", most)
+            }),
     }
 }
 
 /// `label` (or `name`): a short name for messages, never the key or a part of it.
-fn label(fields: &Map<String, Value>, secret: &ApiKey) -> Result<Option<String>, String> {
+fn label(fields: &Map<String, Value>, secret: &ApiKey) -> Result<Option<String>, Message> {
     let (field, value) = match (fields.get("label"), fields.get("name")) {
-        (Some(_), Some(_)) => return Err("both \"label\" and \"name\"; keep one".to_string()),
+        (Some(_), Some(_)) => return Err(Message::new("keys.label_and_name")),
         (Some(value), None) => ("label", value),
         (None, Some(value)) => ("name", value),
         (None, None) => return Ok(None),
     };
-    let rule = format!(
-        "\"{field}\" must be 1 to {MAX_LABEL_CHARS} letters, digits, '-', '_' or '.' (a name \
-         for messages, e.g. \"studio-a\")"
-    );
+    let rule = Message::new("keys.label_rule")
+        .with("field", field)
+        .with("most", MAX_LABEL_CHARS);
     let Value::String(text) = value else {
         return Err(rule);
     };
@@ -172,9 +185,7 @@ fn label(fields: &Map<String, Value>, secret: &ApiKey) -> Result<Option<String>,
     }
     let key = secret.expose();
     if text == key || (text.len() >= KEY_LIKE_CHARS && key.contains(text.as_str())) {
-        return Err(format!(
-            "\"{field}\" is the key, or a part of it; a label is printed, so choose a name"
-        ));
+        return Err(Message::new("keys.label_is_key").with("field", field));
     }
     Ok(Some(text.clone()))
 }

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use tracing::{info, warn};
 
 use crate::download::{open_regular, remove_entry};
+use crate::i18n::Message;
 use crate::plan::tidy;
 
 /// What a lock file says about its holder.
@@ -59,11 +60,11 @@ impl LockFile {
         }
         if let Some(stale) = read_holder(&mut file) {
             let since = stale.started().map_or(stale.started_at.clone(), utc);
-            info!(
-                "took over the lock of {}: its run (pid {}, started {since}) ended without releasing it",
-                tidy(what).display(),
-                stale.pid
-            );
+            let message = Message::new("lock.taken_over")
+                .with("what", tidy(what).display())
+                .with("pid", stale.pid)
+                .with("since", since);
+            info!(shown = %message.shown(), "{message}");
         }
         write_holder(&mut file, state_dir).map_err(Refused::Io)?;
         Ok(LockFile {
@@ -83,7 +84,10 @@ impl Drop for LockFile {
     /// it would let a later run lock a fresh file while another still holds the old one.
     fn drop(&mut self) {
         if let Err(err) = self.file.set_len(0) {
-            warn!("cannot empty the lock file {}: {err}", self.path.display());
+            let message = Message::new("lock.cannot_empty")
+                .with("path", self.path.display())
+                .with("err", err);
+            warn!(shown = %message.shown(), "{message}");
         }
         // Closing the file releases the OS lock.
     }
@@ -95,10 +99,8 @@ impl Drop for LockFile {
 fn open_without_links(path: &Path) -> io::Result<File> {
     match std::fs::symlink_metadata(path) {
         Ok(meta) if !meta.file_type().is_file() => {
-            warn!(
-                "{} is not a lock file this tool wrote (it is a link or a folder); replacing it",
-                path.display()
-            );
+            let message = Message::new("lock.not_a_lock_file").with("path", path.display());
+            warn!(shown = %message.shown(), "{message}");
             remove_entry(path)?;
         }
         _ => {}
@@ -110,12 +112,14 @@ fn open_without_links(path: &Path) -> io::Result<File> {
 }
 
 /// ` (pid 4242, started 2026-11-26 06:48:35 UTC)`, or what is known of it.
-pub(super) fn describe_holder(pid: Option<u32>, started_at: Option<&SystemTime>) -> String {
+pub(super) fn describe_holder(pid: Option<u32>, started_at: Option<&SystemTime>) -> Message {
     match (pid, started_at) {
-        (Some(pid), Some(at)) => format!(" (pid {pid}, started {})", utc(*at)),
-        (Some(pid), None) => format!(" (pid {pid})"),
+        (Some(pid), Some(at)) => Message::new("lock.holder.started")
+            .with("pid", pid)
+            .with("at", utc(*at)),
+        (Some(pid), None) => Message::new("lock.holder.pid").with("pid", pid),
         // The holder has locked the file but not written its details yet.
-        (None, _) => " (just starting)".to_string(),
+        (None, _) => Message::new("lock.holder.starting"),
     }
 }
 

@@ -16,6 +16,7 @@ use std::time::SystemTime;
 use file::{LockFile, Refused, describe_holder};
 pub use output::{OUTPUT_LOCK_FILE, OutputLocks, raise_open_file_limit};
 
+use crate::i18n::Message;
 use crate::plan::tidy;
 
 /// The lock file's name inside the state folder.
@@ -25,14 +26,12 @@ pub const LOCK_FILE: &str = "lock";
 pub enum LockError {
     /// Another process holds the state folder; `main` exits with code 75 (EX_TEMPFAIL: try
     /// later).
-    #[error("{}", describe_busy(.state_dir, *.pid, .started_at.as_ref()))]
     Busy {
         state_dir: PathBuf,
         pid: Option<u32>,
         started_at: Option<SystemTime>,
     },
     /// Another process is writing to an output folder this run would write to; exit 75 too.
-    #[error("{}", output::describe_busy(.folder, *.pid, .started_at.as_ref(), .state_dir.as_deref()))]
     OutputBusy {
         folder: PathBuf,
         pid: Option<u32>,
@@ -40,40 +39,62 @@ pub enum LockError {
         /// The other run's state folder.
         state_dir: Option<PathBuf>,
     },
-    #[error(
-        "cannot lock {folders} output folders at once: this system allows only {limit} open files per process; \
-         raise the limit (e.g. `ulimit -n 10240` before the run), or run fewer storyboards at a time \
-         (point --input-dir at a subfolder)"
-    )]
-    TooManyFolders { folders: usize, limit: String },
-    #[error(
-        "cannot lock {path}: {source}; check that the state folder is writable, or pass a different --state-dir"
-    )]
-    Io { path: PathBuf, source: io::Error },
-    #[error(
-        "the state folder {state_dir} cannot be made: {file} is a file, not a folder; \
-         point --state-dir (SORA_STATE_DIR) at a folder, or move that file away"
-    )]
-    StateDirIsFile { state_dir: PathBuf, file: PathBuf },
-    #[error(
-        "cannot lock the output folder {folder}: {source}; check that it is writable, or choose another --output-dir"
-    )]
-    OutputIo { folder: PathBuf, source: io::Error },
+    TooManyFolders {
+        folders: usize,
+        limit: String,
+    },
+    Io {
+        path: PathBuf,
+        source: io::Error,
+    },
+    StateDirIsFile {
+        state_dir: PathBuf,
+        file: PathBuf,
+    },
+    OutputIo {
+        folder: PathBuf,
+        source: io::Error,
+    },
 }
+
+crate::display_from_message!(LockError);
 
 impl LockError {
     /// Whether another run holds something this one needs (exit 75: try again later).
     pub fn is_busy(&self) -> bool {
         matches!(self, LockError::Busy { .. } | LockError::OutputBusy { .. })
     }
-}
 
-fn describe_busy(state_dir: &Path, pid: Option<u32>, started_at: Option<&SystemTime>) -> String {
-    format!(
-        "another sora-batch run{} is using the state folder {}; wait for it to finish, or pass a different --state-dir",
-        describe_holder(pid, started_at),
-        state_dir.display()
-    )
+    /// What went wrong and the fix, in any language (`Display` is its English).
+    pub fn message(&self) -> Message {
+        match self {
+            LockError::Busy {
+                state_dir,
+                pid,
+                started_at,
+            } => Message::new("lock.busy")
+                .with_text("holder", describe_holder(*pid, started_at.as_ref()))
+                .with("state_dir", state_dir.display()),
+            LockError::OutputBusy {
+                folder,
+                pid,
+                started_at,
+                state_dir,
+            } => output::describe_busy(folder, *pid, started_at.as_ref(), state_dir.as_deref()),
+            LockError::TooManyFolders { folders, limit } => Message::new("lock.too_many_folders")
+                .with("folders", folders)
+                .with("limit", limit),
+            LockError::Io { path, source } => Message::new("lock.io")
+                .with("path", path.display())
+                .with("source", source),
+            LockError::StateDirIsFile { state_dir, file } => Message::new("lock.state_dir_is_file")
+                .with("state_dir", state_dir.display())
+                .with("file", file.display()),
+            LockError::OutputIo { folder, source } => Message::new("lock.output_io")
+                .with("folder", folder.display())
+                .with("source", source),
+        }
+    }
 }
 
 /// Held for the whole run; dropping it releases the state folder.
@@ -220,6 +241,32 @@ mod tests {
         let holder: file::Holder = serde_json::from_str(&lock_text(dir.path())).unwrap();
         assert_eq!(holder.pid, std::process::id());
         assert!(holder.started().is_some(), "{}", holder.started_at);
+    }
+
+    fn busy(state_dir: &Path, pid: Option<u32>, started_at: Option<&SystemTime>) -> LockError {
+        LockError::Busy {
+            state_dir: state_dir.to_path_buf(),
+            pid,
+            started_at: started_at.copied(),
+        }
+    }
+
+    fn describe_busy(state_dir: &Path, pid: Option<u32>, at: Option<&SystemTime>) -> String {
+        busy(state_dir, pid, at).to_string()
+    }
+
+    #[test]
+    fn busy_message_reads_in_chinese_with_the_same_holder_and_folder() {
+        let at = humantime::parse_rfc3339("2026-11-26T06:48:35Z").unwrap();
+        let state = Path::new("output/.sora-batch");
+        let words = busy(state, Some(4242), Some(&at))
+            .message()
+            .words(crate::i18n::Lang::Zh);
+        assert_eq!(
+            words,
+            "另一个 sora-batch 运行（pid 4242，启动于 2026-11-26 06:48:35 UTC）正在使用状态文件夹 \
+             output/.sora-batch；请等它结束，或用 --state-dir 指定另一个状态文件夹"
+        );
     }
 
     #[test]

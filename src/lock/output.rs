@@ -11,6 +11,7 @@ use tracing::debug;
 
 use super::LockError;
 use super::file::{Holder, LockFile, Refused, describe_holder};
+use crate::i18n::Message;
 use crate::plan::tidy;
 
 /// The lock file's name inside each output folder (hidden, and no storyboard name).
@@ -92,16 +93,14 @@ pub(super) fn describe_busy(
     pid: Option<u32>,
     started_at: Option<&SystemTime>,
     state_dir: Option<&Path>,
-) -> String {
-    let journal = state_dir.map_or_else(String::new, |dir| {
-        format!(", with the state folder {}", dir.display())
-    });
-    format!(
-        "another sora-batch run{}{journal} is writing to {}; wait for it to finish \
-         (two runs writing the same videos would both pay for them)",
-        describe_holder(pid, started_at),
-        folder.display()
-    )
+) -> Message {
+    let holder = describe_holder(pid, started_at);
+    match state_dir {
+        Some(dir) => Message::new("lock.output_busy_with_state").with("state_dir", dir.display()),
+        None => Message::new("lock.output_busy"),
+    }
+    .with_text("holder", holder)
+    .with("folder", folder.display())
 }
 
 /// Raises this process's soft limit on open files to its hard limit (macOS: to what the
@@ -189,7 +188,7 @@ mod tests {
 
     #[test]
     fn busy_message_without_details_still_names_the_folder() {
-        let message = describe_busy(Path::new("output/storyboard_a"), None, None, None);
+        let message = describe_busy(Path::new("output/storyboard_a"), None, None, None).to_string();
         assert_eq!(
             message,
             "another sora-batch run (just starting) is writing to output/storyboard_a; wait for it to finish \

@@ -54,10 +54,11 @@ pub fn discover(input_dir: &Path, output_dir: &Path) -> Found {
                     continue;
                 }
                 if let Some(kind) = not_a_file(entry.file_type()) {
-                    let warning = Message::new("discover.not_a_file")
-                        .with("path", shown(entry.path()))
-                        .with_text("kind", Message::new(kind));
-                    found.warnings.push(warning);
+                    found.warnings.push(
+                        Message::new("discover.not_a_file")
+                            .with("path", shown(entry.path()))
+                            .with_text("kind", kind),
+                    );
                     continue;
                 }
                 let relative = entry
@@ -69,15 +70,17 @@ pub fn discover(input_dir: &Path, output_dir: &Path) -> Found {
             Err(err) => {
                 let path = err.path().map(Path::to_path_buf).unwrap_or_default();
                 if let Some(ancestor) = err.loop_ancestor() {
-                    let warning = Message::new("discover.link_loop")
-                        .with("path", path.display())
-                        .with("ancestor", ancestor.display());
-                    found.warnings.push(warning);
+                    found.warnings.push(
+                        Message::new("discover.link_loop")
+                            .with("path", path.display())
+                            .with("ancestor", ancestor.display()),
+                    );
                 } else if let Some(link) = broken_link(&path) {
-                    let warning = Message::new("discover.broken_link")
-                        .with("path", shown(&path))
-                        .with_text("link", link);
-                    found.warnings.push(warning);
+                    found.warnings.push(
+                        Message::new("discover.broken_link")
+                            .with("path", shown(&path))
+                            .with_text("link", link),
+                    );
                 } else {
                     let reason = err
                         .io_error()
@@ -90,30 +93,29 @@ pub fn discover(input_dir: &Path, output_dir: &Path) -> Found {
     found
 }
 
-/// What a non-file is (its catalog key), for the warning that skips it; `None` for a
-/// regular file.
-fn not_a_file(file_type: FileType) -> Option<&'static str> {
+/// What a non-file is, for the warning that skips it; `None` for a regular file.
+fn not_a_file(file_type: FileType) -> Option<Message> {
     if file_type.is_file() {
         return None;
     }
     if file_type.is_dir() {
         // Walked into all the same: storyboards inside it are found.
-        return Some("discover.kind.folder");
+        return Some(Message::new("discover.kind.folder"));
     }
     #[cfg(unix)]
     {
         use std::os::unix::fs::FileTypeExt;
         if file_type.is_fifo() {
-            return Some("discover.kind.fifo");
+            return Some(Message::new("discover.kind.fifo"));
         }
         if file_type.is_socket() {
-            return Some("discover.kind.socket");
+            return Some(Message::new("discover.kind.socket"));
         }
         if file_type.is_block_device() || file_type.is_char_device() {
-            return Some("discover.kind.device");
+            return Some(Message::new("discover.kind.device"));
         }
     }
-    Some("discover.kind.other")
+    Some(Message::new("discover.kind.other"))
 }
 
 /// Why a symbolic link leads nowhere, when `path` is one that does: its target does not
@@ -121,15 +123,12 @@ fn not_a_file(file_type: FileType) -> Option<&'static str> {
 fn broken_link(path: &Path) -> Option<Message> {
     let target = std::fs::read_link(path).ok()?;
     let err = std::fs::metadata(path).err()?;
-    let target = shown(&target);
-    Some(
-        match err.kind() {
-            std::io::ErrorKind::NotFound => Message::new("discover.link_to_nothing"),
-            _ if is_link_loop(&err) => Message::new("discover.link_to_itself"),
-            _ => Message::new("discover.link_unreadable").with("error", err),
-        }
-        .with("target", target),
-    )
+    let link = match err.kind() {
+        std::io::ErrorKind::NotFound => Message::new("discover.link_to_nothing"),
+        _ if is_link_loop(&err) => Message::new("discover.link_to_itself"),
+        _ => Message::new("discover.link_unreadable").with("err", err),
+    };
+    Some(link.with("target", shown(&target)))
 }
 
 /// A path for a warning, without `./` and with control characters in its names escaped.
@@ -254,6 +253,13 @@ mod tests {
                     at("storyboard_sock.json")
                 ),
             ]
+        );
+        assert_eq!(
+            found.warnings[1].words(crate::i18n::Lang::Zh),
+            format!(
+                "跳过 {}：它是一个 FIFO（命名管道），不是分镜脚本文件",
+                at("storyboard_fifo.json")
+            )
         );
         assert!(found.unreadable.is_empty(), "{:?}", found.unreadable);
     }

@@ -91,18 +91,29 @@ pub struct Plan {
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
-    #[error(
-        "the input folder {0} does not exist; create it, or point --input-dir (SORA_INPUT_DIR) at your storyboards"
-    )]
     InputMissing(PathBuf),
-    #[error("the input folder {0} is a file; --input-dir (SORA_INPUT_DIR) must name a folder")]
     InputNotAFolder(PathBuf),
-    #[error(
-        "the storyboards in {folder} ask for more than {limit} jobs (segments × gen_count) in \
-         one run; split them into several input folders (--input-dir) and run each",
-        limit = "1,000,000"
-    )]
     TooManyJobs { folder: PathBuf },
+}
+
+crate::display_from_message!(PlanError);
+
+impl PlanError {
+    /// What is wrong and the fix, in any language (`Display` is its English).
+    pub fn message(&self) -> crate::i18n::Message {
+        use crate::i18n::Message;
+        match self {
+            PlanError::InputMissing(folder) => {
+                Message::new("plan.input_missing").with("folder", folder.display())
+            }
+            PlanError::InputNotAFolder(folder) => {
+                Message::new("plan.input_not_a_folder").with("folder", folder.display())
+            }
+            PlanError::TooManyJobs { folder } => Message::new("plan.too_many_jobs")
+                .with("folder", folder.display())
+                .with("limit", "1,000,000"),
+        }
+    }
 }
 
 /// The most jobs one run plans: far more than a night's work, and a bound on the memory a

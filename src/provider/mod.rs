@@ -18,6 +18,7 @@ use std::time::Duration;
 use futures_util::future::BoxFuture;
 use serde_json::Value;
 
+use crate::i18n::Message;
 use crate::storyboard::Segment;
 
 pub use capabilities::{Capabilities, ImageInput, PerMode, PriceModel, PriceUnit, Prices};
@@ -161,52 +162,40 @@ pub enum ProviderError {
     /// No connection could be made (refused, unresolvable name, no route): nothing reached
     /// the provider, so nothing was created. Retried, but never counted against the job:
     /// a provider down for long is `--give-up-after`'s business, not a reason to fail jobs.
-    #[error("could not reach the provider: {message}")]
     Unreachable { message: String },
     /// The create endpoint is not there (HTTP 404 to a create): the API address is wrong,
     /// and nothing was created. The run stops, as for a refused key.
-    #[error("{message}")]
     NoApi { message: String },
     /// HTTP 429: wait (at least `retry_after`) and try again.
-    #[error("rate limited by the provider{}", request_id_note(.request_id))]
     RateLimited {
         retry_after: Option<Duration>,
         request_id: Option<String>,
     },
     /// 5xx, an HTML error page, a reset or a timeout: try again later.
-    #[error("{message}{}", request_id_note(.request_id))]
     Transient {
         message: String,
         request_id: Option<String>,
     },
     /// A bad parameter or a content-policy refusal: final for this job.
-    #[error("rejected by the provider: {message}{}", request_id_note(.request_id))]
     Rejected {
         message: String,
         request_id: Option<String>,
     },
     /// Insufficient balance (Sora.hk code 1012): the job does not fit the balance; the run
     /// goes on with the jobs that do (see `engine::budget`).
-    #[error("the provider's balance is too low: {message}; top up your account")]
     OutOfMoney { message: String },
     /// HTTP 401 or an in-body 401: the key is wrong or disabled. `variable`: where the
     /// key was read from (the dialect's `Capabilities::key_variable`), the place to fix it.
-    #[error("the provider refused the API key ({message}); check {variable}")]
     Unauthorized {
         message: String,
         variable: &'static str,
     },
     /// HTTP 407, or a tunnel the proxy would not open: the proxy refused its credentials.
     /// Nothing reached the provider; the run stops, as for a refused key.
-    #[error(
-        "the proxy refused its credentials ({message}); check PROXY_USER and PROXY_PASS, or \
-         the user:password in HTTPS_PROXY, HTTP_PROXY or ALL_PROXY"
-    )]
     ProxyRefused { message: String },
     /// A create whose request left but whose answer never arrived or was a server error
     /// (any 5xx): the provider may have created (and billed) the task. Never retried
     /// before the task is looked for.
-    #[error("no usable answer to the create call ({message}); the task may exist at the provider")]
     Ambiguous {
         message: String,
         retry_after: Option<Duration>,
@@ -214,14 +203,65 @@ pub enum ProviderError {
     /// A task whose outcome no one can tell: a chat gateway's stream ended or broke
     /// without a result, or belonged to an earlier run. It may be billed; the job is
     /// never submitted again by itself (`--resubmit-lost` says to).
-    #[error("unknown outcome at the provider: {message}")]
     OutcomeUnknown { message: String },
     /// The provider does not know this task (any more).
-    #[error("the provider does not know task {task_id}{}", request_id_note(.request_id))]
     UnknownTask {
         task_id: String,
         request_id: Option<String>,
     },
+}
+
+crate::display_from_message!(ProviderError);
+
+impl ProviderError {
+    /// What went wrong, in any language (`Display` is its English); the provider's own
+    /// words in it are as it said them.
+    pub fn message(&self) -> Message {
+        match self {
+            ProviderError::Unreachable { message } => {
+                Message::new("provider.unreachable").with("message", message)
+            }
+            ProviderError::NoApi { message } => Message::plain(message),
+            ProviderError::RateLimited { request_id, .. } => {
+                Message::new("provider.rate_limited").with_text("id", request_id_note(request_id))
+            }
+            ProviderError::Transient {
+                message,
+                request_id,
+            } => Message::new("provider.transient")
+                .with("message", message)
+                .with_text("id", request_id_note(request_id)),
+            ProviderError::Rejected {
+                message,
+                request_id,
+            } => Message::new("provider.rejected")
+                .with("message", message)
+                .with_text("id", request_id_note(request_id)),
+            ProviderError::OutOfMoney { message } => {
+                Message::new("provider.out_of_money").with("message", message)
+            }
+            ProviderError::Unauthorized { message, variable } => {
+                Message::new("provider.unauthorized")
+                    .with("message", message)
+                    .with("variable", variable)
+            }
+            ProviderError::ProxyRefused { message } => {
+                Message::new("provider.proxy_refused").with("message", message)
+            }
+            ProviderError::Ambiguous { message, .. } => {
+                Message::new("provider.ambiguous").with("message", message)
+            }
+            ProviderError::OutcomeUnknown { message } => {
+                Message::new("provider.outcome_unknown").with("message", message)
+            }
+            ProviderError::UnknownTask {
+                task_id,
+                request_id,
+            } => Message::new("provider.unknown_task")
+                .with("task", task_id)
+                .with_text("id", request_id_note(request_id)),
+        }
+    }
 }
 
 impl ProviderError {
@@ -235,11 +275,11 @@ impl ProviderError {
     }
 }
 
-fn request_id_note(request_id: &Option<String>) -> String {
-    request_id
-        .as_ref()
-        .map(|id| format!(" (request id {id})"))
-        .unwrap_or_default()
+fn request_id_note(request_id: &Option<String>) -> Message {
+    match request_id {
+        Some(id) => Message::new("provider.request_id").with("id", id),
+        None => Message::plain(""),
+    }
 }
 
 /// HTTP 407 is the proxy's answer, not the provider's: its credentials were refused.

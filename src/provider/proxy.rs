@@ -11,6 +11,8 @@ use std::sync::OnceLock;
 
 use url::Url;
 
+use crate::i18n::Message;
+
 pub const HOST_VAR: &str = "PROXY_HOST";
 pub const PORT_VAR: &str = "PROXY_PORT";
 pub const USER_VAR: &str = "PROXY_USER";
@@ -21,24 +23,31 @@ const SCHEMES: &[&str] = &["http", "https", "socks5", "socks5h"];
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProxyError {
-    #[error(
-        "{PORT_VAR} is set but {HOST_VAR} is not; set both (PROXY_HOST=127.0.0.1 PROXY_PORT=7890) or neither"
-    )]
     PortWithoutHost,
-    #[error(
-        "{HOST_VAR} is set but {PORT_VAR} is not; set the proxy's port too, e.g. PROXY_PORT=7890"
-    )]
     HostWithoutPort,
-    #[error("{PORT_VAR} must be a port number from 1 to 65535, e.g. 7890")]
     BadPort,
-    #[error(
-        "{HOST_VAR} must be a host name or address, optionally with one of the schemes \
-         http://, https://, socks5:// or socks5h:// (e.g. 127.0.0.1 or socks5h://127.0.0.1); \
-         put the port in {PORT_VAR} and credentials in {USER_VAR}/{PASSWORD_VAR}"
-    )]
     BadHost,
-    #[error("{PASSWORD_VAR} is set but {USER_VAR} is not; a proxy password needs its user name")]
     PasswordWithoutUser,
+}
+
+crate::display_from_message!(ProxyError);
+
+impl ProxyError {
+    /// What is wrong and the fix, in any language (`Display` is its English).
+    pub fn message(&self) -> Message {
+        let message = match self {
+            ProxyError::PortWithoutHost => Message::new("proxy.port_without_host"),
+            ProxyError::HostWithoutPort => Message::new("proxy.host_without_port"),
+            ProxyError::BadPort => Message::new("proxy.bad_port"),
+            ProxyError::BadHost => Message::new("proxy.bad_host"),
+            ProxyError::PasswordWithoutUser => Message::new("proxy.password_without_user"),
+        };
+        message
+            .with("host", HOST_VAR)
+            .with("port", PORT_VAR)
+            .with("user", USER_VAR)
+            .with("password", PASSWORD_VAR)
+    }
 }
 
 /// The proxy `PROXY_HOST`… describe, as a URL holding its credentials; `None` when they

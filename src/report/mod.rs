@@ -211,7 +211,6 @@ impl PlanReport {
 
     /// The plan as a table, then prices, balance and warnings.
     pub fn to_text(&self) -> String {
-        let lang = crate::i18n::current();
         let cost = |cents: u64| money(cents as i64, &self.currency);
         let total = Tally {
             new: self.jobs_new,
@@ -278,10 +277,7 @@ impl PlanReport {
         for warning in &self.warnings {
             line(
                 &mut out,
-                text(
-                    "plan.warning",
-                    &[("warning", &printable(warning.words(lang)))],
-                ),
+                text("plan.warning", &[("warning", &printable(warning.shown()))]),
             );
         }
         let invalid = self.invalid_storyboards.len() as u64;
@@ -385,6 +381,8 @@ pub fn summary_text(summary: &crate::engine::Summary) -> String {
         shortfall_text(&mut out, shortfall);
     }
     for (reason, count) in &summary.failed_by_reason {
+        let reason = crate::engine::Failure::of_label(reason)
+            .map_or_else(|| reason.clone(), |failure| failure.message().shown());
         line(
             &mut out,
             counted("summary.reason", *count, &[("reason", &printable(reason))]),
@@ -392,7 +390,7 @@ pub fn summary_text(summary: &crate::engine::Summary) -> String {
     }
     for job in &summary.unresolved {
         let place = JobPlace::of(&job.storyboard, job.segment, job.version);
-        let message = printable(&job.message);
+        let message = printable(job.message.shown());
         line(
             &mut out,
             text(
@@ -403,7 +401,7 @@ pub fn summary_text(summary: &crate::engine::Summary) -> String {
     }
     for failure in &summary.failures {
         let place = JobPlace::of(&failure.storyboard, failure.segment, failure.version);
-        let message = printable(&failure.message);
+        let message = printable(failure.message.shown());
         line(
             &mut out,
             text("summary.failed_line", &place.with(("message", &message))),

@@ -29,6 +29,8 @@ use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
 
+use crate::i18n;
+
 pub use bars::{Bars, Snapshot, clear as clear_progress};
 pub use escape::{bounded, escaped, is_unprintable, printable};
 pub use output::{OutputError, Stream, emit};
@@ -102,11 +104,11 @@ pub fn init_logging(verbosity: Verbosity, log_file: Option<&Path>, color: ColorW
         .with(file)
         .init();
     if let Some(problem) = problem {
-        tracing::warn!("{problem}");
+        tracing::warn!(shown = %problem.shown(), "{problem}");
     }
 }
 
-fn open_log(path: &Path) -> Result<File, String> {
+fn open_log(path: &Path) -> Result<File, i18n::Message> {
     if let Some(parent) = path
         .parent()
         .filter(|parent| !parent.as_os_str().is_empty())
@@ -119,10 +121,9 @@ fn open_log(path: &Path) -> Result<File, String> {
         .append(true)
         .open(path)
         .map_err(|err| {
-            format!(
-                "cannot write the log file {}: {err}; going on without it",
-                path.display()
-            )
+            i18n::Message::new("log_file.unwritable")
+                .with("path", path.display())
+                .with("err", err)
         })
 }
 
@@ -175,17 +176,19 @@ where
         }
         use anstyle::{AnsiColor, Style};
         let bold = |color: AnsiColor| Style::new().bold().fg_color(Some(color.into()));
+        // The terminal's labels are in the interface's language (the log file keeps the
+        // English levels: it is written by its own layer).
         let (label, style) = match *event.metadata().level() {
-            Level::ERROR => ("error: ", bold(AnsiColor::Red)),
-            Level::WARN => ("warning: ", bold(AnsiColor::Yellow)),
-            Level::INFO => ("", Style::new()),
-            Level::DEBUG => ("debug: ", Style::new().dimmed()),
-            Level::TRACE => ("trace: ", Style::new().dimmed()),
+            Level::ERROR => (i18n::text("terminal.error", &[]), bold(AnsiColor::Red)),
+            Level::WARN => (i18n::text("terminal.warning", &[]), bold(AnsiColor::Yellow)),
+            Level::INFO => (String::new(), Style::new()),
+            Level::DEBUG => ("debug: ".to_string(), Style::new().dimmed()),
+            Level::TRACE => ("trace: ".to_string(), Style::new().dimmed()),
         };
         if writer.has_ansi_escapes() && !label.is_empty() {
             write!(writer, "{style}{label}{style:#}")?;
         } else {
-            writer.write_str(label)?;
+            writer.write_str(&label)?;
         }
         ctx.field_format().format_fields(writer.by_ref(), event)?;
         writeln!(writer)

@@ -5,6 +5,8 @@
 
 use std::io::{self, Write};
 
+use crate::i18n::Message;
+
 /// Where a result goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stream {
@@ -14,12 +16,24 @@ pub enum Stream {
 
 /// A result that could not be written.
 #[derive(Debug, thiserror::Error)]
-#[error(
-    "cannot write the results to {stream}: {source}; nothing else is lost (the journal, videos and --report are files of their own)"
-)]
 pub struct OutputError {
-    stream: &'static str,
+    stream: Stream,
     source: io::Error,
+}
+
+crate::display_from_message!(OutputError);
+
+impl OutputError {
+    /// What could not be written, in any language (`Display` is its English).
+    pub fn message(&self) -> Message {
+        let stream = match self.stream {
+            Stream::Stdout => Message::new("output.stdout"),
+            Stream::Stderr => Message::new("output.stderr"),
+        };
+        Message::new("output.unwritable")
+            .with_text("stream", stream)
+            .with("source", &self.source)
+    }
 }
 
 /// Writes `text` whole and flushes it. A reader that has gone away is no failure: the
@@ -31,10 +45,7 @@ pub fn emit(stream: Stream, text: &str) -> Result<(), OutputError> {
     };
     match written {
         Err(err) if err.kind() != io::ErrorKind::BrokenPipe => Err(OutputError {
-            stream: match stream {
-                Stream::Stdout => "standard output",
-                Stream::Stderr => "standard error",
-            },
+            stream,
             source: err,
         }),
         _ => Ok(()),

@@ -18,6 +18,7 @@ use tracing::{debug, info};
 use super::kept;
 use crate::cli::RunArgs;
 use crate::engine::JobSpec;
+use crate::i18n::Message;
 use crate::provider::ImageInput;
 use crate::storyboard::{LocalImage, MAX_IMAGE_BYTES, Segment, hex};
 
@@ -27,28 +28,50 @@ const FOLDER: &str = "images/fetched";
 /// Why a link could not be made an image to send; nothing has been submitted.
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
-    #[error(
-        "the reference image {link} is refused: {reason}; nothing was submitted (host the \
-         image at a public address, or save it and write its path as \"image_url\")"
-    )]
-    Refused { link: String, reason: String },
-    #[error(
-        "could not fetch the reference image {link} (this provider takes images only inline, \
-         so sora-batch sends it): {reason}; nothing was submitted; check the link and run \
-         again, or save the image and write its path as \"image_url\""
-    )]
-    Unreachable { link: String, reason: String },
-    #[error("the reference image {link}: {reason}; nothing was submitted")]
-    NotAnImage { link: String, reason: String },
-    #[error(
-        "the reference image {link} cannot be kept in {folder}: {source}; nothing was \
-         submitted; free some space or make the state folder writable, then run again"
-    )]
+    Refused {
+        link: String,
+        reason: String,
+    },
+    Unreachable {
+        link: String,
+        reason: String,
+    },
+    NotAnImage {
+        link: String,
+        reason: String,
+    },
     Write {
         link: String,
         folder: String,
         source: std::io::Error,
     },
+}
+
+crate::display_from_message!(FetchError);
+
+impl FetchError {
+    /// What went wrong and the fix, in any language (`Display` is its English).
+    pub fn message(&self) -> Message {
+        match self {
+            FetchError::Refused { link, reason } => Message::new("image.fetch_refused")
+                .with("link", link)
+                .with("reason", reason),
+            FetchError::Unreachable { link, reason } => Message::new("image.unreachable")
+                .with("link", link)
+                .with("reason", reason),
+            FetchError::NotAnImage { link, reason } => Message::new("image.not_an_image")
+                .with("link", link)
+                .with("reason", reason),
+            FetchError::Write {
+                link,
+                folder,
+                source,
+            } => Message::new("image.fetched_unwritable")
+                .with("link", link)
+                .with("folder", folder)
+                .with("source", source),
+        }
+    }
 }
 
 /// Points each job still to be submitted whose `image_url` is a link at its fetched copy,

@@ -17,6 +17,7 @@ use super::kept;
 use super::letterbox::{self, LetterboxError};
 use crate::cli::RunArgs;
 use crate::engine::JobSpec;
+use crate::i18n::Message;
 use crate::storyboard::{FittedCopy, LocalImage, Segment, hex};
 
 /// The copies' folder, in the state folder.
@@ -25,23 +26,50 @@ pub const FOLDER: &str = "images";
 /// Why an image could not be made ready; nothing has been submitted.
 #[derive(Debug, thiserror::Error)]
 pub enum FitError {
-    #[error("the reference image {image} was not letterboxed: {why}")]
-    Unreadable { image: String, why: String },
-    #[error("the reference image {image} cannot be letterboxed to {frame}: {source}; {fix}")]
+    Unreadable {
+        image: String,
+        why: String,
+    },
     Letterbox {
         image: String,
         frame: String,
         source: LetterboxError,
-        fix: String,
     },
-    #[error(
-        "the letterboxed copy of the reference image {image} cannot be written: {source}; \
-         free some space or make the state folder writable, then run again"
-    )]
     Write {
         image: String,
         source: std::io::Error,
     },
+}
+
+crate::display_from_message!(FitError);
+
+impl FitError {
+    /// What went wrong and the fix, in any language (`Display` is its English).
+    pub fn message(&self) -> Message {
+        match self {
+            FitError::Unreadable { image, why } => Message::new("image.not_letterboxed")
+                .with("image", image)
+                .with("why", why),
+            FitError::Letterbox {
+                image,
+                frame,
+                source,
+            } => {
+                let fix = match source {
+                    LetterboxError::TooLarge { .. } => Message::new("image.fix.resize"),
+                    _ => Message::new("image.fix.save_again"),
+                };
+                Message::new("image.cannot_letterbox")
+                    .with("image", image)
+                    .with("frame", frame)
+                    .with_text("source", source.message())
+                    .with_text("fix", fix.with("frame", frame))
+            }
+            FitError::Write { image, source } => Message::new("image.letterboxed_unwritable")
+                .with("image", image)
+                .with("source", source),
+        }
+    }
 }
 
 /// Points each job still to be submitted whose image must be fitted at its copy, making
@@ -105,18 +133,12 @@ fn copy_for(
         image: shown.clone(),
         why,
     })?;
-    let png = letterbox::letterbox(&bytes, (width, height)).map_err(|source| {
-        let fix = match source {
-            LetterboxError::TooLarge { .. } => format!("resize it to {frame} yourself"),
-            _ => format!("save it again as PNG, JPEG or WebP, or resize it to {frame} yourself"),
-        };
-        FitError::Letterbox {
+    let png =
+        letterbox::letterbox(&bytes, (width, height)).map_err(|source| FitError::Letterbox {
             image: shown.clone(),
             frame: frame.clone(),
             source,
-            fix,
-        }
-    })?;
+        })?;
     let sha256 = hex(&Sha256::digest(&png));
     let write = |source| FitError::Write {
         image: shown.clone(),

@@ -9,6 +9,8 @@ use image::codecs::png::{CompressionType, FilterType as PngFilter, PngEncoder};
 use image::imageops::{self, FilterType};
 use image::{DynamicImage, ImageEncoder, ImageReader, Limits, RgbImage};
 
+use crate::i18n::Message;
+
 /// The most pixels an image may decode to (40 megapixels, above an 8K frame's 33): a
 /// few kilobytes of PNG or WebP can declare billions, which would take the machine's
 /// memory before any create.
@@ -22,15 +24,25 @@ const MAX_ALLOC: u64 = 512 * 1024 * 1024;
 /// Why an image could not be letterboxed; the caller names the file and the fix.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum LetterboxError {
-    #[error(
-        "it is {width}x{height} pixels, over the {MAX_PIXELS}-pixel limit for an image \
-         letterboxed by --fit-images"
-    )]
     TooLarge { width: u32, height: u32 },
-    #[error("it cannot be decoded: {0}")]
     Undecodable(String),
-    #[error("its letterboxed copy cannot be encoded: {0}")]
     Unencodable(String),
+}
+
+crate::display_from_message!(LetterboxError);
+
+impl LetterboxError {
+    /// What is wrong with the image, in any language (`Display` is its English).
+    pub fn message(&self) -> Message {
+        match self {
+            LetterboxError::TooLarge { width, height } => Message::new("image.too_large")
+                .with("width", width)
+                .with("height", height)
+                .with("limit", MAX_PIXELS),
+            LetterboxError::Undecodable(why) => Message::new("image.undecodable").with("why", why),
+            LetterboxError::Unencodable(why) => Message::new("image.unencodable").with("why", why),
+        }
+    }
 }
 
 /// Where the scaled image sits in the frame: its size and top-left corner.

@@ -31,6 +31,17 @@ pub enum ImageError {
     Host(#[from] host::HostError),
 }
 
+impl ImageError {
+    /// What went wrong and the fix, in any language (`Display` is its English).
+    pub fn message(&self) -> crate::i18n::Message {
+        match self {
+            ImageError::Fetch(err) => err.message(),
+            ImageError::Fit(err) => err.message(),
+            ImageError::Host(err) => err.message(),
+        }
+    }
+}
+
 /// Prepares the images of `jobs` that will be submitted, under the run's flags.
 pub(super) async fn prepare(
     jobs: &mut [JobSpec],

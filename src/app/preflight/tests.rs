@@ -40,7 +40,9 @@ fn read_only_folder(path: &Path) {
 fn free_space_below_the_estimate_is_a_warning_naming_the_folder_and_sizes() {
     let folder = Path::new("./output");
     // 4 jobs of 10 s: 44,000,000 bytes.
-    let warning = space_warning(40, 20_000_000, folder).expect("a warning");
+    let warning = space_warning(40, 20_000_000, folder)
+        .expect("a warning")
+        .to_string();
     assert!(
         warning.starts_with("only 19.07 MiB free where output is"),
         "{warning}"

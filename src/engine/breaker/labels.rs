@@ -1,7 +1,7 @@
 //! How the breaker reads to people: its changes as log lines, its mode in words for the
 //! progress display (in the interface's language: [`Mode::words`]).
 
-use crate::i18n::Lang;
+use crate::i18n::{Lang, Message};
 use std::fmt;
 
 use super::{Change, FailureClass, Mode, Reason};
@@ -18,57 +18,42 @@ impl Change {
     }
 }
 
-impl fmt::Display for Change {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (old, new) = (self.old, self.new);
+crate::display_from_message!(Change);
+
+impl Change {
+    /// The change in any language (`Display` is its English).
+    pub fn message(&self) -> Message {
         let trouble = |class| match class {
-            FailureClass::RateLimited => "rate limiting",
-            FailureClass::Transient => "failing (5xx, timeouts, refused connections)",
+            FailureClass::RateLimited => Message::new("breaker.rate_limiting"),
+            FailureClass::Transient => Message::new("breaker.failing"),
         };
-        match self.reason {
-            Reason::Tripped { class, cooldown } => write!(
-                f,
-                "provider is {}: in-flight limit {old} → {new} for {}",
-                trouble(class),
-                humantime::format_duration(cooldown)
-            ),
-            Reason::CooldownRestarted { class, cooldown } => write!(
-                f,
-                "provider is still {}: in-flight limit stays {new} for another {}",
-                trouble(class),
-                humantime::format_duration(cooldown)
-            ),
-            Reason::Recovered => write!(f, "recovering: in-flight limit {old} → {new}"),
-            Reason::ReachedCeiling { ceiling } => write!(
-                f,
-                "in-flight limit {old} → {new}: holding at the provider's capacity ({ceiling})"
-            ),
-            Reason::ProbeOpened { .. } => {
-                write!(
-                    f,
-                    "probing for more provider capacity: in-flight limit {old} → {new}"
-                )
+        let message = match self.reason {
+            Reason::Tripped { class, cooldown } => Message::new("breaker.tripped")
+                .with_text("trouble", trouble(class))
+                .with("cooldown", humantime::format_duration(cooldown)),
+            Reason::CooldownRestarted { class, cooldown } => {
+                Message::new("breaker.cooldown_restarted")
+                    .with_text("trouble", trouble(class))
+                    .with("cooldown", humantime::format_duration(cooldown))
             }
+            Reason::Recovered => Message::new("breaker.recovered"),
+            Reason::ReachedCeiling { ceiling } => {
+                Message::new("breaker.reached_ceiling").with("ceiling", ceiling)
+            }
+            Reason::ProbeOpened { .. } => Message::new("breaker.probe_opened"),
             Reason::ProbeRefused {
                 ceiling,
                 next_probe,
-            } => write!(
-                f,
-                "provider still full at {ceiling}: in-flight limit {old} → {new}, next probe in {}",
-                humantime::format_duration(next_probe)
-            ),
+            } => Message::new("breaker.probe_refused")
+                .with("ceiling", ceiling)
+                .with("next", humantime::format_duration(next_probe)),
             Reason::ProbeAccepted { ceiling } => {
-                write!(
-                    f,
-                    "provider took one more job: capacity now {ceiling}, limit {new}"
-                )
+                Message::new("breaker.probe_accepted").with("ceiling", ceiling)
             }
-            Reason::CeilingLowered { .. } => write!(
-                f,
-                "provider rate limited below its learned capacity: in-flight limit {old} → {new}"
-            ),
-            Reason::Full => write!(f, "in-flight limit {old} → {new}: back to full speed"),
-        }
+            Reason::CeilingLowered { .. } => Message::new("breaker.ceiling_lowered"),
+            Reason::Full => Message::new("breaker.full"),
+        };
+        message.with("old", self.old).with("new", self.new)
     }
 }
 

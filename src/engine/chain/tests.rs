@@ -95,7 +95,10 @@ fn a_failed_source_ends_its_remixes_naming_it_and_the_chain_after_them() {
     let third = job(dir.path(), 3, Some((2, &second.fingerprint)));
     let (mut chains, start) = sorted(vec![first.clone(), second, third]);
     assert_eq!((start.len(), chains.waiting()), (1, 2));
-    let refused = JobOutcome::Failed(Failure::AtProvider, "moderation_blocked".into());
+    let refused = JobOutcome::Failed(
+        Failure::AtProvider,
+        crate::i18n::Message::plain("moderation_blocked"),
+    );
     chains.ended(PROVIDER, &first, &refused);
     let ended = chains.take_ended();
     assert_eq!(ended.len(), 1);
@@ -104,7 +107,9 @@ fn a_failed_source_ends_its_remixes_naming_it_and_the_chain_after_them() {
         outcome,
         &JobOutcome::Failed(
             Failure::Source,
-            "not submitted: the take it remixes, segment 1 v1, did not finish (failed at the provider: moderation_blocked)".into()
+            crate::i18n::Message::plain(
+                "not submitted: the take it remixes, segment 1 v1, did not finish (failed at the provider: moderation_blocked)"
+            )
         )
     );
     // The scheduler records that ending, which ends the next link in turn.
@@ -113,7 +118,7 @@ fn a_failed_source_ends_its_remixes_naming_it_and_the_chain_after_them() {
     assert_eq!(ended.len(), 1);
     assert_eq!(ended[0].0.key.segment, 3);
     assert!(
-        matches!(&ended[0].1, JobOutcome::Failed(Failure::Source, m) if m.contains("segment 2 v1"))
+        matches!(&ended[0].1, JobOutcome::Failed(Failure::Source, m) if m.to_string().contains("segment 2 v1"))
     );
     assert_eq!(chains.waiting(), 0);
 }
@@ -147,7 +152,7 @@ fn a_source_from_another_provider_or_without_an_id_is_not_remixed() {
     assert_eq!(start.len(), 1, "the source only");
     let ended = chains.take_ended();
     assert!(
-        matches!(&ended[0].1, JobOutcome::Failed(Failure::Source, m) if m.contains("has no video from this provider to remix")),
+        matches!(&ended[0].1, JobOutcome::Failed(Failure::Source, m) if m.to_string().contains("has no video from this provider to remix")),
         "{ended:?}"
     );
     // Made in this run, but the provider named nothing to remix it by.
@@ -157,7 +162,7 @@ fn a_source_from_another_provider_or_without_an_id_is_not_remixed() {
     chains.ended(PROVIDER, &fresh, &JobOutcome::Done { bytes: 5 });
     let ended = chains.take_ended();
     assert!(
-        matches!(&ended[0].1, JobOutcome::Failed(Failure::Source, m) if m.contains("gave no id to remix it by")),
+        matches!(&ended[0].1, JobOutcome::Failed(Failure::Source, m) if m.to_string().contains("gave no id to remix it by")),
         "{ended:?}"
     );
 }

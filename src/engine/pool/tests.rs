@@ -95,8 +95,8 @@ fn a_key_refused_again_after_it_left_is_told_apart_without_a_deadlock() {
     let pool = pool(&[1, 1], 1);
     let (done, finished) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let first = pool.retire(0, "the provider refused it");
-        let again = pool.retire(0, "the provider refused it");
+        let first = pool.retire(0, crate::i18n::Message::plain("the provider refused it"));
+        let again = pool.retire(0, crate::i18n::Message::plain("the provider refused it"));
         let _ = done.send((first, again, pool.member(0).retired_because()));
     });
     let (first, again, why) = finished
@@ -118,7 +118,10 @@ fn of_two_keys_out_of_money_at_once_one_stays() {
                 let (pool, barrier) = (pool.clone(), barrier.clone());
                 std::thread::spawn(move || {
                     barrier.wait();
-                    pool.retire_unless_last(key, "its balance is too low")
+                    pool.retire_unless_last(
+                        key,
+                        crate::i18n::Message::plain("its balance is too low"),
+                    )
                 })
             })
             .collect();
@@ -131,7 +134,7 @@ fn of_two_keys_out_of_money_at_once_one_stays() {
 #[tokio::test(start_paused = true)]
 async fn a_retired_key_gets_no_new_jobs_and_the_last_one_leaving_ends_the_wait() {
     let pool = Arc::new(pool(&[1, 1], 1));
-    assert!(pool.retire(0, "the provider refused it"));
+    assert!(pool.retire(0, crate::i18n::Message::plain("the provider refused it")));
     assert!(!pool.others_left(1));
     let first = pool.acquire().await.expect("key2 is left");
     assert_eq!(first.key(), 1);
@@ -141,7 +144,10 @@ async fn a_retired_key_gets_no_new_jobs_and_the_last_one_leaving_ends_the_wait()
     });
     sleep(Duration::from_secs(1)).await;
     assert!(!waiting.is_finished(), "key2 is full");
-    assert!(!pool.retire(1, "its balance is too low"), "no key is left");
+    assert!(
+        !pool.retire(1, crate::i18n::Message::plain("its balance is too low")),
+        "no key is left"
+    );
     assert_eq!(waiting.await.unwrap(), None);
     assert_eq!(pool.primary().label, "key1", "the first, once none is left");
     assert!(

@@ -95,7 +95,7 @@ async fn a_held_task_past_the_poll_timeout_is_let_go_and_ends_as_an_unknown_outc
     assert_eq!(summary.failed, 0, "{summary:?}");
     let message = &summary.unresolved[0].message;
     for said in ["unknown outcome", "--poll-timeout", "--resubmit-lost"] {
-        assert!(message.contains(said), "{said:?} in {message}");
+        assert!(message.to_string().contains(said), "{said:?} in {message}");
     }
     assert_eq!(*provider.let_go.lock().unwrap(), ["held_0"]);
     assert_eq!(
@@ -112,6 +112,9 @@ async fn a_polled_task_past_the_poll_timeout_is_a_failure_a_rerun_picks_up() {
     assert_eq!(summary.failures.len(), 1, "{summary:?}");
     assert!(summary.unresolved.is_empty(), "{summary:?}");
     let message = &summary.failures[0].message;
-    assert!(message.contains("a rerun picks it up again"), "{message}");
+    assert!(
+        message.to_string().contains("a rerun picks it up again"),
+        "{message}"
+    );
     assert_eq!(*provider.let_go.lock().unwrap(), ["held_0"]);
 }

@@ -11,6 +11,8 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
+use crate::i18n::Message;
+
 /// Its name, in the state folder.
 pub const CACHE_FILE: &str = "hosted-images.json";
 
@@ -45,18 +47,17 @@ impl Cache {
     /// Reads the state folder's file: none is an empty cache; one that cannot be read or
     /// understood is empty too, and the second value says so (a warning to show).
     /// Entries that are not a SHA-256 and an http(s) link are left out alike.
-    pub fn load(state_dir: &Path) -> (Cache, Option<String>) {
+    pub fn load(state_dir: &Path) -> (Cache, Option<Message>) {
         let path = state_dir.join(CACHE_FILE);
         let (images, warning) = match read(&path) {
             Ok(None) => (BTreeMap::new(), None),
             Ok(Some(images)) => keep_valid(images),
-            Err(why) => (BTreeMap::new(), Some(why)),
+            Err(why) => (BTreeMap::new(), Some(Message::plain(why))),
         };
         let warning = warning.map(|why| {
-            format!(
-                "{}: {why}; it is rebuilt, so those images are uploaded again by --image-host-cmd",
-                path.display()
-            )
+            Message::new("image.host.cache_rebuilt")
+                .with("path", path.display())
+                .with_text("why", why)
         });
         (Cache { path, images }, warning)
     }
@@ -117,7 +118,7 @@ fn read(path: &Path) -> Result<Option<BTreeMap<String, Hosted>>, String> {
 }
 
 /// The entries that are a SHA-256 and an http(s) link; a warning if some are not.
-fn keep_valid(images: BTreeMap<String, Hosted>) -> (BTreeMap<String, Hosted>, Option<String>) {
+fn keep_valid(images: BTreeMap<String, Hosted>) -> (BTreeMap<String, Hosted>, Option<Message>) {
     let total = images.len();
     let kept: BTreeMap<String, Hosted> = images
         .into_iter()
@@ -126,13 +127,8 @@ fn keep_valid(images: BTreeMap<String, Hosted>) -> (BTreeMap<String, Hosted>, Op
         })
         .collect();
     let dropped = total - kept.len();
-    let warning = (dropped > 0).then(|| {
-        let (entries, are) = match dropped {
-            1 => ("entry", "is"),
-            _ => ("entries", "are"),
-        };
-        format!("{dropped} {entries} {are} not a SHA-256 with an http(s) link")
-    });
+    let warning =
+        (dropped > 0).then(|| Message::counted("image.host.cache_dropped", dropped as u64));
     (kept, warning)
 }
 

@@ -13,6 +13,8 @@ use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt};
 
+use crate::i18n::Message;
+
 /// How long one upload may take before the command is stopped: far above an upload of
 /// the largest image taken (`MAX_IMAGE_BYTES`), and a command waiting for a password or a
 /// browser does not hold the run forever.
@@ -38,26 +40,32 @@ pub struct HostCommand {
 /// Why one run of the command gave no link; each says what to check.
 #[derive(Debug, PartialEq, thiserror::Error)]
 pub enum Failure {
-    #[error(
-        "could not be started: {0}; check that the program is installed, on PATH (or given \
-         with its full path) and executable"
-    )]
     Start(String),
-    #[error(
-        "did not finish within {} and was stopped; check that it uploads without asking \
-         for anything (its input is closed)",
-        humantime::format_duration(*.0)
-    )]
     TimedOut(Duration),
-    #[error("failed ({status}); {output}. Run it by hand on this file to see why")]
     Exit { status: String, output: String },
-    #[error(
-        "printed no link: {why}; {output}. It must print the image's public http(s) link \
-         as the last line of its standard output"
-    )]
     NoLink { why: String, output: String },
-    #[error("could not be read from: {0}")]
     Read(String),
+}
+
+crate::display_from_message!(Failure);
+
+impl Failure {
+    /// What the command did wrong and what to check, in any language (`Display` is its
+    /// English).
+    pub fn message(&self) -> Message {
+        match self {
+            Failure::Start(why) => Message::new("image.host.start").with("why", why),
+            Failure::TimedOut(limit) => Message::new("image.host.timed_out")
+                .with("limit", humantime::format_duration(*limit)),
+            Failure::Exit { status, output } => Message::new("image.host.exit")
+                .with("status", status)
+                .with("output", output),
+            Failure::NoLink { why, output } => Message::new("image.host.no_link")
+                .with("why", why)
+                .with("output", output),
+            Failure::Read(why) => Message::new("image.host.read").with("why", why),
+        }
+    }
 }
 
 impl HostCommand {

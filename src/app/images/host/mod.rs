@@ -19,6 +19,7 @@ use tracing::{info, warn};
 
 use crate::cli::{ProviderKind, RunArgs};
 use crate::engine::JobSpec;
+use crate::i18n::Message;
 use crate::plan::JobState;
 use crate::storyboard::{LocalImage, Segment};
 use cache::Cache;
@@ -27,24 +28,50 @@ use command::{Failure, HOST_TIMEOUT, HostCommand};
 /// Why the images could not be given links; nothing has been submitted.
 #[derive(Debug, thiserror::Error)]
 pub enum HostError {
-    #[error("--image-host-cmd \"{command}\": {reason}")]
-    BadCommand { command: String, reason: String },
-    #[error(
-        "{image}: the image host command (--image-host-cmd \"{command}\") {failure}; \
-         nothing was submitted"
-    )]
+    BadCommand {
+        command: String,
+        reason: String,
+    },
     Upload {
         image: String,
         command: String,
         failure: Failure,
     },
-    #[error("{image}: {reason}; nothing was submitted")]
-    Changed { image: String, reason: String },
-    #[error(
-        "cannot save the hosted images' links in {path}: {reason}; nothing was submitted \
-         (check the state folder's permissions and free space)"
-    )]
-    Cache { path: String, reason: String },
+    Changed {
+        image: String,
+        reason: String,
+    },
+    Cache {
+        path: String,
+        reason: String,
+    },
+}
+
+crate::display_from_message!(HostError);
+
+impl HostError {
+    /// What went wrong and the fix, in any language (`Display` is its English).
+    pub fn message(&self) -> Message {
+        match self {
+            HostError::BadCommand { command, reason } => Message::new("image.host.bad_command")
+                .with("command", command)
+                .with("reason", reason),
+            HostError::Upload {
+                image,
+                command,
+                failure,
+            } => Message::new("image.host.upload")
+                .with("image", image)
+                .with("command", command)
+                .with_text("failure", failure.message()),
+            HostError::Changed { image, reason } => Message::new("image.host.changed")
+                .with("image", image)
+                .with("reason", reason),
+            HostError::Cache { path, reason } => Message::new("image.host.cache")
+                .with("path", path)
+                .with("reason", reason),
+        }
+    }
 }
 
 pub(super) async fn prepare(
@@ -101,7 +128,7 @@ async fn host_all(
 ) -> Result<HashMap<String, String>, HostError> {
     let (mut cache, warning) = Cache::load(state_dir);
     if let Some(warning) = warning {
-        warn!("{warning}");
+        warn!(shown = %warning.shown(), "{warning}");
     }
     let hidden = key_variables();
     let mut links = HashMap::new();

@@ -248,7 +248,7 @@ fn a_corrupt_cache_is_a_warning_and_is_rebuilt() {
     )
     .unwrap();
     let (mut cache, warning) = Cache::load(dir.path());
-    let warning = warning.expect("a warning");
+    let warning = warning.expect("a warning").to_string();
     assert!(
         warning.contains("hosted-images.json: is not a valid list of hosted images")
             && warning
@@ -277,6 +277,7 @@ fn cache_entries_that_are_no_sha256_with_a_web_link_are_left_out() {
     assert!(
         warning
             .unwrap()
+            .to_string()
             .contains("2 entries are not a SHA-256 with an http(s) link"),
     );
 }
