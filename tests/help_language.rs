@@ -97,10 +97,21 @@ fn a_refused_flag_is_explained_in_the_users_language() {
         &["--base-url", "api.sora.hk/v1", "--dry-run"],
     );
     assert!(err.contains("--base-url 缺少协议"), "{err}");
+    // clap's own framing too: the label, the usage line, the pointer to --help.
+    let (_, err) = refused("zh_CN.UTF-8", &["--draw-size", "large", "--dry-run"]);
+    assert!(err.starts_with("错误：--draw-size"), "{err}");
+    assert!(err.contains("用法：sora-batch [OPTIONS]"), "{err}");
+    assert!(err.contains("更多信息请用 '--help'。"), "{err}");
+    let (code, err) = refused("zh_CN.UTF-8", &["--no-such-flag"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.starts_with("错误："), "{err}");
     let (code, err) = refused("C", &["--draw-size", "large", "--dry-run"]);
     assert_eq!(code, Some(2), "{err}");
     assert!(
         err.contains("--draw-size applies only to --provider draw, not to --provider sora-hk"),
         "{err}"
     );
+    assert!(err.starts_with("error: --draw-size"), "{err}");
+    assert!(err.contains("Usage: sora-batch [OPTIONS]"), "{err}");
+    assert!(err.contains("For more information, try '--help'."), "{err}");
 }

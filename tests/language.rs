@@ -169,9 +169,22 @@ fn a_run_under_a_chinese_locale_ends_with_a_chinese_summary() {
         "{out}"
     );
     assert!(out.contains("服务商计费："), "{out}");
+    // What happens to each job, as it happens, too.
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(err.contains("2 个任务待生成，0 个已完成"), "{err}");
+    assert!(
+        err.contains("storyboard.json 分镜 1 v1：已提交，任务 task_"),
+        "{err}"
+    );
+    assert!(err.contains("storyboard.json 分镜 1 v2：已保存 "), "{err}");
     // The log stays English.
     let log = std::fs::read_to_string(project.path().join("output/sora-batch.log")).unwrap();
     assert!(!log.contains("个已完成"), "{log}");
+    assert!(
+        log.contains("segment 1 v1: submitted as task task_"),
+        "{log}"
+    );
+    assert!(log.contains("2 jobs to generate, 0 already done"), "{log}");
 }
 
 #[test]

@@ -78,7 +78,7 @@ pub(super) async fn balance(args: &RunArgs) -> Result<Exit, AppError> {
     let prices = quote.prices.prices();
     let report = BalanceReport {
         provider: args.provider.capabilities().name,
-        api: connection.shown_url.clone(),
+        api: connection.shown_url.to_string(),
         price_text: {
             let unit = quote.prices.unit();
             let listed = prices_text(&prices, unit, quote.prices.tiers(), &quote.currency);

@@ -21,7 +21,7 @@ pub(super) struct Connection {
     /// Empty without an API key: a dry run still validates and prices.
     pub clients: Vec<KeyClient>,
     /// The API's address, for messages.
-    pub shown_url: String,
+    pub shown_url: Message,
     _simulator: Option<sim::RunningSim>,
 }
 
@@ -84,7 +84,7 @@ pub(super) async fn connect(args: &RunArgs) -> Result<Connection, AppError> {
         });
         return Ok(Connection {
             clients,
-            shown_url: format!("{} (the built-in simulator)", simulator.base_url()),
+            shown_url: Message::new("events.simulator_url").with("url", simulator.base_url()),
             _simulator: Some(simulator),
         });
     }
@@ -100,7 +100,7 @@ pub(super) async fn connect(args: &RunArgs) -> Result<Connection, AppError> {
     }
     let base = args.api_url();
     let redact = redactor(keys.as_ref(), &base);
-    let shown_url = redact.redact(base.as_str());
+    let shown_url = Message::plain(redact.redact(base.as_str()));
     let deadline = args.request_timeout;
     let clients = clients(keys.as_ref(), |key| match args.provider {
         ProviderKind::OpenAi => {
@@ -137,7 +137,7 @@ fn connect_draw(
         .map_err(|text| AppError::Settings(Message::new("text.as_is").with("text", text)))?;
     let first = url::Url::parse(hosts.first()).expect("a checked host parses");
     let redact = redactor(keys, &first);
-    let shown_url = redact.redact(&hosts.shown());
+    let shown_url = Message::plain(redact.redact(&hosts.shown()));
     let clients = clients(keys, |key| {
         let path = args.result_path.unwrap_or_default();
         let deadline = args.request_timeout;
@@ -166,14 +166,14 @@ fn connect_chat(args: &RunArgs, keys: Option<&KeySet>) -> Result<Connection, App
         if args.dry_run {
             return Ok(Connection {
                 clients: Vec::new(),
-                shown_url: "(no --base-url)".to_string(),
+                shown_url: Message::new("events.no_base_url"),
                 _simulator: None,
             });
         }
         return Err(AppError::Settings(Message::new("app.chat_needs_base_url")));
     };
     let redact = redactor(keys, &base);
-    let shown_url = redact.redact(base.as_str());
+    let shown_url = Message::plain(redact.redact(base.as_str()));
     let idle = provider::chat::IDLE_TIMEOUT.max(args.request_timeout);
     let http = provider::http_client(idle);
     let clients = clients(keys, |key| {

@@ -51,24 +51,21 @@ pub(super) async fn generate(
         .iter()
         .filter(|job| job.state != JobState::Done)
         .count();
-    info!(
-        "{} to generate, {} already done; provider {} at {}",
-        crate::ui::counted(to_do as u64, "job"),
-        jobs.len() - to_do,
-        provider,
-        connection.shown_url
-    );
+    let start = Message::counted("events.start", to_do as u64)
+        .with("done", jobs.len() - to_do)
+        .with("provider", provider)
+        .with_text("url", connection.shown_url.clone());
+    info!(shown = %start.shown(), "{start}");
     if connection.clients.len() > 1 {
         let labels: Vec<&str> = connection
             .clients
             .iter()
             .map(|c| c.label.as_str())
             .collect();
-        info!(
-            "{} API keys: {}",
-            connection.clients.len(),
-            labels.join(", ")
-        );
+        let keys = Message::new("events.keys")
+            .with("n", connection.clients.len())
+            .with("labels", labels.join(", "));
+        info!(shown = %keys.shown(), "{keys}");
     }
     let batch = Batch {
         jobs,
@@ -135,11 +132,8 @@ fn prepare(
         jobs = only_failed(jobs, file)?;
     }
     if !extras.is_empty() {
-        info!(
-            "{} of earlier runs {} no longer in the storyboards; collecting them as extra takes",
-            crate::ui::counted(extras.len() as u64, "paid task"),
-            crate::ui::plural(extras.len() as u64, "is", "are")
-        );
+        let message = Message::counted("events.extras", extras.len() as u64);
+        info!(shown = %message.shown(), "{message}");
     }
     jobs.extend(extras);
     // Done on disk but still followed up at the provider: it writes too (`settle_done`).
@@ -183,10 +177,8 @@ fn finished_meanwhile(jobs: &mut [JobSpec], finished_by: plan::Finished) {
         }
     }
     if finished > 0 {
-        info!(
-            "{} finished by another run while this one was starting",
-            crate::ui::counted(finished, "job")
-        );
+        let message = Message::counted("events.finished_elsewhere", finished);
+        info!(shown = %message.shown(), "{message}");
     }
 }
 

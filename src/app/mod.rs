@@ -271,7 +271,7 @@ async fn run_batch(args: &RunArgs) -> Result<Exit, AppError> {
         let state_dir = args.state_dir();
         let retry_failed = args.retry_failed.is_some();
         let marked = match crate::lock::check_state_dir(&state_dir) {
-            Err(err) => Err(untrusted_estimate(&err)),
+            Err(err) => Err(untrusted_estimate(err.message())),
             Ok(()) => {
                 let (provider, outlive) = (args.provider, args.tasks_outlive_run());
                 crate::journal::Journal::read(&state_dir)
@@ -285,7 +285,7 @@ async fn run_batch(args: &RunArgs) -> Result<Exit, AppError> {
                             outlive,
                         )
                     })
-                    .map_err(|err| untrusted_estimate(&err))
+                    .map_err(|err| untrusted_estimate(err.message()))
             }
         };
         let (extras, untrusted) = match marked {
@@ -342,12 +342,8 @@ fn check_problems(plan: &Plan, args: &RunArgs) -> Result<(), AppError> {
 }
 
 /// Why a dry run's estimate is not to be trusted when the journal cannot be read.
-fn untrusted_estimate(err: &dyn std::error::Error) -> String {
-    format!(
-        "the journal cannot be read, so jobs an earlier run already paid for and left at the \
-         provider are counted and priced as new here, and a real run will refuse to start \
-         until it is fixed: {err}"
-    )
+fn untrusted_estimate(err: Message) -> Message {
+    Message::new("app.untrusted_estimate").with_text("err", err)
 }
 
 /// The dry run's prices and balance over every key: the prices of the first key that is
@@ -393,7 +389,7 @@ async fn quote_every_key(args: &RunArgs, connection: &Connection) -> pricing::Qu
 async fn dry_run(
     plan: &Plan,
     extras: Vec<crate::engine::ExtraTake>,
-    untrusted: Option<String>,
+    untrusted: Option<Message>,
     args: &RunArgs,
     connection: &Connection,
 ) -> Result<Exit, AppError> {

@@ -22,7 +22,8 @@ fn current_plan(args: &RunArgs) -> Result<(Plan, Layout, JournalState), AppError
     let mut plan = plan::build(&layout, args.segment_settings(), args.finished())?;
     // An unreadable journal only costs the page its failed and in-flight marks.
     let journal = Journal::read(&args.state_dir()).unwrap_or_else(|err| {
-        warn!("the review page shows no failed or in-flight takes: {err}");
+        let message = Message::new("review.no_journal").with_text("err", err.message());
+        warn!(shown = %message.shown(), "{message}");
         JournalState::default()
     });
     let outlive = args.tasks_outlive_run();
@@ -65,7 +66,7 @@ pub(super) fn after_run(args: &RunArgs) {
             info!(shown, "review every take at {page}");
         }
         Ok(None) => {}
-        Err(err) => warn!("{err}"),
+        Err(err) => warn!(shown = %err.shown(), "{err}"),
     }
 }
 

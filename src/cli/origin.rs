@@ -17,7 +17,7 @@ pub fn setting_name(arg: &clap::Arg) -> String {
 pub fn variable_of(arg: &clap::Arg) -> Option<String> {
     let is_set = |variable: &str| std::env::var_os(variable).is_some();
     from_variable(arg, std::env::args_os().skip(1), is_set)
-        .map(|variable| format!("{variable} (from the environment or .env)"))
+        .map(|variable| crate::i18n::text("cli.from_variable", &[("variable", &variable)]))
 }
 
 /// The variable that gave `arg` its value, if the arguments do not give it.

@@ -226,7 +226,9 @@ pub(super) fn exit_with(err: clap::Error) -> ! {
         context(ContextKind::InvalidArg),
     ) && value.chars().any(is_unprintable)
     {
-        eprintln!("error: invalid value \"{}\" for '{arg}'", printable(value));
+        let value = printable(value);
+        let refused = text("cli.invalid_value", &[("value", &value), ("arg", arg)]);
+        eprintln!("{}{refused}", text("terminal.error", &[]));
         if let Some(ContextValue::Strings(valid)) = context(ContextKind::ValidValue) {
             eprintln!("  [possible values: {}]", valid.join(", "));
         }
@@ -239,12 +241,16 @@ pub(super) fn exit_with(err: clap::Error) -> ! {
     });
     if let Some(typed) = typed {
         let kind = err.kind().as_str().unwrap_or("invalid argument");
-        eprintln!("error: {kind}: \"{}\"", printable(typed));
-        eprintln!("\nFor more information, try '--help'.");
+        eprintln!(
+            "{}{kind}: \"{}\"",
+            text("terminal.error", &[]),
+            printable(typed)
+        );
+        eprintln!("\n{}", text("cli.more_help", &[]));
         std::process::exit(err.exit_code());
     }
     for line in err.render().to_string().lines() {
-        eprintln!("{}", printable(line));
+        eprintln!("{}", printable(clap_line(line)));
     }
     // A value the user never typed is fixed where it lives: name its variable.
     let command = super::command();
@@ -252,7 +258,26 @@ pub(super) fn exit_with(err: clap::Error) -> ! {
         && let Some(arg) = origin::arg_named(&command, shown)
         && let Some(variable) = origin::variable_of(arg)
     {
-        eprintln!("note: the value comes from {variable}");
+        eprintln!("{}", text("cli.value_from", &[("variable", &variable)]));
     }
     std::process::exit(err.exit_code());
+}
+
+/// A line of clap's own error text with its fixed words (`error: `, `Usage:`, `For more
+/// information…`) in the interface's language; the rest is as clap wrote it.
+fn clap_line(line: &str) -> String {
+    if let Some(rest) = line.strip_prefix("error: ") {
+        return format!("{}{rest}", text("terminal.error", &[]));
+    }
+    if let Some(usage) = line.strip_prefix("Usage: ") {
+        let heading = text("help.usage", &[]);
+        return text(
+            "help.usage_line",
+            &[("heading", &heading), ("usage", &usage)],
+        );
+    }
+    if line == "For more information, try '--help'." {
+        return text("cli.more_help", &[]);
+    }
+    line.to_string()
 }

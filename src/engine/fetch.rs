@@ -6,7 +6,7 @@
 use std::sync::atomic::Ordering;
 
 use serde_json::{Value, json};
-use tracing::{info, warn};
+use tracing::warn;
 
 use super::outcome::{Failure, JobOutcome};
 use super::task::Owned;
@@ -44,7 +44,7 @@ pub(super) async fn fetch(ctx: &Context, job: &JobSpec, finished: Finished) -> J
         Some(Ok(fetched)) => fetched,
         Some(Err(outcome)) => return outcome,
         None => {
-            info!("{}: download stopped; the next run resumes it", job.key);
+            super::tell_job(&job.key, Message::new("events.download_stopped"));
             return JobOutcome::LeftInFlight(finished.task.task_id);
         }
     };
@@ -57,12 +57,10 @@ pub(super) async fn fetch(ctx: &Context, job: &JobSpec, finished: Finished) -> J
     if let Err(err) = ctx.journal.append(&job.key, &event) {
         super::warn_job(&job.key, err.message());
     }
-    info!(
-        "{}: saved {} ({})",
-        job.key,
-        crate::plan::tidy(&job.video).display(),
-        indicatif::HumanBytes(fetched.bytes)
-    );
+    let saved = Message::new("events.saved")
+        .with("path", crate::plan::tidy(&job.video).display())
+        .with("size", indicatif::HumanBytes(fetched.bytes));
+    super::tell_job(&job.key, saved);
     JobOutcome::Done {
         bytes: fetched.bytes,
     }
@@ -240,10 +238,8 @@ pub(super) fn settle_done(ctx: &Context, mut job: JobSpec) -> JobSpec {
             forget_download_record(&job.video);
         }
         _ => {
-            info!(
-                "{}: task {task_id} of an earlier run is still at the provider; following it up (the video in place is kept aside)",
-                job.key
-            );
+            let message = Message::new("events.earlier_task").with("task", task_id);
+            super::tell_job(&job.key, message);
             job.state = JobState::Changed;
         }
     }
@@ -276,11 +272,8 @@ fn set_aside_old_video(job: &JobSpec) -> Result<(), JobOutcome> {
         .replace([':', '-'], "");
     match download::set_aside(&job.video, &stamp) {
         Ok(Some(kept)) => {
-            info!(
-                "{}: the earlier video is kept as {}",
-                job.key,
-                kept.display()
-            );
+            let message = Message::new("events.kept_aside").with("path", kept.display());
+            super::tell_job(&job.key, message);
             Ok(())
         }
         Ok(None) => Ok(()),

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tracing::{debug, info};
+use tracing::debug;
 
 use super::gate::Permit;
 use super::outcome::{Failure, JobOutcome};
@@ -459,15 +459,11 @@ fn accept(
     }
     ctx.counters
         .add_billed(&accepted, ctx.estimated_price(&job.segment));
-    match ctx.keys.len() {
-        1 => info!("{}: submitted as task {}", job.key, accepted.task_id),
-        _ => info!(
-            "{}: submitted as task {} with {}",
-            job.key,
-            accepted.task_id,
-            ctx.keys.member(key).label
-        ),
-    }
+    let submitted = match ctx.keys.len() {
+        1 => Message::new("events.submitted"),
+        _ => Message::new("events.submitted_with").with("label", &ctx.keys.member(key).label),
+    };
+    super::tell_job(&job.key, submitted.with("task", &accepted.task_id));
     Owned {
         task_id: accepted.task_id,
         key,

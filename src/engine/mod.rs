@@ -330,10 +330,20 @@ async fn admit(
 
 /// Warns about one job, `{job}: {message}`, in the interface's language on the terminal.
 pub(crate) fn warn_job(key: &JobKey, message: Message) {
-    let line = Message::new("job.line")
-        .with_text("job", key.message())
-        .with_text("message", message);
+    let line = job_line(key, message);
     warn!(shown = %line.shown(), "{line}");
+}
+
+/// Tells what became of one job, `{job}: {message}`, as [`warn_job`] warns.
+pub(crate) fn tell_job(key: &JobKey, message: Message) {
+    let line = job_line(key, message);
+    info!(shown = %line.shown(), "{line}");
+}
+
+fn job_line(key: &JobKey, message: Message) -> Message {
+    Message::new("job.line")
+        .with_text("job", key.message())
+        .with_text("message", message)
 }
 
 fn collect(
@@ -365,12 +375,8 @@ fn in_start_order(ctx: &Context, mut jobs: Vec<JobSpec>, chains: &Chains) -> Vec
     });
     let resumed = jobs.iter().filter(|job| ctx.resumes(job)).count();
     if resumed > 0 {
-        info!(
-            "{} from an earlier run {} still at the provider; following {} up first",
-            crate::ui::counted(resumed as u64, "job"),
-            crate::ui::plural(resumed as u64, "is", "are"),
-            crate::ui::plural(resumed as u64, "it", "them")
-        );
+        let message = Message::counted("events.resumed", resumed as u64);
+        info!(shown = %message.shown(), "{message}");
     }
     jobs
 }

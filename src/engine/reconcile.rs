@@ -108,10 +108,7 @@ pub(super) async fn adopt(
 ) -> Result<Option<Owned>, JobOutcome> {
     let _same_prompt = ctx.prompt_lock(&job.segment.prompt).await;
     let Some(accepted) = find(ctx, job, since, key).await? else {
-        info!(
-            "{}: the provider has no task from the earlier run's unanswered create",
-            job.key
-        );
+        super::tell_job(&job.key, Message::new("events.no_task_found"));
         return Ok(None);
     };
     let event = Event::Submitted {

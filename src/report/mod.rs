@@ -92,7 +92,7 @@ pub struct PlanReport {
     pub warnings: Vec<Message>,
     /// Why the estimate cannot be trusted, when it cannot (the journal could not be read,
     /// so jobs already paid for may be priced as new); the dry run then exits 2.
-    pub estimate_untrusted: Option<String>,
+    pub estimate_untrusted: Option<Message>,
 }
 
 #[derive(Debug, Serialize)]
@@ -194,7 +194,7 @@ impl PlanReport {
     }
 
     /// Marks the estimate as not to be trusted, and why.
-    pub fn untrusted_because(mut self, reason: Option<String>) -> Self {
+    pub fn untrusted_because(mut self, reason: Option<Message>) -> Self {
         self.estimate_untrusted = reason;
         self
     }
@@ -305,7 +305,7 @@ impl PlanReport {
         if let Some(reason) = &self.estimate_untrusted {
             line(
                 &mut out,
-                text("plan.untrusted", &[("reason", &printable(reason))]),
+                text("plan.untrusted", &[("reason", &printable(reason.shown()))]),
             );
         }
         line(&mut out, text("plan.dry_run", &[]));

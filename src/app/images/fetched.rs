@@ -144,12 +144,12 @@ impl Fetcher {
             folder: crate::ui::printable(self.folder.display()),
             source,
         })?;
-        info!(
-            "fetched the reference image {shown} ({}, {}) to send it inline: {}",
-            image.pixels(),
-            HumanBytes(image.bytes),
-            path.display()
-        );
+        let fetched = Message::new("events.fetched_image")
+            .with("image", &shown)
+            .with("pixels", image.pixels())
+            .with("size", HumanBytes(image.bytes))
+            .with("path", path.display());
+        info!(shown = %fetched.shown(), "{fetched}");
         Ok(image)
     }
 

@@ -145,11 +145,12 @@ fn copy_for(
         source,
     };
     kept::keep(&path, &png, &sha256).map_err(write)?;
-    info!(
-        "letterboxed the reference image {shown} ({}) to {frame}: {}",
-        image.pixels(),
-        path.display()
-    );
+    let fitted = Message::new("events.letterboxed")
+        .with("image", &shown)
+        .with("pixels", image.pixels())
+        .with("frame", frame)
+        .with("path", path.display());
+    info!(shown = %fitted.shown(), "{fitted}");
     Ok(FittedCopy { path, sha256 })
 }
 
