@@ -205,12 +205,22 @@ fn refused_key<T>(result: &Option<Result<T, ProviderError>>) -> Option<String> {
     }
 }
 
-/// `$1.23` for US dollars, `40 credits` for credits (whole ones: the "cents" of a
-/// provider that counts in credits are its credits), `1.23 EUR` for anything else.
+/// [`amount`] in the interface's language, for text a person reads.
 pub fn money(cents: i64, currency: &str) -> String {
+    amount(cents, currency).shown()
+}
+
+/// `$1.23` for US dollars, `40 credits` (`40 积分`) for credits (whole ones: the "cents"
+/// of a provider that counts in credits are its credits), `1.23 EUR` for anything else.
+pub fn amount(cents: i64, currency: &str) -> Message {
     if currency == CREDITS {
-        return format!("{cents} {CREDITS}");
+        return Message::new("money.credits").with("n", cents);
     }
+    Message::plain(in_currency(cents, currency))
+}
+
+/// `cents` written as money in `currency` is: `$1.23`, `1.23 EUR`.
+fn in_currency(cents: i64, currency: &str) -> String {
     let sign = if cents < 0 { "-" } else { "" };
     let (whole, rest) = (cents.unsigned_abs() / 100, cents.unsigned_abs() % 100);
     if currency.eq_ignore_ascii_case("USD") {

@@ -138,7 +138,7 @@ fn under_a_chinese_locale_the_bars_speak_chinese_with_their_labels_aligned() {
                 .iter()
                 .any(|row| row.trim_start().starts_with(start) && row.contains(word))
         };
-        has("任务 [", "预计") && has("服务商 ", "个生成中") && has("下载 ", "个下载中")
+        has("任务 [", "预计") && has("服务商 ", "个在途") && has("下载 ", "个进行中")
     });
     let provider = screen
         .iter()

@@ -83,7 +83,7 @@ fn a_refused_flag_is_explained_in_the_users_language() {
     let (code, err) = refused("zh_CN.UTF-8", &["--poll-interval", "0s", "--dry-run"]);
     assert_eq!(code, Some(2), "{err}");
     assert!(
-        err.contains("--poll-interval 必须在 10ms 到 1h 之间（收到的是 \"0s\"）"),
+        err.contains("--poll-interval 必须在 10 毫秒 到 1 小时 之间（收到的是 \"0s\"）"),
         "{err}"
     );
     let (code, err) = refused("zh_CN.UTF-8", &["--draw-size", "large", "--dry-run"]);

@@ -37,18 +37,19 @@ fn a_chinese_locale_gets_a_chinese_dry_run_whose_table_stays_aligned() {
     assert!(out.contains("合计（2 个分镜脚本）"), "{out}");
     let table: Vec<&str> = out.lines().take(4).collect();
     assert!(table[0].starts_with("分镜脚本"), "{out}");
-    // Each column ends at the same terminal column on every line of the table.
+    // Each column ends at the same terminal column on every line of the table. Columns
+    // are set apart by two spaces or more; a cell may hold one (`40 秒`).
     let ends = |line: &str| {
         let mut ends = Vec::new();
         let mut width = 0;
-        let mut previous_blank = true;
-        for ch in line.chars() {
-            let blank = ch == ' ';
-            if blank && !previous_blank {
+        let chars: Vec<char> = line.chars().collect();
+        for (at, ch) in chars.iter().enumerate() {
+            let gap_starts =
+                *ch == ' ' && chars.get(at + 1) == Some(&' ') && at > 0 && chars[at - 1] != ' ';
+            if gap_starts {
                 ends.push(width);
             }
             width += UnicodeWidthStr::width(ch.encode_utf8(&mut [0; 4]) as &str);
-            previous_blank = blank;
         }
         ends.push(width);
         ends.into_iter().rev().take(7).collect::<Vec<_>>()
@@ -213,7 +214,7 @@ fn a_skipped_storyboards_problem_reads_in_chinese_in_the_summary_and_english_in_
     let output = command.output().unwrap();
     let out = String::from_utf8_lossy(&output.stdout);
     assert!(
-        out.contains("已跳过：input/storyboard_bad.json：分镜 1：duration_seconds：不允许 12；"),
+        out.contains("已跳过：input/storyboard_bad.json：分镜 1：duration_seconds：不支持 12 秒；"),
         "{out}"
     );
     let report: serde_json::Value =
@@ -317,16 +318,16 @@ fn review_and_select(lang_env: &str) -> (String, String) {
 fn review_and_select_answer_in_chinese_under_a_chinese_locale() {
     let (review, select) = review_and_select("zh_CN.UTF-8");
     assert!(
-        review.contains("review.html：2 个视频已完成，0 个失败，0 个生成中"),
+        review.contains("review.html：2 个版本已完成，0 个失败，0 个在途"),
         "{review}"
     );
     assert!(
-        select.contains("storyboard.json：2 个视频放入 "),
+        select.contains("storyboard.json：2 个版本放入 "),
         "{select}"
     );
     assert!(select.contains("；分镜 1 未挑选，使用 v1"), "{select}");
     assert!(
-        select.contains("other.json segment 1 v1 不是 ./input 中任何分镜脚本的视频；已略过"),
+        select.contains("不是 ./input 中任何分镜脚本的版本；已略过"),
         "{select}"
     );
 }
@@ -448,7 +449,7 @@ fn problems_read_whole_in_chinese_under_a_chinese_locale_and_stay_english_in_the
     assert_eq!(code, 2, "{err}");
     for chinese in [
         r#"storyboard_typo.json：分镜 1：promt_text：未知字段；是不是想写 "prompt_text"？"#,
-        "storyboard_long.json：分镜 1：duration_seconds：不允许 12；sora-hk 允许 10 或 15（带 is_pro 时还允许 25）",
+        "storyboard_long.json：分镜 1：duration_seconds：不支持 12 秒；sora-hk 支持 10 或 15 秒（带 is_pro 时还支持 25 秒）",
         r#"storyboard_image.json：分镜 1：image_url："frames/gone.png" 不是链接，input/frames/gone.png 处也没有这个文件"#,
         "storyboard_twice.json：分镜 1：is_pro：在同一个对象中写了 2 次；只有最后一个值会生效",
         "storyboard_a.JSON：与 input/storyboard_a.json 写入同一个文件夹（output/storyboard_a）；请给其中一个改名",

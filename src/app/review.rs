@@ -139,7 +139,8 @@ pub(super) fn select(args: &RunArgs, picks_file: &Path) -> Result<Exit, AppError
                 1 => "select.by_default.segment",
                 _ => "select.by_default.segments",
             };
-            out.push_str(&text(key, &[("list", &list.join(", "))]));
+            let list = Message::new("text.as_is").with_list("text", list).shown();
+            out.push_str(&text(key, &[("list", &list)]));
         }
         for (segment, version) in &board.missing {
             missing = true;

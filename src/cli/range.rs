@@ -102,7 +102,7 @@ pub const fn duration_in(min: Duration, max: Duration) -> InRange<Duration> {
         min,
         max,
         |text| humantime::parse_duration(text).ok(),
-        |bound| humantime::format_duration(*bound).to_string(),
+        |bound| crate::i18n::durations::spoken(crate::i18n::current(), *bound),
     )
 }
 

@@ -16,7 +16,7 @@ use tokio::sync::OnceCell;
 use tracing::warn;
 
 use crate::i18n::Message;
-use crate::pricing::{self, PriceSettings, money};
+use crate::pricing::{self, PriceSettings, amount};
 use crate::provider::PriceModel;
 use crate::provider::Provider;
 use crate::storyboard::Segment;
@@ -145,12 +145,12 @@ impl Budget {
         let mut rule = locked(&switched.rule);
         rule.refused(price);
         if first {
-            let cost = |cents: i64| money(cents, &switched.currency);
+            let cost = |cents: i64| amount(cents, &switched.currency);
             let message = match rule.left() {
-                Some(left) => Message::new("budget.refused_within").with("left", cost(left)),
+                Some(left) => Message::new("budget.refused_within").with_text("left", cost(left)),
                 None => Message::new("budget.refused"),
             }
-            .with("price", cost(price as i64));
+            .with_text("price", cost(price as i64));
             warn!(shown = %message.shown(), "{message}");
         }
         price

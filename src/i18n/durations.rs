@@ -1,5 +1,6 @@
-//! Durations in words of the interface's language, for the progress display: [`parts`]
-//! (`1m 30s`), [`rough`] (`about 4 minutes`' number and unit) and [`short`] (`7m`).
+//! Durations in words of the interface's language: [`parts`] (`1m 30s`), [`spoken`]
+//! (any duration a setting or a message names, `500ms` too), [`rough`] (`about 4
+//! minutes`' number and unit) and [`short`] (`7m`).
 
 use std::time::Duration;
 
@@ -24,6 +25,19 @@ pub fn parts(lang: Lang, took: Duration) -> String {
     match words.is_empty() {
         true => lang.counted("time.seconds.short", 0, &[]),
         false => words.join(" "),
+    }
+}
+
+/// A duration as a message names it: in English exactly as humantime writes it (`1m 30s`,
+/// `500ms`, `1day`), in Chinese in whole units (`1 分钟 30 秒`), milliseconds under a
+/// second.
+pub fn spoken(lang: Lang, duration: Duration) -> String {
+    match lang {
+        Lang::En => humantime::format_duration(duration).to_string(),
+        Lang::Zh if duration < Duration::from_secs(1) => {
+            lang.counted("time.millis.short", duration.as_millis() as u64, &[])
+        }
+        Lang::Zh => parts(lang, duration),
     }
 }
 
@@ -78,5 +92,9 @@ mod tests {
         assert_eq!(parts(Lang::Zh, Duration::from_secs(90)), "1 分钟 30 秒");
         assert_eq!(rough(Lang::Zh, Duration::from_secs(250)), "4 分钟");
         assert_eq!(short(Lang::Zh, Duration::from_secs(45)), "45 秒");
+        assert_eq!(spoken(Lang::Zh, Duration::from_millis(10)), "10 毫秒");
+        assert_eq!(spoken(Lang::Zh, Duration::from_secs(86_400)), "1 天");
+        assert_eq!(spoken(Lang::En, Duration::from_millis(1_500)), "1s 500ms");
+        assert_eq!(spoken(Lang::En, Duration::from_secs(86_400)), "1day");
     }
 }

@@ -19,11 +19,14 @@ pub struct Message {
 }
 
 /// The value of a placeholder: plain (a file name, a number, a provider's words, left as
-/// they are) or a message of its own, shown in the same language as the one it is in.
+/// they are), a message of its own, shown in the same language as the one it is in, or
+/// a list of plain items, separated as the language writes lists (`4, 8`, `4、8`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Arg {
     Plain(String),
     Text(Message),
+    List(Vec<String>),
+    Duration(std::time::Duration),
 }
 
 impl Message {
@@ -56,6 +59,25 @@ impl Message {
         self
     }
 
+    /// Fills the placeholder `%{name}` with `items`, each as it is, separated as the
+    /// language writes a list.
+    pub fn with_list<T: fmt::Display>(
+        mut self,
+        name: &'static str,
+        items: impl IntoIterator<Item = T>,
+    ) -> Self {
+        let items = items.into_iter().map(|item| item.to_string()).collect();
+        self.args.push((name, Arg::List(items)));
+        self
+    }
+
+    /// Fills the placeholder `%{name}` with a duration in the language's words
+    /// ([`super::durations::spoken`]).
+    pub fn with_duration(mut self, name: &'static str, duration: std::time::Duration) -> Self {
+        self.args.push((name, Arg::Duration(duration)));
+        self
+    }
+
     /// Fills the placeholder `%{name}` with another message, in the same language.
     pub fn with_text(mut self, name: &'static str, value: Message) -> Self {
         self.args.push((name, Arg::Text(value)));
@@ -82,6 +104,8 @@ impl Message {
                 let value = match arg {
                     Arg::Plain(value) => value.clone(),
                     Arg::Text(message) => message.words(lang),
+                    Arg::List(items) => items.join(&lang.text("list.separator", &[])),
+                    Arg::Duration(duration) => super::durations::spoken(lang, *duration),
                 };
                 (*name, value)
             })

@@ -257,3 +257,22 @@ fn texts_fill_their_placeholders_in_one_pass_in_either_language() {
         "Stopped early: a %{reason} in it."
     );
 }
+
+#[test]
+fn lists_durations_and_credits_read_as_each_language_writes_them() {
+    let list = Message::new("text.as_is").with_list("text", [4, 8, 12]);
+    assert_eq!(list.to_string(), "4, 8, 12");
+    assert_eq!(list.words(Lang::Zh), "4、8、12");
+    let limit =
+        Message::new("text.as_is").with_duration("text", std::time::Duration::from_secs(90));
+    assert_eq!(limit.to_string(), "1m 30s");
+    assert_eq!(limit.words(Lang::Zh), "1 分钟 30 秒");
+    let credits = crate::pricing::amount(40, "credits");
+    assert_eq!(credits.to_string(), "40 credits");
+    assert_eq!(credits.words(Lang::Zh), "40 积分");
+    let dollars = crate::pricing::amount(30, "USD");
+    assert_eq!(
+        (dollars.to_string(), dollars.words(Lang::Zh)),
+        ("$0.30".into(), "$0.30".into())
+    );
+}

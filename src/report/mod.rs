@@ -16,7 +16,7 @@ use unicode_width::UnicodeWidthStr;
 use crate::engine::ExtraTake;
 use crate::i18n::{Message, counted, text};
 use crate::plan::{Plan, Tally};
-use crate::pricing::{PriceSource, Quote, money};
+use crate::pricing::{PriceSource, Quote, amount, money};
 use crate::provider::{PriceUnit, Prices};
 use crate::storyboard::Problem;
 use crate::ui::printable;
@@ -152,11 +152,11 @@ impl PlanReport {
         if let Some(balance) = quote.balance_cents
             && total.cost_cents as i64 > balance
         {
-            let estimate = money(total.cost_cents as i64, &quote.currency);
-            let balance = money(balance, &quote.currency);
+            let estimate = amount(total.cost_cents as i64, &quote.currency);
+            let balance = amount(balance, &quote.currency);
             let warning = Message::new("quote.over_balance")
-                .with("estimate", estimate)
-                .with("balance", balance);
+                .with_text("estimate", estimate)
+                .with_text("balance", balance);
             warnings.push(warning);
         }
         PlanReport {
@@ -565,9 +565,9 @@ fn extra_takes_text(out: &mut String, takes: &[ExtraTake], key: &str) {
     }
 }
 
-/// `2m 10s`, or `0s`.
+/// `2m 10s`, or `0s` (`2 分钟 10 秒`).
 fn seconds(total: u64) -> String {
-    humantime::format_duration(Duration::from_secs(total)).to_string()
+    crate::i18n::durations::parts(crate::i18n::current(), Duration::from_secs(total))
 }
 
 #[cfg(test)]

@@ -329,9 +329,9 @@ impl Resolved<'_> {
         } else if offered.contains(&size.as_str()) {
             return None;
         } else if !self.is_pro() && sizes.pro.contains(&size.as_str()) {
-            Message::new("storyboard.size.needs_pro").with("list", offered.join(", "))
+            Message::new("storyboard.size.needs_pro").with_list("list", offered)
         } else {
-            Message::new("storyboard.size.not_offered").with("list", offered.join(", "))
+            Message::new("storyboard.size.not_offered").with_list("list", offered)
         };
         Some(
             message

@@ -329,11 +329,8 @@ pub(super) fn or_list(values: &[u32]) -> Message {
     match values {
         [] => Message::new("storyboard.plain").with("value", ""),
         [only] => Message::new("storyboard.plain").with("value", only),
-        [rest @ .., last] => {
-            let rest: Vec<String> = rest.iter().map(u32::to_string).collect();
-            Message::new("storyboard.or_list")
-                .with("rest", rest.join(", "))
-                .with("last", last)
-        }
+        [rest @ .., last] => Message::new("storyboard.or_list")
+            .with_list("rest", rest)
+            .with("last", last),
     }
 }

@@ -8,7 +8,7 @@ use crate::i18n::Message;
 pub(super) fn unknown_key(key: &str, allowed: &[&str]) -> Message {
     match suggest(key, allowed) {
         Some(guess) => Message::new("storyboard.unknown_field.guess").with("guess", guess),
-        None => Message::new("storyboard.unknown_field.list").with("allowed", allowed.join(", ")),
+        None => Message::new("storyboard.unknown_field.list").with_list("allowed", allowed),
     }
 }
 

@@ -177,10 +177,9 @@ pub(super) fn quoted_problem(text: &str, problem: Message) -> Message {
 
 /// One of [`STYLES`]; the message offers the closest when the case or spacing differs.
 fn style(value: &Value) -> Result<String, Message> {
-    let allowed = STYLES.join(", ");
     let text = value
         .as_str()
-        .ok_or_else(|| with_allowed(expected(what_text(), value), &allowed))?;
+        .ok_or_else(|| with_allowed(expected(what_text(), value), &STYLES))?;
     if STYLES.contains(&text) {
         return Ok(text.to_string());
     }
@@ -189,7 +188,9 @@ fn style(value: &Value) -> Result<String, Message> {
         Some(guess) => Message::new("storyboard.style.guess").with("guess", guess),
         None => Message::new("storyboard.style.unknown"),
     };
-    Err(message.with("value", quote(text)).with("allowed", allowed))
+    Err(message
+        .with("value", quote(text))
+        .with_list("allowed", STYLES))
 }
 
 fn resolution(value: &Value) -> Result<Resolution, Message> {
@@ -275,10 +276,10 @@ pub(super) fn expected(what: Message, found: &Value) -> Message {
 }
 
 /// `MESSAGE (allowed: A, B)`.
-fn with_allowed(message: Message, allowed: &str) -> Message {
+fn with_allowed(message: Message, allowed: &[&str]) -> Message {
     Message::new("storyboard.with_allowed")
         .with_text("message", message)
-        .with("allowed", allowed)
+        .with_list("allowed", allowed)
 }
 
 /// What `expected` says of a text field.

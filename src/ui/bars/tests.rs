@@ -8,7 +8,7 @@ fn snapshot(eta: Option<Duration>) -> Snapshot {
         total: 6,
         finished: 2,
         failed: 1,
-        provider: "3 个生成中 · 最多同时 20 个（全速）".into(),
+        provider: "3 个在途 · 最多同时 20 个（全速）".into(),
         provider_logged: "3 in flight · at most 20 at once (full speed)".into(),
         downloading: 1,
         downloaded_bytes: 3 * 1024 * 1024 + 512 * 1024,
@@ -71,7 +71,7 @@ fn in_chinese_the_bars_speak_chinese_and_their_labels_fill_the_same_columns() {
     assert_eq!(words, "1 个失败 · 已用 1 分钟 30 秒 · 预计还需约 4 分钟");
     assert_eq!(
         downloads_words(Lang::Zh, &snapshot(None), 0.0),
-        "1 个下载中 · 3.50 MiB · 0 B/s"
+        "1 个进行中 · 3.50 MiB · 0 B/s"
     );
     // "服务商" is six columns wide: four spaces make ten, as "  provider" does.
     assert_eq!(right_aligned("服务商", 10), "    服务商");

@@ -55,8 +55,9 @@ impl Failure {
     pub fn message(&self) -> Message {
         match self {
             Failure::Start(why) => Message::new("image.host.start").with("why", why),
-            Failure::TimedOut(limit) => Message::new("image.host.timed_out")
-                .with("limit", humantime::format_duration(*limit)),
+            Failure::TimedOut(limit) => {
+                Message::new("image.host.timed_out").with_duration("limit", *limit)
+            }
             Failure::Exit { status, output } => Message::new("image.host.exit")
                 .with("status", status)
                 .with("output", output),
