@@ -142,10 +142,7 @@ async fn transfer(
         let delay = ctx.retry_delay(attempt, error.retry_after());
         let message = Message::new("download.resuming")
             .with_text("error", error.message())
-            .with(
-                "delay",
-                humantime::format_duration(super::task::round(delay)),
-            );
+            .with_duration("delay", super::task::round(delay));
         super::warn_job(&job.key, message);
         tokio::select! {
             () = tokio::time::sleep(delay) => {}

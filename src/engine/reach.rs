@@ -96,7 +96,7 @@ impl Reach {
         Some(News::Outage(
             Message::new("reach.outage")
                 .with_text("error", error.message())
-                .with("limit", humantime::format_duration(self.limit)),
+                .with_duration("limit", self.limit),
         ))
     }
 
@@ -126,7 +126,7 @@ impl Reach {
     pub fn message(&self, since: SystemTime) -> Message {
         Message::new("reach.gave_up")
             .with("since", humantime::format_rfc3339_seconds(since))
-            .with("limit", humantime::format_duration(self.limit))
+            .with_duration("limit", self.limit)
     }
 }
 

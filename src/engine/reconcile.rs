@@ -189,11 +189,11 @@ pub(super) async fn find(
         );
         let delay = ctx.retry_delay(attempt, error.retry_after());
         if delay >= left() {
-            let timeout = humantime::format_duration(ctx.settings.poll.timeout);
+            let timeout = ctx.settings.poll.timeout;
             return unknown(
                 ctx,
                 job,
-                Message::new("lost.list_timed_out").with("timeout", timeout),
+                Message::new("lost.list_timed_out").with_duration("timeout", timeout),
             );
         }
         tokio::select! {

@@ -166,10 +166,9 @@ fn timed_out(
         0 => round(elapsed),
         secs => std::time::Duration::from_secs(secs),
     };
-    let elapsed = humantime::format_duration(elapsed);
     if !ctx.keys.member(task.key).provider.let_go(&task.task_id) {
         let why = Message::new("job.stream_timed_out")
-            .with("elapsed", elapsed)
+            .with_duration("elapsed", elapsed)
             .with("task", &task.task_id);
         return unknown_outcome(job, why);
     }
@@ -179,7 +178,9 @@ fn timed_out(
     };
     JobOutcome::Failed(
         Failure::TimedOut,
-        message.with("task", &task.task_id).with("elapsed", elapsed),
+        message
+            .with("task", &task.task_id)
+            .with_duration("elapsed", elapsed),
     )
 }
 

@@ -30,11 +30,11 @@ impl Change {
         let message = match self.reason {
             Reason::Tripped { class, cooldown } => Message::new("breaker.tripped")
                 .with_text("trouble", trouble(class))
-                .with("cooldown", humantime::format_duration(cooldown)),
+                .with_duration("cooldown", cooldown),
             Reason::CooldownRestarted { class, cooldown } => {
                 Message::new("breaker.cooldown_restarted")
                     .with_text("trouble", trouble(class))
-                    .with("cooldown", humantime::format_duration(cooldown))
+                    .with_duration("cooldown", cooldown)
             }
             Reason::Recovered => Message::new("breaker.recovered"),
             Reason::ReachedCeiling { ceiling } => {
@@ -46,7 +46,7 @@ impl Change {
                 next_probe,
             } => Message::new("breaker.probe_refused")
                 .with("ceiling", ceiling)
-                .with("next", humantime::format_duration(next_probe)),
+                .with_duration("next", next_probe),
             Reason::ProbeAccepted { ceiling } => {
                 Message::new("breaker.probe_accepted").with("ceiling", ceiling)
             }
