@@ -14,7 +14,7 @@ fn row(index: u32, prompt: &str, takes: Vec<Take>) -> SegmentRow {
         director_intent: None,
         duration_seconds: 10,
         is_pro: false,
-        resolution: "horizontal".to_string(),
+        resolution: crate::storyboard::Resolution::Horizontal,
         frame: (1280, 720),
         takes,
         superseded: Vec::new(),
@@ -59,7 +59,7 @@ fn every_take_appears_with_its_status_and_only_done_ones_have_a_player() {
                 take(
                     2,
                     TakeStatus::Failed {
-                        reason: "content policy".to_string(),
+                        reason: crate::i18n::Message::plain("content policy"),
                     },
                 ),
                 take(
