@@ -203,6 +203,24 @@ fn the_page_speaks_the_interface_language() {
 }
 
 #[test]
+fn a_segments_facts_and_a_failed_takes_reason_are_in_the_interface_language() {
+    let failed = TakeStatus::Failed {
+        reason: crate::i18n::Message::new("failure.at_provider"),
+    };
+    let mut vertical = row(1, "p", vec![take(1, failed)]);
+    vertical.resolution = crate::storyboard::Resolution::Vertical;
+    let boards = [board(vec![vertical, row(2, "q", Vec::new())])];
+    let html = page::render(&boards, "USD", Lang::Zh);
+    assert!(html.contains("10 s · 普通 · 竖屏 · "), "{html}");
+    assert!(html.contains("10 s · 普通 · 横屏 · "), "{html}");
+    assert!(html.contains("在服务商处失败"), "{html}");
+    assert!(!html.contains("normal") && !html.contains("vertical"), "{html}");
+    let english = page::render(&boards, "USD", Lang::En);
+    assert!(english.contains("10 s · normal · vertical · "), "{english}");
+    assert!(english.contains("failed at the provider"), "{english}");
+}
+
+#[test]
 fn links_are_relative_to_the_page() {
     let page_dir = Path::new("/work/out");
     assert_eq!(
