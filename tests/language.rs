@@ -326,7 +326,7 @@ fn review_and_select_answer_in_chinese_under_a_chinese_locale() {
     );
     assert!(select.contains("；分镜 1 未挑选，使用 v1"), "{select}");
     assert!(
-        select.contains("other.json segment 1 v1 不是 ./input 中任何分镜脚本的视频；已略过"),
+        select.contains("other.json 分镜 1 v1 不是 ./input 中任何分镜脚本的视频；已略过"),
         "{select}"
     );
 }

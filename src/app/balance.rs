@@ -153,7 +153,7 @@ impl BalanceReport {
     /// The answer for a person, in the interface's language (the provider's own words
     /// inside a problem stay as it said them).
     fn text(&self) -> String {
-        let api = printable(&self.api.shown());
+        let api = printable(self.api.shown());
         let header = text(
             "balance.header",
             &[("provider", &self.provider), ("api", &api)],
@@ -170,7 +170,7 @@ impl BalanceReport {
                 (Some(cents), _) => money(cents, &self.currency),
                 (None, Some(problem)) => text(
                     "balance.unknown_because",
-                    &[("problem", &printable(&problem.shown()))],
+                    &[("problem", &printable(problem.shown()))],
                 ),
                 (None, None) => text("balance.unknown", &[]),
             };

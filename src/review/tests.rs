@@ -214,7 +214,10 @@ fn a_segments_facts_and_a_failed_takes_reason_are_in_the_interface_language() {
     assert!(html.contains("10 s · 普通 · 竖屏 · "), "{html}");
     assert!(html.contains("10 s · 普通 · 横屏 · "), "{html}");
     assert!(html.contains("在服务商处失败"), "{html}");
-    assert!(!html.contains("normal") && !html.contains("vertical"), "{html}");
+    assert!(
+        !html.contains("normal") && !html.contains("vertical"),
+        "{html}"
+    );
     let english = page::render(&boards, "USD", Lang::En);
     assert!(english.contains("10 s · normal · vertical · "), "{english}");
     assert!(english.contains("failed at the provider"), "{english}");
