@@ -118,7 +118,7 @@ pub struct Quote {
     /// Provider calls that failed; the estimate falls back and says so.
     pub warnings: Vec<Message>,
     /// The provider refused the API key: a real run would stop at once.
-    pub key_refused: Option<String>,
+    pub key_refused: Option<Message>,
 }
 
 /// Resolves prices in the model `capabilities` declare: settings first, then the provider
@@ -151,7 +151,7 @@ pub async fn quote(
     let fetched = match pricing {
         Some(Ok(pricing)) => Some(pricing),
         Some(Err(err)) => {
-            warnings.push(Message::new("quote.prices_unknown").with("error", err));
+            warnings.push(Message::new("quote.prices_unknown").with_text("error", err.message()));
             None
         }
         None => None,
@@ -159,7 +159,7 @@ pub async fn quote(
     let balance_cents = match balance {
         Some(Ok(cents)) => Some(cents),
         Some(Err(err)) => {
-            warnings.push(Message::new("quote.balance_unknown").with("error", err));
+            warnings.push(Message::new("quote.balance_unknown").with_text("error", err.message()));
             None
         }
         None => None,
@@ -196,11 +196,11 @@ async fn asked<T>(
 }
 
 /// The provider's refusal of the key, if that is how a call ended.
-fn refused_key<T>(result: &Option<Result<T, ProviderError>>) -> Option<String> {
+fn refused_key<T>(result: &Option<Result<T, ProviderError>>) -> Option<Message> {
     match result {
         Some(Err(
             err @ (ProviderError::Unauthorized { .. } | ProviderError::ProxyRefused { .. }),
-        )) => Some(err.to_string()),
+        )) => Some(err.message()),
         _ => None,
     }
 }

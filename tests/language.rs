@@ -327,7 +327,7 @@ fn review_and_select_answer_in_chinese_under_a_chinese_locale() {
     );
     assert!(select.contains("；分镜 1 未挑选，使用 v1"), "{select}");
     assert!(
-        select.contains("不是 ./input 中任何分镜脚本的版本；已略过"),
+        select.contains("other.json 分镜 1 v1 不是 ./input 中任何分镜脚本的版本；已略过"),
         "{select}"
     );
 }

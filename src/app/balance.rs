@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::connect::{Connection, connect};
 use super::{AppError, Exit};
 use crate::cli::RunArgs;
-use crate::i18n::text;
+use crate::i18n::{Message, text};
 use crate::pricing::{self, Quote, money};
 use crate::provider::{Provider, ProviderError};
 use crate::report::prices_text;
@@ -22,7 +22,8 @@ use unicode_width::UnicodeWidthStr;
 #[derive(Debug, Serialize)]
 struct BalanceReport {
     provider: &'static str,
-    api: String,
+    /// English in `--json`; the text answer says it in the interface's language.
+    api: Message,
     currency: String,
     keys: Vec<KeyLine>,
     /// The prices runs would use, and where they came from.
@@ -43,7 +44,7 @@ struct KeyLine {
     balance_cents: Option<i64>,
     /// Why the balance is not known: the key was refused, the provider did not answer,
     /// or it has no balance call.
-    problem: Option<String>,
+    problem: Option<Message>,
     refused: bool,
     /// The provider has a balance call, and it did not answer for this key.
     #[serde(skip)]
@@ -78,7 +79,7 @@ pub(super) async fn balance(args: &RunArgs) -> Result<Exit, AppError> {
     let prices = quote.prices.prices();
     let report = BalanceReport {
         provider: args.provider.capabilities().name,
-        api: connection.shown_url.to_string(),
+        api: connection.shown_url.clone(),
         price_text: {
             let unit = quote.prices.unit();
             let listed = prices_text(&prices, unit, quote.prices.tiers(), &quote.currency);
@@ -121,22 +122,21 @@ async fn key_line(label: String, quote: &Quote, provider: &dyn Provider) -> KeyL
         && let Err(err @ (ProviderError::Unauthorized { .. } | ProviderError::ProxyRefused { .. })) =
             provider.recent(1).await
     {
-        refused = Some(err.to_string());
+        refused = Some(err.message());
     }
     let problem = match (&refused, quote.balance_cents) {
         (Some(why), _) => Some(why.clone()),
         (None, Some(_)) => None,
-        (None, None) if !capabilities.has_balance => Some(format!(
-            "{} does not tell an account's balance",
-            capabilities.name
-        )),
+        (None, None) if !capabilities.has_balance => {
+            Some(Message::new("balance.no_balance_call").with("provider", capabilities.name))
+        }
         (None, None) => Some(
             quote
                 .warnings
                 .iter()
                 .find(|warning| warning.key() == "quote.balance_unknown")
-                .map(|warning| warning.shown())
-                .unwrap_or_else(|| "the provider did not say".to_string()),
+                .cloned()
+                .unwrap_or_else(|| Message::new("balance.did_not_say")),
         ),
     };
     let balance_cents = quote.balance_cents.filter(|_| refused.is_none());
@@ -150,10 +150,10 @@ async fn key_line(label: String, quote: &Quote, provider: &dyn Provider) -> KeyL
 }
 
 impl BalanceReport {
-    /// The answer for a person, in the interface's language (a key's problem is the
-    /// provider's or the JSON's English).
+    /// The answer for a person, in the interface's language (the provider's own words
+    /// inside a problem stay as it said them).
     fn text(&self) -> String {
-        let api = printable(&self.api);
+        let api = printable(self.api.shown());
         let header = text(
             "balance.header",
             &[("provider", &self.provider), ("api", &api)],
@@ -170,7 +170,7 @@ impl BalanceReport {
                 (Some(cents), _) => money(cents, &self.currency),
                 (None, Some(problem)) => text(
                     "balance.unknown_because",
-                    &[("problem", &printable(problem))],
+                    &[("problem", &printable(problem.shown()))],
                 ),
                 (None, None) => text("balance.unknown", &[]),
             };

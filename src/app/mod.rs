@@ -377,7 +377,7 @@ async fn quote_every_key(args: &RunArgs, connection: &Connection) -> pricing::Qu
         if let Some(why) = &refused.key_refused {
             let warning = crate::i18n::Message::new("quote.key_refused")
                 .with("label", label)
-                .with("why", why);
+                .with_text("why", why.clone());
             quote.warnings.push(warning);
         }
     }
@@ -410,7 +410,7 @@ async fn dry_run(
     }
     // A refused key stops a real run at once: its dry run says so and fails the same way.
     if let Some(refusal) = &quote.key_refused {
-        let message = Message::new("app.key_refused_dry_run").with("refusal", refusal);
+        let message = Message::new("app.key_refused_dry_run").with_text("refusal", refusal.clone());
         error!(shown = %message.shown(), "{message}");
         return Ok(Exit::Invalid);
     }

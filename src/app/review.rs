@@ -98,8 +98,7 @@ pub(super) fn review(args: &RunArgs, open: bool) -> Result<Exit, AppError> {
 
 /// `sora-batch select --picks FILE`.
 pub(super) fn select(args: &RunArgs, picks_file: &Path) -> Result<Exit, AppError> {
-    let picks = picks::read(picks_file)
-        .map_err(|err| AppError::Settings(Message::new("text.as_is").with("text", err)))?;
+    let picks = picks::read(picks_file).map_err(|err| AppError::Settings(err.message()))?;
     let (plan, layout, _) = current_plan(args)?;
     let (selected, unmatched) =
         picks::select(&plan, &layout, &picks).map_err(|err| AppError::Review {
@@ -107,11 +106,12 @@ pub(super) fn select(args: &RunArgs, picks_file: &Path) -> Result<Exit, AppError
             reason: err.to_string(),
         })?;
     for pick in &unmatched {
-        let (file, pick) = (printable(picks_file.display()), printable(pick));
+        let file = printable(picks_file.display());
+        let (shown_pick, pick) = (printable(pick.shown()), printable(pick));
         let input = printable(args.input_dir.display());
         let shown = text(
             "select.unmatched",
-            &[("file", &file), ("pick", &pick), ("input", &input)],
+            &[("file", &file), ("pick", &shown_pick), ("input", &input)],
         );
         warn!(
             shown,

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use super::outcome::{Failure, JobOutcome};
 use super::{Context, JobSpec, job};
+use crate::i18n::Message;
 use crate::plan::JobState;
 use crate::storyboard::RemixOf;
 
@@ -64,11 +65,7 @@ impl Chains {
             } else if pending.contains(&source) {
                 chains.waiting.entry(source).or_default().push(job);
             } else {
-                let outcome = no_source(
-                    &source,
-                    "has no video from this provider to remix, and this run does not make it \
-                     (generate it first: run without --retry-failed)",
-                );
+                let outcome = no_source(&source, Message::new("outcome.source_not_made"));
                 chains.ended.push((job, outcome));
             }
         }
@@ -96,19 +93,15 @@ impl Chains {
         };
         let made = match outcome {
             JobOutcome::Done { .. } | JobOutcome::Skipped => {
-                made_id(provider, &job.video, &job.fingerprint).ok_or_else(|| {
-                    no_source(
-                        &source,
-                        "was made, but the provider gave no id to remix it by",
-                    )
-                })
+                made_id(provider, &job.video, &job.fingerprint)
+                    .ok_or_else(|| no_source(&source, Message::new("outcome.source_no_id")))
             }
             JobOutcome::NotStarted(reason) | JobOutcome::LeftInFlight(reason) => Err(
                 JobOutcome::NotStarted(format!("its source was not finished ({reason})")),
             ),
             other => Err(no_source(
                 &source,
-                &format!("did not finish ({})", short(other)),
+                Message::new("outcome.source_unfinished").with_text("outcome", short(other)),
             )),
         };
         for mut remix in remixes {
@@ -189,20 +182,26 @@ fn set_target(job: &mut JobSpec, id: String) {
 }
 
 /// The failure of a remix whose source `why`.
-fn no_source((_, segment, version): &Take, why: &str) -> JobOutcome {
-    let message =
-        format!("not submitted: the take it remixes, segment {segment} v{version}, {why}");
-    JobOutcome::Failed(Failure::Source, crate::i18n::Message::plain(message))
+fn no_source((_, segment, version): &Take, why: Message) -> JobOutcome {
+    let message = Message::new("outcome.remix_source")
+        .with("segment", segment)
+        .with("version", version)
+        .with_text("why", why);
+    JobOutcome::Failed(Failure::Source, message)
 }
 
 /// An outcome in a few words, for a remix's message.
-fn short(outcome: &JobOutcome) -> String {
+fn short(outcome: &JobOutcome) -> Message {
     match outcome {
-        JobOutcome::Failed(failure, message) => format!("{}: {message}", failure.label()),
-        JobOutcome::Unresolved(message) => format!("unresolved: {message}"),
-        JobOutcome::DidNotFit { .. } => "it did not fit the balance".to_string(),
-        JobOutcome::NothingToCollect => "nothing was made".to_string(),
-        other => format!("{other:?}"),
+        JobOutcome::Failed(failure, message) => Message::new("outcome.short_failed")
+            .with_text("failure", failure.message())
+            .with_text("message", message.clone()),
+        JobOutcome::Unresolved(message) => {
+            Message::new("outcome.short_unresolved").with_text("message", message.clone())
+        }
+        JobOutcome::DidNotFit { .. } => Message::new("outcome.short_did_not_fit"),
+        JobOutcome::NothingToCollect => Message::new("outcome.short_nothing_made"),
+        other => Message::plain(format!("{other:?}")),
     }
 }
 

@@ -172,7 +172,7 @@ impl Counters {
                 let message = Message::new("run.implausible_cost")
                     .with("task", &accepted.task_id)
                     .with("said", said)
-                    .with("most", crate::pricing::money(MAX_TASK_CENTS, "USD"));
+                    .with_text("most", crate::pricing::amount(MAX_TASK_CENTS, "USD"));
                 warn!(shown = %message.shown(), "{message}");
                 self.unknown_costs.fetch_add(1, Ordering::Relaxed);
             }
@@ -444,8 +444,7 @@ pub(super) async fn watch_signals(ctx: Arc<Context>) {
     }
     ctx.interrupted.store(true, Ordering::Relaxed);
     let bound = exit_bound(ctx.settings.request_timeout);
-    let message =
-        Message::new("run.stopping_on_signal").with("bound", humantime::format_duration(bound));
+    let message = Message::new("run.stopping_on_signal").with_duration("bound", bound);
     warn!(shown = %message.shown(), "{message}");
     ctx.stop_run(StopReason::Interrupted);
     tokio::select! {
@@ -461,7 +460,7 @@ pub(super) async fn watch_signals(ctx: Arc<Context>) {
         () = tokio::time::sleep(bound) => {
             crate::ui::clear_progress();
             let message = Message::new("run.quitting_after_bound")
-                .with("bound", humantime::format_duration(bound));
+                .with_duration("bound", bound);
             error!(shown = %message.shown(), "{message}");
             std::process::exit(130);
         }

@@ -14,7 +14,7 @@ use super::task::{Owned, not_started, round};
 use super::{Context, JobSpec, StopReason, unix_ms};
 use crate::engine::breaker::FailureClass;
 use crate::i18n::Message;
-use crate::journal::{Event, KeyRef, Outcome, Stage};
+use crate::journal::{Event, JobRecord, KeyRef, Outcome, Stage};
 use crate::provider::{Accepted, ProviderError};
 
 /// Where to pick a job up, from what the journal says about it.
@@ -24,11 +24,11 @@ enum Start {
     Reconcile(Since, usize),
     Poll(Owned),
     FailedBefore {
-        message: String,
+        message: Message,
     },
     /// At another provider (an earlier run's `--provider`), or made with a key this run
     /// does not have: not this run's to follow up.
-    Elsewhere(String),
+    Elsewhere(Message),
 }
 
 pub(super) async fn run(ctx: Arc<Context>, job: JobSpec, permit: Option<Permit>) -> JobOutcome {
@@ -38,9 +38,9 @@ pub(super) async fn run(ctx: Arc<Context>, job: JobSpec, permit: Option<Permit>)
     for _round in 0..2 {
         let owned = match std::mem::replace(&mut start, Start::Fresh) {
             Start::FailedBefore { message } => {
-                return JobOutcome::Failed(Failure::FailedBefore, Message::plain(message));
+                return JobOutcome::Failed(Failure::FailedBefore, message);
             }
-            Start::Elsewhere(message) => return JobOutcome::Unresolved(Message::plain(message)),
+            Start::Elsewhere(message) => return JobOutcome::Unresolved(message),
             Start::Poll(task) => task,
             Start::Reconcile(since, key) => {
                 match super::reconcile::adopt(&ctx, &job, since, key).await {
@@ -101,15 +101,12 @@ fn start_of(ctx: &Context, job: &JobSpec) -> Start {
             .provider()
             .filter(|name| *name != ctx.provider().name())
     {
-        let task = record
-            .task_id()
-            .map(|id| format!(" ({id})"))
-            .unwrap_or_default();
-        return Start::Elsewhere(format!(
-            "an earlier run's task for it{task} is at the provider {elsewhere}, not {}; not \
-             submitted again: run with --provider {elsewhere} to collect it",
-            ctx.provider().name()
-        ));
+        return Start::Elsewhere(
+            Message::new("outcome.elsewhere")
+                .with_text("what", task_there(record))
+                .with("elsewhere", elsewhere)
+                .with("provider", ctx.provider().name()),
+        );
     }
     let key = match ctx.keys.made_with(record) {
         Ok(key) => key,
@@ -144,13 +141,21 @@ fn start_of(ctx: &Context, job: &JobSpec) -> Start {
             task_id,
             ..
         } if !ctx.settings.retry_failed => Start::FailedBefore {
-            message: format!(
-                "failed at the provider in an earlier run (task {task_id}): {message}; not submitted again: edit the segment, or rerun with --retry-failed"
-            ),
+            message: Message::new("outcome.failed_before")
+                .with("task", task_id)
+                .with("message", message),
         },
         // Downloaded (but the video is gone or changed since), abandoned, or a failure the
         // user asked to retry: a new generation.
         _ => Start::Fresh,
+    }
+}
+
+/// An earlier run's task at another provider, named by its id when the journal has one.
+fn task_there(record: &JobRecord) -> Message {
+    match record.task_id() {
+        Some(_) => super::pool::earlier_attempt(record),
+        None => Message::new("outcome.earlier_task_unnamed"),
     }
 }
 

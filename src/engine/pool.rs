@@ -156,35 +156,23 @@ impl Pool {
     /// it when this run does not have it. A record written before runs had several keys
     /// names none: with one key it is that key, but with several no one can tell which
     /// account holds the task, and asking the wrong one would find nothing and pay again.
-    pub fn made_with(&self, record: &JobRecord) -> Result<usize, String> {
+    pub fn made_with(&self, record: &JobRecord) -> Result<usize, Message> {
         let Some(made_with) = record.key_ref() else {
             if self.members.len() == 1 {
                 return Ok(0);
             }
-            let what = match record.task_id() {
-                Some(id) => format!("an earlier run's task for it ({id})"),
-                None => "an earlier run's unanswered create for it".to_string(),
-            };
             let variable = self.members[0].provider.capabilities().key_variable;
-            return Err(format!(
-                "{what} was made by a version of sora-batch that did not record its key, and \
-                 this run has several keys, so it cannot tell which account holds it; not \
-                 submitted again (that could pay twice): run once with only the key that made \
-                 it ({variable}) to collect it"
-            ));
+            return Err(Message::new("outcome.key_unrecorded")
+                .with_text("what", earlier_attempt(record))
+                .with("variable", variable));
         };
         self.by_hash(&made_with.hash).ok_or_else(|| {
-            let what = match record.task_id() {
-                Some(id) => format!("an earlier run's task for it ({id})"),
-                None => "an earlier run's unanswered create for it".to_string(),
-            };
             let variable = self.members[0].provider.capabilities().keys_variable;
-            format!(
-                "{what} was made with the key {} (hash {}), which this run does not have, so \
-                 it cannot be followed up; not submitted again (that could pay twice): add \
-                 that key back ({variable} or --keys-file) and run again to collect it",
-                made_with.label, made_with.hash
-            )
+            Message::new("outcome.key_missing")
+                .with_text("what", earlier_attempt(record))
+                .with("label", &made_with.label)
+                .with("hash", &made_with.hash)
+                .with("variable", variable)
         })
     }
 
@@ -368,6 +356,14 @@ impl PoolSnapshot {
             }
         }
         words
+    }
+}
+
+/// An earlier run's attempt at a job, as a message names it: its task, or its create.
+pub(super) fn earlier_attempt(record: &JobRecord) -> Message {
+    match record.task_id() {
+        Some(id) => Message::new("outcome.earlier_task").with("id", id),
+        None => Message::new("outcome.earlier_create"),
     }
 }
 

@@ -355,9 +355,14 @@ pub fn summary_text(summary: &crate::engine::Summary) -> String {
     ];
     line(&mut out, text(biller, &money_line));
     if let Some(reason) = &summary.stopped_because {
+        // `stopped_because` is the English of `--json`; the terminal says it in its language.
+        let reason = summary
+            .stop
+            .as_ref()
+            .map_or_else(|| reason.clone(), |stop| stop.message().shown());
         line(
             &mut out,
-            text("summary.stopped", &[("reason", &printable(reason))]),
+            text("summary.stopped", &[("reason", &printable(&reason))]),
         );
     }
     let unresolved = summary.unresolved.len() as u64;
@@ -553,9 +558,9 @@ fn extra_takes_text(out: &mut String, takes: &[ExtraTake], key: &str) {
     }
     line(out, counted(key, takes.len() as u64, &[]));
     for take in takes {
-        let status = match take.status {
-            "to_collect" => String::new(),
-            status => format!(" ({})", status.replace('_', " ")),
+        let status = match extra_status(take.status) {
+            Some(words) => text("extra_take.status", &[("status", &words.shown())]),
+            None => String::new(),
         };
         let path = printable(&take.path);
         line(
@@ -563,6 +568,18 @@ fn extra_takes_text(out: &mut String, takes: &[ExtraTake], key: &str) {
             text("extra.line", &[("path", &path), ("status", &status)]),
         );
     }
+}
+
+/// How collecting an extra take ended, in words (`None`: `to_collect`, said by the header).
+fn extra_status(status: &str) -> Option<Message> {
+    Some(match status {
+        "to_collect" => return None,
+        "done" => Message::new("extra_take.done"),
+        "failed" => Message::new("extra_take.failed"),
+        "left_in_flight" => Message::new("extra_take.left_in_flight"),
+        "not_created" => Message::new("extra_take.not_created"),
+        other => Message::plain(other.replace('_', " ")),
+    })
 }
 
 /// `2m 10s`, or `0s` (`2 分钟 10 秒`).

@@ -7,6 +7,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use super::takes::{Board, SegmentRow, Take, TakeStatus};
 use crate::i18n::Lang;
 use crate::pricing::money;
+use crate::storyboard::Resolution;
 
 const STYLE: &str = include_str!("review.css");
 const SCRIPT: &str = include_str!("review.js");
@@ -132,7 +133,14 @@ fn segment_article(
         .iter()
         .any(|take| matches!(take.status, TakeStatus::Failed { .. }));
     let group = format!("pick-{number}-{}", segment.index);
-    let mode = if segment.is_pro { "pro" } else { "normal" };
+    let mode = match segment.is_pro {
+        true => lang.text("page.mode_pro", &[]),
+        false => lang.text("page.mode_normal", &[]),
+    };
+    let orientation = match segment.resolution {
+        Resolution::Horizontal => lang.text("page.horizontal", &[]),
+        Resolution::Vertical => lang.text("page.vertical", &[]),
+    };
     let index: &dyn std::fmt::Display = &segment.index;
     let superseded = segment.superseded.len() as u64;
     html! {
@@ -145,7 +153,7 @@ fn segment_article(
                     p.intent { (lang.text("page.intent", &[("intent", intent)])) }
                 }
                 p.facts {
-                    (segment.duration_seconds) " s · " (mode) " · " (segment.resolution)
+                    (segment.duration_seconds) " s · " (mode) " · " (orientation)
                     " · " (segment.frame.0) "×" (segment.frame.1)
                 }
             }
@@ -222,7 +230,7 @@ fn take_details(status: &TakeStatus, currency: &str, lang: Lang) -> Markup {
                 @if let Some(task) = task_id { (lang.text("page.task", &[("task", task)])) }
             }
         },
-        TakeStatus::Failed { reason } => html! { p.reason { (reason) } },
+        TakeStatus::Failed { reason } => html! { p.reason { (reason.words(lang)) } },
         TakeStatus::InFlight {
             task_id: Some(task),
         } => html! {

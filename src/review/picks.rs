@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::i18n::Message;
 use crate::plan::{JobState, Layout, Plan, storyboard_key};
 
 /// A picks file larger than this is no picks file (a page saves a few bytes per segment).
@@ -26,18 +27,14 @@ pub struct Pick {
 
 #[derive(Debug, thiserror::Error)]
 pub enum PicksError {
-    #[error("{}: cannot read the picks file: {reason}", .path.display())]
-    Read { path: PathBuf, reason: String },
-    #[error(
-        "{}: not a picks file: {reason}; the review page's \"Save picks\" button writes one \
-         (a JSON list of {{\"storyboard\", \"segment\", \"version\"}})",
-        .path.display()
-    )]
-    Format { path: PathBuf, reason: String },
-    #[error(
-        "{}: segment {segment} of {storyboard} is picked twice (v{first} and v{second}); keep one",
-        .path.display()
-    )]
+    Read {
+        path: PathBuf,
+        reason: Message,
+    },
+    Format {
+        path: PathBuf,
+        reason: String,
+    },
     Twice {
         path: PathBuf,
         storyboard: String,
@@ -47,31 +44,55 @@ pub enum PicksError {
     },
 }
 
+crate::display_from_message!(PicksError);
+
+impl PicksError {
+    /// The error in any language (`Display` is its English).
+    pub fn message(&self) -> Message {
+        match self {
+            PicksError::Read { path, reason } => Message::new("picks.unreadable")
+                .with("file", path.display())
+                .with_text("reason", reason.clone()),
+            PicksError::Format { path, reason } => Message::new("picks.not_picks")
+                .with("file", path.display())
+                .with("reason", reason),
+            PicksError::Twice {
+                path,
+                storyboard,
+                segment,
+                first,
+                second,
+            } => Message::new("picks.twice")
+                .with("file", path.display())
+                .with("segment", segment)
+                .with("storyboard", storyboard)
+                .with("first", first)
+                .with("second", second),
+        }
+    }
+}
+
 /// Reads a picks file: a regular file (never a FIFO or a device), of bounded size, whose
 /// every entry names a storyboard, a segment and a version, each segment once.
 pub fn read(path: &Path) -> Result<BTreeMap<(String, u32), u32>, PicksError> {
-    let read_error = |reason: String| PicksError::Read {
+    let read_error = |reason: Message| PicksError::Read {
         path: path.to_path_buf(),
         reason,
     };
     let metadata = std::fs::metadata(path).map_err(|err| match err.kind() {
-        io::ErrorKind::NotFound => read_error(
-            "there is none; pick takes on the review page (sora-batch review --open), save \
-             them there with \"Save picks\", or name the file with --picks"
-                .to_string(),
-        ),
-        _ => read_error(err.to_string()),
+        io::ErrorKind::NotFound => read_error(Message::new("picks.none")),
+        _ => read_error(Message::plain(err)),
     })?;
     if !metadata.is_file() {
-        return Err(read_error("it is not a regular file".to_string()));
+        return Err(read_error(Message::new("picks.not_a_file")));
     }
     if metadata.len() > MAX_PICKS_BYTES {
-        return Err(read_error(format!(
-            "it is larger than {}",
-            bytesize::ByteSize(MAX_PICKS_BYTES).display().iec()
-        )));
+        let limit = bytesize::ByteSize(MAX_PICKS_BYTES).display().iec();
+        return Err(read_error(
+            Message::new("picks.too_large").with("limit", limit),
+        ));
     }
-    let bytes = std::fs::read(path).map_err(|err| read_error(err.to_string()))?;
+    let bytes = std::fs::read(path).map_err(|err| read_error(Message::plain(err)))?;
     let list: Vec<Pick> = serde_json::from_slice(&bytes).map_err(|err| PicksError::Format {
         path: path.to_path_buf(),
         reason: err.to_string(),
@@ -113,7 +134,7 @@ pub fn select(
     plan: &Plan,
     layout: &Layout,
     picks: &BTreeMap<(String, u32), u32>,
-) -> io::Result<(Vec<Selected>, Vec<String>)> {
+) -> io::Result<(Vec<Selected>, Vec<Message>)> {
     let mut results = Vec::new();
     for (number, storyboard) in plan.storyboards.iter().enumerate() {
         let key = storyboard_key(&storyboard.relative);
@@ -167,7 +188,10 @@ pub fn select(
             !planned.contains(&(storyboard.clone(), *segment, **version))
         })
         .map(|((storyboard, segment), version)| {
-            format!("{storyboard} segment {segment} v{version}")
+            Message::new("picks.pick_name")
+                .with("storyboard", storyboard)
+                .with("segment", segment)
+                .with("version", version)
         })
         .collect();
     Ok((results, unmatched))

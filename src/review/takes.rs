@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use crate::i18n::Message;
 use crate::journal::{JobKey, JournalState, Outcome, Stage};
 use crate::plan::{JobState, Plan, storyboard_key};
 use crate::storyboard::{Resolution, Segment};
@@ -28,7 +29,7 @@ pub struct SegmentRow {
     pub director_intent: Option<String>,
     pub duration_seconds: u32,
     pub is_pro: bool,
-    pub resolution: String,
+    pub resolution: Resolution,
     /// The frame's width and height, to size the players.
     pub frame: (u32, u32),
     pub takes: Vec<Take>,
@@ -54,7 +55,7 @@ pub enum TakeStatus {
         task_id: Option<String>,
     },
     Failed {
-        reason: String,
+        reason: Message,
     },
     /// At the provider: the next run collects it.
     InFlight {
@@ -121,7 +122,7 @@ fn segment_row(segment: &Segment, page_dir: &Path, any_video: &Path) -> SegmentR
         director_intent: segment.director_intent.clone(),
         duration_seconds: segment.duration_seconds,
         is_pro: segment.is_pro,
-        resolution: segment.resolution.as_str().to_string(),
+        resolution: segment.resolution,
         frame: frame_of(segment),
         takes: Vec::new(),
         superseded: superseded_beside(any_video)
@@ -166,8 +167,8 @@ fn status_of(state: JobState, video: &Path, stage: Option<&Stage>) -> TakeStatus
                 Some(Stage::Finished {
                     outcome: Outcome::Failed { message },
                     ..
-                }) => message.clone(),
-                _ => "failed at the provider".to_string(),
+                }) => Message::plain(message),
+                _ => Message::new("failure.at_provider"),
             },
         },
         JobState::UnknownOutcome => TakeStatus::UnknownOutcome,

@@ -14,7 +14,7 @@ fn row(index: u32, prompt: &str, takes: Vec<Take>) -> SegmentRow {
         director_intent: None,
         duration_seconds: 10,
         is_pro: false,
-        resolution: "horizontal".to_string(),
+        resolution: crate::storyboard::Resolution::Horizontal,
         frame: (1280, 720),
         takes,
         superseded: Vec::new(),
@@ -59,7 +59,7 @@ fn every_take_appears_with_its_status_and_only_done_ones_have_a_player() {
                 take(
                     2,
                     TakeStatus::Failed {
-                        reason: "content policy".to_string(),
+                        reason: crate::i18n::Message::plain("content policy"),
                     },
                 ),
                 take(
@@ -200,6 +200,27 @@ fn the_page_speaks_the_interface_language() {
     let english = page::render(&boards, "USD", Lang::En);
     assert!(english.contains(r#"<html lang="en">"#));
     assert!(english.contains("made 2026-11-18 "), "{english}");
+}
+
+#[test]
+fn a_segments_facts_and_a_failed_takes_reason_are_in_the_interface_language() {
+    let failed = TakeStatus::Failed {
+        reason: crate::i18n::Message::new("failure.at_provider"),
+    };
+    let mut vertical = row(1, "p", vec![take(1, failed)]);
+    vertical.resolution = crate::storyboard::Resolution::Vertical;
+    let boards = [board(vec![vertical, row(2, "q", Vec::new())])];
+    let html = page::render(&boards, "USD", Lang::Zh);
+    assert!(html.contains("10 s · 普通 · 竖屏 · "), "{html}");
+    assert!(html.contains("10 s · 普通 · 横屏 · "), "{html}");
+    assert!(html.contains("在服务商处失败"), "{html}");
+    assert!(
+        !html.contains("normal") && !html.contains("vertical"),
+        "{html}"
+    );
+    let english = page::render(&boards, "USD", Lang::En);
+    assert!(english.contains("10 s · normal · vertical · "), "{english}");
+    assert!(english.contains("failed at the provider"), "{english}");
 }
 
 #[test]

@@ -103,14 +103,17 @@ fn a_failed_source_ends_its_remixes_naming_it_and_the_chain_after_them() {
     let ended = chains.take_ended();
     assert_eq!(ended.len(), 1);
     let (second, outcome) = &ended[0];
+    let JobOutcome::Failed(Failure::Source, message) = outcome else {
+        panic!("{outcome:?}");
+    };
     assert_eq!(
-        outcome,
-        &JobOutcome::Failed(
-            Failure::Source,
-            crate::i18n::Message::plain(
-                "not submitted: the take it remixes, segment 1 v1, did not finish (failed at the provider: moderation_blocked)"
-            )
-        )
+        message.to_string(),
+        "not submitted: the take it remixes, segment 1 v1, did not finish (failed at the provider: moderation_blocked)"
+    );
+    // The summary shows it in the interface's language, the provider's words as they are.
+    assert_eq!(
+        message.words(crate::i18n::Lang::Zh),
+        "未提交：它要 remix 的版本（分镜 1 v1）没有完成（在服务商处失败：moderation_blocked）"
     );
     // The scheduler records that ending, which ends the next link in turn.
     chains.ended(PROVIDER, second, outcome);
