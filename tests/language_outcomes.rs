@@ -108,7 +108,7 @@ fn a_refused_key_in_the_dry_run_is_named_in_chinese() {
     assert_eq!(ran.code, 2, "{}\n{}", ran.out, ran.err);
     assert!(
         ran.err.contains(
-            "错误：服务商拒绝了 API 密钥（HTTP 401）；请检查 SORA_API_KEY；真正运行时会在这里停止"
+            "错误：服务商拒绝了 API 密钥（HTTP 401）；请检查 SORA_API_KEY；正式运行时会在这里停止"
         ),
         "{}",
         ran.err
@@ -237,7 +237,7 @@ fn an_extra_takes_end_is_said_in_chinese_and_stays_english_in_json() {
     let extra = ran
         .err
         .lines()
-        .find(|line| line.starts_with("  额外视频："))
+        .find(|line| line.starts_with("  额外版本："))
         .unwrap_or_else(|| panic!("no extra take:\n{}", ran.err));
     assert!(extra.ends_with(".mp4（已完成）"), "{extra}");
     let summary: Value = serde_json::from_str(&ran.out).unwrap_or_else(|_| panic!("{}", ran.out));
