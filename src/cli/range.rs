@@ -88,7 +88,7 @@ where
         arg: Option<&clap::Arg>,
         value: &std::ffi::OsStr,
     ) -> Result<T, clap::Error> {
-        let name = arg.map_or_else(|| "the value".to_string(), super::origin::setting_name);
+        let name = arg.map_or_else(|| text("cli.the_value", &[]), super::origin::setting_name);
         let text = value.to_string_lossy();
         self.check(&name, &text).map_err(|message| {
             clap::Error::raw(ErrorKind::ValueValidation, format!("{message}\n")).with_cmd(cmd)

@@ -49,7 +49,7 @@ pub(super) async fn until_finished(
     let mut after_error: Option<std::time::Duration> = None;
     // Why the latest status call failed, if it did: the timeout then names that, not a
     // task that may well have finished long ago.
-    let mut last_error: Option<String> = None;
+    let mut last_error: Option<Message> = None;
     loop {
         let elapsed = submitted.elapsed();
         if schedule.timed_out(elapsed) {
@@ -78,7 +78,7 @@ pub(super) async fn until_finished(
         let status = match answer {
             Ok(status) => status,
             Err(error) => {
-                last_error = Some(error.to_string());
+                last_error = Some(error.message());
                 let interval = ctx.settings.poll.interval;
                 after_error = Some(
                     error
@@ -159,7 +159,7 @@ fn timed_out(
     job: &JobSpec,
     task: &Owned,
     elapsed: std::time::Duration,
-    last_error: Option<String>,
+    last_error: Option<Message>,
 ) -> JobOutcome {
     // Whole seconds: "after 35m" reads better than "after 35m 2s 3ms".
     let elapsed = match elapsed.as_secs() {
@@ -173,7 +173,7 @@ fn timed_out(
         return unknown_outcome(job, why);
     }
     let message = match last_error {
-        Some(error) => Message::new("job.status_unreadable").with("error", error),
+        Some(error) => Message::new("job.status_unreadable").with_text("error", error),
         None => Message::new("job.not_finished"),
     };
     JobOutcome::Failed(

@@ -6,7 +6,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::takes::{Board, SegmentRow, Take, TakeStatus};
 use crate::i18n::Lang;
-use crate::pricing::money;
+use crate::pricing::amount;
 use crate::storyboard::Resolution;
 
 const STYLE: &str = include_str!("review.css");
@@ -49,7 +49,7 @@ impl Totals {
 /// The whole page, in `lang`. `currency`: what costs are counted in (`USD`, `credits`).
 pub fn render(boards: &[Board], currency: &str, lang: Lang) -> String {
     let totals = Totals::of(boards);
-    let billed = money(totals.billed_cents, currency);
+    let billed = amount(totals.billed_cents, currency).words(lang);
     let counts = lang.text(
         "page.totals",
         &[
@@ -226,7 +226,7 @@ fn take_details(status: &TakeStatus, currency: &str, lang: Lang) -> Markup {
             span.detail {
                 @if let Some(bytes) = bytes { " · " (bytesize::ByteSize(*bytes).display().si()) }
                 @if let Some(ms) = made_ms { (lang.text("page.made", &[("at", &made_at(*ms))])) }
-                @if let Some(cents) = cost_cents { " · " (money(*cents, currency)) }
+                @if let Some(cents) = cost_cents { " · " (amount(*cents, currency).words(lang)) }
                 @if let Some(task) = task_id { (lang.text("page.task", &[("task", task)])) }
             }
         },

@@ -142,7 +142,10 @@ async fn host_all(
                     path: crate::ui::printable(cache.path().display()),
                     reason: err.to_string(),
                 })?;
-                info!("{} hosted at {link}", image.shown());
+                let hosted = Message::new("events.hosted")
+                    .with("image", image.shown())
+                    .with("link", &link);
+                info!(shown = %hosted.shown(), "{hosted}");
                 link
             }
         };
