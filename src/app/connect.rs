@@ -132,9 +132,7 @@ fn connect_draw(
     http: reqwest::Client,
     keys: Option<&KeySet>,
 ) -> Result<Connection, AppError> {
-    let hosts = args
-        .draw_hosts()
-        .map_err(|text| AppError::Settings(Message::new("text.as_is").with("text", text)))?;
+    let hosts = args.draw_hosts().map_err(AppError::Settings)?;
     let first = url::Url::parse(hosts.first()).expect("a checked host parses");
     let redact = redactor(keys, &first);
     let shown_url = Message::plain(redact.redact(&hosts.shown()));

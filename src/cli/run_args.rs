@@ -42,7 +42,7 @@ impl RunArgs {
 
     /// The draw API's hosts: `--host-mode`, with `--base-url` and `--fallback-url` in
     /// place of the documented ones; why not, when they contradict each other.
-    pub fn draw_hosts(&self) -> Result<crate::provider::draw::Hosts, String> {
+    pub fn draw_hosts(&self) -> Result<crate::provider::draw::Hosts, crate::i18n::Message> {
         crate::provider::draw::Hosts::resolve(
             self.host_mode.unwrap_or_default(),
             self.base_url.as_ref(),

@@ -108,29 +108,29 @@ impl LocalImage {
 
     /// The file's bytes as they were checked; a file changed (or gone) since is an
     /// error, so what is sent is always what the fingerprint says.
-    pub fn read_unchanged(&self) -> Result<Vec<u8>, String> {
-        let (bytes, sha256) =
-            read_hashed(&self.path).map_err(|err| format!("cannot read it any more: {err}"))?;
+    pub fn read_unchanged(&self) -> Result<Vec<u8>, Message> {
+        let (bytes, sha256) = read_hashed(&self.path)
+            .map_err(|err| Message::new("image.unreadable_now").with("err", err))?;
         if sha256 != self.sha256 {
-            return Err("it changed since the run started; run again to use the new image".into());
+            return Err(Message::new("image.changed_since_start"));
         }
         Ok(bytes)
     }
 
     /// What a create sends, and its format: the letterboxed copy when there is one, else
     /// the file; either checked unchanged, as [`LocalImage::read_unchanged`] does.
-    pub fn read_to_send(&self) -> Result<(Vec<u8>, ImageFormat), String> {
+    pub fn read_to_send(&self) -> Result<(Vec<u8>, ImageFormat), Message> {
         let Some(copy) = &self.fitted else {
             return Ok((self.read_unchanged()?, self.format));
         };
         let copy_shown = crate::ui::printable(copy.path.display());
-        let (bytes, sha256) = read_hashed(&copy.path)
-            .map_err(|err| format!("cannot read its letterboxed copy {copy_shown}: {err}"))?;
+        let (bytes, sha256) = read_hashed(&copy.path).map_err(|err| {
+            Message::new("image.copy_unreadable")
+                .with("copy", &copy_shown)
+                .with("err", err)
+        })?;
         if sha256 != copy.sha256 {
-            return Err(format!(
-                "its letterboxed copy {copy_shown} changed since it was made; run again to \
-                 make it anew"
-            ));
+            return Err(Message::new("image.copy_changed").with("copy", &copy_shown));
         }
         Ok((bytes, ImageFormat::Png))
     }

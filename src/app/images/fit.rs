@@ -28,7 +28,7 @@ pub const FOLDER: &str = "images";
 pub enum FitError {
     Unreadable {
         image: String,
-        why: String,
+        why: Message,
     },
     Letterbox {
         image: String,
@@ -49,7 +49,7 @@ impl FitError {
         match self {
             FitError::Unreadable { image, why } => Message::new("image.not_letterboxed")
                 .with("image", image)
-                .with("why", why),
+                .with_text("why", why.clone()),
             FitError::Letterbox {
                 image,
                 frame,

@@ -14,6 +14,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::i18n::Message;
 use url::Url;
 
 /// The overseas host (its root: the API's paths hang from it).
@@ -49,7 +50,7 @@ impl Hosts {
         mode: HostMode,
         base: Option<&Url>,
         fallback: Option<&Url>,
-    ) -> Result<Hosts, String> {
+    ) -> Result<Hosts, Message> {
         let documented = |text: &str| Url::parse(text).expect("a documented host parses");
         let first = match (base, mode) {
             (Some(base), _) => base.clone(),
@@ -61,14 +62,11 @@ impl Hosts {
             (HostMode::Auto, None, None) => Some(documented(OVERSEAS_URL)),
             (HostMode::Auto, None, Some(_)) => None,
             (_, Some(_), _) => {
-                return Err(format!(
-                    "--fallback-url (DRAW_FALLBACK_URL) is the host --host-mode auto falls \
-                     back to, but --host-mode is {}; remove it, or use --host-mode auto",
-                    match mode {
-                        HostMode::Domestic => "domestic",
-                        _ => "overseas",
-                    }
-                ));
+                let mode = match mode {
+                    HostMode::Domestic => "domestic",
+                    _ => "overseas",
+                };
+                return Err(Message::new("draw.fallback_without_auto").with("mode", mode));
             }
             (_, None, _) => None,
         };
@@ -148,7 +146,10 @@ mod tests {
         let fixed = Hosts::resolve(HostMode::Overseas, Some(&mine), None).unwrap();
         assert_eq!(roots(&fixed), ["http://127.0.0.1:9"]);
         let refused = Hosts::resolve(HostMode::Domestic, None, Some(&other)).unwrap_err();
-        assert!(refused.contains("--host-mode auto"), "{refused}");
+        assert!(
+            refused.to_string().contains("--host-mode auto"),
+            "{refused}"
+        );
     }
 
     #[test]

@@ -131,7 +131,7 @@ async fn bytes_of(image: &LocalImage) -> Result<(Vec<u8>, ImageFormat), Provider
     let owned = image.clone();
     let read = tokio::task::spawn_blocking(move || owned.read_to_send())
         .await
-        .unwrap_or_else(|err| Err(format!("reading it failed: {err}")));
+        .unwrap_or_else(|err| Err(crate::i18n::Message::new("image.read_failed").with("err", err)));
     read.map_err(|why| ProviderError::Rejected {
         message: format!(
             "the reference image \"{}\" was not sent: {why}",

@@ -204,7 +204,7 @@ fn an_image_changed_after_checking_is_not_sent() {
     let image = got[0].image_file.as_ref().unwrap();
     assert_eq!(image.read_unchanged().unwrap(), png(1280, 720));
     std::fs::write(&image.path, png(720, 1280)).unwrap();
-    let changed = image.read_unchanged().unwrap_err();
+    let changed = image.read_unchanged().unwrap_err().to_string();
     assert!(
         changed.contains("changed since the run started"),
         "{changed}"

@@ -175,7 +175,8 @@ fn fit_a_copy_damaged_since_it_was_made_is_made_again_not_sent() {
         .as_ref()
         .unwrap()
         .read_to_send()
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
     assert!(
         refused.contains("letterboxed copy") && refused.contains("changed"),
         "{refused}"

@@ -39,7 +39,7 @@ pub enum HostError {
     },
     Changed {
         image: String,
-        reason: String,
+        reason: Message,
     },
     Cache {
         path: String,
@@ -66,7 +66,7 @@ impl HostError {
                 .with_text("failure", failure.message()),
             HostError::Changed { image, reason } => Message::new("image.host.changed")
                 .with("image", image)
-                .with("reason", reason),
+                .with_text("reason", reason.clone()),
             HostError::Cache { path, reason } => Message::new("image.host.cache")
                 .with("path", path)
                 .with("reason", reason),
