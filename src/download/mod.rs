@@ -147,7 +147,7 @@ pub async fn download_once(
                 let tmp = tmp_path(dest);
                 let message = crate::i18n::Message::new("download.discarded")
                     .with("path", tmp.display())
-                    .with("why", why);
+                    .with_text("why", why);
                 warn!(shown = %message.shown(), "{message}");
                 discard(dest).await;
                 continue;

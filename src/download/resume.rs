@@ -11,6 +11,8 @@ use reqwest::StatusCode;
 use reqwest::header::{CONTENT_RANGE, ETAG, HeaderMap, HeaderName};
 use tracing::warn;
 
+use crate::i18n::Message;
+
 use super::error::io_failure;
 use super::files::{self, Found};
 use super::origin::{self, Origin};
@@ -38,23 +40,21 @@ pub(super) async fn leftover(dest: &Path, owner: &str) -> Result<Option<Resume>,
             return Ok(None);
         }
         Found::Other => {
-            refuse(
-                dest,
-                "it is not a regular file (a link?); it is removed, not followed",
-            )
-            .await;
+            refuse(dest, Message::new("resume.not_a_file")).await;
             return Ok(None);
         }
     };
     let origin = Origin::read(dest).await;
     let why = match &origin {
-        None => "it has no readable record of where its bytes came from".to_string(),
-        Some(origin) if origin.owner != owner => {
-            format!("its bytes belong to task {}, not {owner}", origin.owner)
-        }
+        None => Message::new("resume.no_record"),
+        Some(origin) if origin.owner != owner => Message::new("resume.other_task")
+            .with("task", &origin.owner)
+            .with("owner", owner),
         Some(Origin {
             total: Some(total), ..
-        }) if have > *total => format!("it has {have} bytes, more than the {total} recorded"),
+        }) if have > *total => Message::new("resume.too_long")
+            .with("have", have)
+            .with("total", total),
         Some(origin) if have > 0 => {
             let origin = origin.clone();
             return Ok(Some(Resume { have, origin }));
@@ -64,15 +64,15 @@ pub(super) async fn leftover(dest: &Path, owner: &str) -> Result<Option<Resume>,
             return Ok(None);
         }
     };
-    refuse(dest, &why).await;
+    refuse(dest, why).await;
     Ok(None)
 }
 
-async fn refuse(dest: &Path, why: &str) {
+async fn refuse(dest: &Path, why: Message) {
     let tmp = tmp_path(dest);
-    let message = crate::i18n::Message::new("download.not_resumed")
+    let message = Message::new("download.not_resumed")
         .with("path", tmp.display())
-        .with("why", why);
+        .with_text("why", why);
     warn!(shown = %message.shown(), "{message}");
     discard(dest).await;
 }
@@ -90,7 +90,7 @@ pub(super) enum Plan {
     Refused,
     /// The answer does not prove the `.tmp` is the start of this file (the text says
     /// why): discard it and ask for everything.
-    StartOver(String),
+    StartOver(Message),
 }
 
 /// What the answer to a request means, given the partial file it asked to continue.
@@ -123,10 +123,9 @@ pub(super) fn plan(
                 _ => {
                     let answered = text_header(headers, CONTENT_RANGE);
                     let answered = answered.as_deref().unwrap_or("none");
-                    let why = format!(
-                        "the server answered a resume from byte {} with Content-Range {answered}",
-                        resume.have
-                    );
+                    let why = Message::new("resume.range_mismatch")
+                        .with("from", resume.have)
+                        .with("answered", answered);
                     return Ok(Plan::StartOver(why));
                 }
             };
@@ -144,11 +143,11 @@ pub(super) fn plan(
                 Some(why) => Plan::StartOver(why),
                 None if total == Some(resume.have) => Plan::Complete(resume),
                 None => {
-                    let shown = total.map_or("an unknown size".to_string(), |n| n.to_string());
-                    let why = format!(
-                        "the server says the file has {shown} bytes, the partial file {}",
-                        resume.have
-                    );
+                    let why = match total {
+                        Some(n) => Message::new("resume.size_differs").with("size", n),
+                        None => Message::new("resume.size_untold"),
+                    }
+                    .with("have", resume.have);
                     Plan::StartOver(why)
                 }
             })
@@ -159,19 +158,22 @@ pub(super) fn plan(
 
 /// Why an answer's file (its total size and ETag, where given) is not the one the partial
 /// file was recorded from, or None when nothing tells them apart.
-fn other_file(origin: &Origin, total: Option<u64>, etag: Option<&str>) -> Option<String> {
+fn other_file(origin: &Origin, total: Option<u64>, etag: Option<&str>) -> Option<Message> {
     if let (Some(recorded), Some(total)) = (origin.total, total)
         && recorded != total
     {
-        return Some(format!(
-            "the file now has {total} bytes, not the {recorded} recorded"
-        ));
+        let why = Message::new("resume.total_changed")
+            .with("total", total)
+            .with("recorded", recorded);
+        return Some(why);
     }
     match (etag, origin.etag.as_deref()) {
-        (Some(etag), recorded) if Some(etag) != recorded => Some(format!(
-            "the server sent version {etag}, not the recorded {}",
-            recorded.unwrap_or("(none)")
-        )),
+        (Some(etag), recorded) if Some(etag) != recorded => {
+            let why = Message::new("resume.version_changed")
+                .with("etag", etag)
+                .with("recorded", recorded.unwrap_or("(none)"));
+            Some(why)
+        }
         _ => None,
     }
 }

@@ -52,7 +52,7 @@ impl Cache {
         let (images, warning) = match read(&path) {
             Ok(None) => (BTreeMap::new(), None),
             Ok(Some(images)) => keep_valid(images),
-            Err(why) => (BTreeMap::new(), Some(Message::plain(why))),
+            Err(why) => (BTreeMap::new(), Some(why)),
         };
         let warning = warning.map(|why| {
             Message::new("image.host.cache_rebuilt")
@@ -96,23 +96,21 @@ impl Cache {
 }
 
 /// The file's entries; `None`: there is no file; `Err`: why it is not usable.
-fn read(path: &Path) -> Result<Option<BTreeMap<String, Hosted>>, String> {
+fn read(path: &Path) -> Result<Option<BTreeMap<String, Hosted>>, Message> {
+    let unreadable = |err: io::Error| Message::new("image.cache.unreadable").with("err", err);
     let meta = match std::fs::metadata(path) {
         Ok(meta) => meta,
         Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(err) => return Err(format!("cannot be read ({err})")),
+        Err(err) => return Err(unreadable(err)),
     };
     if !meta.is_file() || meta.len() > MAX_CACHE_BYTES {
-        return Err("is not a file of image links (not a regular file, or too large)".into());
+        return Err(Message::new("image.cache.not_a_list_file"));
     }
-    let bytes = std::fs::read(path).map_err(|err| format!("cannot be read ({err})"))?;
+    let bytes = std::fs::read(path).map_err(unreadable)?;
     let file: CacheFile = serde_json::from_slice(&bytes)
-        .map_err(|err| format!("is not a valid list of hosted images ({err})"))?;
+        .map_err(|err| Message::new("image.cache.not_a_list").with("err", err))?;
     if file.version != VERSION {
-        return Err(format!(
-            "has version {}, which this sora-batch does not know",
-            file.version
-        ));
+        return Err(Message::new("image.cache.version").with("version", file.version));
     }
     Ok(Some(file.images))
 }
