@@ -8,7 +8,7 @@
 mod common;
 
 use common::Project;
-use common::batch::{FAST, RUN_TIMEOUT, run, storyboard};
+use common::batch::{RUN_TIMEOUT, fast_for_people, run, storyboard};
 use sora_batch::sim::{self, GenSeconds, SimSettings};
 use unicode_width::UnicodeWidthStr;
 
@@ -160,7 +160,7 @@ fn a_run_under_a_chinese_locale_ends_with_a_chinese_summary() {
         .env("LANG", "zh_CN.UTF-8")
         .env("SORA_API_KEY", sim::DEFAULT_KEY)
         .env("SORA_BASE_URL", sim.base_url())
-        .args(FAST.iter().filter(|arg| **arg != "--json"))
+        .args(fast_for_people())
         .timeout(RUN_TIMEOUT);
     let output = command.output().unwrap();
     let out = String::from_utf8_lossy(&output.stdout);
@@ -207,7 +207,7 @@ fn a_skipped_storyboards_problem_reads_in_chinese_in_the_summary_and_english_in_
         .env("LANG", "zh_CN.UTF-8")
         .env("SORA_API_KEY", sim::DEFAULT_KEY)
         .env("SORA_BASE_URL", sim.base_url())
-        .args(FAST.iter().filter(|arg| **arg != "--json"))
+        .args(fast_for_people())
         .args(["--skip-invalid", "--report"])
         .arg(&report)
         .timeout(RUN_TIMEOUT);

@@ -7,7 +7,7 @@ mod common;
 use std::fs::File;
 
 use common::Project;
-use common::batch::{FAST, RUN_TIMEOUT, storyboard};
+use common::batch::{RUN_TIMEOUT, fast_for_people, storyboard};
 use sora_batch::sim::{self, GenSeconds, SimSettings};
 
 /// What a run printed: (exit code, stdout, stderr, the log file).
@@ -25,7 +25,7 @@ fn run_in(project: &Project, lang_env: &str, base_url: &str, env: &[(&str, &str)
         .env("LANG", lang_env)
         .env("SORA_API_KEY", sim::DEFAULT_KEY)
         .env("SORA_BASE_URL", base_url)
-        .args(FAST.iter().filter(|arg| **arg != "--json"))
+        .args(fast_for_people())
         .timeout(RUN_TIMEOUT);
     for (name, value) in env {
         command.env(name, value);
@@ -252,7 +252,7 @@ fn the_summary_gives_why_jobs_failed_in_chinese_while_failed_jobs_json_stays_eng
         .env("LANG", "zh_CN.UTF-8")
         .env("SORA_API_KEY", sim::DEFAULT_KEY)
         .env("SORA_BASE_URL", sim.base_url())
-        .args(FAST.iter().filter(|arg| **arg != "--json"))
+        .args(fast_for_people())
         .args(["--gen-count", "1", "--poll-timeout", "1s"])
         .timeout(RUN_TIMEOUT);
     let output = command.output().unwrap();

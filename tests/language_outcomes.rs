@@ -6,7 +6,7 @@
 mod common;
 
 use common::Project;
-use common::batch::{FAST, RUN_TIMEOUT, storyboard};
+use common::batch::{RUN_TIMEOUT, fast_for_people, storyboard};
 use common::planted::{job_key, plant_submitted};
 use serde_json::Value;
 use sora_batch::sim::{self, GenSeconds, RunningSim, SimSettings};
@@ -45,14 +45,6 @@ fn run(
     }
 }
 
-/// The fast test settings, without `--json` (the human summary goes to stdout then).
-fn fast() -> Vec<&'static str> {
-    FAST.iter()
-        .copied()
-        .filter(|arg| *arg != "--json")
-        .collect()
-}
-
 fn simulator(fail_rate: f64) -> RunningSim {
     sim::start_on_thread(SimSettings {
         gen_seconds: GenSeconds(0.2, 0.4),
@@ -73,7 +65,13 @@ fn project() -> Project {
 fn a_run_stopped_by_a_refused_key_says_why_in_chinese_and_in_english_in_json() {
     let sim = simulator(0.0);
     let project = project();
-    let ran = run(&project, "zh_CN.UTF-8", Some(&sim), "sk-wrong", &fast());
+    let ran = run(
+        &project,
+        "zh_CN.UTF-8",
+        Some(&sim),
+        "sk-wrong",
+        &fast_for_people().collect::<Vec<_>>(),
+    );
     assert_eq!(ran.code, 2, "{}\n{}", ran.out, ran.err);
     assert!(
         ran.out
@@ -83,7 +81,7 @@ fn a_run_stopped_by_a_refused_key_says_why_in_chinese_and_in_english_in_json() {
     );
     assert!(!ran.out.contains("the provider refused"), "{}", ran.out);
 
-    let mut args = fast();
+    let mut args: Vec<&str> = fast_for_people().collect();
     args.push("--json");
     let ran = run(&project, "zh_CN.UTF-8", Some(&sim), "sk-wrong", &args);
     let summary: Value = serde_json::from_str(&ran.out).unwrap_or_else(|_| panic!("{}", ran.out));
@@ -187,7 +185,7 @@ fn balance_names_a_refused_key_and_the_simulator_in_chinese_and_json_stays_engli
 fn a_failure_of_an_earlier_run_is_named_in_chinese_and_failed_jobs_json_stays_english() {
     let sim = simulator(1.0);
     let project = project();
-    let mut args = fast();
+    let mut args: Vec<&str> = fast_for_people().collect();
     args.extend(["--gen-count", "1"]);
     let first = run(&project, "zh_CN.UTF-8", Some(&sim), sim::DEFAULT_KEY, &args);
     assert_eq!(first.code, 1, "{}\n{}", first.out, first.err);
@@ -230,7 +228,7 @@ fn an_extra_takes_end_is_said_in_chinese_and_stays_english_in_json() {
         plant_submitted(&project, &key, "lantern shot 1", &task);
     }
     // With --json the summary's text goes to stderr.
-    let mut args = fast();
+    let mut args: Vec<&str> = fast_for_people().collect();
     args.extend(["--gen-count", "1", "--json"]);
     let ran = run(&project, "zh_CN.UTF-8", Some(&sim), sim::DEFAULT_KEY, &args);
     assert_eq!(ran.code, 0, "{}\n{}", ran.out, ran.err);

@@ -114,29 +114,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_logged_message_and_its_fields_cannot_carry_escapes_or_line_breaks() {
-        let out = Captured::default();
-        let subscriber = tracing_subscriber::fmt()
-            .with_writer(out.clone())
-            .with_ansi(false)
-            .without_time()
-            .with_target(false)
-            .with_level(false)
-            .fmt_fields(EscapedFields::LogFile)
-            .finish();
-        tracing::subscriber::with_default(subscriber, || {
-            let name = "a\x1b[2J\nerror: fake";
-            tracing::warn!(file = name, "cannot read {name}");
-        });
-        let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
-        assert_eq!(
-            text,
-            "cannot read a\\u{1b}[2J error: fake file=a\\u{1b}[2J error: fake\n"
-        );
-    }
-
-    fn logged(fields: EscapedFields) -> String {
+    /// What `log` writes through a subscriber whose fields are formatted as `fields` say.
+    fn logged(fields: EscapedFields, log: impl FnOnce()) -> String {
         let out = Captured::default();
         let subscriber = tracing_subscriber::fmt()
             .with_writer(out.clone())
@@ -146,24 +125,40 @@ mod tests {
             .with_level(false)
             .fmt_fields(fields)
             .finish();
-        tracing::subscriber::with_default(subscriber, || {
+        tracing::subscriber::with_default(subscriber, log);
+        String::from_utf8(out.0.lock().unwrap().clone()).unwrap()
+    }
+
+    #[test]
+    fn a_logged_message_and_its_fields_cannot_carry_escapes_or_line_breaks() {
+        let text = logged(EscapedFields::LogFile, || {
+            let name = "a\x1b[2J\nerror: fake";
+            tracing::warn!(file = name, "cannot read {name}");
+        });
+        assert_eq!(
+            text,
+            "cannot read a\\u{1b}[2J error: fake file=a\\u{1b}[2J error: fake\n"
+        );
+    }
+
+    fn translated(fields: EscapedFields) -> String {
+        logged(fields, || {
             tracing::error!(
                 shown = "2 个分镜文件无效\x1b[2J",
                 "2 storyboards are invalid"
             );
             tracing::error!("no translation");
-        });
-        String::from_utf8(out.0.lock().unwrap().clone()).unwrap()
+        })
     }
 
     #[test]
     fn the_terminal_shows_the_translated_message_and_the_log_file_the_english_one() {
         assert_eq!(
-            logged(EscapedFields::Terminal),
+            translated(EscapedFields::Terminal),
             "2 个分镜文件无效\\u{1b}[2J\nno translation\n"
         );
         assert_eq!(
-            logged(EscapedFields::LogFile),
+            translated(EscapedFields::LogFile),
             "2 storyboards are invalid\nno translation\n"
         );
     }

@@ -27,6 +27,11 @@ pub const FAST: &[&str] = &[
     "--json",
 ];
 
+/// [`FAST`] without `--json`: the human summary goes to stdout, as a person sees it.
+pub fn fast_for_people() -> impl Iterator<Item = &'static str> {
+    FAST.iter().copied().filter(|arg| *arg != "--json")
+}
+
 /// Generous: the machine running the tests may be slow and busy.
 pub const RUN_TIMEOUT: Duration = Duration::from_secs(120);
 
