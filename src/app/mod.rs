@@ -140,9 +140,7 @@ impl AppError {
             AppError::Config(err) => err.message(),
             AppError::Keys(err) => err.message(),
             AppError::Plan(err) => err.message(),
-            AppError::InvalidStoryboards { .. } => {
-                Message::new("text.as_is").with("text", self.words(Lang::En))
-            }
+            AppError::InvalidStoryboards { .. } => Message::plain(self.words(Lang::En)),
             AppError::Settings(message) | AppError::Simulator(message) => message.clone(),
             AppError::NoKey { variable } => Message::new("app.no_key").with("variable", variable),
             AppError::Lock(err) => err.message(),

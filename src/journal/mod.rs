@@ -280,7 +280,7 @@ fn action_message(action: &str) -> Message {
         "flush the folder of" => Message::new("journal.action.flush_folder"),
         "watch" => Message::new("journal.action.watch"),
         "check" => Message::new("journal.action.check"),
-        other => Message::new("text.as_is").with("text", other),
+        other => Message::plain(other),
     }
 }
 

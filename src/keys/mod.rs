@@ -77,9 +77,7 @@ impl KeySource {
     /// Where the keys were read from, in any language (`Display` is its English).
     pub fn message(&self) -> Message {
         match self {
-            KeySource::Single(variable) | KeySource::List(variable) => {
-                Message::new("text.as_is").with("text", variable)
-            }
+            KeySource::Single(variable) | KeySource::List(variable) => Message::plain(variable),
             KeySource::File(path) => {
                 Message::new("keys.source.file").with("path", crate::ui::printable(path.display()))
             }
@@ -207,7 +205,7 @@ fn read_file(path: &Path) -> Result<String, KeyError> {
         path: path.to_path_buf(),
         reason,
     };
-    let os = |err: std::io::Error| failed(Message::new("text.as_is").with("text", err));
+    let os = |err: std::io::Error| failed(Message::plain(err));
     let file = std::fs::File::open(path).map_err(os)?;
     let size = file.metadata().map_err(os)?.len();
     if size > MAX_FILE_BYTES {
